@@ -1,0 +1,145 @@
+package dev.tokenbus.protocol;
+
+import java.util.List;
+
+/**
+ * How one generation streams: its sampling settings, its limits and its flow-control window.
+ * Field names follow the wire names ({@code max_tokens}, {@code top_k}, ...). Build one from
+ * {@link #defaults()} with the {@code with...} methods; {@link #validate()} checks every range.
+ *
+ * @param maxTokens most tokens to generate
+ * @param temperature 0 means greedy
+ * @param topK 0 disables top-k
+ * @param topP 1 disables top-p
+ * @param minP 0 disables min-p
+ * @param repeatPenalty 1 disables it
+ * @param repeatLastN how many recent tokens the penalties look at (-1: the whole context)
+ * @param frequencyPenalty 0 disables it
+ * @param presencePenalty 0 disables it
+ * @param seed random seed; null picks one (reported back so a run can be repeated)
+ * @param stop stop sequences; the matched text is not emitted
+ * @param streamDelayMs pause between tokens, for pacing
+ * @param bufferSize tokens in flight between producer and consumer (the credit window)
+ * @param timeoutMs the whole generation's deadline, from submission
+ * @param topLogprobs how many alternatives to report per token, 0 to 20
+ */
+public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
+    double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
+    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs) {
+
+  public static final int MAX_TOP_LOGPROBS = 20;
+  public static final int MAX_STOP_SEQUENCES = 16;
+  public static final int MAX_STOP_LENGTH = 256;
+
+  private static final StreamConfig DEFAULTS =
+      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0);
+
+  public StreamConfig {
+    stop = stop == null ? List.of() : List.copyOf(stop);
+  }
+
+  public static StreamConfig defaults() {
+    return DEFAULTS;
+  }
+
+  /** Throws {@link RequestValidationException} naming the first parameter out of range. */
+  public StreamConfig validate() {
+    check(maxTokens >= 1 && maxTokens <= 1_000_000, "max_tokens", "must be between 1 and 1000000, got " + maxTokens);
+    check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 5, "temperature",
+        "must be between 0 and 5, got " + temperature);
+    check(topK >= 0, "top_k", "must be 0 (disabled) or positive, got " + topK);
+    check(Double.isFinite(topP) && topP > 0 && topP <= 1, "top_p", "must be in (0, 1], got " + topP);
+    check(Double.isFinite(minP) && minP >= 0 && minP <= 1, "min_p", "must be in [0, 1], got " + minP);
+    check(Double.isFinite(repeatPenalty) && repeatPenalty > 0 && repeatPenalty <= 10, "repeat_penalty",
+        "must be in (0, 10], got " + repeatPenalty);
+    check(repeatLastN >= -1, "repeat_last_n", "must be -1 (whole context) or more, got " + repeatLastN);
+    check(Double.isFinite(frequencyPenalty) && Math.abs(frequencyPenalty) <= 2, "frequency_penalty",
+        "must be between -2 and 2, got " + frequencyPenalty);
+    check(Double.isFinite(presencePenalty) && Math.abs(presencePenalty) <= 2, "presence_penalty",
+        "must be between -2 and 2, got " + presencePenalty);
+    check(seed == null || (seed >= 0 && seed <= 0xFFFF_FFFEL), "seed", "must be between 0 and 4294967294, got " + seed);
+    check(stop.size() <= MAX_STOP_SEQUENCES, "stop", "at most " + MAX_STOP_SEQUENCES + " stop sequences, got " + stop.size());
+    for (String s : stop) {
+      check(s != null && !s.isEmpty() && s.length() <= MAX_STOP_LENGTH, "stop",
+          "stop sequences must be non-empty and at most " + MAX_STOP_LENGTH + " characters");
+    }
+    check(streamDelayMs >= 0 && streamDelayMs <= 60_000, "stream_delay_ms",
+        "must be between 0 and 60000, got " + streamDelayMs);
+    check(bufferSize >= 1 && bufferSize <= 4096, "buffer_size", "must be between 1 and 4096, got " + bufferSize);
+    check(timeoutMs >= 1 && timeoutMs <= 86_400_000L, "timeout_ms", "must be between 1 and 86400000, got " + timeoutMs);
+    check(topLogprobs >= 0 && topLogprobs <= MAX_TOP_LOGPROBS, "top_logprobs",
+        "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
+    return this;
+  }
+
+  private static void check(boolean ok, String param, String message) {
+    if (!ok) {
+      throw new RequestValidationException(param, param + " " + message);
+    }
+  }
+
+  public StreamConfig withMaxTokens(int v) {
+    return new StreamConfig(v, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withTemperature(double v) {
+    return new StreamConfig(maxTokens, v, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withTopK(int v) {
+    return new StreamConfig(maxTokens, temperature, v, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withTopP(double v) {
+    return new StreamConfig(maxTokens, temperature, topK, v, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withMinP(double v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, v, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withRepeatPenalty(double v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, v, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withPenalties(double frequency, double presence) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequency,
+        presence, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withSeed(Long v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, v, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withStop(List<String> v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, v, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withStreamDelayMs(long v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, v, bufferSize, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withBufferSize(int v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, v, timeoutMs, topLogprobs);
+  }
+
+  public StreamConfig withTimeoutMs(long v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, v, topLogprobs);
+  }
+
+  public StreamConfig withTopLogprobs(int v) {
+    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, v);
+  }
+}

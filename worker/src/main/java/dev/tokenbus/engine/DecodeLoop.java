@@ -1,0 +1,400 @@
+package dev.tokenbus.engine;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.tokenbus.engine.llama.LlamaApi;
+import dev.tokenbus.engine.llama.NativeBatch;
+import dev.tokenbus.engine.llama.NativeContext;
+import dev.tokenbus.engine.llama.NativeModel;
+import dev.tokenbus.engine.llama.NativeSampler;
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.TopLogprob;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The scheduler that runs on the engine's one decode thread. Each step it builds one batch from
+ * every sequence that may advance: one token per generating sequence, plus chunks of pending
+ * prompts (continuous batching), decodes it, then samples and emits a token for every sequence
+ * whose logits came out. Sequences whose sink is full are left out (paused) and keep their KV
+ * cells. Cancellation and timeouts are applied between steps, and during a step that processes
+ * prompt tokens through llama.cpp's abort callback.
+ */
+final class DecodeLoop implements Runnable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DecodeLoop.class);
+  private static final long MAX_IDLE_NANOS = 1_000_000_000L;
+
+  private final NativeModel model;
+  private final NativeContext context;
+  private final NativeBatch batch;
+  private final int slots;
+  private final int contextPerSequence;
+  private final int prefillChunk;
+  private final Queue<Sequence> incoming;
+  private final Runnable releaseSlot;
+  private final ArrayDeque<Integer> freeSeqIds = new ArrayDeque<>();
+  private final List<Sequence> active = new ArrayList<>();
+  private final Logprobs logprobs = new Logprobs();
+  private final float[] logits;
+  private final AtomicBoolean signal = new AtomicBoolean();
+
+  private volatile Thread thread;
+  private volatile boolean stopping;
+  private volatile boolean abortRequested;
+  private volatile long stepDeadlineNanos = Long.MAX_VALUE;
+  private volatile EngineStats stats;
+  private int prefillCap;
+  private int promptRotation;
+  private long steps;
+  private long tokensGenerated;
+  private int lastRunning;
+  private int lastPaused;
+
+  DecodeLoop(NativeModel model, NativeContext.Params params, int contextPerSequence, int prefillChunk,
+      Queue<Sequence> incoming, Runnable releaseSlot) {
+    this.model = model;
+    this.slots = params.sequences();
+    this.contextPerSequence = contextPerSequence;
+    this.prefillChunk = prefillChunk;
+    this.prefillCap = prefillChunk;
+    this.incoming = incoming;
+    this.releaseSlot = releaseSlot;
+    this.context = NativeContext.create(model, params, this::shouldAbort);
+    this.batch = new NativeBatch(context, params.batchSize());
+    this.logits = new float[model.vocabSize()];
+    for (int i = 0; i < slots; i++) {
+      freeSeqIds.add(i);
+    }
+    publishStats();
+  }
+
+  int contextSize() {
+    return context.contextSize();
+  }
+
+  EngineStats stats() {
+    return stats;
+  }
+
+  /** Wakes the loop: new work, a cancel, or a sink with room again. Any thread. */
+  void wake() {
+    signal.set(true);
+    Thread t = thread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  /** Called from any thread when a generation is cancelled. */
+  void cancelled(Sequence s) {
+    // Stop a long prompt step at once; the step is redone without the cancelled sequence.
+    abortRequested = true;
+    wake();
+  }
+
+  void stop() {
+    stopping = true;
+    wake();
+  }
+
+  /** Polled by llama.cpp during steps that process prompt tokens. */
+  private boolean shouldAbort() {
+    return abortRequested || System.nanoTime() > stepDeadlineNanos;
+  }
+
+  @Override
+  public void run() {
+    thread = Thread.currentThread();
+    try {
+      while (!stopping) {
+        step();
+      }
+    } catch (Throwable t) {
+      LOG.error("decode loop failed; ending every generation", t);
+      endAll(FinishReason.ERROR, "engine failure: " + t.getMessage());
+    } finally {
+      endAll(FinishReason.CANCELLED, "engine shut down");
+      batch.close();
+      context.close();
+    }
+  }
+
+  private void step() {
+    abortRequested = false;
+    admit();
+    long now = System.nanoTime();
+    applyCancelsAndDeadlines(now);
+    long wakeAt = plan(now);
+    publishStats();
+    if (batch.size() == 0) {
+      awaitWork(wakeAt - System.nanoTime());
+      return;
+    }
+    boolean promptStep = hasPromptTokens();
+    context.enableAbort(promptStep);
+    stepDeadlineNanos = promptStep ? earliestDeadlineInStep() : Long.MAX_VALUE;
+    int rc = context.decode(batch);
+    stepDeadlineNanos = Long.MAX_VALUE;
+    if (rc == LlamaApi.DECODE_ABORTED) {
+      clearStepMarks(); // rolled back: cancels and deadlines are applied next step
+      return;
+    }
+    if (rc != 0) {
+      decodeFailed(rc, promptStep);
+      return;
+    }
+    steps++;
+    prefillCap = Math.min(prefillChunk, prefillCap * 2);
+    advance();
+  }
+
+  private void admit() {
+    Sequence s;
+    while ((s = incoming.poll()) != null) {
+      if (s.cancelRequested()) {
+        s.finish(FinishReason.CANCELLED, null);
+        releaseSlot.run();
+        continue;
+      }
+      try {
+        s.sampler = new NativeSampler(context, samplerSettings(s));
+      } catch (RuntimeException e) {
+        s.finish(FinishReason.ERROR, "could not create a sampler: " + e.getMessage());
+        releaseSlot.run();
+        continue;
+      }
+      s.seqId = freeSeqIds.removeFirst();
+      s.state(GenerationState.PROMPT);
+      active.add(s);
+    }
+  }
+
+  private static NativeSampler.Settings samplerSettings(Sequence s) {
+    StreamConfig c = s.config();
+    return new NativeSampler.Settings((float) c.temperature(), c.topK(), (float) c.topP(), (float) c.minP(), s.seed(),
+        (float) c.repeatPenalty(), c.repeatLastN(), (float) c.frequencyPenalty(), (float) c.presencePenalty());
+  }
+
+  private void applyCancelsAndDeadlines(long now) {
+    for (int i = active.size() - 1; i >= 0; i--) {
+      Sequence s = active.get(i);
+      if (s.cancelRequested()) {
+        end(s, FinishReason.CANCELLED, null);
+      } else if (now - s.deadlineNanos >= 0) {
+        emitSafely(s, () -> s.emitEnd(FinishReason.TIMEOUT));
+        end(s, FinishReason.TIMEOUT, null);
+      }
+    }
+  }
+
+  /** Fills the batch; returns when the loop must look again if the batch stays empty. */
+  private long plan(long now) {
+    batch.clear();
+    long wakeAt = now + MAX_IDLE_NANOS;
+    int running = 0;
+    int paused = 0;
+    for (Sequence s : active) {
+      wakeAt = Math.min(wakeAt, s.deadlineNanos);
+      if (!s.promptComplete()) {
+        continue;
+      }
+      if (s.sink().writeQueueFull()) {
+        s.state(GenerationState.PAUSED);
+        paused++;
+      } else if (now - s.notBeforeNanos < 0) {
+        s.state(GenerationState.PAUSED); // stream_delay_ms pacing
+        wakeAt = Math.min(wakeAt, s.notBeforeNanos);
+      } else {
+        s.state(GenerationState.GENERATING);
+        s.batchRow = batch.add(s.lastToken, s.position, s.seqId, true);
+        running++;
+      }
+    }
+    // Prompts fill the rest of the batch, a chunk each, starting with a different one every step.
+    int n = active.size();
+    for (int k = 0; k < n && batch.remaining() > 0; k++) {
+      Sequence s = active.get((promptRotation + k) % n);
+      if (s.promptComplete()) {
+        continue;
+      }
+      int[] prompt = s.prompt();
+      int take = Math.min(Math.min(batch.remaining(), prefillCap), prompt.length - s.promptDone);
+      for (int j = 0; j < take; j++) {
+        int p = s.promptDone + j;
+        boolean last = p == prompt.length - 1;
+        int row = batch.add(prompt[p], p, s.seqId, last);
+        if (last) {
+          s.batchRow = row;
+        }
+      }
+      s.promptInStep = take;
+    }
+    promptRotation = n == 0 ? 0 : (promptRotation + 1) % n;
+    lastRunning = running;
+    lastPaused = paused;
+    return wakeAt;
+  }
+
+  private boolean hasPromptTokens() {
+    for (Sequence s : active) {
+      if (s.promptInStep > 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private long earliestDeadlineInStep() {
+    long d = Long.MAX_VALUE;
+    for (Sequence s : active) {
+      if (s.batchRow >= 0 || s.promptInStep > 0) {
+        d = Math.min(d, s.deadlineNanos);
+      }
+    }
+    return d;
+  }
+
+  private void advance() {
+    // Iterate over a copy: sampling may end sequences.
+    for (Sequence s : active.toArray(new Sequence[0])) {
+      boolean hadPrompt = s.promptInStep > 0;
+      if (hadPrompt) {
+        s.promptDone += s.promptInStep;
+        s.position += s.promptInStep;
+        s.promptInStep = 0;
+      } else if (s.batchRow >= 0) {
+        s.position++;
+      }
+      if (s.batchRow >= 0) {
+        int row = s.batchRow;
+        s.batchRow = -1;
+        if (hadPrompt) {
+          s.state(GenerationState.GENERATING);
+        }
+        sample(s, row);
+      }
+    }
+  }
+
+  private void sample(Sequence s, int row) {
+    int token = s.sampler.sample(context, row);
+    MemorySegment rowLogits = context.logits(row);
+    MemorySegment.copy(rowLogits, JAVA_FLOAT, 0, logits, 0, logits.length);
+    double lse = logprobs.logSumExp(logits, logits.length);
+    int topN = s.config().topLogprobs();
+    List<TopLogprob> top = topN == 0 ? List.of() : logprobs.top(logits, logits.length, topN, lse, this::text);
+    boolean contextFull = s.position >= contextPerSequence;
+    tokensGenerated++;
+    FinishReason[] reason = new FinishReason[1];
+    boolean ok = emitSafely(s, () -> reason[0] = s.onToken(token, model.pieceBytes(token),
+        model.isEndOfGeneration(token), logits[token] - lse, top, contextFull));
+    if (!ok) {
+      return;
+    }
+    if (reason[0] != null) {
+      end(s, reason[0], null);
+    } else {
+      s.lastToken = token;
+      long delay = s.config().streamDelayMs();
+      if (delay > 0) {
+        s.notBeforeNanos = System.nanoTime() + delay * 1_000_000L;
+      }
+    }
+  }
+
+  private String text(int token) {
+    return new String(model.pieceBytes(token), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Runs an emission; a sink that throws ends its own generation, never the loop. */
+  private boolean emitSafely(Sequence s, Runnable emission) {
+    try {
+      emission.run();
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("sink of generation {} failed; ending it", s.id(), e);
+      end(s, FinishReason.ERROR, "sink failed: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private void decodeFailed(int rc, boolean promptStep) {
+    if (promptStep && prefillCap > 1) {
+      // Most often the KV cache is too fragmented for a prompt chunk: compact it and retry smaller.
+      LOG.debug("llama_decode returned {} on a step with prompt tokens; defragmenting and retrying", rc);
+      context.defragment();
+      prefillCap = Math.max(1, prefillCap / 2);
+      clearStepMarks();
+      return;
+    }
+    LOG.error("llama_decode failed with code {}; ending the {} generations of that step", rc, batch.size());
+    for (Sequence s : active.toArray(new Sequence[0])) {
+      if (s.batchRow >= 0 || s.promptInStep > 0) {
+        end(s, FinishReason.ERROR, "llama_decode failed with code " + rc);
+      }
+    }
+    clearStepMarks();
+  }
+
+  private void clearStepMarks() {
+    for (Sequence s : active) {
+      s.batchRow = -1;
+      s.promptInStep = 0;
+    }
+  }
+
+  /** Frees a sequence's KV cells, sampler and slot, then reports its end. */
+  private void end(Sequence s, FinishReason reason, String error) {
+    if (active.remove(s)) {
+      context.removeSequence(s.seqId);
+      freeSeqIds.addLast(s.seqId);
+      s.sampler.close();
+      releaseSlot.run();
+    }
+    publishStats();
+    try {
+      s.finish(reason, error);
+    } catch (RuntimeException e) {
+      LOG.warn("sink of generation {} failed in end()", s.id(), e);
+    }
+  }
+
+  private void endAll(FinishReason reason, String error) {
+    for (Sequence s : active.toArray(new Sequence[0])) {
+      end(s, reason, error);
+    }
+    Sequence s;
+    while ((s = incoming.poll()) != null) {
+      releaseSlot.run();
+      s.finish(reason, error);
+    }
+  }
+
+  private void awaitWork(long nanos) {
+    if (signal.getAndSet(false) || nanos <= 0) {
+      return;
+    }
+    LockSupport.parkNanos(this, nanos);
+    signal.set(false);
+  }
+
+  private void publishStats() {
+    int prompt = 0;
+    for (Sequence s : active) {
+      if (!s.promptComplete()) {
+        prompt++;
+      }
+    }
+    stats = new EngineStats(slots, active.size() + incoming.size(), prompt, lastRunning, lastPaused,
+        context.usedCells(), context.contextSize(), steps, tokensGenerated);
+  }
+}

@@ -1,0 +1,28 @@
+package dev.tokenbus.engine;
+
+import dev.tokenbus.protocol.GenerationRequest;
+
+/** A model served by a decode loop: many generations at once, each streaming into its own sink. */
+public interface Engine extends AutoCloseable {
+
+  /**
+   * Starts a generation. Tokenization and admission happen here, on the caller's thread, so a
+   * refused request fails at once and never holds a slot.
+   *
+   * @throws dev.tokenbus.protocol.RequestValidationException a parameter is out of range
+   * @throws AdmissionException the prompt does not fit, no slot is free, or the engine is closing
+   */
+  Generation submit(GenerationRequest request, TokenSink sink);
+
+  EngineStats stats();
+
+  ModelInfo model();
+
+  int[] tokenize(String text, boolean addSpecial);
+
+  String detokenize(int[] tokens);
+
+  /** Cancels every generation, stops the decode thread and frees the model. */
+  @Override
+  void close();
+}

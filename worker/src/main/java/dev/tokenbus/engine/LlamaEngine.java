@@ -1,0 +1,181 @@
+package dev.tokenbus.engine;
+
+import dev.tokenbus.engine.gguf.GgufFormatException;
+import dev.tokenbus.engine.gguf.GgufInfo;
+import dev.tokenbus.engine.gguf.GgufValidator;
+import dev.tokenbus.engine.llama.Llama;
+import dev.tokenbus.engine.llama.LlamaException;
+import dev.tokenbus.engine.llama.NativeContext;
+import dev.tokenbus.engine.llama.NativeModel;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.RequestValidationException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine: one model and one llama.cpp context, served by a dedicated platform thread running
+ * the {@link DecodeLoop}. Callers submit from any thread; tokenization and admission run on the
+ * caller's thread, decoding only on the engine's.
+ */
+public final class LlamaEngine implements Engine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(LlamaEngine.class);
+  /** Past this the context default stops growing with the model's training context: memory is per slot. */
+  private static final int DEFAULT_CONTEXT_CAP = 4096;
+
+  private final NativeModel model;
+  private final ModelInfo info;
+  private final int slots;
+  private final AtomicInteger reserved = new AtomicInteger();
+  private final ArrayBlockingQueue<Sequence> incoming;
+  private final DecodeLoop loop;
+  private final Thread thread;
+  private volatile boolean closed;
+
+  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence) {
+    this.model = model;
+    this.slots = config.slots();
+    this.incoming = new ArrayBlockingQueue<>(slots);
+    int threads = config.effectiveThreads();
+    NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
+        config.microBatchSize(), slots, threads, threads);
+    this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), incoming,
+        reserved::decrementAndGet);
+    this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
+        contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
+    this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
+    thread.start();
+    LOG.info("engine ready: {} ({}), {} slots x {} tokens of context, {} threads, batch {}", config.model().getFileName(),
+        model.description(), slots, contextPerSequence, threads, config.batchSize());
+  }
+
+  /**
+   * Checks the model file, loads it and starts the decode thread.
+   *
+   * @throws ModelLoadException the file is missing, corrupt or refused by llama.cpp
+   * @throws LlamaException the native library cannot be used
+   */
+  public static LlamaEngine start(EngineConfig config) {
+    GgufInfo gguf;
+    try {
+      gguf = GgufValidator.validate(config.model());
+    } catch (GgufFormatException e) {
+      throw new ModelLoadException("cannot load model: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new ModelLoadException("cannot read model " + config.model() + ": " + e.getMessage(), e);
+    }
+    Llama llama = Llama.open(config.nativeLibrary());
+    long t0 = System.nanoTime();
+    NativeModel model;
+    try {
+      model = llama.loadModel(config.model(), config.gpuLayers() < 0 ? Integer.MAX_VALUE : config.gpuLayers());
+    } catch (LlamaException e) {
+      throw new ModelLoadException(e.getMessage(), e);
+    }
+    LOG.info("loaded {} ({} architecture, {} parameters, {} MiB) in {} ms", config.model(), gguf.architecture(),
+        model.parameterCount(), model.sizeBytes() >> 20, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    int perSequence = config.contextPerSequence() > 0 ? config.contextPerSequence()
+        : Math.min(model.contextTrain() > 0 ? model.contextTrain() : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
+    try {
+      return new LlamaEngine(config, model, perSequence);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public Generation submit(GenerationRequest request, TokenSink sink) {
+    request.config().validate();
+    if (closed) {
+      throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
+    }
+    int[] prompt = model.tokenize(request.prompt(), true, true);
+    if (prompt.length == 0) {
+      throw new RequestValidationException("prompt", "prompt has no tokens");
+    }
+    int room = info.contextPerSequence();
+    if (prompt.length > room) {
+      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + prompt.length
+          + " tokens but this model's context holds " + room + " tokens per request (prompt and output)");
+    }
+    if (!tryReserveSlot()) {
+      throw new AdmissionException(AdmissionException.Reason.NO_FREE_SLOT, "all " + slots + " slots are busy");
+    }
+    Long requested = request.config().seed();
+    long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
+    Sequence s = new Sequence(request, prompt, sink, seed, loop::cancelled);
+    sink.drainHandler(loop::wake);
+    incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
+    loop.wake();
+    return s;
+  }
+
+  private boolean tryReserveSlot() {
+    while (true) {
+      int r = reserved.get();
+      if (r >= slots) {
+        return false;
+      }
+      if (reserved.compareAndSet(r, r + 1)) {
+        return true;
+      }
+    }
+  }
+
+  @Override
+  public EngineStats stats() {
+    return loop.stats();
+  }
+
+  @Override
+  public ModelInfo model() {
+    return info;
+  }
+
+  @Override
+  public int[] tokenize(String text, boolean addSpecial) {
+    return model.tokenize(text, addSpecial, addSpecial);
+  }
+
+  @Override
+  public String detokenize(int[] tokens) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int t : tokens) {
+      if (t < 0 || t >= model.vocabSize()) {
+        throw new RequestValidationException("tokens", "token id " + t + " is outside the vocabulary (0.."
+            + (model.vocabSize() - 1) + ")");
+      }
+      out.writeBytes(model.pieceBytes(t));
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    loop.stop();
+    try {
+      thread.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (thread.isAlive()) {
+      LOG.error("the decode thread did not stop within 30 s; leaving the model loaded");
+      return;
+    }
+    model.close();
+    LOG.info("engine stopped");
+  }
+
+}

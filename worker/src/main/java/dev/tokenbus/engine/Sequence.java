@@ -1,0 +1,222 @@
+package dev.tokenbus.engine;
+
+import dev.tokenbus.engine.llama.NativeSampler;
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.Timings;
+import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.TopLogprob;
+import dev.tokenbus.protocol.Usage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+
+/**
+ * One generation inside the engine: its prompt, its position in the KV cache, its sampler and the
+ * text state (UTF-8 carry, stop-sequence hold-back) between sampled tokens and emitted frames.
+ * Everything except the volatile fields and {@link #cancel()} is touched only by the decode thread.
+ */
+final class Sequence implements Generation {
+
+  private final GenerationRequest request;
+  private final int[] prompt;
+  private final TokenSink sink;
+  private final long seed;
+  private final Consumer<Sequence> onCancel;
+  private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+  private final Utf8Carry carry = new Utf8Carry();
+  private final StopSequenceMatcher stops;
+
+  private volatile GenerationState state = GenerationState.QUEUED;
+  private volatile int generated;
+  private volatile boolean cancelRequested;
+
+  // Decode-thread state.
+  int seqId = -1;
+  NativeSampler sampler;
+  /** Tokens of this sequence in the KV cache, i.e. the position of the next one. */
+  int position;
+  /** Prompt tokens already decoded. */
+  int promptDone;
+  /** The last sampled token, which the next step feeds in. */
+  int lastToken;
+  /** Row of this sequence's logits in the step being decoded, or -1. */
+  int batchRow = -1;
+  /** Prompt tokens this sequence put into the step being decoded. */
+  int promptInStep;
+  final long deadlineNanos;
+  long notBeforeNanos;
+  private final long submittedNanos = System.nanoTime();
+  private long promptStartNanos;
+  private long firstTokenNanos;
+
+  Sequence(GenerationRequest request, int[] prompt, TokenSink sink, long seed, Consumer<Sequence> onCancel) {
+    this.request = request;
+    this.prompt = prompt;
+    this.sink = sink;
+    this.seed = seed;
+    this.onCancel = onCancel;
+    this.stops = request.config().stop().isEmpty() ? null : new StopSequenceMatcher(request.config().stop());
+    this.deadlineNanos = submittedNanos + request.config().timeoutMs() * 1_000_000L;
+  }
+
+  @Override
+  public String id() {
+    return request.id();
+  }
+
+  @Override
+  public int promptTokens() {
+    return prompt.length;
+  }
+
+  @Override
+  public int tokensGenerated() {
+    return generated;
+  }
+
+  @Override
+  public GenerationState state() {
+    return state;
+  }
+
+  @Override
+  public void cancel() {
+    if (state != GenerationState.FINISHED && !cancelRequested) {
+      cancelRequested = true;
+      onCancel.accept(this);
+    }
+  }
+
+  @Override
+  public CompletionStage<GenerationResult> result() {
+    return result;
+  }
+
+  StreamConfig config() {
+    return request.config();
+  }
+
+  int[] prompt() {
+    return prompt;
+  }
+
+  long seed() {
+    return seed;
+  }
+
+  TokenSink sink() {
+    return sink;
+  }
+
+  boolean cancelRequested() {
+    return cancelRequested;
+  }
+
+  boolean promptComplete() {
+    return promptDone == prompt.length;
+  }
+
+  void state(GenerationState s) {
+    if (s == GenerationState.PROMPT && promptStartNanos == 0) {
+      promptStartNanos = System.nanoTime();
+    }
+    state = s;
+  }
+
+  /**
+   * Takes a sampled token: emits the frames it releases and says whether the generation ends here.
+   *
+   * @param piece the token's text bytes
+   * @param endOfGeneration the token is EOS/EOG
+   * @param contextFull no KV cell is left for this sequence to continue
+   * @return the finish reason, or null to go on
+   */
+  FinishReason onToken(int token, byte[] piece, boolean endOfGeneration, double logprob, List<TopLogprob> top,
+      boolean contextFull) {
+    int index = generated;
+    generated = index + 1;
+    if (firstTokenNanos == 0) {
+      firstTokenNanos = System.nanoTime();
+    }
+    if (endOfGeneration) {
+      List<TokenData> out = held();
+      out.add(new TokenData(index, carry.flush(), token, logprob, top, true, FinishReason.STOP));
+      emit(out);
+      return FinishReason.STOP;
+    }
+    TokenData frame = new TokenData(index, carry.append(piece), token, logprob, top, false, null);
+    FinishReason limit = index + 1 >= config().maxTokens() || contextFull ? FinishReason.LENGTH : null;
+    List<TokenData> out;
+    if (stops == null) {
+      out = new ArrayList<>(1);
+      out.add(frame);
+    } else {
+      out = stops.offer(frame);
+      if (stops.matched()) {
+        int last = out.size() - 1;
+        out.set(last, out.get(last).asFinal(FinishReason.STOP));
+        emit(out);
+        return FinishReason.STOP;
+      }
+      if (limit != null) {
+        out.addAll(stops.flush());
+      }
+    }
+    if (limit != null) {
+      int last = out.size() - 1;
+      TokenData t = out.get(last);
+      out.set(last, t.withText(t.text() + carry.flush()).asFinal(limit));
+    }
+    emit(out);
+    return limit;
+  }
+
+  /**
+   * Emits the closing frame of a generation that ends between tokens (timeout, full context before
+   * the first token): held text first, then a final frame without a token.
+   */
+  void emitEnd(FinishReason reason) {
+    List<TokenData> out = held();
+    out.add(TokenData.end(generated, carry.flush(), reason));
+    emit(out);
+  }
+
+  private List<TokenData> held() {
+    return stops == null ? new ArrayList<>(1) : new ArrayList<>(stops.flush());
+  }
+
+  private void emit(List<TokenData> frames) {
+    for (TokenData t : frames) {
+      sink.write(t);
+    }
+  }
+
+  /** Ends the generation: reports to the sink exactly once and completes {@link #result()}. */
+  void finish(FinishReason reason, String error) {
+    if (state == GenerationState.FINISHED) {
+      return;
+    }
+    state = GenerationState.FINISHED;
+    long now = System.nanoTime();
+    double queueMs = ms((promptStartNanos == 0 ? now : promptStartNanos) - submittedNanos);
+    double promptMs = promptStartNanos == 0 ? 0 : ms((firstTokenNanos == 0 ? now : firstTokenNanos) - promptStartNanos);
+    double genMs = firstTokenNanos == 0 ? 0 : ms(now - firstTokenNanos);
+    int n = generated;
+    GenerationResult r = new GenerationResult(reason, new Usage(prompt.length, n),
+        new Timings(queueMs, promptMs, genMs, promptDone, n), error, seed);
+    try {
+      sink.end(r);
+    } finally {
+      result.complete(r);
+    }
+  }
+
+  private static double ms(long nanos) {
+    return nanos / 1_000_000.0;
+  }
+}

@@ -1,0 +1,74 @@
+package dev.tokenbus.engine.llama;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes llama.cpp's and ggml's log output to SLF4J (logger {@code llama.cpp}) instead of stderr.
+ * Its chatter (tensor listings, buffer sizes) goes to DEBUG; warnings and errors keep their level.
+ * The last error of each thread is kept, because a failed model load returns only NULL and the
+ * reason is in the log.
+ */
+final class LlamaLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger("llama.cpp");
+  private static final ThreadLocal<StringBuilder> PARTIAL = ThreadLocal.withInitial(StringBuilder::new);
+  private static final ThreadLocal<String> LAST_ERROR = new ThreadLocal<>();
+  private static int lastLevel = LlamaApi.LOG_INFO;
+
+  private LlamaLog() {}
+
+  static MemorySegment upcallStub(LlamaApi api) {
+    try {
+      var handle = MethodHandles.lookup().findStatic(LlamaLog.class, "log",
+          MethodType.methodType(void.class, int.class, MemorySegment.class, MemorySegment.class));
+      return api.linker.upcallStub(handle, LlamaApi.LOG_CALLBACK, Arena.global());
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The callback: must never throw, it runs inside native code. */
+  @SuppressWarnings("unused")
+  private static void log(int level, MemorySegment text, MemorySegment userData) {
+    try {
+      if (level != LlamaApi.LOG_CONT) {
+        lastLevel = level;
+      }
+      StringBuilder line = PARTIAL.get();
+      line.append(LlamaApi.cString(text));
+      int nl;
+      while ((nl = line.indexOf("\n")) >= 0) {
+        emit(lastLevel, line.substring(0, nl));
+        line.delete(0, nl + 1);
+      }
+    } catch (Throwable ignored) {
+      // Nothing may escape into native code.
+    }
+  }
+
+  private static void emit(int level, String message) {
+    if (message.isBlank()) {
+      return;
+    }
+    switch (level) {
+      case LlamaApi.LOG_ERROR -> {
+        LAST_ERROR.set(message.strip());
+        LOG.error(message);
+      }
+      case LlamaApi.LOG_WARN -> LOG.warn(message);
+      default -> LOG.debug(message);
+    }
+  }
+
+  /** The last error llama.cpp logged on this thread, then forgets it. */
+  static String takeLastError() {
+    String e = LAST_ERROR.get();
+    LAST_ERROR.remove();
+    return e;
+  }
+}

@@ -1,0 +1,206 @@
+package dev.tokenbus.engine.llama;
+
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A llama.cpp context: the KV cache shared by all sequences, and decoding. Not thread-safe: every
+ * call must come from the one thread that owns it (the engine's decode thread); llama.cpp does not
+ * serialise calls on a context itself.
+ */
+public final class NativeContext implements AutoCloseable {
+
+  /** How the context is sized and threaded. */
+  public record Params(int contextSize, int batchSize, int microBatchSize, int sequences, int threads,
+      int batchThreads) {}
+
+  private final LlamaApi api;
+  private final NativeModel model;
+  private final MemorySegment ctx;
+  private final int contextSize;
+  private final long logitsBytes;
+  private final Arena callbackArena = Arena.ofShared();
+  private final MemorySegment abortStub;
+  private boolean abortInstalled;
+  private boolean closed;
+
+  private NativeContext(LlamaApi api, NativeModel model, MemorySegment ctx, BooleanSupplier abortCheck) throws Throwable {
+    this.api = api;
+    this.model = model;
+    this.ctx = ctx;
+    this.contextSize = (int) api.nCtx.invokeExact(ctx);
+    this.logitsBytes = (long) model.vocabSize() * Float.BYTES;
+    MethodHandle check = MethodHandles.lookup()
+        .findVirtual(BooleanSupplier.class, "getAsBoolean", MethodType.methodType(boolean.class))
+        .bindTo(abortCheck);
+    // The C callback receives a user-data pointer we do not need.
+    check = MethodHandles.dropArguments(check, 0, MemorySegment.class);
+    this.abortStub = api.linker.upcallStub(check, LlamaApi.ABORT_CALLBACK, callbackArena);
+  }
+
+  /**
+   * Creates a context for a model.
+   *
+   * @param abortCheck polled by llama.cpp while decoding (on the decoding thread) once the abort
+   *     callback is {@linkplain #enableAbort enabled}; true stops the decode, which then returns
+   *     {@link LlamaApi#DECODE_ABORTED} with the KV cache rolled back. It must be cheap and must not throw.
+   */
+  public static NativeContext create(NativeModel model, Params p, BooleanSupplier abortCheck) {
+    LlamaApi api = model.api();
+    MemorySegment ctx;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment cp = (MemorySegment) api.contextDefaultParams.invokeExact((SegmentAllocator) arena);
+      cp.set(JAVA_INT, LlamaApi.CP_N_CTX, p.contextSize());
+      cp.set(JAVA_INT, LlamaApi.CP_N_BATCH, p.batchSize());
+      cp.set(JAVA_INT, LlamaApi.CP_N_UBATCH, p.microBatchSize());
+      cp.set(JAVA_INT, LlamaApi.CP_N_SEQ_MAX, p.sequences());
+      cp.set(JAVA_INT, LlamaApi.CP_N_THREADS, p.threads());
+      cp.set(JAVA_INT, LlamaApi.CP_N_THREADS_BATCH, p.batchThreads());
+      // Sequences come and go; let llama.cpp compact the cache before fragmentation stops a prompt chunk fitting.
+      cp.set(JAVA_FLOAT, LlamaApi.CP_DEFRAG_THOLD, 0.1f);
+      cp.set(JAVA_BOOLEAN, LlamaApi.CP_NO_PERF, true);
+      LlamaLog.takeLastError();
+      ctx = (MemorySegment) api.initFromModel.invokeExact(model.handle(), cp);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_init_from_model failed: " + t, t);
+    }
+    if (ctx.equals(MemorySegment.NULL)) {
+      String reason = LlamaLog.takeLastError();
+      throw new LlamaException("llama.cpp could not create a context of " + p.contextSize() + " tokens"
+          + (reason != null ? ": " + reason : ""));
+    }
+    try {
+      return new NativeContext(api, model, ctx, abortCheck);
+    } catch (Throwable t) {
+      try {
+        api.free.invokeExact(ctx);
+      } catch (Throwable ignored) {
+        // already failing
+      }
+      throw new LlamaException("could not set up the context: " + t, t);
+    }
+  }
+
+  /** Total KV cells, shared by all sequences. */
+  public int contextSize() {
+    return contextSize;
+  }
+
+  public NativeModel model() {
+    return model;
+  }
+
+  /** Runs the model on a batch. 0 is success, {@link LlamaApi#DECODE_ABORTED} aborted, anything else failed. */
+  public int decode(NativeBatch batch) {
+    try {
+      return (int) api.decode.invokeExact(ctx, batch.struct());
+    } catch (Throwable t) {
+      throw new LlamaException("llama_decode failed: " + t, t);
+    }
+  }
+
+  /**
+   * The logits row of batch entry {@code i} (which must have asked for logits), valid until the
+   * next decode.
+   */
+  public MemorySegment logits(int i) {
+    MemorySegment row;
+    try {
+      row = (MemorySegment) api.getLogitsIth.invokeExact(ctx, i);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_get_logits_ith failed: " + t, t);
+    }
+    if (row.equals(MemorySegment.NULL)) {
+      throw new LlamaException("no logits for batch entry " + i);
+    }
+    return row.reinterpret(logitsBytes);
+  }
+
+  /** Whether llama.cpp polls the abort check during decodes. Polling costs a little, so it is off for short steps. */
+  public void enableAbort(boolean enabled) {
+    if (enabled == abortInstalled) {
+      return;
+    }
+    try {
+      MemorySegment callback = enabled ? abortStub : MemorySegment.NULL;
+      api.setAbortCallback.invokeExact(ctx, callback, MemorySegment.NULL);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_set_abort_callback failed: " + t, t);
+    }
+    abortInstalled = enabled;
+  }
+
+  /** Frees every KV cell of a sequence. */
+  public void removeSequence(int seq) {
+    try {
+      boolean ok = (boolean) api.kvSeqRm.invokeExact(ctx, seq, -1, -1);
+      if (!ok) {
+        throw new LlamaException("llama_kv_self_seq_rm refused to remove sequence " + seq);
+      }
+    } catch (LlamaException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new LlamaException("llama_kv_self_seq_rm failed: " + t, t);
+    }
+  }
+
+  /** KV cells in use, over all sequences. */
+  public int usedCells() {
+    try {
+      return (int) api.kvUsedCells.invokeExact(ctx);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_kv_self_used_cells failed: " + t, t);
+    }
+  }
+
+  /** Compacts the KV cache now, so that a batch needing contiguous cells can fit. */
+  public void defragment() {
+    try {
+      api.kvDefrag.invokeExact(ctx);
+      api.kvUpdate.invokeExact(ctx);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_kv_self_defrag failed: " + t, t);
+    }
+  }
+
+  /** Empties the KV cache of every sequence. */
+  public void clear() {
+    try {
+      api.kvClear.invokeExact(ctx);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_kv_self_clear failed: " + t, t);
+    }
+  }
+
+  MemorySegment handle() {
+    return ctx;
+  }
+
+  LlamaApi api() {
+    return api;
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      api.free.invokeExact(ctx);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_free failed: " + t, t);
+    } finally {
+      callbackArena.close();
+    }
+  }
+}
