@@ -74,7 +74,7 @@ final class DecodeLoop implements Runnable {
     for (int i = 0; i < slots; i++) {
       freeSeqIds.add(i);
     }
-    publishStats();
+    publishStats(0);
   }
 
   int contextSize() {
@@ -134,27 +134,27 @@ final class DecodeLoop implements Runnable {
     long now = System.nanoTime();
     applyCancelsAndDeadlines(now);
     long wakeAt = plan(now);
-    publishStats();
     if (batch.size() == 0) {
+      publishStats(0);
       awaitWork(wakeAt - System.nanoTime());
       return;
     }
     boolean promptStep = hasPromptTokens();
     context.enableAbort(promptStep);
     stepDeadlineNanos = promptStep ? earliestDeadlineInStep() : Long.MAX_VALUE;
+    publishStats(batch.size());
     int rc = context.decode(batch);
     stepDeadlineNanos = Long.MAX_VALUE;
     if (rc == LlamaApi.DECODE_ABORTED) {
       clearStepMarks(); // rolled back: cancels and deadlines are applied next step
-      return;
-    }
-    if (rc != 0) {
+    } else if (rc != 0) {
       decodeFailed(rc, promptStep);
-      return;
+    } else {
+      steps++;
+      prefillCap = Math.min(prefillChunk, prefillCap * 2);
+      advance();
     }
-    steps++;
-    prefillCap = Math.min(prefillChunk, prefillCap * 2);
-    advance();
+    publishStats(0);
   }
 
   private void admit() {
@@ -360,7 +360,7 @@ final class DecodeLoop implements Runnable {
       s.sampler.close();
       releaseSlot.run();
     }
-    publishStats();
+    publishStats(0);
     try {
       s.finish(reason, error);
     } catch (RuntimeException e) {
@@ -387,7 +387,7 @@ final class DecodeLoop implements Runnable {
     signal.set(false);
   }
 
-  private void publishStats() {
+  private void publishStats(int stepTokens) {
     int prompt = 0;
     for (Sequence s : active) {
       if (!s.promptComplete()) {
@@ -395,6 +395,6 @@ final class DecodeLoop implements Runnable {
       }
     }
     stats = new EngineStats(slots, active.size() + incoming.size(), prompt, lastRunning, lastPaused,
-        context.usedCells(), context.contextSize(), steps, tokensGenerated);
+        context.usedCells(), context.contextSize(), steps, tokensGenerated, stepTokens);
   }
 }

@@ -12,9 +12,10 @@ package dev.tokenbus.engine;
  * @param kvCellsTotal KV cells in the context
  * @param steps decode steps so far
  * @param tokensGenerated tokens sampled so far, all sequences
+ * @param stepTokens tokens in the decode step now running, 0 between steps
  */
 public record EngineStats(int slots, int active, int prompt, int running, int paused, int kvCellsUsed,
-    int kvCellsTotal, long steps, long tokensGenerated) {
+    int kvCellsTotal, long steps, long tokensGenerated, int stepTokens) {
 
   public int freeSlots() {
     return slots - active;

@@ -6,6 +6,8 @@ import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,11 +34,45 @@ class StoriesGenerationTest {
   void greedyContinuationMatchesLlamaCpp() {
     RecordingSink sink = new RecordingSink();
     engine.submit(new GenerationRequest("g1", "Once upon a time",
-        StreamConfig.defaults().withTemperature(0).withMaxTokens(24)), sink);
+        StreamConfig.defaults().withTemperature(0).withMaxTokens(40)), sink);
     GenerationResult r = sink.await();
     assertThat(sink.text()).startsWith(", there was a little girl named Lily. She loved to play outside in the park.");
     assertThat(r.finishReason()).isEqualTo(FinishReason.LENGTH);
     assertThat(r.usage().promptTokens()).isEqualTo(5); // BOS + [403, 407, 261, 378]
-    assertThat(r.usage().completionTokens()).isEqualTo(24);
+    assertThat(r.usage().completionTokens()).isEqualTo(40);
+  }
+
+  @Test
+  void stopSequenceAcrossTokenBoundaries() {
+    RecordingSink sink = new RecordingSink();
+    engine.submit(new GenerationRequest("g2", "Once upon a time",
+        StreamConfig.defaults().withTemperature(0).withMaxTokens(64).withStop(List.of("girl named"))), sink);
+    assertThat(sink.await().finishReason()).isEqualTo(FinishReason.STOP);
+    assertThat(sink.text()).isEqualTo(", there was a little ");
+  }
+
+  @Test
+  void batchedSequencesMatchTheirSoloRuns() {
+    List<String> prompts = List.of("Once upon a time", "Lily and Ben", "The dog", "One day, a little bird");
+    List<StreamConfig> configs = List.of(StreamConfig.defaults().withTemperature(0).withMaxTokens(80),
+        StreamConfig.defaults().withSeed(1L).withMaxTokens(80), StreamConfig.defaults().withSeed(2L).withMaxTokens(60),
+        StreamConfig.defaults().withTemperature(0).withMaxTokens(70));
+    List<String> solo = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      RecordingSink s = new RecordingSink();
+      engine.submit(new GenerationRequest("solo" + i, prompts.get(i), configs.get(i)), s);
+      s.await();
+      solo.add(s.text());
+    }
+    List<RecordingSink> together = new ArrayList<>();
+    for (int i = 0; i < prompts.size(); i++) {
+      RecordingSink s = new RecordingSink();
+      engine.submit(new GenerationRequest("batch" + i, prompts.get(i), configs.get(i)), s);
+      together.add(s);
+    }
+    for (int i = 0; i < prompts.size(); i++) {
+      together.get(i).await();
+      assertThat(together.get(i).text()).as("prompt %d", i).isEqualTo(solo.get(i));
+    }
   }
 }

@@ -238,9 +238,9 @@ public final class LlamaApi {
     // Never critical: it runs long and calls the abort and log callbacks.
     decode = fn("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, BATCH));
     getLogitsIth = fn("llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
-    setAbortCallback = fn("llama_set_abort_callback", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS), critical);
+    setAbortCallback = fn("llama_set_abort_callback", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
     kvSeqRm = fn("llama_kv_self_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
-    kvUsedCells = fn("llama_kv_self_used_cells", FunctionDescriptor.of(JAVA_INT, ADDRESS), critical);
+    kvUsedCells = fn("llama_kv_self_used_cells", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     kvClear = fn("llama_kv_self_clear", FunctionDescriptor.ofVoid(ADDRESS));
     kvDefrag = fn("llama_kv_self_defrag", FunctionDescriptor.ofVoid(ADDRESS));
     kvUpdate = fn("llama_kv_self_update", FunctionDescriptor.ofVoid(ADDRESS));
