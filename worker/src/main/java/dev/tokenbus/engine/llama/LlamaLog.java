@@ -10,14 +10,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Routes llama.cpp's and ggml's log output to SLF4J (logger {@code llama.cpp}) instead of stderr.
  * Its chatter (tensor listings, buffer sizes) goes to DEBUG; warnings and errors keep their level.
- * The last error of each thread is kept, because a failed model load returns only NULL and the
- * reason is in the log.
+ * The first error of each thread since the last {@link #takeFirstError()} is kept, because a
+ * failed load returns only NULL and the reason is in the log (later lines just say "failed").
  */
 final class LlamaLog {
 
   private static final Logger LOG = LoggerFactory.getLogger("llama.cpp");
   private static final ThreadLocal<StringBuilder> PARTIAL = ThreadLocal.withInitial(StringBuilder::new);
-  private static final ThreadLocal<String> LAST_ERROR = new ThreadLocal<>();
+  private static final ThreadLocal<String> FIRST_ERROR = new ThreadLocal<>();
   private static int lastLevel = LlamaApi.LOG_INFO;
 
   private LlamaLog() {}
@@ -57,7 +57,9 @@ final class LlamaLog {
     }
     switch (level) {
       case LlamaApi.LOG_ERROR -> {
-        LAST_ERROR.set(message.strip());
+        if (FIRST_ERROR.get() == null) {
+          FIRST_ERROR.set(message.strip());
+        }
         LOG.error(message);
       }
       case LlamaApi.LOG_WARN -> LOG.warn(message);
@@ -65,10 +67,10 @@ final class LlamaLog {
     }
   }
 
-  /** The last error llama.cpp logged on this thread, then forgets it. */
-  static String takeLastError() {
-    String e = LAST_ERROR.get();
-    LAST_ERROR.remove();
+  /** The first error llama.cpp logged on this thread since the last call, then forgets it. */
+  static String takeFirstError() {
+    String e = FIRST_ERROR.get();
+    FIRST_ERROR.remove();
     return e;
   }
 }

@@ -68,13 +68,13 @@ public final class NativeContext implements AutoCloseable {
       // Sequences come and go; let llama.cpp compact the cache before fragmentation stops a prompt chunk fitting.
       cp.set(JAVA_FLOAT, LlamaApi.CP_DEFRAG_THOLD, 0.1f);
       cp.set(JAVA_BOOLEAN, LlamaApi.CP_NO_PERF, true);
-      LlamaLog.takeLastError();
+      LlamaLog.takeFirstError();
       ctx = (MemorySegment) api.initFromModel.invokeExact(model.handle(), cp);
     } catch (Throwable t) {
       throw new LlamaException("llama_init_from_model failed: " + t, t);
     }
     if (ctx.equals(MemorySegment.NULL)) {
-      String reason = LlamaLog.takeLastError();
+      String reason = LlamaLog.takeFirstError();
       throw new LlamaException("llama.cpp could not create a context of " + p.contextSize() + " tokens"
           + (reason != null ? ": " + reason : ""));
     }

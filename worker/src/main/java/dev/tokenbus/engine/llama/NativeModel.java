@@ -82,13 +82,13 @@ public final class NativeModel implements AutoCloseable {
       MemorySegment params = (MemorySegment) api.modelDefaultParams.invokeExact((SegmentAllocator) arena);
       params.set(JAVA_INT, LlamaApi.MP_N_GPU_LAYERS, gpuLayers);
       MemorySegment path = arena.allocateFrom(file.toAbsolutePath().toString());
-      LlamaLog.takeLastError();
+      LlamaLog.takeFirstError();
       model = (MemorySegment) api.modelLoadFromFile.invokeExact(path, params);
     } catch (Throwable t) {
       throw new LlamaException("llama_model_load_from_file failed: " + t, t);
     }
     if (model.equals(MemorySegment.NULL)) {
-      String reason = LlamaLog.takeLastError();
+      String reason = LlamaLog.takeFirstError();
       throw new LlamaException("llama.cpp could not load " + file + (reason != null ? ": " + reason : ""));
     }
     try {
