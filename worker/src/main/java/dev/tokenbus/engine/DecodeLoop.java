@@ -6,9 +6,7 @@ import dev.tokenbus.engine.llama.LlamaApi;
 import dev.tokenbus.engine.llama.NativeBatch;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeModel;
-import dev.tokenbus.engine.llama.NativeSampler;
 import dev.tokenbus.protocol.FinishReason;
-import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.TopLogprob;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
@@ -43,7 +41,7 @@ final class DecodeLoop implements Runnable {
   private final Runnable releaseSlot;
   private final ArrayDeque<Integer> freeSeqIds = new ArrayDeque<>();
   private final List<Sequence> active = new ArrayList<>();
-  private final Logprobs logprobs = new Logprobs();
+  private final LogitScan scan = new LogitScan(LogitKernels.best());
   private final float[] logits;
   private final AtomicBoolean signal = new AtomicBoolean();
 
@@ -166,7 +164,7 @@ final class DecodeLoop implements Runnable {
         continue;
       }
       try {
-        s.sampler = new NativeSampler(context, samplerSettings(s));
+        s.picker = new TokenPicker(context, s.config(), s.seed());
       } catch (RuntimeException e) {
         s.finish(FinishReason.ERROR, "could not create a sampler: " + e.getMessage());
         releaseSlot.run();
@@ -176,12 +174,6 @@ final class DecodeLoop implements Runnable {
       s.state(GenerationState.PROMPT);
       active.add(s);
     }
-  }
-
-  private static NativeSampler.Settings samplerSettings(Sequence s) {
-    StreamConfig c = s.config();
-    return new NativeSampler.Settings((float) c.temperature(), c.topK(), (float) c.topP(), (float) c.minP(), s.seed(),
-        (float) c.repeatPenalty(), c.repeatLastN(), (float) c.frequencyPenalty(), (float) c.presencePenalty());
   }
 
   private void applyCancelsAndDeadlines(long now) {
@@ -286,17 +278,17 @@ final class DecodeLoop implements Runnable {
   }
 
   private void sample(Sequence s, int row) {
-    int token = s.sampler.sample(context, row);
-    MemorySegment rowLogits = context.logits(row);
-    MemorySegment.copy(rowLogits, JAVA_FLOAT, 0, logits, 0, logits.length);
-    double lse = logprobs.logSumExp(logits, logits.length);
+    MemorySegment.copy(context.logits(row), JAVA_FLOAT, 0, logits, 0, logits.length);
     int topN = s.config().topLogprobs();
-    List<TopLogprob> top = topN == 0 ? List.of() : logprobs.top(logits, logits.length, topN, lse, this::text);
+    scan.scan(logits, logits.length, Math.max(s.picker.candidatesNeeded(), topN));
+    int token = s.picker.pick(context, row, scan);
+    double logprob = logits[token] - scan.logSumExp;
+    List<TopLogprob> top = topN == 0 ? List.of() : scan.top(topN, this::text);
     boolean contextFull = s.position >= contextPerSequence;
     tokensGenerated++;
     FinishReason[] reason = new FinishReason[1];
     boolean ok = emitSafely(s, () -> reason[0] = s.onToken(token, model.pieceBytes(token),
-        model.isEndOfGeneration(token), logits[token] - lse, top, contextFull));
+        model.isEndOfGeneration(token), logprob, top, contextFull));
     if (!ok) {
       return;
     }
@@ -357,7 +349,7 @@ final class DecodeLoop implements Runnable {
     if (active.remove(s)) {
       context.removeSequence(s.seqId);
       freeSeqIds.addLast(s.seqId);
-      s.sampler.close();
+      s.picker.close();
       releaseSlot.run();
     }
     publishStats(0);

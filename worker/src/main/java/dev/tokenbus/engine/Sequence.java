@@ -1,6 +1,5 @@
 package dev.tokenbus.engine;
 
-import dev.tokenbus.engine.llama.NativeSampler;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
@@ -37,7 +36,7 @@ final class Sequence implements Generation {
 
   // Decode-thread state.
   int seqId = -1;
-  NativeSampler sampler;
+  TokenPicker picker;
   /** Tokens of this sequence in the KV cache, i.e. the position of the next one. */
   int position;
   /** Prompt tokens already decoded. */

@@ -94,6 +94,20 @@ public final class LlamaApi {
   public static final StructLayout CHAIN_PARAMS = MemoryLayout.structLayout(
       JAVA_BOOLEAN.withName("no_perf")).withName("llama_sampler_chain_params");
 
+  /** {@code struct llama_token_data}, 12 bytes. */
+  public static final StructLayout TOKEN_DATA = MemoryLayout.structLayout(
+      JAVA_INT.withName("id"),
+      JAVA_FLOAT.withName("logit"),
+      JAVA_FLOAT.withName("p")).withName("llama_token_data");
+
+  /** {@code struct llama_token_data_array}, 32 bytes. */
+  public static final StructLayout TOKEN_DATA_ARRAY = MemoryLayout.structLayout(
+      ADDRESS.withName("data"),
+      JAVA_LONG.withName("size"),
+      JAVA_LONG.withName("selected"),
+      JAVA_BOOLEAN.withName("sorted"),
+      MemoryLayout.paddingLayout(7)).withName("llama_token_data_array");
+
   /** {@code struct llama_chat_message}: two C strings. */
   public static final StructLayout CHAT_MESSAGE = MemoryLayout.structLayout(
       ADDRESS.withName("role"),
@@ -115,6 +129,10 @@ public final class LlamaApi {
   static final long CP_TYPE_V = off(CONTEXT_PARAMS, "type_v");
   static final long CP_OFFLOAD_KQV = off(CONTEXT_PARAMS, "offload_kqv");
   static final long CP_NO_PERF = off(CONTEXT_PARAMS, "no_perf");
+  static final long TDA_DATA = off(TOKEN_DATA_ARRAY, "data");
+  static final long TDA_SIZE = off(TOKEN_DATA_ARRAY, "size");
+  static final long TDA_SELECTED = off(TOKEN_DATA_ARRAY, "selected");
+  static final long TDA_SORTED = off(TOKEN_DATA_ARRAY, "sorted");
   static final long B_N_TOKENS = off(BATCH, "n_tokens");
   static final long B_TOKEN = off(BATCH, "token");
   static final long B_POS = off(BATCH, "pos");
@@ -189,6 +207,7 @@ public final class LlamaApi {
   final MethodHandle samplerInitTemp;
   final MethodHandle samplerInitPenalties;
   final MethodHandle samplerSample;
+  final MethodHandle samplerApply;
   final MethodHandle samplerFree;
 
   LlamaApi(Path libraryPath) {
@@ -256,6 +275,7 @@ public final class LlamaApi {
     samplerInitPenalties = fn("llama_sampler_init_penalties",
         FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
     samplerSample = fn("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+    samplerApply = fn("llama_sampler_apply", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
     samplerFree = fn("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));
   }
 

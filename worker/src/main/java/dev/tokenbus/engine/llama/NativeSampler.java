@@ -1,13 +1,23 @@
 package dev.tokenbus.engine.llama;
 
+import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 
 /**
- * One sequence's llama.cpp sampler chain: penalties, then top-k, top-p, min-p, temperature and a
- * seeded draw; or penalties then greedy when the temperature is 0. The chain keeps the state that
- * penalties and the random generator need, so each sequence has its own.
+ * One sequence's llama.cpp sampler chain. The chain keeps the state that penalties and the random
+ * generator need, so each sequence has its own.
+ *
+ * <p>Two shapes. {@link #full} is llama.cpp's usual chain over the whole vocabulary: penalties,
+ * top-k, top-p, min-p, temperature, a seeded draw (or greedy at temperature 0). {@link #overCandidates}
+ * leaves out penalties and top-k: the caller has already picked the top-k candidates (the engine
+ * does so in the same pass that computes logprobs, which saves llama.cpp a sort of the whole
+ * vocabulary per token) and hands them to {@link #sampleFrom}.
  */
 public final class NativeSampler implements AutoCloseable {
 
@@ -15,25 +25,34 @@ public final class NativeSampler implements AutoCloseable {
   public record Settings(float temperature, int topK, float topP, float minP, long seed, float repeatPenalty,
       int repeatLastN, float frequencyPenalty, float presencePenalty) {
 
-    boolean penalises() {
+    public boolean penalises() {
       return repeatPenalty != 1.0f || frequencyPenalty != 0.0f || presencePenalty != 0.0f;
     }
   }
 
   private final LlamaApi api;
+  private final Arena arena = Arena.ofShared();
   private final MemorySegment chain;
+  private final MemorySegment candidates;
+  private final MemorySegment candidateArray;
+  private final int capacity;
   private boolean closed;
 
-  public NativeSampler(NativeContext context, Settings s) {
+  private NativeSampler(NativeContext context, Settings s, int candidateCapacity) {
     this.api = context.api();
-    try (Arena arena = Arena.ofConfined()) {
+    this.capacity = candidateCapacity;
+    this.candidates = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA, candidateCapacity) : null;
+    this.candidateArray = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA_ARRAY) : null;
+    try {
       MemorySegment params = (MemorySegment) api.samplerChainDefaultParams.invokeExact((SegmentAllocator) arena);
       this.chain = (MemorySegment) api.samplerChainInit.invokeExact(params);
     } catch (Throwable t) {
+      arena.close();
       throw new LlamaException("llama_sampler_chain_init failed: " + t, t);
     }
     try {
-      if (s.penalises()) {
+      boolean overCandidates = candidateCapacity > 0;
+      if (!overCandidates && s.penalises()) {
         add((MemorySegment) api.samplerInitPenalties.invokeExact(s.repeatLastN(), s.repeatPenalty(),
             s.frequencyPenalty(), s.presencePenalty()));
       }
@@ -41,7 +60,7 @@ public final class NativeSampler implements AutoCloseable {
         add((MemorySegment) api.samplerInitGreedy.invokeExact());
         return;
       }
-      if (s.topK() > 0) {
+      if (!overCandidates && s.topK() > 0) {
         add((MemorySegment) api.samplerInitTopK.invokeExact(s.topK()));
       }
       if (s.topP() < 1.0f) {
@@ -51,12 +70,29 @@ public final class NativeSampler implements AutoCloseable {
         add((MemorySegment) api.samplerInitMinP.invokeExact(s.minP(), 1L));
       }
       add((MemorySegment) api.samplerInitTemp.invokeExact(s.temperature()));
-      // llama.cpp seeds with a uint32; LLAMA_DEFAULT_SEED (0xFFFFFFFF) would mean "random", so callers resolve seeds first.
+      // llama.cpp seeds with a uint32; 0xFFFFFFFF would mean "random", so callers resolve seeds first.
       add((MemorySegment) api.samplerInitDist.invokeExact((int) s.seed()));
     } catch (Throwable t) {
       close();
       throw new LlamaException("could not build the sampler chain: " + t, t);
     }
+  }
+
+  /** The usual chain over the whole vocabulary; sample with {@link #sample}. */
+  public static NativeSampler full(NativeContext context, Settings s) {
+    return new NativeSampler(context, s, 0);
+  }
+
+  /**
+   * A chain for pre-selected candidates (no penalties, no top-k stage); sample with {@link #sampleFrom}.
+   *
+   * @param capacity the most candidates that will be passed
+   */
+  public static NativeSampler overCandidates(NativeContext context, Settings s, int capacity) {
+    if (s.penalises()) {
+      throw new IllegalArgumentException("penalties need the whole vocabulary: use full()");
+    }
+    return new NativeSampler(context, s, capacity);
   }
 
   private void add(MemorySegment sampler) throws Throwable {
@@ -72,6 +108,40 @@ public final class NativeSampler implements AutoCloseable {
     }
   }
 
+  /**
+   * Samples among candidates sorted by descending logit.
+   *
+   * @return the chosen token id
+   */
+  public int sampleFrom(int[] ids, float[] logits, int count) {
+    if (count > capacity) {
+      throw new IllegalArgumentException(count + " candidates, room for " + capacity);
+    }
+    for (int i = 0; i < count; i++) {
+      long base = i * LlamaApi.TOKEN_DATA.byteSize();
+      candidates.set(JAVA_INT, base, ids[i]);
+      candidates.set(JAVA_FLOAT, base + 4, logits[i]);
+      candidates.set(JAVA_FLOAT, base + 8, 0f);
+    }
+    candidateArray.set(java.lang.foreign.ValueLayout.ADDRESS, LlamaApi.TDA_DATA, candidates);
+    candidateArray.set(JAVA_LONG, LlamaApi.TDA_SIZE, count);
+    candidateArray.set(JAVA_LONG, LlamaApi.TDA_SELECTED, -1L);
+    candidateArray.set(JAVA_BOOLEAN, LlamaApi.TDA_SORTED, true);
+    try {
+      api.samplerApply.invokeExact(chain, candidateArray);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_sampler_apply failed: " + t, t);
+    }
+    long selected = candidateArray.get(JAVA_LONG, LlamaApi.TDA_SELECTED);
+    // Stages may shrink or reorder the array in place; the pointer may even move, so read through it.
+    MemorySegment data = candidateArray.get(java.lang.foreign.ValueLayout.ADDRESS, LlamaApi.TDA_DATA)
+        .reinterpret(LlamaApi.TOKEN_DATA.byteSize() * capacity);
+    if (selected < 0 || selected >= candidateArray.get(JAVA_LONG, LlamaApi.TDA_SIZE)) {
+      throw new LlamaException("the sampler chain selected no candidate (" + selected + ")");
+    }
+    return data.get(JAVA_INT, selected * LlamaApi.TOKEN_DATA.byteSize());
+  }
+
   @Override
   public void close() {
     if (closed) {
@@ -82,6 +152,8 @@ public final class NativeSampler implements AutoCloseable {
       api.samplerFree.invokeExact(chain);
     } catch (Throwable t) {
       throw new LlamaException("llama_sampler_free failed: " + t, t);
+    } finally {
+      arena.close();
     }
   }
 }

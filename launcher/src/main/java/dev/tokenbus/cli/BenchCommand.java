@@ -1,0 +1,52 @@
+package dev.tokenbus.cli;
+
+import dev.tokenbus.engine.bench.EngineBenchmark;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code tokenbus bench ...}: benchmarks that print their figures. */
+@Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
+    subcommands = {BenchCommand.Engine.class})
+final class BenchCommand implements Runnable {
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "engine", mixinStandardHelpOptions = true,
+      description = "Tokens/s of the engine's full loop at 1 and 4 concurrent sequences, next to a decode-only loop over the same tokens.")
+  static final class Engine implements Callable<Integer> {
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--tokens", defaultValue = "256", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--concurrency", defaultValue = "1,4", split = ",", description = "Concurrent sequences (default: ${DEFAULT-VALUE}).")
+    List<Integer> concurrency;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--prompt", defaultValue = "Once upon a time", description = "Prompt (default: ${DEFAULT-VALUE}).")
+    String prompt;
+
+    @Override
+    public Integer call() {
+      new EngineBenchmark(new EngineBenchmark.Options(engine.toConfig(), prompt, tokens, concurrency, runs, temperature),
+          System.out).run();
+      return 0;
+    }
+  }
+}

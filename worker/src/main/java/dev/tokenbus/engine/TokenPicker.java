@@ -1,0 +1,65 @@
+package dev.tokenbus.engine;
+
+import dev.tokenbus.engine.llama.NativeContext;
+import dev.tokenbus.engine.llama.NativeSampler;
+import dev.tokenbus.protocol.StreamConfig;
+
+/**
+ * Chooses one sequence's next token, the cheapest way its settings allow:
+ * <ul>
+ *   <li>greedy without penalties: the arg-max the logit scan already found, no native call;
+ *   <li>top-k sampling without penalties: llama.cpp's chain over the scan's top-k candidates;
+ *   <li>anything else (penalties, no or very large top-k): llama.cpp's full chain over the vocabulary.
+ * </ul>
+ * All three give the tokens llama.cpp's own chain would give for the same settings and seed.
+ */
+final class TokenPicker implements AutoCloseable {
+
+  private enum Mode { GREEDY, CANDIDATES, FULL }
+
+  private final Mode mode;
+  private final int topK;
+  private final NativeSampler sampler;
+
+  TokenPicker(NativeContext context, StreamConfig c, long seed) {
+    NativeSampler.Settings s = new NativeSampler.Settings((float) c.temperature(), c.topK(), (float) c.topP(),
+        (float) c.minP(), seed, (float) c.repeatPenalty(), c.repeatLastN(), (float) c.frequencyPenalty(),
+        (float) c.presencePenalty());
+    this.topK = c.topK();
+    if (s.penalises()) {
+      mode = Mode.FULL;
+    } else if (c.temperature() <= 0) {
+      mode = Mode.GREEDY;
+    } else if (topK > 0 && topK <= LogitScan.MAX_CANDIDATES) {
+      mode = Mode.CANDIDATES;
+    } else {
+      mode = Mode.FULL;
+    }
+    this.sampler = switch (mode) {
+      case GREEDY -> null;
+      case CANDIDATES -> NativeSampler.overCandidates(context, s, topK);
+      case FULL -> NativeSampler.full(context, s);
+    };
+  }
+
+  /** How many sorted candidates the logit scan must keep for this picker. */
+  int candidatesNeeded() {
+    return mode == Mode.CANDIDATES ? topK : 0;
+  }
+
+  /** Picks the token for batch row {@code row}, after {@code scan} has run over that row. */
+  int pick(NativeContext context, int row, LogitScan scan) {
+    return switch (mode) {
+      case GREEDY -> scan.argmax;
+      case CANDIDATES -> sampler.sampleFrom(scan.ids, scan.logits, scan.count);
+      case FULL -> sampler.sample(context, row);
+    };
+  }
+
+  @Override
+  public void close() {
+    if (sampler != null) {
+      sampler.close();
+    }
+  }
+}
