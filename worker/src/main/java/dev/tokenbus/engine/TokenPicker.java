@@ -17,6 +17,9 @@ final class TokenPicker implements AutoCloseable {
 
   private enum Mode { GREEDY, CANDIDATES, FULL }
 
+  /** Tests set this to run llama.cpp's full chain always, to check that the shortcuts pick the same tokens. */
+  static volatile boolean alwaysFullChain;
+
   private final Mode mode;
   private final int topK;
   private final NativeSampler sampler;
@@ -26,7 +29,7 @@ final class TokenPicker implements AutoCloseable {
         (float) c.minP(), seed, (float) c.repeatPenalty(), c.repeatLastN(), (float) c.frequencyPenalty(),
         (float) c.presencePenalty());
     this.topK = c.topK();
-    if (s.penalises()) {
+    if (s.penalises() || alwaysFullChain) {
       mode = Mode.FULL;
     } else if (c.temperature() <= 0) {
       mode = Mode.GREEDY;

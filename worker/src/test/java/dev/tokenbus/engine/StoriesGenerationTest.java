@@ -43,6 +43,30 @@ class StoriesGenerationTest {
   }
 
   @Test
+  void shortcutSamplingPicksTheSameTokensAsLlamaCppsFullChain() {
+    List<StreamConfig> configs = List.of(StreamConfig.defaults().withTemperature(0).withMaxTokens(100),
+        StreamConfig.defaults().withSeed(5L).withMaxTokens(100),
+        StreamConfig.defaults().withSeed(6L).withTopK(10).withTopP(0.8).withMinP(0.05).withTemperature(1.2)
+            .withMaxTokens(100));
+    for (StreamConfig c : configs) {
+      List<Integer> shortcut = generate(c);
+      TokenPicker.alwaysFullChain = true;
+      try {
+        assertThat(generate(c)).as("%s", c).isEqualTo(shortcut);
+      } finally {
+        TokenPicker.alwaysFullChain = false;
+      }
+    }
+  }
+
+  private static List<Integer> generate(StreamConfig c) {
+    RecordingSink sink = new RecordingSink();
+    engine.submit(new GenerationRequest("cmp", "Lily wanted to", c), sink);
+    sink.await();
+    return sink.tokenIds();
+  }
+
+  @Test
   void stopSequenceAcrossTokenBoundaries() {
     RecordingSink sink = new RecordingSink();
     engine.submit(new GenerationRequest("g2", "Once upon a time",
