@@ -1,5 +1,6 @@
 package dev.tokenbus.cli;
 
+import dev.tokenbus.bench.StreamBenchmark;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -9,7 +10,7 @@ import picocli.CommandLine.Option;
 
 /** {@code tokenbus bench ...}: benchmarks that print their figures. */
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
-    subcommands = {BenchCommand.Engine.class})
+    subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -18,6 +19,34 @@ final class BenchCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "stream", mixinStandardHelpOptions = true,
+      description = "Streamed tok/s and time to first token over SSE: engine alone, standalone, gateway + worker processes.")
+  static final class Stream implements Callable<Integer> {
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--tokens", defaultValue = "512", description = "Tokens per stream (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--concurrency", defaultValue = "1,4", split = ",", description = "Concurrent streams (default: ${DEFAULT-VALUE}).")
+    List<Integer> concurrency;
+
+    @Option(names = "--runs", defaultValue = "5", description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--no-processes", description = "Skip the gateway + worker processes.")
+    boolean noProcesses;
+
+    @Override
+    public Integer call() throws Exception {
+      java.nio.file.Path jar = noProcesses ? null : JarLocation.current();
+      new StreamBenchmark(new StreamBenchmark.Options(engine.toConfig(), tokens, concurrency, runs, jar,
+          java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()), System.out).run();
+      return 0;
+    }
   }
 
   @Command(name = "engine", mixinStandardHelpOptions = true,

@@ -37,6 +37,8 @@ final class EngineOptions {
   EngineConfig toConfig() {
     Path file = model;
     if (file == null) {
+      org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn(
+          "no --model given: serving the built-in generated demo model (random weights: its output is noise)");
       try {
         file = TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults());
       } catch (IOException e) {

@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code bin/tokenbus}: the roles of a tokenbus node and its benchmarks. */
 @Command(name = "tokenbus", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "A distributed LLM text-generation cluster on Vert.x and llama.cpp.",
-    subcommands = {BenchCommand.class, ModelCommand.class})
+    subcommands = {RoleCommands.Standalone.class, RoleCommands.Gateway.class, RoleCommands.Worker.class,
+        BenchCommand.class, ModelCommand.class})
 public final class TokenbusCommand implements Runnable {
 
   @CommandLine.Spec

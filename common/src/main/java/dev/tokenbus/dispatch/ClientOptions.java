@@ -1,0 +1,14 @@
+package dev.tokenbus.dispatch;
+
+/**
+ * How a gateway reaches workers.
+ *
+ * @param openTimeoutMs how long a worker may take to answer OPEN before the next one is tried
+ * @param inactivityMs a stream with no frame (token or heartbeat) for this long has lost its worker
+ * @param workerExpiryMs a worker not heard from for this long is forgotten
+ */
+public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs) {
+  public static ClientOptions defaults() {
+    return new ClientOptions(2000, 5000, 3000);
+  }
+}

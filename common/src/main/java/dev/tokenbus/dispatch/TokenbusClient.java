@@ -1,0 +1,233 @@
+package dev.tokenbus.dispatch;
+
+import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.AcceptFrame;
+import dev.tokenbus.protocol.frame.CancelFrame;
+import dev.tokenbus.protocol.frame.CreditFrame;
+import dev.tokenbus.protocol.frame.EndFrame;
+import dev.tokenbus.protocol.frame.ErrorFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.HeartbeatFrame;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import dev.tokenbus.protocol.frame.RefuseFrame;
+import dev.tokenbus.protocol.frame.TokensFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts generations on workers anywhere in the cluster and hands back flow-controlled
+ * {@link TokenStream}s. One endpoint address receives the frames of all its streams. Create and
+ * use it on one Vert.x context (a gateway verticle's).
+ */
+public final class TokenbusClient {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TokenbusClient.class);
+  private static final long SWEEP_MS = 250;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final EventBus bus;
+  private final ClusterMembership membership;
+  private final ClientOptions options;
+  private final String endpoint = Addresses.newGatewayEndpoint();
+  private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
+  private final WorkerRegistry registry;
+  private final Map<String, TokenStream> streams = new HashMap<>();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long nextId;
+  private long sweepTimer;
+  private boolean closed;
+
+  private TokenbusClient(Vertx vertx, ClusterMembership membership, ClientOptions options) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.bus = vertx.eventBus();
+    this.membership = membership;
+    this.options = options;
+    this.registry = new WorkerRegistry(options.workerExpiryMs());
+  }
+
+  /** Creates a client on the current context and registers its endpoint. */
+  public static Future<TokenbusClient> create(Vertx vertx, ClusterMembership membership, ClientOptions options) {
+    TokenbusClient c = new TokenbusClient(vertx, membership, options);
+    return c.start().map(c);
+  }
+
+  private Future<Void> start() {
+    FrameCodec.register(bus);
+    MessageConsumer<Frame> frames = bus.consumer(endpoint, this::onFrame);
+    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS,
+        m -> registry.update(WorkerStatus.fromJson(m.body())));
+    consumers.add(frames);
+    consumers.add(status);
+    membership.onNodeLeft(node -> context.runOnContext(v -> nodeLeft(node)));
+    sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
+    return Future.all(frames.completion(), status.completion()).mapEmpty();
+  }
+
+  public String endpoint() {
+    return endpoint;
+  }
+
+  public WorkerRegistry registry() {
+    return registry;
+  }
+
+  /** The streams open now. */
+  public Collection<TokenStream> streams() {
+    return streams.values();
+  }
+
+  /** A fresh stream id, unique across gateways. */
+  public String newStreamId() {
+    return idPrefix + "-" + Long.toString(nextId++, 36);
+  }
+
+  /**
+   * Starts a generation on the best worker for {@code model} (null: any), trying the next one when
+   * a worker is busy, gone or slow to answer.
+   *
+   * @return the stream, or a failure: {@link NoWorkerException} when no worker took it,
+   *     {@link GenerationRefusedException} when the request itself was refused
+   */
+  public Future<TokenStream> generate(GenerationRequest request, String model) {
+    if (closed) {
+      return Future.failedFuture(new NoWorkerException("the gateway is shutting down"));
+    }
+    List<WorkerStatus> candidates = registry.candidates(model);
+    if (candidates.isEmpty()) {
+      return Future.failedFuture(new NoWorkerException(model == null ? "no worker is available"
+          : "no worker serves model '" + model + "'"));
+    }
+    String sid = request.id();
+    int window = request.config().bufferSize();
+    TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
+    streams.put(sid, stream);
+    stream.result().onComplete(ar -> streams.remove(sid));
+    Promise<TokenStream> opened = Promise.promise();
+    tryOpen(stream, new OpenFrame(sid, endpoint, membership.nodeId(), window, request), candidates, 0, null, opened);
+    return opened.future();
+  }
+
+  private void tryOpen(TokenStream stream, OpenFrame open, List<WorkerStatus> candidates, int i, String lastProblem,
+      Promise<TokenStream> opened) {
+    if (i == candidates.size()) {
+      streams.remove(open.streamId());
+      opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
+      return;
+    }
+    WorkerStatus worker = candidates.get(i);
+    DeliveryOptions delivery = FrameCodec.options().setSendTimeout(options.openTimeoutMs());
+    bus.<Frame>request(worker.workerId(), open, delivery).onComplete(ar -> {
+      if (ar.succeeded()) {
+        switch (ar.result().body()) {
+          case AcceptFrame accept -> {
+            registry.reserved(worker.workerId());
+            stream.setWorker(accept.workerEndpoint(), accept.workerNode());
+            if (closed) {
+              stream.cancel("gateway shutting down");
+            }
+            opened.complete(stream);
+          }
+          case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
+              tryOpen(stream, open, candidates, i + 1, worker.workerId() + ": " + refuse.message(), opened);
+          case RefuseFrame refuse -> {
+            streams.remove(open.streamId());
+            opened.fail(new GenerationRefusedException(refuse));
+          }
+          default -> opened.fail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
+        }
+      } else {
+        String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
+            : ar.cause().toString();
+        LOG.debug("OPEN {} to {} failed: {}", open.streamId(), worker.workerId(), problem);
+        if (ar.cause() instanceof ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
+          registry.remove(worker.workerId());
+        }
+        tryOpen(stream, open, candidates, i + 1, worker.workerId() + ": " + problem, opened);
+      }
+    });
+  }
+
+  private void send(String sid, int credits) {
+    TokenStream s = streams.get(sid);
+    if (s != null && s.workerEndpoint() != null) {
+      bus.send(s.workerEndpoint(), new CreditFrame(sid, credits), FrameCodec.options());
+    }
+  }
+
+  private void cancel(String sid, String reason) {
+    TokenStream s = streams.get(sid);
+    if (s != null && s.workerEndpoint() != null) {
+      bus.send(s.workerEndpoint(), new CancelFrame(sid, reason), FrameCodec.options());
+    }
+  }
+
+  private void onFrame(Message<Frame> msg) {
+    Frame f = msg.body();
+    TokenStream s = streams.get(f.streamId());
+    if (s == null) {
+      return; // a stream that already ended: late frames are expected after a cancel
+    }
+    switch (f) {
+      case TokensFrame t -> s.onTokens(t);
+      case EndFrame e -> s.onEnd(e);
+      case ErrorFrame e -> s.onError(e);
+      case HeartbeatFrame h -> s.onHeartbeat(h);
+      default -> LOG.warn("unexpected {} on gateway endpoint", f.getClass().getSimpleName());
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
+    for (TokenStream s : new ArrayList<>(streams.values())) {
+      if (!s.isFinished() && now - s.lastActivityNanos() > limit) {
+        LOG.warn("stream {}: nothing from worker {} for {} ms; giving up", s.streamId(), s.workerEndpoint(),
+            options.inactivityMs());
+        s.fail("worker_unresponsive", "no token or heartbeat from the worker for " + options.inactivityMs() + " ms");
+      }
+    }
+  }
+
+  private void nodeLeft(String node) {
+    registry.removeNode(node);
+    for (TokenStream s : new ArrayList<>(streams.values())) {
+      if (node.equals(s.workerNode()) && !s.isFinished()) {
+        s.fail("worker_lost", "the worker's node left the cluster");
+      }
+    }
+  }
+
+  /** Cancels every stream and unregisters. */
+  public Future<Void> close() {
+    closed = true;
+    vertx.cancelTimer(sweepTimer);
+    for (TokenStream s : new ArrayList<>(streams.values())) {
+      s.cancel("gateway shutting down");
+    }
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
+  }
+}

@@ -1,0 +1,80 @@
+package dev.tokenbus.dispatch;
+
+import dev.tokenbus.protocol.WorkerStatus;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The workers a gateway knows, from their announcements. An entry is dropped when its node leaves
+ * the cluster or when the worker has been silent for longer than the expiry. Used on one context.
+ */
+public final class WorkerRegistry {
+
+  private record Entry(WorkerStatus status, long seenNanos) {}
+
+  private final Map<String, Entry> workers = new HashMap<>();
+  private final long expiryNanos;
+
+  public WorkerRegistry(long expiryMs) {
+    this.expiryNanos = expiryMs * 1_000_000L;
+  }
+
+  /** Takes an announcement; an older one than what is known is ignored. */
+  public void update(WorkerStatus s) {
+    Entry known = workers.get(s.workerId());
+    if (known == null || s.sequence() > known.status().sequence()) {
+      workers.put(s.workerId(), new Entry(s, System.nanoTime()));
+    }
+  }
+
+  public void remove(String workerId) {
+    workers.remove(workerId);
+  }
+
+  public void removeNode(String nodeId) {
+    workers.values().removeIf(e -> nodeId.equals(e.status().nodeId()));
+  }
+
+  /**
+   * Workers that may take a generation of {@code model} (null: any model), best first: most free
+   * slots, then fewest active. Workers that announced no free slot are still listed, last, because
+   * a slot may have freed since.
+   */
+  public List<WorkerStatus> candidates(String model) {
+    expire();
+    List<WorkerStatus> out = new ArrayList<>();
+    for (Entry e : workers.values()) {
+      WorkerStatus s = e.status();
+      if (!s.draining() && (model == null || model.equals(s.model()))) {
+        out.add(s);
+      }
+    }
+    out.sort(Comparator.comparingInt(WorkerStatus::freeSlots).reversed().thenComparingInt(WorkerStatus::active));
+    return out;
+  }
+
+  public Collection<WorkerStatus> all() {
+    expire();
+    return workers.values().stream().map(Entry::status).toList();
+  }
+
+  /** Tells a gateway's view that a worker took one more slot, until its next announcement. */
+  public void reserved(String workerId) {
+    Entry e = workers.get(workerId);
+    if (e != null) {
+      WorkerStatus s = e.status();
+      workers.put(workerId, new Entry(new WorkerStatus(s.workerId(), s.nodeId(), s.model(), s.slots(), s.active() + 1,
+          s.running(), s.paused(), s.prompt(), s.kvUsed(), s.kvTotal(), s.contextPerSequence(), s.draining(),
+          s.sequence()), e.seenNanos()));
+    }
+  }
+
+  private void expire() {
+    long now = System.nanoTime();
+    workers.values().removeIf(e -> now - e.seenNanos() > expiryNanos);
+  }
+}

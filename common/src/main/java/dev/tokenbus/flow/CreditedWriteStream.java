@@ -1,0 +1,301 @@
+package dev.tokenbus.flow;
+
+import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.frame.EndFrame;
+import dev.tokenbus.protocol.frame.ErrorFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.HeartbeatFrame;
+import dev.tokenbus.protocol.frame.TokensFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageProducer;
+import io.vertx.core.streams.WriteStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The worker's side of one generation: a {@link WriteStream} of tokens towards a gateway endpoint,
+ * spending one credit per token. The gateway's {@link TokenStream} grants credits as its consumer
+ * takes tokens; {@link #addCredits} applies them.
+ *
+ * <p><b>Writing.</b> {@link #write}, {@link #finish} and {@link #fail} may be called from any
+ * thread (the engine's decode thread): they queue and schedule one flush on the context, which
+ * sends everything queued as one TOKENS frame, so tokens coalesce when the event loop is behind.
+ * Frames leave in the order of the calls. {@link #writeQueueFull()} is true while no credit is
+ * left; writes past that are still accepted and sent (the engine checks before each step, so it
+ * overshoots by at most one token; the gateway tolerates two), never dropped or blocked.
+ *
+ * <p><b>Ending.</b> {@link #finish} sends END after the queued tokens, {@link #fail} sends ERROR;
+ * the first of them wins and nothing is sent after it. {@link #end()} (what a Pipe calls) has no
+ * result to report, so it ends the stream with ERROR {@code protocol_error}: a gateway must not
+ * mistake a producer that lost track of its generation for a complete one. Call {@code finish}.
+ *
+ * <p><b>Failure.</b> Frames go through one {@link MessageProducer}, whose write fails with
+ * {@code ReplyException(NO_HANDLERS)} once the gateway endpoint is gone. The first such failure
+ * goes to the {@link #exceptionHandler} (once) and the stream stops sending. A gateway that hangs
+ * without leaving shows up as {@link #creditsStalledSinceNanos()} growing; the worker decides when
+ * that is too long.
+ *
+ * <p>{@link #setWriteQueueMaxSize} does nothing: the window is the consumer's to grant.
+ */
+public final class CreditedWriteStream implements WriteStream<TokenData> {
+
+  private static final Future<Void> WRITTEN = Future.succeededFuture();
+
+  private final Context context;
+  private final String streamId;
+  private final MessageProducer<Frame> sender;
+  // TokenData, or the terminal Frame (END/ERROR) as the last element.
+  private final Queue<Object> queued = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean flushScheduled = new AtomicBoolean();
+  private final AtomicBoolean terminalQueued = new AtomicBoolean();
+  private final Promise<Void> terminalSent = Promise.promise();
+  private final AtomicInteger credits;
+  private final AtomicLong creditsOutSince = new AtomicLong();
+  private final AtomicInteger tokensWritten = new AtomicInteger();
+  private final AtomicInteger framesSent = new AtomicInteger();
+
+  private volatile int engineGenerated;
+  private volatile long lastSendNanos;
+  private volatile Handler<Void> drainHandler;
+  private volatile Handler<Throwable> exceptionHandler;
+  private volatile Throwable sendFailure;
+  private boolean closed; // on the context: the terminal frame went out, or a send failed
+
+  /**
+   * @param context where frames are sent from and handlers run (the worker verticle's)
+   * @param target the gateway endpoint address (OPEN's {@code replyTo})
+   * @param window the tokens that may be sent before the first CREDIT (OPEN's window)
+   */
+  public CreditedWriteStream(Context context, EventBus bus, String target, String streamId, int window) {
+    if (window < 1) {
+      throw new IllegalArgumentException("window must be at least 1, got " + window);
+    }
+    this.context = Objects.requireNonNull(context, "context");
+    this.streamId = streamId;
+    this.credits = new AtomicInteger(window);
+    FrameCodec.register(bus);
+    this.sender = bus.sender(target, FrameCodec.options());
+    this.lastSendNanos = System.nanoTime();
+  }
+
+  // ---- any thread ------------------------------------------------------------------------------
+
+  /**
+   * Queues a token and spends a credit; never blocks. Returns a succeeded future (no per-token
+   * promise), or a failed one once the stream was finished or its gateway is unreachable.
+   */
+  @Override
+  public Future<Void> write(TokenData token) {
+    Objects.requireNonNull(token, "token");
+    if (terminalQueued.get()) {
+      return Future.failedFuture(new IllegalStateException("stream " + streamId + " is already finished"));
+    }
+    Throwable failed = sendFailure;
+    if (failed != null) {
+      return Future.failedFuture(failed);
+    }
+    if (token.tokenId() >= 0) {
+      tokensWritten.incrementAndGet();
+    }
+    if (credits.decrementAndGet() == 0) {
+      creditsOutSince.set(System.nanoTime());
+    }
+    queued.add(token);
+    scheduleFlush();
+    return WRITTEN;
+  }
+
+  /** Sends the queued tokens, then END with {@code result}. Completes when END was handed to the bus. */
+  public Future<Void> finish(GenerationResult result) {
+    return terminate(new EndFrame(streamId, result));
+  }
+
+  /** Sends the queued tokens, then ERROR. Completes when ERROR was handed to the bus. */
+  public Future<Void> fail(String type, String message) {
+    return terminate(new ErrorFrame(streamId, type, message));
+  }
+
+  /** Ends without a result: sends ERROR {@code protocol_error} unless finish or fail came first (see class doc). */
+  @Override
+  public Future<Void> end() {
+    return fail("protocol_error", "the producer ended the stream without a result");
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return credits.get() <= 0;
+  }
+
+  /** The engine's own count of sampled tokens, reported as TOKENS' {@code generated} if above the tokens written. */
+  public void setGenerated(int generated) {
+    engineGenerated = generated;
+  }
+
+  public int generated() {
+    return Math.max(tokensWritten.get(), engineGenerated);
+  }
+
+  public int credits() {
+    return credits.get();
+  }
+
+  public int framesSent() {
+    return framesSent.get();
+  }
+
+  public String streamId() {
+    return streamId;
+  }
+
+  public String target() {
+    return sender.address();
+  }
+
+  /** {@link System#nanoTime()} of the last frame sent (or of creation). */
+  public long lastSendNanos() {
+    return lastSendNanos;
+  }
+
+  /**
+   * 0 while credits remain, else the {@link System#nanoTime()} since when none did (or of the
+   * latest CREDIT that still left none), for the worker's credit-stall timeout.
+   */
+  public long creditsStalledSinceNanos() {
+    if (credits.get() > 0) {
+      return 0;
+    }
+    // A CREDIT racing with the write that spent the last credit may have cleared the mark: set it now.
+    creditsOutSince.compareAndSet(0, System.nanoTime());
+    return creditsOutSince.get();
+  }
+
+  @Override
+  public CreditedWriteStream drainHandler(Handler<Void> handler) {
+    this.drainHandler = handler;
+    return this;
+  }
+
+  @Override
+  public CreditedWriteStream exceptionHandler(Handler<Throwable> handler) {
+    this.exceptionHandler = handler;
+    return this;
+  }
+
+  /** No-op: how many tokens may be in flight is the consumer's window, granted through credits. */
+  @Override
+  public CreditedWriteStream setWriteQueueMaxSize(int maxSize) {
+    return this;
+  }
+
+  // ---- on the context --------------------------------------------------------------------------
+
+  /** Applies a CREDIT; runs the drain handler when credits go from none to some. Call on the context. */
+  public void addCredits(int n) {
+    if (n <= 0 || closed) {
+      return;
+    }
+    int after = credits.addAndGet(n);
+    // Even a CREDIT that leaves none shows the gateway is alive, so the stall clock restarts.
+    creditsOutSince.set(after > 0 ? 0 : System.nanoTime());
+    Handler<Void> h = drainHandler;
+    if (after > 0 && after - n <= 0 && h != null) {
+      h.handle(null);
+    }
+  }
+
+  /**
+   * Sends a HEARTBEAT if nothing was sent for {@code idleNanos} and the stream is still open.
+   * Call on the context (the worker's sweep timer).
+   *
+   * @param state the engine's state for the stream, e.g. {@code PROMPT} or {@code PAUSED}
+   * @return whether one was sent
+   */
+  public boolean heartbeatIfIdle(long idleNanos, String state) {
+    if (closed || terminalQueued.get() || !queued.isEmpty() || System.nanoTime() - lastSendNanos < idleNanos) {
+      return false;
+    }
+    send(new HeartbeatFrame(streamId, generated(), state));
+    return true;
+  }
+
+  private Future<Void> terminate(Frame terminal) {
+    if (terminalQueued.compareAndSet(false, true)) {
+      queued.add(terminal);
+      scheduleFlush();
+    }
+    return terminalSent.future();
+  }
+
+  private void scheduleFlush() {
+    if (flushScheduled.compareAndSet(false, true)) {
+      context.runOnContext(v -> flush());
+    }
+  }
+
+  private void flush() {
+    flushScheduled.set(false); // before draining: a write that lands after the drain schedules the next flush
+    List<TokenData> tokens = null;
+    Object item;
+    while ((item = queued.poll()) != null) {
+      if (item instanceof TokenData token) {
+        if (tokens == null) {
+          tokens = new ArrayList<>();
+        }
+        tokens.add(token);
+      } else {
+        sendTokens(tokens);
+        tokens = null;
+        sendTerminal((Frame) item);
+      }
+    }
+    sendTokens(tokens);
+  }
+
+  private void sendTokens(List<TokenData> tokens) {
+    if (tokens != null && !closed) {
+      send(new TokensFrame(streamId, generated(), tokens));
+    }
+  }
+
+  private void sendTerminal(Frame terminal) {
+    if (closed) {
+      Throwable failed = sendFailure;
+      terminalSent.tryFail(failed != null ? failed : new IllegalStateException("stream " + streamId + " is closed"));
+      return;
+    }
+    closed = true;
+    send(terminal).onComplete(terminalSent);
+  }
+
+  private Future<Void> send(Frame frame) {
+    lastSendNanos = System.nanoTime();
+    framesSent.incrementAndGet();
+    Future<Void> written = sender.write(frame);
+    written.onFailure(this::sendFailed);
+    return written;
+  }
+
+  private void sendFailed(Throwable cause) {
+    if (sendFailure != null) {
+      return;
+    }
+    sendFailure = cause;
+    closed = true;
+    Handler<Throwable> h = exceptionHandler;
+    if (h != null) {
+      h.handle(cause);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package dev.tokenbus.protocol;
+
+import java.util.UUID;
+
+/** Event-bus addresses. Each gateway and worker verticle has one endpoint; streams are multiplexed by id. */
+public final class Addresses {
+
+  /** Workers publish their {@link WorkerStatus} here; every gateway listens. */
+  public static final String WORKER_STATUS = "tokenbus.workers";
+
+  private Addresses() {}
+
+  public static String newWorkerEndpoint() {
+    return "tokenbus.worker." + UUID.randomUUID();
+  }
+
+  public static String newGatewayEndpoint() {
+    return "tokenbus.gateway." + UUID.randomUUID();
+  }
+}

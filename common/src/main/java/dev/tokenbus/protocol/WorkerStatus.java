@@ -1,0 +1,42 @@
+package dev.tokenbus.protocol;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What a worker announces about itself, periodically and whenever its load changes.
+ *
+ * @param workerId the worker's endpoint address, which is also its id
+ * @param nodeId the cluster node it runs on
+ * @param model the name it serves its model under
+ * @param slots generations it can run at once
+ * @param active slots in use
+ * @param running generations that took part in the last decode step
+ * @param paused generations waiting for their consumer
+ * @param prompt generations processing their prompt
+ * @param kvUsed KV cells in use
+ * @param kvTotal KV cells in all
+ * @param contextPerSequence tokens (prompt and output) one generation may hold
+ * @param draining the worker is shutting down and takes no new generation
+ * @param sequence increases with every announcement, so that a stale one is recognised
+ */
+public record WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,
+    int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence) {
+
+  public int freeSlots() {
+    return draining ? 0 : Math.max(0, slots - active);
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject().put("worker_id", workerId).put("node_id", nodeId).put("model", model).put("slots", slots)
+        .put("active", active).put("running", running).put("paused", paused).put("prompt", prompt)
+        .put("kv_used", kvUsed).put("kv_total", kvTotal).put("context_per_sequence", contextPerSequence)
+        .put("draining", draining).put("sequence", sequence);
+  }
+
+  public static WorkerStatus fromJson(JsonObject j) {
+    return new WorkerStatus(j.getString("worker_id"), j.getString("node_id"), j.getString("model"),
+        j.getInteger("slots", 0), j.getInteger("active", 0), j.getInteger("running", 0), j.getInteger("paused", 0),
+        j.getInteger("prompt", 0), j.getInteger("kv_used", 0), j.getInteger("kv_total", 0),
+        j.getInteger("context_per_sequence", 0), j.getBoolean("draining", false), j.getLong("sequence", 0L));
+  }
+}

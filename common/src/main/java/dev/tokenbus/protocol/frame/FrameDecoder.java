@@ -1,0 +1,107 @@
+package dev.tokenbus.protocol.frame;
+
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.Timings;
+import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.TopLogprob;
+import dev.tokenbus.protocol.Usage;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads what {@link FrameEncoder} wrote. Anything else ends in a {@link MalformedFrameException}. */
+final class FrameDecoder {
+
+  // The fewest bytes one list element can take; counts are checked against them before allocating.
+  private static final int MIN_TOKEN_BYTES = 13;
+  private static final int MIN_TOP_LOGPROB_BYTES = 10;
+  private static final int MIN_STRING_BYTES = 1;
+
+  private FrameDecoder() {}
+
+  static Frame decode(WireReader r) {
+    int type = r.readByte();
+    String streamId = r.readString();
+    Frame frame = switch (type) {
+      case WireCodes.OPEN -> new OpenFrame(streamId, r.readString(), r.readString(), r.readVarInt(),
+          r.readBoolean() ? readRequest(r) : null);
+      case WireCodes.ACCEPT -> new AcceptFrame(streamId, r.readString(), r.readString(), r.readVarInt());
+      case WireCodes.REFUSE -> new RefuseFrame(streamId, WireCodes.refuseReason(r.readByte()), r.readString(),
+          r.readString());
+      case WireCodes.TOKENS -> new TokensFrame(streamId, r.readVarInt(), readTokens(r));
+      case WireCodes.END -> new EndFrame(streamId, r.readBoolean() ? readResult(r) : null);
+      case WireCodes.ERROR -> new ErrorFrame(streamId, r.readString(), r.readString());
+      case WireCodes.CREDIT -> new CreditFrame(streamId, r.readVarInt());
+      case WireCodes.CANCEL -> new CancelFrame(streamId, r.readString());
+      case WireCodes.HEARTBEAT -> new HeartbeatFrame(streamId, r.readVarInt(), r.readString());
+      default -> throw new MalformedFrameException("unknown frame type " + type);
+    };
+    r.expectEnd(frame.getClass().getSimpleName());
+    return frame;
+  }
+
+  private static List<TokenData> readTokens(WireReader r) {
+    int count = r.readCount(MIN_TOKEN_BYTES, "token");
+    List<TokenData> tokens = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      int index = r.readVarInt();
+      String text = r.readString();
+      int tokenId = r.readSignedVarInt();
+      double logprob = r.readDouble();
+      FinishReason finish = WireCodes.finishReason(r.readByte());
+      List<TopLogprob> top = readTopLogprobs(r);
+      tokens.add(new TokenData(index, text, tokenId, logprob, top, finish != null, finish));
+    }
+    return tokens;
+  }
+
+  private static List<TopLogprob> readTopLogprobs(WireReader r) {
+    int count = r.readCount(MIN_TOP_LOGPROB_BYTES, "top logprob");
+    if (count == 0) {
+      return List.of();
+    }
+    TopLogprob[] top = new TopLogprob[count];
+    for (int i = 0; i < count; i++) {
+      top[i] = new TopLogprob(r.readSignedVarInt(), r.readString(), r.readDouble());
+    }
+    return List.of(top);
+  }
+
+  private static GenerationRequest readRequest(WireReader r) {
+    String id = r.readString();
+    String prompt = r.readString();
+    StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
+        r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
+        r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
+        r.readSignedVarLong(), r.readVarInt());
+    try {
+      return new GenerationRequest(id, prompt, config);
+    } catch (RuntimeException e) {
+      throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<String> readStrings(WireReader r) {
+    int count = r.readCount(MIN_STRING_BYTES, "string");
+    List<String> strings = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      String s = r.readString();
+      if (s == null) {
+        throw new MalformedFrameException("null in a list of strings");
+      }
+      strings.add(s);
+    }
+    return strings;
+  }
+
+  private static GenerationResult readResult(WireReader r) {
+    FinishReason finish = WireCodes.finishReason(r.readByte());
+    Usage usage = r.readBoolean() ? new Usage(r.readVarInt(), r.readVarInt()) : null;
+    Timings timings = r.readBoolean()
+        ? new Timings(r.readDouble(), r.readDouble(), r.readDouble(), r.readVarInt(), r.readVarInt())
+        : null;
+    return new GenerationResult(finish, usage, timings, r.readString(), r.readSignedVarLong());
+  }
+}

@@ -1,0 +1,65 @@
+package dev.tokenbus.http;
+
+import dev.tokenbus.dispatch.GenerationRefusedException;
+import dev.tokenbus.dispatch.NoWorkerException;
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.frame.RefuseFrame;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * An error as clients see it: an HTTP status and OpenAI's error object
+ * {@code {"error":{"message","type","param","code"}}}. Every failure path of the gateway goes
+ * through {@link #of(Throwable)}, so statuses and shapes are the same everywhere.
+ */
+public record ApiError(int status, String type, String message, String param, String code) {
+
+  public static ApiError invalid(String message, String param, String code) {
+    return new ApiError(400, "invalid_request_error", message, param, code);
+  }
+
+  public static ApiError of(Throwable t) {
+    return switch (t) {
+      case RequestValidationException e -> invalid(e.getMessage(), e.param(), "invalid_value");
+      case DecodeException e -> invalid("the body is not valid JSON: " + firstLine(e.getMessage()), null, "invalid_json");
+      case GenerationRefusedException e when e.reason() == RefuseFrame.Reason.CONTEXT_LENGTH_EXCEEDED ->
+          invalid(e.getMessage(), e.param(), "context_length_exceeded");
+      case GenerationRefusedException e -> invalid(e.getMessage(), e.param(), "invalid_value");
+      case NoWorkerException e -> new ApiError(503, "service_unavailable_error", e.getMessage(), null, "no_worker");
+      default -> new ApiError(500, "server_error", "internal error: " + t.getClass().getSimpleName(), null, null);
+    };
+  }
+
+  public static ApiError tooLarge(long limit) {
+    return new ApiError(413, "invalid_request_error", "the request body is larger than " + limit + " bytes", null,
+        "request_too_large");
+  }
+
+  public static ApiError notFound(String what) {
+    return new ApiError(404, "not_found_error", what, null, "not_found");
+  }
+
+  public static ApiError methodNotAllowed(String method) {
+    return new ApiError(405, "invalid_request_error", "method " + method + " is not allowed here", null,
+        "method_not_allowed");
+  }
+
+  /** The error object without the envelope: {@code {"message","type","param","code"}}. */
+  public JsonObject body() {
+    return new JsonObject().put("message", message).put("type", type).put("param", param).put("code", code);
+  }
+
+  /** {@code {"error": {...}}}. */
+  public JsonObject toJson() {
+    return new JsonObject().put("error", body());
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    String line = nl >= 0 ? s.substring(0, nl) : s;
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.tokenbus.http;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The answer to {@code "stream": false}: tokens are collected (max_tokens bounds them) and one JSON
+ * object is sent at the end: {@code {id, text, tokens, finish_reason, usage, timings, seed}}.
+ */
+final class CollectingChannel implements EventChannel {
+
+  private final HttpServerResponse response;
+  private final String id;
+  private final StringBuilder text = new StringBuilder();
+  private final JsonArray tokens = new JsonArray();
+
+  CollectingChannel(HttpServerResponse response, String id) {
+    this.response = response;
+    this.id = id;
+  }
+
+  @Override
+  public Future<Void> send(String event, String eventId, JsonObject payload) {
+    switch (event) {
+      case "token" -> {
+        text.append(payload.getString("text"));
+        tokens.add(payload);
+      }
+      case "done" -> respond(200, payload.put("id", id).put("text", text.toString()).put("tokens", tokens));
+      default -> respond(statusOf(payload), new JsonObject().put("error", new JsonObject()
+          .put("message", payload.getString("message")).put("type", payload.getString("type"))
+          .put("param", null).put("code", null)));
+    }
+    return Future.succeededFuture();
+  }
+
+  private static int statusOf(JsonObject error) {
+    return switch (error.getString("type", "")) {
+      case "service_unavailable_error", "worker_lost", "worker_unresponsive", "worker_shutdown" -> 503;
+      case "timeout" -> 504;
+      default -> 500;
+    };
+  }
+
+  private void respond(int status, JsonObject body) {
+    if (!response.ended() && !response.closed()) {
+      response.setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+    }
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return false;
+  }
+
+  @Override
+  public void drainHandler(Handler<Void> handler) {}
+
+  @Override
+  public void close() {}
+
+  @Override
+  public void onClientGone(Handler<Void> handler) {
+    response.closeHandler(handler);
+  }
+}

@@ -1,0 +1,159 @@
+package dev.tokenbus.http;
+
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.StreamConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a generation request's JSON into a {@link StreamConfig} and friends, strictly: a known
+ * field of the wrong type is an error naming it; unknown fields are ignored (as OpenAI does).
+ * Ranges are checked by {@link StreamConfig#validate()}. Shared by every route that generates.
+ */
+public final class GenerateParameters {
+
+  private GenerateParameters() {}
+
+  /** The body of {@code POST /v1/generate} (and of a WebSocket {@code generate} frame). */
+  public record Generate(String prompt, StreamConfig config, boolean stream, String model) {}
+
+  public static Generate parse(JsonObject body) {
+    Object prompt = body.getValue("prompt");
+    if (prompt == null) {
+      throw new RequestValidationException("prompt", "prompt is required");
+    }
+    if (!(prompt instanceof String p)) {
+      throw new RequestValidationException("prompt", "prompt must be a string");
+    }
+    if (p.isEmpty()) {
+      throw new RequestValidationException("prompt", "prompt must not be empty");
+    }
+    return new Generate(p, config(body), bool(body, "stream", true), string(body, "model"));
+  }
+
+  /** Every stream-configuration field, over the defaults. */
+  public static StreamConfig config(JsonObject b) {
+    StreamConfig d = StreamConfig.defaults();
+    return new StreamConfig(
+        integer(b, "max_tokens", d.maxTokens()),
+        number(b, "temperature", d.temperature()),
+        integer(b, "top_k", d.topK()),
+        number(b, "top_p", d.topP()),
+        number(b, "min_p", d.minP()),
+        number(b, "repeat_penalty", d.repeatPenalty()),
+        integer(b, "repeat_last_n", d.repeatLastN()),
+        number(b, "frequency_penalty", d.frequencyPenalty()),
+        number(b, "presence_penalty", d.presencePenalty()),
+        seed(b),
+        stop(b),
+        longInteger(b, "stream_delay_ms", d.streamDelayMs()),
+        integer(b, "buffer_size", d.bufferSize()),
+        longInteger(b, "timeout_ms", d.timeoutMs()),
+        integer(b, "top_logprobs", d.topLogprobs())).validate();
+  }
+
+  static int integer(JsonObject b, String key, int fallback) {
+    long v = longInteger(b, key, fallback);
+    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
+      throw new RequestValidationException(key, key + " is out of range: " + v);
+    }
+    return (int) v;
+  }
+
+  static long longInteger(JsonObject b, String key, long fallback) {
+    Object v = b.getValue(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Number n)) {
+      throw new RequestValidationException(key, key + " must be an integer, got " + kind(v));
+    }
+    double d = n.doubleValue();
+    if (d != Math.rint(d) || Double.isInfinite(d)) {
+      throw new RequestValidationException(key, key + " must be an integer, got " + n);
+    }
+    if (Math.abs(d) > 9.0e15) {
+      throw new RequestValidationException(key, key + " is out of range: " + n);
+    }
+    return n.longValue();
+  }
+
+  static double number(JsonObject b, String key, double fallback) {
+    Object v = b.getValue(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Number n)) {
+      throw new RequestValidationException(key, key + " must be a number, got " + kind(v));
+    }
+    return n.doubleValue();
+  }
+
+  static boolean bool(JsonObject b, String key, boolean fallback) {
+    Object v = b.getValue(key);
+    if (v == null) {
+      return fallback;
+    }
+    if (!(v instanceof Boolean x)) {
+      throw new RequestValidationException(key, key + " must be a boolean, got " + kind(v));
+    }
+    return x;
+  }
+
+  static String string(JsonObject b, String key) {
+    Object v = b.getValue(key);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new RequestValidationException(key, key + " must be a string, got " + kind(v));
+    }
+    return s;
+  }
+
+  private static Long seed(JsonObject b) {
+    if (b.getValue("seed") == null) {
+      return null;
+    }
+    return longInteger(b, "seed", 0);
+  }
+
+  /** {@code stop}: a string or an array of strings. */
+  private static List<String> stop(JsonObject b) {
+    Object v = b.getValue("stop");
+    if (v == null) {
+      return List.of();
+    }
+    if (v instanceof String s) {
+      return List.of(s);
+    }
+    if (!(v instanceof JsonArray a)) {
+      throw new RequestValidationException("stop", "stop must be a string or an array of strings, got " + kind(v));
+    }
+    if (a.size() > StreamConfig.MAX_STOP_SEQUENCES) {
+      throw new RequestValidationException("stop", "at most " + StreamConfig.MAX_STOP_SEQUENCES + " stop sequences");
+    }
+    List<String> out = new ArrayList<>(a.size());
+    for (Object o : a) {
+      if (!(o instanceof String s)) {
+        throw new RequestValidationException("stop", "stop must be an array of strings, found " + kind(o));
+      }
+      out.add(s);
+    }
+    return out;
+  }
+
+  static String kind(Object v) {
+    return switch (v) {
+      case null -> "null";
+      case String s -> "a string";
+      case Boolean x -> "a boolean";
+      case Number n -> "a number";
+      case JsonObject o -> "an object";
+      case JsonArray a -> "an array";
+      default -> v.getClass().getSimpleName();
+    };
+  }
+}

@@ -1,0 +1,41 @@
+package dev.tokenbus.http;
+
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.flow.TokenStreamException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Feeds one token stream into one event channel with pipe semantics: when the channel's transport
+ * is full the stream pauses, which stops its credits, which pauses the worker's sequence. Ends
+ * with a {@code done} event, or an {@code error} event, and cancels the generation when the client
+ * goes away. Every transport uses this one relay.
+ */
+final class StreamRelay {
+
+  private StreamRelay() {}
+
+  /** Completes when the channel is closed, whatever the outcome. */
+  static Future<Void> relay(TokenStream stream, EventChannel channel) {
+    channel.onClientGone(v -> stream.cancel("client disconnected"));
+    return stream.pipe().endOnComplete(false).to(new TokenEventWriter(channel)).transform(piped -> {
+      Future<Void> last = stream.result().succeeded()
+          ? channel.send("done", null, TokenJson.done(stream.result().result()))
+          : channel.send("error", null, errorPayload(stream.result().cause() != null ? stream.result().cause()
+              : piped.cause()));
+      return last.transform(ignored -> {
+        channel.close();
+        return Future.<Void>succeededFuture();
+      });
+    });
+  }
+
+  /** The error event's payload: {@code {type, message}}. */
+  static JsonObject errorPayload(Throwable t) {
+    if (t instanceof TokenStreamException e) {
+      return new JsonObject().put("type", e.type()).put("message", e.getMessage());
+    }
+    ApiError api = ApiError.of(t == null ? new IllegalStateException("stream failed") : t);
+    return new JsonObject().put("type", api.type()).put("message", api.message());
+  }
+}

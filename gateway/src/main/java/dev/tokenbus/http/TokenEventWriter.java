@@ -1,0 +1,47 @@
+package dev.tokenbus.http;
+
+import dev.tokenbus.protocol.TokenData;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.streams.WriteStream;
+
+/** Adapts an {@link EventChannel} to {@code WriteStream<TokenData>}, so a token stream can be piped into it. */
+final class TokenEventWriter implements WriteStream<TokenData> {
+
+  private final EventChannel channel;
+
+  TokenEventWriter(EventChannel channel) {
+    this.channel = channel;
+  }
+
+  @Override
+  public Future<Void> write(TokenData t) {
+    return channel.send("token", Integer.toString(t.index()), TokenJson.token(t));
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return channel.writeQueueFull();
+  }
+
+  @Override
+  public WriteStream<TokenData> drainHandler(Handler<Void> handler) {
+    channel.drainHandler(handler);
+    return this;
+  }
+
+  @Override
+  public WriteStream<TokenData> exceptionHandler(Handler<Throwable> handler) {
+    return this;
+  }
+
+  @Override
+  public WriteStream<TokenData> setWriteQueueMaxSize(int maxSize) {
+    return this; // the transport's own limit applies
+  }
+
+  @Override
+  public Future<Void> end() {
+    return Future.succeededFuture(); // the relay ends the channel itself, after the done or error event
+  }
+}

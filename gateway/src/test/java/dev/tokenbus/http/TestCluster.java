@@ -1,0 +1,97 @@
+package dev.tokenbus.http;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.ClusterOptions;
+import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.engine.EngineConfig;
+import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.worker.WorkerOptions;
+import dev.tokenbus.worker.WorkerVerticle;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real cluster in this JVM for tests: one gateway node and N worker nodes, each a clustered
+ * Vert.x instance on Hazelcast (loopback, a cluster name of its own), each worker with its own
+ * llama.cpp engine on the generated model.
+ */
+final class TestCluster implements AutoCloseable {
+
+  final ClusterNode gatewayNode;
+  final GatewayVerticle gateway;
+  final List<ClusterNode> workerNodes = new ArrayList<>();
+  final List<WorkerVerticle> workers = new ArrayList<>();
+  final List<LlamaEngine> engines = new ArrayList<>();
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  private TestCluster(ClusterNode gatewayNode, GatewayVerticle gateway) {
+    this.gatewayNode = gatewayNode;
+    this.gateway = gateway;
+  }
+
+  static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
+      WorkerOptions workerOptions) throws Exception {
+    String name = "test-" + System.nanoTime();
+    ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name)).await(60, TimeUnit.SECONDS);
+    GatewayVerticle gw = new GatewayVerticle(gatewayOptions.withPort(0), ClientOptions.defaults(), gwNode.membership());
+    gwNode.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
+    TestCluster c = new TestCluster(gwNode, gw);
+    for (int i = 0; i < workerCount; i++) {
+      c.addWorker(name, engine, workerOptions);
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> c.status().getJsonArray("workers").size() == workerCount);
+    return c;
+  }
+
+  static TestCluster start(EngineConfig engine) throws Exception {
+    return start(1, engine, GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));
+  }
+
+  private void addWorker(String clusterName, EngineConfig engine, WorkerOptions options) throws Exception {
+    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
+    LlamaEngine e = LlamaEngine.start(engine);
+    WorkerVerticle w = new WorkerVerticle(e, options, node.membership());
+    node.vertx().deployVerticle(w).await(30, TimeUnit.SECONDS);
+    workerNodes.add(node);
+    workers.add(w);
+    engines.add(e);
+  }
+
+  URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + gateway.port() + path);
+  }
+
+  JsonObject status() throws Exception {
+    return new JsonObject(http.send(HttpRequest.newBuilder(uri("/v1/status")).build(),
+        HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  /** The gateway's view of the only worker's active slots. */
+  int activeSlots() throws Exception {
+    return status().getJsonArray("workers").getJsonObject(0).getInteger("active");
+  }
+
+  HttpResponse<String> post(String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+        .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Override
+  public void close() {
+    for (ClusterNode n : workerNodes) {
+      n.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    }
+    gatewayNode.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    engines.forEach(LlamaEngine::close);
+  }
+}

@@ -1,0 +1,254 @@
+package dev.tokenbus.bench;
+
+import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.ClusterOptions;
+import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.engine.EngineConfig;
+import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.engine.TokenSink;
+import dev.tokenbus.http.GatewayOptions;
+import dev.tokenbus.http.GatewayVerticle;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.worker.WorkerOptions;
+import dev.tokenbus.worker.WorkerVerticle;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Streamed tokens/s and time to first token, through the whole system, next to the engine alone:
+ * (1) the engine in-process, (2) a standalone node (gateway and worker in one JVM) and (3) a
+ * gateway and a worker as separate processes; each at the given concurrencies, over SSE.
+ */
+public final class StreamBenchmark {
+
+  /** What to measure; {@code jar} is the tokenbus jar used to start the separate processes. */
+  public record Options(EngineConfig engine, int tokens, List<Integer> concurrency, int runs, Path jar,
+      List<String> jvmFlags) {}
+
+  private record Row(String path, int concurrency, double tokensPerSecond, double ttftMs) {}
+
+  private final Options options;
+  private final PrintStream out;
+
+  public StreamBenchmark(Options options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  public void run() throws Exception {
+    int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
+    EngineConfig cfg = options.engine().withSlots(Math.max(options.engine().slots(), maxConcurrency));
+    String body = new JsonObject().put("prompt", "Once upon a time").put("max_tokens", options.tokens())
+        .put("temperature", 0).put("timeout_ms", 600_000).encode();
+    List<Row> rows = new ArrayList<>();
+    out.printf(Locale.ROOT, "stream benchmark: %s, %d tokens per stream, median of %d runs%n",
+        cfg.model().getFileName(), options.tokens(), options.runs());
+
+    try (LlamaEngine engine = LlamaEngine.start(cfg)) {
+      for (int n : options.concurrency()) {
+        rows.add(measure("engine alone", n, () -> engineRound(engine, n)));
+      }
+      ClusterNode node = ClusterNode.start(ClusterOptions.isolated("bench-" + System.nanoTime()))
+          .await(60, TimeUnit.SECONDS);
+      try {
+        node.vertx().deployVerticle(new WorkerVerticle(engine, WorkerOptions.defaults("bench"), node.membership()))
+            .await(30, TimeUnit.SECONDS);
+        GatewayVerticle gateway = new GatewayVerticle(GatewayOptions.defaults().withPort(0), ClientOptions.defaults(),
+            node.membership());
+        node.vertx().deployVerticle(gateway).await(30, TimeUnit.SECONDS);
+        awaitWorkers(gateway.port());
+        SseLoad load = new SseLoad(gateway.port());
+        for (int n : options.concurrency()) {
+          rows.add(measure("standalone (one JVM)", n, () -> load.run(n, body)));
+        }
+      } finally {
+        node.close().await(30, TimeUnit.SECONDS);
+      }
+    }
+
+    if (options.jar() != null) {
+      try (Processes p = Processes.start(options, cfg)) {
+        SseLoad load = new SseLoad(p.port);
+        for (int n : options.concurrency()) {
+          rows.add(measure("gateway + worker processes", n, () -> load.run(n, body)));
+        }
+      }
+    }
+    print(rows);
+  }
+
+  private interface RoundSource {
+    SseLoad.Round run() throws Exception;
+  }
+
+  private Row measure(String path, int n, RoundSource source) throws Exception {
+    source.run(); // warm-up
+    source.run();
+    double[] tps = new double[options.runs()];
+    double[] ttft = new double[options.runs()];
+    for (int r = 0; r < options.runs(); r++) {
+      SseLoad.Round round = source.run();
+      tps[r] = round.tokensPerSecond();
+      ttft[r] = median(round.ttftMs().stream().mapToDouble(Double::doubleValue).toArray());
+    }
+    return new Row(path, n, median(tps), median(ttft));
+  }
+
+  private SseLoad.Round engineRound(LlamaEngine engine, int n) {
+    StreamConfig cfg = StreamConfig.defaults().withMaxTokens(options.tokens()).withTemperature(0);
+    long t0 = System.nanoTime();
+    List<FirstTokenSink> sinks = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      FirstTokenSink s = new FirstTokenSink(t0);
+      sinks.add(s);
+      engine.submit(new GenerationRequest("bench-" + i, "Once upon a time", cfg), s);
+    }
+    long tokens = 0;
+    List<Double> ttft = new ArrayList<>();
+    for (FirstTokenSink s : sinks) {
+      tokens += s.done.join().usage().completionTokens();
+      ttft.add(s.firstNanos / 1e6);
+    }
+    return new SseLoad.Round(tokens * 1e9 / (System.nanoTime() - t0), ttft);
+  }
+
+  private void print(List<Row> rows) {
+    out.println();
+    out.println("| path | streams | tok/s | vs engine alone | TTFT p50 ms | TTFT over engine ms |");
+    out.println("|---|---:|---:|---:|---:|---:|");
+    for (Row r : rows) {
+      Row base = rows.stream().filter(x -> x.path().equals("engine alone") && x.concurrency() == r.concurrency())
+          .findFirst().orElse(r);
+      out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f%% | %.2f | %+.2f |%n", r.path(), r.concurrency(),
+          r.tokensPerSecond(), 100 * r.tokensPerSecond() / base.tokensPerSecond(), r.ttftMs(),
+          r.ttftMs() - base.ttftMs());
+    }
+  }
+
+  static void awaitWorkers(int port) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      try {
+        String s = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/status")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        if (!new JsonObject(s).getJsonArray("workers").isEmpty()) {
+          return;
+        }
+      } catch (java.io.IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100); // polling a child process for readiness
+    }
+    throw new IllegalStateException("no worker became visible on port " + port + " within 60 s");
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  /** Records when the first token came, and the end. */
+  private static final class FirstTokenSink implements TokenSink {
+    private final long t0;
+    volatile long firstNanos = -1;
+    final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
+
+    FirstTokenSink(long t0) {
+      this.t0 = t0;
+    }
+
+    @Override
+    public void write(TokenData token) {
+      if (firstNanos < 0) {
+        firstNanos = System.nanoTime() - t0;
+      }
+    }
+
+    @Override
+    public boolean writeQueueFull() {
+      return false;
+    }
+
+    @Override
+    public void drainHandler(Runnable onDrain) {}
+
+    @Override
+    public void end(GenerationResult result) {
+      done.complete(result);
+    }
+  }
+
+  /** A gateway and a worker as child processes of the same jar, in a cluster of their own. */
+  private static final class Processes implements AutoCloseable {
+    final int port;
+    private final List<Process> children = new ArrayList<>();
+
+    private Processes(int port) {
+      this.port = port;
+    }
+
+    static Processes start(Options o, EngineConfig cfg) throws Exception {
+      int port;
+      try (ServerSocket s = new ServerSocket(0)) {
+        port = s.getLocalPort();
+      }
+      String cluster = "bench-" + System.nanoTime();
+      Processes p = new Processes(port);
+      try {
+        p.spawn(o, "worker", "--model", cfg.model().toString(), "--threads", Integer.toString(cfg.effectiveThreads()),
+            "--slots", Integer.toString(cfg.slots()), "--cluster-name", cluster);
+        p.spawn(o, "gateway", "--http-port", Integer.toString(port), "--cluster-name", cluster);
+        awaitWorkers(port);
+      } catch (Exception e) {
+        p.close();
+        throw e;
+      }
+      return p;
+    }
+
+    private void spawn(Options o, String... args) throws Exception {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(ProcessHandle.current().info().command().orElse("java"));
+      cmd.addAll(o.jvmFlags());
+      cmd.add("-jar");
+      cmd.add(o.jar().toString());
+      cmd.addAll(List.of(args));
+      children.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+    }
+
+    @Override
+    public void close() {
+      for (Process c : children) {
+        c.destroy();
+      }
+      for (Process c : children) {
+        try {
+          if (!c.waitFor(20, TimeUnit.SECONDS)) {
+            c.destroyForcibly();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          c.destroyForcibly();
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package dev.tokenbus.worker;
+
+/**
+ * How a worker verticle serves its engine on the bus.
+ *
+ * @param modelName the name gateways route by; by default the model file's name
+ * @param heartbeatMs a stream that sent nothing for this long gets a HEARTBEAT
+ * @param creditStallMs a stream whose consumer granted no credit for this long is cancelled (its gateway is stuck or gone)
+ * @param announceMs the longest gap between two status announcements (changes are announced sooner)
+ */
+public record WorkerOptions(String modelName, long heartbeatMs, long creditStallMs, long announceMs) {
+
+  public static WorkerOptions defaults(String modelName) {
+    return new WorkerOptions(modelName, 1000, 120_000, 1000);
+  }
+
+  public WorkerOptions withCreditStallMs(long v) {
+    return new WorkerOptions(modelName, heartbeatMs, v, announceMs);
+  }
+}

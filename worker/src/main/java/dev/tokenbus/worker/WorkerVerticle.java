@@ -1,0 +1,208 @@
+package dev.tokenbus.worker;
+
+import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.engine.AdmissionException;
+import dev.tokenbus.engine.Engine;
+import dev.tokenbus.engine.EngineStats;
+import dev.tokenbus.flow.CreditedWriteStream;
+import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.AcceptFrame;
+import dev.tokenbus.protocol.frame.CancelFrame;
+import dev.tokenbus.protocol.frame.CreditFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import dev.tokenbus.protocol.frame.RefuseFrame;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves an engine on the event bus. Answers OPEN with ACCEPT when the engine admits the
+ * generation and REFUSE when it does not; connects the engine's sink to a credited stream towards
+ * the gateway; applies CREDIT and CANCEL; announces its load; sends heartbeats for quiet streams;
+ * cancels streams whose gateway stalls or leaves the cluster.
+ */
+public final class WorkerVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
+  private static final long SWEEP_MS = 250;
+
+  private final Engine engine;
+  private final WorkerOptions options;
+  private final ClusterMembership membership;
+  private final String endpoint = Addresses.newWorkerEndpoint();
+  private final Map<String, WorkerStream> streams = new HashMap<>();
+  private EventBus bus;
+  private MessageConsumer<Frame> consumer;
+  private long announceSequence;
+  private boolean announcePending;
+  private boolean stopping;
+
+  public WorkerVerticle(Engine engine, WorkerOptions options, ClusterMembership membership) {
+    this.engine = engine;
+    this.options = options;
+    this.membership = membership;
+  }
+
+  /** This worker's endpoint address, which is also its id in the cluster. */
+  public String endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public Future<?> start() {
+    bus = vertx.eventBus();
+    FrameCodec.register(bus);
+    consumer = bus.consumer(endpoint, this::onFrame);
+    membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
+    vertx.setPeriodic(SWEEP_MS, id -> sweep());
+    vertx.setPeriodic(options.announceMs(), id -> announce());
+    return consumer.completion().onSuccess(v -> {
+      announce();
+      LOG.info("worker {} serving model '{}' ({} slots)", endpoint, options.modelName(), engine.stats().slots());
+    });
+  }
+
+  private void onFrame(Message<Frame> msg) {
+    switch (msg.body()) {
+      case OpenFrame open -> open(msg, open);
+      case CreditFrame credit -> {
+        WorkerStream s = streams.get(credit.streamId());
+        if (s != null) {
+          s.out.addCredits(credit.credits());
+        }
+      }
+      case CancelFrame cancel -> {
+        WorkerStream s = streams.get(cancel.streamId());
+        if (s != null) {
+          LOG.debug("stream {} cancelled by its gateway: {}", cancel.streamId(), cancel.reason());
+          s.cancel();
+        }
+      }
+      default -> LOG.warn("unexpected {} on worker endpoint", msg.body().getClass().getSimpleName());
+    }
+  }
+
+  private void open(Message<Frame> msg, OpenFrame open) {
+    String sid = open.streamId();
+    if (stopping) {
+      msg.reply(new RefuseFrame(sid, RefuseFrame.Reason.SHUTTING_DOWN, "worker is shutting down", null),
+          FrameCodec.options());
+      return;
+    }
+    if (streams.containsKey(sid)) {
+      msg.reply(new RefuseFrame(sid, RefuseFrame.Reason.INVALID_REQUEST, "stream id " + sid + " is in use", "id"),
+          FrameCodec.options());
+      return;
+    }
+    CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window());
+    WorkerStream stream = new WorkerStream(sid, open.gatewayNode(), out,
+        s -> context.runOnContext(v -> ended(s)));
+    out.exceptionHandler(err -> {
+      LOG.info("stream {}: gateway unreachable ({}); cancelling", sid, err.getMessage());
+      stream.cancel();
+    });
+    streams.put(sid, stream);
+    // Tokenizing a long prompt takes milliseconds: keep it off the event loop.
+    vertx.executeBlocking(() -> engine.submit(open.request(), stream), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        stream.attach(ar.result());
+        msg.reply(new AcceptFrame(sid, endpoint, membership.nodeId(), ar.result().promptTokens()),
+            FrameCodec.options());
+      } else {
+        streams.remove(sid);
+        msg.reply(refusal(sid, ar.cause()), FrameCodec.options());
+      }
+      announceSoon();
+    });
+  }
+
+  private static RefuseFrame refusal(String sid, Throwable cause) {
+    return switch (cause) {
+      case RequestValidationException e -> new RefuseFrame(sid, RefuseFrame.Reason.INVALID_REQUEST, e.getMessage(),
+          e.param());
+      case AdmissionException e -> switch (e.reason()) {
+        case PROMPT_TOO_LONG -> new RefuseFrame(sid, RefuseFrame.Reason.CONTEXT_LENGTH_EXCEEDED, e.getMessage(),
+            "prompt");
+        case NO_FREE_SLOT -> new RefuseFrame(sid, RefuseFrame.Reason.BUSY, e.getMessage(), null);
+        case SHUTTING_DOWN -> new RefuseFrame(sid, RefuseFrame.Reason.SHUTTING_DOWN, e.getMessage(), null);
+      };
+      default -> {
+        LOG.error("stream {}: engine refused with an unexpected error", sid, cause);
+        yield new RefuseFrame(sid, RefuseFrame.Reason.BUSY, "engine error: " + cause.getMessage(), null);
+      }
+    };
+  }
+
+  private void ended(WorkerStream s) {
+    streams.remove(s.streamId);
+    announceSoon();
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    long stallNanos = TimeUnit.MILLISECONDS.toNanos(options.creditStallMs());
+    for (WorkerStream s : new ArrayList<>(streams.values())) {
+      long stalledSince = s.out.creditsStalledSinceNanos();
+      if (stalledSince != 0 && now - stalledSince > stallNanos) {
+        LOG.warn("stream {}: no credit from its gateway for {} ms; cancelling", s.streamId, options.creditStallMs());
+        s.out.fail("credit_stall", "the consumer granted no credit for " + options.creditStallMs() + " ms");
+        s.cancel();
+      } else {
+        s.out.heartbeatIfIdle(TimeUnit.MILLISECONDS.toNanos(options.heartbeatMs()), s.state());
+      }
+    }
+  }
+
+  private void gatewayLeft(String node) {
+    for (WorkerStream s : new ArrayList<>(streams.values())) {
+      if (node.equals(s.gatewayNode)) {
+        LOG.info("stream {}: its gateway node {} left the cluster; cancelling", s.streamId, node);
+        s.cancel();
+      }
+    }
+  }
+
+  /** Announces soon, coalescing bursts of changes into one announcement. */
+  private void announceSoon() {
+    if (!announcePending) {
+      announcePending = true;
+      vertx.setTimer(2, id -> announce());
+    }
+  }
+
+  private void announce() {
+    announcePending = false;
+    bus.publish(Addresses.WORKER_STATUS, status().toJson());
+  }
+
+  /** The status this worker announces. */
+  public WorkerStatus status() {
+    EngineStats st = engine.stats();
+    return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
+        st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(), stopping,
+        ++announceSequence);
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    announce();
+    for (WorkerStream s : new ArrayList<>(streams.values())) {
+      s.out.fail("worker_shutdown", "the worker is shutting down");
+      s.cancel();
+    }
+    return consumer.unregister();
+  }
+}
