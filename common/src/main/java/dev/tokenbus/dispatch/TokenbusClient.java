@@ -45,6 +45,7 @@ public final class TokenbusClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenbusClient.class);
   private static final long SWEEP_MS = 250;
+  private static final long DEADLINE_GRACE_MS = 1000;
 
   private final Vertx vertx;
   private final Context context;
@@ -55,6 +56,8 @@ public final class TokenbusClient {
   private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
   private final WorkerRegistry registry;
   private final Map<String, TokenStream> streams = new HashMap<>();
+  /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
+  private final Map<String, Long> deadlines = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long nextId;
   private long sweepTimer;
@@ -125,7 +128,11 @@ public final class TokenbusClient {
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     streams.put(sid, stream);
-    stream.result().onComplete(ar -> streams.remove(sid));
+    deadlines.put(sid, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs() + DEADLINE_GRACE_MS));
+    stream.result().onComplete(ar -> {
+      streams.remove(sid);
+      deadlines.remove(sid);
+    });
     Promise<TokenStream> opened = Promise.promise();
     tryOpen(stream, new OpenFrame(sid, endpoint, membership.nodeId(), window, request), candidates, 0, null, opened);
     return opened.future();
@@ -134,7 +141,7 @@ public final class TokenbusClient {
   private void tryOpen(TokenStream stream, OpenFrame open, List<WorkerStatus> candidates, int i, String lastProblem,
       Promise<TokenStream> opened) {
     if (i == candidates.size()) {
-      streams.remove(open.streamId());
+      forget(open.streamId());
       opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
@@ -154,7 +161,7 @@ public final class TokenbusClient {
           case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
               tryOpen(stream, open, candidates, i + 1, worker.workerId() + ": " + refuse.message(), opened);
           case RefuseFrame refuse -> {
-            streams.remove(open.streamId());
+            forget(open.streamId());
             opened.fail(new GenerationRefusedException(refuse));
           }
           default -> opened.fail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
@@ -169,6 +176,11 @@ public final class TokenbusClient {
         tryOpen(stream, open, candidates, i + 1, worker.workerId() + ": " + problem, opened);
       }
     });
+  }
+
+  private void forget(String sid) {
+    streams.remove(sid);
+    deadlines.remove(sid);
   }
 
   private void send(String sid, int credits) {
@@ -204,10 +216,16 @@ public final class TokenbusClient {
     long now = System.nanoTime();
     long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
     for (TokenStream s : new ArrayList<>(streams.values())) {
-      if (!s.isFinished() && now - s.lastActivityNanos() > limit) {
+      if (s.isFinished()) {
+        continue;
+      }
+      if (now - s.lastActivityNanos() > limit) {
         LOG.warn("stream {}: nothing from worker {} for {} ms; giving up", s.streamId(), s.workerEndpoint(),
             options.inactivityMs());
         s.fail("worker_unresponsive", "no token or heartbeat from the worker for " + options.inactivityMs() + " ms");
+      } else if (now - deadlines.getOrDefault(s.streamId(), Long.MAX_VALUE) > 0) {
+        // The worker should have ended it with finish_reason timeout; end it here and cancel there.
+        s.fail("timeout", "timeout_ms elapsed and the worker did not end the stream");
       }
     }
   }

@@ -79,67 +79,130 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   }
 
   public StreamConfig withMaxTokens(int v) {
-    return new StreamConfig(v, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().maxTokens(v).build();
   }
 
   public StreamConfig withTemperature(double v) {
-    return new StreamConfig(maxTokens, v, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().temperature(v).build();
   }
 
   public StreamConfig withTopK(int v) {
-    return new StreamConfig(maxTokens, temperature, v, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().topK(v).build();
   }
 
   public StreamConfig withTopP(double v) {
-    return new StreamConfig(maxTokens, temperature, topK, v, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().topP(v).build();
   }
 
   public StreamConfig withMinP(double v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, v, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().minP(v).build();
   }
 
   public StreamConfig withRepeatPenalty(double v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, v, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().repeatPenalty(v).build();
   }
 
   public StreamConfig withPenalties(double frequency, double presence) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequency,
-        presence, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().frequencyPenalty(frequency).presencePenalty(presence).build();
   }
 
   public StreamConfig withSeed(Long v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, v, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().seed(v).build();
   }
 
   public StreamConfig withStop(List<String> v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, v, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().stop(v).build();
   }
 
   public StreamConfig withStreamDelayMs(long v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, v, bufferSize, timeoutMs, topLogprobs);
+    return toBuilder().streamDelayMs(v).build();
   }
 
   public StreamConfig withBufferSize(int v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, v, timeoutMs, topLogprobs);
+    return toBuilder().bufferSize(v).build();
   }
 
   public StreamConfig withTimeoutMs(long v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, v, topLogprobs);
+    return toBuilder().timeoutMs(v).build();
   }
 
   public StreamConfig withTopLogprobs(int v) {
-    return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-        presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, v);
+    return toBuilder().topLogprobs(v).build();
+  }
+
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** A mutable copy to change several fields at once; {@link #build()} does not validate. */
+  public static final class Builder {
+    private int maxTokens;
+    private double temperature;
+    private int topK;
+    private double topP;
+    private double minP;
+    private double repeatPenalty;
+    private int repeatLastN;
+    private double frequencyPenalty;
+    private double presencePenalty;
+    private Long seed;
+    private List<String> stop;
+    private long streamDelayMs;
+    private int bufferSize;
+    private long timeoutMs;
+    private int topLogprobs;
+
+    private Builder(StreamConfig c) {
+      maxTokens = c.maxTokens;
+      temperature = c.temperature;
+      topK = c.topK;
+      topP = c.topP;
+      minP = c.minP;
+      repeatPenalty = c.repeatPenalty;
+      repeatLastN = c.repeatLastN;
+      frequencyPenalty = c.frequencyPenalty;
+      presencePenalty = c.presencePenalty;
+      seed = c.seed;
+      stop = c.stop;
+      streamDelayMs = c.streamDelayMs;
+      bufferSize = c.bufferSize;
+      timeoutMs = c.timeoutMs;
+      topLogprobs = c.topLogprobs;
+    }
+
+    public Builder maxTokens(int v) { maxTokens = v; return this; }
+
+    public Builder temperature(double v) { temperature = v; return this; }
+
+    public Builder topK(int v) { topK = v; return this; }
+
+    public Builder topP(double v) { topP = v; return this; }
+
+    public Builder minP(double v) { minP = v; return this; }
+
+    public Builder repeatPenalty(double v) { repeatPenalty = v; return this; }
+
+    public Builder repeatLastN(int v) { repeatLastN = v; return this; }
+
+    public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+
+    public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+
+    public Builder seed(Long v) { seed = v; return this; }
+
+    public Builder stop(List<String> v) { stop = v; return this; }
+
+    public Builder streamDelayMs(long v) { streamDelayMs = v; return this; }
+
+    public Builder bufferSize(int v) { bufferSize = v; return this; }
+
+    public Builder timeoutMs(long v) { timeoutMs = v; return this; }
+
+    public Builder topLogprobs(int v) { topLogprobs = v; return this; }
+
+    public StreamConfig build() {
+      return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+    }
   }
 }

@@ -36,22 +36,23 @@ public final class GenerateParameters {
   /** Every stream-configuration field, over the defaults. */
   public static StreamConfig config(JsonObject b) {
     StreamConfig d = StreamConfig.defaults();
-    return new StreamConfig(
-        integer(b, "max_tokens", d.maxTokens()),
-        number(b, "temperature", d.temperature()),
-        integer(b, "top_k", d.topK()),
-        number(b, "top_p", d.topP()),
-        number(b, "min_p", d.minP()),
-        number(b, "repeat_penalty", d.repeatPenalty()),
-        integer(b, "repeat_last_n", d.repeatLastN()),
-        number(b, "frequency_penalty", d.frequencyPenalty()),
-        number(b, "presence_penalty", d.presencePenalty()),
-        seed(b),
-        stop(b),
-        longInteger(b, "stream_delay_ms", d.streamDelayMs()),
-        integer(b, "buffer_size", d.bufferSize()),
-        longInteger(b, "timeout_ms", d.timeoutMs()),
-        integer(b, "top_logprobs", d.topLogprobs())).validate();
+    return d.toBuilder()
+        .maxTokens(integer(b, "max_tokens", d.maxTokens()))
+        .temperature(number(b, "temperature", d.temperature()))
+        .topK(integer(b, "top_k", d.topK()))
+        .topP(number(b, "top_p", d.topP()))
+        .minP(number(b, "min_p", d.minP()))
+        .repeatPenalty(number(b, "repeat_penalty", d.repeatPenalty()))
+        .repeatLastN(integer(b, "repeat_last_n", d.repeatLastN()))
+        .frequencyPenalty(number(b, "frequency_penalty", d.frequencyPenalty()))
+        .presencePenalty(number(b, "presence_penalty", d.presencePenalty()))
+        .seed(seed(b))
+        .stop(stop(b))
+        .streamDelayMs(longInteger(b, "stream_delay_ms", d.streamDelayMs()))
+        .bufferSize(integer(b, "buffer_size", d.bufferSize()))
+        .timeoutMs(longInteger(b, "timeout_ms", d.timeoutMs()))
+        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()))
+        .build().validate();
   }
 
   static int integer(JsonObject b, String key, int fallback) {

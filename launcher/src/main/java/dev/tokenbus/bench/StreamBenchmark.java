@@ -97,8 +97,11 @@ public final class StreamBenchmark {
   }
 
   private Row measure(String path, int n, RoundSource source) throws Exception {
-    source.run(); // warm-up
-    source.run();
+    // Warm up until the JIT of every JVM involved has settled: at least 3 rounds and 3 seconds.
+    long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+      source.run();
+    }
     double[] tps = new double[options.runs()];
     double[] ttft = new double[options.runs()];
     for (int r = 0; r < options.runs(); r++) {
