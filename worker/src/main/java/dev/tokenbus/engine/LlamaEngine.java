@@ -16,6 +16,8 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,11 @@ public final class LlamaEngine implements Engine {
   private final ArrayBlockingQueue<Sequence> incoming;
   private final DecodeLoop loop;
   private final Thread thread;
+  /**
+   * Callers tokenize on their own threads; close() must not free the model under them (that is a
+   * use-after-free in native code). They hold the read side, close() takes the write side.
+   */
+  private final ReentrantReadWriteLock modelInUse = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
   private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence) {
@@ -94,6 +101,16 @@ public final class LlamaEngine implements Engine {
   @Override
   public Generation submit(GenerationRequest request, TokenSink sink) {
     request.config().validate();
+    Lock lock = modelInUse.readLock();
+    lock.lock();
+    try {
+      return admit(request, sink);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Generation admit(GenerationRequest request, TokenSink sink) {
     if (closed) {
       throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
     }
@@ -142,7 +159,16 @@ public final class LlamaEngine implements Engine {
 
   @Override
   public int[] tokenize(String text, boolean addSpecial) {
-    return model.tokenize(text, addSpecial, addSpecial);
+    Lock lock = modelInUse.readLock();
+    lock.lock();
+    try {
+      if (closed) {
+        throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
+      }
+      return model.tokenize(text, addSpecial, addSpecial);
+    } finally {
+      lock.unlock();
+    }
   }
 
   @Override
@@ -163,7 +189,14 @@ public final class LlamaEngine implements Engine {
     if (closed) {
       return;
     }
-    closed = true;
+    // Under the write lock: submits in flight finish queueing first, so the loop's last sweep ends them.
+    Lock closing = modelInUse.writeLock();
+    closing.lock();
+    try {
+      closed = true;
+    } finally {
+      closing.unlock();
+    }
     loop.stop();
     try {
       thread.join(TimeUnit.SECONDS.toMillis(30));
@@ -174,7 +207,7 @@ public final class LlamaEngine implements Engine {
       LOG.error("the decode thread did not stop within 30 s; leaving the model loaded");
       return;
     }
-    model.close();
+    model.close(); // no caller can reach the model now: each checks closed under the read lock
     LOG.info("engine stopped");
   }
 
