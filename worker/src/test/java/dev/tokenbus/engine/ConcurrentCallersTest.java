@@ -14,8 +14,39 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
-/** Closing the engine while callers are submitting (tokenizing on their threads) crashes nothing and loses nothing. */
-class EngineShutdownTest {
+/** Callers tokenize on their own threads: many at once, and while the engine closes, crash nothing and lose nothing. */
+class ConcurrentCallersTest {
+
+  @Test
+  void manyThreadsTokenizeAtOnceWithTheSameResultsAsOne() throws Exception {
+    try (LlamaEngine engine = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(1))) {
+      java.util.Random random = new java.util.Random(7);
+      List<String> texts = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        StringBuilder sb = new StringBuilder();
+        for (int j = random.nextInt(400); j > 0; j--) {
+          sb.append((char) (random.nextBoolean() ? 32 + random.nextInt(95) : random.nextInt(0x3000)));
+        }
+        texts.add(sb.toString());
+      }
+      List<int[]> expected = texts.stream().map(t -> engine.tokenize(t, true)).toList();
+      try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+        List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          done.add(pool.submit(() -> {
+            for (int round = 0; round < 5; round++) {
+              for (int i = 0; i < texts.size(); i++) {
+                assertThat(engine.tokenize(texts.get(i), true)).isEqualTo(expected.get(i));
+              }
+            }
+          }));
+        }
+        for (var f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      }
+    }
+  }
 
   @Test
   void closeWhileSubmittingEndsEveryAcceptedGenerationAndRefusesTheRest() throws Exception {
