@@ -113,6 +113,7 @@ public final class TokenbusClient {
    * a worker is busy, gone or slow to answer.
    *
    * @return the stream, or a failure: {@link NoWorkerException} when no worker took it,
+   *     {@link ModelNotFoundException} when workers are up but none serves {@code model},
    *     {@link GenerationRefusedException} when the request itself was refused
    */
   public Future<TokenStream> generate(GenerationRequest request, String model) {
@@ -121,8 +122,9 @@ public final class TokenbusClient {
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
-      return Future.failedFuture(new NoWorkerException(model == null ? "no worker is available"
-          : "no worker serves model '" + model + "'"));
+      boolean otherModelsServed = model != null && registry.all().stream().anyMatch(w -> !model.equals(w.model()));
+      return Future.failedFuture(otherModelsServed ? new ModelNotFoundException(model)
+          : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'"));
     }
     String sid = request.id();
     int window = request.config().bufferSize();

@@ -217,6 +217,19 @@ class BadInputTest {
 
   @Order(2)
   @Test
+  void aLongRunOfOneCharacterIsRefusedAsTooLongNotAsNoWorker() throws Exception {
+    // Well under the body limit, but tokenizing one character repeated takes llama.cpp time quadratic
+    // in its length: the refusal must not depend on how long the worker takes to count the tokens.
+    String body = new JsonObject().put("prompt", "a".repeat(300_000)).put("max_tokens", 4).encode();
+    HttpResponse<String> r = send(HttpRequest.newBuilder(cluster.uri("/v1/generate"))
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+    JsonObject error = envelope(r, 400);
+    assertThat(error.getString("param")).isEqualTo("prompt");
+    assertThat(error.getString("code")).isEqualTo("context_length_exceeded");
+  }
+
+  @Order(3)
+  @Test
   void unknownFieldsAndNullOptionalsAreIgnored() throws Exception {
     String body = "{\"prompt\":\"hello\",\"max_tokens\":3,\"frobnicate\":true,\"n\":5,\"extra\":{\"deep\":[1,{}]},"
         + "\"temperature\":null,\"stop\":null,\"seed\":null,\"model\":null,\"stream\":null}";
@@ -225,7 +238,7 @@ class BadInputTest {
     assertThat(events.getLast().event()).isEqualTo("done");
   }
 
-  @Order(3)
+  @Order(4)
   @Test
   void wrongMethodAndUnknownPathGetTheEnvelope() throws Exception {
     HttpResponse<String> get = send(HttpRequest.newBuilder(cluster.uri("/v1/generate")).GET());
@@ -240,7 +253,7 @@ class BadInputTest {
     assertThat(envelope(root, 404).getString("type")).isEqualTo("not_found_error");
   }
 
-  @Order(4)
+  @Order(5)
   @Test
   void theWorkerStillServesAndEverySlotIsFree() throws Exception {
     List<Sse.Event> events = stream("{\"prompt\":\"still alive\",\"max_tokens\":20,\"temperature\":0}");

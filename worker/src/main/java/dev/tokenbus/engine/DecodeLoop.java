@@ -50,6 +50,7 @@ final class DecodeLoop implements Runnable {
   private volatile boolean abortRequested;
   private volatile long stepDeadlineNanos = Long.MAX_VALUE;
   private volatile EngineStats stats;
+  private volatile Throwable failure;
   private int prefillCap;
   private int promptRotation;
   private long steps;
@@ -81,6 +82,11 @@ final class DecodeLoop implements Runnable {
 
   EngineStats stats() {
     return stats;
+  }
+
+  /** Why the loop stopped on its own, or null while it runs (or after a normal stop). */
+  Throwable failure() {
+    return failure;
   }
 
   /** Wakes the loop: new work, a cancel, or a sink with room again. Any thread. */
@@ -117,6 +123,7 @@ final class DecodeLoop implements Runnable {
         step();
       }
     } catch (Throwable t) {
+      failure = t;
       LOG.error("decode loop failed; ending every generation", t);
       endAll(FinishReason.ERROR, "engine failure: " + t.getMessage());
     } finally {
@@ -164,7 +171,7 @@ final class DecodeLoop implements Runnable {
         continue;
       }
       try {
-        s.picker = new TokenPicker(context, s.config(), s.seed());
+        s.picker = new TokenPicker(context, s.config(), s.seed(), contextPerSequence);
       } catch (RuntimeException e) {
         s.finish(FinishReason.ERROR, "could not create a sampler: " + e.getMessage());
         releaseSlot.run();
@@ -272,7 +279,13 @@ final class DecodeLoop implements Runnable {
         if (hadPrompt) {
           s.state(GenerationState.GENERATING);
         }
-        sample(s, row);
+        try {
+          sample(s, row);
+        } catch (RuntimeException e) {
+          // One sequence's failure (a sampler error, say) ends that sequence, never the loop.
+          LOG.error("generation {} failed while sampling; ending it", s.id(), e);
+          end(s, FinishReason.ERROR, "sampling failed: " + e.getMessage());
+        }
       }
     }
   }

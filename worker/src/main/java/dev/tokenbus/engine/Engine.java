@@ -20,6 +20,9 @@ public interface Engine extends AutoCloseable {
 
   int[] tokenize(String text, boolean addSpecial);
 
+  /** Why the engine can no longer generate (its decode loop died), or null while it can. */
+  Throwable failure();
+
   String detokenize(int[] tokens);
 
   /** Cancels every generation, stops the decode thread and frees the model. */

@@ -114,11 +114,23 @@ public final class LlamaEngine implements Engine {
     if (closed) {
       throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
     }
+    if (loop.failure() != null) {
+      throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN,
+          "the engine failed: " + loop.failure().getMessage());
+    }
+    int room = info.contextPerSequence();
+    // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
+    // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
+    // tokenizer is quadratic on long runs of one character).
+    long bytes = utf8Length(request.prompt());
+    if (bytes > (long) room * model.maxPieceBytes()) {
+      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + bytes
+          + " bytes, more than this model's context of " + room + " tokens per request can hold");
+    }
     int[] prompt = model.tokenize(request.prompt(), true, true);
     if (prompt.length == 0) {
       throw new RequestValidationException("prompt", "prompt has no tokens");
     }
-    int room = info.contextPerSequence();
     if (prompt.length > room) {
       throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + prompt.length
           + " tokens but this model's context holds " + room + " tokens per request (prompt and output)");
@@ -133,6 +145,21 @@ public final class LlamaEngine implements Engine {
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
     loop.wake();
     return s;
+  }
+
+  private static long utf8Length(String s) {
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3; // a surrogate pair is 4 bytes: 2 + 2
+    }
+    return n;
+  }
+
+  /** Why the engine can no longer generate, or null while it can. */
+  @Override
+  public Throwable failure() {
+    return loop.failure();
   }
 
   private boolean tryReserveSlot() {

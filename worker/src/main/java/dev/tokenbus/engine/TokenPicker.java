@@ -24,9 +24,14 @@ final class TokenPicker implements AutoCloseable {
   private final int topK;
   private final NativeSampler sampler;
 
-  TokenPicker(NativeContext context, StreamConfig c, long seed) {
+  /**
+   * @param contextPerSequence the most tokens a sequence holds: what the penalties look back over at most
+   */
+  TokenPicker(NativeContext context, StreamConfig c, long seed, int contextPerSequence) {
+    // -1 means the whole context; larger values mean the same and would only make llama.cpp allocate more.
+    int lastN = c.repeatLastN() < 0 ? contextPerSequence : Math.min(c.repeatLastN(), contextPerSequence);
     NativeSampler.Settings s = new NativeSampler.Settings((float) c.temperature(), c.topK(), (float) c.topP(),
-        (float) c.minP(), seed, (float) c.repeatPenalty(), c.repeatLastN(), (float) c.frequencyPenalty(),
+        (float) c.minP(), seed, (float) c.repeatPenalty(), lastN, (float) c.frequencyPenalty(),
         (float) c.presencePenalty());
     this.topK = c.topK();
     if (s.penalises() || alwaysFullChain) {
@@ -54,7 +59,8 @@ final class TokenPicker implements AutoCloseable {
   int pick(NativeContext context, int row, LogitScan scan) {
     return switch (mode) {
       case GREEDY -> scan.argmax;
-      case CANDIDATES -> sampler.sampleFrom(scan.ids, scan.logits, scan.count);
+      // The scan may have kept more candidates than top-k (for top_logprobs): sample among the first top-k.
+      case CANDIDATES -> sampler.sampleFrom(scan.ids, scan.logits, Math.min(scan.count, topK));
       case FULL -> sampler.sample(context, row);
     };
   }

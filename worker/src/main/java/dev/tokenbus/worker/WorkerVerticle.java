@@ -191,8 +191,8 @@ public final class WorkerVerticle extends VerticleBase {
   public WorkerStatus status() {
     EngineStats st = engine.stats();
     return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
-        st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(), stopping,
-        ++announceSequence);
+        st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(),
+        stopping || engine.failure() != null, ++announceSequence);
   }
 
   @Override

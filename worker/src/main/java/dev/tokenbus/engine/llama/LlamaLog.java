@@ -55,6 +55,10 @@ final class LlamaLog {
     if (message.isBlank()) {
       return;
     }
+    if (level == LlamaApi.LOG_ERROR && isExpectedAbort(message)) {
+      LOG.debug(message); // our own abort callback stopped a prompt step (a cancel or a deadline)
+      return;
+    }
     switch (level) {
       case LlamaApi.LOG_ERROR -> {
         if (FIRST_ERROR.get() == null) {
@@ -65,6 +69,10 @@ final class LlamaLog {
       case LlamaApi.LOG_WARN -> LOG.warn(message);
       default -> LOG.debug(message);
     }
+  }
+
+  private static boolean isExpectedAbort(String message) {
+    return message.contains("failed to decode, ret = 2") || message.contains("graph_compute: ggml_backend_sched_graph_compute_async failed");
   }
 
   /** The first error llama.cpp logged on this thread since the last call, then forgets it. */

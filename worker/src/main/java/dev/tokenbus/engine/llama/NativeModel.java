@@ -23,6 +23,7 @@ public final class NativeModel implements AutoCloseable {
   private final Path file;
   private final byte[][] pieces;
   private final boolean[] endOfGeneration;
+  private final int maxPieceBytes;
   private final int bos;
   private final int eos;
   private final boolean addBos;
@@ -43,10 +44,13 @@ public final class NativeModel implements AutoCloseable {
     this.endOfGeneration = new boolean[n];
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment buf = arena.allocate(256);
+      int longest = 1;
       for (int t = 0; t < n; t++) {
         pieces[t] = piece(buf, t);
+        longest = Math.max(longest, pieces[t].length);
         endOfGeneration[t] = (boolean) api.vocabIsEog.invokeExact(vocab, t);
       }
+      this.maxPieceBytes = longest;
       MemorySegment desc = arena.allocate(256);
       int len = (int) api.modelDesc.invokeExact(model, desc, desc.byteSize());
       this.description = len > 0 ? desc.getString(0) : "";
@@ -140,6 +144,11 @@ public final class NativeModel implements AutoCloseable {
 
   public boolean isEndOfGeneration(int token) {
     return endOfGeneration[token];
+  }
+
+  /** The longest text piece of any token, in bytes: no token covers more of a prompt. */
+  public int maxPieceBytes() {
+    return maxPieceBytes;
   }
 
   public int vocabSize() {
