@@ -255,7 +255,7 @@ class EngineBehaviourTest {
 
   @Test
   void badRequestsAreRefusedWhileOthersKeepGenerating() {
-    RecordingSink busy = new RecordingSink();
+    RecordingSink busy = new RecordingSink().pauseAfter(5); // held mid-generation while the bad requests come
     engine.submit(request("background", greedy(400)), busy);
 
     assertThatThrownBy(() -> engine.submit(request("x", greedy(1).withMaxTokens(-5)), new RecordingSink()))
@@ -273,6 +273,7 @@ class EngineBehaviourTest {
         .extracting(e -> ((AdmissionException) e).reason()).isEqualTo(AdmissionException.Reason.PROMPT_TOO_LONG);
     assertThat(engine.stats().active()).isEqualTo(1);
 
+    busy.resume();
     assertThat(busy.await().finishReason()).isEqualTo(FinishReason.LENGTH);
     assertThat(busy.tokens()).hasSize(400);
   }
