@@ -71,6 +71,25 @@ class CreditedWriteStreamTest {
   }
 
   @Test
+  void coalescingSendsTheFirstTokenAtOnceAndGathersABurstIntoFewFrames() {
+    CreditedWriteStream out = OnContext.call(workerContext,
+        () -> new CreditedWriteStream(workerContext, vertx.eventBus(), target, "s", 1000, 500));
+    out.write(Tokens.token(0));
+    // Nothing was sent lately: the first token leaves without waiting for the interval.
+    await().pollDelay(java.time.Duration.ZERO).pollInterval(java.time.Duration.ofMillis(1))
+        .atMost(java.time.Duration.ofMillis(400)).until(() -> tokensReceived().size() == 1);
+    for (int i = 1; i <= 100; i++) {
+      out.write(Tokens.token(i)); // a burst from a plain thread, well inside the 500 ms interval
+    }
+    out.finish(RESULT);
+    await().atMost(java.time.Duration.ofSeconds(2)).until(() -> received.stream().anyMatch(EndFrame.class::isInstance));
+    assertThat(Tokens.indices(tokensReceived())).isEqualTo(Tokens.zeroTo(101));
+    assertThat(received.stream().filter(TokensFrame.class::isInstance).count()).as("frames for 101 tokens")
+        .isLessThanOrEqualTo(3);
+    assertThat(received.getLast()).isInstanceOf(EndFrame.class);
+  }
+
+  @Test
   void creditsGateWritabilityAndTheDrainHandlerFiresOnTheWayBackUp() {
     CreditedWriteStream out = newProducer(target, 2);
     AtomicInteger drains = new AtomicInteger();

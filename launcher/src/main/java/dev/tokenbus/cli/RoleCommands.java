@@ -88,10 +88,15 @@ final class RoleCommands {
         description = "Name the model is served under (env TOKENBUS_MODEL_NAME). Default: the file name.")
     String modelName;
 
+    @Option(names = "--coalesce-ms", defaultValue = "${env:TOKENBUS_COALESCE_MS:-1}",
+        description = "Tokens closer together than this share one event-bus message (env TOKENBUS_COALESCE_MS, "
+            + "default ${DEFAULT-VALUE}; 0 sends each at once).")
+    long coalesceMs;
+
     WorkerOptions toOptions(LlamaEngine engine) {
       String name = modelName != null && !modelName.isBlank() ? modelName
           : engine.model().file().getFileName().toString().replaceFirst("\\.gguf$", "");
-      return WorkerOptions.defaults(name);
+      return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs);
     }
   }
 

@@ -7,14 +7,20 @@ package dev.tokenbus.worker;
  * @param heartbeatMs a stream that sent nothing for this long gets a HEARTBEAT
  * @param creditStallMs a stream whose consumer granted no credit for this long is cancelled (its gateway is stuck or gone)
  * @param announceMs the longest gap between two status announcements (changes are announced sooner)
+ * @param coalesceMs tokens closer together than this travel in one TOKENS frame (see CreditedWriteStream)
  */
-public record WorkerOptions(String modelName, long heartbeatMs, long creditStallMs, long announceMs) {
+public record WorkerOptions(String modelName, long heartbeatMs, long creditStallMs, long announceMs,
+    long coalesceMs) {
 
   public static WorkerOptions defaults(String modelName) {
-    return new WorkerOptions(modelName, 1000, 120_000, 1000);
+    return new WorkerOptions(modelName, 1000, 120_000, 200, 1);
   }
 
   public WorkerOptions withCreditStallMs(long v) {
-    return new WorkerOptions(modelName, heartbeatMs, v, announceMs);
+    return new WorkerOptions(modelName, heartbeatMs, v, announceMs, coalesceMs);
+  }
+
+  public WorkerOptions withCoalesceMs(long v) {
+    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, v);
   }
 }

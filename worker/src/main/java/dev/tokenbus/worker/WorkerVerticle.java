@@ -106,7 +106,8 @@ public final class WorkerVerticle extends VerticleBase {
           FrameCodec.options());
       return;
     }
-    CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window());
+    CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window(),
+        options.coalesceMs());
     WorkerStream stream = new WorkerStream(sid, open.gatewayNode(), out,
         s -> context.runOnContext(v -> ended(s)));
     out.exceptionHandler(err -> {
