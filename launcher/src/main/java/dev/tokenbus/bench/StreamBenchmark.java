@@ -5,13 +5,11 @@ import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
-import dev.tokenbus.engine.TokenSink;
+import dev.tokenbus.engine.bench.BenchSink;
 import dev.tokenbus.http.GatewayOptions;
 import dev.tokenbus.http.GatewayVerticle;
 import dev.tokenbus.protocol.GenerationRequest;
-import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
-import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.json.JsonObject;
@@ -23,10 +21,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -107,25 +103,25 @@ public final class StreamBenchmark {
     for (int r = 0; r < options.runs(); r++) {
       SseLoad.Round round = source.run();
       tps[r] = round.tokensPerSecond();
-      ttft[r] = median(round.ttftMs().stream().mapToDouble(Double::doubleValue).toArray());
+      ttft[r] = BenchSink.median(round.ttftMs().stream().mapToDouble(Double::doubleValue).toArray());
     }
-    return new Row(path, n, median(tps), median(ttft));
+    return new Row(path, n, BenchSink.median(tps), BenchSink.median(ttft));
   }
 
   private SseLoad.Round engineRound(LlamaEngine engine, int n) {
     StreamConfig cfg = StreamConfig.defaults().withMaxTokens(options.tokens()).withTemperature(0);
     long t0 = System.nanoTime();
-    List<FirstTokenSink> sinks = new ArrayList<>();
+    List<BenchSink> sinks = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      FirstTokenSink s = new FirstTokenSink(t0);
+      BenchSink s = new BenchSink(t0, 0);
       sinks.add(s);
       engine.submit(new GenerationRequest("bench-" + i, "Once upon a time", cfg), s);
     }
     long tokens = 0;
     List<Double> ttft = new ArrayList<>();
-    for (FirstTokenSink s : sinks) {
-      tokens += s.done.join().usage().completionTokens();
-      ttft.add(s.firstNanos / 1e6);
+    for (BenchSink s : sinks) {
+      tokens += s.done().join().usage().completionTokens();
+      ttft.add(s.firstTokenNanos() / 1e6);
     }
     return new SseLoad.Round(tokens * 1e9 / (System.nanoTime() - t0), ttft);
   }
@@ -159,43 +155,6 @@ public final class StreamBenchmark {
       Thread.sleep(100); // polling a child process for readiness
     }
     throw new IllegalStateException("no worker became visible on port " + port + " within 60 s");
-  }
-
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
-
-  /** Records when the first token came, and the end. */
-  private static final class FirstTokenSink implements TokenSink {
-    private final long t0;
-    volatile long firstNanos = -1;
-    final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
-
-    FirstTokenSink(long t0) {
-      this.t0 = t0;
-    }
-
-    @Override
-    public void write(TokenData token) {
-      if (firstNanos < 0) {
-        firstNanos = System.nanoTime() - t0;
-      }
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return false;
-    }
-
-    @Override
-    public void drainHandler(Runnable onDrain) {}
-
-    @Override
-    public void end(GenerationResult result) {
-      done.complete(result);
-    }
   }
 
   /** A gateway and a worker as child processes of the same jar, in a cluster of their own. */

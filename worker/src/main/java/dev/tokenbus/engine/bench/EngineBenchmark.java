@@ -2,15 +2,12 @@ package dev.tokenbus.engine.bench;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
-import dev.tokenbus.engine.TokenSink;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.NativeBatch;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.GenerationRequest;
-import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
-import dev.tokenbus.protocol.TokenData;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,7 +60,7 @@ public final class EngineBenchmark {
         }
       }
       double[] decodeOnly = replay(cfg, traces);
-      Row row = new Row(n, median(full), median(decodeOnly));
+      Row row = new Row(n, BenchSink.median(full), BenchSink.median(decodeOnly));
       rows.add(row);
     }
     out.println();
@@ -102,11 +99,11 @@ public final class EngineBenchmark {
   private Trace runFull(LlamaEngine engine, int n) {
     StreamConfig cfg = StreamConfig.defaults().withMaxTokens(options.tokens()).withTemperature(options.temperature())
         .withBufferSize(4096);
-    List<IdSink> sinks = new ArrayList<>();
+    List<BenchSink> sinks = new ArrayList<>();
     int[][] prompts = new int[n][];
     long t0 = System.nanoTime();
     for (int i = 0; i < n; i++) {
-      IdSink s = new IdSink(options.tokens());
+      BenchSink s = new BenchSink(t0, options.tokens());
       sinks.add(s);
       var g = engine.submit(new GenerationRequest("bench-" + i, options.prompt(), cfg.withSeed((long) i)), s);
       prompts[i] = engine.tokenize(options.prompt(), true);
@@ -114,9 +111,9 @@ public final class EngineBenchmark {
         throw new IllegalStateException("tokenization differs between submit and tokenize");
       }
     }
-    CompletableFuture.allOf(sinks.stream().map(s -> s.done).toArray(CompletableFuture[]::new)).join();
+    CompletableFuture.allOf(sinks.stream().map(BenchSink::done).toArray(CompletableFuture[]::new)).join();
     long nanos = System.nanoTime() - t0;
-    int[][] generated = sinks.stream().map(IdSink::ids).toArray(int[][]::new);
+    int[][] generated = sinks.stream().map(BenchSink::ids).toArray(int[][]::new);
     return new Trace(prompts, generated, nanos);
   }
 
@@ -179,44 +176,4 @@ public final class EngineBenchmark {
     }
   }
 
-  private static double median(double[] v) {
-    double[] s = v.clone();
-    Arrays.sort(s);
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
-
-  /** Records token ids only: the cheapest consumer, so the figure is the engine's own cost. */
-  private static final class IdSink implements TokenSink {
-    private final int[] ids;
-    private int count;
-    final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
-
-    IdSink(int capacity) {
-      ids = new int[capacity];
-    }
-
-    @Override
-    public void write(TokenData token) {
-      if (token.tokenId() >= 0) {
-        ids[count++] = token.tokenId();
-      }
-    }
-
-    @Override
-    public boolean writeQueueFull() {
-      return false;
-    }
-
-    @Override
-    public void drainHandler(Runnable onDrain) {}
-
-    @Override
-    public void end(GenerationResult result) {
-      done.complete(result);
-    }
-
-    int[] ids() {
-      return Arrays.copyOf(ids, count);
-    }
-  }
 }
