@@ -3,11 +3,15 @@ package dev.tokenbus.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.XmlConfigBuilder;
+import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.frame.FrameCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,10 +23,17 @@ public final class ClusterNode {
 
   private final Vertx vertx;
   private final ClusterMembership membership;
+  private final TokenbusMetrics metrics;
 
-  private ClusterNode(Vertx vertx, ClusterMembership membership) {
+  private ClusterNode(Vertx vertx, ClusterMembership membership, TokenbusMetrics metrics) {
     this.vertx = vertx;
     this.membership = membership;
+    this.metrics = metrics;
+  }
+
+  /** This node's metrics, scraped at {@code /metrics}. */
+  public TokenbusMetrics metrics() {
+    return metrics;
   }
 
   public Vertx vertx() {
@@ -48,11 +59,17 @@ public final class ClusterNode {
       return Future.failedFuture(new UncheckedIOException("cannot read the cluster configuration: " + e.getMessage(), e));
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
+    String registryName = "tokenbus-" + java.util.UUID.randomUUID();
     VertxOptions vo = new VertxOptions().setEventBusOptions(new EventBusOptions()
-        .setHost(options.host()).setPort(0).setClusterPublicHost(options.host()));
-    return Vertx.builder().with(vo).withClusterManager(manager).buildClustered().map(vertx -> {
+        .setHost(options.host()).setPort(0).setClusterPublicHost(options.host()))
+        // Prometheus metrics: Vert.x's own (HTTP, event bus) and tokenbus's, in one registry per node.
+        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
+            .setRegistryName(registryName)
+            .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    return Vertx.builder().with(vo).withClusterManager(manager).withMetrics(new MicrometerMetricsFactory())
+        .buildClustered().map(vertx -> {
       FrameCodec.register(vertx.eventBus());
-      return new ClusterNode(vertx, new HazelcastMembership(manager));
+      return new ClusterNode(vertx, new HazelcastMembership(manager), TokenbusMetrics.of(registryName));
     });
   }
 

@@ -1,9 +1,11 @@
 package dev.tokenbus.http;
 
 import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.WorkerStatus;
 import io.vertx.core.Future;
@@ -31,13 +33,27 @@ public final class GatewayVerticle extends VerticleBase {
   private final GatewayOptions options;
   private final ClientOptions clientOptions;
   private final ClusterMembership membership;
+  private final TokenbusMetrics metrics;
+  private final OpsRoutes ops;
   private TokenbusClient client;
   private HttpServer server;
 
-  public GatewayVerticle(GatewayOptions options, ClientOptions clientOptions, ClusterMembership membership) {
+  /**
+   * @param ops the node's operations routes, mounted on this gateway's router; the gateway adds
+   *     its own readiness condition (at least one worker known)
+   */
+  public GatewayVerticle(GatewayOptions options, ClientOptions clientOptions, ClusterMembership membership,
+      TokenbusMetrics metrics, OpsRoutes ops) {
     this.options = options;
     this.clientOptions = clientOptions;
     this.membership = membership;
+    this.metrics = metrics;
+    this.ops = ops;
+  }
+
+  /** A gateway on a cluster node, with the node's metrics and its own operations routes. */
+  public static GatewayVerticle forNode(ClusterNode node, GatewayOptions options, ClientOptions clientOptions) {
+    return new GatewayVerticle(options, clientOptions, node.membership(), node.metrics(), new OpsRoutes(node.vertx()));
   }
 
   /** The port the server listens on (useful with port 0). */
@@ -65,7 +81,8 @@ public final class GatewayVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "UP")));
+    ops.readyWhen("workers", () -> client.registry().all().isEmpty() ? "no worker is reachable" : null);
+    ops.mount(router, metrics);
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
     router.post("/v1/generate").handler(BodyHandler.create().setBodyLimit(options.bodyLimitBytes()))
@@ -83,17 +100,18 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void generate(RoutingContext ctx) {
+    String id = client.newStreamId();
     GenerateParameters.Generate params;
     try {
       params = GenerateParameters.parse(bodyAsObject(ctx));
     } catch (RuntimeException e) {
-      error(ctx, ApiError.of(e));
+      refuse(ctx, new RequestObserver(metrics, id, null), ApiError.of(e));
       return;
     }
-    String id = client.newStreamId();
+    RequestObserver observer = new RequestObserver(metrics, id, params.model());
     open(params, id).onComplete(ar -> {
       if (ar.failed()) {
-        error(ctx, ApiError.of(ar.cause()));
+        refuse(ctx, observer, ApiError.of(ar.cause()));
         return;
       }
       TokenStream stream = ar.result();
@@ -105,8 +123,13 @@ public final class GatewayVerticle extends VerticleBase {
           ? new SseChannel(vertx, ctx.response().putHeader("X-Tokenbus-Stream-Id", id), options.keepAliveMs(),
               options.writeQueueBytes())
           : new CollectingChannel(ctx.response(), id);
-      StreamRelay.relay(stream, channel);
+      StreamRelay.relay(stream, channel, observer);
     });
+  }
+
+  private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
+    observer.onError(null, e.code() != null ? e.code() : e.type(), e.status());
+    error(ctx, e);
   }
 
   private Future<TokenStream> open(GenerateParameters.Generate params, String id) {
@@ -129,8 +152,10 @@ public final class GatewayVerticle extends VerticleBase {
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
       }
-    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(),
-        (params, clientId) -> open(params, client.newStreamId()))).onFailure(err -> {
+    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), params -> {
+      String id = client.newStreamId();
+      return new WebSocketSession.Opened(open(params, id), new RequestObserver(metrics, id, params.model()));
+    })).onFailure(err -> {
           if (!ctx.response().ended()) {
             error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null,
                 "upgrade_required"));

@@ -16,13 +16,18 @@ final class StreamRelay {
   private StreamRelay() {}
 
   /** Completes when the channel is closed, whatever the outcome. */
-  static Future<Void> relay(TokenStream stream, EventChannel channel) {
+  static Future<Void> relay(TokenStream stream, EventChannel channel, RequestObserver observer) {
     channel.onClientGone(v -> stream.cancel("client disconnected"));
-    return stream.pipe().endOnComplete(false).to(new TokenEventWriter(channel)).transform(piped -> {
-      Future<Void> last = stream.result().succeeded()
-          ? channel.send("done", null, TokenJson.done(stream.result().result()))
-          : channel.send("error", null, errorPayload(stream.result().cause() != null ? stream.result().cause()
-              : piped.cause()));
+    return stream.pipe().endOnComplete(false).to(new TokenEventWriter(channel, observer)).transform(piped -> {
+      Future<Void> last;
+      if (stream.result().succeeded()) {
+        observer.onDone(stream, stream.result().result());
+        last = channel.send("done", null, TokenJson.done(stream.result().result()));
+      } else {
+        JsonObject error = errorPayload(stream.result().cause() != null ? stream.result().cause() : piped.cause());
+        observer.onError(stream.workerEndpoint(), error.getString("type"), 200);
+        last = channel.send("error", null, error);
+      }
       return last.transform(ignored -> {
         channel.close();
         return Future.<Void>succeededFuture();

@@ -9,14 +9,18 @@ import io.vertx.core.streams.WriteStream;
 final class TokenEventWriter implements WriteStream<TokenData> {
 
   private final EventChannel channel;
+  private final RequestObserver observer;
 
-  TokenEventWriter(EventChannel channel) {
+  TokenEventWriter(EventChannel channel, RequestObserver observer) {
     this.channel = channel;
+    this.observer = observer;
   }
 
   @Override
   public Future<Void> write(TokenData t) {
-    return channel.send("token", Integer.toString(t.index()), TokenJson.token(t));
+    Future<Void> sent = channel.send("token", Integer.toString(t.index()), TokenJson.token(t));
+    observer.onToken();
+    return sent;
   }
 
   @Override

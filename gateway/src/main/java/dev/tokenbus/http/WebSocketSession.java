@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * One WebSocket with several generations multiplexed by a client-chosen id. Client frames:
@@ -24,17 +24,19 @@ final class WebSocketSession {
 
   private final ServerWebSocket socket;
   private final int maxStreams;
-  private final BiFunction<GenerateParameters.Generate, String, Future<TokenStream>> opener;
+  private final Function<GenerateParameters.Generate, Opened> opener;
   private final Map<String, TokenStream> streams = new HashMap<>();
   private final List<Handler<Void>> drainWaiters = new ArrayList<>();
   private final Map<String, Handler<Void>> goneHandlers = new HashMap<>();
   private boolean closed;
 
+  /** A generation being opened, and the observer that will watch it. */
+  record Opened(Future<TokenStream> stream, RequestObserver observer) {}
+
   /**
-   * @param opener starts a generation for parsed parameters and a stream id
+   * @param opener starts a generation for parsed parameters
    */
-  WebSocketSession(ServerWebSocket socket, int maxStreams,
-      BiFunction<GenerateParameters.Generate, String, Future<TokenStream>> opener) {
+  WebSocketSession(ServerWebSocket socket, int maxStreams, Function<GenerateParameters.Generate, Opened> opener) {
     this.socket = socket;
     this.maxStreams = maxStreams;
     this.opener = opener;
@@ -95,10 +97,13 @@ final class WebSocketSession {
       return;
     }
     streams.put(clientId, null); // reserve the id while opening
-    opener.apply(params, clientId).onComplete(ar -> {
+    Opened opened = opener.apply(params);
+    opened.stream().onComplete(ar -> {
       if (ar.failed()) {
         streams.remove(clientId);
-        sendError(clientId, ApiError.of(ar.cause()));
+        ApiError error = ApiError.of(ar.cause());
+        opened.observer().onError(null, error.code() != null ? error.code() : error.type(), error.status());
+        sendError(clientId, error);
         return;
       }
       TokenStream stream = ar.result();
@@ -108,7 +113,7 @@ final class WebSocketSession {
         return;
       }
       streams.put(clientId, stream);
-      StreamRelay.relay(stream, new Channel(clientId)).onComplete(v -> {
+      StreamRelay.relay(stream, new Channel(clientId), opened.observer()).onComplete(v -> {
         streams.remove(clientId);
         goneHandlers.remove(clientId);
       });

@@ -33,20 +33,28 @@ final class TestCluster implements AutoCloseable {
   final List<LlamaEngine> engines = new ArrayList<>();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private TestCluster(ClusterNode gatewayNode, GatewayVerticle gateway) {
+  final String clusterName;
+
+  private TestCluster(String clusterName, ClusterNode gatewayNode, GatewayVerticle gateway) {
+    this.clusterName = clusterName;
     this.gatewayNode = gatewayNode;
     this.gateway = gateway;
   }
 
-  static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
-      WorkerOptions workerOptions) throws Exception {
+  /** A gateway alone; add workers with {@link #addWorker}. */
+  static TestCluster gatewayOnly(GatewayOptions gatewayOptions) throws Exception {
     String name = "test-" + System.nanoTime();
     ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name)).await(60, TimeUnit.SECONDS);
-    GatewayVerticle gw = new GatewayVerticle(gatewayOptions.withPort(0), ClientOptions.defaults(), gwNode.membership());
+    GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), ClientOptions.defaults());
     gwNode.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
-    TestCluster c = new TestCluster(gwNode, gw);
+    return new TestCluster(name, gwNode, gw);
+  }
+
+  static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
+      WorkerOptions workerOptions) throws Exception {
+    TestCluster c = gatewayOnly(gatewayOptions);
     for (int i = 0; i < workerCount; i++) {
-      c.addWorker(name, engine, workerOptions);
+      c.addWorker(engine, workerOptions);
     }
     await().atMost(Duration.ofSeconds(20)).until(() -> c.status().getJsonArray("workers").size() == workerCount);
     return c;
@@ -56,10 +64,10 @@ final class TestCluster implements AutoCloseable {
     return start(1, engine, GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));
   }
 
-  private void addWorker(String clusterName, EngineConfig engine, WorkerOptions options) throws Exception {
+  void addWorker(EngineConfig engine, WorkerOptions options) throws Exception {
     ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
     LlamaEngine e = LlamaEngine.start(engine);
-    WorkerVerticle w = new WorkerVerticle(e, options, node.membership());
+    WorkerVerticle w = WorkerVerticle.forNode(node, e, options);
     node.vertx().deployVerticle(w).await(30, TimeUnit.SECONDS);
     workerNodes.add(node);
     workers.add(w);

@@ -62,10 +62,9 @@ public final class StreamBenchmark {
       ClusterNode node = ClusterNode.start(ClusterOptions.isolated("bench-" + System.nanoTime()))
           .await(60, TimeUnit.SECONDS);
       try {
-        node.vertx().deployVerticle(new WorkerVerticle(engine, WorkerOptions.defaults("bench"), node.membership()))
+        node.vertx().deployVerticle(WorkerVerticle.forNode(node, engine, WorkerOptions.defaults("bench")))
             .await(30, TimeUnit.SECONDS);
-        GatewayVerticle gateway = new GatewayVerticle(GatewayOptions.defaults().withPort(0), ClientOptions.defaults(),
-            node.membership());
+        GatewayVerticle gateway = GatewayVerticle.forNode(node, GatewayOptions.defaults().withPort(0), ClientOptions.defaults());
         node.vertx().deployVerticle(gateway).await(30, TimeUnit.SECONDS);
         awaitWorkers(gateway.port());
         SseLoad load = new SseLoad(gateway.port());

@@ -3,65 +3,88 @@ package dev.tokenbus.cli;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.http.OpsRoutes;
 import io.vertx.core.Deployable;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a node until the process is asked to stop: joins the cluster, deploys the role's
- * verticles, and on SIGTERM/SIGINT undeploys them, leaves the cluster and frees the engine.
+ * Runs a node until the process is asked to stop. Order matters for readiness: join the cluster,
+ * start what answers {@code /ready} (503 meanwhile), load the model, deploy the worker, and only
+ * then report ready. On SIGTERM/SIGINT: undeploy (streams are cancelled), leave the cluster, free
+ * the engine.
  */
 final class NodeRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(NodeRunner.class);
 
+  /** What a role runs. Each step may be empty. */
+  interface Role {
+    /** Verticles that start before the model loads (a gateway, an operations server). */
+    List<Deployable> front(ClusterNode node, OpsRoutes ops);
+
+    /** Loads the model, or returns null for a role without one. Blocking. */
+    LlamaEngine engine();
+
+    /** Verticles that need the engine (a worker). */
+    List<Deployable> back(ClusterNode node, LlamaEngine engine);
+
+    /** Printed once everything is up. */
+    String readyMessage();
+  }
+
   private NodeRunner() {}
 
-  /**
-   * @param engine the engine this node serves, or null (a gateway); closed at shutdown
-   * @param verticles the verticles to deploy, given the cluster node
-   * @param onReady printed once everything is up
-   */
-  static int run(ClusterOptions cluster, LlamaEngine engine, Function<ClusterNode, List<Deployable>> verticles,
-      Runnable onReady) {
+  static int run(ClusterOptions cluster, Role role) {
     ClusterNode node;
     try {
       node = ClusterNode.start(cluster).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.error("could not join the cluster: {}", e.toString(), e);
-      if (engine != null) {
-        engine.close();
-      }
       return 2;
     }
-    List<String> deployments = new ArrayList<>();
+    OpsRoutes ops = new OpsRoutes(node.vertx());
+    boolean[] serving = new boolean[1];
+    ops.readyWhen("node", () -> serving[0] ? null : "starting");
+    LlamaEngine engine = null;
     try {
-      for (Deployable v : verticles.apply(node)) {
-        deployments.add(node.vertx().deployVerticle(v).await(60, TimeUnit.SECONDS));
+      deploy(node, role.front(node, ops));
+      engine = role.engine();
+      LlamaEngine loaded = engine;
+      if (loaded != null) {
+        ops.readyWhen("model", () -> loaded.failure() == null ? null : "the engine failed: " + loaded.failure());
       }
+      deploy(node, role.back(node, engine));
     } catch (Exception e) {
       LOG.error("could not start: {}", e.getMessage(), e);
       shutdown(node, engine);
       return 2;
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    LlamaEngine running = engine;
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("tokenbus-shutdown").unstarted(() -> {
       LOG.info("shutting down");
-      shutdown(node, engine);
+      shutdown(node, running);
       stopped.countDown();
     }));
-    onReady.run();
+    serving[0] = true;
+    System.out.println(role.readyMessage());
     try {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  private static void deploy(ClusterNode node, List<Deployable> verticles) throws Exception {
+    for (Deployable v : verticles) {
+      node.vertx().deployVerticle(v).await(60, TimeUnit.SECONDS);
+    }
   }
 
   private static void shutdown(ClusterNode node, LlamaEngine engine) {
@@ -73,5 +96,17 @@ final class NodeRunner {
     if (engine != null) {
       engine.close();
     }
+  }
+
+  /** A verticle that only serves the operations routes, for a node without a gateway. */
+  static Deployable opsServer(ClusterNode node, OpsRoutes ops, String host, int port, Supplier<String> announce) {
+    return new io.vertx.core.VerticleBase() {
+      @Override
+      public io.vertx.core.Future<?> start() {
+        return ops.listen(host, port, node.metrics())
+            .onSuccess(s -> LOG.info("operations endpoints (/health, /ready, /metrics) on http://{}:{}{}", host,
+                s.actualPort(), announce.get()));
+      }
+    };
   }
 }

@@ -1,15 +1,16 @@
 package dev.tokenbus.cli;
 
+import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.ModelLoadException;
 import dev.tokenbus.http.GatewayOptions;
 import dev.tokenbus.http.GatewayVerticle;
+import dev.tokenbus.http.OpsRoutes;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.Deployable;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,19 +32,30 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
-      LlamaEngine e = startEngine(engine.toConfig());
-      if (e == null) {
-        return 2;
-      }
       GatewayOptions gw = http.toOptions();
       GatewayVerticle[] gateway = new GatewayVerticle[1];
-      return NodeRunner.run(cluster.toOptions(), e, node -> {
-        gateway[0] = new GatewayVerticle(gw, ClientOptions.defaults(), node.membership());
-        List<Deployable> list = new ArrayList<>();
-        list.add(new WorkerVerticle(e, worker.toOptions(e), node.membership()));
-        list.add(gateway[0]);
-        return list;
-      }, () -> ready(gw.host(), gateway[0].port()));
+      return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
+        @Override
+        public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
+          gateway[0] = new GatewayVerticle(gw, ClientOptions.defaults(), node.membership(), node.metrics(), ops);
+          return List.of(gateway[0]);
+        }
+
+        @Override
+        public LlamaEngine engine() {
+          return startEngine(engine.toConfig());
+        }
+
+        @Override
+        public List<Deployable> back(ClusterNode node, LlamaEngine e) {
+          return List.of(WorkerVerticle.forNode(node, e, worker.toOptions(e)));
+        }
+
+        @Override
+        public String readyMessage() {
+          return ready(gw.host(), gateway[0].port());
+        }
+      });
     }
   }
 
@@ -57,10 +69,28 @@ final class RoleCommands {
     public Integer call() {
       GatewayOptions gw = http.toOptions();
       GatewayVerticle[] gateway = new GatewayVerticle[1];
-      return NodeRunner.run(cluster.toOptions(), null, node -> {
-        gateway[0] = new GatewayVerticle(gw, ClientOptions.defaults(), node.membership());
-        return List.of(gateway[0]);
-      }, () -> ready(gw.host(), gateway[0].port()));
+      return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
+        @Override
+        public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
+          gateway[0] = new GatewayVerticle(gw, ClientOptions.defaults(), node.membership(), node.metrics(), ops);
+          return List.of(gateway[0]);
+        }
+
+        @Override
+        public LlamaEngine engine() {
+          return null;
+        }
+
+        @Override
+        public List<Deployable> back(ClusterNode node, LlamaEngine e) {
+          return List.of();
+        }
+
+        @Override
+        public String readyMessage() {
+          return ready(gw.host(), gateway[0].port());
+        }
+      });
     }
   }
 
@@ -70,15 +100,40 @@ final class RoleCommands {
     @Mixin ClusterArgs cluster;
     @Mixin WorkerArgs worker;
 
+    @Option(names = "--ops-host", defaultValue = "${env:TOKENBUS_OPS_HOST:-127.0.0.1}",
+        description = "Address of /health, /ready and /metrics (env TOKENBUS_OPS_HOST, default ${DEFAULT-VALUE}).")
+    String opsHost;
+
+    @Option(names = "--ops-port", defaultValue = "${env:TOKENBUS_OPS_PORT:-0}",
+        description = "Port of /health, /ready and /metrics (env TOKENBUS_OPS_PORT); 0 picks a free one (logged).")
+    int opsPort;
+
     @Override
     public Integer call() {
-      LlamaEngine e = startEngine(engine.toConfig());
-      if (e == null) {
-        return 2;
-      }
-      return NodeRunner.run(cluster.toOptions(), e,
-          node -> List.of(new WorkerVerticle(e, worker.toOptions(e), node.membership())),
-          () -> System.out.println("tokenbus worker ready: model '" + worker.toOptions(e).modelName() + "'"));
+      String[] model = {""};
+      return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
+        @Override
+        public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
+          return List.of(NodeRunner.opsServer(node, ops, opsHost, opsPort, () -> ""));
+        }
+
+        @Override
+        public LlamaEngine engine() {
+          return startEngine(engine.toConfig());
+        }
+
+        @Override
+        public List<Deployable> back(ClusterNode node, LlamaEngine e) {
+          WorkerOptions options = worker.toOptions(e);
+          model[0] = options.modelName();
+          return List.of(WorkerVerticle.forNode(node, e, options));
+        }
+
+        @Override
+        public String readyMessage() {
+          return "tokenbus worker ready: model '" + model[0] + "'";
+        }
+      });
     }
   }
 
@@ -100,16 +155,16 @@ final class RoleCommands {
     }
   }
 
+  /** Loads the model; a model that cannot be loaded stops the node with the reason. */
   private static LlamaEngine startEngine(EngineConfig config) {
     try {
       return LlamaEngine.start(config);
     } catch (ModelLoadException e) {
-      System.err.println("tokenbus: " + e.getMessage());
-      return null;
+      throw new IllegalStateException(e.getMessage(), e);
     }
   }
 
-  private static void ready(String host, int port) {
-    System.out.println("tokenbus is ready: http://" + host + ":" + port + "/  (POST /v1/generate, GET /v1/ws, GET /v1/status)");
+  private static String ready(String host, int port) {
+    return "tokenbus is ready: http://" + host + ":" + port + "/  (POST /v1/generate, GET /v1/ws, GET /v1/status)";
   }
 }

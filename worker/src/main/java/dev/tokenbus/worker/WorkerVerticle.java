@@ -1,10 +1,12 @@
 package dev.tokenbus.worker;
 
 import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.engine.AdmissionException;
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineStats;
 import dev.tokenbus.flow.CreditedWriteStream;
+import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
@@ -41,6 +43,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final Engine engine;
   private final WorkerOptions options;
   private final ClusterMembership membership;
+  private final TokenbusMetrics metrics;
   private final String endpoint = Addresses.newWorkerEndpoint();
   private final Map<String, WorkerStream> streams = new HashMap<>();
   private EventBus bus;
@@ -49,10 +52,29 @@ public final class WorkerVerticle extends VerticleBase {
   private boolean announcePending;
   private boolean stopping;
 
-  public WorkerVerticle(Engine engine, WorkerOptions options, ClusterMembership membership) {
+  public WorkerVerticle(Engine engine, WorkerOptions options, ClusterMembership membership, TokenbusMetrics metrics) {
     this.engine = engine;
     this.options = options;
     this.membership = membership;
+    this.metrics = metrics;
+  }
+
+  /** A worker on a cluster node, reporting into the node's metrics. */
+  public static WorkerVerticle forNode(ClusterNode node, Engine engine, WorkerOptions options) {
+    return new WorkerVerticle(engine, options, node.membership(), node.metrics());
+  }
+
+  /** The engine's load as gauges, under vLLM's names where they mean the same. */
+  private void registerGauges() {
+    metrics.gauge("vllm:num_requests_running", "Sequences generating in the last decode step", engine::stats,
+        EngineStats::running);
+    metrics.gauge("vllm:num_requests_waiting", "Sequences holding a slot but not yet generating (prompt or queued)",
+        engine::stats, st -> st.active() - st.running() - st.paused());
+    metrics.gauge("tokenbus_num_requests_paused", "Sequences paused because their client is not reading",
+        engine::stats, EngineStats::paused);
+    metrics.gauge("vllm:kv_cache_usage_perc", "Fraction of KV cache cells in use", engine::stats,
+        st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
+    metrics.gauge("tokenbus_worker_slots", "Sequences this worker can run at once", engine::stats, EngineStats::slots);
   }
 
   /** This worker's endpoint address, which is also its id in the cluster. */
@@ -64,6 +86,7 @@ public final class WorkerVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     FrameCodec.register(bus);
+    registerGauges();
     consumer = bus.consumer(endpoint, this::onFrame);
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
