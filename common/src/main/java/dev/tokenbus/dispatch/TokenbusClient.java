@@ -118,7 +118,7 @@ public final class TokenbusClient {
    */
   public Future<TokenStream> generate(GenerationRequest request, String model) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down"));
+      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
@@ -241,12 +241,17 @@ public final class TokenbusClient {
     }
   }
 
-  /** Cancels every stream and unregisters. */
+  /** Stops taking new generations; the open streams go on. */
+  public void stopAccepting() {
+    closed = true;
+  }
+
+  /** Ends every stream still open with a {@code gateway_shutdown} error (cancelling it on its worker) and unregisters. */
   public Future<Void> close() {
     closed = true;
     vertx.cancelTimer(sweepTimer);
     for (TokenStream s : new ArrayList<>(streams.values())) {
-      s.cancel("gateway shutting down");
+      s.fail("gateway_shutdown", "the gateway is shutting down");
     }
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
   }

@@ -2,6 +2,7 @@ package dev.tokenbus.http;
 
 import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
@@ -37,6 +38,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final OpsRoutes ops;
   private TokenbusClient client;
   private HttpServer server;
+  private volatile boolean draining;
 
   /**
    * @param ops the node's operations routes, mounted on this gateway's router; the gateway adds
@@ -81,7 +83,8 @@ public final class GatewayVerticle extends VerticleBase {
 
   private Router router() {
     Router router = Router.router(vertx);
-    ops.readyWhen("workers", () -> client.registry().all().isEmpty() ? "no worker is reachable" : null);
+    ops.readyWhen("workers", () -> draining ? "shutting down"
+        : client.registry().all().isEmpty() ? "no worker is reachable" : null);
     ops.mount(router, metrics);
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
@@ -189,9 +192,24 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * Graceful: new requests get 503 and {@code /ready} turns 503 at once; open streams may finish
+   * until the drain deadline, then end with a {@code gateway_shutdown} error.
+   */
   @Override
   public Future<?> stop() {
-    Future<Void> closing = client != null ? client.close() : Future.succeededFuture();
-    return closing.compose(v -> server != null ? server.close() : Future.succeededFuture());
+    if (client == null) {
+      return Future.succeededFuture();
+    }
+    draining = true;
+    client.stopAccepting();
+    return Drain.until(vertx, () -> client.streams().isEmpty(), options.drainTimeoutMs())
+        .compose(drained -> {
+          if (!drained) {
+            LOG.warn("{} streams still open after {} ms; ending them", client.streams().size(), options.drainTimeoutMs());
+          }
+          return client.close();
+        })
+        .compose(v -> server != null ? server.close() : Future.succeededFuture());
   }
 }

@@ -39,7 +39,9 @@ class LivenessTest {
 
   @Test
   void aWorkerNodeLeavingMidStreamEndsTheStreamWithAnError() throws Exception {
-    try (TestCluster c = TestCluster.start(engine())) {
+    // No drain: the worker goes at once, as a crashed one would.
+    try (TestCluster c = TestCluster.start(1, engine(), GatewayOptions.defaults(),
+        WorkerOptions.defaults("tiny").withDrainTimeoutMs(0))) {
       try (RawHttp client = RawHttp.post(c.gateway.port(), "/v1/generate",
           "{\"prompt\":\"gone\",\"max_tokens\":2000,\"stream_delay_ms\":10}", 0)) {
         Sse sse = client.sse();
@@ -61,7 +63,8 @@ class LivenessTest {
 
   @Test
   void gatewayShutdownCancelsItsStreamsOnTheWorker() throws Exception {
-    try (TestCluster c = TestCluster.start(engine())) {
+    try (TestCluster c = TestCluster.start(1, engine(), GatewayOptions.defaults().withDrainTimeoutMs(0),
+        WorkerOptions.defaults("tiny"))) {
       RawHttp client = RawHttp.post(c.gateway.port(), "/v1/generate",
           "{\"prompt\":\"bye gateway\",\"max_tokens\":2000,\"stream_delay_ms\":10}", 0);
       client.sse().next();

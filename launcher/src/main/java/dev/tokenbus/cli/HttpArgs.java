@@ -18,7 +18,12 @@ final class HttpArgs {
       description = "Largest request body in bytes (env TOKENBUS_BODY_LIMIT, default ${DEFAULT-VALUE}).")
   int bodyLimit;
 
+  @Option(names = "--drain-timeout-ms", defaultValue = "${env:TOKENBUS_DRAIN_TIMEOUT_MS:-30000}",
+      description = "At shutdown, how long open streams may finish before they are ended (env TOKENBUS_DRAIN_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+  long drainTimeoutMs;
+
   GatewayOptions toOptions() {
-    return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit);
+    return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
+        .withDrainTimeoutMs(drainTimeoutMs);
   }
 }

@@ -148,10 +148,14 @@ final class RoleCommands {
             + "default ${DEFAULT-VALUE}; 0 sends each at once).")
     long coalesceMs;
 
+    @Option(names = "--worker-drain-timeout-ms", defaultValue = "${env:TOKENBUS_DRAIN_TIMEOUT_MS:-30000}",
+        description = "At shutdown, how long running generations may finish before they are ended (env TOKENBUS_DRAIN_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    long drainTimeoutMs;
+
     WorkerOptions toOptions(LlamaEngine engine) {
       String name = modelName != null && !modelName.isBlank() ? modelName
           : engine.model().file().getFileName().toString().replaceFirst("\\.gguf$", "");
-      return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs);
+      return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs).withDrainTimeoutMs(drainTimeoutMs);
     }
   }
 

@@ -8,19 +8,24 @@ package dev.tokenbus.worker;
  * @param creditStallMs a stream whose consumer granted no credit for this long is cancelled (its gateway is stuck or gone)
  * @param announceMs the longest gap between two status announcements (changes are announced sooner)
  * @param coalesceMs tokens closer together than this travel in one TOKENS frame (see CreditedWriteStream)
+ * @param drainTimeoutMs at shutdown, how long running streams may go on before they are ended
  */
 public record WorkerOptions(String modelName, long heartbeatMs, long creditStallMs, long announceMs,
-    long coalesceMs) {
+    long coalesceMs, long drainTimeoutMs) {
 
   public static WorkerOptions defaults(String modelName) {
-    return new WorkerOptions(modelName, 1000, 120_000, 200, 1);
+    return new WorkerOptions(modelName, 1000, 120_000, 200, 1, 30_000);
   }
 
   public WorkerOptions withCreditStallMs(long v) {
-    return new WorkerOptions(modelName, heartbeatMs, v, announceMs, coalesceMs);
+    return new WorkerOptions(modelName, heartbeatMs, v, announceMs, coalesceMs, drainTimeoutMs);
   }
 
   public WorkerOptions withCoalesceMs(long v) {
-    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, v);
+    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, v, drainTimeoutMs);
+  }
+
+  public WorkerOptions withDrainTimeoutMs(long v) {
+    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, coalesceMs, v);
   }
 }

@@ -2,6 +2,7 @@ package dev.tokenbus.worker;
 
 import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.engine.AdmissionException;
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineStats;
@@ -219,14 +220,20 @@ public final class WorkerVerticle extends VerticleBase {
         stopping || engine.failure() != null, ++announceSequence);
   }
 
+  /**
+   * Graceful: announces itself draining (gateways stop sending it work) and refuses OPEN; running
+   * streams may finish until the drain deadline, then end with a {@code worker_shutdown} error.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
     announce();
-    for (WorkerStream s : new ArrayList<>(streams.values())) {
-      s.out.fail("worker_shutdown", "the worker is shutting down");
-      s.cancel();
-    }
-    return consumer.unregister();
+    return Drain.until(vertx, streams::isEmpty, options.drainTimeoutMs()).compose(drained -> {
+      for (WorkerStream s : new ArrayList<>(streams.values())) {
+        s.out.fail("worker_shutdown", "the worker is shutting down");
+        s.cancel();
+      }
+      return consumer.unregister();
+    });
   }
 }
