@@ -10,20 +10,18 @@ import picocli.CommandLine.Option;
 /** Cluster options shared by the roles; each has an environment variable. */
 final class ClusterArgs {
 
-  @Option(names = "--cluster-config", paramLabel = "FILE", defaultValue = "${env:TOKENBUS_CLUSTER_CONFIG}",
-      description = "Hazelcast XML (env TOKENBUS_CLUSTER_CONFIG). Default: conf/cluster.xml of this installation.")
+  @Option(names = "--cluster-config", paramLabel = "FILE", description = "Hazelcast XML. Default: conf/cluster.xml of this installation.")
   Path config;
 
-  @Option(names = "--cluster-host", defaultValue = "${env:TOKENBUS_CLUSTER_HOST:-127.0.0.1}",
-      description = "This node's cluster address (env TOKENBUS_CLUSTER_HOST, default ${DEFAULT-VALUE}).")
+  @Option(names = "--cluster-host", defaultValue = "127.0.0.1",
+      description = "This node's cluster address (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--cluster-members", defaultValue = "${env:TOKENBUS_CLUSTER_MEMBERS}", paramLabel = "HOSTS",
-      description = "Comma-separated hosts to join (env TOKENBUS_CLUSTER_MEMBERS). Default: the config file's.")
+  @Option(names = "--cluster-members", paramLabel = "HOSTS",
+      description = "Comma-separated hosts to join. Default: the config file's.")
   String members;
 
-  @Option(names = "--cluster-name", defaultValue = "${env:TOKENBUS_CLUSTER_NAME}",
-      description = "Cluster name (env TOKENBUS_CLUSTER_NAME). Default: the config file's (tokenbus).")
+  @Option(names = "--cluster-name", description = "Cluster name. Default: the config file's (tokenbus).")
   String name;
 
   ClusterOptions toOptions() {

@@ -2,6 +2,8 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.model.ModelFetcher;
+import dev.tokenbus.model.ModelSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -10,9 +12,13 @@ import picocli.CommandLine.Option;
 /** The engine's command-line options, shared by every command that runs a model. */
 final class EngineOptions {
 
-  @Option(names = "--model", paramLabel = "PATH",
-      description = "GGUF model file. Default: the built-in generated demo model (random weights: its output is noise).")
-  Path model;
+  @Option(names = "--model", paramLabel = "PATH|URL",
+      description = "GGUF model file, or an http(s) URL downloaded once into $TOKENBUS_MODEL_CACHE (default "
+          + "~/.cache/tokenbus/models). Default: the built-in generated demo model (random weights: its output is noise).")
+  String model;
+
+  @Option(names = "--model-sha256", paramLabel = "HEX", description = "Expected SHA-256 of the model file; a file or download that differs is refused.")
+  String modelSha256;
 
   @Option(names = "--slots", defaultValue = "4", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
   int slots;
@@ -34,18 +40,42 @@ final class EngineOptions {
       description = "A libllama/libjllama built from llama.cpp b4916, instead of the one in the de.kherud:llama jar.")
   Path nativeLibrary;
 
+  /**
+   * The engine settings, with the model file in place: downloaded first when {@code --model} is a
+   * URL. A model that cannot be had is an {@link IllegalStateException} with the reason.
+   */
   EngineConfig toConfig() {
-    Path file = model;
-    if (file == null) {
-      org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn(
-          "no --model given: serving the built-in generated demo model (random weights: its output is noise)");
-      try {
-        file = TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write the demo model", e);
-      }
-    }
+    Path file = model == null ? demoModel() : fetchModel();
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
         256, threads, gpuLayers, nativeLibrary);
+  }
+
+  /** The name the model is served under when none is configured: the file's (or the URL's) name without .gguf. */
+  String defaultServedName() {
+    if (model == null) {
+      return "tokenbus-demo";
+    }
+    String name = model.replaceFirst("[?#].*$", "");
+    name = name.substring(name.lastIndexOf('/') + 1);
+    return name.replaceFirst("(?i)\\.gguf$", "");
+  }
+
+  /** The --model file, downloaded first when it is a URL. */
+  private Path fetchModel() {
+    try {
+      return ModelFetcher.builder().build().resolve(ModelSource.parse(model, modelSha256));
+    } catch (IOException | IllegalArgumentException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  private static Path demoModel() {
+    org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn(
+        "no --model given: serving the built-in generated demo model (random weights: its output is noise)");
+    try {
+      return TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the demo model", e);
+    }
   }
 }

@@ -6,23 +6,32 @@ import picocli.CommandLine.Option;
 /** The gateway's HTTP options; each has an environment variable. */
 final class HttpArgs {
 
-  @Option(names = "--http-host", defaultValue = "${env:TOKENBUS_HTTP_HOST:-127.0.0.1}",
-      description = "Address to listen on (env TOKENBUS_HTTP_HOST, default ${DEFAULT-VALUE}).")
+  @Option(names = "--http-host", defaultValue = "127.0.0.1",
+      description = "Address to listen on (default ${DEFAULT-VALUE}).")
   String host;
 
-  @Option(names = "--http-port", defaultValue = "${env:TOKENBUS_HTTP_PORT:-8080}",
-      description = "HTTP port (env TOKENBUS_HTTP_PORT, default ${DEFAULT-VALUE}).")
+  @Option(names = "--http-port", defaultValue = "8080",
+      description = "HTTP port (default ${DEFAULT-VALUE}).")
   int port;
 
-  @Option(names = "--body-limit", defaultValue = "${env:TOKENBUS_BODY_LIMIT:-1048576}",
-      description = "Largest request body in bytes (env TOKENBUS_BODY_LIMIT, default ${DEFAULT-VALUE}).")
+  @Option(names = "--body-limit", defaultValue = "1048576",
+      description = "Largest request body in bytes (default ${DEFAULT-VALUE}).")
   int bodyLimit;
 
-  @Option(names = "--drain-timeout-ms", defaultValue = "${env:TOKENBUS_DRAIN_TIMEOUT_MS:-30000}",
-      description = "At shutdown, how long open streams may finish before they are ended (env TOKENBUS_DRAIN_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+  @Option(names = "--drain-timeout-ms", defaultValue = "30000",
+      description = "At shutdown, how long open streams may finish before they are ended (default ${DEFAULT-VALUE}).")
   long drainTimeoutMs;
 
   GatewayOptions toOptions() {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("http-port must be between 0 and 65535, got " + port);
+    }
+    if (bodyLimit < 1024) {
+      throw new IllegalArgumentException("body-limit must be at least 1024 bytes, got " + bodyLimit);
+    }
+    if (drainTimeoutMs < 0) {
+      throw new IllegalArgumentException("drain-timeout-ms must be 0 or more, got " + drainTimeoutMs);
+    }
     return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
         .withDrainTimeoutMs(drainTimeoutMs);
   }

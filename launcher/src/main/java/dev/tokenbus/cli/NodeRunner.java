@@ -60,7 +60,9 @@ final class NodeRunner {
       }
       deploy(node, role.back(node, engine));
     } catch (Exception e) {
-      LOG.error("could not start: {}", e.getMessage(), e);
+      // The message says what is wrong (a model that cannot be had or loaded, a port in use); the trace is for debugging.
+      LOG.error("could not start: {}", e.getMessage());
+      LOG.debug("start failure", e);
       shutdown(node, engine);
       return 2;
     }

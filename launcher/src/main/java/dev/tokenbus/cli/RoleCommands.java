@@ -43,12 +43,12 @@ final class RoleCommands {
 
         @Override
         public LlamaEngine engine() {
-          return startEngine(engine.toConfig());
+          return startEngine(engine);
         }
 
         @Override
         public List<Deployable> back(ClusterNode node, LlamaEngine e) {
-          return List.of(WorkerVerticle.forNode(node, e, worker.toOptions(e)));
+          return List.of(WorkerVerticle.forNode(node, e, worker.toOptions(engine.defaultServedName())));
         }
 
         @Override
@@ -100,12 +100,12 @@ final class RoleCommands {
     @Mixin ClusterArgs cluster;
     @Mixin WorkerArgs worker;
 
-    @Option(names = "--ops-host", defaultValue = "${env:TOKENBUS_OPS_HOST:-127.0.0.1}",
-        description = "Address of /health, /ready and /metrics (env TOKENBUS_OPS_HOST, default ${DEFAULT-VALUE}).")
+    @Option(names = "--ops-host", defaultValue = "127.0.0.1",
+        description = "Address of /health, /ready and /metrics (default ${DEFAULT-VALUE}).")
     String opsHost;
 
-    @Option(names = "--ops-port", defaultValue = "${env:TOKENBUS_OPS_PORT:-0}",
-        description = "Port of /health, /ready and /metrics (env TOKENBUS_OPS_PORT); 0 picks a free one (logged).")
+    @Option(names = "--ops-port", defaultValue = "0",
+        description = "Port of /health, /ready and /metrics; 0 picks a free one (logged).")
     int opsPort;
 
     @Override
@@ -119,12 +119,12 @@ final class RoleCommands {
 
         @Override
         public LlamaEngine engine() {
-          return startEngine(engine.toConfig());
+          return startEngine(engine);
         }
 
         @Override
         public List<Deployable> back(ClusterNode node, LlamaEngine e) {
-          WorkerOptions options = worker.toOptions(e);
+          WorkerOptions options = worker.toOptions(engine.defaultServedName());
           model[0] = options.modelName();
           return List.of(WorkerVerticle.forNode(node, e, options));
         }
@@ -139,28 +139,27 @@ final class RoleCommands {
 
   /** Worker options shared by standalone and worker. */
   static final class WorkerArgs {
-    @Option(names = "--model-name", defaultValue = "${env:TOKENBUS_MODEL_NAME}",
-        description = "Name the model is served under (env TOKENBUS_MODEL_NAME). Default: the file name.")
+    @Option(names = "--model-name", description = "Name the model is served under. Default: the file name.")
     String modelName;
 
-    @Option(names = "--coalesce-ms", defaultValue = "${env:TOKENBUS_COALESCE_MS:-1}",
-        description = "Tokens closer together than this share one event-bus message (env TOKENBUS_COALESCE_MS, "
+    @Option(names = "--coalesce-ms", defaultValue = "1",
+        description = "Tokens closer together than this share one event-bus message ("
             + "default ${DEFAULT-VALUE}; 0 sends each at once).")
     long coalesceMs;
 
-    @Option(names = "--worker-drain-timeout-ms", defaultValue = "${env:TOKENBUS_DRAIN_TIMEOUT_MS:-30000}",
-        description = "At shutdown, how long running generations may finish before they are ended (env TOKENBUS_DRAIN_TIMEOUT_MS, default ${DEFAULT-VALUE}).")
+    @Option(names = "--worker-drain-timeout-ms", defaultValue = "30000",
+        description = "At shutdown, how long running generations may finish before they are ended (default ${DEFAULT-VALUE}).")
     long drainTimeoutMs;
 
-    WorkerOptions toOptions(LlamaEngine engine) {
-      String name = modelName != null && !modelName.isBlank() ? modelName
-          : engine.model().file().getFileName().toString().replaceFirst("\\.gguf$", "");
+    WorkerOptions toOptions(String defaultName) {
+      String name = modelName != null && !modelName.isBlank() ? modelName : defaultName;
       return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs).withDrainTimeoutMs(drainTimeoutMs);
     }
   }
 
-  /** Loads the model; a model that cannot be loaded stops the node with the reason. */
-  private static LlamaEngine startEngine(EngineConfig config) {
+  /** Gets and loads the model; one that cannot be had or loaded stops the node with the reason. */
+  private static LlamaEngine startEngine(EngineOptions options) {
+    EngineConfig config = options.toConfig();
     try {
       return LlamaEngine.start(config);
     } catch (ModelLoadException e) {

@@ -1,5 +1,7 @@
 package dev.tokenbus.cli;
 
+import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,13 +15,48 @@ public final class TokenbusCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  @CommandLine.Option(names = "--config", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+      description = "YAML configuration (default: conf/tokenbus.yaml of this installation, if present).")
+  String config;
+
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new TokenbusCommand()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
-    System.exit(code);
+    System.exit(execute(args, System.getenv(), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs a command line with configuration from {@code env} and the YAML file it names; returns the exit code. */
+  static int execute(String[] args, Map<String, String> env, PrintWriter err) {
+    CommandLine cmd = new CommandLine(new TokenbusCommand()).setCaseInsensitiveEnumValuesAllowed(true).setErr(err);
+    LayeredDefaults defaults;
+    try {
+      defaults = new LayeredDefaults(LayeredDefaults.locate(args, env), env);
+      defaults.checkKnown(cmd);
+    } catch (LayeredDefaults.ConfigException e) {
+      err.println("tokenbus: bad configuration: " + e.getMessage());
+      return 2;
+    }
+    cmd.setDefaultValueProvider(defaults);
+    // A bad value from the file or the environment is reported under the name the user gave it.
+    cmd.setParameterExceptionHandler((ex, a) -> {
+      String message = ex.getMessage();
+      if (ex.getArgSpec() instanceof CommandLine.Model.OptionSpec o && o.longestName().startsWith("--")) {
+        message += " (from " + defaults.origin(o.longestName().substring(2)) + ")";
+      }
+      err.println("tokenbus: bad configuration: " + message);
+      return 2;
+    });
+    // Values of the right type but out of range are refused when the options are turned into settings.
+    cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
+      if (ex instanceof IllegalArgumentException) {
+        err.println("tokenbus: bad configuration: " + ex.getMessage());
+        return 2;
+      }
+      throw ex;
+    });
+    return cmd.execute(args);
   }
 }
