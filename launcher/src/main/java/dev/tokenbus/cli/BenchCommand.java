@@ -42,6 +42,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
+      engine.benchDefault();
       java.nio.file.Path jar = noProcesses ? null : JarLocation.current();
       new StreamBenchmark(new StreamBenchmark.Options(engine.toConfig(), tokens, concurrency, runs, jar,
           java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()), System.out).run();
@@ -73,6 +74,7 @@ final class BenchCommand implements Runnable {
 
     @Override
     public Integer call() {
+      engine.benchDefault();
       new EngineBenchmark(new EngineBenchmark.Options(engine.toConfig(), prompt, tokens, concurrency, runs, temperature),
           System.out).run();
       return 0;

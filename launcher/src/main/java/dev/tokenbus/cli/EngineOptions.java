@@ -14,7 +14,8 @@ final class EngineOptions {
 
   @Option(names = "--model", paramLabel = "PATH|URL",
       description = "GGUF model file, or an http(s) URL downloaded once into $TOKENBUS_MODEL_CACHE (default "
-          + "~/.cache/tokenbus/models). Default: the built-in generated demo model (random weights: its output is noise).")
+          + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise). Default: "
+          + "Qwen2.5-0.5B-Instruct (Q4_K_M, about 400 MB), fetched once; offline, the demo model.")
   String model;
 
   @Option(names = "--model-sha256", paramLabel = "HEX", description = "Expected SHA-256 of the model file; a file or download that differs is refused.")
@@ -40,38 +41,78 @@ final class EngineOptions {
       description = "A libllama/libjllama built from llama.cpp b4916, instead of the one in the de.kherud:llama jar.")
   Path nativeLibrary;
 
+  /** What standalone and worker serve without --model: a small instruct model (about 400 MB), fetched once. */
+  static final String DEFAULT_MODEL_URL =
+      "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf";
+  /** {@code --model demo}: the built-in generated model, with no download. */
+  static final String DEMO = "demo";
+
+  private String servedName;
+
   /**
    * The engine settings, with the model file in place: downloaded first when {@code --model} is a
-   * URL. A model that cannot be had is an {@link IllegalStateException} with the reason.
+   * URL. Without {@code --model} the default model is fetched; when that is impossible (offline),
+   * the generated demo model stands in, with a notice. A model that cannot be had is an
+   * {@link IllegalStateException} with the reason.
    */
   EngineConfig toConfig() {
-    Path file = model == null ? demoModel() : fetchModel();
+    Path file;
+    if (DEMO.equals(model)) {
+      file = demoModel();
+    } else if (model == null) {
+      file = defaultOrDemo();
+    } else {
+      file = fetch(ModelSource.parse(model, modelSha256));
+      servedName = nameOf(model);
+    }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
         256, threads, gpuLayers, nativeLibrary);
   }
 
-  /** The name the model is served under when none is configured: the file's (or the URL's) name without .gguf. */
-  String defaultServedName() {
+  /** Benchmarks run on the demo model unless told otherwise: they must not start with a download. */
+  void benchDefault() {
     if (model == null) {
-      return "tokenbus-demo";
+      model = DEMO;
     }
-    String name = model.replaceFirst("[?#].*$", "");
-    name = name.substring(name.lastIndexOf('/') + 1);
+  }
+
+  /** The name the model is served under when none is configured (call after {@link #toConfig()}). */
+  String defaultServedName() {
+    return servedName;
+  }
+
+  private Path defaultOrDemo() {
+    try {
+      Path file = ModelFetcher.builder().build().resolve(ModelSource.parse(DEFAULT_MODEL_URL));
+      servedName = nameOf(DEFAULT_MODEL_URL);
+      return file;
+    } catch (IOException e) {
+      org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn("the default model could not be fetched ({})",
+          e.getMessage());
+      return demoModel();
+    }
+  }
+
+  /** A file's or URL's last name without .gguf. */
+  private static String nameOf(String pathOrUrl) {
+    String name = pathOrUrl.replaceFirst("[?#].*$", "");
+    name = name.substring(Math.max(name.lastIndexOf('/'), name.lastIndexOf(java.io.File.separatorChar)) + 1);
     return name.replaceFirst("(?i)\\.gguf$", "");
   }
 
-  /** The --model file, downloaded first when it is a URL. */
-  private Path fetchModel() {
+  private static Path fetch(ModelSource source) {
     try {
-      return ModelFetcher.builder().build().resolve(ModelSource.parse(model, modelSha256));
+      return ModelFetcher.builder().build().resolve(source);
     } catch (IOException | IllegalArgumentException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
   }
 
-  private static Path demoModel() {
+  private Path demoModel() {
+    servedName = "tokenbus-demo";
     org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn(
-        "no --model given: serving the built-in generated demo model (random weights: its output is noise)");
+        "serving the built-in generated demo model: it works end to end, but its weights are random, so its text"
+            + " is noise. Give a real model with --model PATH|URL");
     try {
       return TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults());
     } catch (IOException e) {
