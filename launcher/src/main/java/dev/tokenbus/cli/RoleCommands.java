@@ -22,6 +22,38 @@ final class RoleCommands {
 
   private RoleCommands() {}
 
+  /** A role whose front is a gateway; standalone adds a worker behind it. */
+  private static class GatewayRole implements NodeRunner.Role {
+    private final GatewayOptions options;
+    private GatewayVerticle gateway;
+
+    GatewayRole(GatewayOptions options) {
+      this.options = options;
+    }
+
+    @Override
+    public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
+      gateway = new GatewayVerticle(options, ClientOptions.defaults(), node.membership(), node.metrics(), ops);
+      return List.of(gateway);
+    }
+
+    @Override
+    public LlamaEngine engine() {
+      return null;
+    }
+
+    @Override
+    public List<Deployable> back(ClusterNode node, LlamaEngine engine) {
+      return List.of();
+    }
+
+    @Override
+    public String readyMessage() {
+      return "tokenbus is ready: http://" + options.host() + ":" + gateway.port()
+          + "/  (POST /v1/generate, GET /v1/ws, GET /v1/status)";
+    }
+  }
+
   @Command(name = "standalone", mixinStandardHelpOptions = true,
       description = "One node holding a gateway and a worker: the default on one machine.")
   static final class Standalone implements Callable<Integer> {
@@ -32,15 +64,7 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
-      GatewayOptions gw = http.toOptions();
-      GatewayVerticle[] gateway = new GatewayVerticle[1];
-      return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
-        @Override
-        public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
-          gateway[0] = new GatewayVerticle(gw, ClientOptions.defaults(), node.membership(), node.metrics(), ops);
-          return List.of(gateway[0]);
-        }
-
+      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http.toOptions()) {
         @Override
         public LlamaEngine engine() {
           return startEngine(engine);
@@ -49,11 +73,6 @@ final class RoleCommands {
         @Override
         public List<Deployable> back(ClusterNode node, LlamaEngine e) {
           return List.of(WorkerVerticle.forNode(node, e, worker.toOptions(engine.defaultServedName())));
-        }
-
-        @Override
-        public String readyMessage() {
-          return ready(gw.host(), gateway[0].port());
         }
       });
     }
@@ -67,30 +86,7 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
-      GatewayOptions gw = http.toOptions();
-      GatewayVerticle[] gateway = new GatewayVerticle[1];
-      return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
-        @Override
-        public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
-          gateway[0] = new GatewayVerticle(gw, ClientOptions.defaults(), node.membership(), node.metrics(), ops);
-          return List.of(gateway[0]);
-        }
-
-        @Override
-        public LlamaEngine engine() {
-          return null;
-        }
-
-        @Override
-        public List<Deployable> back(ClusterNode node, LlamaEngine e) {
-          return List.of();
-        }
-
-        @Override
-        public String readyMessage() {
-          return ready(gw.host(), gateway[0].port());
-        }
-      });
+      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http.toOptions()));
     }
   }
 
@@ -165,9 +161,5 @@ final class RoleCommands {
     } catch (ModelLoadException e) {
       throw new IllegalStateException(e.getMessage(), e);
     }
-  }
-
-  private static String ready(String host, int port) {
-    return "tokenbus is ready: http://" + host + ":" + port + "/  (POST /v1/generate, GET /v1/ws, GET /v1/status)";
   }
 }
