@@ -1,0 +1,75 @@
+package dev.tokenbus.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A worker as its own process, as an operator runs it: it becomes ready, and SIGTERM ends it, leaving nothing behind. */
+class NodeProcessTest {
+
+  @TempDir
+  Path dir;
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static int status(HttpClient http, String url) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (Exception e) {
+      return -1; // not listening yet
+    }
+  }
+
+  @Test
+  void workerProcessBecomesReadyAndStopsCleanlyOnSigterm() throws Exception {
+    int port = freePort();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent")).toList());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TokenbusCommand.class.getName(), "worker",
+        "--model", "demo", "--threads", "1", "--cluster-name", "proc-" + System.nanoTime(), "--ops-port",
+        Integer.toString(port)));
+    Path log = dir.resolve("worker.log");
+    Process worker = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + port;
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .until(() -> status(http, base + "/ready") == 200 || !worker.isAlive());
+      assertThat(worker.isAlive()).as("worker running; log:%n%s", Files.readString(log)).isTrue();
+      String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("tokenbus_worker_slots 4.0");
+
+      long t0 = System.nanoTime();
+      worker.destroy(); // SIGTERM
+      assertThat(worker.waitFor(20, TimeUnit.SECONDS)).as("exited after SIGTERM; log:%n%s", Files.readString(log))
+          .isTrue();
+      System.out.printf("worker stopped %d ms after SIGTERM%n", (System.nanoTime() - t0) / 1_000_000);
+      assertThat(worker.descendants().count()).isZero();
+      assertThat(Files.readString(log)).contains("shutting down").contains("engine stopped");
+    } finally {
+      worker.destroyForcibly();
+    }
+  }
+}
