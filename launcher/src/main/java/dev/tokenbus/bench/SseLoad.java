@@ -14,11 +14,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-/** Runs N concurrent SSE generations against a gateway and measures tokens/s and time to first token. */
+/**
+ * Runs N concurrent SSE generations against a gateway and measures tokens/s, time to first token
+ * and inter-token latency (the gaps between consecutive token events of one stream).
+ */
 final class SseLoad {
 
-  /** One round: all streams' tokens over the wall time, and each stream's time to first token. */
-  record Round(double tokensPerSecond, List<Double> ttftMs) {}
+  /** One round: all streams' tokens over the wall time, each stream's TTFT, and every inter-token gap. */
+  record Round(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs) {}
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI uri;
@@ -36,16 +39,22 @@ final class SseLoad {
       }
       long tokens = 0;
       List<Double> ttft = new ArrayList<>();
+      List<Double> itl = new ArrayList<>();
       for (Future<long[]> f : results) {
-        long[] r = f.get();
-        tokens += r[0];
-        ttft.add(r[1] / 1e6);
+        long[] arrivals = f.get();
+        tokens += arrivals.length;
+        if (arrivals.length > 0) {
+          ttft.add(arrivals[0] / 1e6);
+        }
+        for (int i = 1; i < arrivals.length; i++) {
+          itl.add((arrivals[i] - arrivals[i - 1]) / 1e6);
+        }
       }
-      return new Round(tokens * 1e9 / (System.nanoTime() - t0), ttft);
+      return new Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, itl);
     }
   }
 
-  /** Returns {tokens, nanos to the first token}. */
+  /** Returns the arrival time of every token event, in nanos from sending the request. */
   private long[] stream(String body) throws Exception {
     long t0 = System.nanoTime();
     HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(uri)
@@ -53,21 +62,21 @@ final class SseLoad {
     if (r.statusCode() != 200) {
       throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body().readAllBytes()));
     }
-    long tokens = 0;
-    long first = -1;
+    long[] arrivals = new long[64];
+    int count = 0;
     try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         if (line.equals("event: token")) {
-          if (first < 0) {
-            first = System.nanoTime() - t0;
+          if (count == arrivals.length) {
+            arrivals = java.util.Arrays.copyOf(arrivals, count * 2);
           }
-          tokens++;
+          arrivals[count++] = System.nanoTime() - t0;
         } else if (line.equals("event: error")) {
           throw new IllegalStateException("stream failed: " + in.readLine());
         }
       }
     }
-    return new long[] {tokens, first};
+    return java.util.Arrays.copyOf(arrivals, count);
   }
 }

@@ -1,17 +1,10 @@
 package dev.tokenbus.bench;
 
-import dev.tokenbus.cluster.ClusterNode;
-import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.bench.BenchSink;
-import dev.tokenbus.http.GatewayOptions;
-import dev.tokenbus.http.GatewayVerticle;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
-import dev.tokenbus.worker.WorkerOptions;
-import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -36,7 +29,12 @@ public final class StreamBenchmark {
   public record Options(EngineConfig engine, int tokens, List<Integer> concurrency, int runs, Path jar,
       List<String> jvmFlags) {}
 
-  private record Row(String path, int concurrency, double tokensPerSecond, double ttftMs) {}
+  /** One figure: median tok/s over the runs; latency percentiles pooled over all streams of all runs. */
+  public record Row(String path, int concurrency, double tokensPerSecond, double ttftP50Ms, double ttftP99Ms,
+      double itlP50Ms, double itlP99Ms) {}
+
+  /** The path every other one is compared with. */
+  public static final String ENGINE_ALONE = "engine alone";
 
   private final Options options;
   private final PrintStream out;
@@ -46,7 +44,8 @@ public final class StreamBenchmark {
     this.out = out;
   }
 
-  public void run() throws Exception {
+  /** Measures every path, prints the table and returns its rows. */
+  public List<Row> run() throws Exception {
     int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
     EngineConfig cfg = options.engine().withSlots(Math.max(options.engine().slots(), maxConcurrency));
     String body = new JsonObject().put("prompt", "Once upon a time").put("max_tokens", options.tokens())
@@ -57,22 +56,13 @@ public final class StreamBenchmark {
 
     try (LlamaEngine engine = LlamaEngine.start(cfg)) {
       for (int n : options.concurrency()) {
-        rows.add(measure("engine alone", n, () -> engineRound(engine, n)));
+        rows.add(measure(ENGINE_ALONE, n, () -> engineRound(engine, n)));
       }
-      ClusterNode node = ClusterNode.start(ClusterOptions.isolated("bench-" + System.nanoTime()))
-          .await(60, TimeUnit.SECONDS);
-      try {
-        node.vertx().deployVerticle(WorkerVerticle.forNode(node, engine, WorkerOptions.defaults("bench")))
-            .await(30, TimeUnit.SECONDS);
-        GatewayVerticle gateway = GatewayVerticle.forNode(node, GatewayOptions.defaults().withPort(0), ClientOptions.defaults());
-        node.vertx().deployVerticle(gateway).await(30, TimeUnit.SECONDS);
-        awaitWorkers(gateway.port());
-        SseLoad load = new SseLoad(gateway.port());
+      try (StandaloneNode node = StandaloneNode.start(engine)) {
+        SseLoad load = new SseLoad(node.port());
         for (int n : options.concurrency()) {
           rows.add(measure("standalone (one JVM)", n, () -> load.run(n, body)));
         }
-      } finally {
-        node.close().await(30, TimeUnit.SECONDS);
       }
     }
 
@@ -85,6 +75,7 @@ public final class StreamBenchmark {
       }
     }
     print(rows);
+    return rows;
   }
 
   private interface RoundSource {
@@ -98,13 +89,16 @@ public final class StreamBenchmark {
       source.run();
     }
     double[] tps = new double[options.runs()];
-    double[] ttft = new double[options.runs()];
+    List<Double> ttft = new ArrayList<>();
+    List<Double> itl = new ArrayList<>();
     for (int r = 0; r < options.runs(); r++) {
       SseLoad.Round round = source.run();
       tps[r] = round.tokensPerSecond();
-      ttft[r] = BenchSink.median(round.ttftMs().stream().mapToDouble(Double::doubleValue).toArray());
+      ttft.addAll(round.ttftMs());
+      itl.addAll(round.itlMs());
     }
-    return new Row(path, n, BenchSink.median(tps), BenchSink.median(ttft));
+    return new Row(path, n, BenchSink.median(tps), Percentiles.of(ttft, 50), Percentiles.of(ttft, 99),
+        Percentiles.of(itl, 50), Percentiles.of(itl, 99));
   }
 
   private SseLoad.Round engineRound(LlamaEngine engine, int n) {
@@ -122,20 +116,31 @@ public final class StreamBenchmark {
       tokens += s.done().join().usage().completionTokens();
       ttft.add(s.firstTokenNanos() / 1e6);
     }
-    return new SseLoad.Round(tokens * 1e9 / (System.nanoTime() - t0), ttft);
+    // The engine's sink records only the first token's time: no inter-token gaps here.
+    return new SseLoad.Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, List.of());
   }
 
   private void print(List<Row> rows) {
     out.println();
-    out.println("| path | streams | tok/s | vs engine alone | TTFT p50 ms | TTFT over engine ms |");
-    out.println("|---|---:|---:|---:|---:|---:|");
+    out.println("| path | streams | tok/s | vs engine alone | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms |");
+    out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (Row r : rows) {
-      Row base = rows.stream().filter(x -> x.path().equals("engine alone") && x.concurrency() == r.concurrency())
-          .findFirst().orElse(r);
-      out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f%% | %.2f | %+.2f |%n", r.path(), r.concurrency(),
-          r.tokensPerSecond(), 100 * r.tokensPerSecond() / base.tokensPerSecond(), r.ttftMs(),
-          r.ttftMs() - base.ttftMs());
+      out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f%% | %s | %s | %s | %s |%n", r.path(), r.concurrency(),
+          r.tokensPerSecond(), 100 * vsEngineAlone(rows, r), ms(r.ttftP50Ms()), ms(r.ttftP99Ms()), ms(r.itlP50Ms()),
+          ms(r.itlP99Ms()));
     }
+  }
+
+  /** A row's tok/s over the engine alone's at the same concurrency. */
+  public static double vsEngineAlone(List<Row> rows, Row r) {
+    Row base = rows.stream().filter(x -> x.path().equals(ENGINE_ALONE) && x.concurrency() == r.concurrency())
+        .findFirst().orElse(r);
+    return r.tokensPerSecond() / base.tokensPerSecond();
+  }
+
+  /** Milliseconds to two decimals, or a dash where there is no sample. */
+  public static String ms(double v) {
+    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
   }
 
   static void awaitWorkers(int port) throws Exception {

@@ -1,5 +1,6 @@
 package dev.tokenbus.cli;
 
+import dev.tokenbus.bench.BenchmarkReport;
 import dev.tokenbus.bench.StreamBenchmark;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import java.util.List;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Option;
 
 /** {@code tokenbus bench ...}: benchmarks that print their figures. */
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
-    subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class})
+    subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Report.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -19,6 +20,45 @@ final class BenchCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "report", mixinStandardHelpOptions = true,
+      description = "Runs the engine, stream and memory benchmarks and writes them as a Markdown report.")
+  static final class Report implements Callable<Integer> {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--out", defaultValue = "docs/BENCHMARKS.md", description = "Report file (default: ${DEFAULT-VALUE}).")
+    java.nio.file.Path out;
+
+    @Option(names = "--tokens", defaultValue = "256", description = "Tokens per stream (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--concurrency", defaultValue = "1,4,16", split = ",", description = "Concurrent streams (default: ${DEFAULT-VALUE}).")
+    List<Integer> concurrency;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--idle-streams", defaultValue = "16", description = "Open idle streams for the memory figures (default: ${DEFAULT-VALUE}).")
+    int idleStreams;
+
+    @Override
+    public Integer call() throws Exception {
+      engine.benchDefault();
+      // Every concurrency, and every idle stream, gets a slot of its own.
+      int slots = Math.max(engine.slots, Math.max(idleStreams, concurrency.stream().mapToInt(Integer::intValue).max().orElse(1)));
+      var cfg = engine.toConfig().withSlots(slots);
+      String command = "bin/tokenbus " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+      new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
+          JarLocation.current(), java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
+          command, out), System.out).run();
+      return 0;
+    }
   }
 
   @Command(name = "stream", mixinStandardHelpOptions = true,

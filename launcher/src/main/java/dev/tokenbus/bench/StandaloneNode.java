@@ -1,0 +1,49 @@
+package dev.tokenbus.bench;
+
+import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.ClusterOptions;
+import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.http.GatewayOptions;
+import dev.tokenbus.http.GatewayVerticle;
+import dev.tokenbus.worker.WorkerOptions;
+import dev.tokenbus.worker.WorkerVerticle;
+import java.util.concurrent.TimeUnit;
+
+/** A gateway and a worker around an already started engine, in this JVM, in a cluster of their own. */
+final class StandaloneNode implements AutoCloseable {
+
+  private final ClusterNode node;
+  private final int port;
+
+  private StandaloneNode(ClusterNode node, int port) {
+    this.node = node;
+    this.port = port;
+  }
+
+  static StandaloneNode start(LlamaEngine engine) throws Exception {
+    ClusterNode node = ClusterNode.start(ClusterOptions.isolated("bench-" + System.nanoTime()))
+        .await(60, TimeUnit.SECONDS);
+    try {
+      node.vertx().deployVerticle(WorkerVerticle.forNode(node, engine, WorkerOptions.defaults("bench")))
+          .await(30, TimeUnit.SECONDS);
+      GatewayVerticle gateway = GatewayVerticle.forNode(node, GatewayOptions.defaults().withPort(0),
+          ClientOptions.defaults());
+      node.vertx().deployVerticle(gateway).await(30, TimeUnit.SECONDS);
+      StreamBenchmark.awaitWorkers(gateway.port());
+      return new StandaloneNode(node, gateway.port());
+    } catch (Exception e) {
+      node.close().await(30, TimeUnit.SECONDS);
+      throw e;
+    }
+  }
+
+  int port() {
+    return port;
+  }
+
+  @Override
+  public void close() throws Exception {
+    node.close().await(30, TimeUnit.SECONDS);
+  }
+}
