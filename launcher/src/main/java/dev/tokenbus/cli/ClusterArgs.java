@@ -1,6 +1,10 @@
 package dev.tokenbus.cli;
 
 import dev.tokenbus.cluster.ClusterOptions;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,7 +18,8 @@ final class ClusterArgs {
   Path config;
 
   @Option(names = "--cluster-host", defaultValue = "127.0.0.1",
-      description = "This node's cluster address (default ${DEFAULT-VALUE}).")
+      description = "This node's cluster address (default ${DEFAULT-VALUE}); 'auto' takes the first non-loopback"
+          + " IPv4 address, as a container needs.")
   String host;
 
   @Option(names = "--cluster-members", paramLabel = "HOSTS",
@@ -33,6 +38,28 @@ final class ClusterArgs {
     }
     List<String> memberList = members == null || members.isBlank() ? List.of()
         : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
-    return new ClusterOptions(file, name == null || name.isBlank() ? null : name, host, memberList, 0);
+    return new ClusterOptions(file, name == null || name.isBlank() ? null : name, resolveHost(host), memberList, 0);
+  }
+
+  /** {@code auto}: this machine's first non-loopback IPv4 address (a container's own), else loopback. */
+  static String resolveHost(String host) {
+    if (!"auto".equalsIgnoreCase(host)) {
+      return host;
+    }
+    try {
+      for (NetworkInterface nic : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        if (!nic.isUp() || nic.isLoopback()) {
+          continue;
+        }
+        for (InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+          if (a instanceof Inet4Address) {
+            return a.getHostAddress();
+          }
+        }
+      }
+    } catch (SocketException e) {
+      throw new IllegalArgumentException("cluster-host auto: cannot list network interfaces: " + e.getMessage());
+    }
+    return "127.0.0.1";
   }
 }

@@ -1,0 +1,38 @@
+# tokenbus node image: build from source with Maven, run on a JRE 25.
+#   docker build -t tokenbus .                          (CPU build of llama.cpp)
+#   docker build -t tokenbus-cuda --build-arg MAVEN_PROFILES=cuda .   (CUDA 12 build; see docker-compose.gpu.yml)
+
+FROM maven:3.9-eclipse-temurin-25 AS build
+ARG MAVEN_PROFILES=
+WORKDIR /src
+COPY pom.xml ./
+COPY common/pom.xml common/
+COPY worker/pom.xml worker/
+COPY gateway/pom.xml gateway/
+COPY launcher/pom.xml launcher/
+# Dependencies first, so that a source change does not download them again.
+RUN mvn -q -B dependency:go-offline -P "${MAVEN_PROFILES}" || true
+COPY common common
+COPY worker worker
+COPY gateway gateway
+COPY launcher launcher
+RUN mvn -q -B -DskipTests -P "${MAVEN_PROFILES}" package
+
+FROM eclipse-temurin:25-jre
+# llama.cpp's CPU build needs OpenMP.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 curl && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /src/launcher/target/tokenbus.jar /app/tokenbus.jar
+COPY conf /app/conf
+ENV TOKENBUS_HOME=/app \
+    TOKENBUS_MODEL_CACHE=/models \
+    TOKENBUS_CLUSTER_HOST=auto
+VOLUME /models
+ENTRYPOINT ["java", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", \
+  "--sun-misc-unsafe-memory-access=allow", "-Djava.net.preferIPv4Stack=true", "-Dhazelcast.logging.type=slf4j", \
+  "--add-modules=java.se", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", \
+  "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", \
+  "--add-opens=java.management/sun.management=ALL-UNNAMED", \
+  "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED", \
+  "-jar", "/app/tokenbus.jar"]
+CMD ["standalone"]
