@@ -6,9 +6,14 @@ package dev.tokenbus.dispatch;
  * @param openTimeoutMs how long a worker may take to answer OPEN before the next one is tried
  * @param inactivityMs a stream with no frame (token or heartbeat) for this long has lost its worker
  * @param workerExpiryMs a worker not heard from for this long is forgotten
+ * @param queueSize requests per model that may wait for a free slot; beyond that they get 429
  */
-public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs) {
+public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs, int queueSize) {
   public static ClientOptions defaults() {
-    return new ClientOptions(2000, 5000, 3000);
+    return new ClientOptions(2000, 5000, 3000, 64);
+  }
+
+  public ClientOptions withQueueSize(int v) {
+    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, v);
   }
 }

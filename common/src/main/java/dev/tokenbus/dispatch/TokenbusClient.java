@@ -46,6 +46,8 @@ public final class TokenbusClient {
   private static final Logger LOG = LoggerFactory.getLogger(TokenbusClient.class);
   private static final long SWEEP_MS = 250;
   private static final long DEADLINE_GRACE_MS = 1000;
+  /** Marks a "busy" refusal, after which the request may wait in the queue instead of failing. */
+  private static final String BUSY = "busy: ";
 
   private final Vertx vertx;
   private final Context context;
@@ -55,6 +57,11 @@ public final class TokenbusClient {
   private final String endpoint = Addresses.newGatewayEndpoint();
   private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
   private final WorkerRegistry registry;
+  private final AdmissionQueue<Waiting> queue;
+  /** Models whose queue head is being retried now: one retry at a time keeps the queue's order. */
+  private final java.util.Set<String> retrying = new java.util.HashSet<>();
+  /** Stream ids of the requests being retried from the queue (they go back to its front if still no slot). */
+  private final java.util.Set<String> retryingStreams = new java.util.HashSet<>();
   private final Map<String, TokenStream> streams = new HashMap<>();
   /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
   private final Map<String, Long> deadlines = new HashMap<>();
@@ -70,7 +77,12 @@ public final class TokenbusClient {
     this.membership = membership;
     this.options = options;
     this.registry = new WorkerRegistry(options.workerExpiryMs());
+    this.queue = new AdmissionQueue<>(options.queueSize());
   }
+
+  /** A request waiting for a slot. */
+  private record Waiting(TokenStream stream, OpenFrame open, String model, Promise<TokenStream> opened,
+      long sinceNanos, long deadlineNanos) {}
 
   /** Creates a client on the current context and registers its endpoint. */
   public static Future<TokenbusClient> create(Vertx vertx, ClusterMembership membership, ClientOptions options) {
@@ -81,8 +93,13 @@ public final class TokenbusClient {
   private Future<Void> start() {
     FrameCodec.register(bus);
     MessageConsumer<Frame> frames = bus.consumer(endpoint, this::onFrame);
-    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS,
-        m -> registry.update(WorkerStatus.fromJson(m.body())));
+    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
+      WorkerStatus s = WorkerStatus.fromJson(m.body());
+      registry.update(s);
+      if (s.freeSlots() > 0) {
+        pump();
+      }
+    });
     consumers.add(frames);
     consumers.add(status);
     membership.onNodeLeft(node -> context.runOnContext(v -> nodeLeft(node)));
@@ -96,6 +113,15 @@ public final class TokenbusClient {
 
   public WorkerRegistry registry() {
     return registry;
+  }
+
+  /** Requests waiting for a free slot now, all models together. */
+  public int queued() {
+    int n = 0;
+    for (String model : queue.waitingModels()) {
+      n += queue.size(model);
+    }
+    return n;
   }
 
   /** The streams open now. */
@@ -129,20 +155,81 @@ public final class TokenbusClient {
     String sid = request.id();
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
-    streams.put(sid, stream);
-    deadlines.put(sid, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs() + DEADLINE_GRACE_MS));
+    long now = System.nanoTime();
+    Waiting w = new Waiting(stream, new OpenFrame(sid, endpoint, membership.nodeId(), window, request), model,
+        Promise.promise(), now, now + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs()));
     stream.result().onComplete(ar -> {
-      streams.remove(sid);
-      deadlines.remove(sid);
+      forget(sid);
+      queue.served((System.nanoTime() - w.sinceNanos()) / 1e9);
+      pump(); // a slot may have freed
     });
-    Promise<TokenStream> opened = Promise.promise();
-    tryOpen(stream, new OpenFrame(sid, endpoint, membership.nodeId(), window, request), candidates, 0, null, opened);
-    return opened.future();
+    if (candidates.stream().noneMatch(c -> c.freeSlots() > 0) || queue.size(model) > 0) {
+      enqueue(w); // no slot anywhere, or others wait already: first come, first served
+    } else {
+      attempt(w, candidates);
+    }
+    return w.opened().future();
   }
 
-  private void tryOpen(TokenStream stream, OpenFrame open, List<WorkerStatus> candidates, int i, String lastProblem,
-      Promise<TokenStream> opened) {
+  /** Tries the workers in order; when all are busy, the request waits in the queue. */
+  private void attempt(Waiting w, List<WorkerStatus> candidates) {
+    String sid = w.open().streamId();
+    streams.put(sid, w.stream());
+    deadlines.put(sid, System.nanoTime()
+        + TimeUnit.MILLISECONDS.toNanos(w.open().request().config().timeoutMs() + DEADLINE_GRACE_MS));
+    w.stream().setGatewayQueueMs((System.nanoTime() - w.sinceNanos()) / 1e6);
+    tryOpen(w, candidates, 0, null);
+  }
+
+  private void enqueue(Waiting w) {
+    forget(w.open().streamId());
+    if (!queue.offer(w.model(), w)) {
+      int slots = registry.candidates(w.model()).stream().mapToInt(WorkerStatus::slots).sum();
+      w.opened().fail(new QueueFullException("every slot is busy and " + options.queueSize()
+          + " requests are waiting already", queue.retryAfterSeconds(w.model(), slots)));
+    }
+  }
+
+  /** Retries the oldest waiting request of every model that has a free slot now. */
+  private void pump() {
+    for (String model : queue.waitingModels()) {
+      String key = model == null ? "" : model;
+      if (retrying.contains(key)) {
+        continue;
+      }
+      List<WorkerStatus> free = registry.candidates(model).stream().filter(c -> c.freeSlots() > 0).toList();
+      if (free.isEmpty()) {
+        continue;
+      }
+      Waiting w = queue.poll(model);
+      if (w != null) {
+        retrying.add(key);
+        retryingStreams.add(w.open().streamId());
+        w.opened().future().onComplete(ar -> {
+          retryingStreams.remove(w.open().streamId());
+          retrying.remove(key);
+          pump();
+        });
+        attempt(w, free);
+      }
+    }
+  }
+
+  private void tryOpen(Waiting w, List<WorkerStatus> candidates, int i, String lastProblem) {
+    TokenStream stream = w.stream();
+    OpenFrame open = w.open();
+    Promise<TokenStream> opened = w.opened();
     if (i == candidates.size()) {
+      if (lastProblem != null && lastProblem.startsWith(BUSY)) {
+        if (retryingStreams.remove(open.streamId())) {
+          forget(open.streamId());
+          queue.pushBack(w.model(), w); // still first in line
+          retrying.remove(w.model() == null ? "" : w.model());
+        } else {
+          enqueue(w);
+        }
+        return;
+      }
       forget(open.streamId());
       opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
@@ -160,8 +247,10 @@ public final class TokenbusClient {
             }
             opened.complete(stream);
           }
+          case RefuseFrame refuse when refuse.reason() == RefuseFrame.Reason.BUSY ->
+              tryOpen(w, candidates, i + 1, BUSY + worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
-              tryOpen(stream, open, candidates, i + 1, worker.workerId() + ": " + refuse.message(), opened);
+              tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
             forget(open.streamId());
             opened.fail(new GenerationRefusedException(refuse));
@@ -175,7 +264,7 @@ public final class TokenbusClient {
         if (ar.cause() instanceof ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
           registry.remove(worker.workerId());
         }
-        tryOpen(stream, open, candidates, i + 1, worker.workerId() + ": " + problem, opened);
+        tryOpen(w, candidates, i + 1, worker.workerId() + ": " + problem);
       }
     });
   }
@@ -216,6 +305,9 @@ public final class TokenbusClient {
 
   private void sweep() {
     long now = System.nanoTime();
+    queue.removeIf(w -> now - w.deadlineNanos() > 0, w -> w.opened().fail(new NoWorkerException(
+        "no slot became free within timeout_ms (" + w.open().request().config().timeoutMs() + " ms)")));
+    pump();
     long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
     for (TokenStream s : new ArrayList<>(streams.values())) {
       if (s.isFinished()) {
@@ -250,6 +342,7 @@ public final class TokenbusClient {
   public Future<Void> close() {
     closed = true;
     vertx.cancelTimer(sweepTimer);
+    queue.removeIf(w -> true, w -> w.opened().fail(new NoWorkerException("the gateway is shutting down")));
     for (TokenStream s : new ArrayList<>(streams.values())) {
       s.fail("gateway_shutdown", "the gateway is shutting down");
     }

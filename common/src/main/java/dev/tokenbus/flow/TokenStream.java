@@ -89,6 +89,7 @@ public final class TokenStream implements ReadStream<TokenData> {
   private volatile String workerEndpoint;
   private volatile String workerNode;
   private volatile String workerState;
+  private volatile double gatewayQueueMs;
 
   /**
    * @param context where the stream lives: intake, handlers and timers run there
@@ -279,6 +280,15 @@ public final class TokenStream implements ReadStream<TokenData> {
   }
 
   /** Set once the worker accepted the stream (ACCEPT). */
+  /** How long the request waited at the gateway for a free slot before it was opened. */
+  public double gatewayQueueMs() {
+    return gatewayQueueMs;
+  }
+
+  public void setGatewayQueueMs(double ms) {
+    this.gatewayQueueMs = ms;
+  }
+
   public void setWorker(String workerEndpoint, String workerNode) {
     this.workerEndpoint = workerEndpoint;
     this.workerNode = workerNode;

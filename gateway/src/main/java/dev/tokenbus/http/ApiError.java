@@ -2,6 +2,7 @@ package dev.tokenbus.http;
 
 import dev.tokenbus.dispatch.GenerationRefusedException;
 import dev.tokenbus.dispatch.ModelNotFoundException;
+import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.NoWorkerException;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.frame.RefuseFrame;
@@ -27,6 +28,7 @@ public record ApiError(int status, String type, String message, String param, St
           invalid(e.getMessage(), e.param(), "context_length_exceeded");
       case GenerationRefusedException e -> invalid(e.getMessage(), e.param(), "invalid_value");
       case NoWorkerException e -> new ApiError(503, "service_unavailable_error", e.getMessage(), null, "no_worker");
+      case QueueFullException e -> new ApiError(429, "rate_limit_error", e.getMessage(), null, "queue_full");
       case ModelNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), "model",
           "model_not_found");
       default -> new ApiError(500, "server_error", "internal error: " + t.getClass().getSimpleName(), null, null);

@@ -4,6 +4,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.metrics.TokenbusMetrics;
@@ -114,6 +115,9 @@ public final class GatewayVerticle extends VerticleBase {
     RequestObserver observer = new RequestObserver(metrics, id, params.model());
     open(params, id).onComplete(ar -> {
       if (ar.failed()) {
+        if (ar.cause() instanceof QueueFullException full) {
+          ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
+        }
         refuse(ctx, observer, ApiError.of(ar.cause()));
         return;
       }
@@ -179,7 +183,7 @@ public final class GatewayVerticle extends VerticleBase {
           .put("tokens_generated", s.tokensGenerated()).put("tokens_delivered", s.tokensDelivered())
           .put("state", s.state().name().toLowerCase()));
     }
-    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams));
+    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams).put("queued", client.queued()));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

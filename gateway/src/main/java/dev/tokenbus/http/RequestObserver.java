@@ -46,7 +46,7 @@ final class RequestObserver {
   void onDone(TokenStream stream, GenerationResult r) {
     long now = System.nanoTime();
     metrics.endToEnd(now - arrivalNanos);
-    metrics.queueTime(r.timings().queueMs());
+    metrics.queueTime(stream.gatewayQueueMs() + r.timings().queueMs());
     metrics.tokens(r.usage().promptTokens(), r.usage().completionTokens());
     metrics.finished(r.finishReason().wireName());
     double ttftMs = tokens == 0 ? -1 : (firstTokenNanos - arrivalNanos) / 1e6;

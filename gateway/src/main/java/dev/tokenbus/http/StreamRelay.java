@@ -22,7 +22,7 @@ final class StreamRelay {
       Future<Void> last;
       if (stream.result().succeeded()) {
         observer.onDone(stream, stream.result().result());
-        last = channel.send("done", null, TokenJson.done(stream.result().result()));
+        last = channel.send("done", null, TokenJson.done(stream.result().result(), stream.gatewayQueueMs()));
       } else {
         JsonObject error = errorPayload(stream.result().cause() != null ? stream.result().cause() : piped.cause());
         observer.onError(stream.workerEndpoint(), error.getString("type"), 200);

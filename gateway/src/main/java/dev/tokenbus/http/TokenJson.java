@@ -30,14 +30,20 @@ public final class TokenJson {
     return j;
   }
 
-  /** {@code {finish_reason, usage:{prompt_tokens, completion_tokens, total_tokens}, timings, seed}}. */
-  public static JsonObject done(GenerationResult r) {
+  /**
+   * {@code {finish_reason, usage:{prompt_tokens, completion_tokens, total_tokens}, timings, seed}}.
+   *
+   * @param gatewayQueueMs how long the request waited at the gateway for a slot; {@code queue_ms}
+   *     is that plus the wait inside the worker
+   */
+  public static JsonObject done(GenerationResult r, double gatewayQueueMs) {
     Timings t = r.timings();
     return new JsonObject()
         .put("finish_reason", r.finishReason().wireName())
         .put("usage", new JsonObject().put("prompt_tokens", r.usage().promptTokens())
             .put("completion_tokens", r.usage().completionTokens()).put("total_tokens", r.usage().totalTokens()))
-        .put("timings", new JsonObject().put("queue_ms", t.queueMs()).put("prompt_ms", t.promptMs())
+        .put("timings", new JsonObject().put("queue_ms", gatewayQueueMs + t.queueMs())
+            .put("gateway_queue_ms", gatewayQueueMs).put("prompt_ms", t.promptMs())
             .put("generation_ms", t.generationMs()).put("prompt_per_second", t.promptPerSecond())
             .put("tokens_per_second", t.tokensPerSecond()))
         .put("seed", r.seed());

@@ -43,9 +43,13 @@ final class TestCluster implements AutoCloseable {
 
   /** A gateway alone; add workers with {@link #addWorker}. */
   static TestCluster gatewayOnly(GatewayOptions gatewayOptions) throws Exception {
+    return gatewayOnly(gatewayOptions, ClientOptions.defaults());
+  }
+
+  static TestCluster gatewayOnly(GatewayOptions gatewayOptions, ClientOptions clientOptions) throws Exception {
     String name = "test-" + System.nanoTime();
     ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name)).await(60, TimeUnit.SECONDS);
-    GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), ClientOptions.defaults());
+    GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), clientOptions);
     gwNode.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
     return new TestCluster(name, gwNode, gw);
   }

@@ -1,5 +1,6 @@
 package dev.tokenbus.cli;
 
+import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.http.GatewayOptions;
 import picocli.CommandLine.Option;
 
@@ -21,6 +22,17 @@ final class HttpArgs {
   @Option(names = "--drain-timeout-ms", defaultValue = "30000",
       description = "At shutdown, how long open streams may finish before they are ended (default ${DEFAULT-VALUE}).")
   long drainTimeoutMs;
+
+  @Option(names = "--queue-size", defaultValue = "64",
+      description = "Requests per model that may wait for a free slot; beyond that they get 429 (default ${DEFAULT-VALUE}).")
+  int queueSize;
+
+  ClientOptions clientOptions() {
+    if (queueSize < 0) {
+      throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
+    }
+    return ClientOptions.defaults().withQueueSize(queueSize);
+  }
 
   GatewayOptions toOptions() {
     if (port < 0 || port > 65535) {

@@ -25,15 +25,17 @@ final class RoleCommands {
   /** A role whose front is a gateway; standalone adds a worker behind it. */
   private static class GatewayRole implements NodeRunner.Role {
     private final GatewayOptions options;
+    private final ClientOptions clientOptions;
     private GatewayVerticle gateway;
 
-    GatewayRole(GatewayOptions options) {
-      this.options = options;
+    GatewayRole(HttpArgs http) {
+      this.options = http.toOptions();
+      this.clientOptions = http.clientOptions();
     }
 
     @Override
     public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
-      gateway = new GatewayVerticle(options, ClientOptions.defaults(), node.membership(), node.metrics(), ops);
+      gateway = new GatewayVerticle(options, clientOptions, node.membership(), node.metrics(), ops);
       return List.of(gateway);
     }
 
@@ -64,7 +66,7 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
-      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http.toOptions()) {
+      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http) {
         @Override
         public LlamaEngine engine() {
           return startEngine(engine);
@@ -86,7 +88,7 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
-      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http.toOptions()));
+      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http));
     }
   }
 
