@@ -25,7 +25,9 @@ final class WebSocketSession {
   private final ServerWebSocket socket;
   private final int maxStreams;
   private final Function<GenerateParameters.Generate, Opened> opener;
+  /** Generations by client id; null while one is being opened. */
   private final Map<String, TokenStream> streams = new HashMap<>();
+  private final java.util.Set<String> cancelledWhileOpening = new java.util.HashSet<>();
   private final List<Handler<Void>> drainWaiters = new ArrayList<>();
   private final Map<String, Handler<Void>> goneHandlers = new HashMap<>();
   private boolean closed;
@@ -73,6 +75,8 @@ final class WebSocketSession {
         TokenStream s = streams.get(clientId);
         if (s != null) {
           s.cancel("cancelled by the client");
+        } else if (streams.containsKey(clientId)) {
+          cancelledWhileOpening.add(clientId); // applied as soon as the generation is open
         }
       }
       default -> sendError(clientId, ApiError.invalid("type must be generate or cancel", "type", "invalid_value"));
@@ -107,9 +111,12 @@ final class WebSocketSession {
         return;
       }
       TokenStream stream = ar.result();
-      if (closed) {
-        stream.cancel("client disconnected");
+      if (closed || cancelledWhileOpening.remove(clientId)) {
+        stream.cancel(closed ? "client disconnected" : "cancelled by the client");
         streams.remove(clientId);
+        if (!closed) {
+          sendError(clientId, new ApiError(499, "cancelled", "cancelled by the client", null, "cancelled"));
+        }
         return;
       }
       streams.put(clientId, stream);

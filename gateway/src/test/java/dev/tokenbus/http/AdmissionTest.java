@@ -70,4 +70,39 @@ class AdmissionTest {
       assertThat(c.status().getInteger("queued")).isZero();
     }
   }
+
+  @Test
+  void aWebSocketGenerationCancelledWhileItWaitsNeverStreams() throws Exception {
+    TestCluster c = TestCluster.gatewayOnly(GatewayOptions.defaults());
+    try (c) {
+      c.addWorker(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(1), WorkerOptions.defaults("tiny"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> !c.status().getJsonArray("workers").isEmpty());
+      RawHttp holder = RawHttp.post(c.gateway.port(), "/v1/generate",
+          "{\"prompt\":\"hold the slot\",\"max_tokens\":5000,\"stream_delay_ms\":10}", 0);
+      assertThat(holder.sse().next().event()).isEqualTo("token");
+
+      List<JsonObject> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.net.http.WebSocket ws = c.http.newWebSocketBuilder().buildAsync(
+          java.net.URI.create("ws://127.0.0.1:" + c.gateway.port() + "/v1/ws"), new java.net.http.WebSocket.Listener() {
+            @Override
+            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket socket, CharSequence data,
+                boolean last) {
+              frames.add(new JsonObject(data.toString()));
+              socket.request(1);
+              return null;
+            }
+          }).get(10, TimeUnit.SECONDS);
+      ws.sendText("{\"type\":\"generate\",\"id\":\"q\",\"prompt\":\"waiting\",\"max_tokens\":50}", true).join();
+      await().atMost(Duration.ofSeconds(5)).until(() -> c.status().getInteger("queued") == 1);
+      ws.sendText("{\"type\":\"cancel\",\"id\":\"q\"}", true).join();
+      holder.close(); // the slot frees; the waiting generation opens and is cancelled at once
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> !frames.isEmpty());
+      assertThat(frames).hasSize(1);
+      assertThat(frames.getFirst().getString("type")).isEqualTo("error");
+      assertThat(frames.getFirst().getJsonObject("error").getString("type")).isEqualTo("cancelled");
+      await().atMost(Duration.ofSeconds(5)).until(() -> c.engines.getFirst().stats().active() == 0);
+      ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "bye").join();
+    }
+  }
 }
