@@ -256,7 +256,9 @@ class EngineBehaviourTest {
   @Test
   void badRequestsAreRefusedWhileOthersKeepGenerating() {
     RecordingSink busy = new RecordingSink().pauseAfter(5); // held mid-generation while the bad requests come
-    engine.submit(request("background", greedy(400)), busy);
+    Generation background = engine.submit(request("background", greedy(400)), busy);
+    // Stats are a snapshot the decode thread publishes; wait until it holds the background generation.
+    await().atMost(Duration.ofSeconds(10)).until(() -> background.state() == GenerationState.PAUSED);
 
     assertThatThrownBy(() -> engine.submit(request("x", greedy(1).withMaxTokens(-5)), new RecordingSink()))
         .isInstanceOf(RequestValidationException.class).hasMessageContaining("max_tokens")
