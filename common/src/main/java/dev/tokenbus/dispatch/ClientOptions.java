@@ -10,7 +10,9 @@ package dev.tokenbus.dispatch;
  */
 public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs, int queueSize) {
   public static ClientOptions defaults() {
-    return new ClientOptions(2000, 5000, 3000, 64);
+    // Workers send a heartbeat on quiet streams every 300 ms: 1.2 s of silence means a dead or
+    // stopped worker, and the stream moves well within 2 s.
+    return new ClientOptions(2000, 1200, 3000, 64);
   }
 
   public ClientOptions withQueueSize(int v) {

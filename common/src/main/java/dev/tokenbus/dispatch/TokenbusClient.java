@@ -2,6 +2,7 @@ package dev.tokenbus.dispatch;
 
 import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.WorkerStatus;
@@ -32,6 +33,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,8 +46,12 @@ import org.slf4j.LoggerFactory;
 public final class TokenbusClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenbusClient.class);
-  private static final long SWEEP_MS = 250;
+  private static final long SWEEP_MS = 100;
+  /** A stream moves to another worker at most this many times; then it fails with the last problem. */
+  private static final int MAX_MOVES = 3;
   private static final long DEADLINE_GRACE_MS = 1000;
+  /** A worker's ERROR type that means "I stopped, not your request": the stream moves elsewhere. */
+  private static final String WORKER_SHUTDOWN = "worker_shutdown";
   /** Marks a "busy" refusal, after which the request may wait in the queue instead of failing. */
   private static final String BUSY = "busy: ";
 
@@ -63,6 +69,10 @@ public final class TokenbusClient {
   /** Stream ids of the requests being retried from the queue (they go back to its front if still no slot). */
   private final java.util.Set<String> retryingStreams = new java.util.HashSet<>();
   private final Map<String, TokenStream> streams = new HashMap<>();
+  /** How each stream (by stream id) was asked for and which leg it is on; kept until the stream ends. */
+  private final Map<String, Route> routes = new HashMap<>();
+  /** Streams by the id their frames carry now: the stream id, then a fresh one per move. */
+  private final Map<String, TokenStream> wires = new HashMap<>();
   /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
   private final Map<String, Long> deadlines = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -80,9 +90,39 @@ public final class TokenbusClient {
     this.queue = new AdmissionQueue<>(options.queueSize());
   }
 
-  /** A request waiting for a slot. */
+  /** A request waiting for a slot; {@code open.streamId()} is the wire id of the leg being opened. */
   private record Waiting(TokenStream stream, OpenFrame open, String model, Promise<TokenStream> opened,
-      long sinceNanos, long deadlineNanos) {}
+      long sinceNanos, long deadlineNanos) {
+
+    String sid() {
+      return stream.streamId();
+    }
+
+    boolean isMove() {
+      return !open.resume().isEmpty() || !open.streamId().equals(stream.streamId());
+    }
+  }
+
+  /**
+   * One stream's way through the cluster. A stream whose worker dies, hangs or shuts down moves to
+   * another worker: a new leg, with its own wire id (so a late frame from the old worker cannot mix
+   * in), re-opened with the tokens the gateway already received, which the new worker replays.
+   */
+  private static final class Route {
+    final GenerationRequest request;
+    final String model;
+    final long deadlineNanos;
+    String wire;
+    int moves;
+    boolean moving;
+
+    Route(GenerationRequest request, String model, long deadlineNanos) {
+      this.request = request;
+      this.model = model;
+      this.deadlineNanos = deadlineNanos;
+      this.wire = request.id();
+    }
+  }
 
   /** Creates a client on the current context and registers its endpoint. */
   public static Future<TokenbusClient> create(Vertx vertx, ClusterMembership membership, ClientOptions options) {
@@ -152,14 +192,21 @@ public final class TokenbusClient {
       return Future.failedFuture(otherModelsServed ? new ModelNotFoundException(model)
           : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'"));
     }
+    if (request.config().seed() == null) {
+      // Chosen here, not by the worker, so that a stream that moves samples on with the same seed.
+      request = request.withConfig(request.config().withSeed(ThreadLocalRandom.current().nextLong(0, 1L << 31)));
+    }
     String sid = request.id();
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
     Waiting w = new Waiting(stream, new OpenFrame(sid, endpoint, membership.nodeId(), window, request), model,
         Promise.promise(), now, now + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs()));
+    routes.put(sid, new Route(request, model, w.deadlineNanos()));
+    w.opened().future().onFailure(e -> routes.remove(sid));
     stream.result().onComplete(ar -> {
       forget(sid);
+      routes.remove(sid);
       queue.served((System.nanoTime() - w.sinceNanos()) / 1e9);
       pump(); // a slot may have freed
     });
@@ -173,16 +220,22 @@ public final class TokenbusClient {
 
   /** Tries the workers in order; when all are busy, the request waits in the queue. */
   private void attempt(Waiting w, List<WorkerStatus> candidates) {
-    String sid = w.open().streamId();
+    String sid = w.sid();
     streams.put(sid, w.stream());
-    deadlines.put(sid, System.nanoTime()
-        + TimeUnit.MILLISECONDS.toNanos(w.open().request().config().timeoutMs() + DEADLINE_GRACE_MS));
-    w.stream().setGatewayQueueMs((System.nanoTime() - w.sinceNanos()) / 1e6);
+    wires.put(w.open().streamId(), w.stream());
+    deadlines.put(sid, w.deadlineNanos() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS));
+    if (!w.isMove()) {
+      w.stream().setGatewayQueueMs((System.nanoTime() - w.sinceNanos()) / 1e6);
+    }
     tryOpen(w, candidates, 0, null);
   }
 
   private void enqueue(Waiting w) {
-    forget(w.open().streamId());
+    forget(w.sid());
+    if (w.isMove()) {
+      queue.pushBack(w.model(), w); // it was running already: first in line
+      return;
+    }
     if (!queue.offer(w.model(), w)) {
       int slots = registry.candidates(w.model()).stream().mapToInt(WorkerStatus::slots).sum();
       w.opened().fail(new QueueFullException("every slot is busy and " + options.queueSize()
@@ -204,9 +257,9 @@ public final class TokenbusClient {
       Waiting w = queue.poll(model);
       if (w != null) {
         retrying.add(key);
-        retryingStreams.add(w.open().streamId());
+        retryingStreams.add(w.sid());
         w.opened().future().onComplete(ar -> {
-          retryingStreams.remove(w.open().streamId());
+          retryingStreams.remove(w.sid());
           retrying.remove(key);
           pump();
         });
@@ -221,8 +274,8 @@ public final class TokenbusClient {
     Promise<TokenStream> opened = w.opened();
     if (i == candidates.size()) {
       if (lastProblem != null && lastProblem.startsWith(BUSY)) {
-        if (retryingStreams.remove(open.streamId())) {
-          forget(open.streamId());
+        if (retryingStreams.remove(w.sid())) {
+          forget(w.sid());
           queue.pushBack(w.model(), w); // still first in line
           retrying.remove(w.model() == null ? "" : w.model());
         } else {
@@ -230,7 +283,7 @@ public final class TokenbusClient {
         }
         return;
       }
-      forget(open.streamId());
+      forget(w.sid());
       opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
@@ -242,7 +295,10 @@ public final class TokenbusClient {
           case AcceptFrame accept -> {
             registry.reserved(worker.workerId());
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
-            if (closed) {
+            if (stream.isFinished()) {
+              // Cancelled while a move was being opened: the new leg's worker must stop too.
+              bus.send(accept.workerEndpoint(), new CancelFrame(open.streamId(), "cancelled"), FrameCodec.options());
+            } else if (closed) {
               stream.cancel("gateway shutting down");
             }
             opened.complete(stream);
@@ -252,7 +308,7 @@ public final class TokenbusClient {
           case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
               tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
-            forget(open.streamId());
+            forget(w.sid());
             opened.fail(new GenerationRefusedException(refuse));
           }
           default -> opened.fail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
@@ -272,31 +328,93 @@ public final class TokenbusClient {
   private void forget(String sid) {
     streams.remove(sid);
     deadlines.remove(sid);
+    Route r = routes.get(sid);
+    wires.remove(r != null ? r.wire : sid);
+  }
+
+  /** The wire id of the stream's current leg, or null while it has no worker (being opened or moved). */
+  private String liveWire(String sid) {
+    TokenStream s = streams.get(sid);
+    Route r = routes.get(sid);
+    return s == null || r == null || r.moving || s.workerEndpoint() == null ? null : r.wire;
   }
 
   private void send(String sid, int credits) {
-    TokenStream s = streams.get(sid);
-    if (s != null && s.workerEndpoint() != null) {
-      bus.send(s.workerEndpoint(), new CreditFrame(sid, credits), FrameCodec.options());
+    String wire = liveWire(sid);
+    if (wire != null) {
+      bus.send(streams.get(sid).workerEndpoint(), new CreditFrame(wire, credits), FrameCodec.options());
     }
   }
 
   private void cancel(String sid, String reason) {
-    TokenStream s = streams.get(sid);
-    if (s != null && s.workerEndpoint() != null) {
-      bus.send(s.workerEndpoint(), new CancelFrame(sid, reason), FrameCodec.options());
+    String wire = liveWire(sid);
+    if (wire != null) {
+      bus.send(streams.get(sid).workerEndpoint(), new CancelFrame(wire, reason), FrameCodec.options());
     }
+  }
+
+  /**
+   * Moves a stream whose worker failed to another worker of its model, which replays the prompt and
+   * the tokens received so far and samples on; the consumer sees the stream go on with the next
+   * index. Fails the stream with {@code type} when it cannot move (no other worker, moved too often,
+   * out of time).
+   */
+  private void move(TokenStream s, String type, String problem) {
+    Route r = routes.get(s.streamId());
+    if (r == null || r.moving || s.isFinished()) {
+      return;
+    }
+    String failed = s.workerEndpoint();
+    if (failed != null) {
+      // Best effort: a worker that is only slow must not go on generating for nobody.
+      bus.send(failed, new CancelFrame(r.wire, "moved to another worker: " + problem), FrameCodec.options());
+      registry.remove(failed); // it comes back with its next announcement if it is alive
+    }
+    long remainingMs = TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime());
+    List<WorkerStatus> candidates = registry.candidates(r.model).stream()
+        .filter(c -> !c.workerId().equals(failed)).toList();
+    String cannot = r.moves >= MAX_MOVES ? "it moved " + r.moves + " times already"
+        : remainingMs <= 0 ? "timeout_ms has elapsed"
+        : candidates.isEmpty() ? "no other worker serves its model" : null;
+    if (cannot != null) {
+      s.fail(candidates.isEmpty() ? TokenStreamException.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
+      return;
+    }
+    wires.remove(r.wire);
+    r.moves++;
+    r.wire = s.streamId() + "~" + r.moves;
+    r.moving = true;
+    List<Integer> received = s.receivedTokenIds();
+    LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());
+    s.setWorker(null, null);
+    GenerationRequest request = r.request.withConfig(r.request.config().withTimeoutMs(remainingMs));
+    // The new worker may send what the stream's buffer still has room for.
+    int window = Math.max(1, s.window() - s.bufferedTokens());
+    long now = System.nanoTime();
+    Waiting w = new Waiting(s, new OpenFrame(r.wire, endpoint, membership.nodeId(), window, request, received),
+        r.model, Promise.promise(), now, r.deadlineNanos);
+    w.opened().future().onComplete(ar -> {
+      r.moving = false;
+      if (ar.failed()) {
+        s.fail(TokenStreamException.NO_WORKER, problem + "; moving the stream failed: " + ar.cause().getMessage());
+      } else {
+        LOG.info("stream {} moved to {} in {} ms", s.streamId(), s.workerEndpoint(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
+      }
+    });
+    attempt(w, candidates);
   }
 
   private void onFrame(Message<Frame> msg) {
     Frame f = msg.body();
-    TokenStream s = streams.get(f.streamId());
+    TokenStream s = wires.get(f.streamId());
     if (s == null) {
       return; // a stream that already ended: late frames are expected after a cancel
     }
     switch (f) {
       case TokensFrame t -> s.onTokens(t);
       case EndFrame e -> s.onEnd(e);
+      case ErrorFrame e when e.type().equals(WORKER_SHUTDOWN) -> move(s, e.type(), e.message());
       case ErrorFrame e -> s.onError(e);
       case HeartbeatFrame h -> s.onHeartbeat(h);
       default -> LOG.warn("unexpected {} on gateway endpoint", f.getClass().getSimpleName());
@@ -310,13 +428,13 @@ public final class TokenbusClient {
     pump();
     long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
     for (TokenStream s : new ArrayList<>(streams.values())) {
-      if (s.isFinished()) {
+      Route r = routes.get(s.streamId());
+      if (s.isFinished() || r == null || r.moving) {
         continue;
       }
       if (now - s.lastActivityNanos() > limit) {
-        LOG.warn("stream {}: nothing from worker {} for {} ms; giving up", s.streamId(), s.workerEndpoint(),
-            options.inactivityMs());
-        s.fail("worker_unresponsive", "no token or heartbeat from the worker for " + options.inactivityMs() + " ms");
+        move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "
+            + options.inactivityMs() + " ms");
       } else if (now - deadlines.getOrDefault(s.streamId(), Long.MAX_VALUE) > 0) {
         // The worker should have ended it with finish_reason timeout; end it here and cancel there.
         s.fail("timeout", "timeout_ms elapsed and the worker did not end the stream");
@@ -328,7 +446,7 @@ public final class TokenbusClient {
     registry.removeNode(node);
     for (TokenStream s : new ArrayList<>(streams.values())) {
       if (node.equals(s.workerNode()) && !s.isFinished()) {
-        s.fail("worker_lost", "the worker's node left the cluster");
+        move(s, "worker_lost", "worker " + s.workerEndpoint() + " left the cluster");
       }
     }
   }

@@ -69,6 +69,9 @@ public final class TokenStream implements ReadStream<TokenData> {
   private final CreditBatcher credits;
   private final Demand demand = new Demand();
   private final ArrayDeque<TokenData> buffer = new ArrayDeque<>();
+  /** Ids of every token received, in order: what a new worker replays if the stream moves. */
+  private int[] receivedIds = new int[32];
+  private int received;
   private final Promise<GenerationResult> result = Promise.promise();
 
   private Handler<TokenData> handler;
@@ -124,6 +127,12 @@ public final class TokenStream implements ReadStream<TokenData> {
       fail(TokenStreamException.PROTOCOL_ERROR, "the worker sent " + incoming + " tokens while " + buffer.size()
           + " were undelivered; the window is " + window);
       return;
+    }
+    for (TokenData t : frame.tokens()) {
+      if (received == receivedIds.length) {
+        receivedIds = java.util.Arrays.copyOf(receivedIds, received * 2);
+      }
+      receivedIds[received++] = t.tokenId();
     }
     buffer.addAll(frame.tokens());
     deliver();
@@ -269,6 +278,15 @@ public final class TokenStream implements ReadStream<TokenData> {
     return delivered;
   }
 
+  /** The ids of the tokens received so far (delivered or buffered), in order. On the context. */
+  public java.util.List<Integer> receivedTokenIds() {
+    java.util.List<Integer> ids = new java.util.ArrayList<>(received);
+    for (int i = 0; i < received; i++) {
+      ids.add(receivedIds[i]);
+    }
+    return ids;
+  }
+
   /** Tokens that arrived and wait for demand or a handler. On the context. */
   public int bufferedTokens() {
     return buffer.size();
@@ -279,7 +297,6 @@ public final class TokenStream implements ReadStream<TokenData> {
     return lastActivityNanos;
   }
 
-  /** Set once the worker accepted the stream (ACCEPT). */
   /** How long the request waited at the gateway for a free slot before it was opened. */
   public double gatewayQueueMs() {
     return gatewayQueueMs;
@@ -289,9 +306,14 @@ public final class TokenStream implements ReadStream<TokenData> {
     this.gatewayQueueMs = ms;
   }
 
+  /**
+   * Set when a worker accepted the stream (ACCEPT), again when the stream moved to another worker,
+   * and to null while it is between workers. Inactivity counts from here.
+   */
   public void setWorker(String workerEndpoint, String workerNode) {
     this.workerEndpoint = workerEndpoint;
     this.workerNode = workerNode;
+    this.lastActivityNanos = System.nanoTime();
   }
 
   public String workerEndpoint() {

@@ -9,6 +9,8 @@ public final class TokenStreamException extends RuntimeException {
   public static final String CANCELLED = "cancelled";
   public static final String PROTOCOL_ERROR = "protocol_error";
   public static final String CONSUMER_ERROR = "consumer_error";
+  /** The stream's worker failed and no other worker could take the stream over. */
+  public static final String NO_WORKER = "no_worker";
 
   private final String type;
 

@@ -18,4 +18,9 @@ public record GenerationRequest(String id, String prompt, StreamConfig config) {
     }
     config = config == null ? StreamConfig.defaults() : config;
   }
+
+  /** The same request with other settings. */
+  public GenerationRequest withConfig(StreamConfig other) {
+    return new GenerationRequest(id, prompt, other);
+  }
 }

@@ -230,9 +230,16 @@ final class DecodeLoop implements Runnable {
       for (int j = 0; j < take; j++) {
         int p = s.promptDone + j;
         boolean last = p == prompt.length - 1;
-        int row = batch.add(prompt[p], p, s.seqId, last);
+        boolean replay = s.replaysAt(p);
+        int row = batch.add(prompt[p], p, s.seqId, last || replay);
         if (last) {
           s.batchRow = row;
+        }
+        if (replay) {
+          if (s.replayRows++ == 0) {
+            s.replayRow = row;
+            s.replayPosition = p;
+          }
         }
       }
       s.promptInStep = take;
@@ -266,6 +273,9 @@ final class DecodeLoop implements Runnable {
     // Iterate over a copy: sampling may end sequences.
     for (Sequence s : active.toArray(new Sequence[0])) {
       boolean hadPrompt = s.promptInStep > 0;
+      if (s.replayRows > 0) {
+        replay(s);
+      }
       if (hadPrompt) {
         s.promptDone += s.promptInStep;
         s.position += s.promptInStep;
@@ -288,6 +298,24 @@ final class DecodeLoop implements Runnable {
         }
       }
     }
+  }
+
+  /** Replays the sampler over the resumed tokens this step processed, in order. */
+  private void replay(Sequence s) {
+    int[] tokens = s.prompt();
+    for (int k = 0; k < s.replayRows; k++) {
+      int row = s.replayRow + k;
+      int expected = tokens[s.replayPosition + k + 1];
+      MemorySegment.copy(context.logits(row), JAVA_FLOAT, 0, logits, 0, logits.length);
+      scan.scan(logits, logits.length, s.picker.candidatesNeeded());
+      int picked = s.picker.replay(context, row, scan);
+      if (picked != expected) {
+        LOG.debug("generation {}: replay picked {} where {} was streamed; the logits differ slightly", s.id(),
+            picked, expected);
+      }
+    }
+    s.replayRows = 0;
+    s.replayRow = -1;
   }
 
   private void sample(Sequence s, int row) {
@@ -354,6 +382,8 @@ final class DecodeLoop implements Runnable {
     for (Sequence s : active) {
       s.batchRow = -1;
       s.promptInStep = 0;
+      s.replayRows = 0;
+      s.replayRow = -1;
     }
   }
 

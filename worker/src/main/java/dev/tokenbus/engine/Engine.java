@@ -1,6 +1,7 @@
 package dev.tokenbus.engine;
 
 import dev.tokenbus.protocol.GenerationRequest;
+import java.util.List;
 
 /** A model served by a decode loop: many generations at once, each streaming into its own sink. */
 public interface Engine extends AutoCloseable {
@@ -12,7 +13,19 @@ public interface Engine extends AutoCloseable {
    * @throws dev.tokenbus.protocol.RequestValidationException a parameter is out of range
    * @throws AdmissionException the prompt does not fit, no slot is free, or the engine is closing
    */
-  Generation submit(GenerationRequest request, TokenSink sink);
+  default Generation submit(GenerationRequest request, TokenSink sink) {
+    return submit(request, List.of(), sink);
+  }
+
+  /**
+   * Continues a generation that another worker started: {@code resume} holds the tokens already
+   * streamed. They are processed after the prompt, the sampler replays them (so a seeded
+   * generation goes on as it would have), and the first new token has index {@code resume.size()}.
+   *
+   * @throws dev.tokenbus.protocol.RequestValidationException also for a token id outside the
+   *     vocabulary, or {@code resume} not shorter than max_tokens
+   */
+  Generation submit(GenerationRequest request, List<Integer> resume, TokenSink sink);
 
   EngineStats stats();
 

@@ -12,6 +12,7 @@ import dev.tokenbus.protocol.RequestValidationException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -99,18 +100,22 @@ public final class LlamaEngine implements Engine {
   }
 
   @Override
-  public Generation submit(GenerationRequest request, TokenSink sink) {
+  public Generation submit(GenerationRequest request, List<Integer> resume, TokenSink sink) {
     request.config().validate();
+    if (resume.size() >= request.config().maxTokens()) {
+      throw new RequestValidationException("resume", "resume has " + resume.size()
+          + " tokens, max_tokens is " + request.config().maxTokens() + ": nothing is left to generate");
+    }
     Lock lock = modelInUse.readLock();
     lock.lock();
     try {
-      return admit(request, sink);
+      return admit(request, resume, sink);
     } finally {
       lock.unlock();
     }
   }
 
-  private Generation admit(GenerationRequest request, TokenSink sink) {
+  private Generation admit(GenerationRequest request, List<Integer> resume, TokenSink sink) {
     if (closed) {
       throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
     }
@@ -131,20 +136,41 @@ public final class LlamaEngine implements Engine {
     if (prompt.length == 0) {
       throw new RequestValidationException("prompt", "prompt has no tokens");
     }
-    if (prompt.length > room) {
+    int[] tokens = withResumed(prompt, resume);
+    if (tokens.length > room) {
       throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + prompt.length
-          + " tokens but this model's context holds " + room + " tokens per request (prompt and output)");
+          + " tokens" + (resume.isEmpty() ? "" : " (plus " + resume.size() + " to resume)")
+          + " but this model's context holds " + room + " tokens per request (prompt and output)");
     }
     if (!tryReserveSlot()) {
       throw new AdmissionException(AdmissionException.Reason.NO_FREE_SLOT, "all " + slots + " slots are busy");
     }
     Long requested = request.config().seed();
     long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
-    Sequence s = new Sequence(request, prompt, sink, seed, loop::cancelled);
+    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, loop::cancelled);
+    for (int t : resume) {
+      s.replayText(model.pieceBytes(t));
+    }
     sink.drainHandler(loop::wake);
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
     loop.wake();
     return s;
+  }
+
+  /** The prompt followed by the tokens to resume after; checks that those are in the vocabulary. */
+  private int[] withResumed(int[] prompt, List<Integer> resume) {
+    if (resume.isEmpty()) {
+      return prompt;
+    }
+    int[] all = java.util.Arrays.copyOf(prompt, prompt.length + resume.size());
+    for (int i = 0; i < resume.size(); i++) {
+      int t = resume.get(i);
+      if (t < 0 || t >= model.vocabSize()) {
+        throw new RequestValidationException("resume", "token id " + t + " is outside the vocabulary");
+      }
+      all[prompt.length + i] = t;
+    }
+    return all;
   }
 
   private static long utf8Length(String s) {

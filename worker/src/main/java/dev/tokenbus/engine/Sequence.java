@@ -22,7 +22,10 @@ import java.util.function.Consumer;
 final class Sequence implements Generation {
 
   private final GenerationRequest request;
+  /** The tokens to process before sampling: the prompt, then any resumed tokens. */
   private final int[] prompt;
+  /** Tokens of the prompt proper; the rest of {@link #prompt} was generated before (a resumed stream). */
+  private final int promptLength;
   private final TokenSink sink;
   private final long seed;
   private final Consumer<Sequence> onCancel;
@@ -43,6 +46,10 @@ final class Sequence implements Generation {
   int promptDone;
   /** The last sampled token, which the next step feeds in. */
   int lastToken;
+  /** First batch row, and its position, of resumed tokens whose sampling this step replays; -1 if none. */
+  int replayRow = -1;
+  int replayPosition;
+  int replayRows;
   /** Row of this sequence's logits in the step being decoded, or -1. */
   int batchRow = -1;
   /** Prompt tokens this sequence put into the step being decoded. */
@@ -53,9 +60,12 @@ final class Sequence implements Generation {
   private long promptStartNanos;
   private long firstTokenNanos;
 
-  Sequence(GenerationRequest request, int[] prompt, TokenSink sink, long seed, Consumer<Sequence> onCancel) {
+  Sequence(GenerationRequest request, int[] prompt, int promptLength, TokenSink sink, long seed,
+      Consumer<Sequence> onCancel) {
     this.request = request;
     this.prompt = prompt;
+    this.promptLength = promptLength;
+    this.generated = prompt.length - promptLength;
     this.sink = sink;
     this.seed = seed;
     this.onCancel = onCancel;
@@ -70,7 +80,7 @@ final class Sequence implements Generation {
 
   @Override
   public int promptTokens() {
-    return prompt.length;
+    return promptLength;
   }
 
   @Override
@@ -114,6 +124,19 @@ final class Sequence implements Generation {
 
   boolean cancelRequested() {
     return cancelRequested;
+  }
+
+  /**
+   * Whether the step must sample at prompt position {@code p} only to replay the token that
+   * follows it: a resumed token, with a sampler that has state to advance.
+   */
+  boolean replaysAt(int p) {
+    return p >= promptLength - 1 && p < prompt.length - 1 && picker.replays();
+  }
+
+  /** Takes a resumed token's text as if it had been emitted: the UTF-8 carry goes on from it. */
+  void replayText(byte[] piece) {
+    carry.append(piece);
   }
 
   boolean promptComplete() {
@@ -206,7 +229,7 @@ final class Sequence implements Generation {
     double promptMs = promptStartNanos == 0 ? 0 : ms((firstTokenNanos == 0 ? now : firstTokenNanos) - promptStartNanos);
     double genMs = firstTokenNanos == 0 ? 0 : ms(now - firstTokenNanos);
     int n = generated;
-    GenerationResult r = new GenerationResult(reason, new Usage(prompt.length, n),
+    GenerationResult r = new GenerationResult(reason, new Usage(promptLength, n),
         new Timings(queueMs, promptMs, genMs, promptDone, n), error, seed);
     try {
       sink.end(r);

@@ -65,6 +65,26 @@ final class TokenPicker implements AutoCloseable {
     };
   }
 
+  /** Whether {@link #replay} has anything to do: a random draw or a penalty history to advance. */
+  boolean replays() {
+    return mode != Mode.GREEDY;
+  }
+
+  /**
+   * Replays a token another worker sampled at this position, so that this sampler's state (its
+   * random generator, its penalty history) goes on from where that worker's was. The chain runs as
+   * it would have on these logits; the choice it makes is dropped.
+   *
+   * @return the token this chain picked, which matches {@code token} unless the logits differ
+   */
+  int replay(NativeContext context, int row, LogitScan scan) {
+    return switch (mode) {
+      case GREEDY -> scan.argmax;
+      case CANDIDATES -> sampler.sampleFrom(scan.ids, scan.logits, Math.min(scan.count, topK));
+      case FULL -> sampler.sample(context, row);
+    };
+  }
+
   @Override
   public void close() {
     if (sampler != null) {

@@ -14,7 +14,7 @@ public record WorkerOptions(String modelName, long heartbeatMs, long creditStall
     long coalesceMs, long drainTimeoutMs) {
 
   public static WorkerOptions defaults(String modelName) {
-    return new WorkerOptions(modelName, 1000, 120_000, 200, 1, 30_000);
+    return new WorkerOptions(modelName, 300, 120_000, 200, 1, 30_000);
   }
 
   public WorkerOptions withCreditStallMs(long v) {

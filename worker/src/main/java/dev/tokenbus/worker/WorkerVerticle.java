@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class WorkerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
-  private static final long SWEEP_MS = 250;
+  private static final long SWEEP_MS = 100;
 
   private final Engine engine;
   private final WorkerOptions options;
@@ -140,7 +140,7 @@ public final class WorkerVerticle extends VerticleBase {
     });
     streams.put(sid, stream);
     // Tokenizing a long prompt takes milliseconds: keep it off the event loop.
-    vertx.executeBlocking(() -> engine.submit(open.request(), stream), false).onComplete(ar -> {
+    vertx.executeBlocking(() -> engine.submit(open.request(), open.resume(), stream), false).onComplete(ar -> {
       if (ar.succeeded()) {
         stream.attach(ar.result());
         msg.reply(new AcceptFrame(sid, endpoint, membership.nodeId(), ar.result().promptTokens()),

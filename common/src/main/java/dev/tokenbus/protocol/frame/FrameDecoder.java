@@ -26,7 +26,7 @@ final class FrameDecoder {
     String streamId = r.readString();
     Frame frame = switch (type) {
       case WireCodes.OPEN -> new OpenFrame(streamId, r.readString(), r.readString(), r.readVarInt(),
-          r.readBoolean() ? readRequest(r) : null);
+          r.readBoolean() ? readRequest(r) : null, readTokenIds(r));
       case WireCodes.ACCEPT -> new AcceptFrame(streamId, r.readString(), r.readString(), r.readVarInt());
       case WireCodes.REFUSE -> new RefuseFrame(streamId, WireCodes.refuseReason(r.readByte()), r.readString(),
           r.readString());
@@ -81,6 +81,15 @@ final class FrameDecoder {
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }
+  }
+
+  private static List<Integer> readTokenIds(WireReader r) {
+    int count = r.readCount(1, "token id");
+    List<Integer> ids = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      ids.add(r.readSignedVarInt());
+    }
+    return ids;
   }
 
   private static List<String> readStrings(WireReader r) {

@@ -25,6 +25,10 @@ final class FrameEncoder {
         if (f.request() != null) {
           writeRequest(f.request(), w);
         }
+        w.writeVarInt(f.resume().size());
+        for (int token : f.resume()) {
+          w.writeSignedVarInt(token);
+        }
       }
       case AcceptFrame f -> {
         w.writeString(f.workerEndpoint());

@@ -25,7 +25,8 @@ public final class FrameJson {
     JsonObject j = new JsonObject().put("type", typeName(frame)).put("stream_id", frame.streamId());
     switch (frame) {
       case OpenFrame f -> j.put("reply_to", f.replyTo()).put("gateway_node", f.gatewayNode())
-          .put("window", f.window()).put("request", f.request() == null ? null : requestJson(f.request()));
+          .put("window", f.window()).put("request", f.request() == null ? null : requestJson(f.request()))
+          .put("resume", new JsonArray(new ArrayList<>(f.resume())));
       case AcceptFrame f -> j.put("worker_endpoint", f.workerEndpoint()).put("worker_node", f.workerNode())
           .put("prompt_tokens", f.promptTokens());
       case RefuseFrame f -> j.put("reason", f.reason() == null ? null : f.reason().name())
@@ -52,7 +53,8 @@ public final class FrameJson {
     try {
       return switch (type == null ? "" : type) {
         case "open" -> new OpenFrame(sid, j.getString("reply_to"), j.getString("gateway_node"),
-            j.getInteger("window"), j.getJsonObject("request") == null ? null : request(j.getJsonObject("request")));
+            j.getInteger("window"), j.getJsonObject("request") == null ? null : request(j.getJsonObject("request")),
+            tokenIds(j.getJsonArray("resume")));
         case "accept" -> new AcceptFrame(sid, j.getString("worker_endpoint"), j.getString("worker_node"),
             j.getInteger("prompt_tokens"));
         case "refuse" -> new RefuseFrame(sid,
@@ -123,6 +125,14 @@ public final class FrameJson {
       top.add(new TopLogprob(p.getInteger("token_id"), p.getString("text"), p.getDouble("logprob")));
     }
     return top;
+  }
+
+  private static List<Integer> tokenIds(JsonArray array) {
+    List<Integer> ids = new ArrayList<>(array == null ? 0 : array.size());
+    for (int i = 0; array != null && i < array.size(); i++) {
+      ids.add(array.getInteger(i));
+    }
+    return ids;
   }
 
   private static JsonObject requestJson(GenerationRequest r) {

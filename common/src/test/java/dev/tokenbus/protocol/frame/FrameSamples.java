@@ -27,6 +27,8 @@ final class FrameSamples {
         new GenerationRequest("s-1", "Once upon a time " + UNICODE, config)));
     frames.add(new OpenFrame("s-2", "gw", null, 1, new GenerationRequest("s-2", "x", StreamConfig.defaults())));
     frames.add(new OpenFrame("s-3", null, null, 0, null));
+    frames.add(new OpenFrame("s-4~1", "gw", "node-1", 8, new GenerationRequest("s-4", "resumed", StreamConfig.defaults()),
+        List.of(3, 0, 70000, 259)));
     frames.add(new AcceptFrame("s-1", "tokenbus.worker.def", "node-2", 1234));
     frames.add(new AcceptFrame(null, null, null, 0));
     for (RefuseFrame.Reason reason : RefuseFrame.Reason.values()) {
