@@ -38,7 +38,7 @@ class LivenessTest {
   }
 
   @Test
-  void aWorkerNodeLeavingMidStreamEndsTheStreamWithAnError() throws Exception {
+  void theOnlyWorkerLeavingMidStreamEndsTheStreamWithANoWorkerError() throws Exception {
     // No drain: the worker goes at once, as a crashed one would.
     try (TestCluster c = TestCluster.start(1, engine(), GatewayOptions.defaults(),
         WorkerOptions.defaults("tiny").withDrainTimeoutMs(0))) {
@@ -55,7 +55,9 @@ class LivenessTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertThat(e).isNotNull();
         assertThat(e.event()).isEqualTo("error");
-        assertThat(e.data().getString("type")).isIn("worker_lost", "worker_shutdown");
+        // Its only worker is gone, so the stream has nowhere to move: a typed error says so.
+        assertThat(e.data().getString("type")).isEqualTo("no_worker");
+        assertThat(e.data().getString("message")).contains("no other worker serves its model");
         assertThat(ms).isLessThan(2000);
       }
     }

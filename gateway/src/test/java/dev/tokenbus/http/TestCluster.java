@@ -31,6 +31,8 @@ final class TestCluster implements AutoCloseable {
   final List<ClusterNode> workerNodes = new ArrayList<>();
   final List<WorkerVerticle> workers = new ArrayList<>();
   final List<LlamaEngine> engines = new ArrayList<>();
+  private final List<EngineConfig> engineConfigs = new ArrayList<>();
+  private final List<WorkerOptions> workerOptions = new ArrayList<>();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   final String clusterName;
@@ -68,6 +70,19 @@ final class TestCluster implements AutoCloseable {
     return start(1, engine, GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));
   }
 
+  /** Closes worker {@code i} (if it is not closed already) and starts a new one like it in its place. */
+  void replaceWorker(int i) throws Exception {
+    ClusterNode node = workerNodes.remove(i);
+    WorkerVerticle worker = workers.remove(i);
+    LlamaEngine engine = engines.remove(i);
+    node.close().await(30, TimeUnit.SECONDS);
+    engine.close();
+    addWorker(engineConfigs.remove(i), workerOptions.remove(i));
+    int expected = workers.size();
+    await().atMost(Duration.ofSeconds(20)).until(() -> status().getJsonArray("workers").stream()
+        .map(w -> ((JsonObject) w).getString("id")).filter(id -> !id.equals(worker.endpoint())).count() == expected);
+  }
+
   void addWorker(EngineConfig engine, WorkerOptions options) throws Exception {
     ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
     LlamaEngine e = LlamaEngine.start(engine);
@@ -76,6 +91,8 @@ final class TestCluster implements AutoCloseable {
     workerNodes.add(node);
     workers.add(w);
     engines.add(e);
+    engineConfigs.add(engine);
+    workerOptions.add(options);
   }
 
   URI uri(String path) {
