@@ -7,15 +7,22 @@ package dev.tokenbus.dispatch;
  * @param inactivityMs a stream with no frame (token or heartbeat) for this long has lost its worker
  * @param workerExpiryMs a worker not heard from for this long is forgotten
  * @param queueSize requests per model that may wait for a free slot; beyond that they get 429
+ * @param resumeGraceMs how long a stream whose client went away stays paused for the client to
+ *     resume it (through any gateway); 0 cancels it at once
  */
-public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs, int queueSize) {
+public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs, int queueSize,
+    long resumeGraceMs) {
   public static ClientOptions defaults() {
     // Workers send a heartbeat on quiet streams every 300 ms: 1.2 s of silence means a dead or
     // stopped worker, and the stream moves well within 2 s.
-    return new ClientOptions(2000, 1200, 3000, 64);
+    return new ClientOptions(2000, 1200, 3000, 64, 0);
   }
 
   public ClientOptions withQueueSize(int v) {
-    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, v);
+    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, v, resumeGraceMs);
+  }
+
+  public ClientOptions withResumeGraceMs(long v) {
+    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, queueSize, v);
   }
 }

@@ -13,6 +13,7 @@ import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
 import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.FrameJson;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
@@ -73,6 +74,8 @@ public final class TokenbusClient {
   private final Map<String, Route> routes = new HashMap<>();
   /** Streams by the id their frames carry now: the stream id, then a fresh one per move. */
   private final Map<String, TokenStream> wires = new HashMap<>();
+  /** Streams whose client went away, by stream id, with the timer that cancels them after the grace period. */
+  private final Map<String, Long> parked = new HashMap<>();
   /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
   private final Map<String, Long> deadlines = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -116,11 +119,11 @@ public final class TokenbusClient {
     int moves;
     boolean moving;
 
-    Route(GenerationRequest request, String model, long deadlineNanos) {
+    Route(GenerationRequest request, String model, long deadlineNanos, String wire) {
       this.request = request;
       this.model = model;
       this.deadlineNanos = deadlineNanos;
-      this.wire = request.id();
+      this.wire = wire;
     }
   }
 
@@ -183,6 +186,100 @@ public final class TokenbusClient {
    *     {@link GenerationRefusedException} when the request itself was refused
    */
   public Future<TokenStream> generate(GenerationRequest request, String model) {
+    return start(request, model, List.of(), request.id());
+  }
+
+  /**
+   * Continues a stream that this gateway or another one started, whose client reconnected with the
+   * index of the last token it received (-1: none). The stream's owner gives it up (it must be
+   * parked, or still open) and tells its request and the tokens received; a worker replays those
+   * up to {@code lastIndex} and the stream goes on from {@code lastIndex + 1}.
+   *
+   * @return the stream, or a failure: {@link StreamNotFoundException} when no gateway holds it any more
+   */
+  public Future<TokenStream> resume(String streamId, int lastIndex) {
+    if (closed) {
+      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+    }
+    JsonObject claim = new JsonObject().put("stream_id", streamId).put("last_index", lastIndex);
+    Future<JsonObject> handover = routes.containsKey(streamId) ? claim(claim)
+        : bus.<JsonObject>request(Addresses.streamClaims(streamId), claim,
+            new DeliveryOptions().setSendTimeout(options.openTimeoutMs())).map(Message::body)
+            .recover(e -> Future.failedFuture(e instanceof ReplyException re && re.failureCode() == 404
+                ? new StreamNotFoundException(re.getMessage()) : e instanceof ReplyException re2
+                && re2.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS
+                ? new StreamNotFoundException("no gateway holds stream " + streamId + " (it ended, its grace period"
+                + " ran out, or its gateway is gone)") : e));
+    return handover.compose(h -> {
+      OpenFrame was = (OpenFrame) FrameJson.fromJson(h.getJsonObject("open"));
+      LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
+      return start(was.request(), h.getString("model"), was.resume(), streamId + "@" + idPrefix);
+    });
+  }
+
+  /** Answers claims for a resumable stream from wherever in the cluster its client comes back. */
+  private MessageConsumer<JsonObject> claimConsumer(String sid) {
+    return bus.consumer(Addresses.streamClaims(sid), m -> claim(m.body()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        m.reply(ar.result());
+      } else {
+        m.fail(ar.cause() instanceof StreamNotFoundException ? 404 : 500, ar.cause().getMessage());
+      }
+    }));
+  }
+
+  /** Gives up a stream to the gateway where its client came back; answers a {@link #resume} claim. */
+  private Future<JsonObject> claim(JsonObject claim) {
+    String sid = claim.getString("stream_id");
+    int last = claim.getInteger("last_index", -1);
+    TokenStream s = streams.get(sid);
+    Route r = routes.get(sid);
+    if (s == null || r == null || s.state() == TokenStream.State.FAILED || s.state() == TokenStream.State.ENDED) {
+      return Future.failedFuture(new StreamNotFoundException("stream " + sid + " is not open (it ended, or its"
+          + " grace period for a reconnect ran out)"));
+    }
+    List<Integer> received = s.receivedTokenIds();
+    if (last + 1 > received.size()) {
+      return Future.failedFuture(new StreamNotFoundException("stream " + sid + " has sent " + received.size()
+          + " tokens, not " + (last + 1)));
+    }
+    long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime()));
+    OpenFrame handover = new OpenFrame(sid, null, null, s.window(),
+        r.request.withConfig(r.request.config().withTimeoutMs(remainingMs)), received.subList(0, last + 1));
+    Long timer = parked.remove(sid);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+    s.cancel("the client resumed the stream on another connection");
+    return Future.succeededFuture(new JsonObject().put("open", FrameJson.toJson(handover)).put("model", r.model));
+  }
+
+  /**
+   * Keeps a stream whose client went away, for the grace period of {@link ClientOptions#resumeGraceMs},
+   * so that the client can {@link #resume} it; cancels it after that, or at once without a grace
+   * period. The caller has detached its consumer: the stream takes no token, so its worker pauses
+   * once the window is used up.
+   */
+  public void park(TokenStream s) {
+    String sid = s.streamId();
+    long graceMs = options.resumeGraceMs();
+    if (graceMs <= 0 || !routes.containsKey(sid)) {
+      s.cancel("client disconnected");
+      return;
+    }
+    LOG.debug("stream {}: client gone; kept {} ms for a reconnect", sid, graceMs);
+    parked.put(sid, vertx.setTimer(graceMs, id -> {
+      parked.remove(sid);
+      s.cancel("the client did not come back within " + graceMs + " ms");
+    }));
+  }
+
+  /** Whether a stream waits for its client to come back. */
+  public boolean isParked(String streamId) {
+    return parked.containsKey(streamId);
+  }
+
+  private Future<TokenStream> start(GenerationRequest request, String model, List<Integer> resume, String wire) {
     if (closed) {
       return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
     }
@@ -200,13 +297,26 @@ public final class TokenbusClient {
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
-    Waiting w = new Waiting(stream, new OpenFrame(sid, endpoint, membership.nodeId(), window, request), model,
+    Waiting w = new Waiting(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume), model,
         Promise.promise(), now, now + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs()));
-    routes.put(sid, new Route(request, model, w.deadlineNanos()));
-    w.opened().future().onFailure(e -> routes.remove(sid));
+    routes.put(sid, new Route(request, model, w.deadlineNanos(), wire));
+    MessageConsumer<JsonObject> claims = options.resumeGraceMs() > 0 ? claimConsumer(sid) : null;
+    w.opened().future().onFailure(e -> {
+      routes.remove(sid);
+      if (claims != null) {
+        claims.unregister();
+      }
+    });
     stream.result().onComplete(ar -> {
       forget(sid);
       routes.remove(sid);
+      Long graceTimer = parked.remove(sid);
+      if (graceTimer != null) {
+        vertx.cancelTimer(graceTimer);
+      }
+      if (claims != null) {
+        claims.unregister();
+      }
       queue.served((System.nanoTime() - w.sinceNanos()) / 1e9);
       pump(); // a slot may have freed
     });
@@ -382,7 +492,7 @@ public final class TokenbusClient {
     }
     wires.remove(r.wire);
     r.moves++;
-    r.wire = s.streamId() + "~" + r.moves;
+    r.wire = r.wire.replaceFirst("~\\d+$", "") + "~" + r.moves;
     r.moving = true;
     List<Integer> received = s.receivedTokenIds();
     LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());

@@ -14,6 +14,14 @@ public final class Addresses {
     return "tokenbus.worker." + UUID.randomUUID();
   }
 
+  /**
+   * Where the gateway holding a resumable stream answers claims for it, from the gateway where the
+   * stream's client reconnected.
+   */
+  public static String streamClaims(String streamId) {
+    return "tokenbus.streams." + streamId + ".claim";
+  }
+
   public static String newGatewayEndpoint() {
     return "tokenbus.gateway." + UUID.randomUUID();
   }

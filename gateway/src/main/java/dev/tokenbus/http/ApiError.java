@@ -4,6 +4,7 @@ import dev.tokenbus.dispatch.GenerationRefusedException;
 import dev.tokenbus.dispatch.ModelNotFoundException;
 import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.NoWorkerException;
+import dev.tokenbus.dispatch.StreamNotFoundException;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.json.DecodeException;
@@ -31,6 +32,8 @@ public record ApiError(int status, String type, String message, String param, St
       case QueueFullException e -> new ApiError(429, "rate_limit_error", e.getMessage(), null, "queue_full");
       case ModelNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), "model",
           "model_not_found");
+      case StreamNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), null,
+          "stream_not_found");
       default -> new ApiError(500, "server_error", "internal error: " + t.getClass().getSimpleName(), null, null);
     };
   }

@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  /** Names a stream in a response, and in a request that resumes it. */
+  static final String STREAM_ID_HEADER = "X-Tokenbus-Stream-Id";
 
   private final GatewayOptions options;
   private final ClientOptions clientOptions;
@@ -91,6 +93,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/v1/ws").handler(this::webSocket);
     router.post("/v1/generate").handler(BodyHandler.create().setBodyLimit(options.bodyLimitBytes()))
         .handler(this::generate);
+    router.get("/v1/streams/:id").handler(ctx -> resume(ctx, ctx.pathParam("id")));
     router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.request().method().name())));
@@ -104,6 +107,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void generate(RoutingContext ctx) {
+    String resumed = ctx.request().getHeader(STREAM_ID_HEADER);
+    if (resumed != null) {
+      resume(ctx, resumed);
+      return;
+    }
     String id = client.newStreamId();
     GenerateParameters.Generate params;
     try {
@@ -112,8 +120,33 @@ public final class GatewayVerticle extends VerticleBase {
       refuse(ctx, new RequestObserver(metrics, id, null), ApiError.of(e));
       return;
     }
-    RequestObserver observer = new RequestObserver(metrics, id, params.model());
-    open(params, id).onComplete(ar -> {
+    serve(ctx, open(params, id), new RequestObserver(metrics, id, params.model()), params.stream());
+  }
+
+  /**
+   * A client that lost its SSE connection comes back, to this gateway or any other, with the stream
+   * id (the {@code X-Tokenbus-Stream-Id} header of the first response, or the path of
+   * {@code GET /v1/streams/{id}}) and {@code Last-Event-ID}; the stream goes on after that token.
+   */
+  private void resume(RoutingContext ctx, String id) {
+    String lastEventId = ctx.request().getHeader("Last-Event-ID");
+    int last;
+    try {
+      last = lastEventId == null || lastEventId.isBlank() ? -1 : Integer.parseInt(lastEventId.trim());
+      if (last < -1) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      refuse(ctx, new RequestObserver(metrics, id, null), ApiError.invalid("Last-Event-ID must be a token index,"
+          + " got '" + lastEventId + "'", "Last-Event-ID", "invalid_value"));
+      return;
+    }
+    serve(ctx, client.resume(id, last), new RequestObserver(metrics, id, null), true);
+  }
+
+  private void serve(RoutingContext ctx, Future<TokenStream> opened, RequestObserver observer, boolean sse) {
+    String id = observer.streamId();
+    opened.onComplete(ar -> {
       if (ar.failed()) {
         if (ar.cause() instanceof QueueFullException full) {
           ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
@@ -126,11 +159,13 @@ public final class GatewayVerticle extends VerticleBase {
         stream.cancel("client disconnected");
         return;
       }
-      EventChannel channel = params.stream()
-          ? new SseChannel(vertx, ctx.response().putHeader("X-Tokenbus-Stream-Id", id), options.keepAliveMs(),
-              options.writeQueueBytes())
-          : new CollectingChannel(ctx.response(), id);
-      StreamRelay.relay(stream, channel, observer);
+      if (sse) {
+        SseChannel channel = new SseChannel(vertx, ctx.response().putHeader(STREAM_ID_HEADER, id),
+            options.keepAliveMs(), options.writeQueueBytes());
+        StreamRelay.relay(stream, channel, observer, clientOptions.resumeGraceMs() > 0 ? client::park : null);
+      } else {
+        StreamRelay.relay(stream, new CollectingChannel(ctx.response(), id), observer);
+      }
     });
   }
 

@@ -30,6 +30,10 @@ final class RequestObserver {
     this.model = model;
   }
 
+  String streamId() {
+    return id;
+  }
+
   /** A token was handed to the client's transport. */
   void onToken() {
     long now = System.nanoTime();

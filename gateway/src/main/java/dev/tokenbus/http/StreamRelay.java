@@ -4,6 +4,9 @@ import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.Pipe;
+import dev.tokenbus.protocol.TokenData;
+import java.util.function.Consumer;
 
 /**
  * Feeds one token stream into one event channel with pipe semantics: when the channel's transport
@@ -15,10 +18,35 @@ final class StreamRelay {
 
   private StreamRelay() {}
 
-  /** Completes when the channel is closed, whatever the outcome. */
+  /** Completes when the channel is closed, whatever the outcome. A client that goes away cancels the stream. */
   static Future<Void> relay(TokenStream stream, EventChannel channel, RequestObserver observer) {
-    channel.onClientGone(v -> stream.cancel("client disconnected"));
-    return stream.pipe().endOnComplete(false).to(new TokenEventWriter(channel, observer)).transform(piped -> {
+    return relay(stream, channel, observer, null);
+  }
+
+  /**
+   * As {@link #relay(TokenStream, EventChannel, RequestObserver)}, but a client that goes away hands
+   * the stream, detached and paused, to {@code park} (which keeps it for a reconnect) instead of
+   * cancelling it.
+   */
+  static Future<Void> relay(TokenStream stream, EventChannel channel, RequestObserver observer,
+      Consumer<TokenStream> park) {
+    Pipe<TokenData> pipe = stream.pipe().endOnComplete(false);
+    boolean[] parked = {false};
+    channel.onClientGone(v -> {
+      if (park == null) {
+        stream.cancel("client disconnected");
+        return;
+      }
+      parked[0] = true;
+      pipe.close();
+      stream.pause().handler(null); // nothing is taken, so no credit goes out and the worker pauses
+      park.accept(stream);
+    });
+    return pipe.to(new TokenEventWriter(channel, observer)).transform(piped -> {
+      if (parked[0]) {
+        channel.close();
+        return Future.<Void>succeededFuture();
+      }
       Future<Void> last;
       if (stream.result().succeeded()) {
         observer.onDone(stream, stream.result().result());

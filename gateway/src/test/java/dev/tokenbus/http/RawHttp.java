@@ -17,6 +17,8 @@ final class RawHttp implements AutoCloseable {
   private final Socket socket;
   final BufferedReader in;
   int status;
+  /** Response headers, names in lower case. */
+  final java.util.Map<String, String> headers = new java.util.HashMap<>();
 
   private RawHttp(Socket socket) throws IOException {
     this.socket = socket;
@@ -29,6 +31,12 @@ final class RawHttp implements AutoCloseable {
    * @param receiveBuffer the socket's receive buffer in bytes, or 0 for the default
    */
   static RawHttp post(int port, String path, String json, int receiveBuffer) throws IOException {
+    return post(port, path, json, receiveBuffer, java.util.Map.of());
+  }
+
+  /** As {@link #post(int, String, String, int)}, with extra request headers. */
+  static RawHttp post(int port, String path, String json, int receiveBuffer, java.util.Map<String, String> extra)
+      throws IOException {
     Socket s = new Socket();
     if (receiveBuffer > 0) {
       s.setReceiveBufferSize(receiveBuffer);
@@ -37,8 +45,10 @@ final class RawHttp implements AutoCloseable {
     s.setSoTimeout(30_000);
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     OutputStream out = s.getOutputStream();
-    out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: "
-        + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    StringBuilder head = new StringBuilder("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    extra.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
+    head.append("Content-Type: application/json\r\nContent-Length: ").append(body.length).append("\r\n\r\n");
+    out.write(head.toString().getBytes(StandardCharsets.US_ASCII));
     out.write(body);
     out.flush();
     RawHttp h = new RawHttp(s);
@@ -46,9 +56,26 @@ final class RawHttp implements AutoCloseable {
     h.status = Integer.parseInt(statusLine.split(" ")[1]);
     String line;
     while ((line = h.in.readLine()) != null && !line.isEmpty()) {
-      // headers are not needed
+      int colon = line.indexOf(':');
+      if (colon > 0) {
+        h.headers.put(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), line.substring(colon + 1).trim());
+      }
     }
     return h;
+  }
+
+  /** A body of {@code Content-Length} bytes (ASCII), as JSON. */
+  io.vertx.core.json.JsonObject json() throws IOException {
+    char[] body = new char[Integer.parseInt(headers.get("content-length"))];
+    int got = 0;
+    while (got < body.length) {
+      int r = in.read(body, got, body.length - got);
+      if (r < 0) {
+        break;
+      }
+      got += r;
+    }
+    return new io.vertx.core.json.JsonObject(new String(body, 0, got));
   }
 
   /** The body as SSE events. Chunked transfer encoding is undone line by line: chunk sizes are skipped. */

@@ -32,6 +32,7 @@ final class TestCluster implements AutoCloseable {
   final List<WorkerVerticle> workers = new ArrayList<>();
   final List<LlamaEngine> engines = new ArrayList<>();
   private final List<EngineConfig> engineConfigs = new ArrayList<>();
+  private final List<ClusterNode> extraGatewayNodes = new ArrayList<>();
   private final List<WorkerOptions> workerOptions = new ArrayList<>();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -95,6 +96,15 @@ final class TestCluster implements AutoCloseable {
     workerOptions.add(options);
   }
 
+  /** Another gateway in the same cluster, on a node of its own; closed with the cluster. */
+  GatewayVerticle addGateway(GatewayOptions gatewayOptions, ClientOptions clientOptions) throws Exception {
+    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
+    GatewayVerticle gw = GatewayVerticle.forNode(node, gatewayOptions.withPort(0), clientOptions);
+    node.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
+    extraGatewayNodes.add(node);
+    return gw;
+  }
+
   URI uri(String path) {
     return URI.create("http://127.0.0.1:" + gateway.port() + path);
   }
@@ -118,6 +128,9 @@ final class TestCluster implements AutoCloseable {
   @Override
   public void close() {
     for (ClusterNode n : workerNodes) {
+      n.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
+    }
+    for (ClusterNode n : extraGatewayNodes) {
       n.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
     }
     gatewayNode.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();

@@ -27,11 +27,19 @@ final class HttpArgs {
       description = "Requests per model that may wait for a free slot; beyond that they get 429 (default ${DEFAULT-VALUE}).")
   int queueSize;
 
+  @Option(names = "--resume-grace-ms", defaultValue = "0",
+      description = "How long a stream whose SSE client went away stays paused for the client to resume it with"
+          + " Last-Event-ID, through any gateway; 0 cancels it at once (default ${DEFAULT-VALUE}).")
+  long resumeGraceMs;
+
   ClientOptions clientOptions() {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
     }
-    return ClientOptions.defaults().withQueueSize(queueSize);
+    if (resumeGraceMs < 0) {
+      throw new IllegalArgumentException("resume-grace-ms must be 0 or more, got " + resumeGraceMs);
+    }
+    return ClientOptions.defaults().withQueueSize(queueSize).withResumeGraceMs(resumeGraceMs);
   }
 
   GatewayOptions toOptions() {
