@@ -4,16 +4,15 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
-import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.http.openai.OpenAiRoutes;
 import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.WorkerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -24,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP surface of a gateway: {@code POST /v1/generate} (SSE, or one JSON object), the
- * {@code /v1/ws} WebSocket, {@code GET /v1/status} and {@code GET /health}. Generations go to
+ * {@code /v1/ws} WebSocket, OpenAI's routes ({@link OpenAiRoutes}), {@code GET /v1/status} and
+ * {@code GET /health}. Generations go to
  * workers through a {@link TokenbusClient}; every transport is fed by the same {@link StreamRelay}.
  */
 public final class GatewayVerticle extends VerticleBase {
@@ -37,6 +37,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final TokenbusMetrics metrics;
   private final OpsRoutes ops;
   private TokenbusClient client;
+  private Generations generations;
   private HttpServer server;
   private volatile boolean draining;
 
@@ -71,6 +72,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     return TokenbusClient.create(vertx, membership, clientOptions).compose(c -> {
       client = c;
+      generations = new Generations(vertx, c, metrics, options);
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes());
       if (options.sendBufferBytes() > 0) {
@@ -88,8 +90,9 @@ public final class GatewayVerticle extends VerticleBase {
     ops.mount(router, metrics);
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
-    router.post("/v1/generate").handler(BodyHandler.create().setBodyLimit(options.bodyLimitBytes()))
-        .handler(this::generate);
+    BodyHandler body = BodyHandler.create().setBodyLimit(options.bodyLimitBytes());
+    router.post("/v1/generate").handler(body).handler(this::generate);
+    new OpenAiRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.request().method().name())));
@@ -103,54 +106,20 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void generate(RoutingContext ctx) {
-    String id = client.newStreamId();
+    String id = generations.newId();
     GenerateParameters.Generate params;
     try {
-      params = GenerateParameters.parse(bodyAsObject(ctx));
+      params = GenerateParameters.parse(Generations.bodyAsObject(ctx));
     } catch (RuntimeException e) {
-      refuse(ctx, new RequestObserver(metrics, id, null), ApiError.of(e));
+      generations.refuse(ctx, id, null, e);
       return;
     }
-    RequestObserver observer = new RequestObserver(metrics, id, params.model());
-    open(params, id).onComplete(ar -> {
-      if (ar.failed()) {
-        if (ar.cause() instanceof QueueFullException full) {
-          ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
-        }
-        refuse(ctx, observer, ApiError.of(ar.cause()));
-        return;
-      }
-      TokenStream stream = ar.result();
-      if (ctx.response().closed()) {
-        stream.cancel("client disconnected");
-        return;
-      }
-      EventChannel channel = params.stream()
-          ? new SseChannel(vertx, ctx.response().putHeader("X-Tokenbus-Stream-Id", id), options.keepAliveMs(),
-              options.writeQueueBytes())
-          : new CollectingChannel(ctx.response(), id);
-      StreamRelay.relay(stream, channel, observer);
-    });
-  }
-
-  private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
-    observer.onError(null, e.code() != null ? e.code() : e.type(), e.status());
-    error(ctx, e);
+    generations.serve(ctx, params.toRequest(id), params.model(), (stream, served) -> params.stream()
+        ? generations.sse(ctx) : new CollectingChannel(ctx.response(), id));
   }
 
   private Future<TokenStream> open(GenerateParameters.Generate params, String id) {
     return client.generate(params.toRequest(id), params.model());
-  }
-
-  private static JsonObject bodyAsObject(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
-      throw new DecodeException("the body is empty; send a JSON object");
-    }
-    Object parsed = ctx.body().buffer().toJsonValue();
-    if (!(parsed instanceof JsonObject o)) {
-      throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
-    }
-    return o;
   }
 
   private void webSocket(RoutingContext ctx) {
@@ -190,9 +159,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private static void error(RoutingContext ctx, ApiError e) {
-    if (!ctx.response().ended() && !ctx.response().closed()) {
-      json(ctx, e.status(), e.toJson());
-    }
+    e.send(ctx.response());
   }
 
   /**
