@@ -88,11 +88,15 @@ public final class GatewayVerticle extends VerticleBase {
     ops.readyWhen("workers", () -> draining ? "shutting down"
         : client.registry().all().isEmpty() ? "no worker is reachable" : null);
     ops.mount(router, metrics);
+    if (!options.apiKeys().isEmpty()) {
+      router.route("/v1/*").handler(new ApiKeys(options.apiKeys())); // /health, /ready and /metrics stay open
+    }
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
     BodyHandler body = BodyHandler.create().setBodyLimit(options.bodyLimitBytes());
     router.post("/v1/generate").handler(body).handler(this::generate);
     new OpenAiRoutes(generations).mount(router, body);
+    new TokenizeRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.request().method().name())));

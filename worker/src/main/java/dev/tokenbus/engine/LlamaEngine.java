@@ -209,16 +209,29 @@ public final class LlamaEngine implements Engine {
   }
 
   @Override
-  public int[] tokenize(String text, boolean addSpecial) {
+  public int[] tokenize(String text, boolean addSpecial, boolean parseSpecial) {
     Lock lock = modelInUse.readLock();
     lock.lock();
     try {
       if (closed) {
         throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
       }
-      return model.tokenize(text, addSpecial, addSpecial);
+      return model.tokenize(text, addSpecial, parseSpecial);
     } finally {
       lock.unlock();
+    }
+  }
+
+  @Override
+  public byte[] pieceBytes(int token) {
+    checkToken(token);
+    return model.pieceBytes(token);
+  }
+
+  private void checkToken(int t) {
+    if (t < 0 || t >= model.vocabSize()) {
+      throw new RequestValidationException("tokens", "token id " + t + " is outside the vocabulary (0.."
+          + (model.vocabSize() - 1) + ")");
     }
   }
 
@@ -226,10 +239,7 @@ public final class LlamaEngine implements Engine {
   public String detokenize(int[] tokens) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int t : tokens) {
-      if (t < 0 || t >= model.vocabSize()) {
-        throw new RequestValidationException("tokens", "token id " + t + " is outside the vocabulary (0.."
-            + (model.vocabSize() - 1) + ")");
-      }
+      checkToken(t);
       out.writeBytes(model.pieceBytes(t));
     }
     return out.toString(StandardCharsets.UTF_8);
