@@ -2,6 +2,7 @@ package dev.tokenbus.engine;
 
 import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.ChatMessage;
+import dev.tokenbus.protocol.RequestValidationException;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,11 @@ public final class ChatTemplate {
 
   /** The prompt for {@code messages}, ending with the opening of the assistant's turn. */
   public String render(List<ChatMessage> messages) {
+    for (ChatMessage m : messages) {
+      if (m.content().indexOf('\0') >= 0) { // a C string would end there and drop the rest silently
+        throw new RequestValidationException("messages", "message content must not contain NUL characters");
+      }
+    }
     List<String> roles = messages.stream().map(ChatMessage::role).toList();
     List<String> contents = messages.stream().map(ChatMessage::content).toList();
     String prompt = model.applyChatTemplate(template, roles, contents, true);

@@ -1,10 +1,12 @@
 package dev.tokenbus.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.StreamConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -62,6 +64,14 @@ class ChatTemplateTest {
     try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate("{{ messages | tojson }}"))) {
       assertThat(engine.chatTemplate().isModelsOwn()).isFalse();
       assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
+    }
+  }
+
+  @Test
+  void contentWithANulCharacterIsRefusedRatherThanCutShort() {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults())) {
+      assertThatThrownBy(() -> engine.renderChat(List.of(new ChatMessage("user", "a\u0000b"))))
+          .isInstanceOf(RequestValidationException.class).hasMessageContaining("NUL");
     }
   }
 
