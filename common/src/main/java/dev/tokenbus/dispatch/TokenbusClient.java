@@ -5,6 +5,7 @@ import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.CancelFrame;
@@ -274,6 +275,11 @@ public final class TokenbusClient {
     }));
   }
 
+  /** Whether streams whose client went away are kept for a reconnect (a grace period is configured). */
+  public boolean keepsStreamsForReconnect() {
+    return options.resumeGraceMs() > 0;
+  }
+
   /** Whether a stream waits for its client to come back. */
   public boolean isParked(String streamId) {
     return parked.containsKey(streamId);
@@ -285,9 +291,7 @@ public final class TokenbusClient {
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
-      boolean otherModelsServed = model != null && registry.all().stream().anyMatch(w -> !model.equals(w.model()));
-      return Future.failedFuture(otherModelsServed ? new ModelNotFoundException(model)
-          : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'"));
+      return Future.failedFuture(noCandidate(model));
     }
     if (request.config().seed() == null) {
       // Chosen here, not by the worker, so that a stream that moves samples on with the same seed.
@@ -326,6 +330,49 @@ public final class TokenbusClient {
       attempt(w, candidates);
     }
     return w.opened().future();
+  }
+
+  /**
+   * Asks a worker of {@code model} (null: any) to tokenize or detokenize: request/reply on the
+   * worker's tokenizer address, taking the least loaded worker; the next one is tried when a worker
+   * does not answer. Fails like {@link #generate} when no worker serves the model, and with
+   * {@link dev.tokenbus.protocol.RequestValidationException} when the worker finds the request bad.
+   */
+  public Future<JsonObject> tokenizer(String model, JsonObject request) {
+    List<WorkerStatus> candidates = registry.candidates(model);
+    if (candidates.isEmpty()) {
+      return Future.failedFuture(noCandidate(model));
+    }
+    Promise<JsonObject> answer = Promise.promise();
+    askTokenizer(candidates, 0, request, answer);
+    return answer.future();
+  }
+
+  private void askTokenizer(List<WorkerStatus> candidates, int i, JsonObject request, Promise<JsonObject> answer) {
+    if (i == candidates.size()) {
+      answer.fail(new NoWorkerException("no worker answered the tokenizer request"));
+      return;
+    }
+    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.openTimeoutMs());
+    bus.<JsonObject>request(Addresses.tokenizer(candidates.get(i).workerId()), request, delivery).onComplete(ar -> {
+      if (ar.succeeded()) {
+        answer.complete(ar.result().body());
+      } else if (ar.cause() instanceof ReplyException re && re.failureCode() == 400) {
+        String message = String.valueOf(re.getMessage());
+        int colon = message.indexOf(": ");
+        answer.fail(new RequestValidationException(colon > 0 ? message.substring(0, colon) : null,
+            colon > 0 ? message.substring(colon + 2) : message));
+      } else {
+        LOG.debug("tokenizer request to {} failed: {}", candidates.get(i).workerId(), ar.cause().toString());
+        askTokenizer(candidates, i + 1, request, answer);
+      }
+    });
+  }
+
+  private RuntimeException noCandidate(String model) {
+    boolean otherModelsServed = model != null && registry.all().stream().anyMatch(w -> !model.equals(w.model()));
+    return otherModelsServed ? new ModelNotFoundException(model)
+        : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'");
   }
 
   /** Tries the workers in order; when all are busy, the request waits in the queue. */

@@ -57,6 +57,17 @@ public final class WorkerRegistry {
     return out;
   }
 
+  /** The model a known worker serves, or null when it is not known. */
+  public String modelOf(String workerId) {
+    Entry e = workerId == null ? null : workers.get(workerId);
+    return e == null ? null : e.status().model();
+  }
+
+  /** The models live workers serve, each once, sorted. */
+  public List<String> models() {
+    return all().stream().map(WorkerStatus::model).filter(java.util.Objects::nonNull).distinct().sorted().toList();
+  }
+
   public Collection<WorkerStatus> all() {
     expire();
     return workers.values().stream().map(Entry::status).toList();

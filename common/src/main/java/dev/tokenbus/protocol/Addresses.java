@@ -22,6 +22,14 @@ public final class Addresses {
     return "tokenbus.streams." + streamId + ".claim";
   }
 
+  /**
+   * A worker's tokenizer: request/reply, JSON ({@code {"op":"tokenize"|"detokenize", ...}}). Beside
+   * the frame endpoint so that tokenizing never queues behind a stream's frames.
+   */
+  public static String tokenizer(String workerEndpoint) {
+    return workerEndpoint + ".tokenize";
+  }
+
   public static String newGatewayEndpoint() {
     return "tokenbus.gateway." + UUID.randomUUID();
   }

@@ -7,6 +7,7 @@ import dev.tokenbus.dispatch.NoWorkerException;
 import dev.tokenbus.dispatch.StreamNotFoundException;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.frame.RefuseFrame;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
@@ -50,6 +51,27 @@ public record ApiError(int status, String type, String message, String param, St
   public static ApiError methodNotAllowed(String method) {
     return new ApiError(405, "invalid_request_error", "method " + method + " is not allowed here", null,
         "method_not_allowed");
+  }
+
+  /**
+   * The HTTP answer for a stream that failed after it was opened, when nothing was sent yet
+   * (a non-streaming request): 503 when a worker failed or went away, 504 for a timeout.
+   */
+  public static ApiError ofStream(String type, String message) {
+    int status = switch (type == null ? "" : type) {
+      case "service_unavailable_error", "worker_lost", "worker_unresponsive", "worker_shutdown",
+          "gateway_shutdown" -> 503;
+      case "timeout" -> 504;
+      default -> 500;
+    };
+    return new ApiError(status, type, message, null, null);
+  }
+
+  /** Sends this error as the response, unless the response is already over. */
+  public void send(HttpServerResponse response) {
+    if (!response.ended() && !response.closed()) {
+      response.setStatusCode(status).putHeader("Content-Type", "application/json").end(toJson().encode());
+    }
   }
 
   /** The error object without the envelope: {@code {"message","type","param","code"}}. */

@@ -30,19 +30,9 @@ final class CollectingChannel implements EventChannel {
         tokens.add(payload);
       }
       case "done" -> respond(200, payload.put("id", id).put("text", text.toString()).put("tokens", tokens));
-      default -> respond(statusOf(payload), new JsonObject().put("error", new JsonObject()
-          .put("message", payload.getString("message")).put("type", payload.getString("type"))
-          .put("param", null).put("code", null)));
+      default -> ApiError.ofStream(payload.getString("type"), payload.getString("message")).send(response);
     }
     return Future.succeededFuture();
-  }
-
-  private static int statusOf(JsonObject error) {
-    return switch (error.getString("type", "")) {
-      case "service_unavailable_error", "worker_lost", "worker_unresponsive", "worker_shutdown" -> 503;
-      case "timeout" -> 504;
-      default -> 500;
-    };
   }
 
   private void respond(int status, JsonObject body) {

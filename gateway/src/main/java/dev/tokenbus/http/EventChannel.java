@@ -9,7 +9,7 @@ import io.vertx.core.json.JsonObject;
  * by several generations, or a buffer for a non-streaming answer). The relay that feeds it is the
  * same for all.
  */
-interface EventChannel {
+public interface EventChannel {
 
   /**
    * Sends an event.

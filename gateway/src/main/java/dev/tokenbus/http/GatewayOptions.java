@@ -1,5 +1,7 @@
 package dev.tokenbus.http;
 
+import java.util.Set;
+
 /**
  * How a gateway listens.
  *
@@ -14,42 +16,58 @@ package dev.tokenbus.http;
  *     0 keeps Vert.x's default (64 KiB)
  * @param maxStreamsPerSocket concurrent generations one WebSocket may run
  * @param drainTimeoutMs at shutdown, how long open streams may run on before they are ended
+ * @param apiKeys the keys a {@code /v1} request must present as {@code Authorization: Bearer};
+ *     empty: none is asked for
  */
 public record GatewayOptions(String host, int port, int bodyLimitBytes, long keepAliveMs, int sendBufferBytes,
-    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs) {
+    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys) {
+
+  public GatewayOptions {
+    apiKeys = apiKeys == null ? Set.of() : Set.copyOf(apiKeys);
+  }
 
   public static GatewayOptions defaults() {
-    return new GatewayOptions("127.0.0.1", 8080, 1024 * 1024, 5000, 0, 0, 64, 30_000);
+    return new GatewayOptions("127.0.0.1", 8080, 1024 * 1024, 5000, 0, 0, 64, 30_000, Set.of());
   }
 
   public GatewayOptions withDrainTimeoutMs(long v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, v);
+        maxStreamsPerSocket, v, apiKeys);
   }
 
   /** Small socket and response buffers, so that a slow client pauses its stream after a few KiB. */
   public GatewayOptions withSmallBuffers(int bytes) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, bytes, bytes, maxStreamsPerSocket,
-        drainTimeoutMs);
+        drainTimeoutMs, apiKeys);
   }
 
   public GatewayOptions withPort(int v) {
-    return new GatewayOptions(host, v, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs);
+    return new GatewayOptions(host, v, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys);
   }
 
   public GatewayOptions withHost(String v) {
-    return new GatewayOptions(v, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs);
+    return new GatewayOptions(v, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys);
   }
 
   public GatewayOptions withSendBufferBytes(int v) {
-    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, v, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs);
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, v, writeQueueBytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys);
   }
 
   public GatewayOptions withKeepAliveMs(long v) {
-    return new GatewayOptions(host, port, bodyLimitBytes, v, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs);
+    return new GatewayOptions(host, port, bodyLimitBytes, v, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys);
   }
 
   public GatewayOptions withBodyLimitBytes(int v) {
-    return new GatewayOptions(host, port, v, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs);
+    return new GatewayOptions(host, port, v, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys);
+  }
+
+  public GatewayOptions withApiKeys(Set<String> v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, v);
   }
 }

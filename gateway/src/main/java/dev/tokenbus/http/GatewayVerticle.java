@@ -4,17 +4,16 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
-import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.http.openai.OpenAiRoutes;
 import dev.tokenbus.metrics.TokenbusMetrics;
-import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -25,14 +24,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP surface of a gateway: {@code POST /v1/generate} (SSE, or one JSON object), the
- * {@code /v1/ws} WebSocket, {@code GET /v1/status} and {@code GET /health}. Generations go to
+ * {@code /v1/ws} WebSocket, OpenAI's routes ({@link OpenAiRoutes}), {@code GET /v1/status} and
+ * {@code GET /health}. Generations go to
  * workers through a {@link TokenbusClient}; every transport is fed by the same {@link StreamRelay}.
  */
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   /** Names a stream in a response, and in a request that resumes it. */
-  static final String STREAM_ID_HEADER = "X-Tokenbus-Stream-Id";
+  static final String STREAM_ID_HEADER = Generations.STREAM_ID_HEADER;
 
   private final GatewayOptions options;
   private final ClientOptions clientOptions;
@@ -40,6 +40,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final TokenbusMetrics metrics;
   private final OpsRoutes ops;
   private TokenbusClient client;
+  private Generations generations;
   private HttpServer server;
   private volatile boolean draining;
 
@@ -74,6 +75,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     return TokenbusClient.create(vertx, membership, clientOptions).compose(c -> {
       client = c;
+      generations = new Generations(vertx, c, metrics, options);
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes());
       if (options.sendBufferBytes() > 0) {
@@ -89,10 +91,15 @@ public final class GatewayVerticle extends VerticleBase {
     ops.readyWhen("workers", () -> draining ? "shutting down"
         : client.registry().all().isEmpty() ? "no worker is reachable" : null);
     ops.mount(router, metrics);
+    if (!options.apiKeys().isEmpty()) {
+      router.route("/v1/*").handler(new ApiKeys(options.apiKeys())); // /health, /ready and /metrics stay open
+    }
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
-    router.post("/v1/generate").handler(BodyHandler.create().setBodyLimit(options.bodyLimitBytes()))
-        .handler(this::generate);
+    BodyHandler body = BodyHandler.create().setBodyLimit(options.bodyLimitBytes());
+    router.post("/v1/generate").handler(body).handler(this::generate);
+    new OpenAiRoutes(generations).mount(router, body);
+    new TokenizeRoutes(generations).mount(router, body);
     router.get("/v1/streams/:id").handler(ctx -> resume(ctx, ctx.pathParam("id")));
     router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
@@ -112,15 +119,16 @@ public final class GatewayVerticle extends VerticleBase {
       resume(ctx, resumed);
       return;
     }
-    String id = client.newStreamId();
+    String id = generations.newId();
     GenerateParameters.Generate params;
     try {
-      params = GenerateParameters.parse(bodyAsObject(ctx));
+      params = GenerateParameters.parse(Generations.bodyAsObject(ctx));
     } catch (RuntimeException e) {
-      refuse(ctx, new RequestObserver(metrics, id, null), ApiError.of(e));
+      generations.refuse(ctx, id, null, e);
       return;
     }
-    serve(ctx, open(params, id), new RequestObserver(metrics, id, params.model()), params.stream());
+    generations.serve(ctx, params.toRequest(id), params.model(), (stream, served) -> params.stream()
+        ? generations.sse(ctx) : new CollectingChannel(ctx.response(), id), params.stream());
   }
 
   /**
@@ -137,56 +145,15 @@ public final class GatewayVerticle extends VerticleBase {
         throw new NumberFormatException();
       }
     } catch (NumberFormatException e) {
-      refuse(ctx, new RequestObserver(metrics, id, null), ApiError.invalid("Last-Event-ID must be a token index,"
-          + " got '" + lastEventId + "'", "Last-Event-ID", "invalid_value"));
+      generations.refuse(ctx, id, null, new RequestValidationException("Last-Event-ID",
+          "Last-Event-ID must be a token index, got '" + lastEventId + "'"));
       return;
     }
-    serve(ctx, client.resume(id, last), new RequestObserver(metrics, id, null), true);
-  }
-
-  private void serve(RoutingContext ctx, Future<TokenStream> opened, RequestObserver observer, boolean sse) {
-    String id = observer.streamId();
-    opened.onComplete(ar -> {
-      if (ar.failed()) {
-        if (ar.cause() instanceof QueueFullException full) {
-          ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
-        }
-        refuse(ctx, observer, ApiError.of(ar.cause()));
-        return;
-      }
-      TokenStream stream = ar.result();
-      if (ctx.response().closed()) {
-        stream.cancel("client disconnected");
-        return;
-      }
-      if (sse) {
-        SseChannel channel = new SseChannel(vertx, ctx.response().putHeader(STREAM_ID_HEADER, id),
-            options.keepAliveMs(), options.writeQueueBytes());
-        StreamRelay.relay(stream, channel, observer, clientOptions.resumeGraceMs() > 0 ? client::park : null);
-      } else {
-        StreamRelay.relay(stream, new CollectingChannel(ctx.response(), id), observer);
-      }
-    });
-  }
-
-  private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
-    observer.onError(null, e.code() != null ? e.code() : e.type(), e.status());
-    error(ctx, e);
+    generations.resume(ctx, id, last);
   }
 
   private Future<TokenStream> open(GenerateParameters.Generate params, String id) {
-    return client.generate(new GenerationRequest(id, params.prompt(), params.config()), params.model());
-  }
-
-  private static JsonObject bodyAsObject(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
-      throw new DecodeException("the body is empty; send a JSON object");
-    }
-    Object parsed = ctx.body().buffer().toJsonValue();
-    if (!(parsed instanceof JsonObject o)) {
-      throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
-    }
-    return o;
+    return client.generate(params.toRequest(id), params.model());
   }
 
   private void webSocket(RoutingContext ctx) {
@@ -226,9 +193,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private static void error(RoutingContext ctx, ApiError e) {
-    if (!ctx.response().ended() && !ctx.response().closed()) {
-      json(ctx, e.status(), e.toJson());
-    }
+    e.send(ctx.response());
   }
 
   /**

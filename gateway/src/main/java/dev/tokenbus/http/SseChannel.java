@@ -11,7 +11,7 @@ import io.vertx.core.json.JsonObject;
  * per event, and a comment line when nothing was sent for a while (a long prompt), so that
  * proxies keep the connection and a vanished client is noticed by the failed write.
  */
-final class SseChannel implements EventChannel {
+public final class SseChannel implements EventChannel {
 
   /** Past this many gathered bytes a write goes out at once instead of at the end of the burst. */
   private static final int GATHER_LIMIT = 16 * 1024;
@@ -50,6 +50,14 @@ final class SseChannel implements EventChannel {
     // JSON from encode() has no raw newlines, so one data line is always enough.
     sb.append("event: ").append(event).append('\n').append("data: ").append(payload.encode()).append("\n\n");
     return write(sb.toString());
+  }
+
+  /**
+   * Sends one event that has only a data line, as OpenAI's streams do ({@code data: [DONE]}
+   * included). {@code data} must hold no newline.
+   */
+  public Future<Void> data(String data) {
+    return write("data: " + data + "\n\n");
   }
 
   /**

@@ -37,9 +37,12 @@ final class TestCluster implements AutoCloseable {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   final String clusterName;
+  /** A key the gateway takes, for the test's own /v1/status calls; null when it asks for none. */
+  private final String apiKey;
 
-  private TestCluster(String clusterName, ClusterNode gatewayNode, GatewayVerticle gateway) {
+  private TestCluster(String clusterName, ClusterNode gatewayNode, GatewayVerticle gateway, String apiKey) {
     this.clusterName = clusterName;
+    this.apiKey = apiKey;
     this.gatewayNode = gatewayNode;
     this.gateway = gateway;
   }
@@ -54,7 +57,7 @@ final class TestCluster implements AutoCloseable {
     ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name)).await(60, TimeUnit.SECONDS);
     GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), clientOptions);
     gwNode.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
-    return new TestCluster(name, gwNode, gw);
+    return new TestCluster(name, gwNode, gw, gatewayOptions.apiKeys().stream().findFirst().orElse(null));
   }
 
   static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
@@ -110,8 +113,11 @@ final class TestCluster implements AutoCloseable {
   }
 
   JsonObject status() throws Exception {
-    return new JsonObject(http.send(HttpRequest.newBuilder(uri("/v1/status")).build(),
-        HttpResponse.BodyHandlers.ofString()).body());
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri("/v1/status"));
+    if (apiKey != null) {
+      request.header("Authorization", "Bearer " + apiKey);
+    }
+    return new JsonObject(http.send(request.build(), HttpResponse.BodyHandlers.ofString()).body());
   }
 
   /** The gateway's view of the only worker's active slots. */

@@ -2,6 +2,8 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.http.GatewayOptions;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /** The gateway's HTTP options; each has an environment variable. */
@@ -32,6 +34,11 @@ final class HttpArgs {
           + " Last-Event-ID, through any gateway; 0 cancels it at once (default ${DEFAULT-VALUE}).")
   long resumeGraceMs;
 
+  @Option(names = "--api-keys", defaultValue = "",
+      description = "Comma-separated API keys; when set, every /v1 route needs Authorization: Bearer <key>"
+          + " (/health, /ready and /metrics stay open). Default: none asked for.")
+  String apiKeys;
+
   ClientOptions clientOptions() {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
@@ -53,6 +60,21 @@ final class HttpArgs {
       throw new IllegalArgumentException("drain-timeout-ms must be 0 or more, got " + drainTimeoutMs);
     }
     return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
-        .withDrainTimeoutMs(drainTimeoutMs);
+        .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys));
+  }
+
+  /** The keys in a comma-separated list; blanks around and between them do not count. */
+  static Set<String> apiKeys(String list) {
+    Set<String> keys = new LinkedHashSet<>();
+    for (String k : list == null ? new String[0] : list.split(",")) {
+      String key = k.strip();
+      if (key.chars().anyMatch(Character::isWhitespace)) {
+        throw new IllegalArgumentException("api-keys: a key must not contain whitespace");
+      }
+      if (!key.isEmpty()) {
+        keys.add(key);
+      }
+    }
+    return keys;
   }
 }

@@ -52,7 +52,8 @@ final class RoleCommands {
     @Override
     public String readyMessage() {
       return "tokenbus is ready: http://" + options.host() + ":" + gateway.port()
-          + "/  (POST /v1/generate, GET /v1/ws, GET /v1/status)";
+          + "/  (POST /v1/generate, GET /v1/ws, POST /v1/chat/completions, POST /v1/completions, GET /v1/status)"
+          + (options.apiKeys().isEmpty() ? "" : "; /v1 needs an API key");
     }
   }
 

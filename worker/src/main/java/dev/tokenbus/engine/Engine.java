@@ -1,5 +1,6 @@
 package dev.tokenbus.engine;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import java.util.List;
 
@@ -31,7 +32,28 @@ public interface Engine extends AutoCloseable {
 
   ModelInfo model();
 
-  int[] tokenize(String text, boolean addSpecial);
+  /**
+   * Tokenizes text; safe from any thread (llama.cpp's tokenizer only reads the vocabulary), so it
+   * never waits for the decode thread.
+   */
+  default int[] tokenize(String text, boolean addSpecial) {
+    return tokenize(text, addSpecial, addSpecial);
+  }
+
+  /**
+   * @param addSpecial add BOS (and EOS) as the vocabulary asks
+   * @param parseSpecial read control-token text (such as a chat template's markers) as control tokens
+   */
+  int[] tokenize(String text, boolean addSpecial, boolean parseSpecial);
+
+  /** The raw bytes of a token's text (may end inside a UTF-8 character); do not modify. */
+  byte[] pieceBytes(int token);
+
+  /** The prompt a chat request becomes: its messages through the model's chat template. */
+  String renderChat(List<ChatMessage> messages);
+
+  /** The template chat requests are rendered with. */
+  ChatTemplate chatTemplate();
 
   /** Why the engine can no longer generate (its decode loop died), or null while it can. */
   Throwable failure();

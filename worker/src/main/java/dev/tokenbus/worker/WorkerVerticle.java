@@ -49,6 +49,7 @@ public final class WorkerVerticle extends VerticleBase {
   private final Map<String, WorkerStream> streams = new HashMap<>();
   private EventBus bus;
   private MessageConsumer<Frame> consumer;
+  private TokenizerService tokenizer;
   private long announceSequence;
   private boolean announcePending;
   private boolean stopping;
@@ -89,10 +90,11 @@ public final class WorkerVerticle extends VerticleBase {
     FrameCodec.register(bus);
     registerGauges();
     consumer = bus.consumer(endpoint, this::onFrame);
+    tokenizer = new TokenizerService(vertx, engine);
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(options.announceMs(), id -> announce());
-    return consumer.completion().onSuccess(v -> {
+    return Future.all(consumer.completion(), tokenizer.start(endpoint)).onSuccess(v -> {
       announce();
       LOG.info("worker {} serving model '{}' ({} slots)", endpoint, options.modelName(), engine.stats().slots());
     });
@@ -233,7 +235,7 @@ public final class WorkerVerticle extends VerticleBase {
         s.out.fail("worker_shutdown", "the worker is shutting down");
         s.cancel();
       }
-      return consumer.unregister();
+      return Future.all(consumer.unregister(), tokenizer.stop());
     });
   }
 }

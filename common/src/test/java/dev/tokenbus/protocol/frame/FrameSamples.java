@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol.frame;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
@@ -29,6 +30,9 @@ final class FrameSamples {
     frames.add(new OpenFrame("s-3", null, null, 0, null));
     frames.add(new OpenFrame("s-4~1", "gw", "node-1", 8, new GenerationRequest("s-4", "resumed", StreamConfig.defaults()),
         List.of(3, 0, 70000, 259)));
+    frames.add(new OpenFrame("s-4", "gw", "node-1", 8, GenerationRequest.chat("s-4", List.of(
+        new ChatMessage("system", "Be brief."), new ChatMessage("user", UNICODE), new ChatMessage("assistant", ""),
+        new ChatMessage("user", "and?")), config)));
     frames.add(new AcceptFrame("s-1", "tokenbus.worker.def", "node-2", 1234));
     frames.add(new AcceptFrame(null, null, null, 0));
     for (RefuseFrame.Reason reason : RefuseFrame.Reason.values()) {

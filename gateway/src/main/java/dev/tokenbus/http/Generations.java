@@ -1,0 +1,127 @@
+package dev.tokenbus.http;
+
+import dev.tokenbus.dispatch.QueueFullException;
+import dev.tokenbus.dispatch.TokenbusClient;
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.metrics.TokenbusMetrics;
+import dev.tokenbus.protocol.GenerationRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The one path from an HTTP request to a relayed generation, shared by every route that
+ * generates ({@code /v1/generate}, the OpenAI routes): open the generation on a worker (waiting in
+ * the admission queue if need be), answer a refusal with its status, and relay the stream into the
+ * channel the route chooses. Routes differ only in how they parse and in their channel.
+ */
+public final class Generations {
+
+  /** What a route makes of an opened stream: the channel its events go into. */
+  @FunctionalInterface
+  public interface Channels {
+    /**
+     * @param servedModel the model name the worker serves (the request's, or the worker's when the
+     *     request named none)
+     */
+    EventChannel open(TokenStream stream, String servedModel);
+  }
+
+  /** Names a stream in a response, and in a request that resumes it. */
+  public static final String STREAM_ID_HEADER = "X-Tokenbus-Stream-Id";
+
+  private final Vertx vertx;
+  private final TokenbusClient client;
+  private final TokenbusMetrics metrics;
+  private final GatewayOptions options;
+
+  public Generations(Vertx vertx, TokenbusClient client, TokenbusMetrics metrics, GatewayOptions options) {
+    this.vertx = vertx;
+    this.client = client;
+    this.metrics = metrics;
+    this.options = options;
+  }
+
+  public TokenbusClient client() {
+    return client;
+  }
+
+  /** A fresh stream id. */
+  public String newId() {
+    return client.newStreamId();
+  }
+
+  /** Opens {@code request} for {@code model} (null: any) and relays it into the route's channel. */
+  public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels) {
+    serve(ctx, request, model, channels, false);
+  }
+
+  /**
+   * As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}.
+   *
+   * @param resumable a client that goes away leaves the stream parked for {@link #resume}, when the
+   *     gateway keeps streams for a reconnect (resume-grace-ms); else it cancels the stream
+   */
+  public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels,
+      boolean resumable) {
+    relay(ctx, new RequestObserver(metrics, request.id(), model), client.generate(request, model), model, channels,
+        resumable);
+  }
+
+  /** Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE. */
+  public void resume(RoutingContext ctx, String streamId, int lastIndex) {
+    relay(ctx, new RequestObserver(metrics, streamId, null), client.resume(streamId, lastIndex), null,
+        (stream, served) -> sse(ctx), true);
+  }
+
+  private void relay(RoutingContext ctx, RequestObserver observer, Future<TokenStream> opened, String model,
+      Channels channels, boolean resumable) {
+    ctx.response().putHeader(STREAM_ID_HEADER, observer.streamId());
+    opened.onComplete(ar -> {
+      if (ar.failed()) {
+        if (ar.cause() instanceof QueueFullException full) {
+          ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
+        }
+        refuse(ctx, observer, ApiError.of(ar.cause()));
+        return;
+      }
+      TokenStream stream = ar.result();
+      if (ctx.response().closed()) {
+        stream.cancel("client disconnected");
+        return;
+      }
+      String served = model != null ? model : client.registry().modelOf(stream.workerEndpoint());
+      StreamRelay.relay(stream, channels.open(stream, served), observer,
+          resumable && client.keepsStreamsForReconnect() ? client::park : null);
+    });
+  }
+
+  /** Answers a request that failed before it could be opened (a bad body), counting it. */
+  public void refuse(RoutingContext ctx, String id, String model, Throwable cause) {
+    refuse(ctx, new RequestObserver(metrics, id, model), ApiError.of(cause));
+  }
+
+  private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
+    observer.onError(null, e.code() != null ? e.code() : e.type(), e.status());
+    e.send(ctx.response());
+  }
+
+  /** An SSE channel on the request's response, with the gateway's keep-alive and buffer settings. */
+  public SseChannel sse(RoutingContext ctx) {
+    return new SseChannel(vertx, ctx.response(), options.keepAliveMs(), options.writeQueueBytes());
+  }
+
+  /** The body as a JSON object, or a {@link DecodeException} saying why it is not one. */
+  public static JsonObject bodyAsObject(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
+      throw new DecodeException("the body is empty; send a JSON object");
+    }
+    Object parsed = ctx.body().buffer().toJsonValue();
+    if (!(parsed instanceof JsonObject o)) {
+      throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
+    }
+    return o;
+  }
+}

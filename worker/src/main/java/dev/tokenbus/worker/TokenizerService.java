@@ -1,0 +1,105 @@
+package dev.tokenbus.worker;
+
+import dev.tokenbus.engine.Engine;
+import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.RequestValidationException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A worker's tokenizer on the event bus, request/reply on {@link Addresses#tokenizer}. Requests
+ * run on Vert.x's worker pool, unordered, so several run at once and none waits for the decode
+ * thread: llama.cpp's tokenizer only reads the vocabulary and may be called from any thread.
+ *
+ * <ul>
+ *   <li>{@code {"op":"tokenize","content":s,"add_special":b,"with_pieces":b}} answers
+ *       {@code {"tokens":[id...]}}, or {@code {"tokens":[{"id","piece"}...]}} with pieces (a piece
+ *       that is not valid UTF-8 on its own is its byte values)
+ *   <li>{@code {"op":"detokenize","tokens":[id...]}} answers {@code {"content":s}}
+ * </ul>
+ *
+ * A bad request fails the reply with code 400 and the message {@code param: text}.
+ */
+final class TokenizerService {
+
+  static final int BAD_REQUEST = 400;
+
+  private final Vertx vertx;
+  private final Engine engine;
+  private MessageConsumer<JsonObject> consumer;
+
+  TokenizerService(Vertx vertx, Engine engine) {
+    this.vertx = vertx;
+    this.engine = engine;
+  }
+
+  Future<Void> start(String workerEndpoint) {
+    consumer = vertx.eventBus().consumer(Addresses.tokenizer(workerEndpoint), this::handle);
+    return consumer.completion();
+  }
+
+  Future<Void> stop() {
+    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+  }
+
+  private void handle(Message<JsonObject> msg) {
+    vertx.executeBlocking(() -> answer(msg.body()), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        msg.reply(ar.result());
+      } else if (ar.cause() instanceof RequestValidationException e) {
+        msg.fail(BAD_REQUEST, e.param() + ": " + e.getMessage());
+      } else {
+        msg.fail(500, String.valueOf(ar.cause().getMessage()));
+      }
+    });
+  }
+
+  private JsonObject answer(JsonObject request) {
+    return switch (request.getString("op", "")) {
+      case "tokenize" -> tokenize(request);
+      case "detokenize" -> detokenize(request);
+      default -> throw new RequestValidationException("op", "unknown tokenizer op " + request.getString("op"));
+    };
+  }
+
+  private JsonObject tokenize(JsonObject request) {
+    int[] ids = engine.tokenize(request.getString("content", ""), request.getBoolean("add_special", false), true);
+    JsonArray tokens = new JsonArray();
+    boolean withPieces = request.getBoolean("with_pieces", false);
+    for (int id : ids) {
+      tokens.add(withPieces ? new JsonObject().put("id", id).put("piece", piece(engine.pieceBytes(id))) : id);
+    }
+    return new JsonObject().put("tokens", tokens);
+  }
+
+  /** The piece as text when its bytes are valid UTF-8, else as its byte values (as llama-server does). */
+  private static Object piece(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+    } catch (CharacterCodingException e) {
+      JsonArray out = new JsonArray();
+      for (byte b : bytes) {
+        out.add(b & 0xFF);
+      }
+      return out;
+    }
+  }
+
+  private JsonObject detokenize(JsonObject request) {
+    JsonArray array = request.getJsonArray("tokens", new JsonArray());
+    int[] ids = new int[array.size()];
+    for (int i = 0; i < ids.length; i++) {
+      ids[i] = array.getInteger(i);
+    }
+    return new JsonObject().put("content", engine.detokenize(ids));
+  }
+}
