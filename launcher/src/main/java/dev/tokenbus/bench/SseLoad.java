@@ -1,5 +1,6 @@
 package dev.tokenbus.bench;
 
+import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -9,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,32 +18,58 @@ import java.util.concurrent.Future;
 
 /**
  * Runs N concurrent SSE generations against a gateway and measures tokens/s, time to first token
- * and inter-token latency (the gaps between consecutive token events of one stream).
+ * and inter-token latency (the gaps between consecutive token events of one stream). A request
+ * refused with 429 (the gateway's admission queue is full) is counted, not retried; any other
+ * refusal, or a stream that ends in an error, fails the round.
  */
-final class SseLoad {
+public final class SseLoad {
 
-  /** One round: all streams' tokens over the wall time, each stream's TTFT, and every inter-token gap. */
-  record Round(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs) {}
+  /**
+   * One request.
+   *
+   * @param status the HTTP status: 200, or 429
+   * @param retryAfterSeconds a 429's {@code Retry-After}, or -1
+   * @param arrivalNanos when each token event arrived, from sending the request
+   * @param completionTokens {@code done}'s {@code usage.completion_tokens}, or -1 without {@code done}
+   */
+  public record Stream(int status, long retryAfterSeconds, long[] arrivalNanos, int completionTokens) {
+
+    public boolean rejected() {
+      return status == 429;
+    }
+  }
+
+  /** One round: all streams' tokens over the wall time, each stream's TTFT, every inter-token gap, and each request. */
+  public record Round(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs, List<Stream> streams) {
+
+    public long rejected() {
+      return streams.stream().filter(Stream::rejected).count();
+    }
+  }
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI uri;
 
-  SseLoad(int port) {
+  public SseLoad(int port) {
     this.uri = URI.create("http://127.0.0.1:" + port + "/v1/generate");
   }
 
-  Round run(int concurrency, String body) throws Exception {
+  /** Sends {@code concurrency} requests with {@code body} at once and reads every stream to its end. */
+  public Round run(int concurrency, String body) throws Exception {
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       long t0 = System.nanoTime();
-      List<Future<long[]>> results = new ArrayList<>();
+      List<Future<Stream>> results = new ArrayList<>();
       for (int i = 0; i < concurrency; i++) {
         results.add(pool.submit(() -> stream(body)));
       }
       long tokens = 0;
       List<Double> ttft = new ArrayList<>();
       List<Double> itl = new ArrayList<>();
-      for (Future<long[]> f : results) {
-        long[] arrivals = f.get();
+      List<Stream> streams = new ArrayList<>();
+      for (Future<Stream> f : results) {
+        Stream s = f.get();
+        streams.add(s);
+        long[] arrivals = s.arrivalNanos();
         tokens += arrivals.length;
         if (arrivals.length > 0) {
           ttft.add(arrivals[0] / 1e6);
@@ -50,33 +78,47 @@ final class SseLoad {
           itl.add((arrivals[i] - arrivals[i - 1]) / 1e6);
         }
       }
-      return new Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, itl);
+      return new Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, itl, streams);
     }
   }
 
-  /** Returns the arrival time of every token event, in nanos from sending the request. */
-  private long[] stream(String body) throws Exception {
+  private Stream stream(String body) throws Exception {
     long t0 = System.nanoTime();
     HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(uri)
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    if (r.statusCode() == 429) {
+      r.body().close();
+      return new Stream(429, r.headers().firstValueAsLong("Retry-After").orElse(-1), new long[0], -1);
+    }
     if (r.statusCode() != 200) {
       throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body().readAllBytes()));
     }
     long[] arrivals = new long[64];
     int count = 0;
+    int completionTokens = -1;
     try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         if (line.equals("event: token")) {
           if (count == arrivals.length) {
-            arrivals = java.util.Arrays.copyOf(arrivals, count * 2);
+            arrivals = Arrays.copyOf(arrivals, count * 2);
           }
           arrivals[count++] = System.nanoTime() - t0;
+        } else if (line.equals("event: done")) {
+          completionTokens = usage(in.readLine());
         } else if (line.equals("event: error")) {
           throw new IllegalStateException("stream failed: " + in.readLine());
         }
       }
     }
-    return java.util.Arrays.copyOf(arrivals, count);
+    return new Stream(200, -1, Arrays.copyOf(arrivals, count), completionTokens);
+  }
+
+  /** {@code usage.completion_tokens} of a {@code done} event's data line. */
+  private static int usage(String dataLine) {
+    if (dataLine == null || !dataLine.startsWith("data:")) {
+      return -1;
+    }
+    return new JsonObject(dataLine.substring(5).trim()).getJsonObject("usage").getInteger("completion_tokens", -1);
   }
 }
