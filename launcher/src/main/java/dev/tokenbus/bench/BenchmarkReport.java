@@ -93,7 +93,7 @@ public final class BenchmarkReport {
         .append(" --workers ").append(options.cluster().workers().stream().map(String::valueOf)
             .collect(Collectors.joining(",")))
         .append(" --tokens ").append(options.cluster().tokens()).append(" --runs ").append(options.cluster().runs())
-        .append(" --overload ").append(options.cluster().overloadFactor()).append("\n```\n\n");
+        .append(" --seconds ").append(options.cluster().roundSeconds()).append(" --overload ").append(options.cluster().overloadFactor()).append("\n```\n\n");
   }
 
   private void engineTable(StringBuilder md, List<EngineBenchmark.Row> rows) {
@@ -133,16 +133,19 @@ public final class BenchmarkReport {
   private void clusterTables(StringBuilder md, ClusterBenchmark cluster, ClusterBenchmark.Result r) {
     ClusterBenchmark.Options c = options.cluster();
     md.append("## Scale-out: one gateway, several worker processes\n\n")
-        .append("A gateway and 1 to ").append(c.workers().getLast()).append(" worker processes (").append(c.threads())
-        .append(" decode thread(s) and ").append(c.slots()).append(" slots each), every one its own JVM on loopback,"
-            + " under as many concurrent greedy streams of up to ").append(c.tokens())
-        .append(" tokens as the workers have slots (saturation). ").append(cluster.coreCaveat()).append("\n\n")
+        .append("A gateway and ").append(c.workers().stream().map(String::valueOf).collect(Collectors.joining(", ")))
+        .append(" worker processes (").append(c.threads()).append(" decode thread(s) and ").append(c.slots())
+        .append(" slots each), every one its own JVM on loopback, under as many SSE clients as the workers have"
+            + " slots (saturation); each client sends its next greedy generation of up to ").append(c.tokens())
+        .append(" tokens as soon as its last one ended. A run lasts ").append(c.roundSeconds())
+        .append(" s and counts the tokens that arrived within it. ").append(cluster.coreCaveat()).append("\n\n")
         .append(ClusterBenchmark.scalingTable(r)).append('\n');
     if (r.overload() != null) {
-      md.append("Overload: ").append(c.overloadFactor()).append(" streams per slot at once, with the gateway's"
-          + " admission queue as deep as the slots (`--queue-size`): a slots' worth runs, as many wait, the rest are"
-          + " refused with 429 and `Retry-After` (counted over all measured runs, not retried). What waits starts as"
-          + " soon as a slot frees, so the tok/s should not fall below saturation's.\n\n")
+      md.append("Overload: ").append(c.overloadFactor()).append(" clients per slot, with the gateway's admission"
+          + " queue as deep as the slots (`--queue-size`): a slots' worth runs, up to as many wait, the rest are"
+          + " refused with 429 and `Retry-After`, and those clients wait that long before they send again (429s"
+          + " counted over all measured runs). What waits starts as soon as a slot frees, so the tok/s should not"
+          + " fall below saturation's.\n\n")
           .append(ClusterBenchmark.overloadTable(r)).append('\n');
     }
   }

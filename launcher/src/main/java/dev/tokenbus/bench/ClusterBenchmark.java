@@ -3,16 +3,18 @@ package dev.tokenbus.bench;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * Scale-out: aggregate streamed tokens/s of one gateway and 1, 2, 3... worker processes under a
- * saturating SSE load (as many streams as the workers have slots), and at the largest cluster the
- * same under overload (a multiple of the slots): the gateway's admission queue, as deep as the
- * slots, holds some requests and refuses the rest with 429, and what it admits should keep every
- * slot busy, so tokens/s should not drop below saturation.
+ * saturating SSE load (as many clients as the workers have slots, each sending its next request
+ * when its last stream ended), and at the largest cluster the same under overload (a multiple of
+ * the slots): the gateway's admission queue, as deep as the slots, holds some requests and refuses
+ * the rest with 429 (those clients wait their {@code Retry-After}). What it holds starts as soon as
+ * a slot frees, so tokens/s should not drop below saturation.
  */
 public final class ClusterBenchmark {
 
@@ -21,16 +23,17 @@ public final class ClusterBenchmark {
    *
    * @param threads decode threads of each worker
    * @param slots slots of each worker
-   * @param overloadFactor streams per slot in the overload figure; 1 or less skips it
+   * @param roundSeconds how long the clients of one measured round keep sending
+   * @param overloadFactor clients per slot in the overload figure; 1 or less skips it
    */
   public record Options(Path model, int threads, int slots, List<Integer> workers, int tokens, int runs,
-      int overloadFactor, NodeLauncher nodes) {}
+      int roundSeconds, int overloadFactor, NodeLauncher nodes) {}
 
   /**
    * One figure: the median tok/s over the runs, TTFT pooled over the admitted streams of every run,
    * and the requests sent and refused with 429 summed over the runs.
    */
-  public record Row(String load, int workers, int streams, double tokensPerSecond, double ttftP50Ms,
+  public record Row(String load, int workers, int clients, double tokensPerSecond, double ttftP50Ms,
       double ttftP99Ms, int requests, long rejected) {}
 
   /** The saturated figure for each cluster size, and the overload figure of the largest (null if skipped). */
@@ -53,8 +56,8 @@ public final class ClusterBenchmark {
     String body = new JsonObject().put("prompt", "Once upon a time").put("max_tokens", options.tokens())
         .put("temperature", 0).put("timeout_ms", 600_000).encode();
     out.printf(Locale.ROOT, "cluster benchmark: %s, %d tokens per stream, workers of %d thread(s) and %d slots,"
-        + " median of %d runs%n", options.model().getFileName(), options.tokens(), options.threads(), options.slots(),
-        options.runs());
+        + " median of %d runs of %d s%n", options.model().getFileName(), options.tokens(), options.threads(),
+        options.slots(), options.runs(), options.roundSeconds());
     out.println(coreCaveat());
     List<Row> scaling = new ArrayList<>();
     Row overload = null;
@@ -81,12 +84,13 @@ public final class ClusterBenchmark {
     return result;
   }
 
-  private Row measure(String label, int workers, int streams, SseLoad load, String body) throws Exception {
-    Rounds.Summary s = Rounds.measure(options.runs(), () -> load.run(streams, body));
-    Row row = new Row(label, workers, streams, s.tokensPerSecond(), s.ttftMs(50), s.ttftMs(99), s.requests(),
+  private Row measure(String label, int workers, int clients, SseLoad load, String body) throws Exception {
+    Duration round = Duration.ofSeconds(options.roundSeconds());
+    Rounds.Summary s = Rounds.measure(options.runs(), 1, () -> load.runFor(clients, round, body));
+    Row row = new Row(label, workers, clients, s.tokensPerSecond(), s.ttftMs(50), s.ttftMs(99), s.requests(),
         s.rejected());
-    out.printf(Locale.ROOT, "  %d worker(s), %d streams (%s): %,.0f tok/s, %d of %d requests refused with 429%n",
-        workers, streams, label, row.tokensPerSecond(), row.rejected(), row.requests());
+    out.printf(Locale.ROOT, "  %d worker(s), %d clients (%s): %,.0f tok/s, %d of %d requests refused with 429%n",
+        workers, clients, label, row.tokensPerSecond(), row.rejected(), row.requests());
     return row;
   }
 
@@ -102,11 +106,11 @@ public final class ClusterBenchmark {
   /** Tok/s at each cluster size, in Markdown. */
   public static String scalingTable(Result r) {
     StringBuilder md = new StringBuilder()
-        .append("| workers | streams | tok/s | vs 1 worker | TTFT p50 ms | TTFT p99 ms |\n")
+        .append("| workers | clients | tok/s | vs 1 worker | TTFT p50 ms | TTFT p99 ms |\n")
         .append("|---:|---:|---:|---:|---:|---:|\n");
     double base = r.scaling().getFirst().tokensPerSecond();
     for (Row row : r.scaling()) {
-      md.append(String.format(Locale.ROOT, "| %d | %d | %,.0f | %.2fx | %s | %s |%n", row.workers(), row.streams(),
+      md.append(String.format(Locale.ROOT, "| %d | %d | %,.0f | %.2fx | %s | %s |%n", row.workers(), row.clients(),
           row.tokensPerSecond(), row.tokensPerSecond() / base, StreamBenchmark.ms(row.ttftP50Ms()),
           StreamBenchmark.ms(row.ttftP99Ms())));
     }
@@ -120,12 +124,12 @@ public final class ClusterBenchmark {
     }
     Row sat = r.scaling().stream().filter(x -> x.workers() == r.overload().workers()).findFirst().orElseThrow();
     StringBuilder md = new StringBuilder()
-        .append("| load at ").append(sat.workers()).append(" workers | streams per round | refused with 429 |"
+        .append("| load at ").append(sat.workers()).append(" workers | clients | requests refused with 429 |"
             + " tok/s | vs saturation | TTFT p50 ms | TTFT p99 ms |\n")
         .append("|---|---:|---:|---:|---:|---:|---:|\n");
     for (Row row : List.of(sat, r.overload())) {
       md.append(String.format(Locale.ROOT, "| %s | %d | %d of %d | %,.0f | %.2fx | %s | %s |%n", row.load(),
-          row.streams(), row.rejected(), row.requests(), row.tokensPerSecond(),
+          row.clients(), row.rejected(), row.requests(), row.tokensPerSecond(),
           row.tokensPerSecond() / sat.tokensPerSecond(), StreamBenchmark.ms(row.ttftP50Ms()),
           StreamBenchmark.ms(row.ttftP99Ms())));
     }

@@ -29,10 +29,15 @@ final class Rounds {
 
   private Rounds() {}
 
+  /** Warms up with at least 3 rounds and 3 seconds, then measures {@code runs} rounds. */
   static Summary measure(int runs, Source source) throws Exception {
-    // At least 3 rounds and 3 seconds of warm-up.
+    return measure(runs, 3, source);
+  }
+
+  /** Warms up with at least {@code warmupRounds} rounds and 3 seconds, then measures {@code runs} rounds. */
+  static Summary measure(int runs, int warmupRounds, Source source) throws Exception {
     long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-    for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+    for (int i = 0; i < warmupRounds || System.nanoTime() < warmUntil; i++) {
       source.run();
     }
     double[] tps = new double[runs];

@@ -15,12 +15,15 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Runs N concurrent SSE generations against a gateway and measures tokens/s, time to first token
- * and inter-token latency (the gaps between consecutive token events of one stream). A request
- * refused with 429 (the gateway's admission queue is full) is counted, not retried; any other
- * refusal, or a stream that ends in an error, fails the round.
+ * Drives SSE generations against a gateway and measures tokens/s, time to first token and
+ * inter-token latency (the gaps between consecutive token events of one stream): either N
+ * requests at once ({@link #run}), or N clients that each send their next request as soon as the
+ * last one ended, for a while ({@link #runFor}). A request refused with 429 (the gateway's
+ * admission queue is full) is counted; any other refusal, or a stream that ends in an error,
+ * fails the round.
  */
 public final class SseLoad {
 
@@ -29,21 +32,45 @@ public final class SseLoad {
    *
    * @param status the HTTP status: 200, or 429
    * @param retryAfterSeconds a 429's {@code Retry-After}, or -1
+   * @param sentNanos when it was sent ({@link System#nanoTime()})
    * @param arrivalNanos when each token event arrived, from sending the request
    * @param completionTokens {@code done}'s {@code usage.completion_tokens}, or -1 without {@code done}
    */
-  public record Stream(int status, long retryAfterSeconds, long[] arrivalNanos, int completionTokens) {
+  public record Stream(int status, long retryAfterSeconds, long sentNanos, long[] arrivalNanos,
+      int completionTokens) {
 
     public boolean rejected() {
       return status == 429;
     }
   }
 
-  /** One round: all streams' tokens over the wall time, each stream's TTFT, every inter-token gap, and each request. */
+  /** One round: tokens over the time measured, each stream's TTFT, every inter-token gap, and each request. */
   public record Round(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs, List<Stream> streams) {
 
     public long rejected() {
       return streams.stream().filter(Stream::rejected).count();
+    }
+
+    /** The tokens that arrived until {@code endNanos}, over the time from {@code startNanos}. */
+    static Round of(List<Stream> streams, long startNanos, long endNanos) {
+      long tokens = 0;
+      List<Double> ttft = new ArrayList<>();
+      List<Double> itl = new ArrayList<>();
+      for (Stream s : streams) {
+        long[] arrivals = s.arrivalNanos();
+        for (long a : arrivals) {
+          if (s.sentNanos() + a <= endNanos) {
+            tokens++;
+          }
+        }
+        if (arrivals.length > 0) {
+          ttft.add(arrivals[0] / 1e6);
+        }
+        for (int i = 1; i < arrivals.length; i++) {
+          itl.add((arrivals[i] - arrivals[i - 1]) / 1e6);
+        }
+      }
+      return new Round(tokens * 1e9 / (endNanos - startNanos), ttft, itl, streams);
     }
   }
 
@@ -62,23 +89,47 @@ public final class SseLoad {
       for (int i = 0; i < concurrency; i++) {
         results.add(pool.submit(() -> stream(body)));
       }
-      long tokens = 0;
-      List<Double> ttft = new ArrayList<>();
-      List<Double> itl = new ArrayList<>();
       List<Stream> streams = new ArrayList<>();
       for (Future<Stream> f : results) {
-        Stream s = f.get();
-        streams.add(s);
-        long[] arrivals = s.arrivalNanos();
-        tokens += arrivals.length;
-        if (arrivals.length > 0) {
-          ttft.add(arrivals[0] / 1e6);
-        }
-        for (int i = 1; i < arrivals.length; i++) {
-          itl.add((arrivals[i] - arrivals[i - 1]) / 1e6);
-        }
+        streams.add(f.get());
       }
-      return new Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, itl, streams);
+      return Round.of(streams, t0, System.nanoTime());
+    }
+  }
+
+  /**
+   * {@code clients} clients, each sending {@code body} again as soon as its last stream ended (after
+   * a 429, once its {@code Retry-After} has passed), for {@code duration}: the steady state, with no
+   * round's start or end in it. Only the tokens that arrived within the duration count; streams
+   * open at its end are read to their end, uncounted.
+   */
+  public Round runFor(int clients, Duration duration, String body) throws Exception {
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      long t0 = System.nanoTime();
+      long end = t0 + duration.toNanos();
+      List<Future<List<Stream>>> results = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        results.add(pool.submit(() -> {
+          List<Stream> mine = new ArrayList<>();
+          while (System.nanoTime() < end) {
+            Stream s = stream(body);
+            mine.add(s);
+            if (s.rejected()) {
+              long waitNanos = Math.min(TimeUnit.SECONDS.toNanos(Math.max(1, s.retryAfterSeconds())),
+                  end - System.nanoTime());
+              if (waitNanos > 0) {
+                Thread.sleep(Duration.ofNanos(waitNanos)); // as a polite client does
+              }
+            }
+          }
+          return mine;
+        }));
+      }
+      List<Stream> streams = new ArrayList<>();
+      for (Future<List<Stream>> f : results) {
+        streams.addAll(f.get());
+      }
+      return Round.of(streams, t0, end);
     }
   }
 
@@ -88,7 +139,7 @@ public final class SseLoad {
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
     if (r.statusCode() == 429) {
       r.body().close();
-      return new Stream(429, r.headers().firstValueAsLong("Retry-After").orElse(-1), new long[0], -1);
+      return new Stream(429, r.headers().firstValueAsLong("Retry-After").orElse(-1), t0, new long[0], -1);
     }
     if (r.statusCode() != 200) {
       throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body().readAllBytes()));
@@ -111,7 +162,7 @@ public final class SseLoad {
         }
       }
     }
-    return new Stream(200, -1, Arrays.copyOf(arrivals, count), completionTokens);
+    return new Stream(200, -1, t0, Arrays.copyOf(arrivals, count), completionTokens);
   }
 
   /** {@code usage.completion_tokens} of a {@code done} event's data line. */

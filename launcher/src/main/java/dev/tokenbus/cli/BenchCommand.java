@@ -59,7 +59,7 @@ final class BenchCommand implements Runnable {
       String command = "bin/tokenbus " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
       NodeLauncher nodes = nodeLauncher();
       var cluster = new ClusterBenchmark.Options(cfg.model(), cfg.effectiveThreads(), Cluster.SLOTS,
-          Cluster.WORKERS, tokens, runs, Cluster.OVERLOAD, nodes);
+          Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes);
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
           nodes, cluster, command, out), System.out).run();
       return 0;
@@ -96,8 +96,9 @@ final class BenchCommand implements Runnable {
 
   @Command(name = "cluster", mixinStandardHelpOptions = true,
       description = {"Scale-out: aggregate streamed tok/s of a gateway and 1, 2, 3 worker processes under a saturating"
-          + " SSE load (one stream per slot), and at the largest cluster under overload (--overload streams per slot,"
-          + " the gateway's queue as deep as the slots: the rest get 429).",
+          + " SSE load (one client per slot, each sending its next request when its stream ended, for --seconds per"
+          + " run), and at the largest cluster under overload (--overload clients per slot, the gateway's queue as"
+          + " deep as the slots: the rest get 429 and wait their Retry-After).",
           "Each worker gets --threads decode threads (0 means 1 here) and --slots. The workers, the gateway and the"
               + " clients share this machine's cores (printed as nproc): on fewer cores than workers the figures"
               + " cannot scale linearly."})
@@ -105,6 +106,7 @@ final class BenchCommand implements Runnable {
 
     static final int SLOTS = 4;
     static final List<Integer> WORKERS = List.of(1, 2, 3);
+    static final int SECONDS = 5;
     static final int OVERLOAD = 3;
 
     @Mixin
@@ -119,7 +121,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "3", description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--overload", defaultValue = "3", description = "Streams per slot in the overload figure; 1 skips it (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", defaultValue = "5", description = "Length of one measured run (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--overload", defaultValue = "3", description = "Clients per slot in the overload figure; 1 skips it (default: ${DEFAULT-VALUE}).")
     int overload;
 
     @Override
@@ -129,7 +134,7 @@ final class BenchCommand implements Runnable {
       // One decode thread per worker unless told: N workers are compared with one, not with a many-threaded one.
       int threads = engine.threads == 0 ? 1 : engine.threads;
       new ClusterBenchmark(new ClusterBenchmark.Options(cfg.model(), threads, cfg.slots(), workers, tokens, runs,
-          overload, nodeLauncher()), System.out).run();
+          seconds, overload, nodeLauncher()), System.out).run();
       return 0;
     }
   }
