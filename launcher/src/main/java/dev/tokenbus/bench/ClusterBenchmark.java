@@ -61,7 +61,6 @@ public final class ClusterBenchmark {
     out.println(coreCaveat());
     List<Row> scaling = new ArrayList<>();
     Row overload = null;
-    int largest = options.workers().stream().mapToInt(Integer::intValue).max().orElse(1);
     for (int n : options.workers()) {
       int slots = n * options.slots();
       out.printf(Locale.ROOT, "starting a gateway and %d worker process(es) ...%n", n);
@@ -71,7 +70,7 @@ public final class ClusterBenchmark {
           List.of("--queue-size", Integer.toString(slots)), null)) {
         SseLoad load = new SseLoad(cluster.port());
         scaling.add(measure("saturation", n, slots, load, body));
-        if (n == largest && options.overloadFactor() > 1) {
+        if (n == largest() && options.overloadFactor() > 1) {
           overload = measure("overload", n, slots * options.overloadFactor(), load, body);
         }
       }
@@ -96,17 +95,21 @@ public final class ClusterBenchmark {
 
   /** Why the figures cannot grow linearly with the workers on this machine. */
   public String coreCaveat() {
-    int largest = options.workers().stream().mapToInt(Integer::intValue).max().orElse(1);
     return String.format(Locale.ROOT, "nproc: %d. The workers (%d decode thread(s) each), the gateway and the"
         + " benchmark's SSE clients all share these cores: tok/s can grow with the workers only while they have"
         + " cores to themselves, so %d worker(s) on %d cores cannot scale linearly.", cores(), options.threads(),
-        largest, cores());
+        largest(), cores());
+  }
+
+  private int largest() {
+    return options.workers().stream().mapToInt(Integer::intValue).max().orElse(1);
   }
 
   /** Tok/s at each cluster size, in Markdown. */
   public static String scalingTable(Result r) {
     StringBuilder md = new StringBuilder()
-        .append("| workers | clients | tok/s | vs 1 worker | TTFT p50 ms | TTFT p99 ms |\n")
+        .append("| workers | clients | tok/s | vs ").append(r.scaling().getFirst().workers())
+        .append(r.scaling().getFirst().workers() == 1 ? " worker" : " workers").append(" | TTFT p50 ms | TTFT p99 ms |\n")
         .append("|---:|---:|---:|---:|---:|---:|\n");
     double base = r.scaling().getFirst().tokensPerSecond();
     for (Row row : r.scaling()) {
