@@ -25,9 +25,10 @@ public final class ClusterBenchmark {
    * @param slots slots of each worker
    * @param roundSeconds how long the clients of one measured round keep sending
    * @param overloadFactor clients per slot in the overload figure; 1 or less skips it
+   * @param otherWorkerArgs more arguments of every worker (context, batch, GPU layers)
    */
   public record Options(Path model, int threads, int slots, List<Integer> workers, int tokens, int runs,
-      int roundSeconds, int overloadFactor, NodeLauncher nodes) {}
+      int roundSeconds, int overloadFactor, NodeLauncher nodes, List<String> otherWorkerArgs) {}
 
   /**
    * One figure: the median tok/s over the runs, TTFT pooled over the admitted streams of every run,
@@ -65,8 +66,10 @@ public final class ClusterBenchmark {
       int slots = n * options.slots();
       out.printf(Locale.ROOT, "starting a gateway and %d worker process(es) ...%n", n);
       // The queue is as deep as the slots: under overload, one slots' worth waits and the rest is refused.
-      try (LocalCluster cluster = LocalCluster.start(options.nodes(), n,
-          LocalCluster.workerArgs(options.model(), options.threads(), options.slots()),
+      List<String> workerArgs = new ArrayList<>(LocalCluster.workerArgs(options.model(), options.threads(),
+          options.slots()));
+      workerArgs.addAll(options.otherWorkerArgs());
+      try (LocalCluster cluster = LocalCluster.start(options.nodes(), n, workerArgs,
           List.of("--queue-size", Integer.toString(slots)), null)) {
         SseLoad load = new SseLoad(cluster.port());
         scaling.add(measure("saturation", n, slots, load, body));
@@ -127,7 +130,8 @@ public final class ClusterBenchmark {
     }
     Row sat = r.scaling().stream().filter(x -> x.workers() == r.overload().workers()).findFirst().orElseThrow();
     StringBuilder md = new StringBuilder()
-        .append("| load at ").append(sat.workers()).append(" workers | clients | requests refused with 429 |"
+        .append("| load at ").append(sat.workers()).append(sat.workers() == 1 ? " worker" : " workers")
+        .append(" | clients | requests refused with 429 |"
             + " tok/s | vs saturation | TTFT p50 ms | TTFT p99 ms |\n")
         .append("|---|---:|---:|---:|---:|---:|---:|\n");
     for (Row row : List.of(sat, r.overload())) {

@@ -59,7 +59,7 @@ final class BenchCommand implements Runnable {
       String command = "bin/tokenbus " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
       NodeLauncher nodes = nodeLauncher();
       var cluster = new ClusterBenchmark.Options(cfg.model(), cfg.effectiveThreads(), Cluster.SLOTS,
-          Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes);
+          Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes, engine.otherWorkerArgs());
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
           nodes, cluster, command, out), System.out).run();
       return 0;
@@ -134,7 +134,7 @@ final class BenchCommand implements Runnable {
       // One decode thread per worker unless told: N workers are compared with one, not with a many-threaded one.
       int threads = engine.threads == 0 ? 1 : engine.threads;
       new ClusterBenchmark(new ClusterBenchmark.Options(cfg.model(), threads, cfg.slots(), workers, tokens, runs,
-          seconds, overload, nodeLauncher()), System.out).run();
+          seconds, overload, nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
       return 0;
     }
   }
