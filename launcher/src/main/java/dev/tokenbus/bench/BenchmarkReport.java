@@ -25,9 +25,11 @@ public final class BenchmarkReport {
    *
    * @param command the command line that produced the report, shown in it
    * @param modelArg the {@code --model} value the sub-benchmarks are reproduced with
+   * @param nodes starts the gateway and worker processes
+   * @param cluster the scale-out figures to measure
    */
   public record Options(EngineConfig engine, String modelArg, int tokens, List<Integer> concurrency, int runs,
-      int idleStreams, Path jar, List<String> jvmFlags, String command, Path out) {}
+      int idleStreams, NodeLauncher nodes, ClusterBenchmark.Options cluster, String command, Path out) {}
 
   private static final String PROMPT = "Once upon a time";
   private static final double ENGINE_TEMPERATURE = 0.8;
@@ -50,13 +52,16 @@ public final class BenchmarkReport {
     List<EngineBenchmark.Row> engineRows = new EngineBenchmark(new EngineBenchmark.Options(options.engine(), PROMPT,
         options.tokens(), options.concurrency(), options.runs(), ENGINE_TEMPERATURE), log).run();
     List<StreamBenchmark.Row> streamRows = new StreamBenchmark(new StreamBenchmark.Options(options.engine(),
-        options.tokens(), options.concurrency(), options.runs(), options.jar(), options.jvmFlags()), log).run();
+        options.tokens(), options.concurrency(), options.runs(), options.nodes()), log).run();
+    ClusterBenchmark cluster = new ClusterBenchmark(options.cluster(), log);
+    ClusterBenchmark.Result clusterResult = cluster.run();
     double seconds = (System.nanoTime() - t0) / 1e9;
 
     StringBuilder md = new StringBuilder();
     header(md, machine, model, seconds);
     engineTable(md, engineRows);
     streamTable(md, streamRows);
+    clusterTables(md, cluster, clusterResult);
     memoryTable(md, memory);
     Path out = options.out().toAbsolutePath();
     Files.createDirectories(out.getParent());
@@ -82,7 +87,13 @@ public final class BenchmarkReport {
         .append("## Commands\n\n```sh\n").append(options.command()).append("\n```\n\n")
         .append("The sections below can be reproduced one at a time with:\n\n```sh\n")
         .append("bin/tokenbus bench engine").append(common).append(" --temperature ").append(ENGINE_TEMPERATURE)
-        .append("\nbin/tokenbus bench stream").append(common).append("\n```\n\n");
+        .append("\nbin/tokenbus bench stream").append(common)
+        .append("\nbin/tokenbus bench cluster --model ").append(options.modelArg()).append(" --threads ")
+        .append(options.cluster().threads()).append(" --slots ").append(options.cluster().slots())
+        .append(" --workers ").append(options.cluster().workers().stream().map(String::valueOf)
+            .collect(Collectors.joining(",")))
+        .append(" --tokens ").append(options.cluster().tokens()).append(" --runs ").append(options.cluster().runs())
+        .append(" --seconds ").append(options.cluster().roundSeconds()).append(" --overload ").append(options.cluster().overloadFactor()).append("\n```\n\n");
   }
 
   private void engineTable(StringBuilder md, List<EngineBenchmark.Row> rows) {
@@ -117,6 +128,26 @@ public final class BenchmarkReport {
           StreamBenchmark.ms(r.itlP99Ms())));
     }
     md.append('\n');
+  }
+
+  private void clusterTables(StringBuilder md, ClusterBenchmark cluster, ClusterBenchmark.Result r) {
+    ClusterBenchmark.Options c = options.cluster();
+    md.append("## Scale-out: one gateway, several worker processes\n\n")
+        .append("A gateway and ").append(c.workers().stream().map(String::valueOf).collect(Collectors.joining(", ")))
+        .append(" worker processes (").append(c.threads()).append(" decode thread(s) and ").append(c.slots())
+        .append(" slots each), every one its own JVM on loopback, under as many SSE clients as the workers have"
+            + " slots (saturation); each client sends its next greedy generation of up to ").append(c.tokens())
+        .append(" tokens as soon as its last one ended. A run lasts ").append(c.roundSeconds())
+        .append(" s and counts the tokens that arrived within it. ").append(cluster.coreCaveat()).append("\n\n")
+        .append(ClusterBenchmark.scalingTable(r)).append('\n');
+    if (r.overload() != null) {
+      md.append("Overload: ").append(c.overloadFactor()).append(" clients per slot, with the gateway's admission"
+          + " queue as deep as the slots (`--queue-size`): a slots' worth runs, up to as many wait, the rest are"
+          + " refused with 429 and `Retry-After`, and those clients wait that long before they send again (429s"
+          + " counted over all measured runs). What waits starts as soon as a slot frees, so the tok/s should not"
+          + " fall below saturation's.\n\n")
+          .append(ClusterBenchmark.overloadTable(r)).append('\n');
+    }
   }
 
   private static void memoryTable(StringBuilder md, StreamMemory.Result m) {

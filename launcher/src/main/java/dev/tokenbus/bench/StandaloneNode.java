@@ -8,6 +8,7 @@ import dev.tokenbus.http.GatewayOptions;
 import dev.tokenbus.http.GatewayVerticle;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** A gateway and a worker around an already started engine, in this JVM, in a cluster of their own. */
@@ -30,7 +31,7 @@ final class StandaloneNode implements AutoCloseable {
       GatewayVerticle gateway = GatewayVerticle.forNode(node, GatewayOptions.defaults().withPort(0),
           ClientOptions.defaults());
       node.vertx().deployVerticle(gateway).await(30, TimeUnit.SECONDS);
-      StreamBenchmark.awaitWorkers(gateway.port());
+      GatewayStatus.awaitWorkers(gateway.port(), 1, Duration.ofSeconds(60), () -> null);
       return new StandaloneNode(node, gateway.port());
     } catch (Exception e) {
       node.close().await(30, TimeUnit.SECONDS);

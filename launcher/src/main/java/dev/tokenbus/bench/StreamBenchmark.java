@@ -7,16 +7,9 @@ import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Streamed tokens/s and time to first token, through the whole system, next to the engine alone:
@@ -25,9 +18,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StreamBenchmark {
 
-  /** What to measure; {@code jar} is the tokenbus jar used to start the separate processes. */
-  public record Options(EngineConfig engine, int tokens, List<Integer> concurrency, int runs, Path jar,
-      List<String> jvmFlags) {}
+  /** What to measure; {@code nodes} starts the separate processes (null: skip them). */
+  public record Options(EngineConfig engine, int tokens, List<Integer> concurrency, int runs, NodeLauncher nodes) {}
 
   /** One figure: median tok/s over the runs; latency percentiles pooled over all streams of all runs. */
   public record Row(String path, int concurrency, double tokensPerSecond, double ttftP50Ms, double ttftP99Ms,
@@ -66,9 +58,10 @@ public final class StreamBenchmark {
       }
     }
 
-    if (options.jar() != null) {
-      try (Processes p = Processes.start(options, cfg)) {
-        SseLoad load = new SseLoad(p.port);
+    if (options.nodes() != null) {
+      try (LocalCluster p = LocalCluster.start(options.nodes(), 1,
+          LocalCluster.workerArgs(cfg.model(), cfg.effectiveThreads(), cfg.slots()), List.of(), null)) {
+        SseLoad load = new SseLoad(p.port());
         for (int n : options.concurrency()) {
           rows.add(measure("gateway + worker processes", n, () -> load.run(n, body)));
         }
@@ -78,27 +71,9 @@ public final class StreamBenchmark {
     return rows;
   }
 
-  private interface RoundSource {
-    SseLoad.Round run() throws Exception;
-  }
-
-  private Row measure(String path, int n, RoundSource source) throws Exception {
-    // Warm up until the JIT of every JVM involved has settled: at least 3 rounds and 3 seconds.
-    long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-    for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
-      source.run();
-    }
-    double[] tps = new double[options.runs()];
-    List<Double> ttft = new ArrayList<>();
-    List<Double> itl = new ArrayList<>();
-    for (int r = 0; r < options.runs(); r++) {
-      SseLoad.Round round = source.run();
-      tps[r] = round.tokensPerSecond();
-      ttft.addAll(round.ttftMs());
-      itl.addAll(round.itlMs());
-    }
-    return new Row(path, n, BenchSink.median(tps), Percentiles.of(ttft, 50), Percentiles.of(ttft, 99),
-        Percentiles.of(itl, 50), Percentiles.of(itl, 99));
+  private Row measure(String path, int n, Rounds.Source source) throws Exception {
+    Rounds.Summary s = Rounds.measure(options.runs(), source);
+    return new Row(path, n, s.tokensPerSecond(), s.ttftMs(50), s.ttftMs(99), s.itlMs(50), s.itlMs(99));
   }
 
   private SseLoad.Round engineRound(LlamaEngine engine, int n) {
@@ -117,7 +92,7 @@ public final class StreamBenchmark {
       ttft.add(s.firstTokenNanos() / 1e6);
     }
     // The engine's sink records only the first token's time: no inter-token gaps here.
-    return new SseLoad.Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, List.of());
+    return new SseLoad.Round(tokens * 1e9 / (System.nanoTime() - t0), ttft, List.of(), List.of());
   }
 
   private void print(List<Row> rows) {
@@ -141,80 +116,5 @@ public final class StreamBenchmark {
   /** Milliseconds to two decimals, or a dash where there is no sample. */
   public static String ms(double v) {
     return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
-  }
-
-  static void awaitWorkers(int port) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      try {
-        String s = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/status")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
-        if (!new JsonObject(s).getJsonArray("workers").isEmpty()) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(100); // polling a child process for readiness
-    }
-    throw new IllegalStateException("no worker became visible on port " + port + " within 60 s");
-  }
-
-  /** A gateway and a worker as child processes of the same jar, in a cluster of their own. */
-  private static final class Processes implements AutoCloseable {
-    final int port;
-    private final List<Process> children = new ArrayList<>();
-
-    private Processes(int port) {
-      this.port = port;
-    }
-
-    static Processes start(Options o, EngineConfig cfg) throws Exception {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      String cluster = "bench-" + System.nanoTime();
-      Processes p = new Processes(port);
-      try {
-        p.spawn(o, "worker", "--model", cfg.model().toString(), "--threads", Integer.toString(cfg.effectiveThreads()),
-            "--slots", Integer.toString(cfg.slots()), "--cluster-name", cluster);
-        p.spawn(o, "gateway", "--http-port", Integer.toString(port), "--cluster-name", cluster);
-        awaitWorkers(port);
-      } catch (Exception e) {
-        p.close();
-        throw e;
-      }
-      return p;
-    }
-
-    private void spawn(Options o, String... args) throws Exception {
-      List<String> cmd = new ArrayList<>();
-      cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      cmd.addAll(o.jvmFlags());
-      cmd.add("-jar");
-      cmd.add(o.jar().toString());
-      cmd.addAll(List.of(args));
-      children.add(new ProcessBuilder(cmd).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-    }
-
-    @Override
-    public void close() {
-      for (Process c : children) {
-        c.destroy();
-      }
-      for (Process c : children) {
-        try {
-          if (!c.waitFor(20, TimeUnit.SECONDS)) {
-            c.destroyForcibly();
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          c.destroyForcibly();
-        }
-      }
-    }
   }
 }

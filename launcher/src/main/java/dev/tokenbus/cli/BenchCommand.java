@@ -1,6 +1,8 @@
 package dev.tokenbus.cli;
 
 import dev.tokenbus.bench.BenchmarkReport;
+import dev.tokenbus.bench.ClusterBenchmark;
+import dev.tokenbus.bench.NodeLauncher;
 import dev.tokenbus.bench.StreamBenchmark;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import java.util.List;
@@ -11,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /** {@code tokenbus bench ...}: benchmarks that print their figures. */
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
-    subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Report.class})
+    subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
+        BenchCommand.Report.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -54,9 +57,11 @@ final class BenchCommand implements Runnable {
       int slots = Math.max(engine.slots, Math.max(idleStreams, concurrency.stream().mapToInt(Integer::intValue).max().orElse(1)));
       var cfg = engine.toConfig().withSlots(slots);
       String command = "bin/tokenbus " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+      NodeLauncher nodes = nodeLauncher();
+      var cluster = new ClusterBenchmark.Options(cfg.model(), cfg.effectiveThreads(), Cluster.SLOTS,
+          Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes, engine.otherWorkerArgs());
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
-          JarLocation.current(), java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
-          command, out), System.out).run();
+          nodes, cluster, command, out), System.out).run();
       return 0;
     }
   }
@@ -83,11 +88,61 @@ final class BenchCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       engine.benchDefault();
-      java.nio.file.Path jar = noProcesses ? null : JarLocation.current();
-      new StreamBenchmark(new StreamBenchmark.Options(engine.toConfig(), tokens, concurrency, runs, jar,
-          java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()), System.out).run();
+      new StreamBenchmark(new StreamBenchmark.Options(engine.toConfig(), tokens, concurrency, runs,
+          noProcesses ? null : nodeLauncher()), System.out).run();
       return 0;
     }
+  }
+
+  @Command(name = "cluster", mixinStandardHelpOptions = true,
+      description = {"Scale-out: aggregate streamed tok/s of a gateway and 1, 2, 3 worker processes under a saturating"
+          + " SSE load (one client per slot, each sending its next request when its stream ended, for --seconds per"
+          + " run), and at the largest cluster under overload (--overload clients per slot, the gateway's queue as"
+          + " deep as the slots: the rest get 429 and wait their Retry-After).",
+          "Each worker gets --threads decode threads (0 means 1 here) and --slots. The workers, the gateway and the"
+              + " clients share this machine's cores (printed as nproc): on fewer cores than workers the figures"
+              + " cannot scale linearly."})
+  static final class Cluster implements Callable<Integer> {
+
+    static final int SLOTS = 4;
+    static final List<Integer> WORKERS = List.of(1, 2, 3);
+    static final int SECONDS = 5;
+    static final int OVERLOAD = 3;
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--workers", defaultValue = "1,2,3", split = ",", description = "Worker processes (default: ${DEFAULT-VALUE}).")
+    List<Integer> workers;
+
+    @Option(names = "--tokens", defaultValue = "256", description = "Tokens per stream (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Measured runs per figure; the median is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--seconds", defaultValue = "5", description = "Length of one measured run (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--overload", defaultValue = "3", description = "Clients per slot in the overload figure; 1 skips it (default: ${DEFAULT-VALUE}).")
+    int overload;
+
+    @Override
+    public Integer call() throws Exception {
+      engine.benchDefault();
+      var cfg = engine.toConfig();
+      // One decode thread per worker unless told: N workers are compared with one, not with a many-threaded one.
+      int threads = engine.threads == 0 ? 1 : engine.threads;
+      new ClusterBenchmark(new ClusterBenchmark.Options(cfg.model(), threads, cfg.slots(), workers, tokens, runs,
+          seconds, overload, nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
+      return 0;
+    }
+  }
+
+  /** Node processes of the running jar, with this JVM's flags. */
+  private static NodeLauncher nodeLauncher() {
+    return NodeLauncher.jar(JarLocation.current(),
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
   }
 
   @Command(name = "engine", mixinStandardHelpOptions = true,

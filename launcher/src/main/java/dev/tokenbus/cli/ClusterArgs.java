@@ -29,6 +29,11 @@ final class ClusterArgs {
   @Option(names = "--cluster-name", description = "Cluster name. Default: the config file's (tokenbus).")
   String name;
 
+  @Option(names = "--cluster-port", defaultValue = "0",
+      description = "Hazelcast's first port, where members without a port are looked for too; 0 = the config"
+          + " file's (5701). Several clusters on one host stay apart on ports of their own.")
+  int port;
+
   ClusterOptions toOptions() {
     Path file = config;
     if (file == null) {
@@ -38,7 +43,10 @@ final class ClusterArgs {
     }
     List<String> memberList = members == null || members.isBlank() ? List.of()
         : Arrays.stream(members.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
-    return new ClusterOptions(file, name == null || name.isBlank() ? null : name, resolveHost(host), memberList, 0);
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("cluster-port must be 0..65535, got " + port);
+    }
+    return new ClusterOptions(file, name == null || name.isBlank() ? null : name, resolveHost(host), memberList, port);
   }
 
   /** {@code auto}: this machine's first non-loopback IPv4 address (a container's own), else loopback. */

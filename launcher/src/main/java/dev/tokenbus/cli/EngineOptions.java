@@ -7,6 +7,8 @@ import dev.tokenbus.model.ModelSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Option;
 
 /** The engine's command-line options, shared by every command that runs a model. */
@@ -67,6 +69,16 @@ final class EngineOptions {
     }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
         256, threads, gpuLayers, nativeLibrary);
+  }
+
+  /** The options beside model, threads and slots, as a worker process started by a benchmark takes them. */
+  List<String> otherWorkerArgs() {
+    List<String> args = new ArrayList<>(List.of("--ctx", Integer.toString(contextPerSequence), "--batch",
+        Integer.toString(batch), "--gpu-layers", Integer.toString(gpuLayers)));
+    if (nativeLibrary != null) {
+      args.addAll(List.of("--llama-library", nativeLibrary.toString()));
+    }
+    return args;
   }
 
   /** Benchmarks run on the demo model unless told otherwise: they must not start with a download. */

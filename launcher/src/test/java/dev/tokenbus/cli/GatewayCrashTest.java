@@ -3,6 +3,7 @@ package dev.tokenbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenbus.bench.NodeLauncher;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.engine.EngineConfig;
@@ -12,7 +13,6 @@ import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -48,14 +47,9 @@ class GatewayCrashTest {
       try (ServerSocket s = new ServerSocket(0)) {
         port = s.getLocalPort();
       }
-      List<String> cmd = new ArrayList<>();
-      cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-          .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent")).toList());
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TokenbusCommand.class.getName(), "gateway",
-          "--cluster-name", cluster, "--http-port", Integer.toString(port)));
       Path log = dir.resolve("gateway.log");
-      gateway = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      gateway = NodeLauncher.classPath(TokenbusCommand.class).start(List.of("gateway", "--cluster-name", cluster,
+          "--http-port", Integer.toString(port)), log);
 
       HttpClient http = HttpClient.newHttpClient();
       URI ready = URI.create("http://127.0.0.1:" + port + "/ready");

@@ -3,7 +3,7 @@ package dev.tokenbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.lang.management.ManagementFactory;
+import dev.tokenbus.bench.NodeLauncher;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -42,15 +41,9 @@ class NodeProcessTest {
   @Test
   void workerProcessBecomesReadyAndStopsCleanlyOnSigterm() throws Exception {
     int port = freePort();
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-        .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent")).toList());
-    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), TokenbusCommand.class.getName(), "worker",
-        "--model", "demo", "--threads", "1", "--cluster-name", "proc-" + System.nanoTime(), "--ops-port",
-        Integer.toString(port)));
     Path log = dir.resolve("worker.log");
-    Process worker = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process worker = NodeLauncher.classPath(TokenbusCommand.class).start(List.of("worker", "--model", "demo",
+        "--threads", "1", "--cluster-name", "proc-" + System.nanoTime(), "--ops-port", Integer.toString(port)), log);
     try {
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + port;

@@ -1,0 +1,135 @@
+package dev.tokenbus.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gateway and some workers as separate processes on loopback, in a cluster of their own. They
+ * start together; {@link #start} returns once the gateway sees every worker. Closing stops them
+ * all (SIGTERM, then SIGKILL for any that lingers), and so does this JVM's exit.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+  /** Four JVMs starting at once on two cores take a while; a broken one is noticed at once instead. */
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+  private final int port;
+  private final List<Process> nodes = new CopyOnWriteArrayList<>(); // read by the shutdown hook too
+  private final List<Path> logs = new ArrayList<>();
+  private final Thread reaper = new Thread(this::kill, "tokenbus-local-cluster-reaper");
+
+  private LocalCluster(int port) {
+    this.port = port;
+  }
+
+  /**
+   * Starts the nodes.
+   *
+   * @param workerArgs arguments of every worker (model, threads, slots)
+   * @param gatewayArgs arguments of the gateway beside its port
+   * @param logDir where each node's output goes ({@code gateway.log}, {@code worker-N.log}), or null for nowhere
+   */
+  public static LocalCluster start(NodeLauncher launcher, int workers, List<String> workerArgs,
+      List<String> gatewayArgs, Path logDir) throws Exception {
+    LocalCluster c = new LocalCluster(freePort());
+    Runtime.getRuntime().addShutdownHook(c.reaper);
+    try {
+      // A name and ports of its own: other clusters on this host (the default one on 5701, other tests) stay apart.
+      String name = "local-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
+      List<String> cluster = List.of("--cluster-name", name, "--cluster-port", Integer.toString(freePort()));
+      List<String> gw = new ArrayList<>(List.of("gateway", "--http-port", Integer.toString(c.port)));
+      gw.addAll(cluster);
+      gw.addAll(gatewayArgs);
+      c.spawn(launcher, gw, logDir, "gateway.log");
+      for (int i = 1; i <= workers; i++) {
+        List<String> w = new ArrayList<>(List.of("worker"));
+        w.addAll(cluster);
+        w.addAll(workerArgs);
+        c.spawn(launcher, w, logDir, "worker-" + i + ".log");
+      }
+      GatewayStatus.awaitWorkers(c.port, workers, START_TIMEOUT, c::exited);
+      return c;
+    } catch (Exception | Error e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** A worker's arguments for a model file, its decode threads and its slots. */
+  public static List<String> workerArgs(Path model, int threads, int slots) {
+    return List.of("--model", model.toString(), "--threads", Integer.toString(threads), "--slots",
+        Integer.toString(slots));
+  }
+
+  /** The gateway's HTTP port. */
+  public int port() {
+    return port;
+  }
+
+  private void spawn(NodeLauncher launcher, List<String> args, Path logDir, String logName) throws IOException {
+    Path log = logDir == null ? null : logDir.resolve(logName);
+    nodes.add(launcher.start(args, log));
+    logs.add(log);
+  }
+
+  /** A node that exited, with its log's tail, or null while all run. */
+  private String exited() {
+    for (int i = 0; i < nodes.size(); i++) {
+      Process p = nodes.get(i);
+      if (!p.isAlive()) {
+        return "a node exited with status " + p.exitValue() + tail(logs.get(i));
+      }
+    }
+    return null;
+  }
+
+  private static String tail(Path log) {
+    try {
+      if (log == null) {
+        return "";
+      }
+      List<String> lines = Files.readAllLines(log);
+      return "; " + log + ":\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    for (Process p : nodes) {
+      p.destroy(); // SIGTERM: nodes leave the cluster cleanly, which spares the others a 5 s timeout
+    }
+    try {
+      for (Process p : nodes) {
+        p.waitFor(15, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      kill();
+      try {
+        Runtime.getRuntime().removeShutdownHook(reaper);
+      } catch (IllegalStateException e) {
+        // this JVM is exiting already: the hook runs anyway
+      }
+    }
+  }
+
+  private void kill() {
+    nodes.forEach(Process::destroyForcibly);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.tokenbus.bench;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How to start a tokenbus node as a child process: this JVM's {@code java} and flags, then the
+ * tokenbus jar (benchmarks, run from {@code bin/tokenbus}) or a class path and main class (tests,
+ * run from the build's classes).
+ *
+ * @param command everything before the node's own arguments
+ */
+public record NodeLauncher(List<String> command) {
+
+  public NodeLauncher {
+    command = List.copyOf(command);
+  }
+
+  /** The jar, run with {@code jvmFlags}. */
+  public static NodeLauncher jar(Path jar, List<String> jvmFlags) {
+    List<String> cmd = javaWith(jvmFlags);
+    cmd.add("-jar");
+    cmd.add(jar.toString());
+    return new NodeLauncher(cmd);
+  }
+
+  /** This JVM's class path and flags, running {@code main}. */
+  public static NodeLauncher classPath(Class<?> main) {
+    // A debugger or coverage agent of the parent must not be attached to the children too.
+    List<String> cmd = javaWith(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> !a.startsWith("-agentlib") && !a.startsWith("-javaagent")).toList());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+    return new NodeLauncher(cmd);
+  }
+
+  /** Starts a node with {@code args}; its output goes to {@code log}, or nowhere when that is null. */
+  public Process start(List<String> args, Path log) throws IOException {
+    List<String> cmd = new ArrayList<>(command);
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(log.toFile()));
+    return pb.start();
+  }
+
+  private static List<String> javaWith(List<String> jvmFlags) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    cmd.addAll(jvmFlags);
+    return cmd;
+  }
+}

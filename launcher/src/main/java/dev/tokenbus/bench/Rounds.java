@@ -1,0 +1,58 @@
+package dev.tokenbus.bench;
+
+import dev.tokenbus.engine.bench.BenchSink;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Repeats a load round: a warm-up until the JIT of every JVM involved has settled, then the measured runs. */
+final class Rounds {
+
+  interface Source {
+    SseLoad.Round run() throws Exception;
+  }
+
+  /**
+   * The measured runs: the median tok/s; TTFT and ITL pooled over every stream of every run; the
+   * requests sent and those refused with 429, summed over the runs.
+   */
+  record Summary(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs, int requests, long rejected) {
+
+    double ttftMs(double percentile) {
+      return Percentiles.of(ttftMs, percentile);
+    }
+
+    double itlMs(double percentile) {
+      return Percentiles.of(itlMs, percentile);
+    }
+  }
+
+  private Rounds() {}
+
+  /** Warms up with at least 3 rounds and 3 seconds, then measures {@code runs} rounds. */
+  static Summary measure(int runs, Source source) throws Exception {
+    return measure(runs, 3, source);
+  }
+
+  /** Warms up with at least {@code warmupRounds} rounds and 3 seconds, then measures {@code runs} rounds. */
+  static Summary measure(int runs, int warmupRounds, Source source) throws Exception {
+    long warmUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+    for (int i = 0; i < warmupRounds || System.nanoTime() < warmUntil; i++) {
+      source.run();
+    }
+    double[] tps = new double[runs];
+    List<Double> ttft = new ArrayList<>();
+    List<Double> itl = new ArrayList<>();
+    int requests = 0;
+    long rejected = 0;
+    for (int r = 0; r < runs; r++) {
+      SseLoad.Round round = source.run();
+      tps[r] = round.tokensPerSecond();
+      ttft.addAll(round.ttftMs());
+      itl.addAll(round.itlMs());
+      requests += round.streams().size();
+      rejected += round.rejected();
+    }
+    return new Summary(BenchSink.median(tps), ttft, itl, requests, rejected);
+  }
+}
