@@ -73,6 +73,25 @@ public final class LocalCluster implements AutoCloseable {
     return port;
   }
 
+  /** Worker {@code i}'s process (from 0), for tests that kill or stop it. */
+  public Process worker(int i) {
+    return nodes.get(i + 1);
+  }
+
+  /** Worker {@code i}'s id in the gateway's {@code /v1/status}, from the line its log starts with; needs a log directory. */
+  public String workerId(int i) throws IOException {
+    Path log = logs.get(i + 1);
+    if (log == null) {
+      throw new IllegalStateException("the cluster was started without a log directory");
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("worker (tokenbus\\.worker\\.[0-9a-f-]+) serving")
+        .matcher(Files.readString(log));
+    if (!m.find()) {
+      throw new IllegalStateException("worker " + i + " has not logged its id" + tail(log));
+    }
+    return m.group(1);
+  }
+
   private void spawn(NodeLauncher launcher, List<String> args, Path logDir, String logName) throws IOException {
     Path log = logDir == null ? null : logDir.resolve(logName);
     nodes.add(launcher.start(args, log));
