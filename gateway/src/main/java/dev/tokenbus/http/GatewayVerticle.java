@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP surface of a gateway: {@code POST /v1/generate} (SSE, or one JSON object), the
- * {@code /v1/ws} WebSocket, {@code GET /v1/status} and {@code GET /health}. Generations go to
+ * {@code /v1/ws} WebSocket, {@code GET /v1/status}, {@code GET /health} and the web chat page at
+ * {@code /} ({@link ChatPageRoutes}). Generations go to
  * workers through a {@link TokenbusClient}; every transport is fed by the same {@link StreamRelay}.
  */
 public final class GatewayVerticle extends VerticleBase {
@@ -89,6 +90,7 @@ public final class GatewayVerticle extends VerticleBase {
     ops.mount(router, metrics);
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
+    ChatPageRoutes.mount(router);
     router.post("/v1/generate").handler(BodyHandler.create().setBodyLimit(options.bodyLimitBytes()))
         .handler(this::generate);
     router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
