@@ -8,7 +8,6 @@ import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.metrics.TokenbusMetrics;
-import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.WorkerStatus;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -142,7 +141,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private Future<TokenStream> open(GenerateParameters.Generate params, String id) {
-    return client.generate(new GenerationRequest(id, params.prompt(), params.config()), params.model());
+    return client.generate(params.toRequest(id), params.model());
   }
 
   private static JsonObject bodyAsObject(RoutingContext ctx) {

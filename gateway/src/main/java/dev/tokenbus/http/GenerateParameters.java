@@ -1,5 +1,7 @@
 package dev.tokenbus.http;
 
+import dev.tokenbus.protocol.ChatMessage;
+import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.StreamConfig;
 import io.vertx.core.json.JsonArray;
@@ -16,13 +18,37 @@ public final class GenerateParameters {
 
   private GenerateParameters() {}
 
-  /** The body of {@code POST /v1/generate} (and of a WebSocket {@code generate} frame). */
-  public record Generate(String prompt, StreamConfig config, boolean stream, String model) {}
+  /**
+   * The body of {@code POST /v1/generate} (and of a WebSocket {@code generate} frame): a prompt,
+   * or chat messages that the worker renders with its model's template.
+   */
+  public record Generate(String prompt, List<ChatMessage> messages, StreamConfig config, boolean stream,
+      String model) {
+
+    /** The request to send to a worker. */
+    public GenerationRequest toRequest(String id) {
+      return messages.isEmpty() ? new GenerationRequest(id, prompt, config)
+          : GenerationRequest.chat(id, messages, config);
+    }
+  }
 
   public static Generate parse(JsonObject body) {
+    Object messages = body.getValue("messages");
+    if (messages != null) {
+      if (body.getValue("prompt") != null) {
+        throw new RequestValidationException("messages", "give either prompt or messages, not both");
+      }
+      return new Generate(null, ChatMessages.parse(messages), config(body), bool(body, "stream", true),
+          string(body, "model"));
+    }
+    return new Generate(prompt(body), List.of(), config(body), bool(body, "stream", true), string(body, "model"));
+  }
+
+  /** A required, non-empty string {@code prompt}. */
+  public static String prompt(JsonObject body) {
     Object prompt = body.getValue("prompt");
     if (prompt == null) {
-      throw new RequestValidationException("prompt", "prompt is required");
+      throw new RequestValidationException("prompt", "prompt is required (or messages)");
     }
     if (!(prompt instanceof String p)) {
       throw new RequestValidationException("prompt", "prompt must be a string");
@@ -30,11 +56,16 @@ public final class GenerateParameters {
     if (p.isEmpty()) {
       throw new RequestValidationException("prompt", "prompt must not be empty");
     }
-    return new Generate(p, config(body), bool(body, "stream", true), string(body, "model"));
+    return p;
   }
 
   /** Every stream-configuration field, over the defaults. */
   public static StreamConfig config(JsonObject b) {
+    return configBuilder(b).build().validate();
+  }
+
+  /** Every stream-configuration field over the defaults, for a caller to adjust before validating. */
+  public static StreamConfig.Builder configBuilder(JsonObject b) {
     StreamConfig d = StreamConfig.defaults();
     return d.toBuilder()
         .maxTokens(integer(b, "max_tokens", d.maxTokens()))
@@ -51,11 +82,10 @@ public final class GenerateParameters {
         .streamDelayMs(longInteger(b, "stream_delay_ms", d.streamDelayMs()))
         .bufferSize(integer(b, "buffer_size", d.bufferSize()))
         .timeoutMs(longInteger(b, "timeout_ms", d.timeoutMs()))
-        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()))
-        .build().validate();
+        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()));
   }
 
-  static int integer(JsonObject b, String key, int fallback) {
+  public static int integer(JsonObject b, String key, int fallback) {
     long v = longInteger(b, key, fallback);
     if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
       throw new RequestValidationException(key, key + " is out of range: " + v);
@@ -63,7 +93,7 @@ public final class GenerateParameters {
     return (int) v;
   }
 
-  static long longInteger(JsonObject b, String key, long fallback) {
+  public static long longInteger(JsonObject b, String key, long fallback) {
     Object v = b.getValue(key);
     if (v == null) {
       return fallback;
@@ -81,7 +111,7 @@ public final class GenerateParameters {
     return n.longValue();
   }
 
-  static double number(JsonObject b, String key, double fallback) {
+  public static double number(JsonObject b, String key, double fallback) {
     Object v = b.getValue(key);
     if (v == null) {
       return fallback;
@@ -92,7 +122,7 @@ public final class GenerateParameters {
     return n.doubleValue();
   }
 
-  static boolean bool(JsonObject b, String key, boolean fallback) {
+  public static boolean bool(JsonObject b, String key, boolean fallback) {
     Object v = b.getValue(key);
     if (v == null) {
       return fallback;
@@ -103,7 +133,7 @@ public final class GenerateParameters {
     return x;
   }
 
-  static String string(JsonObject b, String key) {
+  public static String string(JsonObject b, String key) {
     Object v = b.getValue(key);
     if (v == null) {
       return null;
@@ -146,7 +176,7 @@ public final class GenerateParameters {
     return out;
   }
 
-  static String kind(Object v) {
+  public static String kind(Object v) {
     return switch (v) {
       case null -> "null";
       case String s -> "a string";

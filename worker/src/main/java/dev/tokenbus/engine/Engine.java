@@ -1,6 +1,8 @@
 package dev.tokenbus.engine;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
+import java.util.List;
 
 /** A model served by a decode loop: many generations at once, each streaming into its own sink. */
 public interface Engine extends AutoCloseable {
@@ -18,7 +20,17 @@ public interface Engine extends AutoCloseable {
 
   ModelInfo model();
 
+  /**
+   * Tokenizes text; safe from any thread (llama.cpp's tokenizer only reads the vocabulary), so it
+   * never waits for the decode thread.
+   */
   int[] tokenize(String text, boolean addSpecial);
+
+  /** The prompt a chat request becomes: its messages through the model's chat template. */
+  String renderChat(List<ChatMessage> messages);
+
+  /** The template chat requests are rendered with. */
+  ChatTemplate chatTemplate();
 
   /** Why the engine can no longer generate (its decode loop died), or null while it can. */
   Throwable failure();

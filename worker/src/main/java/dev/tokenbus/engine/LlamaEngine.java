@@ -7,11 +7,13 @@ import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeModel;
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +36,7 @@ public final class LlamaEngine implements Engine {
 
   private final NativeModel model;
   private final ModelInfo info;
+  private final ChatTemplate chatTemplate;
   private final int slots;
   private final AtomicInteger reserved = new AtomicInteger();
   private final ArrayBlockingQueue<Sequence> incoming;
@@ -57,6 +60,7 @@ public final class LlamaEngine implements Engine {
         reserved::decrementAndGet);
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
+    this.chatTemplate = ChatTemplate.of(model);
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
     thread.start();
     LOG.info("engine ready: {} ({}), {} slots x {} tokens of context, {} threads, batch {}", config.model().getFileName(),
@@ -119,15 +123,16 @@ public final class LlamaEngine implements Engine {
           "the engine failed: " + loop.failure().getMessage());
     }
     int room = info.contextPerSequence();
+    String text = request.isChat() ? chatTemplate.render(request.messages()) : request.prompt();
     // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
     // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
     // tokenizer is quadratic on long runs of one character).
-    long bytes = utf8Length(request.prompt());
+    long bytes = utf8Length(text);
     if (bytes > (long) room * model.maxPieceBytes()) {
       throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + bytes
           + " bytes, more than this model's context of " + room + " tokens per request can hold");
     }
-    int[] prompt = model.tokenize(request.prompt(), true, true);
+    int[] prompt = model.tokenize(text, true, true);
     if (prompt.length == 0) {
       throw new RequestValidationException("prompt", "prompt has no tokens");
     }
@@ -182,6 +187,25 @@ public final class LlamaEngine implements Engine {
   @Override
   public ModelInfo model() {
     return info;
+  }
+
+  @Override
+  public String renderChat(List<ChatMessage> messages) {
+    Lock lock = modelInUse.readLock();
+    lock.lock();
+    try {
+      if (closed) {
+        throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
+      }
+      return chatTemplate.render(messages);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public ChatTemplate chatTemplate() {
+    return chatTemplate;
   }
 
   @Override

@@ -11,7 +11,17 @@ import java.nio.file.Path;
 /** Models for tests: the generated tiny model (always there) and the trained ones in ../shared/models (when present). */
 public final class TestModels {
 
+  /** A ChatML chat template as models ship it (Jinja); llama.cpp recognises it by its markers. */
+  public static final String CHATML_TEMPLATE = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n'"
+      + " + m['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}"
+      + "{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
   private TestModels() {}
+
+  /** The generated model with {@link #CHATML_TEMPLATE} as its chat template. */
+  public static Path tinyChat() {
+    return tiny(TinyLlamaModel.Spec.defaults().withChatTemplate(CHATML_TEMPLATE));
+  }
 
   /** The generated model of the default spec: random weights, printable-ASCII output, no EOS unless triggered. */
   public static Path tiny() {

@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol.frame;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
@@ -18,6 +19,7 @@ final class FrameDecoder {
   private static final int MIN_TOKEN_BYTES = 13;
   private static final int MIN_TOP_LOGPROB_BYTES = 10;
   private static final int MIN_STRING_BYTES = 1;
+  private static final int MIN_MESSAGE_BYTES = 2;
 
   private FrameDecoder() {}
 
@@ -72,12 +74,23 @@ final class FrameDecoder {
   private static GenerationRequest readRequest(WireReader r) {
     String id = r.readString();
     String prompt = r.readString();
+    int messageCount = r.readCount(MIN_MESSAGE_BYTES, "message");
+    String[] roles = new String[messageCount];
+    String[] contents = new String[messageCount];
+    for (int i = 0; i < messageCount; i++) {
+      roles[i] = r.readString();
+      contents[i] = r.readString();
+    }
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
         r.readSignedVarLong(), r.readVarInt());
     try {
-      return new GenerationRequest(id, prompt, config);
+      List<ChatMessage> messages = new ArrayList<>(messageCount);
+      for (int i = 0; i < messageCount; i++) {
+        messages.add(new ChatMessage(roles[i], contents[i]));
+      }
+      return new GenerationRequest(id, prompt, messages, config);
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }

@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol.frame;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
@@ -80,6 +81,11 @@ final class FrameEncoder {
   private static void writeRequest(GenerationRequest r, WireWriter w) {
     w.writeString(r.id());
     w.writeString(r.prompt());
+    w.writeVarInt(r.messages().size());
+    for (ChatMessage m : r.messages()) {
+      w.writeString(m.role());
+      w.writeString(m.content());
+    }
     StreamConfig c = r.config();
     w.writeVarInt(c.maxTokens());
     w.writeDouble(c.temperature());

@@ -1,8 +1,10 @@
 package dev.tokenbus.protocol.frame;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
@@ -66,7 +68,7 @@ public final class FrameJson {
         case "heartbeat" -> new HeartbeatFrame(sid, j.getInteger("generated"), j.getString("state"));
         default -> throw new MalformedFrameException("unknown frame type '" + type + "'");
       };
-    } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+    } catch (ClassCastException | NullPointerException | IllegalArgumentException | RequestValidationException e) {
       throw new MalformedFrameException("malformed " + type + " frame: " + e.getMessage(), e);
     }
   }
@@ -127,7 +129,12 @@ public final class FrameJson {
 
   private static JsonObject requestJson(GenerationRequest r) {
     StreamConfig c = r.config();
-    return new JsonObject().put("id", r.id()).put("prompt", r.prompt()).put("config", new JsonObject()
+    JsonArray messages = new JsonArray();
+    for (ChatMessage m : r.messages()) {
+      messages.add(new JsonObject().put("role", m.role()).put("content", m.content()));
+    }
+    return new JsonObject().put("id", r.id()).put("prompt", r.prompt()).put("messages", messages)
+        .put("config", new JsonObject()
         .put("max_tokens", c.maxTokens()).put("temperature", c.temperature()).put("top_k", c.topK())
         .put("top_p", c.topP()).put("min_p", c.minP()).put("repeat_penalty", c.repeatPenalty())
         .put("repeat_last_n", c.repeatLastN()).put("frequency_penalty", c.frequencyPenalty())
@@ -142,7 +149,15 @@ public final class FrameJson {
     for (Object s : c.getJsonArray("stop")) {
       stop.add((String) s);
     }
-    return new GenerationRequest(j.getString("id"), j.getString("prompt"), new StreamConfig(c.getInteger("max_tokens"),
+    List<ChatMessage> messages = new ArrayList<>();
+    JsonArray m = j.getJsonArray("messages");
+    if (m != null) {
+      for (int i = 0; i < m.size(); i++) {
+        JsonObject o = m.getJsonObject(i);
+        messages.add(new ChatMessage(o.getString("role"), o.getString("content")));
+      }
+    }
+    return new GenerationRequest(j.getString("id"), j.getString("prompt"), messages, new StreamConfig(c.getInteger("max_tokens"),
         c.getDouble("temperature"), c.getInteger("top_k"), c.getDouble("top_p"), c.getDouble("min_p"),
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),

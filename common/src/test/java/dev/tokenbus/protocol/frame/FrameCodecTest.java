@@ -3,6 +3,7 @@ package dev.tokenbus.protocol.frame;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
@@ -161,6 +162,17 @@ class FrameCodecTest {
     Buffer mutated = Buffer.buffer(emptyPrompt).setInt(0, emptyPrompt.length - Integer.BYTES);
     assertThatThrownBy(() -> FrameCodec.fromBuffer(mutated)).isInstanceOf(MalformedFrameException.class)
         .hasMessageContaining("invalid request").hasMessageContaining("prompt");
+  }
+
+  @Test
+  void aMessageWithAnUnknownRoleInsideOpenIsMalformed() {
+    Buffer wire = FrameCodec.toBuffer(new OpenFrame("s", "gw", "n", 4, GenerationRequest.chat("s",
+        List.of(new ChatMessage("user", "hi")), StreamConfig.defaults())));
+    byte[] bytes = wire.getBytes();
+    int roleAt = indexOf(bytes, "user".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    bytes[roleAt] = 'X'; // "Xser" is no role
+    assertThatThrownBy(() -> FrameCodec.fromBuffer(Buffer.buffer(bytes))).isInstanceOf(MalformedFrameException.class)
+        .hasMessageContaining("role");
   }
 
   @Test

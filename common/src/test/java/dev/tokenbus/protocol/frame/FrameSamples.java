@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol.frame;
 
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
@@ -27,6 +28,9 @@ final class FrameSamples {
         new GenerationRequest("s-1", "Once upon a time " + UNICODE, config)));
     frames.add(new OpenFrame("s-2", "gw", null, 1, new GenerationRequest("s-2", "x", StreamConfig.defaults())));
     frames.add(new OpenFrame("s-3", null, null, 0, null));
+    frames.add(new OpenFrame("s-4", "gw", "node-1", 8, GenerationRequest.chat("s-4", List.of(
+        new ChatMessage("system", "Be brief."), new ChatMessage("user", UNICODE), new ChatMessage("assistant", ""),
+        new ChatMessage("user", "and?")), config)));
     frames.add(new AcceptFrame("s-1", "tokenbus.worker.def", "node-2", 1234));
     frames.add(new AcceptFrame(null, null, null, 0));
     for (RefuseFrame.Reason reason : RefuseFrame.Reason.values()) {

@@ -129,6 +129,8 @@ public final class LlamaApi {
   static final long CP_TYPE_V = off(CONTEXT_PARAMS, "type_v");
   static final long CP_OFFLOAD_KQV = off(CONTEXT_PARAMS, "offload_kqv");
   static final long CP_NO_PERF = off(CONTEXT_PARAMS, "no_perf");
+  static final long CM_ROLE = off(CHAT_MESSAGE, "role");
+  static final long CM_CONTENT = off(CHAT_MESSAGE, "content");
   static final long TDA_DATA = off(TOKEN_DATA_ARRAY, "data");
   static final long TDA_SIZE = off(TOKEN_DATA_ARRAY, "size");
   static final long TDA_SELECTED = off(TOKEN_DATA_ARRAY, "selected");

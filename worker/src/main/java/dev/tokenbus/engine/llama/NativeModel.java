@@ -1,5 +1,6 @@
 package dev.tokenbus.engine.llama;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -8,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A loaded model and its vocabulary. Every token's text piece and end-of-generation flag are
@@ -134,6 +136,51 @@ public final class NativeModel implements AutoCloseable {
       throw e;
     } catch (Throwable t) {
       throw new LlamaException("llama_tokenize failed: " + t, t);
+    }
+  }
+
+  /**
+   * Renders a conversation with {@code llama_chat_apply_template}. That function recognises a
+   * template by its markers (or by a short name such as {@code chatml}); it does not run Jinja.
+   *
+   * @param template a Jinja template from a model's metadata, or a template name
+   * @param roles the messages' roles, in order
+   * @param contents the messages' texts, in order
+   * @param addAssistant end with the opening of an assistant turn, for the model to complete
+   * @return the prompt text, or null when llama.cpp does not recognise the template
+   */
+  public String applyChatTemplate(String template, List<String> roles, List<String> contents, boolean addAssistant) {
+    int n = roles.size();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment chat = arena.allocate(LlamaApi.CHAT_MESSAGE, Math.max(1, n));
+      long textBytes = 0;
+      for (int i = 0; i < n; i++) {
+        MemorySegment role = arena.allocateFrom(roles.get(i));
+        MemorySegment content = arena.allocateFrom(contents.get(i));
+        textBytes += role.byteSize() + content.byteSize();
+        MemorySegment message = chat.asSlice(i * LlamaApi.CHAT_MESSAGE.byteSize(), LlamaApi.CHAT_MESSAGE.byteSize());
+        message.set(ADDRESS, LlamaApi.CM_ROLE, role);
+        message.set(ADDRESS, LlamaApi.CM_CONTENT, content);
+      }
+      MemorySegment tmpl = arena.allocateFrom(template);
+      // Templates add a few dozen bytes per message; llama.cpp asks for a retry when that is not enough.
+      long capacity = Math.min(Integer.MAX_VALUE, 2 * textBytes + 64L * n + 256);
+      for (int attempt = 0; attempt < 2; attempt++) {
+        MemorySegment buf = arena.allocate(capacity);
+        int written = (int) api.chatApplyTemplate.invokeExact(tmpl, chat, (long) n, addAssistant, buf, (int) capacity);
+        if (written < 0) {
+          return null;
+        }
+        if (written <= capacity) {
+          return new String(buf.asSlice(0, written).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+        capacity = written;
+      }
+      throw new LlamaException("llama_chat_apply_template asked for more room twice");
+    } catch (LlamaException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new LlamaException("llama_chat_apply_template failed: " + t, t);
     }
   }
 

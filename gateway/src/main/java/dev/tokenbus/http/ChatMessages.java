@@ -1,0 +1,88 @@
+package dev.tokenbus.http;
+
+import dev.tokenbus.protocol.ChatMessage;
+import dev.tokenbus.protocol.RequestValidationException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a {@code messages} array as OpenAI's chat API sends it: roles {@code system} (or
+ * {@code developer}, its newer name), {@code user} and {@code assistant}; content a string or an
+ * array of {@code {"type":"text","text":...}} parts, joined. Other roles and part types (tools,
+ * images) are refused, naming the offending message.
+ */
+public final class ChatMessages {
+
+  /** Most messages one request may carry. */
+  public static final int MAX_MESSAGES = 1024;
+
+  private ChatMessages() {}
+
+  public static List<ChatMessage> parse(Object value) {
+    if (!(value instanceof JsonArray array)) {
+      throw new RequestValidationException("messages", "messages must be an array, got "
+          + GenerateParameters.kind(value));
+    }
+    if (array.isEmpty()) {
+      throw new RequestValidationException("messages", "messages must not be empty");
+    }
+    if (array.size() > MAX_MESSAGES) {
+      throw new RequestValidationException("messages", "at most " + MAX_MESSAGES + " messages");
+    }
+    List<ChatMessage> out = new ArrayList<>(array.size());
+    for (int i = 0; i < array.size(); i++) {
+      out.add(message(array.getValue(i), "messages[" + i + "]"));
+    }
+    return out;
+  }
+
+  private static ChatMessage message(Object value, String where) {
+    if (!(value instanceof JsonObject m)) {
+      throw new RequestValidationException(where, where + " must be an object, got " + GenerateParameters.kind(value));
+    }
+    Object role = m.getValue("role");
+    if (!(role instanceof String r)) {
+      throw new RequestValidationException(where + ".role", where + ".role must be a string, got "
+          + GenerateParameters.kind(role));
+    }
+    String mapped = "developer".equals(r) ? "system" : r;
+    if (!ChatMessage.ROLES.contains(mapped)) {
+      throw new RequestValidationException(where + ".role", where + ".role must be system, developer, user or"
+          + " assistant, got '" + r + "' (tools and functions are not supported)");
+    }
+    if (m.getValue("tool_calls") != null || m.getValue("function_call") != null) {
+      throw new RequestValidationException(where, "tool and function calls are not supported");
+    }
+    return new ChatMessage(mapped, content(m.getValue("content"), mapped, where + ".content"));
+  }
+
+  private static String content(Object value, String role, String where) {
+    return switch (value) {
+      case String s -> s;
+      case null -> {
+        if (!"assistant".equals(role)) {
+          throw new RequestValidationException(where, where + " is required");
+        }
+        yield ""; // an assistant turn may have no content
+      }
+      case JsonArray parts -> {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < parts.size(); i++) {
+          String at = where + "[" + i + "]";
+          if (!(parts.getValue(i) instanceof JsonObject part) || !"text".equals(part.getValue("type"))) {
+            throw new RequestValidationException(at, at + " must be a {\"type\":\"text\"} part; only text is supported");
+          }
+          if (!(part.getValue("text") instanceof String t)) {
+            throw new RequestValidationException(at + ".text", at + ".text must be a string");
+          }
+          text.append(t);
+        }
+        yield text.toString();
+      }
+      default -> throw new RequestValidationException(where, where + " must be a string or an array of text parts, got "
+          + GenerateParameters.kind(value));
+    };
+  }
+}

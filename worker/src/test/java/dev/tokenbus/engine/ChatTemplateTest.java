@@ -1,0 +1,81 @@
+package dev.tokenbus.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.protocol.ChatMessage;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.StreamConfig;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Chat requests become prompts through llama_chat_apply_template with the model's own template;
+ * models without one, or with one llama.cpp does not know, get ChatML.
+ */
+class ChatTemplateTest {
+
+  private static final String CHATML_JINJA = TestModels.CHATML_TEMPLATE;
+  static final String GEMMA_JINJA = "{% for m in messages %}<start_of_turn>{{ m['role'] }}\\n{{ m['content'] }}"
+      + "<end_of_turn>\\n{% endfor %}<start_of_turn>model\\n";
+
+  private static final List<ChatMessage> CHAT = List.of(new ChatMessage("system", "Be brief."),
+      new ChatMessage("user", "Hi there"), new ChatMessage("assistant", "Hello!"), new ChatMessage("user", "Bye"));
+  private static final String CHATML_TEXT = "<|im_start|>system\nBe brief.<|im_end|>\n"
+      + "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+      + "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\n";
+
+  private static LlamaEngine start(TinyLlamaModel.Spec spec) {
+    return LlamaEngine.start(EngineConfig.forModel(TestModels.tiny(spec)).withThreads(1).withSlots(2)
+        .withContextPerSequence(256));
+  }
+
+  @Test
+  void aModelWithAChatmlTemplateRendersChatml() {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate(CHATML_JINJA))) {
+      assertThat(engine.chatTemplate().isModelsOwn()).isTrue();
+      assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
+    }
+  }
+
+  @Test
+  void aModelWithAGemmaTemplateRendersGemmaTurns() {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate(GEMMA_JINJA))) {
+      assertThat(engine.chatTemplate().isModelsOwn()).isTrue();
+      // Gemma has no system role: llama.cpp puts the system text in front of the first user turn.
+      assertThat(engine.renderChat(CHAT)).isEqualTo("<start_of_turn>user\nBe brief.\n\nHi there<end_of_turn>\n"
+          + "<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n");
+    }
+  }
+
+  @Test
+  void aModelWithoutATemplateFallsBackToChatml() {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults())) {
+      assertThat(engine.model().chatTemplate()).isNull();
+      assertThat(engine.chatTemplate().isModelsOwn()).isFalse();
+      assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
+    }
+  }
+
+  @Test
+  void aTemplateLlamaCppDoesNotKnowFallsBackToChatml() {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate("{{ messages | tojson }}"))) {
+      assertThat(engine.chatTemplate().isModelsOwn()).isFalse();
+      assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
+    }
+  }
+
+  @Test
+  void aChatRequestIsTokenizedFromItsRenderedPrompt() throws Exception {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate(CHATML_JINJA))) {
+      StreamConfig greedy = StreamConfig.defaults().withTemperature(0).withMaxTokens(8);
+      RecordingSink chat = new RecordingSink();
+      Generation g = engine.submit(GenerationRequest.chat("c", CHAT, greedy), chat);
+      RecordingSink plain = new RecordingSink();
+      Generation p = engine.submit(new GenerationRequest("p", CHATML_TEXT, greedy), plain);
+      assertThat(g.promptTokens()).isEqualTo(engine.tokenize(CHATML_TEXT, true).length).isEqualTo(p.promptTokens());
+      assertThat(chat.await().finishReason()).isEqualTo(plain.await().finishReason());
+      assertThat(chat.text()).isEqualTo(plain.text());
+    }
+  }
+}
