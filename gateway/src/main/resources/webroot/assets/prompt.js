@@ -1,9 +1,9 @@
 // How the conversation becomes the input of a generate request.
 //
-// The gateway's generate parameters take `prompt` (plain text to continue). Once they also take
-// `messages` (the model's own chat template applied on the worker), set SEND_MESSAGES to true:
-// nothing else on the page changes. Until then the turns are flattened into a labelled transcript.
-export const SEND_MESSAGES = false;
+// The gateway takes `messages` and the worker renders them with the model's own chat template.
+// With SEND_MESSAGES false the page instead flattens the turns into a labelled transcript and sends
+// it as `prompt`, for a gateway without `messages`; nothing else on the page depends on the choice.
+export const SEND_MESSAGES = true;
 
 const LABELS = { system: 'System', user: 'User', assistant: 'Assistant' };
 

@@ -9,6 +9,7 @@ import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.worker.WorkerOptions;
 import io.micrometer.core.instrument.Counter;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.nio.file.Files;
@@ -161,6 +162,9 @@ class ChatPageBrowserTest {
   void aSecondTurnCarriesTheConversationAndThePageFitsAPhone() throws Exception {
     setField("max-tokens", "12");
     setField("temperature", "0");
+    // Record the frames the page sends, to check what a generate request carries.
+    driver.executeScript("const send = WebSocket.prototype.send; window.sentFrames = [];"
+        + "WebSocket.prototype.send = function (data) { window.sentFrames.push(data); return send.call(this, data); };");
     send("again");
     WebElement first = lastReply();
     wait.until(d -> "done".equals(first.getDomAttribute("data-state")));
@@ -175,6 +179,19 @@ class ChatPageBrowserTest {
     }
     // The same message twice: a longer prompt the second time means the first turn was sent along.
     assertThat(promptTokens(second)).isGreaterThan(promptTokens(first));
+    List<JsonObject> sent = ((List<?>) driver.executeScript("return window.sentFrames")).stream()
+        .map(f -> new JsonObject((String) f)).toList();
+    assertThat(sent).hasSize(2);
+    JsonObject turn2 = sent.get(1);
+    assertThat(turn2.getString("type")).isEqualTo("generate");
+    assertThat(turn2.getString("model")).isEqualTo("tiny");
+    assertThat(turn2.getInteger("max_tokens")).isEqualTo(12);
+    assertThat(turn2.getInteger("top_logprobs")).isEqualTo(3);
+    assertThat(turn2.getJsonArray("messages").encode()).isEqualTo(new JsonArray()
+        .add(new JsonObject().put("role", "user").put("content", "again"))
+        .add(new JsonObject().put("role", "assistant").put("content", first.findElement(By.cssSelector(".content"))
+            .getDomProperty("textContent")))
+        .add(new JsonObject().put("role", "user").put("content", "again")).encode());
     // Model text stays text: what the page shows is exactly the tokens' text, with no markup made from it.
     assertThat(first.findElements(By.cssSelector(".content *")).stream()
         .allMatch(e -> e.getTagName().equals("span") && e.getDomAttribute("class").startsWith("tok"))).isTrue();
