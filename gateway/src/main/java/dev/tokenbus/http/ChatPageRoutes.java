@@ -21,7 +21,8 @@ final class ChatPageRoutes {
   private ChatPageRoutes() {}
 
   static void mount(Router router) {
-    router.get("/").handler(ChatPageRoutes::headers).handler(StaticHandler.create("webroot").setIndexPage("index.html"));
+    router.get("/").handler(ChatPageRoutes::headers)
+        .handler(StaticHandler.create("webroot").setIndexPage("index.html"));
     // Under a wildcard route StaticHandler resolves only the part the wildcard matched.
     router.get("/assets/*").handler(ChatPageRoutes::headers).handler(StaticHandler.create("webroot/assets"));
   }

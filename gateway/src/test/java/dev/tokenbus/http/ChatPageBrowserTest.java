@@ -164,7 +164,8 @@ class ChatPageBrowserTest {
     setField("temperature", "0");
     // Record the frames the page sends, to check what a generate request carries.
     driver.executeScript("const send = WebSocket.prototype.send; window.sentFrames = [];"
-        + "WebSocket.prototype.send = function (data) { window.sentFrames.push(data); return send.call(this, data); };");
+        + "WebSocket.prototype.send = function (data) {"
+        + "  window.sentFrames.push(data); return send.call(this, data); };");
     send("again");
     WebElement first = lastReply();
     wait.until(d -> "done".equals(first.getDomAttribute("data-state")));
@@ -175,7 +176,8 @@ class ChatPageBrowserTest {
     assertThat(driver.findElements(By.cssSelector("#log > li"))).hasSize(4);
     for (WebElement reply : List.of(first, second)) {
       assertThat(reply.getDomAttribute("data-finish")).isIn("length", "stop");
-      assertThat(reply.findElement(By.cssSelector(".meta")).getText()).containsPattern("tok/s · finish: (length|stop)");
+      assertThat(reply.findElement(By.cssSelector(".meta")).getText())
+          .containsPattern("tok/s · finish: (length|stop)");
     }
     // The same message twice: a longer prompt the second time means the first turn was sent along.
     assertThat(promptTokens(second)).isGreaterThan(promptTokens(first));
@@ -219,6 +221,27 @@ class ChatPageBrowserTest {
     assertThat(driver.findElement(By.id("input")).getDomProperty("value")).isEqualTo("too hot");
     assertThat(driver.findElement(By.cssSelector("#log > li.user")).getDomAttribute("class")).contains("unsent");
     assertThat(engine.stats().active()).isZero();
+  }
+
+  @Test
+  void aSocketTheGatewayClosesIsReportedAndTheNextMessageReconnects() throws Exception {
+    setField("max-tokens", "4");
+    // A message over the gateway's 1 MiB message limit: the gateway closes the socket with 1009.
+    driver.executeScript("document.getElementById('input').value = 'x'.repeat(1100000)");
+    driver.findElement(By.id("input")).sendKeys(Keys.ENTER);
+    wait.until(d -> d.findElements(By.cssSelector("#log > li.assistant")).size() == 1);
+    WebElement reply = lastReply();
+    wait.until(d -> "error".equals(reply.getDomAttribute("data-state")));
+    assertThat(driver.findElement(By.id("errors")).getText())
+        .contains("The connection to the gateway closed (code 1009, a message was too big for the gateway)");
+    assertThat(driver.findElement(By.id("connection")).getText()).isEqualTo("disconnected");
+
+    driver.findElement(By.id("input")).clear();
+    send("hello again");
+    WebElement next = lastReply();
+    wait.until(d -> "done".equals(next.getDomAttribute("data-state")));
+    assertThat(driver.findElement(By.id("connection")).getText()).isEqualTo("connected");
+    assertThat(driver.findElement(By.id("errors")).getText()).isEmpty();
   }
 
   // ---- helpers ----

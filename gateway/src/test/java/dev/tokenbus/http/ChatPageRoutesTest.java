@@ -37,7 +37,8 @@ class ChatPageRoutesTest {
   void rootIsTheChatPageRevalidatedOnEveryLoad() throws Exception {
     HttpResponse<String> page = get("/");
     assertThat(page.statusCode()).isEqualTo(200);
-    assertThat(page.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+    assertThat(page.headers().firstValue("content-type"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
     assertThat(page.body()).contains("<title>tokenbus chat</title>").contains("assets/app.js")
         .doesNotContain("http://").doesNotContain("https://"); // nothing from other origins
     assertThat(page.headers().firstValue("cache-control")).hasValue("no-cache");
