@@ -175,7 +175,10 @@ async function send(text) {
   clearErrors();
   const user = userEntry(text);
   append(user);
-  conversation.push({ role: 'user', content: text });
+  // The turns this reply belongs to: "New conversation" replaces the array, so a reply still
+  // ending after it lands in the old one.
+  const turns = conversation;
+  turns.push({ role: 'user', content: text });
   const reply = new Reply();
   append(reply.item);
   const id = `r${nextId++}`;
@@ -185,7 +188,7 @@ async function send(text) {
 
   const finish = (assistantText) => {
     if (assistantText !== null) {
-      conversation.push({ role: 'assistant', content: assistantText });
+      turns.push({ role: 'assistant', content: assistantText });
     }
     current = null;
     setBusy(false);
@@ -197,7 +200,7 @@ async function send(text) {
     reply.failed(error.message ?? 'unknown error');
     showError(describeError(error));
     if (reply.rate.count === 0) {
-      conversation.pop();
+      turns.pop();
       user.classList.add('unsent');
       if (ui.input.value === '') {
         ui.input.value = text;
@@ -294,7 +297,7 @@ ui.apiKey.addEventListener('change', () => {
   refreshModels();
 });
 
-// Hovering (or tapping, or focusing) a token shows its details below the conversation too.
+// Hovering (or tapping) a token shows its details below the conversation too.
 function inspect(e) {
   const token = e.target.closest?.('.tok');
   if (token) {

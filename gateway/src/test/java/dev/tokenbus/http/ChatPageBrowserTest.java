@@ -244,6 +244,27 @@ class ChatPageBrowserTest {
     assertThat(driver.findElement(By.id("errors")).getText()).isEmpty();
   }
 
+  @Test
+  void theApiKeyIsKeptInTheBrowserAndSentAsAQueryParameterOfTheSocket() throws Exception {
+    setField("api-key", "s3cret key/1");
+    driver.findElement(By.id("max-tokens")).click(); // leaving the field saves it
+    wait.until(d -> "s3cret key/1".equals(driver.executeScript("return localStorage.getItem('tokenbus.apiKey')")));
+    driver.navigate().refresh();
+    wait.until(d -> "tiny".equals(d.findElement(By.id("model")).getDomProperty("value")));
+    assertThat(driver.findElement(By.id("api-key")).getDomProperty("value")).isEqualTo("s3cret key/1");
+
+    // Browsers cannot set headers on a WebSocket: the key goes in the URL the page opens.
+    driver.executeScript("const Native = WebSocket; window.socketUrls = [];"
+        + "window.WebSocket = class extends Native {"
+        + "  constructor(url, protocols) { super(url, protocols); window.socketUrls.push(url); } };");
+    setField("max-tokens", "3");
+    send("key?");
+    WebElement reply = lastReply();
+    wait.until(d -> "done".equals(reply.getDomAttribute("data-state")));
+    assertThat(driver.executeScript("return window.socketUrls")).isEqualTo(
+        List.of("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws?api_key=s3cret%20key%2F1"));
+  }
+
   // ---- helpers ----
 
   private static void setField(String id, String value) {
