@@ -57,11 +57,15 @@ class ChatPageBrowserTest {
   private static ChromeDriver driver;
   private static WebDriverWait wait;
 
+  private static boolean browserInstalled() {
+    return Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER);
+  }
+
   @BeforeAll
   static void start() throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "skipping the chat page's browser test: " + CHROMIUM + " and " + CHROMEDRIVER
-            + " are needed (apt-get install chromium chromium-driver; .ci/run does it)");
+    if (!browserInstalled()) {
+      return; // each test is skipped, with the reason, by freshPage()
+    }
     cluster = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
         .withContextPerSequence(1024), GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));
     engine = cluster.engines.getFirst();
@@ -91,6 +95,8 @@ class ChatPageBrowserTest {
 
   @BeforeEach
   void freshPage() {
+    assumeTrue(browserInstalled(), "skipped: the chat page's browser test needs " + CHROMIUM + " and "
+        + CHROMEDRIVER + " (apt-get install chromium chromium-driver; .ci/run installs them)");
     driver.manage().window().setSize(new Dimension(1280, 860));
     driver.get(cluster.uri("/").toString());
     driver.executeScript("localStorage.clear()");
@@ -101,6 +107,9 @@ class ChatPageBrowserTest {
 
   @AfterEach
   void everySlotFreedAndNoScriptErrors() {
+    if (driver == null) {
+      return;
+    }
     await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().active() == 0);
     List<String> severe = driver.manage().logs().get(LogType.BROWSER).getAll().stream()
         .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue()).map(LogEntry::getMessage)
