@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP surface of a gateway: {@code POST /v1/generate} (SSE, or one JSON object), the
- * {@code /v1/ws} WebSocket, OpenAI's routes ({@link OpenAiRoutes}), {@code GET /v1/status} and
- * {@code GET /health}. Generations go to
+ * {@code /v1/ws} WebSocket, OpenAI's routes ({@link OpenAiRoutes}), {@code GET /v1/status},
+ * {@code GET /health} and the web chat page at {@code /} ({@link ChatPageRoutes}). Generations go to
  * workers through a {@link TokenbusClient}; every transport is fed by the same {@link StreamRelay}.
  */
 public final class GatewayVerticle extends VerticleBase {
@@ -96,6 +96,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
+    ChatPageRoutes.mount(router);
     BodyHandler body = BodyHandler.create().setBodyLimit(options.bodyLimitBytes());
     router.post("/v1/generate").handler(body).handler(this::generate);
     new OpenAiRoutes(generations).mount(router, body);

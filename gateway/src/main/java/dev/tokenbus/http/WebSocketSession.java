@@ -2,6 +2,7 @@ package dev.tokenbus.http;
 
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.protocol.GenerationRequest;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.ServerWebSocket;
@@ -21,6 +22,9 @@ import java.util.function.Function;
  * pause, and the drain resumes them all.
  */
 final class WebSocketSession {
+
+  /** RFC 6455's close code for a message too big to process. */
+  static final short MESSAGE_TOO_BIG = 1009;
 
   private final ServerWebSocket socket;
   private final int maxStreams;
@@ -50,10 +54,28 @@ final class WebSocketSession {
       drainWaiters.clear();
       waiting.forEach(h -> h.handle(null));
     });
+    socket.exceptionHandler(this::onException);
     socket.closeHandler(v -> {
       closed = true;
       new ArrayList<>(goneHandlers.values()).forEach(h -> h.handle(null));
     });
+  }
+
+  /**
+   * A message over the size limit arrives here, not as a message, and Vert.x drops it: a frame too
+   * large for the decoder, or a compressed frame that is too large only once inflated (as browsers
+   * send them). Both end the socket with 1009; otherwise the client would wait for an answer that
+   * never comes (or, for the first, see a plain 1000).
+   */
+  private void onException(Throwable err) {
+    if (closed) {
+      return;
+    }
+    if (err instanceof CorruptedWebSocketFrameException bad) {
+      socket.close((short) bad.closeStatus().code(), bad.closeStatus().reasonText());
+    } else if (err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size")) {
+      socket.close(MESSAGE_TOO_BIG, "message too big");
+    }
   }
 
   private void onText(String text) {

@@ -249,8 +249,9 @@ class BadInputTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"x\"}")));
     assertThat(envelope(missing, 404).getString("type")).isEqualTo("not_found_error");
 
-    HttpResponse<String> root = send(HttpRequest.newBuilder(cluster.uri("/")).GET());
-    assertThat(envelope(root, 404).getString("type")).isEqualTo("not_found_error");
+    // "/" is the chat page; any other page is unknown.
+    HttpResponse<String> page = send(HttpRequest.newBuilder(cluster.uri("/no-such-page")).GET());
+    assertThat(envelope(page, 404).getString("type")).isEqualTo("not_found_error");
   }
 
   @Order(5)
