@@ -14,7 +14,6 @@ import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
 import dev.tokenbus.protocol.frame.FrameCodec;
-import dev.tokenbus.protocol.frame.FrameJson;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
@@ -75,8 +74,7 @@ public final class TokenbusClient {
   private final Map<String, Route> routes = new HashMap<>();
   /** Streams by the id their frames carry now: the stream id, then a fresh one per move. */
   private final Map<String, TokenStream> wires = new HashMap<>();
-  /** Streams whose client went away, by stream id, with the timer that cancels them after the grace period. */
-  private final Map<String, Long> parked = new HashMap<>();
+  private final Reconnects reconnects;
   /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
   private final Map<String, Long> deadlines = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -92,6 +90,7 @@ public final class TokenbusClient {
     this.options = options;
     this.registry = new WorkerRegistry(options.workerExpiryMs());
     this.queue = new AdmissionQueue<>(options.queueSize());
+    this.reconnects = new Reconnects(vertx, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
   }
 
   /** A request waiting for a slot; {@code open.streamId()} is the wire id of the leg being opened. */
@@ -116,6 +115,8 @@ public final class TokenbusClient {
     final GenerationRequest request;
     final String model;
     final long deadlineNanos;
+    /** The first leg's wire id; a move's leg is this plus {@code ~n}. */
+    final String firstWire;
     String wire;
     int moves;
     boolean moving;
@@ -124,6 +125,7 @@ public final class TokenbusClient {
       this.request = request;
       this.model = model;
       this.deadlineNanos = deadlineNanos;
+      this.firstWire = wire;
       this.wire = wire;
     }
   }
@@ -202,57 +204,31 @@ public final class TokenbusClient {
     if (closed) {
       return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
     }
-    JsonObject claim = new JsonObject().put("stream_id", streamId).put("last_index", lastIndex);
-    Future<JsonObject> handover = routes.containsKey(streamId) ? claim(claim)
-        : bus.<JsonObject>request(Addresses.streamClaims(streamId), claim,
-            new DeliveryOptions().setSendTimeout(options.openTimeoutMs())).map(Message::body)
-            .recover(e -> Future.failedFuture(e instanceof ReplyException re && re.failureCode() == 404
-                ? new StreamNotFoundException(re.getMessage()) : e instanceof ReplyException re2
-                && re2.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS
-                ? new StreamNotFoundException("no gateway holds stream " + streamId + " (it ended, its grace period"
-                + " ran out, or its gateway is gone)") : e));
-    return handover.compose(h -> {
-      OpenFrame was = (OpenFrame) FrameJson.fromJson(h.getJsonObject("open"));
+    return reconnects.claim(streamId, lastIndex, routes.containsKey(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
-      return start(was.request(), h.getString("model"), was.resume(), streamId + "@" + idPrefix);
+      return start(h.open().request(), h.model(), h.open().resume(), streamId + "@" + idPrefix);
     });
   }
 
-  /** Answers claims for a resumable stream from wherever in the cluster its client comes back. */
-  private MessageConsumer<JsonObject> claimConsumer(String sid) {
-    return bus.consumer(Addresses.streamClaims(sid), m -> claim(m.body()).onComplete(ar -> {
-      if (ar.succeeded()) {
-        m.reply(ar.result());
-      } else {
-        m.fail(ar.cause() instanceof StreamNotFoundException ? 404 : 500, ar.cause().getMessage());
-      }
-    }));
-  }
-
-  /** Gives up a stream to the gateway where its client came back; answers a {@link #resume} claim. */
-  private Future<JsonObject> claim(JsonObject claim) {
-    String sid = claim.getString("stream_id");
-    int last = claim.getInteger("last_index", -1);
+  /** Gives up a stream to the gateway where its client came back, after token {@code last}; answers a claim. */
+  private Reconnects.Handover giveUp(String sid, int last) {
     TokenStream s = streams.get(sid);
     Route r = routes.get(sid);
     if (s == null || r == null || s.state() == TokenStream.State.FAILED || s.state() == TokenStream.State.ENDED) {
-      return Future.failedFuture(new StreamNotFoundException("stream " + sid + " is not open (it ended, or its"
-          + " grace period for a reconnect ran out)"));
+      throw new StreamNotFoundException("stream " + sid + " is not open (it ended, or its grace period for a"
+          + " reconnect ran out)");
     }
     List<Integer> received = s.receivedTokenIds();
     if (last + 1 > received.size()) {
-      return Future.failedFuture(new StreamNotFoundException("stream " + sid + " has sent " + received.size()
-          + " tokens, not " + (last + 1)));
+      throw new StreamNotFoundException("stream " + sid + " has sent " + received.size() + " tokens, not "
+          + (last + 1));
     }
     long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime()));
-    OpenFrame handover = new OpenFrame(sid, null, null, s.window(),
+    OpenFrame open = new OpenFrame(sid, null, null, s.window(),
         r.request.withConfig(r.request.config().withTimeoutMs(remainingMs)), received.subList(0, last + 1));
-    Long timer = parked.remove(sid);
-    if (timer != null) {
-      vertx.cancelTimer(timer);
-    }
+    reconnects.unpark(sid);
     s.cancel("the client resumed the stream on another connection");
-    return Future.succeededFuture(new JsonObject().put("open", FrameJson.toJson(handover)).put("model", r.model));
+    return new Reconnects.Handover(open, r.model);
   }
 
   /**
@@ -262,27 +238,21 @@ public final class TokenbusClient {
    * once the window is used up.
    */
   public void park(TokenStream s) {
-    String sid = s.streamId();
-    long graceMs = options.resumeGraceMs();
-    if (graceMs <= 0 || !routes.containsKey(sid)) {
+    if (!routes.containsKey(s.streamId())) {
       s.cancel("client disconnected");
       return;
     }
-    LOG.debug("stream {}: client gone; kept {} ms for a reconnect", sid, graceMs);
-    parked.put(sid, vertx.setTimer(graceMs, id -> {
-      parked.remove(sid);
-      s.cancel("the client did not come back within " + graceMs + " ms");
-    }));
+    reconnects.park(s);
   }
 
   /** Whether streams whose client went away are kept for a reconnect (a grace period is configured). */
   public boolean keepsStreamsForReconnect() {
-    return options.resumeGraceMs() > 0;
+    return reconnects.enabled();
   }
 
   /** Whether a stream waits for its client to come back. */
   public boolean isParked(String streamId) {
-    return parked.containsKey(streamId);
+    return reconnects.isParked(streamId);
   }
 
   private Future<TokenStream> start(GenerationRequest request, String model, List<Integer> resume, String wire) {
@@ -304,7 +274,7 @@ public final class TokenbusClient {
     Waiting w = new Waiting(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume), model,
         Promise.promise(), now, now + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs()));
     routes.put(sid, new Route(request, model, w.deadlineNanos(), wire));
-    MessageConsumer<JsonObject> claims = options.resumeGraceMs() > 0 ? claimConsumer(sid) : null;
+    MessageConsumer<JsonObject> claims = reconnects.listen(sid);
     w.opened().future().onFailure(e -> {
       routes.remove(sid);
       if (claims != null) {
@@ -314,10 +284,7 @@ public final class TokenbusClient {
     stream.result().onComplete(ar -> {
       forget(sid);
       routes.remove(sid);
-      Long graceTimer = parked.remove(sid);
-      if (graceTimer != null) {
-        vertx.cancelTimer(graceTimer);
-      }
+      reconnects.unpark(sid);
       if (claims != null) {
         claims.unregister();
       }
@@ -539,7 +506,7 @@ public final class TokenbusClient {
     }
     wires.remove(r.wire);
     r.moves++;
-    r.wire = r.wire.replaceFirst("~\\d+$", "") + "~" + r.moves;
+    r.wire = r.firstWire + "~" + r.moves;
     r.moving = true;
     List<Integer> received = s.receivedTokenIds();
     LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());

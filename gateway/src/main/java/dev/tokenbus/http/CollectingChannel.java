@@ -1,7 +1,6 @@
 package dev.tokenbus.http;
 
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,15 +9,14 @@ import io.vertx.core.json.JsonObject;
  * The answer to {@code "stream": false}: tokens are collected (max_tokens bounds them) and one JSON
  * object is sent at the end: {@code {id, text, tokens, finish_reason, usage, timings, seed}}.
  */
-final class CollectingChannel implements EventChannel {
+final class CollectingChannel extends WholeResponseChannel {
 
-  private final HttpServerResponse response;
   private final String id;
   private final StringBuilder text = new StringBuilder();
   private final JsonArray tokens = new JsonArray();
 
   CollectingChannel(HttpServerResponse response, String id) {
-    this.response = response;
+    super(response);
     this.id = id;
   }
 
@@ -33,27 +31,5 @@ final class CollectingChannel implements EventChannel {
       default -> ApiError.ofStream(payload.getString("type"), payload.getString("message")).send(response);
     }
     return Future.succeededFuture();
-  }
-
-  private void respond(int status, JsonObject body) {
-    if (!response.ended() && !response.closed()) {
-      response.setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
-    }
-  }
-
-  @Override
-  public boolean writeQueueFull() {
-    return false;
-  }
-
-  @Override
-  public void drainHandler(Handler<Void> handler) {}
-
-  @Override
-  public void close() {}
-
-  @Override
-  public void onClientGone(Handler<Void> handler) {
-    response.closeHandler(handler);
   }
 }

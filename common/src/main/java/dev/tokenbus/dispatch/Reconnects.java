@@ -1,0 +1,134 @@
+package dev.tokenbus.dispatch;
+
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.frame.FrameJson;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams whose client went away, kept for a grace period, and the claims that hand such a stream
+ * to the gateway where its client came back. The gateway holding a resumable stream answers claims
+ * on the stream's own address ({@link Addresses#streamClaims}), so a client may come back anywhere,
+ * even to a gateway the stream already moved to once. Used on the client's context only.
+ */
+final class Reconnects {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Reconnects.class);
+
+  /** What the holder gives up: the OPEN to continue with (request, tokens to resume after) and the model. */
+  record Handover(OpenFrame open, String model) {
+
+    JsonObject toJson() {
+      return new JsonObject().put("open", FrameJson.toJson(open)).put("model", model);
+    }
+
+    static Handover fromJson(JsonObject j) {
+      return new Handover((OpenFrame) FrameJson.fromJson(j.getJsonObject("open")), j.getString("model"));
+    }
+  }
+
+  private final Vertx vertx;
+  private final long graceMs;
+  private final long claimTimeoutMs;
+  /** The holder's side: gives up stream {@code sid} after token {@code last}, or throws {@link StreamNotFoundException}. */
+  private final BiFunction<String, Integer, Handover> giveUp;
+  /** Parked streams by id, with the timer that cancels them when the grace period ends. */
+  private final Map<String, Long> parked = new HashMap<>();
+
+  Reconnects(Vertx vertx, long graceMs, long claimTimeoutMs, BiFunction<String, Integer, Handover> giveUp) {
+    this.vertx = vertx;
+    this.graceMs = graceMs;
+    this.claimTimeoutMs = claimTimeoutMs;
+    this.giveUp = giveUp;
+  }
+
+  boolean enabled() {
+    return graceMs > 0;
+  }
+
+  /** Answers claims for stream {@code sid} until the returned consumer is unregistered; null when disabled. */
+  MessageConsumer<JsonObject> listen(String sid) {
+    if (!enabled()) {
+      return null;
+    }
+    return vertx.eventBus().consumer(Addresses.streamClaims(sid), m -> {
+      try {
+        m.reply(giveUp.apply(sid, m.body().getInteger("last_index", -1)).toJson());
+      } catch (StreamNotFoundException e) {
+        m.fail(404, e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.warn("claim for stream {} failed", sid, e);
+        m.fail(500, e.toString());
+      }
+    });
+  }
+
+  /** Claims stream {@code sid} after token {@code last}: from this gateway when it holds the stream, else over the bus. */
+  Future<Handover> claim(String sid, int last, boolean heldHere) {
+    if (heldHere) {
+      try {
+        return Future.succeededFuture(giveUp.apply(sid, last));
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+    }
+    JsonObject claim = new JsonObject().put("stream_id", sid).put("last_index", last);
+    return vertx.eventBus().<JsonObject>request(Addresses.streamClaims(sid), claim,
+        new DeliveryOptions().setSendTimeout(claimTimeoutMs)).map(Message::body).map(Handover::fromJson)
+        .recover(e -> Future.failedFuture(notFound(sid, e)));
+  }
+
+  private static Throwable notFound(String sid, Throwable e) {
+    if (e instanceof ReplyException re && re.failureCode() == 404) {
+      return new StreamNotFoundException(re.getMessage());
+    }
+    if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
+      return new StreamNotFoundException("no gateway holds stream " + sid
+          + " (it ended, its grace period ran out, or its gateway is gone)");
+    }
+    return e;
+  }
+
+  /**
+   * Keeps a stream whose client went away for the grace period, then cancels it; cancels it at
+   * once when there is no grace period. Its consumer is detached already: the stream takes no
+   * token, so its worker pauses once the window is used up.
+   */
+  void park(TokenStream s) {
+    String sid = s.streamId();
+    if (!enabled()) {
+      s.cancel("client disconnected");
+      return;
+    }
+    LOG.debug("stream {}: client gone; kept {} ms for a reconnect", sid, graceMs);
+    parked.put(sid, vertx.setTimer(graceMs, id -> {
+      parked.remove(sid);
+      s.cancel("the client did not come back within " + graceMs + " ms");
+    }));
+  }
+
+  boolean isParked(String sid) {
+    return parked.containsKey(sid);
+  }
+
+  /** The stream ended or was claimed: no grace timer any more. */
+  void unpark(String sid) {
+    Long timer = parked.remove(sid);
+    if (timer != null) {
+      vertx.cancelTimer(timer);
+    }
+  }
+}
