@@ -149,6 +149,48 @@ class FailoverTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> cluster.engines.get(victim).stats().active() == 0);
   }
 
+  @Test
+  void aRequestWhoseWorkerDoesNotAnswerIsOpenedOnAnotherOne() throws Exception {
+    // Two long streams take a slot on two workers; the third worker, with the most free slots, is
+    // the one a new request goes to first. It hangs, so OPEN times out and the next worker takes it.
+    List<RawHttp> busy = new ArrayList<>();
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      for (int i = 0; i < 2; i++) {
+        busy.add(RawHttp.post(cluster.gateway.port(), "/v1/generate",
+            "{\"prompt\":\"busy " + i + "\",\"max_tokens\":3000,\"stream_delay_ms\":20}", 0));
+      }
+      java.util.Set<String> carrying = new java.util.HashSet<>();
+      await().atMost(Duration.ofSeconds(5)).until(() -> {
+        carrying.clear();
+        cluster.status().getJsonArray("streams").forEach(o -> carrying.add(((JsonObject) o).getString("worker")));
+        return carrying.size() == 2;
+      });
+      int idle = -1;
+      for (int i = 0; i < cluster.workers.size(); i++) {
+        if (!carrying.contains(cluster.workers.get(i).endpoint())) {
+          idle = i;
+        }
+      }
+      ((io.vertx.core.internal.VertxInternal) cluster.workerNodes.get(idle).vertx()).eventLoopGroup()
+          .forEach(loop -> loop.execute(() -> awaitQuietly(release)));
+
+      long t0 = System.nanoTime();
+      var r = cluster.post("/v1/generate", "{\"prompt\":\"not started yet\",\"max_tokens\":5,\"stream\":false}");
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      System.out.println("opened on another worker after " + ms + " ms");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      assertThat(new JsonObject(r.body()).getJsonObject("usage").getInteger("completion_tokens")).isEqualTo(5);
+      assertThat(ms).as("the OPEN to the hung worker timed out first").isGreaterThanOrEqualTo(1500);
+    } finally {
+      release.countDown();
+      for (RawHttp h : busy) {
+        h.close();
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.status().getJsonArray("streams").isEmpty());
+  }
+
   private static void awaitQuietly(CountDownLatch latch) {
     try {
       latch.await(4, TimeUnit.SECONDS);
