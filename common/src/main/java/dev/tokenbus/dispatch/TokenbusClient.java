@@ -5,7 +5,6 @@ import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.GenerationRequest;
-import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.CancelFrame;
@@ -31,8 +30,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -66,15 +67,16 @@ public final class TokenbusClient {
   private final WorkerRegistry registry;
   private final AdmissionQueue<Waiting> queue;
   /** Models whose queue head is being retried now: one retry at a time keeps the queue's order. */
-  private final java.util.Set<String> retrying = new java.util.HashSet<>();
+  private final Set<String> retrying = new HashSet<>();
   /** Stream ids of the requests being retried from the queue (they go back to its front if still no slot). */
-  private final java.util.Set<String> retryingStreams = new java.util.HashSet<>();
+  private final Set<String> retryingStreams = new HashSet<>();
   private final Map<String, TokenStream> streams = new HashMap<>();
   /** How each stream (by stream id) was asked for and which leg it is on; kept until the stream ends. */
   private final Map<String, Route> routes = new HashMap<>();
   /** Streams by the id their frames carry now: the stream id, then a fresh one per move. */
   private final Map<String, TokenStream> wires = new HashMap<>();
   private final Reconnects reconnects;
+  private final TokenizerClient tokenizers;
   /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
   private final Map<String, Long> deadlines = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
@@ -90,6 +92,7 @@ public final class TokenbusClient {
     this.options = options;
     this.registry = new WorkerRegistry(options.workerExpiryMs());
     this.queue = new AdmissionQueue<>(options.queueSize());
+    this.tokenizers = new TokenizerClient(bus, registry, options.openTimeoutMs());
     this.reconnects = new Reconnects(vertx, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
   }
 
@@ -261,7 +264,7 @@ public final class TokenbusClient {
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
-      return Future.failedFuture(noCandidate(model));
+      return Future.failedFuture(registry.noCandidate(model));
     }
     if (request.config().seed() == null) {
       // Chosen here, not by the worker, so that a stream that moves samples on with the same seed.
@@ -306,40 +309,7 @@ public final class TokenbusClient {
    * {@link dev.tokenbus.protocol.RequestValidationException} when the worker finds the request bad.
    */
   public Future<JsonObject> tokenizer(String model, JsonObject request) {
-    List<WorkerStatus> candidates = registry.candidates(model);
-    if (candidates.isEmpty()) {
-      return Future.failedFuture(noCandidate(model));
-    }
-    Promise<JsonObject> answer = Promise.promise();
-    askTokenizer(candidates, 0, request, answer);
-    return answer.future();
-  }
-
-  private void askTokenizer(List<WorkerStatus> candidates, int i, JsonObject request, Promise<JsonObject> answer) {
-    if (i == candidates.size()) {
-      answer.fail(new NoWorkerException("no worker answered the tokenizer request"));
-      return;
-    }
-    DeliveryOptions delivery = new DeliveryOptions().setSendTimeout(options.openTimeoutMs());
-    bus.<JsonObject>request(Addresses.tokenizer(candidates.get(i).workerId()), request, delivery).onComplete(ar -> {
-      if (ar.succeeded()) {
-        answer.complete(ar.result().body());
-      } else if (ar.cause() instanceof ReplyException re && re.failureCode() == 400) {
-        String message = String.valueOf(re.getMessage());
-        int colon = message.indexOf(": ");
-        answer.fail(new RequestValidationException(colon > 0 ? message.substring(0, colon) : null,
-            colon > 0 ? message.substring(colon + 2) : message));
-      } else {
-        LOG.debug("tokenizer request to {} failed: {}", candidates.get(i).workerId(), ar.cause().toString());
-        askTokenizer(candidates, i + 1, request, answer);
-      }
-    });
-  }
-
-  private RuntimeException noCandidate(String model) {
-    boolean otherModelsServed = model != null && registry.all().stream().anyMatch(w -> !model.equals(w.model()));
-    return otherModelsServed ? new ModelNotFoundException(model)
-        : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'");
+    return tokenizers.ask(model, request);
   }
 
   /** Tries the workers in order; when all are busy, the request waits in the queue. */

@@ -88,4 +88,11 @@ public final class WorkerRegistry {
     long now = System.nanoTime();
     workers.values().removeIf(e -> now - e.seenNanos() > expiryNanos);
   }
+
+  /** Why no worker can take a request for {@code model} (null: any): the model is unknown, or no worker is there. */
+  RuntimeException noCandidate(String model) {
+    boolean otherModelsServed = model != null && all().stream().anyMatch(w -> !model.equals(w.model()));
+    return otherModelsServed ? new ModelNotFoundException(model)
+        : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'");
+  }
 }
