@@ -164,13 +164,12 @@ class EngineBehaviourTest {
     RecordingSink sink = new RecordingSink();
     Generation g = engine.submit(request("running", greedy(500)), sink);
     await().pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10)).until(() -> g.tokensGenerated() >= 20);
-    long stepsAtCancel = engine.stats().steps();
     g.cancel();
+    int atCancel = g.tokensGenerated(); // read after the cancel: a slow read only raises the baseline
     GenerationResult r = sink.await(Duration.ofSeconds(5));
     assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
-    assertThat(r.usage().completionTokens()).isLessThan(500);
-    // The engine sees the cancel before its next step at the latest: at most the step in flight completes.
-    assertThat(engine.stats().steps() - stepsAtCancel).isLessThanOrEqualTo(2); // +1 for a step racing this read
+    // The engine sees the cancel before its next step at the latest: only the step in flight may add a token.
+    assertThat(r.usage().completionTokens()).isLessThanOrEqualTo(atCancel + 1);
     assertThat(engine.stats().kvCellsUsed()).isZero();
   }
 
