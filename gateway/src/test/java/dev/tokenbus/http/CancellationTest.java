@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -121,28 +120,16 @@ class CancellationTest {
     Map<String, List<JsonObject>> frames = new ConcurrentHashMap<>();
     CompletableFuture<Void> allEnded = new CompletableFuture<>();
     WebSocket ws = cluster.http.newWebSocketBuilder().buildAsync(
-        java.net.URI.create("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws"), new WebSocket.Listener() {
-          private final StringBuilder partial = new StringBuilder();
-
-          @Override
-          public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-              JsonObject f = new JsonObject(partial.toString());
-              partial.setLength(0);
-              frames.computeIfAbsent(f.getString("id"), k -> new CopyOnWriteArrayList<>()).add(f);
-              long ended = frames.values().stream().filter(l -> {
-                String t = l.getLast().getString("type");
-                return "done".equals(t) || "error".equals(t);
-              }).count();
-              if (ended == 3) {
-                allEnded.complete(null);
-              }
-            }
-            socket.request(1);
-            return null;
+        java.net.URI.create("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws"), new JsonFrames(f -> {
+          frames.computeIfAbsent(f.getString("id"), k -> new CopyOnWriteArrayList<>()).add(f);
+          long ended = frames.values().stream().filter(l -> {
+            String t = l.getLast().getString("type");
+            return "done".equals(t) || "error".equals(t);
+          }).count();
+          if (ended == 3) {
+            allEnded.complete(null);
           }
-        }).get(10, TimeUnit.SECONDS);
+        })).get(10, TimeUnit.SECONDS);
     ws.sendText(new JsonObject().put("type", "generate").put("id", "a").put("prompt", "one").put("max_tokens", 20)
         .put("temperature", 0).encode(), true).join();
     ws.sendText(new JsonObject().put("type", "generate").put("id", "b").put("prompt", "two").put("max_tokens", 1000)

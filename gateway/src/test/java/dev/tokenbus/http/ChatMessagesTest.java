@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -87,24 +86,12 @@ class ChatMessagesTest {
     List<JsonObject> frames = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> done = new CompletableFuture<>();
     WebSocket ws = cluster.http.newWebSocketBuilder().buildAsync(
-        URI.create("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws"), new WebSocket.Listener() {
-          private final StringBuilder partial = new StringBuilder();
-
-          @Override
-          public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-              JsonObject f = new JsonObject(partial.toString());
-              partial.setLength(0);
-              frames.add(f);
-              if (!"token".equals(f.getString("type"))) {
-                done.complete(null);
-              }
-            }
-            socket.request(1);
-            return null;
+        URI.create("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws"), new JsonFrames(f -> {
+          frames.add(f);
+          if (!"token".equals(f.getString("type"))) {
+            done.complete(null);
           }
-        }).get(10, TimeUnit.SECONDS);
+        })).get(10, TimeUnit.SECONDS);
     ws.sendText(new JsonObject().put("type", "generate").put("id", "c").put("messages", MESSAGES)
         .put("max_tokens", 12).put("temperature", 0).encode(), true).join();
     done.get(20, TimeUnit.SECONDS);
