@@ -58,10 +58,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     check(Double.isFinite(presencePenalty) && Math.abs(presencePenalty) <= 2, "presence_penalty",
         "must be between -2 and 2, got " + presencePenalty);
     check(seed == null || (seed >= 0 && seed <= 0xFFFF_FFFEL), "seed", "must be between 0 and 4294967294, got " + seed);
-    check(stop.size() <= MAX_STOP_SEQUENCES, "stop", "at most " + MAX_STOP_SEQUENCES + " stop sequences, got " + stop.size());
+    check(stop.size() <= MAX_STOP_SEQUENCES, "stop", "must hold at most " + MAX_STOP_SEQUENCES + " sequences, got " + stop.size());
     for (String s : stop) {
       check(s != null && !s.isEmpty() && s.length() <= MAX_STOP_LENGTH, "stop",
-          "stop sequences must be non-empty and at most " + MAX_STOP_LENGTH + " characters");
+          "sequences must be non-empty and at most " + MAX_STOP_LENGTH + " characters each");
     }
     check(streamDelayMs >= 0 && streamDelayMs <= 60_000, "stream_delay_ms",
         "must be between 0 and 60000, got " + streamDelayMs);
