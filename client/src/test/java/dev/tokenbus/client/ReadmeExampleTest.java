@@ -63,8 +63,11 @@ class ReadmeExampleTest {
         }
         expected = sb.toString();
       }
+      // The program's classpath: the client and its dependencies, without the test logging setup.
+      String runtime = String.join(File.pathSeparator, java.util.Arrays.stream(classpath.split(File.pathSeparator))
+          .filter(e -> !e.contains("logback")).toList());
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-      Process p = new ProcessBuilder(List.of(java.toString(), "-cp", dir + File.pathSeparator + classpath,
+      Process p = new ProcessBuilder(List.of(java.toString(), "-cp", dir + File.pathSeparator + runtime,
           name, nodes.url(0), prompt)).redirectErrorStream(false).start();
       byte[] out = p.getInputStream().readAllBytes();
       String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
