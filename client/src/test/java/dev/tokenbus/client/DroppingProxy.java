@@ -1,6 +1,7 @@
 package dev.tokenbus.client;
 
 import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.util.List;
@@ -15,13 +16,16 @@ final class DroppingProxy implements AutoCloseable {
 
   private final Vertx vertx = Vertx.vertx();
   private final NetServer server;
+  /** Held here: a Vert.x client nothing refers to is closed when collected, and its connections with it. */
+  private final NetClient client;
   private final List<NetSocket> sockets = new CopyOnWriteArrayList<>();
 
   DroppingProxy(int targetPort) throws Exception {
+    client = vertx.createNetClient();
     server = vertx.createNetServer().connectHandler(in -> {
       in.pause();
       sockets.add(in);
-      vertx.createNetClient().connect(targetPort, "127.0.0.1").onSuccess(out -> {
+      client.connect(targetPort, "127.0.0.1").onSuccess(out -> {
         sockets.add(out);
         in.handler(out::write);
         out.handler(in::write);

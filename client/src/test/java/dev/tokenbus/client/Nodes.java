@@ -31,6 +31,12 @@ final class Nodes implements AutoCloseable {
 
   /** {@code gateways} gateways (each keeping streams {@code resumeGraceMs} for a reconnect) and a worker of {@code slots}. */
   static Nodes start(int gatewayCount, long resumeGraceMs, int slots, GatewayOptions gatewayOptions) throws Exception {
+    return start(gatewayCount, resumeGraceMs, slots, 1024, gatewayOptions);
+  }
+
+  /** As above, with {@code context} tokens of context per sequence. */
+  static Nodes start(int gatewayCount, long resumeGraceMs, int slots, int context, GatewayOptions gatewayOptions)
+      throws Exception {
     Nodes n = new Nodes();
     try {
       for (int i = 0; i < gatewayCount; i++) {
@@ -42,7 +48,7 @@ final class Nodes implements AutoCloseable {
       }
       ClusterNode node = n.node();
       n.engine = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(slots)
-          .withContextPerSequence(1024));
+          .withContextPerSequence(context));
       node.vertx().deployVerticle(WorkerVerticle.forNode(node, n.engine, WorkerOptions.defaults("tiny")))
           .await(30, TimeUnit.SECONDS);
       await().atMost(Duration.ofSeconds(30))
