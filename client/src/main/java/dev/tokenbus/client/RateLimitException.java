@@ -8,6 +8,8 @@ public class RateLimitException extends TokenbusException {
   private final Duration retryAfter;
 
   /**
+   * See {@link TokenbusException#TokenbusException(String, String, String, String, int, Throwable)}.
+   *
    * @param retryAfter the gateway's {@code Retry-After}, or null when it sent none
    */
   public RateLimitException(String message, String type, String code, String param, int status, Duration retryAfter) {

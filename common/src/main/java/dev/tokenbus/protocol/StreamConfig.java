@@ -1,6 +1,7 @@
 package dev.tokenbus.protocol;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How one generation streams: its sampling settings, its limits and its flow-control window.
@@ -102,7 +103,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     if (!hasTimeout()) {
       return this;
     }
-    return withTimeoutMs(Math.max(1, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - nowNanos)));
+    return withTimeoutMs(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - nowNanos)));
   }
 
   private static void check(boolean ok, String param, String message) {
