@@ -117,6 +117,19 @@ class TokenStreamTest {
   }
 
   @Test
+  void aStopSequenceEndsTheTextBeforeItsMatch() throws Exception {
+    try (Tokenbus c = client(Transport.WEBSOCKET)) {
+      String full = text(readAll(c.generate("stop here", greedy(60))));
+      assertThat(full.length()).isGreaterThan(30);
+      String stop = full.substring(20, 24);
+      List<TokenData> tokens = readAll(c.generate("stop here", StreamConfig.builder().temperature(0).maxTokens(60)
+          .stopSequences(stop).build()));
+      assertThat(tokens.getLast().finishReason()).isEqualTo(FinishReason.STOP);
+      assertThat(text(tokens)).isEqualTo(full.substring(0, full.indexOf(stop)));
+    }
+  }
+
+  @Test
   void chatMessagesAndLogprobsGoThrough() throws Exception {
     try (Tokenbus c = client(Transport.WEBSOCKET)) {
       List<TokenData> tokens = readAll(c.chat(List.of(ChatMessage.system("Be brief."), ChatMessage.user("Hi")),
