@@ -4,7 +4,8 @@ package dev.tokenbus.client;
 public class ContextLengthExceededException extends InvalidRequestException {
 
   /** See {@link TokenbusException#TokenbusException(String, String, String, String, int, Throwable)}. */
-  public ContextLengthExceededException(String message, String type, String code, String param, int status, Throwable cause) {
+  public ContextLengthExceededException(String message, String type,
+      String code, String param, int status, Throwable cause) {
     super(message, type, code, param, status, cause);
   }
 }

@@ -1,6 +1,9 @@
 package dev.tokenbus.client;
 
-/** The server sent something this client cannot read, or broke the stream's order (type {@code protocol_error}). */
+/**
+ * The server sent something this client cannot read, or broke the stream's order (type {@code
+ * protocol_error}).
+ */
 public class ProtocolException extends TokenbusException {
 
   /** See {@link TokenbusException#TokenbusException(String, String, String, String, int, Throwable)}. */

@@ -2,7 +2,10 @@ package dev.tokenbus.client;
 
 import java.time.Duration;
 
-/** Every slot is busy and the model's waiting queue is full (429 {@code rate_limit_error}); try again after {@link #retryAfter()}. */
+/**
+ * Every slot is busy and the model's waiting queue is full (429 {@code rate_limit_error}); try again after
+ * {@link #retryAfter()}.
+ */
 public class RateLimitException extends TokenbusException {
 
   private final Duration retryAfter;

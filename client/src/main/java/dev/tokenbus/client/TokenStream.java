@@ -38,7 +38,10 @@ import java.util.concurrent.Flow;
  */
 public final class TokenStream implements ReadStream<TokenData> {
 
-  /** A stream's connection to its gateway: what the stream asks of its transport. Methods are called on any thread. */
+  /**
+   * A stream's connection to its gateway: what the stream asks of its transport. Methods are called on any
+   * thread.
+   */
   interface Leg {
     /** The consumer took {@code n} tokens: the transport may receive {@code n} more. */
     void grant(int n);
@@ -406,7 +409,9 @@ public final class TokenStream implements ReadStream<TokenData> {
     }
   }
 
-  /** Hands buffered tokens to the handler while there is demand, then the end or the error. On the context. */
+  /**
+   * Hands buffered tokens to the handler while there is demand, then the end or the error. On the context.
+   */
   private void deliver() {
     synchronized (this) {
       deliveryScheduled = false;

@@ -16,9 +16,11 @@ import java.util.List;
  * @param reconnectTimeoutMs SSE only: how long a stream whose connection dropped keeps trying to
  *     resume through the gateways before it fails with a {@link ConnectionException}; 0 never resumes
  * @param maxConnections SSE only: open connections per gateway, hence concurrent SSE streams
+ * @param maxStreamsPerSocket WebSocket only: generations one socket carries before another is opened;
+ *     at most the gateway's own limit (64 by default)
  */
 public record TokenbusOptions(List<URI> gateways, String apiKey, Transport transport, long connectTimeoutMs,
-    long reconnectTimeoutMs, int maxConnections) {
+    long reconnectTimeoutMs, int maxConnections, int maxStreamsPerSocket) {
 
   /** Checks the values; every URL must be absolute http(s). */
   public TokenbusOptions {
@@ -37,44 +39,57 @@ public record TokenbusOptions(List<URI> gateways, String apiKey, Transport trans
     if (transport == null) {
       throw new IllegalArgumentException("transport must be set");
     }
-    if (connectTimeoutMs < 1 || reconnectTimeoutMs < 0 || maxConnections < 1) {
-      throw new IllegalArgumentException("connectTimeoutMs and maxConnections must be positive, reconnectTimeoutMs"
-          + " 0 or more");
+    if (connectTimeoutMs < 1 || reconnectTimeoutMs < 0 || maxConnections < 1 || maxStreamsPerSocket < 1) {
+      throw new IllegalArgumentException("connectTimeoutMs, maxConnections and maxStreamsPerSocket must be positive,"
+          + " reconnectTimeoutMs 0 or more");
     }
   }
 
-  /** Options for these gateway base URLs: no API key, WebSocket, 10 s to connect, 30 s to resume, 64 SSE connections. */
+  /**
+   * Options for these gateway base URLs: no API key, WebSocket, 10 s to connect, 30 s to resume, 64
+   * SSE connections per gateway, 64 generations per WebSocket.
+   */
   public static TokenbusOptions of(String... gatewayUrls) {
     List<URI> uris = new ArrayList<>();
     for (String u : gatewayUrls) {
       uris.add(URI.create(u));
     }
-    return new TokenbusOptions(uris, null, Transport.WEBSOCKET, 10_000, 30_000, 64);
+    return new TokenbusOptions(uris, null, Transport.WEBSOCKET, 10_000, 30_000, 64, 64);
   }
 
   /** With this API key. */
   public TokenbusOptions withApiKey(String key) {
-    return new TokenbusOptions(gateways, key, transport, connectTimeoutMs, reconnectTimeoutMs, maxConnections);
+    return new TokenbusOptions(gateways, key, transport, connectTimeoutMs, reconnectTimeoutMs, maxConnections,
+        maxStreamsPerSocket);
   }
 
   /** With this transport. */
   public TokenbusOptions withTransport(Transport t) {
-    return new TokenbusOptions(gateways, apiKey, t, connectTimeoutMs, reconnectTimeoutMs, maxConnections);
+    return new TokenbusOptions(gateways, apiKey, t, connectTimeoutMs, reconnectTimeoutMs, maxConnections,
+        maxStreamsPerSocket);
   }
 
   /** With this connect timeout. */
   public TokenbusOptions withConnectTimeoutMs(long v) {
-    return new TokenbusOptions(gateways, apiKey, transport, v, reconnectTimeoutMs, maxConnections);
+    return new TokenbusOptions(gateways, apiKey, transport, v, reconnectTimeoutMs, maxConnections,
+        maxStreamsPerSocket);
   }
 
   /** With this reconnect window (SSE). */
   public TokenbusOptions withReconnectTimeoutMs(long v) {
-    return new TokenbusOptions(gateways, apiKey, transport, connectTimeoutMs, v, maxConnections);
+    return new TokenbusOptions(gateways, apiKey, transport, connectTimeoutMs, v, maxConnections,
+        maxStreamsPerSocket);
   }
 
   /** With this many SSE connections per gateway. */
   public TokenbusOptions withMaxConnections(int v) {
-    return new TokenbusOptions(gateways, apiKey, transport, connectTimeoutMs, reconnectTimeoutMs, v);
+    return new TokenbusOptions(gateways, apiKey, transport, connectTimeoutMs, reconnectTimeoutMs, v,
+        maxStreamsPerSocket);
+  }
+
+  /** With this many generations per WebSocket. */
+  public TokenbusOptions withMaxStreamsPerSocket(int v) {
+    return new TokenbusOptions(gateways, apiKey, transport, connectTimeoutMs, reconnectTimeoutMs, maxConnections, v);
   }
 
   /** The API key is not shown. */
@@ -82,6 +97,6 @@ public record TokenbusOptions(List<URI> gateways, String apiKey, Transport trans
   public String toString() {
     return "TokenbusOptions[gateways=" + gateways + ", apiKey=" + (apiKey == null ? "none" : "***") + ", transport="
         + transport + ", connectTimeoutMs=" + connectTimeoutMs + ", reconnectTimeoutMs=" + reconnectTimeoutMs
-        + ", maxConnections=" + maxConnections + "]";
+        + ", maxConnections=" + maxConnections + ", maxStreamsPerSocket=" + maxStreamsPerSocket + "]";
   }
 }

@@ -5,7 +5,10 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The gateway's JSON: a request's fields, and the {@code token} and {@code done} payloads (the same over SSE and WebSocket). */
+/**
+ * The gateway's JSON: a request's fields, and the {@code token} and {@code done} payloads (the same over SSE
+ * and WebSocket).
+ */
 final class Wire {
 
   private Wire() {}

@@ -1,6 +1,9 @@
 package dev.tokenbus.client;
 
-/** The stream's worker was lost or stopped answering and the stream could not move to another ({@code worker_lost}, {@code worker_unresponsive}). */
+/**
+ * The stream's worker was lost or stopped answering and the stream could not move to another ({@code
+ * worker_lost}, {@code worker_unresponsive}).
+ */
 public class WorkerLostException extends TokenbusException {
 
   /** See {@link TokenbusException#TokenbusException(String, String, String, String, int, Throwable)}. */
