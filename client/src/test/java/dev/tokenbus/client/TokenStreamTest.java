@@ -159,6 +159,8 @@ class TokenStreamTest {
       long paused = nodes.engine.stats().tokensGenerated();
       // What the worker is ahead of the consumer: the client's window plus the gateway's (the
       // worker's credit), and the one token a decode step may produce after its check.
+      System.out.printf("WebSocket: consumer took 3, worker generated %d and paused, client received %d%n",
+          paused - before, stalled.tokensGenerated());
       assertThat(paused - before - 3).isLessThanOrEqualTo(2L * WINDOW + 1);
       assertThat(stalled.tokensGenerated()).isLessThanOrEqualTo(3 + WINDOW);
       JsonObject streamStatus = status().getJsonArray("streams").getJsonObject(0);
@@ -197,6 +199,8 @@ class TokenStreamTest {
         long now = nodes.engine.stats().tokensGenerated();
         return now == last.getAndSet(now) && nodes.engine.stats().paused() == 1;
       });
+      System.out.printf("SSE: consumer took 1, worker generated %d and paused, client received %d%n",
+          nodes.engine.stats().tokensGenerated() - before, stalled.tokensGenerated());
       assertThat(stalled.tokensGenerated()).as("the client buffered no more than its window and a chunk")
           .isLessThan(WINDOW + 400);
       assertThat(nodes.engine.stats().tokensGenerated() - before).as("stopped by the socket buffers, not the context")
