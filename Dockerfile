@@ -9,12 +9,14 @@ COPY pom.xml ./
 COPY common/pom.xml common/
 COPY worker/pom.xml worker/
 COPY gateway/pom.xml gateway/
+COPY client/pom.xml client/
 COPY launcher/pom.xml launcher/
 # Dependencies first, so that a source change does not download them again.
 RUN mvn -q -B dependency:go-offline -P "${MAVEN_PROFILES}" || true
 COPY common common
 COPY worker worker
 COPY gateway gateway
+COPY client client
 COPY launcher launcher
 RUN mvn -q -B -DskipTests -P "${MAVEN_PROFILES}" package
 
