@@ -181,7 +181,7 @@ public final class BenchmarkReport {
     StringBuilder sb = new StringBuilder()
         .append("- file: `").append(file.getFileName()).append("`\n")
         .append(String.format(Locale.ROOT, "- size: %.2f MB%n", Files.size(file) / 1e6));
-    try (NativeModel model = Llama.open(cfg.nativeLibrary()).loadModel(file, 0)) {
+    try (NativeModel model = Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).loadModel(file, 0)) {
       sb.append(String.format(Locale.ROOT, "- parameters: %,d%n", model.parameterCount()))
           .append("- llama.cpp description: ").append(model.description()).append('\n')
           .append("- trained context: ").append(model.contextTrain()).append(" tokens\n");

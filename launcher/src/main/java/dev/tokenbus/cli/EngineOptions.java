@@ -2,6 +2,7 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.model.ModelFetcher;
 import dev.tokenbus.model.ModelSource;
 import java.io.IOException;
@@ -40,8 +41,13 @@ final class EngineOptions {
   int gpuLayers;
 
   @Option(names = "--llama-library", paramLabel = "PATH",
-      description = "A libllama/libjllama built from llama.cpp b4916, instead of the one in the de.kherud:llama jar.")
+      description = "A llama.cpp shared library (libllama of release v0.5.0, or a b4916 build) instead of the bundled one.")
   Path nativeLibrary;
+
+  @Option(names = "--llama-profile", paramLabel = "auto|v0.5.0|b4916", defaultValue = "auto",
+      description = "The llama.cpp release to drive: v0.5.0 (bundled from npm), b4916 (the de.kherud:llama jar's),"
+          + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
+  String llamaProfile;
 
   /** What standalone and worker serve without --model: a small instruct model (about 400 MB), fetched once. */
   static final String DEFAULT_MODEL_URL =
@@ -68,7 +74,7 @@ final class EngineOptions {
       servedName = nameOf(model);
     }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
-        256, threads, gpuLayers, nativeLibrary);
+        256, threads, gpuLayers, nativeLibrary, profile());
   }
 
   /** The options beside model, threads and slots, as a worker process started by a benchmark takes them. */
@@ -78,7 +84,13 @@ final class EngineOptions {
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
     }
+    args.addAll(List.of("--llama-profile", llamaProfile));
     return args;
+  }
+
+  /** The configured profile (null = auto); a bad value is an {@link IllegalArgumentException} naming the key. */
+  LlamaProfile profile() {
+    return LlamaProfile.parse(llamaProfile);
   }
 
   /** Benchmarks run on the demo model unless told otherwise: they must not start with a download. */

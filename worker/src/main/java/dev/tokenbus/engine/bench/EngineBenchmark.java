@@ -122,7 +122,7 @@ public final class EngineBenchmark {
    * per still-running sequence per step, as the engine batched them.
    */
   private double[] replay(EngineConfig cfg, List<Trace> traces) {
-    NativeModel model = Llama.open(cfg.nativeLibrary()).loadModel(cfg.model(), cfg.gpuLayers());
+    NativeModel model = Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).loadModel(cfg.model(), cfg.gpuLayers());
     int perSequence = cfg.contextPerSequence() > 0 ? cfg.contextPerSequence() : Math.min(model.contextTrain(), 4096);
     double[] result = new double[traces.size()];
     // The same context shape as the engine's (slots and cells), so that only the loop around decode differs.
