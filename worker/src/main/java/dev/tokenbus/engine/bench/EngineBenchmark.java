@@ -46,8 +46,10 @@ public final class EngineBenchmark {
     int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
     EngineConfig cfg = options.engine().withSlots(Math.max(options.engine().slots(), maxConcurrency));
     List<Row> rows = new ArrayList<>();
-    out.printf(Locale.ROOT, "engine benchmark: %s, %d threads, %d tokens per sequence, temperature %.2f, median of %d runs%n",
-        cfg.model().getFileName(), cfg.effectiveThreads(), options.tokens(), options.temperature(), options.runs());
+    out.printf(Locale.ROOT,
+        "engine benchmark: %s on llama.cpp %s, %d threads, %d tokens per sequence, temperature %.2f, median of %d runs%n",
+        cfg.model().getFileName(), Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).profile(), cfg.effectiveThreads(),
+        options.tokens(), options.temperature(), options.runs());
     for (int n : options.concurrency()) {
       List<Trace> traces = new ArrayList<>();
       double[] full = new double[options.runs()];
