@@ -2,6 +2,7 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.model.ModelFetcher;
 import dev.tokenbus.model.ModelSource;
@@ -18,7 +19,8 @@ final class EngineOptions {
   @Option(names = "--model", paramLabel = "PATH|URL",
       description = "GGUF model file, or an http(s) URL downloaded once into $TOKENBUS_MODEL_CACHE (default "
           + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise). Default: "
-          + "Qwen2.5-0.5B-Instruct (Q4_K_M, about 400 MB), fetched once; offline, the demo model.")
+          + "Qwen3-0.6B (Q8_0, about 640 MB; Qwen2.5-0.5B-Instruct on llama.cpp b4916), fetched once; offline, the"
+          + " demo model.")
   String model;
 
   @Option(names = "--model-sha256", paramLabel = "HEX", description = "Expected SHA-256 of the model file; a file or download that differs is refused.")
@@ -49,8 +51,14 @@ final class EngineOptions {
           + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
   String llamaProfile;
 
-  /** What standalone and worker serve without --model: a small instruct model (about 400 MB), fetched once. */
-  static final String DEFAULT_MODEL_URL =
+  /**
+   * What standalone and worker serve without --model: Qwen3-0.6B, a current small instruct (chat and
+   * reasoning) model, Q8_0 from Qwen's own GGUF repository (about 640 MB), fetched once. No SHA-256
+   * is pinned: the registry could not be reached from where this was written to read one.
+   */
+  static final String DEFAULT_MODEL_URL = "https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main/Qwen3-0.6B-Q8_0.gguf";
+  /** The default on a llama.cpp that predates qwen3 (b4916): Qwen2.5-0.5B-Instruct, Q4_K_M, about 400 MB. */
+  static final String OLDER_DEFAULT_MODEL_URL =
       "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf";
   /** {@code --model demo}: the built-in generated model, with no download. */
   static final String DEMO = "demo";
@@ -106,14 +114,24 @@ final class EngineOptions {
   }
 
   private Path defaultOrDemo() {
+    String url = defaultModelUrl();
     try {
-      Path file = ModelFetcher.builder().build().resolve(ModelSource.parse(DEFAULT_MODEL_URL));
-      servedName = nameOf(DEFAULT_MODEL_URL);
+      Path file = ModelFetcher.builder().build().resolve(ModelSource.parse(url));
+      servedName = nameOf(url);
       return file;
     } catch (IOException e) {
       org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn("the default model could not be fetched ({})",
           e.getMessage());
       return demoModel();
+    }
+  }
+
+  /** The default model the configured llama.cpp release can run (qwen3 needs v0.5.0). */
+  private String defaultModelUrl() {
+    try {
+      return Llama.open(profile(), nativeLibrary).knowsArchitecture("qwen3") ? DEFAULT_MODEL_URL : OLDER_DEFAULT_MODEL_URL;
+    } catch (RuntimeException e) {
+      return DEFAULT_MODEL_URL; // the engine start reports why the library cannot be used
     }
   }
 

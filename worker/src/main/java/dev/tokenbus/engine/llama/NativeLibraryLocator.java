@@ -106,7 +106,7 @@ public final class NativeLibraryLocator {
           copyOut(in.readAllBytes(), dir, target);
         }
       }
-      if (name.matches("libllama\\.(v[0-9.]+\\.)?so")) {
+      if (name.matches("libllama\\.([A-Za-z0-9]+\\.)*so")) {
         llama = target;
       }
     }

@@ -2,6 +2,7 @@ package dev.tokenbus.engine.llama;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,8 +14,14 @@ import org.junit.jupiter.api.Test;
  */
 class ProfileSelfCheckTest {
 
-  private static Path b4916() throws IOException {
-    return NativeLibraryLocator.locate(null, NativeLibraryLocator.defaultCacheDir());
+  private static Path b4916() {
+    try {
+      return NativeLibraryLocator.locate(null, NativeLibraryLocator.defaultCacheDir());
+    } catch (IOException e) {
+      // The CUDA build's de.kherud classifier jar in some registries ships no library.
+      assumeTrue(false, "no b4916 library on the class path: " + e.getMessage());
+      throw new AssertionError(e);
+    }
   }
 
   private static Path current() throws IOException {
@@ -23,6 +30,7 @@ class ProfileSelfCheckTest {
 
   @Test
   void eachProfileOpensItsOwnLibrary() throws IOException {
+    b4916();
     assertThat(Llama.open(LlamaProfile.B4916, null).profile()).isEqualTo(LlamaProfile.B4916);
     assertThat(Llama.open(LlamaProfile.CURRENT, null).profile()).isEqualTo(LlamaProfile.CURRENT);
     assertThat(Llama.open(LlamaProfile.CURRENT, null).library()).isEqualTo(current());
@@ -30,14 +38,15 @@ class ProfileSelfCheckTest {
 
   @Test
   void anExplicitLibraryIsRecognisedByItsExports() throws IOException {
-    assertThat(Llama.open(null, b4916()).profile()).isEqualTo(LlamaProfile.B4916);
     assertThat(Llama.open(null, current()).profile()).isEqualTo(LlamaProfile.CURRENT);
+    assertThat(Llama.open(null, b4916()).profile()).isEqualTo(LlamaProfile.B4916);
   }
 
   @Test
   void aB4916LibraryDrivenAsV050IsRefused() throws IOException {
     // Checked on a fresh binding, as if the library had not been opened before.
-    assertThatThrownBy(() -> new LlamaApi(b4916(), LlamaProfile.CURRENT))
+    Path old = b4916();
+    assertThatThrownBy(() -> new LlamaApi(old, LlamaProfile.CURRENT))
         .isInstanceOf(LlamaException.class).hasMessageContaining("does not export llama_get_memory")
         .hasMessageContaining("llama-profile");
   }
@@ -52,6 +61,7 @@ class ProfileSelfCheckTest {
 
   @Test
   void architecturesAreCheckedPerRelease() {
+    b4916();
     Llama old = Llama.open(LlamaProfile.B4916, null);
     Llama now = Llama.open(LlamaProfile.CURRENT, null);
     assertThat(old.knowsArchitecture("llama")).isTrue();
