@@ -11,7 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** The engine's command-line options, shared by every command that runs a model. */
 final class EngineOptions {
@@ -47,9 +49,22 @@ final class EngineOptions {
   Path nativeLibrary;
 
   @Option(names = "--llama-profile", paramLabel = "auto|v0.5.0|b4916", defaultValue = "auto",
+      converter = ProfileConverter.class,
       description = "The llama.cpp release to drive: v0.5.0 (bundled from npm), b4916 (the de.kherud:llama jar's),"
           + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
-  String llamaProfile;
+  LlamaProfile llamaProfile;
+
+  /** {@code auto} is null; anything but the three values is refused while the options are parsed. */
+  static final class ProfileConverter implements ITypeConverter<LlamaProfile> {
+    @Override
+    public LlamaProfile convert(String value) {
+      try {
+        return LlamaProfile.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   /**
    * What standalone and worker serve without --model: Qwen3-0.6B, a current small instruct (chat and
@@ -92,13 +107,13 @@ final class EngineOptions {
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
     }
-    args.addAll(List.of("--llama-profile", llamaProfile));
+    args.addAll(List.of("--llama-profile", llamaProfile == null ? "auto" : llamaProfile.release()));
     return args;
   }
 
-  /** The configured profile (null = auto); a bad value is an {@link IllegalArgumentException} naming the key. */
+  /** The configured profile (null = auto). */
   LlamaProfile profile() {
-    return LlamaProfile.parse(llamaProfile);
+    return llamaProfile;
   }
 
   /** Benchmarks run on the demo model unless told otherwise: they must not start with a download. */
