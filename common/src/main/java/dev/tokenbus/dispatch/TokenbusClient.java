@@ -205,7 +205,7 @@ public final class TokenbusClient {
    */
   public Future<TokenStream> resume(String streamId, int lastIndex) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
     return reconnects.claim(streamId, lastIndex, routes.containsKey(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
@@ -260,7 +260,7 @@ public final class TokenbusClient {
 
   private Future<TokenStream> start(GenerationRequest request, String model, List<Integer> resume, String wire) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
@@ -545,16 +545,32 @@ public final class TokenbusClient {
     }
   }
 
-  /** Stops taking new generations; the open streams go on. */
+  /**
+   * Stops taking new generations; the open streams go on. Requests still waiting for a slot are
+   * refused at once ({@link ShuttingDownException}): none would start anyway.
+   */
   public void stopAccepting() {
     closed = true;
+    queue.removeIf(w -> !w.isMove(), w -> w.opened().fail(new ShuttingDownException(
+        "the gateway is shutting down and takes no new request")));
+  }
+
+  /**
+   * Withdraws generation {@code sid} whose client let go before it was opened: a request waiting
+   * for a slot leaves the queue at once, its future failing with a {@code cancelled}
+   * {@link TokenStreamException}. Does nothing for a generation not waiting (one being opened is
+   * the caller's to cancel once its future completes).
+   */
+  public void withdraw(String sid, String reason) {
+    queue.removeIf(w -> !w.isMove() && w.sid().equals(sid), w -> w.opened().fail(
+        new TokenStreamException(TokenStreamException.CANCELLED, reason)));
   }
 
   /** Ends every stream still open with a {@code gateway_shutdown} error (cancelling it on its worker) and unregisters. */
   public Future<Void> close() {
     closed = true;
     vertx.cancelTimer(sweepTimer);
-    queue.removeIf(w -> true, w -> w.opened().fail(new NoWorkerException("the gateway is shutting down")));
+    queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
     for (TokenStream s : new ArrayList<>(streams.values())) {
       s.fail("gateway_shutdown", "the gateway is shutting down");
     }

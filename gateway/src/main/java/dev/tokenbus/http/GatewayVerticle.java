@@ -157,19 +157,12 @@ public final class GatewayVerticle extends VerticleBase {
     generations.resume(ctx, id, last);
   }
 
-  private Future<TokenStream> open(GenerateParameters.Generate params, String id) {
-    return client.generate(params.toRequest(id), params.model());
-  }
-
   private void webSocket(RoutingContext ctx) {
     ctx.request().toWebSocket().onSuccess(ws -> {
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
       }
-    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), params -> {
-      String id = client.newStreamId();
-      return new WebSocketSession.Opened(open(params, id), new RequestObserver(metrics, id, params.model()));
-    })).onFailure(err -> {
+    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), generations)).onFailure(err -> {
           if (!ctx.response().ended()) {
             error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null,
                 "upgrade_required"));
