@@ -523,8 +523,8 @@ public final class TokenbusClient {
     long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
     for (TokenStream s : new ArrayList<>(streams.values())) {
       Route r = routes.get(s.streamId());
-      if (s.isFinished() || r == null || r.moving) {
-        continue;
+      if (s.isFinished() || r == null || r.moving || s.workerEndpoint() == null) {
+        continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
       if (now - s.lastActivityNanos() > limit) {
         move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "

@@ -42,19 +42,8 @@ class AbruptDisconnectTest {
     awaitClean(Duration.ofSeconds(2));
   }
 
-  /** Waits until the gateway shows no stream, no queued request, and no active or paused sequence. */
   static long awaitClean(Duration within) {
-    long t0 = System.nanoTime();
-    await().pollInterval(Duration.ofMillis(5)).atMost(within).untilAsserted(() -> {
-      JsonObject s = cluster.status();
-      assertThat(s.getJsonArray("streams")).as("streams in %s", s).isEmpty();
-      assertThat(s.getInteger("queued")).isZero();
-      JsonObject w = s.getJsonArray("workers").getJsonObject(0);
-      assertThat(w.getInteger("active")).as("active in %s", s).isZero();
-      assertThat(w.getInteger("paused")).as("paused in %s", s).isZero();
-      assertThat(cluster.engines.getFirst().stats().active()).isZero();
-    });
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    return cluster.awaitIdle(within);
   }
 
   @Test
