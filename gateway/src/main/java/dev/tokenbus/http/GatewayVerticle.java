@@ -158,7 +158,9 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void webSocket(RoutingContext ctx) {
+    var pipeline = StrictWebSocketFrames.pipelineOf(ctx.request());
     ctx.request().toWebSocket().onSuccess(ws -> {
+      StrictWebSocketFrames.install(pipeline);
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
       }
