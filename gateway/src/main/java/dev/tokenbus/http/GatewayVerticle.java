@@ -84,13 +84,16 @@ public final class GatewayVerticle extends VerticleBase {
       if (options.sendBufferBytes() > 0) {
         http.setSendBufferSize(options.sendBufferBytes());
       }
-      server = vertx.createHttpServer(http).requestHandler(router());
+      server = vertx.createHttpServer(http).requestHandler(router())
+          .invalidRequestHandler(ProtocolErrors::invalidRequest)
+          .connectionHandler(ProtocolErrors::guardVersions);
       return server.listen();
     }).onSuccess(s -> LOG.info("gateway listening on http://{}:{}", options.host(), s.actualPort()));
   }
 
   private Router router() {
     Router router = Router.router(vertx);
+    router.route().failureHandler(ProtocolErrors::onFailure);
     ops.readyWhen("workers", () -> draining ? "shutting down"
         : client.registry().all().isEmpty() ? "no worker is reachable" : null);
     ops.mount(router, metrics);

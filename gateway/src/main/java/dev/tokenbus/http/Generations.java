@@ -144,7 +144,10 @@ public final class Generations {
     return new SseChannel(vertx, ctx.response(), options.keepAliveMs(), options.writeQueueBytes());
   }
 
-  /** The body as a JSON object, or a {@link DecodeException} saying why it is not one. */
+  /**
+   * The body as a JSON object, or a {@link DecodeException} saying why it is not one (a
+   * {@link dev.tokenbus.protocol.RequestValidationException} when a string in it is not text).
+   */
   public static JsonObject bodyAsObject(RoutingContext ctx) {
     if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
       throw new DecodeException("the body is empty; send a JSON object");
@@ -153,6 +156,6 @@ public final class Generations {
     if (!(parsed instanceof JsonObject o)) {
       throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
     }
-    return o;
+    return WellFormedText.require(o);
   }
 }

@@ -113,6 +113,10 @@ final class WebSocketSession {
           + clientId.length(), "id", "invalid_value"));
       return;
     }
+    if (WellFormedText.loneSurrogate(clientId) >= 0) {
+      sendError(null, ApiError.invalid("id has a lone UTF-16 surrogate", "id", "invalid_value"));
+      return;
+    }
     switch (String.valueOf(frame.getValue("type"))) {
       case "generate" -> generate(clientId, frame);
       case "cancel" -> {
@@ -137,7 +141,7 @@ final class WebSocketSession {
     }
     GenerateParameters.Generate params;
     try {
-      params = GenerateParameters.parse(frame);
+      params = GenerateParameters.parse(WellFormedText.require(frame));
     } catch (RuntimeException e) {
       sendError(clientId, ApiError.of(e));
       return;
