@@ -42,6 +42,7 @@ public final class GatewayVerticle extends VerticleBase {
   private TokenbusClient client;
   private Generations generations;
   private HttpServer server;
+  private ConnectionTimeouts timeouts;
   private volatile boolean draining;
 
   /**
@@ -80,13 +81,25 @@ public final class GatewayVerticle extends VerticleBase {
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes())
           // curl -d labels JSON as a form: Vert.x then decodes it as one too, within limits of its own
           // (8 KiB an attribute, 1 KiB buffered) that must not refuse a body the body limit allows.
-          .setMaxFormAttributeSize(options.bodyLimitBytes()).setMaxFormBufferedBytes(options.bodyLimitBytes());
+          .setMaxFormAttributeSize(options.bodyLimitBytes()).setMaxFormBufferedBytes(options.bodyLimitBytes())
+          // HTTP/1.1 only on cleartext: with h2c detection Vert.x sees a connection only once its first
+          // request is whole, so a connection that sends nothing, or drips its headers, could not be timed.
+          .setHttp2ClearTextEnabled(false);
       if (options.sendBufferBytes() > 0) {
         http.setSendBufferSize(options.sendBufferBytes());
       }
-      server = vertx.createHttpServer(http).requestHandler(router())
+      timeouts = new ConnectionTimeouts(vertx, options.timeouts());
+      Router router = router();
+      server = vertx.createHttpServer(http)
+          .requestHandler(request -> {
+            timeouts.request(request);
+            router.handle(request);
+          })
           .invalidRequestHandler(ProtocolErrors::invalidRequest)
-          .connectionHandler(ProtocolErrors::guardVersions);
+          .connectionHandler(connection -> {
+            ProtocolErrors.guardVersions(connection);
+            timeouts.connected(connection);
+          });
       return server.listen();
     }).onSuccess(s -> LOG.info("gateway listening on http://{}:{}", options.host(), s.actualPort()));
   }
@@ -108,7 +121,11 @@ public final class GatewayVerticle extends VerticleBase {
     new OpenAiRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     router.get("/v1/streams/:id").handler(ctx -> resume(ctx, ctx.pathParam("id")));
-    router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
+    router.errorHandler(413, ctx -> {
+      // The rest of the body may still be on its way: the connection closes once it is refused.
+      ctx.response().putHeader("Connection", "close");
+      error(ctx, ApiError.tooLarge(options.bodyLimitBytes()));
+    });
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.request().method().name())));
     router.errorHandler(400, ctx -> error(ctx, ApiError.invalid(ctx.failure() != null
@@ -167,7 +184,7 @@ public final class GatewayVerticle extends VerticleBase {
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
       }
-    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), generations)).onFailure(err -> {
+    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), generations, timeouts)).onFailure(err -> {
           if (!ctx.response().ended()) {
             error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null,
                 "upgrade_required"));
@@ -210,6 +227,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     draining = true;
     client.stopAccepting();
+    timeouts.stop();
     return Drain.until(vertx, () -> client.streams().isEmpty(), options.drainTimeoutMs())
         .compose(drained -> {
           if (!drained) {

@@ -103,8 +103,7 @@ final class ProtocolErrors {
   static void guardVersions(HttpConnection connection) {
     if (connection instanceof ConnectionBase c) {
       ChannelPipeline pipeline = c.channelHandlerContext().pipeline();
-      // Just before Vert.x's own handler: the connection is made when its first request arrives,
-      // which has then passed the decoder already, but not this point.
+      // Just before Vert.x's own handler, where every decoded request passes.
       if (pipeline.get("httpDecoder") != null && pipeline.get("handler") != null
           && pipeline.get("tokenbus-version") == null) {
         pipeline.addBefore("handler", "tokenbus-version", new VersionGuard());

@@ -22,9 +22,10 @@ import java.util.function.Consumer;
  *
  * <p>Each generation has a {@link ClientLink} that lets go when the client cancels it or when the
  * socket ends in any way (close frame, reset, FIN, protocol error, a failed write); what follows is
- * {@link Generations#start}'s, the same as for every other transport.
+ * {@link Generations#start}'s, the same as for every other transport. A socket that runs no
+ * generation and receives nothing for the idle timeout is closed with 1000 {@code idle}.
  */
-final class WebSocketSession {
+final class WebSocketSession implements ConnectionTimeouts.Socket {
 
   /** RFC 6455's close code for a message too big to process. */
   static final short MESSAGE_TOO_BIG = 1009;
@@ -38,8 +39,9 @@ final class WebSocketSession {
   private final Map<String, Link> links = new HashMap<>();
   private final List<Handler<Void>> drainWaiters = new ArrayList<>();
   private boolean closed;
+  private long lastActivityNanos = System.nanoTime();
 
-  WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations) {
+  WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations, ConnectionTimeouts timeouts) {
     this.socket = socket;
     this.maxStreams = maxStreams;
     this.generations = generations;
@@ -52,11 +54,26 @@ final class WebSocketSession {
       waiting.forEach(h -> h.handle(null));
     });
     socket.exceptionHandler(this::onException);
-    socket.closeHandler(v -> socketGone());
+    socket.closeHandler(v -> {
+      timeouts.unregister(this);
+      socketGone();
+    });
+    timeouts.register(this);
+  }
+
+  @Override
+  public long lastActivityNanos() {
+    return lastActivityNanos;
+  }
+
+  @Override
+  public void closeIdle() {
+    close((short) 1000, "idle");
   }
 
   /** Whether the socket runs no generation now (idle). */
-  boolean idle() {
+  @Override
+  public boolean idle() {
     return links.isEmpty();
   }
 
@@ -96,6 +113,7 @@ final class WebSocketSession {
   }
 
   private void onText(String text) {
+    lastActivityNanos = System.nanoTime();
     JsonObject frame;
     try {
       frame = new JsonObject(text);
@@ -149,7 +167,10 @@ final class WebSocketSession {
     Link link = new Link(clientId);
     links.put(clientId, link);
     generations.serve(link, params.toRequest(generations.newId()), params.model(),
-        (stream, served) -> new Channel(clientId)).onComplete(v -> links.remove(clientId, link));
+        (stream, served) -> new Channel(clientId)).onComplete(v -> {
+          links.remove(clientId, link);
+          lastActivityNanos = System.nanoTime();
+        });
   }
 
   private void sendError(String clientId, ApiError error) {
