@@ -77,6 +77,7 @@ public final class GatewayVerticle extends VerticleBase {
     return TokenbusClient.create(vertx, membership, clientOptions).compose(c -> {
       client = c;
       generations = new Generations(vertx, c, metrics, options);
+      metrics.expectErrors(ApiError.COMMON_CODES);
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes())
           // curl -d labels JSON as a form: Vert.x then decodes it as one too, within limits of its own
@@ -116,7 +117,8 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
     ChatPageRoutes.mount(router);
-    BodyHandler body = BodyHandler.create().setBodyLimit(options.bodyLimitBytes());
+    // No file uploads: JSON bodies only, and no file-uploads/ directory in the working directory.
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes());
     router.post("/v1/generate").handler(body).handler(this::generate);
     new OpenAiRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
