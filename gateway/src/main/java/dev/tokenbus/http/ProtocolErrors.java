@@ -33,8 +33,8 @@ final class ProtocolErrors {
           "the request line is too long", null, "uri_too_long");
       case TooLongHttpHeaderException e -> new ApiError(431, "invalid_request_error",
           "the request's header section is too large", null, "headers_too_large");
-      case UnsupportedVersion e -> new ApiError(505, "invalid_request_error", e.getMessage(), null,
-          "http_version_not_supported");
+      // A client error, not the server's: 400 rather than 505, so that every refusal is a 4xx.
+      case UnsupportedVersion e -> ApiError.invalid(e.getMessage(), null, "http_version_not_supported");
       case null -> ApiError.invalid("the request could not be read", null, "malformed_request");
       default -> ApiError.invalid("the request could not be read: " + firstLine(cause.getMessage()), null,
           "malformed_request");
