@@ -180,6 +180,17 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void webSocket(RoutingContext ctx) {
+    String refusal = WebSocketHandshakes.problem(ctx.request());
+    if (refusal != null) {
+      if ("Sec-WebSocket-Version".equals(refusal)) {
+        ctx.response().putHeader("Sec-WebSocket-Version", "13");
+        error(ctx, new ApiError(426, "invalid_request_error", "only WebSocket version 13 is supported",
+            "Sec-WebSocket-Version", "upgrade_required"));
+      } else {
+        error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + refusal, null, "upgrade_required"));
+      }
+      return;
+    }
     var pipeline = StrictWebSocketFrames.pipelineOf(ctx.request());
     ctx.request().toWebSocket().onSuccess(ws -> {
       StrictWebSocketFrames.install(pipeline);

@@ -152,6 +152,7 @@ public final class Generations {
     if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
       throw new DecodeException("the body is empty; send a JSON object");
     }
+    StrictJson.check(ctx.body().buffer().getBytes());
     Object parsed = ctx.body().buffer().toJsonValue();
     if (!(parsed instanceof JsonObject o)) {
       throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));

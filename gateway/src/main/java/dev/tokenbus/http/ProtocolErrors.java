@@ -97,8 +97,9 @@ final class ProtocolErrors {
   }
 
   /**
-   * Marks a request of another HTTP version than 1.0 or 1.1 as undecodable, so that it reaches
-   * {@link #invalidRequest} (Vert.x would answer 501 with no body).
+   * Marks a request of another HTTP version than 1.0 or 1.1 (Vert.x would answer 501 with no body),
+   * one with a header of empty name, or with two Host headers, as undecodable, so that it reaches
+   * {@link #invalidRequest}.
    */
   static void guardVersions(HttpConnection connection) {
     if (connection instanceof ConnectionBase c) {
@@ -111,13 +112,25 @@ final class ProtocolErrors {
     }
   }
 
+  /** A request the decoder let through although RFC 9112 says to refuse it. */
+  static final class MalformedHeaders extends DecoderException {
+    MalformedHeaders(String message) {
+      super(message);
+    }
+  }
+
   private static final class VersionGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (msg instanceof HttpRequest r && r.decoderResult().isSuccess() && r.protocolVersion() != HttpVersion.HTTP_1_1
-          && r.protocolVersion() != HttpVersion.HTTP_1_0) {
-        r.setDecoderResult(DecoderResult.failure(new UnsupportedVersion(r.protocolVersion().text())));
-        r.setProtocolVersion(HttpVersion.HTTP_1_1); // so that the answer can be written
+      if (msg instanceof HttpRequest r && r.decoderResult().isSuccess()) {
+        if (r.protocolVersion() != HttpVersion.HTTP_1_1 && r.protocolVersion() != HttpVersion.HTTP_1_0) {
+          r.setDecoderResult(DecoderResult.failure(new UnsupportedVersion(r.protocolVersion().text())));
+          r.setProtocolVersion(HttpVersion.HTTP_1_1); // so that the answer can be written
+        } else if (r.headers().contains("")) {
+          r.setDecoderResult(DecoderResult.failure(new MalformedHeaders("a header has an empty name")));
+        } else if (r.headers().getAll("Host").size() > 1) {
+          r.setDecoderResult(DecoderResult.failure(new MalformedHeaders("more than one Host header")));
+        }
       }
       ctx.fireChannelRead(msg);
     }

@@ -116,6 +116,7 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     lastActivityNanos = System.nanoTime();
     JsonObject frame;
     try {
+      StrictJson.check(text);
       frame = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
       sendError(null, ApiError.of(new DecodeException(e.getMessage())));
