@@ -348,7 +348,11 @@ public final class TokenbusClient {
       if (free.isEmpty()) {
         continue;
       }
-      Waiting w = queue.poll(model);
+      Waiting next = queue.poll(model);
+      while (next != null && next.opened().future().isComplete()) {
+        next = queue.poll(model); // answered already (withdrawn, refused): nothing to open
+      }
+      Waiting w = next;
       if (w != null) {
         retrying.add(key);
         retryingStreams.add(w.sid());
@@ -378,7 +382,7 @@ public final class TokenbusClient {
         return;
       }
       forget(w.sid());
-      opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
+      opened.tryFail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
     WorkerStatus worker = candidates.get(i);
@@ -395,7 +399,10 @@ public final class TokenbusClient {
             } else if (closed) {
               stream.cancel("gateway shutting down");
             }
-            opened.complete(stream);
+            if (!opened.tryComplete(stream)) {
+              // Withdrawn (its client left) while this OPEN was on its way: nobody takes the stream.
+              stream.cancel("the request was withdrawn");
+            }
           }
           case RefuseFrame refuse when refuse.reason() == RefuseFrame.Reason.BUSY ->
               tryOpen(w, candidates, i + 1, BUSY + worker.workerId() + ": " + refuse.message());
@@ -403,9 +410,9 @@ public final class TokenbusClient {
               tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
             forget(w.sid());
-            opened.fail(new GenerationRefusedException(refuse));
+            opened.tryFail(new GenerationRefusedException(refuse));
           }
-          default -> opened.fail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
+          default -> opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
         }
       } else {
         String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
