@@ -1,6 +1,5 @@
 package dev.tokenbus.http;
 
-import dev.tokenbus.flow.TokenStream;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
