@@ -205,7 +205,7 @@ public final class TokenbusClient {
    */
   public Future<TokenStream> resume(String streamId, int lastIndex) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
     return reconnects.claim(streamId, lastIndex, routes.containsKey(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
@@ -260,7 +260,7 @@ public final class TokenbusClient {
 
   private Future<TokenStream> start(GenerationRequest request, String model, List<Integer> resume, String wire) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
@@ -348,7 +348,11 @@ public final class TokenbusClient {
       if (free.isEmpty()) {
         continue;
       }
-      Waiting w = queue.poll(model);
+      Waiting next = queue.poll(model);
+      while (next != null && next.opened().future().isComplete()) {
+        next = queue.poll(model); // answered already (withdrawn, refused): nothing to open
+      }
+      Waiting w = next;
       if (w != null) {
         retrying.add(key);
         retryingStreams.add(w.sid());
@@ -378,7 +382,7 @@ public final class TokenbusClient {
         return;
       }
       forget(w.sid());
-      opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
+      opened.tryFail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
     WorkerStatus worker = candidates.get(i);
@@ -395,7 +399,10 @@ public final class TokenbusClient {
             } else if (closed) {
               stream.cancel("gateway shutting down");
             }
-            opened.complete(stream);
+            if (!opened.tryComplete(stream)) {
+              // Withdrawn (its client left) while this OPEN was on its way: nobody takes the stream.
+              stream.cancel("the request was withdrawn");
+            }
           }
           case RefuseFrame refuse when refuse.reason() == RefuseFrame.Reason.BUSY ->
               tryOpen(w, candidates, i + 1, BUSY + worker.workerId() + ": " + refuse.message());
@@ -403,9 +410,9 @@ public final class TokenbusClient {
               tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
             forget(w.sid());
-            opened.fail(new GenerationRefusedException(refuse));
+            opened.tryFail(new GenerationRefusedException(refuse));
           }
-          default -> opened.fail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
+          default -> opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
         }
       } else {
         String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
@@ -524,8 +531,8 @@ public final class TokenbusClient {
     long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
     for (TokenStream s : new ArrayList<>(streams.values())) {
       Route r = routes.get(s.streamId());
-      if (s.isFinished() || r == null || r.moving) {
-        continue;
+      if (s.isFinished() || r == null || r.moving || s.workerEndpoint() == null) {
+        continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
       if (now - s.lastActivityNanos() > limit) {
         move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "
@@ -546,16 +553,32 @@ public final class TokenbusClient {
     }
   }
 
-  /** Stops taking new generations; the open streams go on. */
+  /**
+   * Stops taking new generations; the open streams go on. Requests still waiting for a slot are
+   * refused at once ({@link ShuttingDownException}): none would start anyway.
+   */
   public void stopAccepting() {
     closed = true;
+    queue.removeIf(w -> !w.isMove(), w -> w.opened().fail(new ShuttingDownException(
+        "the gateway is shutting down and takes no new request")));
+  }
+
+  /**
+   * Withdraws generation {@code sid} whose client let go before it was opened: a request waiting
+   * for a slot leaves the queue at once, its future failing with a {@code cancelled}
+   * {@link TokenStreamException}. Does nothing for a generation not waiting (one being opened is
+   * the caller's to cancel once its future completes).
+   */
+  public void withdraw(String sid, String reason) {
+    queue.removeIf(w -> !w.isMove() && w.sid().equals(sid), w -> w.opened().fail(
+        new TokenStreamException(TokenStreamException.CANCELLED, reason)));
   }
 
   /** Ends every stream still open with a {@code gateway_shutdown} error (cancelling it on its worker) and unregisters. */
   public Future<Void> close() {
     closed = true;
     vertx.cancelTimer(sweepTimer);
-    queue.removeIf(w -> true, w -> w.opened().fail(new NoWorkerException("the gateway is shutting down")));
+    queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
     for (TokenStream s : new ArrayList<>(streams.values())) {
       s.fail("gateway_shutdown", "the gateway is shutting down");
     }

@@ -120,6 +120,30 @@ final class TestCluster implements AutoCloseable {
     return new JsonObject(http.send(request.build(), HttpResponse.BodyHandlers.ofString()).body());
   }
 
+  /**
+   * Waits until the gateway holds nothing (no stream, no queued request) and no worker has an
+   * active or paused sequence, as /v1/status and the engines show it.
+   *
+   * @return how long that took, in milliseconds
+   */
+  long awaitIdle(Duration within) {
+    long t0 = System.nanoTime();
+    await().pollInterval(Duration.ofMillis(5)).atMost(within).untilAsserted(() -> {
+      JsonObject s = status();
+      org.assertj.core.api.Assertions.assertThat(s.getJsonArray("streams")).as("streams in %s", s).isEmpty();
+      org.assertj.core.api.Assertions.assertThat(s.getInteger("queued")).as("queued in %s", s).isZero();
+      for (Object o : s.getJsonArray("workers")) {
+        JsonObject w = (JsonObject) o;
+        org.assertj.core.api.Assertions.assertThat(w.getInteger("active")).as("active in %s", s).isZero();
+        org.assertj.core.api.Assertions.assertThat(w.getInteger("paused")).as("paused in %s", s).isZero();
+      }
+      for (LlamaEngine e : engines) {
+        org.assertj.core.api.Assertions.assertThat(e.stats().active()).as("engine active").isZero();
+      }
+    });
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+  }
+
   /** The gateway's view of the only worker's active slots. */
   int activeSlots() throws Exception {
     return status().getJsonArray("workers").getJsonObject(0).getInteger("active");

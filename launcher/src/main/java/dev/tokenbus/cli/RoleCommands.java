@@ -67,6 +67,8 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
+      engine.validate(); // every setting is checked before the node joins, listens or fetches a model
+      worker.validate();
       return NodeRunner.run(cluster.toOptions(), new GatewayRole(http) {
         @Override
         public LlamaEngine engine() {
@@ -109,6 +111,11 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
+      engine.validate(); // every setting is checked before the node joins, listens or fetches a model
+      worker.validate();
+      if (opsPort < 0 || opsPort > 65535) {
+        throw new IllegalArgumentException("ops-port must be between 0 and 65535, got " + opsPort);
+      }
       String[] model = {""};
       return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
         @Override
@@ -149,6 +156,15 @@ final class RoleCommands {
     @Option(names = "--worker-drain-timeout-ms", defaultValue = "30000",
         description = "At shutdown, how long running generations may finish before they are ended (default ${DEFAULT-VALUE}).")
     long drainTimeoutMs;
+
+    void validate() {
+      if (coalesceMs < 0) {
+        throw new IllegalArgumentException("coalesce-ms must be 0 or more, got " + coalesceMs);
+      }
+      if (drainTimeoutMs < 0) {
+        throw new IllegalArgumentException("worker-drain-timeout-ms must be 0 or more, got " + drainTimeoutMs);
+      }
+    }
 
     WorkerOptions toOptions(String defaultName) {
       String name = modelName != null && !modelName.isBlank() ? modelName : defaultName;

@@ -71,9 +71,4 @@ final class OpenAiStreamChannel implements EventChannel {
   public void close() {
     sse.close();
   }
-
-  @Override
-  public void onClientGone(Handler<Void> handler) {
-    sse.onClientGone(handler);
-  }
 }
