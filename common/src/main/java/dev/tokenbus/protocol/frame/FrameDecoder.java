@@ -84,7 +84,7 @@ final class FrameDecoder {
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
-        r.readSignedVarLong(), r.readVarInt());
+        r.readSignedVarLong(), r.readVarInt(), r.readString());
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
       for (int i = 0; i < messageCount; i++) {

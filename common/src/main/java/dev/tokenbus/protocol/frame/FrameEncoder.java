@@ -112,6 +112,7 @@ final class FrameEncoder {
     w.writeVarInt(c.bufferSize());
     w.writeSignedVarLong(c.timeoutMs());
     w.writeVarInt(c.topLogprobs());
+    w.writeString(c.grammar());
   }
 
   private static void writeResult(GenerationResult r, WireWriter w) {

@@ -150,7 +150,7 @@ public final class FrameJson {
         .put("repeat_last_n", c.repeatLastN()).put("frequency_penalty", c.frequencyPenalty())
         .put("presence_penalty", c.presencePenalty()).put("seed", c.seed()).put("stop", new JsonArray(c.stop()))
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize())
-        .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()));
+        .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()).put("grammar", c.grammar()));
   }
 
   private static GenerationRequest request(JsonObject j) {
@@ -171,7 +171,8 @@ public final class FrameJson {
         c.getDouble("temperature"), c.getInteger("top_k"), c.getDouble("top_p"), c.getDouble("min_p"),
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),
-        c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs")));
+        c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs"),
+        c.getString("grammar")));
   }
 
   private static JsonObject resultJson(GenerationResult r) {

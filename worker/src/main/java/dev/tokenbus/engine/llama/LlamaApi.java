@@ -211,6 +211,8 @@ public final class LlamaApi {
   final MethodHandle samplerSample;
   final MethodHandle samplerApply;
   final MethodHandle samplerFree;
+  final MethodHandle samplerAccept;
+  final MethodHandle samplerInitGrammar;
 
   LlamaApi(Path libraryPath) {
     this.libraryPath = libraryPath;
@@ -279,6 +281,9 @@ public final class LlamaApi {
     samplerSample = fn("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     samplerApply = fn("llama_sampler_apply", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
     samplerFree = fn("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));
+    samplerAccept = fn("llama_sampler_accept", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
+    // llama_sampler_init_grammar(vocab, grammar_str, grammar_root): NULL when the grammar does not parse.
+    samplerInitGrammar = fn("llama_sampler_init_grammar", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   }
 
   private MethodHandle fn(String name, FunctionDescriptor descriptor, Linker.Option... options) {

@@ -248,6 +248,10 @@ public final class NativeModel implements AutoCloseable {
     return api;
   }
 
+  MemorySegment vocab() {
+    return vocab;
+  }
+
   private void checkOpen() {
     if (closed) {
       throw new IllegalStateException("model " + file + " is closed");
