@@ -7,6 +7,7 @@ import static dev.tokenbus.http.GenerateParameters.string;
 
 import dev.tokenbus.http.ChatMessages;
 import dev.tokenbus.http.GenerateParameters;
+import dev.tokenbus.http.structured.StructuredOutput;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -48,8 +49,8 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
     if (limit == null) {
       limit = optionalInteger(body, "max_tokens");
     }
-    StreamConfig config = GenerateParameters.configBuilder(body).maxTokens(limit != null ? limit : UNLIMITED)
-        .topLogprobs(top).build().validate();
+    StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top).build().validate();
     return new OpenAiRequest(true, null, messages, config, bool(body, "stream", false), includeUsage(body), logprobs,
         string(body, "model"));
   }
@@ -70,8 +71,8 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
       throw new RequestValidationException("logprobs", "logprobs must be between 0 and " + StreamConfig.MAX_TOP_LOGPROBS
           + ", got " + top);
     }
-    StreamConfig config = GenerateParameters.configBuilder(body).maxTokens(limit != null ? limit : UNLIMITED)
-        .topLogprobs(top != null ? top : 0).build().validate();
+    StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0).build().validate();
     return new OpenAiRequest(false, prompt, List.of(), config, bool(body, "stream", false), includeUsage(body),
         top != null, string(body, "model"));
   }
@@ -120,6 +121,12 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
         throw new RequestValidationException(key, key + " is not supported by this server");
       }
     }
+  }
+
+  /** {@code response_format} (json_object, json_schema) as the grammar the worker enforces. */
+  private static StreamConfig.Builder withResponseFormat(StreamConfig.Builder config, JsonObject body) {
+    String grammar = StructuredOutput.responseFormat(body);
+    return grammar == null ? config : config.grammar(grammar);
   }
 
   private static boolean includeUsage(JsonObject body) {
