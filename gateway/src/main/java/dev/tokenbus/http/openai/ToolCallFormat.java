@@ -1,0 +1,140 @@
+package dev.tokenbus.http.openai;
+
+import dev.tokenbus.http.tools.ToolCall;
+import dev.tokenbus.http.tools.ToolCallParser;
+import dev.tokenbus.http.tools.ToolSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * {@code /v1/chat/completions} with tools: the answer's tool calls become {@code tool_calls}
+ * ({@code finish_reason: "tool_calls"}), in the message of a whole response or as
+ * {@code delta.tool_calls} chunks of a stream (each call with its index, id, name and arguments).
+ *
+ * <p>Streaming: while the answer may still be a call (it is empty, or starts like one of the
+ * formats {@link ToolCallParser} reads), its text is held back; once it cannot be, the held text
+ * and the rest stream as content. When a call is required the answer is constrained to calls, so
+ * everything is held until the end, where it is parsed. One instance per response.
+ */
+final class ToolCallFormat implements ResponseFormat {
+
+  private static final List<String> CALL_STARTS = List.of("<tool_call>", "[TOOL_CALLS]", "<|python_tag|>", "{", "[", "```");
+
+  private final ChatFormat chat;
+  private final ToolSpec spec;
+  private final ToolCallParser parser;
+  private final StringBuilder held = new StringBuilder();
+  private boolean content;
+
+  ToolCallFormat(ChatFormat chat, ToolSpec spec) {
+    this.chat = chat;
+    this.spec = spec;
+    this.parser = new ToolCallParser(spec);
+  }
+
+  @Override
+  public String chunkObject() {
+    return chat.chunkObject();
+  }
+
+  @Override
+  public String responseObject() {
+    return chat.responseObject();
+  }
+
+  @Override
+  public String idPrefix() {
+    return chat.idPrefix();
+  }
+
+  @Override
+  public JsonObject openingChoice() {
+    return chat.openingChoice();
+  }
+
+  /** Null while the text is held back (no chunk is sent for this token). */
+  @Override
+  public JsonObject tokenChoice(JsonObject token, String finishReason) {
+    if (content) {
+      return chat.tokenChoice(token, finishReason);
+    }
+    held.append(token.getString("text", ""));
+    if (!spec.callRequired() && !mayBeCall(held)) {
+      content = true;
+      JsonObject all = token.copy().put("text", held.toString());
+      held.setLength(0);
+      return chat.tokenChoice(all, finishReason);
+    }
+    return finishReason == null ? null : heldChoice(finishReason);
+  }
+
+  @Override
+  public JsonObject finishChoice(String finishReason) {
+    return content || held.isEmpty() ? chat.finishChoice(finishReason) : heldChoice(finishReason);
+  }
+
+  private JsonObject heldChoice(String finishReason) {
+    ToolCallParser.Parsed parsed = parser.parse(held.toString());
+    held.setLength(0);
+    JsonObject delta = new JsonObject();
+    if (!parsed.content().isEmpty()) {
+      delta.put("content", parsed.content());
+    }
+    if (!parsed.calls().isEmpty()) {
+      JsonArray calls = new JsonArray();
+      for (int i = 0; i < parsed.calls().size(); i++) {
+        calls.add(parsed.calls().get(i).toJson().put("index", i));
+      }
+      delta.put("tool_calls", calls);
+    }
+    return new JsonObject().put("index", 0).put("delta", delta).put("logprobs", null)
+        .put("finish_reason", finish(parsed, finishReason));
+  }
+
+  private static String finish(ToolCallParser.Parsed parsed, String finishReason) {
+    return !parsed.calls().isEmpty() && "stop".equals(finishReason) ? "tool_calls" : finishReason;
+  }
+
+  private static boolean mayBeCall(CharSequence text) {
+    String s = text.toString().stripLeading();
+    if (s.isEmpty()) {
+      return true;
+    }
+    for (String start : CALL_STARTS) {
+      if (s.startsWith(start) || start.startsWith(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public Collector collector() {
+    Collector inner = chat.collector();
+    StringBuilder text = new StringBuilder();
+    return new Collector() {
+      @Override
+      public void add(JsonObject token) {
+        inner.add(token);
+        text.append(token.getString("text", ""));
+      }
+
+      @Override
+      public JsonObject choice(String finishReason) {
+        JsonObject choice = inner.choice(finishReason);
+        ToolCallParser.Parsed parsed = parser.parse(text.toString());
+        if (parsed.calls().isEmpty()) {
+          return choice;
+        }
+        JsonArray calls = new JsonArray();
+        for (ToolCall c : parsed.calls()) {
+          calls.add(c.toJson());
+        }
+        choice.getJsonObject("message").put("content", parsed.content().isEmpty() ? null : parsed.content())
+            .put("tool_calls", calls);
+        return choice.put("finish_reason", finish(parsed, finishReason));
+      }
+    };
+  }
+}
