@@ -541,7 +541,8 @@ public final class JsonSchemaGrammar {
     }
     double d = n.doubleValue();
     if (Math.abs(d) >= IntegerRanges.UNBOUNDED_HIGH) {
-      return null;
+      throw new UnsupportedSchemaException(path + "/" + key, key + " beyond ±" + IntegerRanges.UNBOUNDED_HIGH
+          + " is not supported");
     }
     return (long) (lower ? Math.ceil(d) : Math.floor(d));
   }
