@@ -226,9 +226,9 @@ public final class TokenbusClient {
       throw new StreamNotFoundException("stream " + sid + " has sent " + received.size() + " tokens, not "
           + (last + 1));
     }
-    long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime()));
     OpenFrame open = new OpenFrame(sid, null, null, s.window(),
-        r.request.withConfig(r.request.config().withTimeoutMs(remainingMs)), received.subList(0, last + 1));
+        r.request.withConfig(r.request.config().withRemainingTimeout(r.deadlineNanos, System.nanoTime())),
+        received.subList(0, last + 1));
     reconnects.unpark(sid);
     s.cancel("the client resumed the stream on another connection");
     return new Reconnects.Handover(open, r.model);
@@ -275,7 +275,7 @@ public final class TokenbusClient {
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
     Waiting w = new Waiting(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume), model,
-        Promise.promise(), now, now + TimeUnit.MILLISECONDS.toNanos(request.config().timeoutMs()));
+        Promise.promise(), now, request.config().deadlineNanos(now));
     routes.put(sid, new Route(request, model, w.deadlineNanos(), wire));
     MessageConsumer<JsonObject> claims = reconnects.listen(sid);
     w.opened().future().onFailure(e -> {
@@ -481,7 +481,8 @@ public final class TokenbusClient {
     List<Integer> received = s.receivedTokenIds();
     LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());
     s.setWorker(null, null);
-    GenerationRequest request = r.request.withConfig(r.request.config().withTimeoutMs(remainingMs));
+    GenerationRequest request = r.request.withConfig(r.request.config().withRemainingTimeout(r.deadlineNanos,
+        System.nanoTime()));
     // The new worker may send what the stream's buffer still has room for.
     int window = Math.max(1, s.window() - s.bufferedTokens());
     long now = System.nanoTime();

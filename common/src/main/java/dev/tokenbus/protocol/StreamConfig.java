@@ -1,6 +1,7 @@
 package dev.tokenbus.protocol;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * How one generation streams: its sampling settings, its limits and its flow-control window.
@@ -20,7 +21,7 @@ import java.util.List;
  * @param stop stop sequences; the matched text is not emitted
  * @param streamDelayMs pause between tokens, for pacing
  * @param bufferSize tokens in flight between producer and consumer (the credit window)
- * @param timeoutMs the whole generation's deadline, from submission
+ * @param timeoutMs the whole generation's deadline, from submission; {@value #NO_TIMEOUT} means none
  * @param topLogprobs how many alternatives to report per token, 0 to 20
  * @param grammar a GBNF grammar (start rule {@code root}) that every generated token must follow, or
  *     null; JSON Schemas and tool calls arrive here already converted by the gateway
@@ -34,6 +35,13 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   public static final int MAX_STOP_LENGTH = 256;
   /** The longest grammar accepted, in characters. */
   public static final int MAX_GRAMMAR_LENGTH = 1 << 20;
+  /** {@code timeout_ms} that means the generation has no deadline. */
+  public static final long NO_TIMEOUT = 0;
+  /**
+   * How far ahead "no deadline" lies, in nanoseconds (about 73 years): far enough never to come,
+   * near enough that {@code now - deadline} comparisons of {@link System#nanoTime()} values cannot overflow.
+   */
+  private static final long NO_DEADLINE_NANOS = Long.MAX_VALUE / 4;
 
   private static final StreamConfig DEFAULTS =
       new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null);
@@ -70,12 +78,38 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     check(streamDelayMs >= 0 && streamDelayMs <= 60_000, "stream_delay_ms",
         "must be between 0 and 60000, got " + streamDelayMs);
     check(bufferSize >= 1 && bufferSize <= 4096, "buffer_size", "must be between 1 and 4096, got " + bufferSize);
-    check(timeoutMs >= 1 && timeoutMs <= 86_400_000L, "timeout_ms", "must be between 1 and 86400000, got " + timeoutMs);
+    check(timeoutMs >= 0 && timeoutMs <= 86_400_000L, "timeout_ms",
+        "must be between 0 (no timeout) and 86400000, got " + timeoutMs);
     check(topLogprobs >= 0 && topLogprobs <= MAX_TOP_LOGPROBS, "top_logprobs",
         "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
     check(grammar == null || (!grammar.isBlank() && grammar.length() <= MAX_GRAMMAR_LENGTH), "grammar",
         "must be a non-empty GBNF grammar of at most " + MAX_GRAMMAR_LENGTH + " characters");
     return this;
+  }
+
+  /** Whether the generation has a deadline ({@code timeout_ms} is not {@link #NO_TIMEOUT}). */
+  public boolean hasTimeout() {
+    return timeoutMs != NO_TIMEOUT;
+  }
+
+  /**
+   * The {@link System#nanoTime()} by which a generation started at {@code startNanos} must end: far
+   * in the future (never reached) without a timeout. Compare with {@code now - deadline >= 0}.
+   */
+  public long deadlineNanos(long startNanos) {
+    return startNanos + (hasTimeout() ? timeoutMs * 1_000_000L : NO_DEADLINE_NANOS);
+  }
+
+  /**
+   * This configuration for the rest of a generation whose deadline is {@code deadlineNanos} (a
+   * stream that moves to another worker, or is resumed elsewhere): the time left, at least 1 ms; no
+   * timeout stays no timeout.
+   */
+  public StreamConfig withRemainingTimeout(long deadlineNanos, long nowNanos) {
+    if (!hasTimeout()) {
+      return this;
+    }
+    return withTimeoutMs(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - nowNanos)));
   }
 
   private static void check(boolean ok, String param, String message) {

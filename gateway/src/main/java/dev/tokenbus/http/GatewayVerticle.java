@@ -4,6 +4,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.dispatch.StreamNotFoundException;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.http.openai.OpenAiRoutes;
@@ -105,6 +106,7 @@ public final class GatewayVerticle extends VerticleBase {
     new OpenAiRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     router.get("/v1/streams/:id").handler(ctx -> resume(ctx, ctx.pathParam("id")));
+    router.delete("/v1/streams/:id").handler(ctx -> cancelStream(ctx, ctx.pathParam("id")));
     router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.request().method().name())));
@@ -155,6 +157,23 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     generations.resume(ctx, id, last);
+  }
+
+  /**
+   * Cancels a stream this gateway holds (streaming to a client, or parked for a reconnect): an SSE
+   * client's explicit cancel, which a closed connection is not while {@code resume-grace-ms} keeps
+   * streams. 204, or 404 {@code stream_not_found}.
+   */
+  private void cancelStream(RoutingContext ctx, String id) {
+    for (TokenStream s : client.streams()) {
+      if (s.streamId().equals(id) && !s.isFinished()) {
+        s.cancel("cancelled by the client");
+        ctx.response().setStatusCode(204).end();
+        return;
+      }
+    }
+    error(ctx, ApiError.of(new StreamNotFoundException("stream " + id
+        + " is not open on this gateway")));
   }
 
   private Future<TokenStream> open(GenerateParameters.Generate params, String id) {

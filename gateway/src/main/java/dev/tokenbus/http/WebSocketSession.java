@@ -1,7 +1,7 @@
 package dev.tokenbus.http;
 
 import dev.tokenbus.flow.TokenStream;
-import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.RequestValidationException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -10,21 +10,28 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 
 /**
  * One WebSocket with several generations multiplexed by a client-chosen id. Client frames:
- * {@code {"type":"generate","id":..., <the /v1/generate fields>}} and {@code {"type":"cancel","id":...}}.
- * Server frames: {@code token}, {@code done} and {@code error}, each with the client's id and the
- * same payload as SSE. All generations share the socket's write queue: when it is full they all
- * pause, and the drain resumes them all.
+ * {@code {"type":"generate","id":..., <the /v1/generate fields>}}, {@code {"type":"cancel","id":...}}
+ * and {@code {"type":"credit","id":...,"n":...}}. Server frames: {@code token}, {@code done} and
+ * {@code error}, each with the client's id and the same payload as SSE. All generations share the
+ * socket's write queue: when it is full they all pause, and the drain resumes them all.
+ *
+ * <p>Per-generation flow control, for clients that multiplex: a {@code generate} frame with
+ * {@code "credit": n} may receive n token frames, then its generation pauses (its tokens stop being
+ * taken, so its worker's sequence pauses within its window) until {@code credit} frames grant more.
+ * The other generations on the socket go on. Without {@code credit} a generation is limited by the
+ * socket alone, as before.
  */
 final class WebSocketSession {
 
   /** RFC 6455's close code for a message too big to process. */
   static final short MESSAGE_TOO_BIG = 1009;
+  /** The most credit one generation may hold (a grant beyond it is capped). */
+  static final long MAX_CREDIT = 1_000_000;
 
   private final ServerWebSocket socket;
   private final int maxStreams;
@@ -32,7 +39,8 @@ final class WebSocketSession {
   /** Generations by client id; null while one is being opened. */
   private final Map<String, TokenStream> streams = new HashMap<>();
   private final java.util.Set<String> cancelledWhileOpening = new java.util.HashSet<>();
-  private final List<Handler<Void>> drainWaiters = new ArrayList<>();
+  /** Each generation's channel, from its generate frame until its relay completes. */
+  private final Map<String, Channel> channels = new HashMap<>();
   private final Map<String, Handler<Void>> goneHandlers = new HashMap<>();
   private boolean closed;
 
@@ -49,11 +57,7 @@ final class WebSocketSession {
     socket.textMessageHandler(this::onText);
     socket.binaryMessageHandler(b -> sendError(null, ApiError.invalid("binary frames are not supported", null,
         "invalid_frame")));
-    socket.drainHandler(v -> {
-      List<Handler<Void>> waiting = new ArrayList<>(drainWaiters);
-      drainWaiters.clear();
-      waiting.forEach(h -> h.handle(null));
-    });
+    socket.drainHandler(v -> new ArrayList<>(channels.values()).forEach(Channel::drainIfReady));
     socket.exceptionHandler(this::onException);
     socket.closeHandler(v -> {
       closed = true;
@@ -101,8 +105,34 @@ final class WebSocketSession {
           cancelledWhileOpening.add(clientId); // applied as soon as the generation is open
         }
       }
-      default -> sendError(clientId, ApiError.invalid("type must be generate or cancel", "type", "invalid_value"));
+      case "credit" -> credit(clientId, frame);
+      default -> sendError(clientId, ApiError.invalid("type must be generate, cancel or credit", "type",
+          "invalid_value"));
     }
+  }
+
+  /** More tokens a credited generation may receive; for a generation that ended already, nothing. */
+  private void credit(String clientId, JsonObject frame) {
+    long n;
+    try {
+      n = creditValue(frame, "n");
+    } catch (RuntimeException e) {
+      sendError(clientId, ApiError.of(e));
+      return;
+    }
+    Channel channel = channels.get(clientId);
+    if (channel != null) {
+      channel.grant(n);
+    }
+  }
+
+  /** A positive integer field (at most {@link #MAX_CREDIT}), or a validation error naming it. */
+  private static long creditValue(JsonObject frame, String key) {
+    long n = GenerateParameters.longInteger(frame, key, -1);
+    if (n < 1) {
+      throw new RequestValidationException(key, key + " must be a positive integer");
+    }
+    return Math.min(n, MAX_CREDIT);
   }
 
   private void generate(String clientId, JsonObject frame) {
@@ -116,17 +146,22 @@ final class WebSocketSession {
       return;
     }
     GenerateParameters.Generate params;
+    long credit;
     try {
       params = GenerateParameters.parse(frame);
+      credit = frame.getValue("credit") == null ? -1 : creditValue(frame, "credit");
     } catch (RuntimeException e) {
       sendError(clientId, ApiError.of(e));
       return;
     }
     streams.put(clientId, null); // reserve the id while opening
+    Channel channel = new Channel(clientId, credit);
+    channels.put(clientId, channel); // credit frames may come while it opens
     Opened opened = opener.apply(params);
     opened.stream().onComplete(ar -> {
       if (ar.failed()) {
         streams.remove(clientId);
+        channels.remove(clientId);
         ApiError error = ApiError.of(ar.cause());
         opened.observer().onError(null, error.code() != null ? error.code() : error.type(), error.status());
         sendError(clientId, error);
@@ -136,14 +171,16 @@ final class WebSocketSession {
       if (closed || cancelledWhileOpening.remove(clientId)) {
         stream.cancel(closed ? "client disconnected" : "cancelled by the client");
         streams.remove(clientId);
+        channels.remove(clientId);
         if (!closed) {
           sendError(clientId, new ApiError(499, "cancelled", "cancelled by the client", null, "cancelled"));
         }
         return;
       }
       streams.put(clientId, stream);
-      StreamRelay.relay(stream, new Channel(clientId), opened.observer()).onComplete(v -> {
+      StreamRelay.relay(stream, channel, opened.observer()).onComplete(v -> {
         streams.remove(clientId);
+        channels.remove(clientId);
         goneHandlers.remove(clientId);
       });
     });
@@ -156,18 +193,41 @@ final class WebSocketSession {
     }
   }
 
-  /** One generation's view of the shared socket. */
+  /** One generation's view of the shared socket, with its own credit when the client asked for it. */
   private final class Channel implements EventChannel {
     private final String clientId;
+    /** Token frames this generation may still send; -1: not credited (the socket alone limits it). */
+    private long credit;
+    private Handler<Void> drainWaiter;
 
-    Channel(String clientId) {
+    Channel(String clientId, long credit) {
       this.clientId = clientId;
+      this.credit = credit;
+    }
+
+    void grant(long n) {
+      if (credit >= 0) {
+        credit = Math.min(MAX_CREDIT, credit + n);
+        drainIfReady();
+      }
+    }
+
+    /** Wakes the relay waiting on this channel, if it can send again. */
+    void drainIfReady() {
+      if (drainWaiter != null && !writeQueueFull()) {
+        Handler<Void> waiter = drainWaiter;
+        drainWaiter = null;
+        waiter.handle(null);
+      }
     }
 
     @Override
     public Future<Void> send(String event, String eventId, JsonObject payload) {
       if (closed) {
         return Future.failedFuture("the socket is closed");
+      }
+      if (credit > 0 && "token".equals(event)) {
+        credit--;
       }
       JsonObject frame = new JsonObject().put("type", event).put("id", clientId);
       if ("error".equals(event)) {
@@ -180,12 +240,12 @@ final class WebSocketSession {
 
     @Override
     public boolean writeQueueFull() {
-      return socket.writeQueueFull();
+      return credit == 0 || socket.writeQueueFull();
     }
 
     @Override
     public void drainHandler(Handler<Void> handler) {
-      drainWaiters.add(handler);
+      drainWaiter = handler;
     }
 
     @Override

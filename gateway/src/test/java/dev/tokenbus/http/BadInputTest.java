@@ -172,7 +172,7 @@ class BadInputTest {
     c.add(field("seed 2^32-1", "seed", "4294967295"));
     c.add(field("buffer_size 0", "buffer_size", "0"));
     c.add(field("buffer_size 5000", "buffer_size", "5000"));
-    c.add(field("timeout_ms 0", "timeout_ms", "0"));
+    c.add(field("timeout_ms negative", "timeout_ms", "-1"));
     c.add(field("timeout_ms over a day", "timeout_ms", "86400001"));
     c.add(field("top_logprobs 21", "top_logprobs", "21"));
     c.add(field("top_logprobs -1", "top_logprobs", "-1"));

@@ -3,6 +3,7 @@ package dev.tokenbus.bench;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import dev.tokenbus.engine.llama.Llama;
+import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.engine.llama.NativeModel;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -10,7 +11,9 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
@@ -49,8 +52,16 @@ public final class BenchmarkReport {
     // Memory first, while the JVM holds nothing left over from the throughput runs.
     log.printf("memory benchmark: %d idle streams on a standalone node%n", options.idleStreams());
     StreamMemory.Result memory = StreamMemory.measure(options.engine(), options.idleStreams());
-    List<EngineBenchmark.Row> engineRows = new EngineBenchmark(new EngineBenchmark.Options(options.engine(), PROMPT,
-        options.tokens(), options.concurrency(), options.runs(), ENGINE_TEMPERATURE), log).run();
+    // The engine alone on each llama.cpp release, one after the other; the configured one also feeds the tables below.
+    LlamaProfile configured = Llama.open(options.engine().llamaProfile(), options.engine().nativeLibrary()).profile();
+    Map<LlamaProfile, List<EngineBenchmark.Row>> byProfile = new EnumMap<>(LlamaProfile.class);
+    for (LlamaProfile profile : options.engine().nativeLibrary() == null ? List.of(LlamaProfile.values())
+        : List.of(configured)) {
+      log.printf("engine benchmark on llama.cpp %s%n", profile);
+      byProfile.put(profile, new EngineBenchmark(new EngineBenchmark.Options(options.engine().withLlamaProfile(profile),
+          PROMPT, options.tokens(), options.concurrency(), options.runs(), ENGINE_TEMPERATURE), log).run());
+    }
+    List<EngineBenchmark.Row> engineRows = byProfile.get(configured);
     List<StreamBenchmark.Row> streamRows = new StreamBenchmark(new StreamBenchmark.Options(options.engine(),
         options.tokens(), options.concurrency(), options.runs(), options.nodes()), log).run();
     ClusterBenchmark cluster = new ClusterBenchmark(options.cluster(), log);
@@ -59,7 +70,8 @@ public final class BenchmarkReport {
 
     StringBuilder md = new StringBuilder();
     header(md, machine, model, seconds);
-    engineTable(md, engineRows);
+    engineTable(md, engineRows, configured);
+    profileTable(md, byProfile);
     streamTable(md, streamRows);
     clusterTables(md, cluster, clusterResult);
     memoryTable(md, memory);
@@ -96,8 +108,9 @@ public final class BenchmarkReport {
         .append(" --seconds ").append(options.cluster().roundSeconds()).append(" --overload ").append(options.cluster().overloadFactor()).append("\n```\n\n");
   }
 
-  private void engineTable(StringBuilder md, List<EngineBenchmark.Row> rows) {
+  private void engineTable(StringBuilder md, List<EngineBenchmark.Row> rows, LlamaProfile profile) {
     md.append("## Engine alone\n\n")
+        .append("On llama.cpp ").append(profile).append(". ")
         .append("The engine's full loop (scheduling, sampling, text, sinks) in one process, prompt \"").append(PROMPT)
         .append("\", ").append(options.tokens()).append(" tokens per sequence, temperature ").append(ENGINE_TEMPERATURE)
         .append(", next to a loop that only calls `llama_decode` on the same tokens in the same batches. The ratio is"
@@ -107,6 +120,32 @@ public final class BenchmarkReport {
     for (EngineBenchmark.Row r : rows) {
       md.append(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %.0f%% |%n", r.concurrency(),
           r.fullTokensPerSecond(), r.decodeOnlyTokensPerSecond(), 100 * r.ratio()));
+    }
+    md.append('\n');
+  }
+
+  /** The engine alone on each llama.cpp release (same settings, one after the other in one process). */
+  private void profileTable(StringBuilder md, Map<LlamaProfile, List<EngineBenchmark.Row>> byProfile) {
+    if (byProfile.size() < 2) {
+      return;
+    }
+    md.append("## llama.cpp releases\n\n")
+        .append("The engine alone as above, on each supported llama.cpp release (`--llama-profile`), measured one after"
+            + " the other in the same process: v0.5.0 with a KV cache per sequence and flash attention where the"
+            + " backend has it, b4916 with one KV pool shared by all sequences.\n\n")
+        .append("| concurrent sequences |");
+    byProfile.keySet().forEach(p -> md.append(' ').append(p).append(" full loop tok/s | ").append(p)
+        .append(" decode-only tok/s |"));
+    md.append("\n|---:|");
+    byProfile.keySet().forEach(p -> md.append("---:|---:|"));
+    md.append('\n');
+    for (int i = 0; i < options.concurrency().size(); i++) {
+      md.append("| ").append(options.concurrency().get(i)).append(" |");
+      for (List<EngineBenchmark.Row> rows : byProfile.values()) {
+        EngineBenchmark.Row r = rows.get(i);
+        md.append(String.format(Locale.ROOT, " %,.0f | %,.0f |", r.fullTokensPerSecond(), r.decodeOnlyTokensPerSecond()));
+      }
+      md.append('\n');
     }
     md.append('\n');
   }
@@ -181,7 +220,7 @@ public final class BenchmarkReport {
     StringBuilder sb = new StringBuilder()
         .append("- file: `").append(file.getFileName()).append("`\n")
         .append(String.format(Locale.ROOT, "- size: %.2f MB%n", Files.size(file) / 1e6));
-    try (NativeModel model = Llama.open(cfg.nativeLibrary()).loadModel(file, 0)) {
+    try (NativeModel model = Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).loadModel(file, 0)) {
       sb.append(String.format(Locale.ROOT, "- parameters: %,d%n", model.parameterCount()))
           .append("- llama.cpp description: ").append(model.description()).append('\n')
           .append("- trained context: ").append(model.contextTrain()).append(" tokens\n");

@@ -1,5 +1,7 @@
 package dev.tokenbus.cli;
 
+import dev.tokenbus.engine.EngineConfig;
+import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.bench.BenchmarkReport;
 import dev.tokenbus.bench.ClusterBenchmark;
 import dev.tokenbus.bench.NodeLauncher;
@@ -167,11 +169,26 @@ final class BenchCommand implements Runnable {
     @Option(names = "--prompt", defaultValue = "Once upon a time", description = "Prompt (default: ${DEFAULT-VALUE}).")
     String prompt;
 
+    @Option(names = "--profiles", split = ",", paramLabel = "v0.5.0,b4916",
+        description = "Run the whole benchmark once per llama.cpp release, one after the other in this process"
+            + " (default: only --llama-profile's).")
+    List<String> profiles;
+
     @Override
     public Integer call() {
       engine.benchDefault();
-      new EngineBenchmark(new EngineBenchmark.Options(engine.toConfig(), prompt, tokens, concurrency, runs, temperature),
-          System.out).run();
+      EngineConfig config = engine.toConfig();
+      if (profiles == null || profiles.isEmpty()) {
+        new EngineBenchmark(new EngineBenchmark.Options(config, prompt, tokens, concurrency, runs, temperature),
+            System.out).run();
+        return 0;
+      }
+      for (String p : profiles) {
+        LlamaProfile profile = LlamaProfile.parse(p);
+        System.out.println("== llama.cpp " + (profile == null ? "auto" : profile.release()) + " ==");
+        new EngineBenchmark(new EngineBenchmark.Options(config.withLlamaProfile(profile), prompt, tokens, concurrency,
+            runs, temperature), System.out).run();
+      }
       return 0;
     }
   }

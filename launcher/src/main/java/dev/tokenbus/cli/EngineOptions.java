@@ -2,6 +2,8 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.engine.llama.Llama;
+import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.model.ModelFetcher;
 import dev.tokenbus.model.ModelSource;
 import java.io.IOException;
@@ -9,7 +11,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** The engine's command-line options, shared by every command that runs a model. */
 final class EngineOptions {
@@ -17,7 +21,8 @@ final class EngineOptions {
   @Option(names = "--model", paramLabel = "PATH|URL",
       description = "GGUF model file, or an http(s) URL downloaded once into $TOKENBUS_MODEL_CACHE (default "
           + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise). Default: "
-          + "Qwen2.5-0.5B-Instruct (Q4_K_M, about 400 MB), fetched once; offline, the demo model.")
+          + "Qwen3-0.6B (Q8_0, about 640 MB; Qwen2.5-0.5B-Instruct on llama.cpp b4916), fetched once; offline, the"
+          + " demo model.")
   String model;
 
   @Option(names = "--model-sha256", paramLabel = "HEX", description = "Expected SHA-256 of the model file; a file or download that differs is refused.")
@@ -40,11 +45,35 @@ final class EngineOptions {
   int gpuLayers;
 
   @Option(names = "--llama-library", paramLabel = "PATH",
-      description = "A libllama/libjllama built from llama.cpp b4916, instead of the one in the de.kherud:llama jar.")
+      description = "A llama.cpp shared library (libllama of release v0.5.0, or a b4916 build) instead of the bundled one.")
   Path nativeLibrary;
 
-  /** What standalone and worker serve without --model: a small instruct model (about 400 MB), fetched once. */
-  static final String DEFAULT_MODEL_URL =
+  @Option(names = "--llama-profile", paramLabel = "auto|v0.5.0|b4916", defaultValue = "auto",
+      converter = ProfileConverter.class,
+      description = "The llama.cpp release to drive: v0.5.0 (bundled from npm), b4916 (the de.kherud:llama jar's),"
+          + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
+  LlamaProfile llamaProfile;
+
+  /** {@code auto} is null; anything but the three values is refused while the options are parsed. */
+  static final class ProfileConverter implements ITypeConverter<LlamaProfile> {
+    @Override
+    public LlamaProfile convert(String value) {
+      try {
+        return LlamaProfile.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * What standalone and worker serve without --model: Qwen3-0.6B, a current small instruct (chat and
+   * reasoning) model, Q8_0 from Qwen's own GGUF repository (about 640 MB), fetched once. No SHA-256
+   * is pinned: the registry could not be reached from where this was written to read one.
+   */
+  static final String DEFAULT_MODEL_URL = "https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main/Qwen3-0.6B-Q8_0.gguf";
+  /** The default on a llama.cpp that predates qwen3 (b4916): Qwen2.5-0.5B-Instruct, Q4_K_M, about 400 MB. */
+  static final String OLDER_DEFAULT_MODEL_URL =
       "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf";
   /** {@code --model demo}: the built-in generated model, with no download. */
   static final String DEMO = "demo";
@@ -68,7 +97,7 @@ final class EngineOptions {
       servedName = nameOf(model);
     }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
-        256, threads, gpuLayers, nativeLibrary);
+        256, threads, gpuLayers, nativeLibrary, profile());
   }
 
   /** The options beside model, threads and slots, as a worker process started by a benchmark takes them. */
@@ -78,7 +107,13 @@ final class EngineOptions {
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
     }
+    args.addAll(List.of("--llama-profile", llamaProfile == null ? "auto" : llamaProfile.release()));
     return args;
+  }
+
+  /** The configured profile (null = auto). */
+  LlamaProfile profile() {
+    return llamaProfile;
   }
 
   /** Benchmarks run on the demo model unless told otherwise: they must not start with a download. */
@@ -94,14 +129,24 @@ final class EngineOptions {
   }
 
   private Path defaultOrDemo() {
+    String url = defaultModelUrl();
     try {
-      Path file = ModelFetcher.builder().build().resolve(ModelSource.parse(DEFAULT_MODEL_URL));
-      servedName = nameOf(DEFAULT_MODEL_URL);
+      Path file = ModelFetcher.builder().build().resolve(ModelSource.parse(url));
+      servedName = nameOf(url);
       return file;
     } catch (IOException e) {
       org.slf4j.LoggerFactory.getLogger(EngineOptions.class).warn("the default model could not be fetched ({})",
           e.getMessage());
       return demoModel();
+    }
+  }
+
+  /** The default model the configured llama.cpp release can run (qwen3 needs v0.5.0). */
+  private String defaultModelUrl() {
+    try {
+      return Llama.open(profile(), nativeLibrary).knowsArchitecture("qwen3") ? DEFAULT_MODEL_URL : OLDER_DEFAULT_MODEL_URL;
+    } catch (RuntimeException e) {
+      return DEFAULT_MODEL_URL; // the engine start reports why the library cannot be used
     }
   }
 

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
@@ -96,6 +98,13 @@ class ComposeFileTest {
         .contains("COPY --from=build /src/launcher/target/tokenbus.jar").contains("\"-jar\", \"/app/tokenbus.jar\"")
         .contains("--enable-native-access=ALL-UNNAMED").contains("libgomp1");
     assertThat(optionsOf("gateway")).contains("http-host", "cluster-members", "cluster-host");
+    // Maven builds every module the root pom lists: each must be in the build stage.
+    Matcher module = Pattern.compile("<module>([^<]+)</module>")
+        .matcher(Files.readString(ROOT.resolve("pom.xml")));
+    while (module.find()) {
+      assertThat(dockerfile).contains("COPY " + module.group(1) + "/pom.xml " + module.group(1) + "/")
+          .contains("COPY " + module.group(1) + " " + module.group(1));
+    }
   }
 
   @Test

@@ -68,6 +68,16 @@ class LayeredDefaultsTest {
   }
 
   @Test
+  void anUnknownLlamaProfileIsRefusedBeforeAnythingStarts() {
+    StringWriter err = new StringWriter();
+    int code = TokenbusCommand.execute(new String[] {"worker"}, Map.of("TOKENBUS_LLAMA_PROFILE", "b9999"),
+        new PrintWriter(err, true));
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("--llama-profile").contains("b9999").contains("TOKENBUS_LLAMA_PROFILE")
+        .contains("auto, v0.5.0 or b4916");
+  }
+
+  @Test
   void theLauncherNamesTheKeyAndWhereABadValueCameFrom() throws Exception {
     StringWriter err = new StringWriter();
     int code = TokenbusCommand.execute(new String[] {"gateway"}, Map.of("TOKENBUS_HTTP_PORT", "eighty"),

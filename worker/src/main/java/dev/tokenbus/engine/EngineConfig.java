@@ -1,5 +1,6 @@
 package dev.tokenbus.engine;
 
+import dev.tokenbus.engine.llama.LlamaProfile;
 import java.nio.file.Path;
 
 /**
@@ -15,13 +16,15 @@ import java.nio.file.Path;
  *     steps with running sequences instead of stalling them
  * @param threads CPU threads for decoding; 0 picks half the cores (small models decode faster on few threads)
  * @param gpuLayers layers to offload to the GPU; -1 means all
- * @param nativeLibrary a llama.cpp library to use instead of the one in the de.kherud:llama jar, or null
+ * @param nativeLibrary a llama.cpp library file to use instead of the bundled one, or null
+ * @param llamaProfile the llama.cpp release to drive, or null for auto (v0.5.0, falling back to b4916
+ *     when that cannot be had); see {@link dev.tokenbus.engine.llama.Llama#open}
  */
 public record EngineConfig(Path model, int slots, int contextPerSequence, int batchSize, int microBatchSize,
-    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary) {
+    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaProfile llamaProfile) {
 
   public static EngineConfig forModel(Path model) {
-    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null);
+    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null);
   }
 
   public EngineConfig {
@@ -47,36 +50,42 @@ public record EngineConfig(Path model, int slots, int contextPerSequence, int ba
 
   public EngineConfig withSlots(int v) {
     return new EngineConfig(model, v, contextPerSequence, Math.max(batchSize, v), microBatchSize, prefillChunk,
-        threads, gpuLayers, nativeLibrary);
+        threads, gpuLayers, nativeLibrary, llamaProfile);
   }
 
   public EngineConfig withContextPerSequence(int v) {
-    return new EngineConfig(model, slots, v, batchSize, microBatchSize, prefillChunk, threads, gpuLayers, nativeLibrary);
+    return new EngineConfig(model, slots, v, batchSize, microBatchSize, prefillChunk, threads, gpuLayers,
+        nativeLibrary, llamaProfile);
   }
 
   public EngineConfig withBatch(int batch, int microBatch) {
     return new EngineConfig(model, slots, contextPerSequence, batch, microBatch, prefillChunk, threads, gpuLayers,
-        nativeLibrary);
+        nativeLibrary, llamaProfile);
   }
 
   public EngineConfig withPrefillChunk(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, v, threads, gpuLayers,
-        nativeLibrary);
+        nativeLibrary, llamaProfile);
   }
 
   public EngineConfig withThreads(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, v, gpuLayers,
-        nativeLibrary);
+        nativeLibrary, llamaProfile);
   }
 
   public EngineConfig withGpuLayers(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads, v,
-        nativeLibrary);
+        nativeLibrary, llamaProfile);
   }
 
   public EngineConfig withNativeLibrary(Path v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, v);
+        gpuLayers, v, llamaProfile);
+  }
+
+  public EngineConfig withLlamaProfile(LlamaProfile v) {
+    return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
+        gpuLayers, nativeLibrary, v);
   }
 
   /** The thread count to use: {@link #threads} or, when 0, half the available cores. */

@@ -6,6 +6,7 @@ import dev.tokenbus.engine.gguf.GgufValidator;
 import dev.tokenbus.engine.llama.InvalidGrammarException;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
+import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.engine.llama.NativeModel;
@@ -50,9 +51,11 @@ public final class LlamaEngine implements Engine {
    */
   private final ReentrantReadWriteLock modelInUse = new ReentrantReadWriteLock();
   private volatile boolean closed;
+  private final LlamaProfile profile;
 
-  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence) {
+  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaProfile profile) {
     this.model = model;
+    this.profile = profile;
     this.slots = config.slots();
     this.incoming = new ArrayBlockingQueue<>(slots);
     int threads = config.effectiveThreads();
@@ -65,8 +68,9 @@ public final class LlamaEngine implements Engine {
     this.chatTemplate = ChatTemplate.of(model);
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
     thread.start();
-    LOG.info("engine ready: {} ({}), {} slots x {} tokens of context, {} threads, batch {}", config.model().getFileName(),
-        model.description(), slots, contextPerSequence, threads, config.batchSize());
+    LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {}",
+        config.model().getFileName(), model.description(), profile, slots, contextPerSequence, threads,
+        config.batchSize());
   }
 
   /**
@@ -84,7 +88,12 @@ public final class LlamaEngine implements Engine {
     } catch (IOException e) {
       throw new ModelLoadException("cannot read model " + config.model() + ": " + e.getMessage(), e);
     }
-    Llama llama = Llama.open(config.nativeLibrary());
+    Llama llama = Llama.open(config.llamaProfile(), config.nativeLibrary());
+    if (!llama.knowsArchitecture(gguf.architecture())) {
+      throw new ModelLoadException("cannot load model " + config.model() + ": its architecture '"
+          + gguf.architecture() + "' is not implemented by llama.cpp " + llama.profile()
+          + (llama.profile() == LlamaProfile.B4916 ? " (use llama-profile v0.5.0)" : ""));
+    }
     long t0 = System.nanoTime();
     NativeModel model;
     try {
@@ -97,7 +106,7 @@ public final class LlamaEngine implements Engine {
     int perSequence = config.contextPerSequence() > 0 ? config.contextPerSequence()
         : Math.min(model.contextTrain() > 0 ? model.contextTrain() : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
     try {
-      return new LlamaEngine(config, model, perSequence);
+      return new LlamaEngine(config, model, perSequence, llama.profile());
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -175,7 +184,7 @@ public final class LlamaEngine implements Engine {
     try {
       return NativeGrammar.parse(model, gbnf);
     } catch (InvalidGrammarException e) {
-      throw new RequestValidationException("grammar", "grammar is not valid GBNF: " + e.getMessage());
+      throw new RequestValidationException("grammar", "grammar is not valid GBNF (" + e.getMessage() + ")");
     }
   }
 
@@ -225,6 +234,11 @@ public final class LlamaEngine implements Engine {
   @Override
   public EngineStats stats() {
     return loop.stats();
+  }
+
+  /** The llama.cpp release this engine runs on. */
+  public LlamaProfile llamaProfile() {
+    return profile;
   }
 
   @Override

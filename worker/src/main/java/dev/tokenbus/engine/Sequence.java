@@ -74,7 +74,7 @@ final class Sequence implements Generation {
     this.seed = seed;
     this.onCancel = onCancel;
     this.stops = request.config().stop().isEmpty() ? null : new StopSequenceMatcher(request.config().stop());
-    this.deadlineNanos = submittedNanos + request.config().timeoutMs() * 1_000_000L;
+    this.deadlineNanos = request.config().deadlineNanos(submittedNanos);
   }
 
   @Override

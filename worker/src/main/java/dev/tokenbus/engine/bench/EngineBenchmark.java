@@ -46,8 +46,10 @@ public final class EngineBenchmark {
     int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
     EngineConfig cfg = options.engine().withSlots(Math.max(options.engine().slots(), maxConcurrency));
     List<Row> rows = new ArrayList<>();
-    out.printf(Locale.ROOT, "engine benchmark: %s, %d threads, %d tokens per sequence, temperature %.2f, median of %d runs%n",
-        cfg.model().getFileName(), cfg.effectiveThreads(), options.tokens(), options.temperature(), options.runs());
+    out.printf(Locale.ROOT,
+        "engine benchmark: %s on llama.cpp %s, %d threads, %d tokens per sequence, temperature %.2f, median of %d runs%n",
+        cfg.model().getFileName(), Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).profile(), cfg.effectiveThreads(),
+        options.tokens(), options.temperature(), options.runs());
     for (int n : options.concurrency()) {
       List<Trace> traces = new ArrayList<>();
       double[] full = new double[options.runs()];
@@ -122,7 +124,7 @@ public final class EngineBenchmark {
    * per still-running sequence per step, as the engine batched them.
    */
   private double[] replay(EngineConfig cfg, List<Trace> traces) {
-    NativeModel model = Llama.open(cfg.nativeLibrary()).loadModel(cfg.model(), cfg.gpuLayers());
+    NativeModel model = Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).loadModel(cfg.model(), cfg.gpuLayers());
     int perSequence = cfg.contextPerSequence() > 0 ? cfg.contextPerSequence() : Math.min(model.contextTrain(), 4096);
     double[] result = new double[traces.size()];
     // The same context shape as the engine's (slots and cells), so that only the loop around decode differs.

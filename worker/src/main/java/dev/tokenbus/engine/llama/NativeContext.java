@@ -1,19 +1,16 @@
 package dev.tokenbus.engine.llama;
 
-import static java.lang.foreign.ValueLayout.JAVA_BOOLEAN;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SegmentAllocator;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.function.BooleanSupplier;
 
 /**
- * A llama.cpp context: the KV cache shared by all sequences, and decoding. Not thread-safe: every
+ * A llama.cpp context: the KV cache (one pool shared by all sequences on b4916, one cache per
+ * sequence on v0.5.0), and decoding. Not thread-safe: every
  * call must come from the one thread that owns it (the engine's decode thread); llama.cpp does not
  * serialise calls on a context itself.
  */
@@ -27,14 +24,17 @@ public final class NativeContext implements AutoCloseable {
   private final NativeModel model;
   private final MemorySegment ctx;
   private final int contextSize;
+  private final int sequences;
   private final long logitsBytes;
   private final Arena callbackArena = Arena.ofShared();
   private final MemorySegment abortStub;
   private boolean abortInstalled;
   private boolean closed;
 
-  private NativeContext(LlamaApi api, NativeModel model, MemorySegment ctx, BooleanSupplier abortCheck) throws Throwable {
+  private NativeContext(LlamaApi api, NativeModel model, MemorySegment ctx, int sequences, BooleanSupplier abortCheck)
+      throws Throwable {
     this.api = api;
+    this.sequences = sequences;
     this.model = model;
     this.ctx = ctx;
     this.contextSize = (int) api.nCtx.invokeExact(ctx);
@@ -57,19 +57,9 @@ public final class NativeContext implements AutoCloseable {
   public static NativeContext create(NativeModel model, Params p, BooleanSupplier abortCheck) {
     LlamaApi api = model.api();
     MemorySegment ctx;
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment cp = (MemorySegment) api.contextDefaultParams.invokeExact((SegmentAllocator) arena);
-      cp.set(JAVA_INT, LlamaApi.CP_N_CTX, p.contextSize());
-      cp.set(JAVA_INT, LlamaApi.CP_N_BATCH, p.batchSize());
-      cp.set(JAVA_INT, LlamaApi.CP_N_UBATCH, p.microBatchSize());
-      cp.set(JAVA_INT, LlamaApi.CP_N_SEQ_MAX, p.sequences());
-      cp.set(JAVA_INT, LlamaApi.CP_N_THREADS, p.threads());
-      cp.set(JAVA_INT, LlamaApi.CP_N_THREADS_BATCH, p.batchThreads());
-      // Sequences come and go; let llama.cpp compact the cache before fragmentation stops a prompt chunk fitting.
-      cp.set(JAVA_FLOAT, LlamaApi.CP_DEFRAG_THOLD, 0.1f);
-      cp.set(JAVA_BOOLEAN, LlamaApi.CP_NO_PERF, true);
+    try {
       LlamaLog.takeFirstError();
-      ctx = (MemorySegment) api.initFromModel.invokeExact(model.handle(), cp);
+      ctx = api.abi.initContext(model.handle(), p);
     } catch (Throwable t) {
       throw new LlamaException("llama_init_from_model failed: " + t, t);
     }
@@ -79,7 +69,7 @@ public final class NativeContext implements AutoCloseable {
           + (reason != null ? ": " + reason : ""));
     }
     try {
-      return new NativeContext(api, model, ctx, abortCheck);
+      return new NativeContext(api, model, ctx, p.sequences(), abortCheck);
     } catch (Throwable t) {
       try {
         api.free.invokeExact(ctx);
@@ -90,7 +80,7 @@ public final class NativeContext implements AutoCloseable {
     }
   }
 
-  /** Total KV cells, shared by all sequences. */
+  /** Total KV cells over all sequences (on v0.5.0 each sequence owns an equal share, rounded up to 256). */
   public int contextSize() {
     return contextSize;
   }
@@ -142,42 +132,40 @@ public final class NativeContext implements AutoCloseable {
   /** Frees every KV cell of a sequence. */
   public void removeSequence(int seq) {
     try {
-      boolean ok = (boolean) api.kvSeqRm.invokeExact(ctx, seq, -1, -1);
-      if (!ok) {
-        throw new LlamaException("llama_kv_self_seq_rm refused to remove sequence " + seq);
+      if (!api.abi.removeSequence(ctx, seq)) {
+        throw new LlamaException("llama.cpp refused to remove the KV cells of sequence " + seq);
       }
     } catch (LlamaException e) {
       throw e;
     } catch (Throwable t) {
-      throw new LlamaException("llama_kv_self_seq_rm failed: " + t, t);
+      throw new LlamaException("removing the KV cells of sequence " + seq + " failed: " + t, t);
     }
   }
 
   /** KV cells in use, over all sequences. */
   public int usedCells() {
     try {
-      return (int) api.kvUsedCells.invokeExact(ctx);
+      return api.abi.usedCells(ctx, sequences);
     } catch (Throwable t) {
-      throw new LlamaException("llama_kv_self_used_cells failed: " + t, t);
+      throw new LlamaException("counting used KV cells failed: " + t, t);
     }
   }
 
   /** Compacts the KV cache now, so that a batch needing contiguous cells can fit. */
   public void defragment() {
     try {
-      api.kvDefrag.invokeExact(ctx);
-      api.kvUpdate.invokeExact(ctx);
+      api.abi.defragment(ctx);
     } catch (Throwable t) {
-      throw new LlamaException("llama_kv_self_defrag failed: " + t, t);
+      throw new LlamaException("KV cache defragmentation failed: " + t, t);
     }
   }
 
   /** Empties the KV cache of every sequence. */
   public void clear() {
     try {
-      api.kvClear.invokeExact(ctx);
+      api.abi.clear(ctx);
     } catch (Throwable t) {
-      throw new LlamaException("llama_kv_self_clear failed: " + t, t);
+      throw new LlamaException("clearing the KV cache failed: " + t, t);
     }
   }
 

@@ -42,69 +42,55 @@ public final class NativeGrammar implements AutoCloseable {
    * Parses a GBNF grammar whose start rule is {@code root}, for {@code model}'s vocabulary. Safe on
    * any thread: it only reads the vocabulary.
    *
-   * @throws InvalidGrammarException when llama.cpp cannot parse it (its log says where)
+   * @throws InvalidGrammarException when llama.cpp cannot parse it (with the reason it logged)
    */
   public static NativeGrammar parse(NativeModel model, String gbnf) {
+    return new NativeGrammar(model.api(), init(model, gbnf, "root"), model.vocabSize());
+  }
+
+  /**
+   * The one place a grammar sampler is made ({@code llama_sampler_init_grammar}), for a
+   * {@link NativeGrammar} and for {@link NativeSampler#withGrammar}'s chain stage alike. Whether it
+   * parsed is asked of the release ({@link LlamaAbi#grammarParsed}): v0.5.0 returns NULL, b4916 a
+   * sampler without a grammar.
+   *
+   * @return the sampler, owned by the caller
+   * @throws InvalidGrammarException when the grammar is empty, holds a NUL, or does not parse
+   */
+  static MemorySegment init(NativeModel model, String gbnf, String root) {
     if (gbnf == null || gbnf.isBlank()) {
       throw new InvalidGrammarException("the grammar is empty");
+    }
+    if (root == null || root.isBlank()) {
+      throw new InvalidGrammarException("the grammar's start rule is not named");
     }
     if (gbnf.indexOf('\0') >= 0) {
       throw new InvalidGrammarException("the grammar contains a NUL character");
     }
     LlamaApi api = model.api();
     MemorySegment sampler;
-    long length;
+    String reason;
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment text = a.allocateFrom(gbnf);
-      length = text.byteSize() - 1;
-      sampler = (MemorySegment) api.samplerInitGrammar.invokeExact(model.vocab(), text, a.allocateFrom("root"));
+      LlamaLog.takeFirstError();
+      sampler = (MemorySegment) api.samplerInitGrammar.invokeExact(model.vocabHandle(), a.allocateFrom(gbnf),
+          a.allocateFrom(root));
+      reason = LlamaLog.takeFirstError();
     } catch (Throwable t) {
       throw new LlamaException("llama_sampler_init_grammar failed: " + t, t);
     }
-    if (sampler.equals(MemorySegment.NULL) || !hasGrammar(sampler, model.vocab(), length)) {
+    if (!api.abi.grammarParsed(sampler)) {
       if (!sampler.equals(MemorySegment.NULL)) {
-        new NativeGrammar(api, sampler, 0).close();
+        try {
+          api.samplerFree.invokeExact(sampler);
+        } catch (Throwable t) {
+          throw new LlamaException("llama_sampler_free failed: " + t, t);
+        }
       }
-      throw new InvalidGrammarException("llama.cpp could not parse it: a syntax error, an undefined rule,"
-          + " left recursion, or no 'root' rule");
+      throw new InvalidGrammarException("the grammar does not parse"
+          + (reason != null ? ": " + reason : ": a syntax error, an undefined rule, left recursion, or no '"
+              + root + "' rule"));
     }
-    return new NativeGrammar(api, sampler, model.vocabSize());
-  }
-
-  /**
-   * Whether a grammar sampler holds a parsed grammar. Newer llama.cpp builds return NULL for a grammar
-   * they cannot parse; b4916 prints the error to stderr and returns a sampler whose grammar is NULL,
-   * which would constrain nothing. Its context is {@code struct llama_sampler_grammar { const
-   * llama_vocab * vocab; std::string grammar_str; std::string grammar_root; llama_grammar * grammar; }}.
-   * The library in the {@code de.kherud:llama} jar is built with libstdc++'s old string ABI (a
-   * string is one pointer to its characters; the length sits 24 bytes before them); the C++11 ABI
-   * (pointer, length, 16-byte buffer) is recognised too. The layout is checked before the pointer is
-   * read: the vocabulary pointer, both strings' lengths and the root's name must be the ones just
-   * passed; on any other layout the sampler is trusted, as a build that returns NULL on errors deserves.
-   */
-  private static boolean hasGrammar(MemorySegment sampler, MemorySegment vocab, long grammarLength) {
-    MemorySegment ctx = sampler.reinterpret(16).get(ADDRESS, 8);
-    if (ctx.equals(MemorySegment.NULL)) {
-      return false;
-    }
-    ctx = ctx.reinterpret(112);
-    if (!ctx.get(ADDRESS, 0).equals(vocab)) {
-      return true;
-    }
-    // The old ABI: vocab, string, string, grammar at 24.
-    MemorySegment text = ctx.get(ADDRESS, 8);
-    MemorySegment root = ctx.get(ADDRESS, 16);
-    if (text.address() > 24 && root.address() > 24
-        && MemorySegment.ofAddress(text.address() - 24).reinterpret(8).get(JAVA_LONG, 0) == grammarLength
-        && MemorySegment.ofAddress(root.address() - 24).reinterpret(8).get(JAVA_LONG, 0) == 4
-        && "root".equals(root.reinterpret(5).getString(0))) {
-      return !ctx.get(ADDRESS, 24).equals(MemorySegment.NULL);
-    }
-    // The C++11 ABI: vocab, string (32 bytes), string (32 bytes), grammar at 72.
-    if (ctx.get(JAVA_LONG, 16) == grammarLength && ctx.get(JAVA_LONG, 48) == 4) {
-      return !ctx.get(ADDRESS, 72).equals(MemorySegment.NULL);
-    }
-    return true;
+    return sampler;
   }
 
   /**

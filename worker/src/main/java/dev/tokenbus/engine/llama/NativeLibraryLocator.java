@@ -11,17 +11,25 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * Finds llama.cpp's shared library. By default it is the {@code libjllama.so} shipped inside the
- * {@code de.kherud:llama} jar (CPU build, or CUDA with the {@code cuda} Maven profile): it is copied
- * out once into a cache directory keyed by its content hash, so restarts reuse the same file and
- * two versions never overwrite each other. Only the resource is read: no de.kherud class is loaded.
+ * Finds llama.cpp's shared libraries and copies them out of the class path into a cache directory
+ * keyed by their content, so restarts reuse the same files and two versions never overwrite each other.
+ * <ul>
+ *   <li>v0.5.0 ({@link #locateCurrent}): the libraries the build took from the pinned npm package
+ *       (see worker/pom.xml) and put under {@value #CURRENT_ROOT}, listed in its {@code index.txt}.
+ *   <li>b4916 ({@link #locate}): the {@code libjllama.so} inside the {@code de.kherud:llama} jar (CPU
+ *       build, or CUDA with the {@code cuda} Maven profile). Only the resource is read: no de.kherud
+ *       class is loaded.
+ * </ul>
  */
 public final class NativeLibraryLocator {
 
   private static final String RESOURCE_ROOT = "de/kherud/llama/";
+  /** Where the build puts the v0.5.0 libraries (worker/pom.xml), with an {@code index.txt}. */
+  static final String CURRENT_ROOT = "dev/tokenbus/llama/native/";
 
   private NativeLibraryLocator() {}
 
@@ -41,7 +49,7 @@ public final class NativeLibraryLocator {
     if (url == null) {
       throw new IOException("no llama.cpp library for this platform on the class path (looked for "
           + resource + "). The de.kherud:llama jar for this platform or classifier does not ship one;"
-          + " set native.library to a libjllama.so/libllama.so built from llama.cpp b4916.");
+          + " set llama-library to a libjllama.so/libllama.so built from llama.cpp b4916.");
     }
     byte[] bytes;
     String hash;
@@ -53,12 +61,69 @@ public final class NativeLibraryLocator {
     }
     Path dir = cacheDir.resolve(hash);
     Path target = dir.resolve("libjllama.so");
+    copyOut(bytes, dir, target);
+    return target;
+  }
+
+  /**
+   * The bundled v0.5.0 libraries, copied out of the class path into {@code cacheDir/<package>-<sha>/}
+   * once (a later start only compares sizes), and the path of {@code libllama} there.
+   *
+   * @throws IOException the build bundled none (it could not download them), or they cannot be written
+   */
+  public static Path locateCurrent(Path cacheDir) throws IOException {
+    ClassLoader loader = NativeLibraryLocator.class.getClassLoader();
+    URL indexUrl = loader.getResource(CURRENT_ROOT + "index.txt");
+    if (indexUrl == null) {
+      throw new IOException("this build carries no llama.cpp v0.5.0 libraries (" + CURRENT_ROOT
+          + "index.txt is not on the class path: the build could not download them)");
+    }
+    List<String> lines;
+    try (InputStream in = indexUrl.openStream()) {
+      lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines()
+          .map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+    // First line: "<package>@<version> <sha256 of its tarball>"; then one library file name per line.
+    String[] head = lines.isEmpty() ? new String[0] : lines.getFirst().split("\\s+");
+    if (head.length != 2 || lines.size() < 2) {
+      throw new IOException(CURRENT_ROOT + "index.txt is malformed");
+    }
+    String key = head[0].replaceAll("[^A-Za-z0-9._-]", "_") + "-" + head[1].substring(0, Math.min(16, head[1].length()));
+    Path dir = cacheDir.resolve(key);
+    Path llama = null;
+    for (String name : lines.subList(1, lines.size())) {
+      if (name.contains("/") || name.startsWith(".")) {
+        throw new IOException(CURRENT_ROOT + "index.txt names a bad file: " + name);
+      }
+      URL url = loader.getResource(CURRENT_ROOT + name);
+      if (url == null) {
+        throw new IOException(CURRENT_ROOT + name + " is listed but not on the class path");
+      }
+      Path target = dir.resolve(name);
+      long length = url.openConnection().getContentLengthLong();
+      if (length < 0 || !Files.isRegularFile(target) || Files.size(target) != length) {
+        try (InputStream in = url.openStream()) {
+          copyOut(in.readAllBytes(), dir, target);
+        }
+      }
+      if (name.matches("libllama\\.([A-Za-z0-9]+\\.)*so")) {
+        llama = target;
+      }
+    }
+    if (llama == null) {
+      throw new IOException(CURRENT_ROOT + "index.txt lists no libllama");
+    }
+    return llama;
+  }
+
+  /** Writes bytes to target (beside it, then renamed), unless a file of that size is already there. */
+  private static void copyOut(byte[] bytes, Path dir, Path target) throws IOException {
     if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
-      return target;
+      return;
     }
     Files.createDirectories(dir);
     // Write beside the target and rename, so a concurrent process never opens a half-written file.
-    Path tmp = Files.createTempFile(dir, "libjllama", ".tmp");
+    Path tmp = Files.createTempFile(dir, "lib", ".tmp");
     try {
       Files.write(tmp, bytes);
       try {
@@ -69,7 +134,6 @@ public final class NativeLibraryLocator {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    return target;
   }
 
   /** The default extraction directory: {@code $XDG_CACHE_HOME/tokenbus/native} or {@code ~/.cache/tokenbus/native}. */

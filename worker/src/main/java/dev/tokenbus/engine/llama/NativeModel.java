@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SegmentAllocator;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -85,11 +84,9 @@ public final class NativeModel implements AutoCloseable {
   static NativeModel load(LlamaApi api, Path file, int gpuLayers) {
     MemorySegment model;
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment params = (MemorySegment) api.modelDefaultParams.invokeExact((SegmentAllocator) arena);
-      params.set(JAVA_INT, LlamaApi.MP_N_GPU_LAYERS, gpuLayers);
       MemorySegment path = arena.allocateFrom(file.toAbsolutePath().toString());
       LlamaLog.takeFirstError();
-      model = (MemorySegment) api.modelLoadFromFile.invokeExact(path, params);
+      model = api.abi.loadModel(path, gpuLayers);
     } catch (Throwable t) {
       throw new LlamaException("llama_model_load_from_file failed: " + t, t);
     }
@@ -244,12 +241,13 @@ public final class NativeModel implements AutoCloseable {
     return model;
   }
 
-  LlamaApi api() {
-    return api;
+  /** The vocabulary handle, for samplers that read it (grammar). */
+  MemorySegment vocabHandle() {
+    return vocab;
   }
 
-  MemorySegment vocab() {
-    return vocab;
+  LlamaApi api() {
+    return api;
   }
 
   private void checkOpen() {

@@ -42,6 +42,10 @@ public final class NativeSampler implements AutoCloseable {
   private boolean closed;
 
   private NativeSampler(NativeContext context, Settings s, int candidateCapacity) {
+    this(context, s, candidateCapacity, null, null);
+  }
+
+  private NativeSampler(NativeContext context, Settings s, int candidateCapacity, String grammar, String grammarRoot) {
     this.api = context.api();
     this.capacity = candidateCapacity;
     this.candidates = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA, candidateCapacity) : null;
@@ -55,9 +59,13 @@ public final class NativeSampler implements AutoCloseable {
       throw new LlamaException("llama_sampler_chain_init failed: " + t, t);
     }
     try {
+      if (grammar != null) {
+        MemorySegment g = NativeGrammar.init(context.model(), grammar, grammarRoot);
+        add(g);
+      }
       boolean overCandidates = candidateCapacity > 0;
       if (!overCandidates && s.penalises()) {
-        add((MemorySegment) api.samplerInitPenalties.invokeExact(s.repeatLastN(), s.repeatPenalty(),
+        add(api.abi.penalties(context.model().vocabSize(), s.repeatLastN(), s.repeatPenalty(),
             s.frequencyPenalty(), s.presencePenalty()));
       }
       if (s.temperature() <= 0.0f) {
@@ -76,6 +84,9 @@ public final class NativeSampler implements AutoCloseable {
       add((MemorySegment) api.samplerInitTemp.invokeExact(s.temperature()));
       // llama.cpp seeds with a uint32; 0xFFFFFFFF would mean "random", so callers resolve seeds first.
       add((MemorySegment) api.samplerInitDist.invokeExact((int) s.seed()));
+    } catch (IllegalArgumentException e) {
+      close();
+      throw e;
     } catch (Throwable t) {
       close();
       throw new LlamaException("could not build the sampler chain: " + t, t);
@@ -85,6 +96,22 @@ public final class NativeSampler implements AutoCloseable {
   /** The usual chain over the whole vocabulary; sample with {@link #sample}. */
   public static NativeSampler full(NativeContext context, Settings s) {
     return new NativeSampler(context, s, 0);
+  }
+
+  /**
+   * The usual chain over the whole vocabulary behind a GBNF grammar stage
+   * ({@code llama_sampler_init_grammar}): only tokens that keep the text inside the grammar can be
+   * drawn. Sample with {@link #sample}, which also advances the grammar.
+   *
+   * @param grammar GBNF production rules
+   * @param root the start symbol, usually {@code root}
+   * @throws InvalidGrammarException (an IllegalArgumentException) the grammar does not parse, with llama.cpp's reason
+   */
+  public static NativeSampler withGrammar(NativeContext context, Settings s, String grammar, String root) {
+    if (grammar == null || grammar.isBlank() || root == null || root.isBlank()) {
+      throw new IllegalArgumentException("a grammar and its root symbol are required");
+    }
+    return new NativeSampler(context, s, 0, grammar, root);
   }
 
   /**

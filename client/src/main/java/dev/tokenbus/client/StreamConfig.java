@@ -1,0 +1,186 @@
+package dev.tokenbus.client;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How one generation samples, how long it may run and how many tokens may be in flight. Immutable;
+ * build one with {@link #builder()} (or change one with {@link #toBuilder()}):
+ *
+ * <pre>{@code
+ * StreamConfig config = StreamConfig.builder().maxTokens(64).temperature(0).build();
+ * }</pre>
+ *
+ * <p>Defaults: maxTokens 256, temperature 0.8, topK 40, topP 0.95, no stop sequences, streamDelayMs
+ * 0, bufferSize 32, timeoutMs 30000, no seed (the server picks one and reports it), topLogprobs 0,
+ * any model. Ranges are those of the gateway's request parameters; {@link Builder#build()} checks
+ * them, so a bad value fails here with the field's name rather than at the server.
+ *
+ * @param maxTokens most tokens to generate, 1..1000000
+ * @param temperature 0 (greedy) to 5
+ * @param topK candidates kept by top-k; 0 disables it
+ * @param topP nucleus mass in (0, 1]; 1 disables it
+ * @param minP min-p in [0, 1]; 0 disables it
+ * @param repeatPenalty in (0, 10]; 1 disables it
+ * @param frequencyPenalty OpenAI-style, -2..2
+ * @param presencePenalty OpenAI-style, -2..2
+ * @param seed the sampler's seed, 0..4294967294; null lets the server pick one
+ * @param stopSequences up to 16; the generation ends before the first match, which is not sent
+ * @param streamDelayMs a pause between tokens, 0..60000
+ * @param bufferSize tokens in flight, 1..4096: the worker's credit window towards the gateway, and
+ *     this client's window towards the gateway (tokens received but not yet taken by the consumer)
+ * @param timeoutMs the generation's deadline, 1..86400000 ms; 0 means none, here and on the server
+ * @param topLogprobs alternatives reported per token, 0..20
+ * @param model the model to route to (the gateway's {@code model} field); null for any
+ */
+public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
+    double repeatPenalty, double frequencyPenalty, double presencePenalty, Long seed, List<String> stopSequences,
+    long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String model) {
+
+  private static final StreamConfig DEFAULTS = new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 0.0, 0.0, null,
+      List.of(), 0, 32, 30_000, 0, null);
+
+  /** Copies the stop sequences; checks every range (an {@link IllegalArgumentException} names the field). */
+  public StreamConfig {
+    stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
+    check(maxTokens >= 1 && maxTokens <= 1_000_000, "maxTokens", "between 1 and 1000000", maxTokens);
+    check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 5, "temperature", "between 0 and 5",
+        temperature);
+    check(topK >= 0, "topK", "0 (disabled) or more", topK);
+    check(Double.isFinite(topP) && topP > 0 && topP <= 1, "topP", "in (0, 1]", topP);
+    check(Double.isFinite(minP) && minP >= 0 && minP <= 1, "minP", "in [0, 1]", minP);
+    check(Double.isFinite(repeatPenalty) && repeatPenalty > 0 && repeatPenalty <= 10, "repeatPenalty", "in (0, 10]",
+        repeatPenalty);
+    check(Double.isFinite(frequencyPenalty) && Math.abs(frequencyPenalty) <= 2, "frequencyPenalty",
+        "between -2 and 2", frequencyPenalty);
+    check(Double.isFinite(presencePenalty) && Math.abs(presencePenalty) <= 2, "presencePenalty", "between -2 and 2",
+        presencePenalty);
+    check(seed == null || (seed >= 0 && seed <= 0xFFFF_FFFEL), "seed", "between 0 and 4294967294", seed);
+    check(stopSequences.size() <= 16, "stopSequences", "at most 16 sequences", stopSequences.size());
+    for (String s : stopSequences) {
+      check(s != null && !s.isEmpty() && s.length() <= 256, "stopSequences",
+          "non-empty strings of at most 256 characters", s);
+    }
+    check(streamDelayMs >= 0 && streamDelayMs <= 60_000, "streamDelayMs", "between 0 and 60000", streamDelayMs);
+    check(bufferSize >= 1 && bufferSize <= 4096, "bufferSize", "between 1 and 4096", bufferSize);
+    check(timeoutMs >= 0 && timeoutMs <= 86_400_000L, "timeoutMs", "between 0 (no timeout) and 86400000", timeoutMs);
+    check(topLogprobs >= 0 && topLogprobs <= 20, "topLogprobs", "between 0 and 20", topLogprobs);
+  }
+
+  /** The defaults listed above. */
+  public static StreamConfig defaults() {
+    return DEFAULTS;
+  }
+
+  /** A builder starting from the defaults. */
+  public static Builder builder() {
+    return new Builder(DEFAULTS);
+  }
+
+  /** A builder starting from this configuration. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Whether the generation has a deadline ({@code timeoutMs} is not 0). */
+  public boolean hasTimeout() {
+    return timeoutMs != 0;
+  }
+
+  private static void check(boolean ok, String field, String range, Object got) {
+    if (!ok) {
+      throw new IllegalArgumentException(field + " must be " + range + ", got " + got);
+    }
+  }
+
+  /** Sets fields one by one; {@link #build()} checks them. */
+  public static final class Builder {
+    private int maxTokens;
+    private double temperature;
+    private int topK;
+    private double topP;
+    private double minP;
+    private double repeatPenalty;
+    private double frequencyPenalty;
+    private double presencePenalty;
+    private Long seed;
+    private List<String> stopSequences;
+    private long streamDelayMs;
+    private int bufferSize;
+    private long timeoutMs;
+    private int topLogprobs;
+    private String model;
+
+    private Builder(StreamConfig c) {
+      maxTokens = c.maxTokens;
+      temperature = c.temperature;
+      topK = c.topK;
+      topP = c.topP;
+      minP = c.minP;
+      repeatPenalty = c.repeatPenalty;
+      frequencyPenalty = c.frequencyPenalty;
+      presencePenalty = c.presencePenalty;
+      seed = c.seed;
+      stopSequences = c.stopSequences;
+      streamDelayMs = c.streamDelayMs;
+      bufferSize = c.bufferSize;
+      timeoutMs = c.timeoutMs;
+      topLogprobs = c.topLogprobs;
+      model = c.model;
+    }
+
+    /** Most tokens to generate. */
+    public Builder maxTokens(int v) { maxTokens = v; return this; }
+
+    /** 0 is greedy. */
+    public Builder temperature(double v) { temperature = v; return this; }
+
+    /** 0 disables top-k. */
+    public Builder topK(int v) { topK = v; return this; }
+
+    /** 1 disables top-p. */
+    public Builder topP(double v) { topP = v; return this; }
+
+    /** 0 disables min-p. */
+    public Builder minP(double v) { minP = v; return this; }
+
+    /** 1 disables the repeat penalty. */
+    public Builder repeatPenalty(double v) { repeatPenalty = v; return this; }
+
+    /** OpenAI-style frequency penalty. */
+    public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
+
+    /** OpenAI-style presence penalty. */
+    public Builder presencePenalty(double v) { presencePenalty = v; return this; }
+
+    /** A fixed seed, for a repeatable run; null lets the server choose. */
+    public Builder seed(Long v) { seed = v; return this; }
+
+    /** Stop sequences (replaces any set before). */
+    public Builder stopSequences(List<String> v) { stopSequences = Objects.requireNonNull(v); return this; }
+
+    /** Stop sequences (replaces any set before). */
+    public Builder stopSequences(String... v) { return stopSequences(List.of(v)); }
+
+    /** A pause between tokens, in milliseconds. */
+    public Builder streamDelayMs(long v) { streamDelayMs = v; return this; }
+
+    /** Tokens in flight, each way of the gateway. */
+    public Builder bufferSize(int v) { bufferSize = v; return this; }
+
+    /** The generation's deadline in milliseconds; 0 for none. */
+    public Builder timeoutMs(long v) { timeoutMs = v; return this; }
+
+    /** Alternatives reported per token. */
+    public Builder topLogprobs(int v) { topLogprobs = v; return this; }
+
+    /** The model to route to; null for any. */
+    public Builder model(String v) { model = v; return this; }
+
+    /** The configuration; an {@link IllegalArgumentException} names a field out of range. */
+    public StreamConfig build() {
+      return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, frequencyPenalty,
+          presencePenalty, seed, stopSequences, streamDelayMs, bufferSize, timeoutMs, topLogprobs, model);
+    }
+  }
+}

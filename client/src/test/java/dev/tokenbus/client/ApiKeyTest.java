@@ -1,0 +1,53 @@
+package dev.tokenbus.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenbus.http.GatewayOptions;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** A gateway with {@code api-keys}: the client's key opens both transports; none, or a wrong one, is an {@link AuthenticationException}. */
+class ApiKeyTest {
+
+  private static final String KEY = "client-test-key";
+  private static Nodes nodes;
+
+  @BeforeAll
+  static void start() throws Exception {
+    nodes = Nodes.start(1, 0, 1, GatewayOptions.defaults().withApiKeys(Set.of(KEY)));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (nodes != null) {
+      nodes.close();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Transport.class)
+  void theKeyOpensTheGatewayAndItsAbsenceIsAnAuthenticationException(Transport transport) throws Exception {
+    TokenbusOptions options = TokenbusOptions.of(nodes.url(0)).withTransport(transport);
+    try (Tokenbus keyed = Tokenbus.create(options.withApiKey(KEY))) {
+      TokenStream s = keyed.generate("with a key", StreamConfig.builder().maxTokens(3).build());
+      int n = 0;
+      while (!s.isFinished()) {
+        s.next();
+        n++;
+      }
+      assertThat(n).isEqualTo(3);
+    }
+    try (Tokenbus none = Tokenbus.create(options)) {
+      assertThatThrownBy(() -> none.generate("no key").next()).isInstanceOfSatisfying(AuthenticationException.class,
+          e -> assertThat(e.status()).isEqualTo(401));
+    }
+    try (Tokenbus wrong = Tokenbus.create(options.withApiKey("wrong"))) {
+      assertThatThrownBy(() -> wrong.generate("wrong key").next()).isInstanceOf(AuthenticationException.class);
+    }
+    assertThat(options.withApiKey(KEY).toString()).doesNotContain(KEY);
+  }
+}
