@@ -138,7 +138,7 @@ public final class LlamaEngine implements Engine {
           "the engine failed: " + loop.failure().getMessage());
     }
     int room = info.contextPerSequence();
-    String text = request.isChat() ? chatTemplate.render(request.messages()) : request.prompt();
+    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
     // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
     // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
     // tokenizer is quadratic on long runs of one character).

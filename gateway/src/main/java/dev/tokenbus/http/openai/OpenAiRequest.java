@@ -9,7 +9,6 @@ import dev.tokenbus.http.ChatMessages;
 import dev.tokenbus.http.GenerateParameters;
 import dev.tokenbus.http.structured.StructuredOutput;
 import dev.tokenbus.http.tools.ToolCallGrammar;
-import dev.tokenbus.http.tools.ToolPrompt;
 import dev.tokenbus.http.tools.ToolSpec;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
@@ -37,7 +36,8 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
   static final int UNLIMITED = 1_000_000;
 
   public GenerationRequest toRequest(String id) {
-    return chat ? GenerationRequest.chat(id, messages, config) : new GenerationRequest(id, prompt, config);
+    return chat ? GenerationRequest.chat(id, messages, tools != null ? tools.toJson() : null, config)
+        : new GenerationRequest(id, prompt, config);
   }
 
   public static OpenAiRequest chat(JsonObject body) {
@@ -60,7 +60,6 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
         throw new RequestValidationException("tools", "tools cannot be combined with response_format, grammar or"
             + " json_schema");
       }
-      messages = ToolPrompt.withTools(messages, tools);
       if (tools.callRequired()) {
         builder.grammar(ToolCallGrammar.of(tools));
       }

@@ -36,6 +36,23 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
     return choice != Choice.AUTO;
   }
 
+  /**
+   * The tools as OpenAI's JSON array ({@code [{"type":"function","function":{"name","description",
+   * "parameters"}}]}), as the worker hands them to the model's chat template.
+   */
+  public String toJson() {
+    JsonArray out = new JsonArray();
+    for (Tool t : tools) {
+      JsonObject f = new JsonObject().put("name", t.name());
+      if (t.description() != null) {
+        f.put("description", t.description());
+      }
+      f.put("parameters", t.parameters());
+      out.add(new JsonObject().put("type", "function").put("function", f));
+    }
+    return out.encode();
+  }
+
   /** The tools a call may name: all, or the named one. */
   public List<Tool> callable() {
     return choice == Choice.NAMED ? tools.stream().filter(t -> t.name().equals(named)).toList() : tools;
