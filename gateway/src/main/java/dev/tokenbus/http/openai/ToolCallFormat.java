@@ -2,6 +2,7 @@ package dev.tokenbus.http.openai;
 
 import dev.tokenbus.http.tools.ToolCall;
 import dev.tokenbus.http.tools.ToolCallParser;
+import dev.tokenbus.http.tools.ToolCallStream;
 import dev.tokenbus.http.tools.ToolSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,10 +13,13 @@ import java.util.List;
  * ({@code finish_reason: "tool_calls"}), in the message of a whole response or as
  * {@code delta.tool_calls} chunks of a stream (each call with its index, id, name and arguments).
  *
- * <p>Streaming: while the answer may still be a call (it is empty, or starts like one of the
+ * <p>Streaming: calls in the Hermes format ({@code <tool_call>{"name": ..., "arguments": ...}},
+ * what a required call's grammar produces) stream as they are generated ({@link ToolCallStream}):
+ * a call's index, id and name as soon as its name is complete, then its arguments fragment by
+ * fragment. Otherwise, while the answer may still be a call (it is empty, or starts like one of the
  * formats {@link ToolCallParser} reads), its text is held back; once it cannot be, the held text
- * and the rest stream as content. When a call is required the answer is constrained to calls, so
- * everything is held until the end, where it is parsed. One instance per response.
+ * and the rest stream as content; a call in another format is parsed at the end and sent as one
+ * chunk. One instance per response.
  */
 final class ToolCallFormat implements ResponseFormat {
 
@@ -24,6 +28,7 @@ final class ToolCallFormat implements ResponseFormat {
   private final ChatFormat chat;
   private final ToolSpec spec;
   private final ToolCallParser parser;
+  private final ToolCallStream calls;
   private final StringBuilder held = new StringBuilder();
   private boolean content;
 
@@ -31,6 +36,7 @@ final class ToolCallFormat implements ResponseFormat {
     this.chat = chat;
     this.spec = spec;
     this.parser = new ToolCallParser(spec);
+    this.calls = new ToolCallStream(spec);
   }
 
   @Override
@@ -59,7 +65,16 @@ final class ToolCallFormat implements ResponseFormat {
     if (content) {
       return chat.tokenChoice(token, finishReason);
     }
-    held.append(token.getString("text", ""));
+    String text = token.getString("text", "");
+    held.append(text);
+    JsonArray streamed = calls.feed(text);
+    if (calls.calls() > 0) {
+      held.setLength(0);
+      if (streamed.isEmpty() && finishReason == null) {
+        return null;
+      }
+      return callsChoice(streamed, finishReason);
+    }
     if (!spec.callRequired() && !mayBeCall(held)) {
       content = true;
       JsonObject all = token.copy().put("text", held.toString());
@@ -71,7 +86,20 @@ final class ToolCallFormat implements ResponseFormat {
 
   @Override
   public JsonObject finishChoice(String finishReason) {
+    if (calls.calls() > 0) {
+      return callsChoice(new JsonArray(), finishReason);
+    }
     return content || held.isEmpty() ? chat.finishChoice(finishReason) : heldChoice(finishReason);
+  }
+
+  /** A chunk of streamed call deltas; a stream that called tools ends with {@code tool_calls}. */
+  private static JsonObject callsChoice(JsonArray deltas, String finishReason) {
+    JsonObject delta = new JsonObject();
+    if (!deltas.isEmpty()) {
+      delta.put("tool_calls", deltas);
+    }
+    return new JsonObject().put("index", 0).put("delta", delta).put("logprobs", null)
+        .put("finish_reason", "stop".equals(finishReason) ? "tool_calls" : finishReason);
   }
 
   private JsonObject heldChoice(String finishReason) {

@@ -171,7 +171,7 @@ public final class ToolCallParser {
   }
 
   /** A call id as OpenAI makes them: {@code call_} and 24 random letters and digits. */
-  static String newId() {
+  public static String newId() {
     StringBuilder b = new StringBuilder("call_");
     for (int i = 0; i < 24; i++) {
       b.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
