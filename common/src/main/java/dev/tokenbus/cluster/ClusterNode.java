@@ -88,7 +88,11 @@ public final class ClusterNode {
       return Future.failedFuture(new UncheckedIOException("cannot read the cluster configuration: " + e.getMessage(), e));
     }
     HazelcastClusterManager manager = new HazelcastClusterManager(hz);
-    EventBusOptions bus = new EventBusOptions().setHost(options.host()).setPort(0).setClusterPublicHost(options.host());
+    EventBusOptions bus = new EventBusOptions().setHost(options.host()).setPort(options.busPort())
+        .setClusterPublicHost(options.host());
+    if (options.busPublicPort() > 0) {
+      bus.setClusterPublicPort(options.busPublicPort());
+    }
     if (credentials != null) {
       bus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
           .setKeyCertOptions(MemberCheck.keyCert(credentials)).setTrustOptions(MemberCheck.trust(credentials));

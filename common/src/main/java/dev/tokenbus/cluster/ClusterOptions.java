@@ -19,9 +19,12 @@ import java.util.Map;
  * @param local a node of its own: no Hazelcast, no event-bus port, the same event-bus code paths
  *     in this process only (a private standalone node)
  * @param attributes what this node tells the others about itself (role, model) in its membership
+ * @param busPort the event bus's port; 0 picks a free one
+ * @param busPublicPort the event-bus port other nodes connect to, when a port forward stands between;
+ *     0 is {@code busPort}'s
  */
 public record ClusterOptions(Path configFile, String clusterName, String host, List<String> members, int port,
-    Path credentials, boolean local, Map<String, String> attributes) {
+    Path credentials, boolean local, Map<String, String> attributes, int busPort, int busPublicPort) {
 
   /** Member attribute: the node's role (gateway, worker, standalone). */
   public static final String ROLE = "tokenbus.role";
@@ -32,23 +35,33 @@ public record ClusterOptions(Path configFile, String clusterName, String host, L
     host = host == null || host.isBlank() ? "127.0.0.1" : host;
     members = members == null ? List.of() : List.copyOf(members);
     attributes = attributes == null ? Map.of() : Map.copyOf(attributes);
+    if (busPort < 0 || busPort > 65535 || busPublicPort < 0 || busPublicPort > 65535) {
+      throw new IllegalArgumentException("event-bus ports must be 0..65535, got " + busPort + " and " + busPublicPort);
+    }
   }
 
   /** A node that joins no cluster. */
   public static ClusterOptions standalone() {
-    return new ClusterOptions(null, null, "127.0.0.1", List.of(), 0, null, true, Map.of());
+    return new ClusterOptions(null, null, "127.0.0.1", List.of(), 0, null, true, Map.of(), 0, 0);
   }
 
   /** A cluster of its own, for tests: no other JVM's nodes will join it; TLS with the credentials in {@code credentials}. */
   public static ClusterOptions isolated(String clusterName, Path credentials) {
-    return new ClusterOptions(null, clusterName, "127.0.0.1", List.of(), 0, credentials, false, Map.of());
+    return new ClusterOptions(null, clusterName, "127.0.0.1", List.of(), 0, credentials, false, Map.of(), 0, 0);
   }
 
   public ClusterOptions withAttributes(Map<String, String> attributes) {
-    return new ClusterOptions(configFile, clusterName, host, members, port, credentials, local, attributes);
+    return new ClusterOptions(configFile, clusterName, host, members, port, credentials, local, attributes, busPort,
+        busPublicPort);
+  }
+
+  public ClusterOptions withBusPorts(int busPort, int busPublicPort) {
+    return new ClusterOptions(configFile, clusterName, host, members, port, credentials, local, attributes, busPort,
+        busPublicPort);
   }
 
   public ClusterOptions withCredentials(Path credentials) {
-    return new ClusterOptions(configFile, clusterName, host, members, port, credentials, local, attributes);
+    return new ClusterOptions(configFile, clusterName, host, members, port, credentials, local, attributes, busPort,
+        busPublicPort);
   }
 }

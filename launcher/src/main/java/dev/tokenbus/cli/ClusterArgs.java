@@ -39,6 +39,11 @@ final class ClusterArgs {
           + " file's (5701). Several clusters on one host stay apart on ports of their own.")
   int port;
 
+  @Option(names = "--cluster-bus-port", defaultValue = "0",
+      description = "The event bus's port (TLS), where other nodes connect to this one; 0 = any free port (default)."
+          + " Across machines, fix it to open it in a firewall.")
+  int busPort;
+
   @Option(names = "--cluster-credentials", paramLabel = "DIR",
       description = "The cluster's CA and this node's certificate and key; every event-bus connection is TLS with"
           + " them, both ways. Created on first use. Default: $XDG_CONFIG_HOME/tokenbus/cluster, else"
@@ -104,7 +109,7 @@ final class ClusterArgs {
       throw new IllegalArgumentException("cluster-port must be 0..65535, got " + port);
     }
     return new ClusterOptions(file, name == null || name.isBlank() ? null : name, resolveHost(host), memberList, port,
-        null, false, Map.of());
+        null, false, Map.of(), busPort, 0);
   }
 
   /** {@code auto}: this machine's first non-loopback IPv4 address (a container's own), else loopback. */
