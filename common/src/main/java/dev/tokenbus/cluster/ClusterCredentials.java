@@ -7,8 +7,8 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,10 +177,14 @@ public final class ClusterCredentials {
       try {
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         return new Loaded(load(dir), true);
-      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-        return new Loaded(load(dir), false); // another process was first
       } catch (AtomicMoveNotSupportedException e) {
         throw new IOException("cannot create " + dir + " atomically: " + e.getMessage(), e);
+      } catch (FileSystemException e) {
+        // rename(2) onto a directory another process renamed into place first: ENOTEMPTY (or EEXIST)
+        if (Files.isDirectory(dir)) {
+          return new Loaded(load(dir), false);
+        }
+        throw e;
       }
     } finally {
       deleteTree(tmp);
