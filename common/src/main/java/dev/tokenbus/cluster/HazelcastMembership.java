@@ -30,6 +30,10 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
   /** How often, and how long, to look for a new member's event-bus address (it publishes it once its bus is up). */
   private static final long ADDRESS_POLL_MS = 200;
   private static final long ADDRESS_WAIT_MS = 60_000;
+  /** Every clustered node answers pings here, so that others can open their event-bus connections to it early. */
+  static final String PING_PREFIX = "tokenbus.node.";
+  private static final int PING_ATTEMPTS = 20;
+  private static final long PING_RETRY_MS = 250;
 
   private final Vertx vertx;
   private final HazelcastClusterManager manager;
@@ -41,6 +45,7 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     this.vertx = vertx;
     this.manager = manager;
     this.check = check;
+    vertx.eventBus().consumer(PING_PREFIX + manager.getNodeId(), m -> m.reply(null));
     HazelcastInstance hz = manager.getHazelcastInstance();
     hz.getCluster().addMembershipListener(this);
     for (com.hazelcast.cluster.Member m : hz.getCluster().getMembers()) {
@@ -128,10 +133,34 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     }
     if (reason == null) {
       LOG.info("cluster member authenticated: {}", m.describe());
+      warm(nodeId, PING_ATTEMPTS);
     } else {
       LOG.warn("cluster member refused: {}: {}; nothing is sent to it, and nothing it sends is accepted",
           m.describe(), reason);
     }
+  }
+
+  /**
+   * Opens the event-bus connections to and from a trusted member now, with a ping it answers, so
+   * that the first frame a stream sends there does not wait for a TLS handshake (a cold one can take
+   * longer than a stream's inactivity timeout on a loaded machine). Retried while the member has
+   * not registered its ping address yet.
+   */
+  private void warm(String nodeId, int attempts) {
+    if (!members.containsKey(nodeId)) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    vertx.eventBus().request(PING_PREFIX + nodeId, null, new io.vertx.core.eventbus.DeliveryOptions()
+        .setSendTimeout(10_000)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        LOG.debug("event bus to node {} open in {} ms", nodeId, (System.nanoTime() - t0) / 1_000_000);
+      } else if (attempts > 1) {
+        vertx.setTimer(PING_RETRY_MS, t -> warm(nodeId, attempts - 1));
+      } else {
+        LOG.warn("node {} does not answer on the event bus: {}", nodeId, ar.cause().getMessage());
+      }
+    });
   }
 
   @Override
