@@ -19,6 +19,15 @@ public interface ClusterMembership {
   /** Whether the node is a member now. */
   boolean isMember(String nodeId);
 
+  /**
+   * Whether work may go to that node: with a TLS bus, once it proved a certificate of this cluster's
+   * CA and its event-bus connections are open (so that a stream's first frame never waits for a
+   * handshake); always for this node itself and on a plain-text bus.
+   */
+  default boolean isReady(String nodeId) {
+    return true;
+  }
+
   /** The other members as this node sees them now (empty for a node without a cluster). */
   default List<Member> members() {
     return List.of();
@@ -64,9 +73,10 @@ public interface ClusterMembership {
    * @param eventBus its event-bus address (host:port), or null while unknown
    * @param trust whether this node's event bus trusts it
    * @param reason why it was refused, or null
+   * @param ready whether work may go to it ({@link ClusterMembership#isReady})
    */
   record Member(String nodeId, String role, String model, String address, String eventBus, Trust trust,
-      String reason) {
+      String reason, boolean ready) {
 
     /** For logs: {@code worker 'tiny' at 127.0.0.1:5702 (node ..., event bus ...)}. */
     public String describe() {
@@ -76,7 +86,8 @@ public interface ClusterMembership {
 
     public JsonObject toJson() {
       JsonObject j = new JsonObject().put("node", nodeId).put("role", role).put("address", address)
-          .put("event_bus", eventBus).put("trust", trust.name().toLowerCase(java.util.Locale.ROOT));
+          .put("event_bus", eventBus).put("trust", trust.name().toLowerCase(java.util.Locale.ROOT))
+          .put("ready", ready);
       if (model != null) {
         j.put("model", model);
       }
@@ -87,7 +98,11 @@ public interface ClusterMembership {
     }
 
     Member with(String eventBus, Trust trust, String reason) {
-      return new Member(nodeId, role, model, address, eventBus, trust, reason);
+      return new Member(nodeId, role, model, address, eventBus, trust, reason, false);
+    }
+
+    Member asReady() {
+      return new Member(nodeId, role, model, address, eventBus, trust, reason, true);
     }
   }
 }

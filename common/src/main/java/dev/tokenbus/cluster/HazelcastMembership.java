@@ -80,6 +80,15 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
   }
 
   @Override
+  public boolean isReady(String nodeId) {
+    if (check == null || nodeId.equals(manager.getNodeId())) {
+      return true;
+    }
+    ClusterMembership.Member m = members.get(nodeId);
+    return m != null && m.ready();
+  }
+
+  @Override
   public List<ClusterMembership.Member> members() {
     return members.values().stream().sorted(Comparator.comparing(ClusterMembership.Member::address)).toList();
   }
@@ -98,7 +107,7 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     String role = m.getAttribute(ClusterOptions.ROLE);
     ClusterMembership.Member member = new ClusterMembership.Member(nodeId, role == null ? "unknown" : role,
         m.getAttribute(ClusterOptions.MODEL), m.getAddress().getHost() + ":" + m.getAddress().getPort(), null,
-        check == null ? Trust.UNCHECKED : Trust.CHECKING, null);
+        check == null ? Trust.UNCHECKED : Trust.CHECKING, null, check == null);
     members.put(nodeId, member);
     LOG.info("{}: {}", what, member.describe());
     if (check != null) {
@@ -154,6 +163,7 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     vertx.eventBus().request(PING_PREFIX + nodeId, null, new io.vertx.core.eventbus.DeliveryOptions()
         .setSendTimeout(10_000)).onComplete(ar -> {
       if (ar.succeeded()) {
+        members.computeIfPresent(nodeId, (id, m) -> m.asReady());
         LOG.debug("event bus to node {} open in {} ms", nodeId, (System.nanoTime() - t0) / 1_000_000);
       } else if (attempts > 1) {
         vertx.setTimer(PING_RETRY_MS, t -> warm(nodeId, attempts - 1));
