@@ -34,6 +34,8 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
   static final String PING_PREFIX = "tokenbus.node.";
   private static final int PING_ATTEMPTS = 20;
   private static final long PING_RETRY_MS = 250;
+  /** How soon a member refused for a reason that may pass (a timeout, an unreachable port) is checked again. */
+  private static final long RECHECK_MS = 5_000;
 
   private final Vertx vertx;
   private final HazelcastClusterManager manager;
@@ -115,8 +117,11 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     }
   }
 
-  /** Finds the member's event-bus address (published once its bus is up), then checks it. */
-  private void verify(String nodeId, long deadline) {
+  /**
+   * Finds the member's event-bus address (published once its bus is up), then checks it. Never gives
+   * up while the member is present: a slow start is only logged once.
+   */
+  private void verify(String nodeId, long warnAt) {
     if (!members.containsKey(nodeId)) {
       return; // left meanwhile
     }
@@ -126,15 +131,21 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
       if (ar.succeeded() && ar.result() != null) {
         String bus = ar.result().host() + ":" + ar.result().port();
         check.check(ar.result().host(), ar.result().port()).onSuccess(reason -> judged(nodeId, bus, reason));
-      } else if (System.currentTimeMillis() < deadline) {
-        vertx.setTimer(ADDRESS_POLL_MS, t -> verify(nodeId, deadline));
-      } else {
-        judged(nodeId, null, "it published no event-bus address within " + ADDRESS_WAIT_MS / 1000 + " s");
+        return;
       }
+      long next = warnAt;
+      if (System.currentTimeMillis() > warnAt) {
+        LOG.warn("cluster member {} has published no event-bus address for {} s; still waiting", nodeId,
+            ADDRESS_WAIT_MS / 1000);
+        next = Long.MAX_VALUE;
+      }
+      long again = next;
+      vertx.setTimer(ADDRESS_POLL_MS, t -> verify(nodeId, again));
     });
   }
 
   private void judged(String nodeId, String bus, String reason) {
+    ClusterMembership.Member before = members.get(nodeId);
     ClusterMembership.Member m = members.computeIfPresent(nodeId,
         (id, old) -> old.with(bus, reason == null ? Trust.TRUSTED : Trust.REFUSED, reason));
     if (m == null) {
@@ -142,20 +153,27 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     }
     if (reason == null) {
       LOG.info("cluster member authenticated: {}", m.describe());
-      warm(nodeId, PING_ATTEMPTS);
-    } else {
+      warm(nodeId, 1);
+      return;
+    }
+    if (before == null || !reason.equals(before.reason())) {
       LOG.warn("cluster member refused: {}: {}; nothing is sent to it, and nothing it sends is accepted",
           m.describe(), reason);
+    }
+    if (!MemberCheck.definitive(reason)) {
+      // A timeout or an unreachable port may pass (a node still starting on a loaded machine): check again.
+      vertx.setTimer(RECHECK_MS, t -> verify(nodeId, Long.MAX_VALUE));
     }
   }
 
   /**
    * Opens the event-bus connections to and from a trusted member now, with a ping it answers, so
    * that the first frame a stream sends there does not wait for a TLS handshake (a cold one can take
-   * longer than a stream's inactivity timeout on a loaded machine). Retried while the member has
-   * not registered its ping address yet.
+   * longer than a stream's inactivity timeout on a loaded machine); only then is the member ready.
+   * Retried, while the member is present, until it answers (it registers its ping address just after
+   * joining).
    */
-  private void warm(String nodeId, int attempts) {
+  private void warm(String nodeId, int attempt) {
     if (!members.containsKey(nodeId)) {
       return;
     }
@@ -165,11 +183,12 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
       if (ar.succeeded()) {
         members.computeIfPresent(nodeId, (id, m) -> m.asReady());
         LOG.debug("event bus to node {} open in {} ms", nodeId, (System.nanoTime() - t0) / 1_000_000);
-      } else if (attempts > 1) {
-        vertx.setTimer(PING_RETRY_MS, t -> warm(nodeId, attempts - 1));
-      } else {
-        LOG.warn("node {} does not answer on the event bus: {}", nodeId, ar.cause().getMessage());
+        return;
       }
+      if (attempt == PING_ATTEMPTS) {
+        LOG.warn("node {} does not answer on the event bus yet ({}); still trying", nodeId, ar.cause().getMessage());
+      }
+      vertx.setTimer(Math.min(PING_RETRY_MS * attempt, 2_000), t -> warm(nodeId, attempt + 1));
     });
   }
 

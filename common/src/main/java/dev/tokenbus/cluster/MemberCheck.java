@@ -55,6 +55,11 @@ final class MemberCheck {
     return client.close();
   }
 
+  /** Whether a refusal is final (a certificate of another CA, or none): others may pass, and are checked again. */
+  static boolean definitive(String reason) {
+    return reason.startsWith("its certificate") || reason.startsWith("its event bus does not speak TLS");
+  }
+
   /** A refusal's cause in words. */
   static String reason(Throwable t) {
     Throwable root = t;
