@@ -144,6 +144,9 @@ public final class TokenbusClient {
     MessageConsumer<Frame> frames = bus.consumer(endpoint, this::onFrame);
     MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
       WorkerStatus s = WorkerStatus.fromJson(m.body());
+      if (!membership.isReady(s.nodeId())) {
+        return; // not yet authenticated and connected: its next announcement will count
+      }
       registry.update(s);
       if (s.freeSlots() > 0) {
         pump();

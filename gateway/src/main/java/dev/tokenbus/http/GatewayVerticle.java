@@ -237,7 +237,10 @@ public final class GatewayVerticle extends VerticleBase {
           .put("tokens_generated", s.tokensGenerated()).put("tokens_delivered", s.tokensDelivered())
           .put("state", s.state().name().toLowerCase()));
     }
-    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams).put("queued", client.queued()));
+    JsonArray members = new JsonArray();
+    membership.members().forEach(m -> members.add(m.toJson())); // the other nodes of the cluster, and whether they are trusted
+    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams).put("queued", client.queued())
+        .put("members", members));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {

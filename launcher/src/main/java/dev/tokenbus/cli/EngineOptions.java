@@ -161,6 +161,14 @@ final class EngineOptions {
     }
   }
 
+  /**
+   * The name the model will be served under when none is configured, known before {@link #toConfig()}
+   * fetches anything (a default model that cannot be fetched is served as the demo model instead).
+   */
+  String expectedServedName() {
+    return DEMO.equals(model) ? "tokenbus-demo" : nameOf(model == null ? DEFAULT_MODEL_URL : model);
+  }
+
   /** The name the model is served under when none is configured (call after {@link #toConfig()}). */
   String defaultServedName() {
     return servedName;
