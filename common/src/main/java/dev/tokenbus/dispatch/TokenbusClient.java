@@ -63,6 +63,8 @@ public final class TokenbusClient {
   private final ClusterMembership membership;
   private final ClientOptions options;
   private final String endpoint = Addresses.newGatewayEndpoint();
+  private static final java.security.SecureRandom ID_RANDOM = new java.security.SecureRandom();
+  private static final java.util.Base64.Encoder ID_ENCODER = java.util.Base64.getUrlEncoder().withoutPadding();
   private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
   private final WorkerRegistry registry;
   private final AdmissionQueue<Waiting> queue;
@@ -181,9 +183,15 @@ public final class TokenbusClient {
     return streams.values();
   }
 
-  /** A fresh stream id, unique across gateways. */
+  /**
+   * A fresh stream id, unique across gateways and unguessable: whoever knows a stream's id can resume
+   * or cancel it (with an API key of the gateway), so it holds 96 random bits besides this gateway's
+   * prefix and a counter (which keep it readable in logs).
+   */
   public String newStreamId() {
-    return idPrefix + "-" + Long.toString(nextId++, 36);
+    byte[] secret = new byte[12];
+    ID_RANDOM.nextBytes(secret);
+    return idPrefix + "-" + Long.toString(nextId++, 36) + "-" + ID_ENCODER.encodeToString(secret);
   }
 
   /**
