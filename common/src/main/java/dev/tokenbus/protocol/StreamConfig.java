@@ -23,10 +23,12 @@ import java.util.concurrent.TimeUnit;
  * @param bufferSize tokens in flight between producer and consumer (the credit window)
  * @param timeoutMs the whole generation's deadline, from submission; {@value #NO_TIMEOUT} means none
  * @param topLogprobs how many alternatives to report per token, 0 to 20
+ * @param cachePrompt whether the worker may reuse cached KV cells for a shared prompt prefix and keep
+ *     this generation's cells for later ones ({@code cache_prompt}, as llama-server)
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
-    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs) {
+    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, boolean cachePrompt) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
@@ -40,7 +42,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   private static final long NO_DEADLINE_NANOS = Long.MAX_VALUE / 4;
 
   private static final StreamConfig DEFAULTS =
-      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0);
+      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, true);
 
   public StreamConfig {
     stop = stop == null ? List.of() : List.copyOf(stop);
@@ -164,6 +166,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     return toBuilder().topLogprobs(v).build();
   }
 
+  public StreamConfig withCachePrompt(boolean v) {
+    return toBuilder().cachePrompt(v).build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -185,6 +191,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private int bufferSize;
     private long timeoutMs;
     private int topLogprobs;
+    private boolean cachePrompt;
 
     private Builder(StreamConfig c) {
       maxTokens = c.maxTokens;
@@ -202,6 +209,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       bufferSize = c.bufferSize;
       timeoutMs = c.timeoutMs;
       topLogprobs = c.topLogprobs;
+      cachePrompt = c.cachePrompt;
     }
 
     public Builder maxTokens(int v) { maxTokens = v; return this; }
@@ -234,9 +242,12 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
     public Builder topLogprobs(int v) { topLogprobs = v; return this; }
 
+    public Builder cachePrompt(boolean v) { cachePrompt = v; return this; }
+
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs,
+          cachePrompt);
     }
   }
 }

@@ -82,7 +82,8 @@ public final class GenerateParameters {
         .streamDelayMs(longInteger(b, "stream_delay_ms", d.streamDelayMs()))
         .bufferSize(integer(b, "buffer_size", d.bufferSize()))
         .timeoutMs(longInteger(b, "timeout_ms", d.timeoutMs()))
-        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()));
+        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()))
+        .cachePrompt(bool(b, "cache_prompt", d.cachePrompt()));
   }
 
   public static int integer(JsonObject b, String key, int fallback) {

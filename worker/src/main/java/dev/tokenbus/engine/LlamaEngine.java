@@ -59,16 +59,16 @@ public final class LlamaEngine implements Engine {
     int threads = config.effectiveThreads();
     NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
         config.microBatchSize(), slots, threads, threads);
-    this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), incoming,
+    this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), config.prefixCache(), incoming,
         reserved::decrementAndGet);
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
     thread.start();
-    LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {}",
-        config.model().getFileName(), model.description(), profile, slots, contextPerSequence, threads,
-        config.batchSize());
+    LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
+        + " prefix cache {}", config.model().getFileName(), model.description(), profile, slots, contextPerSequence,
+        threads, config.batchSize(), config.prefixCache() ? "on" : "off");
   }
 
   /**

@@ -74,8 +74,15 @@ public final class WorkerVerticle extends VerticleBase {
         engine::stats, st -> st.active() - st.running() - st.paused());
     metrics.gauge("tokenbus_num_requests_paused", "Sequences paused because their client is not reading",
         engine::stats, EngineStats::paused);
-    metrics.gauge("vllm:kv_cache_usage_perc", "Fraction of KV cache cells in use", engine::stats,
-        st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
+    metrics.gauge("vllm:kv_cache_usage_perc",
+        "Fraction of KV cache cells held by running sequences (cells idle slots keep for the prefix cache are free)",
+        engine::stats, st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
+    metrics.gauge("tokenbus_prefix_cache_cells", "KV cells idle slots keep for the prefix cache", engine::stats,
+        EngineStats::kvCellsCached);
+    metrics.counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache", engine::stats,
+        EngineStats::prefixQueryTokens);
+    metrics.counter("vllm:prefix_cache_hits", "Prompt tokens taken from the prefix cache instead of computed",
+        engine::stats, EngineStats::prefixHitTokens);
     metrics.gauge("tokenbus_worker_slots", "Sequences this worker can run at once", engine::stats, EngineStats::slots);
   }
 

@@ -112,6 +112,7 @@ final class FrameEncoder {
     w.writeVarInt(c.bufferSize());
     w.writeSignedVarLong(c.timeoutMs());
     w.writeVarInt(c.topLogprobs());
+    w.writeBoolean(c.cachePrompt());
   }
 
   private static void writeResult(GenerationResult r, WireWriter w) {
@@ -121,6 +122,7 @@ final class FrameEncoder {
     if (u != null) {
       w.writeVarInt(u.promptTokens());
       w.writeVarInt(u.completionTokens());
+      w.writeVarInt(u.cachedTokens());
     }
     Timings t = r.timings();
     w.writeBoolean(t != null);
