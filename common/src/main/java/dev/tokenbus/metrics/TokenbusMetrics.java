@@ -37,6 +37,7 @@ public final class TokenbusMetrics {
   private final Timer queueTime;
   private final Counter promptTokens;
   private final Counter generationTokens;
+  private final java.util.List<Object> counterSources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public TokenbusMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -117,6 +118,8 @@ public final class TokenbusMetrics {
    * the value must never decrease.
    */
   public <T> void counter(String name, String description, Supplier<T> source, ToDoubleFunction<T> value) {
+    // Micrometer holds a function counter's object weakly: keep the source reachable.
+    counterSources.add(source);
     FunctionCounter.builder(name, source, s -> value.applyAsDouble(s.get())).description(description)
         .register(registry);
   }

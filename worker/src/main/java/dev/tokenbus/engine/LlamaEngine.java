@@ -50,11 +50,13 @@ public final class LlamaEngine implements Engine {
   private final ReentrantReadWriteLock modelInUse = new ReentrantReadWriteLock();
   private volatile boolean closed;
   private final LlamaProfile profile;
+  private final boolean prefixCache;
 
   private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaProfile profile) {
     this.model = model;
     this.profile = profile;
     this.slots = config.slots();
+    this.prefixCache = config.prefixCache();
     this.incoming = new ArrayBlockingQueue<>(slots);
     int threads = config.effectiveThreads();
     NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
@@ -193,6 +195,11 @@ public final class LlamaEngine implements Engine {
       n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3; // a surrogate pair is 4 bytes: 2 + 2
     }
     return n;
+  }
+
+  @Override
+  public boolean prefixCache() {
+    return prefixCache;
   }
 
   /** Why the engine can no longer generate, or null while it can. */
