@@ -89,10 +89,12 @@ public final class PrefixBenchmark {
         workerArgs.addAll(without(options.otherWorkerArgs(), "--ctx", "--prefix-cache"));
         workerArgs.addAll(List.of("--ctx", Integer.toString(options.contextPerSequence()), "--prefix-cache",
             Boolean.toString(mode.cache())));
-        out.printf(Locale.ROOT, "starting a gateway and %d worker process(es): %s ...%n", n, mode.name());
+        Path logs = java.nio.file.Files.createTempDirectory("tokenbus-bench-prefix-");
+        out.printf(Locale.ROOT, "starting a gateway and %d worker process(es): %s (logs in %s) ...%n", n, mode.name(),
+            logs);
         try (LocalCluster cluster = LocalCluster.start(options.nodes(), n, workerArgs, List.of("--queue-size",
             Integer.toString(options.conversations() * 2), "--prefix-routing-slack", Integer.toString(mode.slack())),
-            null)) {
+            logs)) {
           Row row = measure(cluster.port(), n, mode.name(), system);
           out.printf(Locale.ROOT, "  %d worker(s), %s: TTFT p50 %.0f ms, p99 %.0f ms, %,d prompt tokens computed of"
               + " %,d, hit rate %.1f%%, %.1f s%n", n, mode.name(), row.ttftP50Ms(), row.ttftP99Ms(), row.computed(),
@@ -118,8 +120,13 @@ public final class PrefixBenchmark {
           return null;
         }));
       }
-      for (Future<?> f : conversations) {
-        f.get();
+      try {
+        for (Future<?> f : conversations) {
+          f.get();
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        pool.shutdownNow(); // one failed conversation fails the run at once
+        throw e;
       }
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -149,7 +156,8 @@ public final class PrefixBenchmark {
           URI.create("http://127.0.0.1:" + port + "/v1/completions")).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(), HttpResponse.BodyHandlers.ofLines());
       if (r.statusCode() != 200) {
-        throw new IllegalStateException("turn " + turn + " of conversation " + id + " got " + r.statusCode());
+        throw new IllegalStateException("turn " + turn + " of conversation " + id + " got " + r.statusCode() + ": "
+            + String.join("\n", r.body().toList()));
       }
       double ttftMs = -1;
       StringBuilder reply = new StringBuilder();
@@ -160,6 +168,9 @@ public final class PrefixBenchmark {
           continue;
         }
         JsonObject chunk = new JsonObject(line.substring(6));
+        if (chunk.getValue("error") != null) {
+          throw new IllegalStateException("turn " + turn + " of conversation " + id + " failed: " + chunk.encode());
+        }
         var choices = chunk.getJsonArray("choices");
         if (choices != null && !choices.isEmpty()) {
           if (ttftMs < 0) {
