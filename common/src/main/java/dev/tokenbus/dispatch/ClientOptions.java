@@ -18,7 +18,7 @@ public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerEx
   public static ClientOptions defaults() {
     // Workers send a heartbeat on quiet streams every 300 ms: 1.2 s of silence means a dead or
     // stopped worker, and the stream moves well within 2 s.
-    return new ClientOptions(2000, 1200, 3000, 64, 0, 2);
+    return new ClientOptions(2000, 1200, 3000, 64, 0, 4);
   }
 
   public ClientOptions withQueueSize(int v) {

@@ -34,7 +34,7 @@ final class HttpArgs {
           + " Last-Event-ID, through any gateway; 0 cancels it at once (default ${DEFAULT-VALUE}).")
   long resumeGraceMs;
 
-  @Option(names = "--prefix-routing-slack", defaultValue = "2",
+  @Option(names = "--prefix-routing-slack", defaultValue = "4",
       description = "Cache-aware dispatch: a request goes to the worker whose prefix cache matches it best while that"
           + " worker has a free slot and at most this many more active sequences than the least loaded; -1 = always"
           + " least loaded (default ${DEFAULT-VALUE}).")
