@@ -169,6 +169,8 @@ class TokenStreamTest {
       // Another generation on the same socket runs to its end meanwhile.
       List<TokenData> other = readAll(c.generate("meanwhile", greedy(60)));
       assertThat(other).hasSize(60);
+      // The engine's stats are a snapshot published after each step: wait for the other stream's last one.
+      await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine.stats().tokensGenerated() - paused >= 60);
       assertThat(nodes.engine.stats().tokensGenerated() - paused).as("only the other stream generated")
           .isEqualTo(60);
 
