@@ -2,6 +2,7 @@ package dev.tokenbus.bench;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.trace.FirstTokenTrace;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -109,7 +110,15 @@ public final class CompareBenchmark {
       throws Exception {
     SseLoad ttft = new SseLoad(port, dialect, fresh);
     String shortBody = body(dialect, options.ttftTokens());
-    rows.add(row(server, 0, Rounds.measure(options.runs(), () -> ttft.sequential(options.ttftRequests(), shortBody))));
+    // With -Dtokenbus.trace.first-token=true, the standalone node (in this JVM) records each stage.
+    rows.add(row(server, 0, Rounds.measure(options.runs(), () -> {
+      FirstTokenTrace.reset();
+      return ttft.sequential(options.ttftRequests(), shortBody);
+    })));
+    String trace = FirstTokenTrace.summary();
+    if (!trace.isEmpty()) {
+      out.printf("%nfirst-token trace, %s (last run): %s%n", server, trace);
+    }
     // New connections here too: llama-server closes a connection after a stream, which a pooled client would reuse.
     SseLoad load = new SseLoad(port, dialect, fresh);
     String body = body(dialect, options.tokens());

@@ -29,6 +29,7 @@ final class WorkerStream implements TokenSink {
 
   @Override
   public void write(TokenData token) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.TOKEN_SAMPLED);
     out.setGenerated(token.index() + 1);
     out.write(token);
   }

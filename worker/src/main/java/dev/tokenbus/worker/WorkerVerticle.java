@@ -121,6 +121,7 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   private void open(Message<Frame> msg, OpenFrame open) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.WORKER_OPEN);
     String sid = open.streamId();
     if (stopping) {
       msg.reply(new RefuseFrame(sid, RefuseFrame.Reason.SHUTTING_DOWN, "worker is shutting down", null),
