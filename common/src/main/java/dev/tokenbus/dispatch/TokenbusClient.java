@@ -388,6 +388,7 @@ public final class TokenbusClient {
       if (ar.succeeded()) {
         switch (ar.result().body()) {
           case AcceptFrame accept -> {
+            dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
             registry.reserved(worker.workerId());
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
             if (stream.isFinished()) {

@@ -30,6 +30,7 @@ public final class FirstTokenTrace {
     WORKER_OPEN("worker: OPEN received on its event loop"),
     SUBMIT("worker: submit starts (template, tokenizing)"),
     QUEUED("engine: tokenized, queued for the decode loop"),
+    ACCEPTED("gateway: ACCEPT received (the relay to the client starts)"),
     ADMITTED("decode thread: woke and admitted it"),
     STEP_START("decode thread: first step starts (llama_decode)"),
     STEP_END("decode thread: first step returned"),

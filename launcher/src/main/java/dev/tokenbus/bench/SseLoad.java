@@ -155,10 +155,19 @@ public final class SseLoad {
     }
   }
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http = client();
   private final URI uri;
   private final Dialect dialect;
   private final boolean newConnections;
+
+  /**
+   * HTTP/1.1, as SSE clients (browsers, curl, the OpenAI SDKs over http://) speak it: the JDK's
+   * default, HTTP/2, would ask a plain-text server to upgrade (h2c), which Vert.x accepts and
+   * llama-server ignores, so the two would be measured over different protocols.
+   */
+  private static HttpClient client() {
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  }
 
   /** tokenbus's {@code /v1/generate}, over pooled connections. */
   public SseLoad(int port) {
@@ -243,7 +252,7 @@ public final class SseLoad {
     if (!newConnections) {
       return stream(http, body);
     }
-    try (HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()) {
+    try (HttpClient own = client()) {
       return stream(own, body);
     }
   }

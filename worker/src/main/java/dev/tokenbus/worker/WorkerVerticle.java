@@ -142,8 +142,13 @@ public final class WorkerVerticle extends VerticleBase {
       stream.cancel();
     });
     streams.put(sid, stream);
-    // Tokenizing a long prompt takes milliseconds: keep it off the event loop.
-    vertx.executeBlocking(() -> engine.submit(open.request(), open.resume(), stream), false).onComplete(ar -> {
+    java.util.concurrent.Callable<dev.tokenbus.engine.Generation> submit =
+        () -> engine.submit(open.request(), open.resume(), stream);
+    // Tokenizing a long prompt takes milliseconds: keep it off the event loop. A short one takes
+    // microseconds, less than the hop to a blocking thread and back, which every first token would wait for.
+    Future<dev.tokenbus.engine.Generation> submitted = isShort(open.request()) ? inline(submit)
+        : vertx.executeBlocking(submit, false);
+    submitted.onComplete(ar -> {
       if (ar.succeeded()) {
         stream.attach(ar.result());
         msg.reply(new AcceptFrame(sid, endpoint, membership.nodeId(), ar.result().promptTokens()),
@@ -154,6 +159,29 @@ public final class WorkerVerticle extends VerticleBase {
       }
       announceSoon();
     });
+  }
+
+  /** Prompts (or conversations) of at most this many characters are submitted on the event loop. */
+  static final int INLINE_PROMPT_CHARS = 2048;
+
+  /** Whether {@code request}'s text is short enough to template and tokenize on the event loop. */
+  static boolean isShort(dev.tokenbus.protocol.GenerationRequest request) {
+    long chars = request.prompt() == null ? 0 : request.prompt().length();
+    for (var m : request.messages()) {
+      chars += m.content() == null ? 0 : m.content().length();
+      if (chars > INLINE_PROMPT_CHARS) {
+        return false;
+      }
+    }
+    return chars <= INLINE_PROMPT_CHARS;
+  }
+
+  private static <T> Future<T> inline(java.util.concurrent.Callable<T> task) {
+    try {
+      return Future.succeededFuture(task.call());
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private static RefuseFrame refusal(String sid, Throwable cause) {
