@@ -46,7 +46,8 @@ function socketUrl() {
 const socket = new ChatSocket(socketUrl, {
   onState: (state, detail) => {
     ui.connection.dataset.state = state;
-    ui.connection.textContent = { connecting: 'connecting…', open: 'connected', closed: 'disconnected' }[state] ?? state;
+    ui.connection.textContent = { connecting: 'connecting…', open: 'connected', closed: 'disconnected',
+      idle: 'ready' }[state] ?? state;
     ui.connection.title = detail ?? '';
     if (state === 'closed' && detail && !current) {
       showError(detail);
@@ -310,4 +311,7 @@ ui.log.addEventListener('click', inspect);
 restoreSettings();
 foldSettingsWhenNarrow();
 refreshModels();
+// Connect at once, so that the page says whether the gateway is there before the first message;
+// a failure shows in the connection pill (and the first message tries again).
+socket.connect().catch(() => {});
 ui.input.focus();

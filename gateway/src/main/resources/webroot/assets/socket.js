@@ -66,6 +66,11 @@ export class ChatSocket {
         }
         const message = opened ? describeClose(e)
           : 'Could not open the WebSocket to /v1/ws: the gateway is unreachable or refused it (is the API key right?).';
+        // The gateway closes a socket that sat idle (1000 "idle"): the next message reconnects.
+        if (opened && e.code === 1000 && e.reason === 'idle') {
+          this.events.onState('idle');
+          return;
+        }
         // A close this page asked for is no news; any other is reported.
         this.events.onState('closed', ws.closedByUs ? undefined : message);
         this.failAll({ type: 'connection_closed', message });

@@ -2,6 +2,7 @@ package dev.tokenbus.client;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenbus.cluster.ClusterCredentials;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.dispatch.ClientOptions;
@@ -12,6 +13,8 @@ import dev.tokenbus.http.GatewayOptions;
 import dev.tokenbus.http.GatewayVerticle;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +28,13 @@ import java.util.concurrent.TimeUnit;
 final class Nodes implements AutoCloseable {
 
   private final String clusterName = "client-test-" + System.nanoTime();
+  /** Throwaway cluster credentials (a CA of their own) in a temporary directory. */
+  private final Path credentials;
+
+  private Nodes() throws Exception {
+    credentials = Files.createTempDirectory("tokenbus-client-test").resolve("cluster");
+    ClusterCredentials.create(credentials);
+  }
   private final List<ClusterNode> nodes = new ArrayList<>();
   final List<GatewayVerticle> gateways = new ArrayList<>();
   LlamaEngine engine;
@@ -61,7 +71,7 @@ final class Nodes implements AutoCloseable {
   }
 
   private ClusterNode node() throws Exception {
-    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
+    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName, credentials)).await(60, TimeUnit.SECONDS);
     nodes.add(node);
     return node;
   }
@@ -78,6 +88,11 @@ final class Nodes implements AutoCloseable {
     }
     if (engine != null) {
       engine.close();
+    }
+    try (var files = Files.walk(credentials.getParent())) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a temporary directory left behind is harmless
     }
   }
 }

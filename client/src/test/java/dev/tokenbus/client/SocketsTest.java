@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbus.http.GatewayOptions;
-import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,9 +18,7 @@ class SocketsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    GatewayOptions d = GatewayOptions.defaults();
-    nodes = Nodes.start(1, 0, 2, new GatewayOptions(d.host(), d.port(), d.bodyLimitBytes(), d.keepAliveMs(),
-        d.sendBufferBytes(), d.writeQueueBytes(), 1, d.drainTimeoutMs(), Set.of()));
+    nodes = Nodes.start(1, 0, 2, GatewayOptions.defaults().withMaxStreamsPerSocket(1));
   }
 
   @AfterAll

@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
@@ -17,9 +18,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** A clustered Vert.x instance on Hazelcast, with the frame codec registered: what every tokenbus role runs on. */
+/**
+ * A Vert.x instance with the frame codec registered: what every tokenbus role runs on. Clustered on
+ * Hazelcast with a TLS event bus, or a node of its own ({@link ClusterOptions#standalone()}).
+ */
 public final class ClusterNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
 
   private final Vertx vertx;
   private final ClusterMembership membership;
@@ -48,32 +56,64 @@ public final class ClusterNode {
     return vertx.close();
   }
 
-  /** Joins (or forms) the cluster. Call from a plain thread, not from inside another Vert.x instance. */
+  /**
+   * Joins (or forms) the cluster, or for {@link ClusterOptions#standalone()} starts a node of its own
+   * with no cluster at all. With credentials, the event bus is TLS both ways: this node's
+   * certificate, the cluster's CA as the only trust, a client certificate required. Call from a
+   * plain thread, not from inside another Vert.x instance.
+   */
   public static Future<ClusterNode> start(ClusterOptions options) {
-    // Hazelcast reads this before any configuration file; as a config property it would miss its first lines.
-    System.setProperty("hazelcast.logging.type", "slf4j");
-    Config hz;
-    try {
-      hz = loadConfig(options);
-    } catch (IOException e) {
-      return Future.failedFuture(new UncheckedIOException("cannot read the cluster configuration: " + e.getMessage(), e));
-    }
-    HazelcastClusterManager manager = new HazelcastClusterManager(hz);
     String registryName = "tokenbus-" + java.util.UUID.randomUUID();
-    VertxOptions vo = new VertxOptions().setEventBusOptions(new EventBusOptions()
-        .setHost(options.host()).setPort(0).setClusterPublicHost(options.host()))
+    VertxOptions vo = new VertxOptions()
         // Prometheus metrics: Vert.x's own (HTTP, event bus) and tokenbus's, in one registry per node.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+    if (options.local()) {
+      // No cluster manager: no Hazelcast, no event-bus port; the event bus delivers in this process only.
+      Vertx vertx = Vertx.builder().with(vo).withMetrics(new MicrometerMetricsFactory()).build();
+      FrameCodec.register(vertx.eventBus());
+      LOG.info("a node of its own: no cluster, no cluster port");
+      return Future.succeededFuture(new ClusterNode(vertx,
+          ClusterMembership.standalone("local-" + java.util.UUID.randomUUID()), TokenbusMetrics.of(registryName)));
+    }
+    // Hazelcast reads this before any configuration file; as a config property it would miss its first lines.
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    ClusterCredentials credentials;
+    Config hz;
+    try {
+      credentials = options.credentials() == null ? null : ClusterCredentials.load(options.credentials());
+      hz = loadConfig(options, credentials);
+    } catch (IOException e) {
+      return Future.failedFuture(new UncheckedIOException("cannot read the cluster configuration: " + e.getMessage(), e));
+    }
+    HazelcastClusterManager manager = new HazelcastClusterManager(hz);
+    EventBusOptions bus = new EventBusOptions().setHost(options.host()).setPort(options.busPort())
+        .setClusterPublicHost(options.host());
+    if (options.busPublicPort() > 0) {
+      bus.setClusterPublicPort(options.busPublicPort());
+    }
+    if (credentials != null) {
+      bus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
+          .setKeyCertOptions(MemberCheck.keyCert(credentials)).setTrustOptions(MemberCheck.trust(credentials));
+    } else {
+      LOG.warn("the event bus is plain text (cluster-tls=false): prompts and tokens cross it unencrypted, and any"
+          + " process that reaches the cluster port can use it");
+    }
+    vo.setEventBusOptions(bus);
     return Vertx.builder().with(vo).withClusterManager(manager).withMetrics(new MicrometerMetricsFactory())
         .buildClustered().map(vertx -> {
       FrameCodec.register(vertx.eventBus());
-      return new ClusterNode(vertx, new HazelcastMembership(manager), TokenbusMetrics.of(registryName));
+      if (credentials != null) {
+        LOG.info("cluster '{}': event bus TLS with mutual authentication, CA {} ({})", hz.getClusterName(),
+            credentials.fingerprint().substring(0, 16), credentials.directory());
+      }
+      MemberCheck check = credentials == null ? null : new MemberCheck(vertx, credentials);
+      return new ClusterNode(vertx, new HazelcastMembership(vertx, manager, check), TokenbusMetrics.of(registryName));
     });
   }
 
-  static Config loadConfig(ClusterOptions options) throws IOException {
+  static Config loadConfig(ClusterOptions options, ClusterCredentials credentials) throws IOException {
     Config hz;
     if (options.configFile() != null) {
       try (InputStream in = Files.newInputStream(options.configFile())) {
@@ -89,7 +129,11 @@ public final class ClusterNode {
     }
     if (options.clusterName() != null) {
       hz.setClusterName(options.clusterName());
+    } else if (credentials != null) {
+      // Clusters of other credentials never merge (they could not talk to each other anyway).
+      hz.setClusterName(hz.getClusterName() + "-" + credentials.fingerprint().substring(0, 16));
     }
+    options.attributes().forEach((k, v) -> hz.getMemberAttributeConfig().setAttribute(k, v));
     if (options.host().matches("[0-9.]+")) {
       // Bind Hazelcast to this address only (the file's default is loopback).
       hz.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(options.host()));

@@ -63,6 +63,8 @@ public final class TokenbusClient {
   private final ClusterMembership membership;
   private final ClientOptions options;
   private final String endpoint = Addresses.newGatewayEndpoint();
+  private static final java.security.SecureRandom ID_RANDOM = new java.security.SecureRandom();
+  private static final java.util.Base64.Encoder ID_ENCODER = java.util.Base64.getUrlEncoder().withoutPadding();
   private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
   private final WorkerRegistry registry;
   private final AdmissionQueue<Waiting> queue;
@@ -144,6 +146,9 @@ public final class TokenbusClient {
     MessageConsumer<Frame> frames = bus.consumer(endpoint, this::onFrame);
     MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
       WorkerStatus s = WorkerStatus.fromJson(m.body());
+      if (!membership.isReady(s.nodeId())) {
+        return; // not yet authenticated and connected: its next announcement will count
+      }
       registry.update(s);
       if (s.freeSlots() > 0) {
         pump();
@@ -178,9 +183,15 @@ public final class TokenbusClient {
     return streams.values();
   }
 
-  /** A fresh stream id, unique across gateways. */
+  /**
+   * A fresh stream id, unique across gateways and unguessable: whoever knows a stream's id can resume
+   * or cancel it (with an API key of the gateway), so it holds 96 random bits besides this gateway's
+   * prefix and a counter (which keep it readable in logs).
+   */
   public String newStreamId() {
-    return idPrefix + "-" + Long.toString(nextId++, 36);
+    byte[] secret = new byte[12];
+    ID_RANDOM.nextBytes(secret);
+    return idPrefix + "-" + Long.toString(nextId++, 36) + "-" + ID_ENCODER.encodeToString(secret);
   }
 
   /**
@@ -205,7 +216,7 @@ public final class TokenbusClient {
    */
   public Future<TokenStream> resume(String streamId, int lastIndex) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
     return reconnects.claim(streamId, lastIndex, routes.containsKey(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
@@ -260,7 +271,7 @@ public final class TokenbusClient {
 
   private Future<TokenStream> start(GenerationRequest request, String model, List<Integer> resume, String wire) {
     if (closed) {
-      return Future.failedFuture(new NoWorkerException("the gateway is shutting down and takes no new request"));
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
     List<WorkerStatus> candidates = registry.candidates(model);
     if (candidates.isEmpty()) {
@@ -348,7 +359,11 @@ public final class TokenbusClient {
       if (free.isEmpty()) {
         continue;
       }
-      Waiting w = queue.poll(model);
+      Waiting next = queue.poll(model);
+      while (next != null && next.opened().future().isComplete()) {
+        next = queue.poll(model); // answered already (withdrawn, refused): nothing to open
+      }
+      Waiting w = next;
       if (w != null) {
         retrying.add(key);
         retryingStreams.add(w.sid());
@@ -378,7 +393,7 @@ public final class TokenbusClient {
         return;
       }
       forget(w.sid());
-      opened.fail(new NoWorkerException("no worker could take the request: " + lastProblem));
+      opened.tryFail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
     WorkerStatus worker = candidates.get(i);
@@ -397,7 +412,10 @@ public final class TokenbusClient {
             } else if (closed) {
               stream.cancel("gateway shutting down");
             }
-            opened.complete(stream);
+            if (!opened.tryComplete(stream)) {
+              // Withdrawn (its client left) while this OPEN was on its way: nobody takes the stream.
+              stream.cancel("the request was withdrawn");
+            }
           }
           case RefuseFrame refuse when refuse.reason() == RefuseFrame.Reason.BUSY ->
               tryOpen(w, candidates, i + 1, BUSY + worker.workerId() + ": " + refuse.message());
@@ -405,9 +423,9 @@ public final class TokenbusClient {
               tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
             forget(w.sid());
-            opened.fail(new GenerationRefusedException(refuse));
+            opened.tryFail(new GenerationRefusedException(refuse));
           }
-          default -> opened.fail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
+          default -> opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
         }
       } else {
         String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
@@ -526,8 +544,8 @@ public final class TokenbusClient {
     long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
     for (TokenStream s : new ArrayList<>(streams.values())) {
       Route r = routes.get(s.streamId());
-      if (s.isFinished() || r == null || r.moving) {
-        continue;
+      if (s.isFinished() || r == null || r.moving || s.workerEndpoint() == null) {
+        continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
       if (now - s.lastActivityNanos() > limit) {
         move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "
@@ -548,16 +566,32 @@ public final class TokenbusClient {
     }
   }
 
-  /** Stops taking new generations; the open streams go on. */
+  /**
+   * Stops taking new generations; the open streams go on. Requests still waiting for a slot are
+   * refused at once ({@link ShuttingDownException}): none would start anyway.
+   */
   public void stopAccepting() {
     closed = true;
+    queue.removeIf(w -> !w.isMove(), w -> w.opened().fail(new ShuttingDownException(
+        "the gateway is shutting down and takes no new request")));
+  }
+
+  /**
+   * Withdraws generation {@code sid} whose client let go before it was opened: a request waiting
+   * for a slot leaves the queue at once, its future failing with a {@code cancelled}
+   * {@link TokenStreamException}. Does nothing for a generation not waiting (one being opened is
+   * the caller's to cancel once its future completes).
+   */
+  public void withdraw(String sid, String reason) {
+    queue.removeIf(w -> !w.isMove() && w.sid().equals(sid), w -> w.opened().fail(
+        new TokenStreamException(TokenStreamException.CANCELLED, reason)));
   }
 
   /** Ends every stream still open with a {@code gateway_shutdown} error (cancelling it on its worker) and unregisters. */
   public Future<Void> close() {
     closed = true;
     vertx.cancelTimer(sweepTimer);
-    queue.removeIf(w -> true, w -> w.opened().fail(new NoWorkerException("the gateway is shutting down")));
+    queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
     for (TokenStream s : new ArrayList<>(streams.values())) {
       s.fail("gateway_shutdown", "the gateway is shutting down");
     }

@@ -102,8 +102,20 @@ public final class TokenbusMetrics {
 
   /** A request failed, by error type (HTTP-level or mid-stream). */
   public void failed(String type) {
-    Counter.builder("tokenbus_request_errors").description("Requests that failed, by error type")
-        .tag("type", type).register(registry).increment();
+    errors(type).increment();
+  }
+
+  /**
+   * Registers the error counter for each of {@code types} at 0, so that the series exist (and
+   * {@code rate()} works) before the first error of each type.
+   */
+  public void expectErrors(java.util.Collection<String> types) {
+    types.forEach(this::errors);
+  }
+
+  private Counter errors(String type) {
+    return Counter.builder("tokenbus_request_errors").description("Requests that failed, by error type")
+        .tag("type", type).register(registry);
   }
 
   /** Registers a gauge read from {@code source} at each scrape. */

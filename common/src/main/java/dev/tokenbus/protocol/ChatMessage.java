@@ -5,19 +5,34 @@ import java.util.Set;
 /**
  * One turn of a conversation, as a chat template takes it.
  *
- * @param role {@code system}, {@code user} or {@code assistant}
+ * @param role {@code system}, {@code user}, {@code assistant} or {@code tool}
  * @param content the turn's text (text parts already joined)
+ * @param toolCalls for an assistant turn that called tools, the calls as OpenAI's JSON array
+ *     ({@code [{"id","type":"function","function":{"name","arguments"}}]}, {@code arguments} a JSON
+ *     string); otherwise null
+ * @param toolCallId for a {@code tool} turn (a tool's result), the id of the call it answers; otherwise null
  */
-public record ChatMessage(String role, String content) {
+public record ChatMessage(String role, String content, String toolCalls, String toolCallId) {
 
-  public static final Set<String> ROLES = Set.of("system", "user", "assistant");
+  public static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
 
   public ChatMessage {
     if (role == null || !ROLES.contains(role)) {
-      throw new RequestValidationException("messages", "role must be system, user or assistant, got " + role);
+      throw new RequestValidationException("messages", "role must be system, user, assistant or tool, got " + role);
     }
     if (content == null) {
       throw new RequestValidationException("messages", "a message needs content");
     }
+    if (toolCalls != null && !role.equals("assistant")) {
+      throw new RequestValidationException("messages", "only assistant messages have tool_calls");
+    }
+    if (role.equals("tool") != (toolCallId != null)) {
+      throw new RequestValidationException("messages", "a tool message, and only a tool message, has a tool_call_id");
+    }
+  }
+
+  /** A plain turn. */
+  public ChatMessage(String role, String content) {
+    this(role, content, null, null);
   }
 }

@@ -12,8 +12,12 @@ import java.util.List;
  *     (e.g. a chat template's markers) is parsed
  * @param messages the conversation to answer, or empty when {@code prompt} is given
  * @param config sampling, limits and flow control
+ * @param tools the tools the model may call, as OpenAI's JSON array of {@code {"type":"function",
+ *     "function":{...}}}, for a chat template that takes them; null when there are none or the
+ *     gateway has already written them into the conversation
  */
-public record GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config) {
+public record GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config,
+    String tools) {
 
   public GenerationRequest {
     if (id == null || id.isEmpty()) {
@@ -27,6 +31,14 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
       throw new RequestValidationException("messages", "give either prompt or messages, not both");
     }
     config = config == null ? StreamConfig.defaults() : config;
+    if (tools != null && messages.isEmpty()) {
+      throw new RequestValidationException("tools", "tools need messages");
+    }
+  }
+
+  /** A request without tools. */
+  public GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config) {
+    this(id, prompt, messages, config, null);
   }
 
   /** A plain-prompt request. */
@@ -42,12 +54,20 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
     return new GenerationRequest(id, null, messages, config);
   }
 
+  /** A chat request whose tools go to the model's chat template (see {@link #tools}). */
+  public static GenerationRequest chat(String id, List<ChatMessage> messages, String tools, StreamConfig config) {
+    if (messages == null || messages.isEmpty()) {
+      throw new RequestValidationException("messages", "messages must not be empty");
+    }
+    return new GenerationRequest(id, null, messages, config, tools);
+  }
+
   public boolean isChat() {
     return !messages.isEmpty();
   }
 
   /** The same request with other settings. */
   public GenerationRequest withConfig(StreamConfig other) {
-    return new GenerationRequest(id, prompt, messages, other);
+    return new GenerationRequest(id, prompt, messages, other, tools);
   }
 }

@@ -23,14 +23,18 @@ import java.util.concurrent.TimeUnit;
  * @param bufferSize tokens in flight between producer and consumer (the credit window)
  * @param timeoutMs the whole generation's deadline, from submission; {@value #NO_TIMEOUT} means none
  * @param topLogprobs how many alternatives to report per token, 0 to 20
+ * @param grammar a GBNF grammar (start rule {@code root}) that every generated token must follow, or
+ *     null; JSON Schemas and tool calls arrive here already converted by the gateway
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
-    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs) {
+    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
   public static final int MAX_STOP_LENGTH = 256;
+  /** The longest grammar accepted, in characters. */
+  public static final int MAX_GRAMMAR_LENGTH = 1 << 20;
   /** {@code timeout_ms} that means the generation has no deadline. */
   public static final long NO_TIMEOUT = 0;
   /**
@@ -40,7 +44,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   private static final long NO_DEADLINE_NANOS = Long.MAX_VALUE / 4;
 
   private static final StreamConfig DEFAULTS =
-      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0);
+      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null);
 
   public StreamConfig {
     stop = stop == null ? List.of() : List.copyOf(stop);
@@ -78,6 +82,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
         "must be between 0 (no timeout) and 86400000, got " + timeoutMs);
     check(topLogprobs >= 0 && topLogprobs <= MAX_TOP_LOGPROBS, "top_logprobs",
         "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
+    check(grammar == null || (!grammar.isBlank() && grammar.length() <= MAX_GRAMMAR_LENGTH), "grammar",
+        "must be a non-empty GBNF grammar of at most " + MAX_GRAMMAR_LENGTH + " characters");
     return this;
   }
 
@@ -164,6 +170,11 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     return toBuilder().topLogprobs(v).build();
   }
 
+  /** The same settings, constrained by a GBNF grammar (null: none). */
+  public StreamConfig withGrammar(String v) {
+    return toBuilder().grammar(v).build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -185,6 +196,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private int bufferSize;
     private long timeoutMs;
     private int topLogprobs;
+    private String grammar;
 
     private Builder(StreamConfig c) {
       maxTokens = c.maxTokens;
@@ -202,6 +214,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       bufferSize = c.bufferSize;
       timeoutMs = c.timeoutMs;
       topLogprobs = c.topLogprobs;
+      grammar = c.grammar;
     }
 
     public Builder maxTokens(int v) { maxTokens = v; return this; }
@@ -234,9 +247,11 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
     public Builder topLogprobs(int v) { topLogprobs = v; return this; }
 
+    public Builder grammar(String v) { grammar = v; return this; }
+
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs);
+          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar);
     }
   }
 }

@@ -4,7 +4,9 @@ import dev.tokenbus.dispatch.GenerationRefusedException;
 import dev.tokenbus.dispatch.ModelNotFoundException;
 import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.NoWorkerException;
+import dev.tokenbus.dispatch.ShuttingDownException;
 import dev.tokenbus.dispatch.StreamNotFoundException;
+import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.http.HttpServerResponse;
@@ -18,6 +20,14 @@ import io.vertx.core.json.JsonObject;
  */
 public record ApiError(int status, String type, String message, String param, String code) {
 
+  /**
+   * The error codes (or stream error types) requests most often fail with, whose
+   * {@code tokenbus_request_errors_total} series exist from the start, at 0.
+   */
+  public static final java.util.List<String> COMMON_CODES = java.util.List.of("invalid_value", "invalid_json",
+      "context_length_exceeded", "model_not_found", "queue_full", "no_worker", "shutting_down", "cancelled",
+      "timeout", "worker_lost", "worker_unresponsive", "protocol_error", "gateway_shutdown", "server_error");
+
   public static ApiError invalid(String message, String param, String code) {
     return new ApiError(400, "invalid_request_error", message, param, code);
   }
@@ -29,6 +39,11 @@ public record ApiError(int status, String type, String message, String param, St
       case GenerationRefusedException e when e.reason() == RefuseFrame.Reason.CONTEXT_LENGTH_EXCEEDED ->
           invalid(e.getMessage(), e.param(), "context_length_exceeded");
       case GenerationRefusedException e -> invalid(e.getMessage(), e.param(), "invalid_value");
+      case ShuttingDownException e -> new ApiError(503, "service_unavailable_error", e.getMessage(), null,
+          "shutting_down");
+      case TokenStreamException e when TokenStreamException.CANCELLED.equals(e.type()) ->
+          new ApiError(499, "cancelled", e.getMessage(), null, "cancelled");
+      case TokenStreamException e -> ofStream(e.type(), e.getMessage());
       case NoWorkerException e -> new ApiError(503, "service_unavailable_error", e.getMessage(), null, "no_worker");
       case QueueFullException e -> new ApiError(429, "rate_limit_error", e.getMessage(), null, "queue_full");
       case ModelNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), "model",

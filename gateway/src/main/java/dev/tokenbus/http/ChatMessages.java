@@ -9,9 +9,12 @@ import java.util.List;
 
 /**
  * Reads a {@code messages} array as OpenAI's chat API sends it: roles {@code system} (or
- * {@code developer}, its newer name), {@code user} and {@code assistant}; content a string or an
- * array of {@code {"type":"text","text":...}} parts, joined. Other roles and part types (tools,
- * images) are refused, naming the offending message.
+ * {@code developer}, its newer name), {@code user}, {@code assistant} (with {@code tool_calls} when
+ * it called tools) and {@code tool} (a result, with {@code tool_call_id}); content a string or an
+ * array of {@code {"type":"text","text":...}} parts, joined. Tool turns travel as they are (the
+ * calls as OpenAI's JSON, {@code arguments} a JSON string); the worker's chat template renders
+ * them, or writes them as text where it cannot ({@link dev.tokenbus.protocol.HermesTools}). Other
+ * roles and part types (images) are refused, naming the offending message.
  */
 public final class ChatMessages {
 
@@ -48,14 +51,53 @@ public final class ChatMessages {
           + GenerateParameters.kind(role));
     }
     String mapped = "developer".equals(r) ? "system" : r;
-    if (!ChatMessage.ROLES.contains(mapped)) {
-      throw new RequestValidationException(where + ".role", where + ".role must be system, developer, user or"
-          + " assistant, got '" + r + "' (tools and functions are not supported)");
+    if ("tool".equals(r)) {
+      if (!(m.getValue("tool_call_id") instanceof String id)) {
+        throw new RequestValidationException(where + ".tool_call_id", where + ".tool_call_id must be a string");
+      }
+      return new ChatMessage("tool", content(m.getValue("content"), "tool", where + ".content"), null, id);
     }
-    if (m.getValue("tool_calls") != null || m.getValue("function_call") != null) {
-      throw new RequestValidationException(where, "tool and function calls are not supported");
+    if (!ChatMessage.ROLES.contains(mapped) || "tool".equals(mapped)) {
+      throw new RequestValidationException(where + ".role", where + ".role must be system, developer, user,"
+          + " assistant or tool, got '" + r + "'");
+    }
+    if (m.getValue("function_call") != null) {
+      throw new RequestValidationException(where + ".function_call", "function_call is the deprecated form: use tool_calls");
+    }
+    Object calls = m.getValue("tool_calls");
+    if (calls != null) {
+      if (!"assistant".equals(mapped)) {
+        throw new RequestValidationException(where + ".tool_calls", "only assistant messages have tool_calls");
+      }
+      return new ChatMessage("assistant", content(m.getValue("content"), mapped, where + ".content"),
+          toolCalls(calls, where + ".tool_calls").encode(), null);
     }
     return new ChatMessage(mapped, content(m.getValue("content"), mapped, where + ".content"));
+  }
+
+  /** The calls in OpenAI's shape, {@code arguments} always a JSON string. */
+  private static JsonArray toolCalls(Object value, String where) {
+    if (!(value instanceof JsonArray calls)) {
+      throw new RequestValidationException(where, where + " must be an array");
+    }
+    JsonArray out = new JsonArray();
+    for (int i = 0; i < calls.size(); i++) {
+      String at = where + "[" + i + "]";
+      if (!(calls.getValue(i) instanceof JsonObject c) || !(c.getValue("function") instanceof JsonObject f)
+          || !(f.getValue("name") instanceof String)) {
+        throw new RequestValidationException(at, at + " must be {\"id\":...,\"type\":\"function\",\"function\":"
+            + "{\"name\":...,\"arguments\":...}}");
+      }
+      Object args = f.getValue("arguments");
+      if (args != null && !(args instanceof String) && !(args instanceof JsonObject)) {
+        throw new RequestValidationException(at + ".function.arguments", at + ".function.arguments must be a JSON string");
+      }
+      String id = c.getValue("id") instanceof String s ? s : "call_" + i;
+      out.add(new JsonObject().put("id", id).put("type", "function").put("function", new JsonObject()
+          .put("name", f.getString("name"))
+          .put("arguments", args instanceof JsonObject o ? o.encode() : args == null ? "{}" : (String) args)));
+    }
+    return out;
   }
 
   private static String content(Object value, String role, String where) {

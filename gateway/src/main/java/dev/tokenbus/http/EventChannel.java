@@ -27,7 +27,4 @@ public interface EventChannel {
 
   /** Called when the generation is over (after done or error). */
   void close();
-
-  /** Registers what to do when the client goes away before the end (disconnect). */
-  void onClientGone(Handler<Void> handler);
 }

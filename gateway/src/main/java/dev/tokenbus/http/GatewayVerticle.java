@@ -43,6 +43,7 @@ public final class GatewayVerticle extends VerticleBase {
   private TokenbusClient client;
   private Generations generations;
   private HttpServer server;
+  private ConnectionTimeouts timeouts;
   private volatile boolean draining;
 
   /**
@@ -77,21 +78,37 @@ public final class GatewayVerticle extends VerticleBase {
     return TokenbusClient.create(vertx, membership, clientOptions).compose(c -> {
       client = c;
       generations = new Generations(vertx, c, metrics, options);
+      metrics.expectErrors(ApiError.COMMON_CODES);
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes())
           // curl -d labels JSON as a form: Vert.x then decodes it as one too, within limits of its own
           // (8 KiB an attribute, 1 KiB buffered) that must not refuse a body the body limit allows.
-          .setMaxFormAttributeSize(options.bodyLimitBytes()).setMaxFormBufferedBytes(options.bodyLimitBytes());
+          .setMaxFormAttributeSize(options.bodyLimitBytes()).setMaxFormBufferedBytes(options.bodyLimitBytes())
+          // HTTP/1.1 only on cleartext: with h2c detection Vert.x sees a connection only once its first
+          // request is whole, so a connection that sends nothing, or drips its headers, could not be timed.
+          .setHttp2ClearTextEnabled(false);
       if (options.sendBufferBytes() > 0) {
         http.setSendBufferSize(options.sendBufferBytes());
       }
-      server = vertx.createHttpServer(http).requestHandler(router());
+      timeouts = new ConnectionTimeouts(vertx, options.timeouts());
+      Router router = router();
+      server = vertx.createHttpServer(http)
+          .requestHandler(request -> {
+            timeouts.request(request);
+            router.handle(request);
+          })
+          .invalidRequestHandler(ProtocolErrors::invalidRequest)
+          .connectionHandler(connection -> {
+            ProtocolErrors.guardVersions(connection);
+            timeouts.connected(connection);
+          });
       return server.listen();
     }).onSuccess(s -> LOG.info("gateway listening on http://{}:{}", options.host(), s.actualPort()));
   }
 
   private Router router() {
     Router router = Router.router(vertx);
+    router.route().failureHandler(ProtocolErrors::onFailure);
     if (dev.tokenbus.trace.FirstTokenTrace.ENABLED) {
       router.route().order(-1).handler(ctx -> {
         dev.tokenbus.trace.FirstTokenTrace.begin();
@@ -107,13 +124,18 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/v1/status").handler(this::status);
     router.get("/v1/ws").handler(this::webSocket);
     ChatPageRoutes.mount(router);
-    BodyHandler body = BodyHandler.create().setBodyLimit(options.bodyLimitBytes());
+    // No file uploads: JSON bodies only, and no file-uploads/ directory in the working directory.
+    BodyHandler body = BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes());
     router.post("/v1/generate").handler(body).handler(this::generate);
     new OpenAiRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     router.get("/v1/streams/:id").handler(ctx -> resume(ctx, ctx.pathParam("id")));
     router.delete("/v1/streams/:id").handler(ctx -> cancelStream(ctx, ctx.pathParam("id")));
-    router.errorHandler(413, ctx -> error(ctx, ApiError.tooLarge(options.bodyLimitBytes())));
+    router.errorHandler(413, ctx -> {
+      // The rest of the body may still be on its way: the connection closes once it is refused.
+      ctx.response().putHeader("Connection", "close");
+      error(ctx, ApiError.tooLarge(options.bodyLimitBytes()));
+    });
     router.errorHandler(404, ctx -> error(ctx, ApiError.notFound("no route for " + ctx.request().path())));
     router.errorHandler(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.request().method().name())));
     router.errorHandler(400, ctx -> error(ctx, ApiError.invalid(ctx.failure() != null
@@ -182,19 +204,25 @@ public final class GatewayVerticle extends VerticleBase {
         + " is not open on this gateway")));
   }
 
-  private Future<TokenStream> open(GenerateParameters.Generate params, String id) {
-    return client.generate(params.toRequest(id), params.model());
-  }
-
   private void webSocket(RoutingContext ctx) {
+    String refusal = WebSocketHandshakes.problem(ctx.request());
+    if (refusal != null) {
+      if ("Sec-WebSocket-Version".equals(refusal)) {
+        ctx.response().putHeader("Sec-WebSocket-Version", "13");
+        error(ctx, new ApiError(426, "invalid_request_error", "only WebSocket version 13 is supported",
+            "Sec-WebSocket-Version", "upgrade_required"));
+      } else {
+        error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + refusal, null, "upgrade_required"));
+      }
+      return;
+    }
+    var pipeline = StrictWebSocketFrames.pipelineOf(ctx.request());
     ctx.request().toWebSocket().onSuccess(ws -> {
+      StrictWebSocketFrames.install(pipeline);
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
       }
-    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), params -> {
-      String id = client.newStreamId();
-      return new WebSocketSession.Opened(open(params, id), new RequestObserver(metrics, id, params.model()));
-    })).onFailure(err -> {
+    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), generations, timeouts)).onFailure(err -> {
           if (!ctx.response().ended()) {
             error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null,
                 "upgrade_required"));
@@ -215,7 +243,10 @@ public final class GatewayVerticle extends VerticleBase {
           .put("tokens_generated", s.tokensGenerated()).put("tokens_delivered", s.tokensDelivered())
           .put("state", s.state().name().toLowerCase()));
     }
-    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams).put("queued", client.queued()));
+    JsonArray members = new JsonArray();
+    membership.members().forEach(m -> members.add(m.toJson())); // the other nodes of the cluster, and whether they are trusted
+    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams).put("queued", client.queued())
+        .put("members", members));
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
@@ -237,6 +268,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     draining = true;
     client.stopAccepting();
+    timeouts.stop();
     return Drain.until(vertx, () -> client.streams().isEmpty(), options.drainTimeoutMs())
         .compose(drained -> {
           if (!drained) {

@@ -1,5 +1,6 @@
 package dev.tokenbus.http;
 
+import dev.tokenbus.http.structured.StructuredOutput;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -82,7 +83,8 @@ public final class GenerateParameters {
         .streamDelayMs(longInteger(b, "stream_delay_ms", d.streamDelayMs()))
         .bufferSize(integer(b, "buffer_size", d.bufferSize()))
         .timeoutMs(longInteger(b, "timeout_ms", d.timeoutMs()))
-        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()));
+        .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()))
+        .grammar(StructuredOutput.nativeGrammar(b));
   }
 
   public static int integer(JsonObject b, String key, int fallback) {

@@ -67,34 +67,61 @@ public final class Generations {
   public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels,
       boolean resumable) {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
-    relay(ctx, new RequestObserver(metrics, request.id(), model), client.generate(request, model), model, channels,
-        resumable);
+    ctx.response().putHeader(STREAM_ID_HEADER, request.id());
+    start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
+        client.generate(request, model), model, channels, resumable);
+  }
+
+  /** As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}, for a client on another transport. */
+  Future<Void> serve(ClientLink link, GenerationRequest request, String model, Channels channels) {
+    return start(link, new RequestObserver(metrics, request.id(), model), client.generate(request, model), model,
+        channels, false);
   }
 
   /** Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE. */
   public void resume(RoutingContext ctx, String streamId, int lastIndex) {
-    relay(ctx, new RequestObserver(metrics, streamId, null), client.resume(streamId, lastIndex), null,
-        (stream, served) -> sse(ctx), true);
+    ctx.response().putHeader(STREAM_ID_HEADER, streamId);
+    start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
+        client.resume(streamId, lastIndex), null, (stream, served) -> sse(ctx), true);
   }
 
-  private void relay(RoutingContext ctx, RequestObserver observer, Future<TokenStream> opened, String model,
+  /**
+   * The one path from an opening generation to its end, for every transport: while the request
+   * waits for a slot, a client that lets go withdraws it from the queue; once it is open, the
+   * relay cancels it (or parks it) the moment the client lets go. A refusal is answered through the
+   * link and counted.
+   *
+   * @return completes when the generation is over for this client (refused, withdrawn or relayed to its end)
+   */
+  Future<Void> start(ClientLink link, RequestObserver observer, Future<TokenStream> opened, String model,
       Channels channels, boolean resumable) {
-    ctx.response().putHeader(STREAM_ID_HEADER, observer.streamId());
-    opened.onComplete(ar -> {
+    String sid = observer.streamId();
+    link.onAbandoned(reason -> client.withdraw(sid, reason));
+    return opened.transform(ar -> {
       if (ar.failed()) {
-        if (ar.cause() instanceof QueueFullException full) {
-          ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
+        if (ar.cause() instanceof QueueFullException full && link instanceof HttpClientLink http) {
+          http.retryAfter(full.retryAfterSeconds());
         }
-        refuse(ctx, observer, ApiError.of(ar.cause()));
-        return;
+        refuse(link, observer, ApiError.of(ar.cause()));
+        return Future.<Void>succeededFuture();
       }
       TokenStream stream = ar.result();
-      if (ctx.response().closed()) {
-        stream.cancel("client disconnected");
-        return;
+      String abandoned = link.abandoned();
+      if (abandoned != null) {
+        stream.cancel(abandoned);
+        refuse(link, observer, ApiError.of(stream.result().cause()));
+        return Future.<Void>succeededFuture();
       }
       String served = model != null ? model : client.registry().modelOf(stream.workerEndpoint());
-      StreamRelay.relay(stream, channels.open(stream, served), observer,
+      EventChannel channel;
+      try {
+        channel = channels.open(stream, served);
+      } catch (RuntimeException e) {
+        stream.cancel("the gateway could not open the channel: " + e);
+        refuse(link, observer, ApiError.of(e));
+        return Future.<Void>succeededFuture();
+      }
+      return StreamRelay.relay(stream, channel, observer, link,
           resumable && client.keepsStreamsForReconnect() ? client::park : null);
     });
   }
@@ -105,8 +132,12 @@ public final class Generations {
   }
 
   private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
+    refuse(new HttpClientLink(ctx.response()), observer, e);
+  }
+
+  private static void refuse(ClientLink link, RequestObserver observer, ApiError e) {
     observer.onError(null, e.code() != null ? e.code() : e.type(), e.status());
-    e.send(ctx.response());
+    link.refuse(e);
   }
 
   /** An SSE channel on the request's response, with the gateway's keep-alive and buffer settings. */
@@ -114,15 +145,19 @@ public final class Generations {
     return new SseChannel(vertx, ctx.response(), options.keepAliveMs(), options.writeQueueBytes());
   }
 
-  /** The body as a JSON object, or a {@link DecodeException} saying why it is not one. */
+  /**
+   * The body as a JSON object, or a {@link DecodeException} saying why it is not one (a
+   * {@link dev.tokenbus.protocol.RequestValidationException} when a string in it is not text).
+   */
   public static JsonObject bodyAsObject(RoutingContext ctx) {
     if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
       throw new DecodeException("the body is empty; send a JSON object");
     }
+    StrictJson.check(ctx.body().buffer().getBytes());
     Object parsed = ctx.body().buffer().toJsonValue();
     if (!(parsed instanceof JsonObject o)) {
       throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
     }
-    return o;
+    return WellFormedText.require(o);
   }
 }

@@ -115,12 +115,4 @@ public final class SseChannel implements EventChannel {
       response.end(rest);
     }
   }
-
-  @Override
-  public void onClientGone(Handler<Void> handler) {
-    response.closeHandler(v -> {
-      vertx.cancelTimer(keepAliveTimer);
-      handler.handle(null);
-    });
-  }
 }

@@ -1,6 +1,5 @@
 package dev.tokenbus.http;
 
-import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
@@ -11,7 +10,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.Consumer;
 
 /**
  * One WebSocket with several generations multiplexed by a client-chosen id. Client frames:
@@ -24,67 +23,104 @@ import java.util.function.Function;
  * {@code "credit": n} may receive n token frames, then its generation pauses (its tokens stop being
  * taken, so its worker's sequence pauses within its window) until {@code credit} frames grant more.
  * The other generations on the socket go on. Without {@code credit} a generation is limited by the
- * socket alone, as before.
+ * socket alone.
+ *
+ * <p>Each generation has a {@link ClientLink} that lets go when the client cancels it or when the
+ * socket ends in any way (close frame, reset, FIN, protocol error, a failed write); what follows is
+ * {@link Generations#start}'s, the same as for every other transport. A socket that runs no
+ * generation and receives nothing for the idle timeout is closed with 1000 {@code idle}.
  */
-final class WebSocketSession {
+final class WebSocketSession implements ConnectionTimeouts.Socket {
 
   /** RFC 6455's close code for a message too big to process. */
   static final short MESSAGE_TOO_BIG = 1009;
+  /** The longest generation id a client may choose. */
+  static final int MAX_ID_LENGTH = 128;
   /** The most credit one generation may hold (a grant beyond it is capped). */
   static final long MAX_CREDIT = 1_000_000;
 
   private final ServerWebSocket socket;
   private final int maxStreams;
-  private final Function<GenerateParameters.Generate, Opened> opener;
-  /** Generations by client id; null while one is being opened. */
-  private final Map<String, TokenStream> streams = new HashMap<>();
-  private final java.util.Set<String> cancelledWhileOpening = new java.util.HashSet<>();
-  /** Each generation's channel, from its generate frame until its relay completes. */
+  private final Generations generations;
+  /** The generations of this socket by client id, from the generate frame to their end. */
+  private final Map<String, Link> links = new HashMap<>();
+  /** Each generation's channel, from its generate frame until it ends (credit may come while it opens). */
   private final Map<String, Channel> channels = new HashMap<>();
-  private final Map<String, Handler<Void>> goneHandlers = new HashMap<>();
   private boolean closed;
+  private long lastActivityNanos = System.nanoTime();
 
-  /** A generation being opened, and the observer that will watch it. */
-  record Opened(Future<TokenStream> stream, RequestObserver observer) {}
-
-  /**
-   * @param opener starts a generation for parsed parameters
-   */
-  WebSocketSession(ServerWebSocket socket, int maxStreams, Function<GenerateParameters.Generate, Opened> opener) {
+  WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations, ConnectionTimeouts timeouts) {
     this.socket = socket;
     this.maxStreams = maxStreams;
-    this.opener = opener;
+    this.generations = generations;
     socket.textMessageHandler(this::onText);
     socket.binaryMessageHandler(b -> sendError(null, ApiError.invalid("binary frames are not supported", null,
         "invalid_frame")));
     socket.drainHandler(v -> new ArrayList<>(channels.values()).forEach(Channel::drainIfReady));
     socket.exceptionHandler(this::onException);
     socket.closeHandler(v -> {
-      closed = true;
-      new ArrayList<>(goneHandlers.values()).forEach(h -> h.handle(null));
+      timeouts.unregister(this);
+      socketGone();
     });
+    timeouts.register(this);
+  }
+
+  @Override
+  public long lastActivityNanos() {
+    return lastActivityNanos;
+  }
+
+  @Override
+  public void closeIdle() {
+    close((short) 1000, "idle");
+  }
+
+  /** Whether the socket runs no generation now (idle). */
+  @Override
+  public boolean idle() {
+    return links.isEmpty();
+  }
+
+  private void socketGone() {
+    if (!closed) {
+      closed = true;
+      new ArrayList<>(links.values()).forEach(l -> l.letGo(HttpClientLink.DISCONNECTED));
+    }
   }
 
   /**
    * A message over the size limit arrives here, not as a message, and Vert.x drops it: a frame too
    * large for the decoder, or a compressed frame that is too large only once inflated (as browsers
    * send them). Both end the socket with 1009; otherwise the client would wait for an answer that
-   * never comes (or, for the first, see a plain 1000).
+   * never comes (or, for the first, see a plain 1000). Any other failure of the socket ends it, and
+   * with it its generations.
    */
   private void onException(Throwable err) {
     if (closed) {
       return;
     }
     if (err instanceof CorruptedWebSocketFrameException bad) {
-      socket.close((short) bad.closeStatus().code(), bad.closeStatus().reasonText());
+      close((short) bad.closeStatus().code(), bad.closeStatus().reasonText());
     } else if (err instanceof IllegalStateException && String.valueOf(err.getMessage()).contains("max message size")) {
-      socket.close(MESSAGE_TOO_BIG, "message too big");
+      close(MESSAGE_TOO_BIG, "message too big");
+    } else {
+      socketGone(); // a reset or another transport failure: the close follows, if it has not come yet
     }
   }
 
+  /** Closes the socket with a status, and lets go of its generations at once. */
+  void close(short status, String reason) {
+    if (!socket.isClosed()) {
+      socket.close(status, reason);
+    }
+    socketGone();
+  }
+
   private void onText(String text) {
+    lastActivityNanos = System.nanoTime();
     JsonObject frame;
     try {
+      StrictJson.check(text);
       frame = new JsonObject(text);
     } catch (DecodeException | ClassCastException e) {
       sendError(null, ApiError.of(new DecodeException(e.getMessage())));
@@ -95,14 +131,21 @@ final class WebSocketSession {
       sendError(null, ApiError.invalid("every frame needs a non-empty string id", "id", "invalid_value"));
       return;
     }
+    if (clientId.length() > MAX_ID_LENGTH) {
+      sendError(null, ApiError.invalid("id must be at most " + MAX_ID_LENGTH + " characters, got "
+          + clientId.length(), "id", "invalid_value"));
+      return;
+    }
+    if (WellFormedText.loneSurrogate(clientId) >= 0) {
+      sendError(null, ApiError.invalid("id has a lone UTF-16 surrogate", "id", "invalid_value"));
+      return;
+    }
     switch (String.valueOf(frame.getValue("type"))) {
       case "generate" -> generate(clientId, frame);
       case "cancel" -> {
-        TokenStream s = streams.get(clientId);
-        if (s != null) {
-          s.cancel("cancelled by the client");
-        } else if (streams.containsKey(clientId)) {
-          cancelledWhileOpening.add(clientId); // applied as soon as the generation is open
+        Link l = links.get(clientId);
+        if (l != null) {
+          l.letGo("cancelled by the client");
         }
       }
       case "credit" -> credit(clientId, frame);
@@ -136,11 +179,11 @@ final class WebSocketSession {
   }
 
   private void generate(String clientId, JsonObject frame) {
-    if (streams.containsKey(clientId)) {
+    if (links.containsKey(clientId)) {
       sendError(clientId, ApiError.invalid("a generation with id " + clientId + " is running", "id", "duplicate_id"));
       return;
     }
-    if (streams.size() >= maxStreams) {
+    if (links.size() >= maxStreams) {
       sendError(clientId, ApiError.invalid("at most " + maxStreams + " generations per socket", null,
           "too_many_streams"));
       return;
@@ -148,48 +191,76 @@ final class WebSocketSession {
     GenerateParameters.Generate params;
     long credit;
     try {
-      params = GenerateParameters.parse(frame);
+      params = GenerateParameters.parse(WellFormedText.require(frame));
       credit = frame.getValue("credit") == null ? -1 : creditValue(frame, "credit");
     } catch (RuntimeException e) {
       sendError(clientId, ApiError.of(e));
       return;
     }
-    streams.put(clientId, null); // reserve the id while opening
+    Link link = new Link(clientId);
+    links.put(clientId, link);
     Channel channel = new Channel(clientId, credit);
-    channels.put(clientId, channel); // credit frames may come while it opens
-    Opened opened = opener.apply(params);
-    opened.stream().onComplete(ar -> {
-      if (ar.failed()) {
-        streams.remove(clientId);
-        channels.remove(clientId);
-        ApiError error = ApiError.of(ar.cause());
-        opened.observer().onError(null, error.code() != null ? error.code() : error.type(), error.status());
-        sendError(clientId, error);
-        return;
-      }
-      TokenStream stream = ar.result();
-      if (closed || cancelledWhileOpening.remove(clientId)) {
-        stream.cancel(closed ? "client disconnected" : "cancelled by the client");
-        streams.remove(clientId);
-        channels.remove(clientId);
-        if (!closed) {
-          sendError(clientId, new ApiError(499, "cancelled", "cancelled by the client", null, "cancelled"));
-        }
-        return;
-      }
-      streams.put(clientId, stream);
-      StreamRelay.relay(stream, channel, opened.observer()).onComplete(v -> {
-        streams.remove(clientId);
-        channels.remove(clientId);
-        goneHandlers.remove(clientId);
-      });
-    });
+    channels.put(clientId, channel);
+    generations.serve(link, params.toRequest(generations.newId()), params.model(),
+        (stream, served) -> channel).onComplete(v -> {
+          links.remove(clientId, link);
+          channels.remove(clientId, channel);
+          lastActivityNanos = System.nanoTime();
+        });
   }
 
   private void sendError(String clientId, ApiError error) {
     if (!closed) {
       socket.writeTextMessage(new JsonObject().put("type", "error").put("id", clientId).put("error", error.body())
           .encode());
+    }
+  }
+
+  /** One generation's hold: it lets go on the client's cancel or when the socket ends. */
+  private final class Link implements ClientLink {
+    private final String clientId;
+    private String abandoned;
+    private Consumer<String> handler;
+
+    Link(String clientId) {
+      this.clientId = clientId;
+    }
+
+    void letGo(String reason) {
+      if (abandoned == null) {
+        abandoned = reason;
+        if (handler != null) {
+          handler.accept(reason);
+        }
+      }
+    }
+
+    @Override
+    public String abandoned() {
+      if (abandoned == null && closed) {
+        letGo(HttpClientLink.DISCONNECTED);
+      }
+      return abandoned;
+    }
+
+    @Override
+    public void onAbandoned(Consumer<String> h) {
+      handler = h;
+      if (abandoned != null) {
+        h.accept(abandoned);
+      } else {
+        abandoned();
+      }
+    }
+
+    @Override
+    public void refuse(ApiError error) {
+      sendError(clientId, error);
+    }
+
+    @Override
+    public void transportFailed() {
+      socketGone(); // a write on the socket failed: it is of no use to any generation on it
     }
   }
 
@@ -250,10 +321,5 @@ final class WebSocketSession {
 
     @Override
     public void close() {}
-
-    @Override
-    public void onClientGone(Handler<Void> handler) {
-      goneHandlers.put(clientId, handler);
-    }
   }
 }

@@ -33,9 +33,4 @@ public abstract class WholeResponseChannel implements EventChannel {
 
   @Override
   public final void close() {}
-
-  @Override
-  public final void onClientGone(Handler<Void> handler) {
-    response.closeHandler(handler);
-  }
 }

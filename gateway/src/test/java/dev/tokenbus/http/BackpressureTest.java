@@ -102,7 +102,10 @@ class BackpressureTest {
         sse.next();
       }
       // The client reads nothing more: once the buffers fill, the sequence is paused in the engine...
-      await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().paused() == 1);
+      // (While the socket's buffers still take bytes, a first pause can end when credits come back;
+      // so wait for a pause that holds.)
+      await().pollInterval(Duration.ofMillis(20)).during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
+          .until(() -> engine.stats().paused() == 1);
       long paused = engine.stats().tokensGenerated();
       // ...and stays paused: not one more token for a second.
       await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))

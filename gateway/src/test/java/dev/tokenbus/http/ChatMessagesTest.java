@@ -69,7 +69,8 @@ class ChatMessagesTest {
     for (var c : List.of(
         List.of("{\"messages\":\"hi\"}", "messages"),
         List.of("{\"messages\":[]}", "messages"),
-        List.of("{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].role"),
+        List.of("{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].tool_call_id"),
+        List.of("{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}", "messages[0].role"),
         List.of("{\"messages\":[{\"role\":\"user\",\"content\":5}]}", "messages[0].content"),
         List.of("{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", "messages[0].content[0]"),
         List.of("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"prompt\":\"y\"}", "messages"))) {

@@ -119,6 +119,12 @@ class ChatPageBrowserTest {
   }
 
   @Test
+  void thePageConnectsOnLoad() {
+    // Before any message: the pill says the gateway is there.
+    wait.until(d -> "connected".equals(d.findElement(By.id("connection")).getText()));
+  }
+
+  @Test
   void aReplyStreamsAndStopCancelsItOnTheWorker() throws Exception {
     setField("max-tokens", "1000");
     setField("stream-delay", "40"); // about 25 tokens/s: Stop lands mid-reply

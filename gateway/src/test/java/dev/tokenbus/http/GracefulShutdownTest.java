@@ -69,4 +69,57 @@ class GracefulShutdownTest {
       running.close();
     }
   }
+
+  /** Requests waiting for a slot at shutdown get their 503 at once, not at the drain deadline. */
+  @Test
+  void queuedRequestsAreRefusedAtOnceWhileRunningStreamsFinish() throws Exception {
+    try (TestCluster c = TestCluster.start(1, engine(), GatewayOptions.defaults().withDrainTimeoutMs(60_000),
+        WorkerOptions.defaults("tiny"))) {
+      List<Sse> running = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        Sse sse = RawHttp.post(c.gateway.port(), "/v1/generate",
+            "{\"prompt\":\"hold\",\"max_tokens\":60,\"stream_delay_ms\":20}", 0).sse();
+        assertThat(sse.next().event()).isEqualTo("token");
+        running.add(sse);
+      }
+      var queued = c.http.sendAsync(HttpRequest.newBuilder(c.uri("/v1/generate"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"waiting\",\"max_tokens\":3}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      await().atMost(Duration.ofSeconds(5)).until(() -> c.status().getInteger("queued") == 1);
+      long t0 = System.nanoTime();
+      Future<?> stopping = stopGateway(c);
+      HttpResponse<String> refused = queued.get(5, TimeUnit.SECONDS);
+      long refusedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      assertThat(refused.statusCode()).isEqualTo(503);
+      assertThat(new io.vertx.core.json.JsonObject(refused.body()).getJsonObject("error").getString("code"))
+          .isEqualTo("shutting_down");
+      assertThat(stopping.isComplete()).as("refused while the running streams still drain").isFalse();
+      for (Sse sse : running) {
+        assertThat(sse.all().getLast().event()).isEqualTo("done");
+      }
+      stopping.await(15, TimeUnit.SECONDS);
+      System.out.printf("queued request refused %d ms after shutdown began; drain over after %d ms%n", refusedMs,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+  }
+
+  /** Clients that vanished leave nothing for the drain to wait for: with nothing running, shutdown is immediate. */
+  @Test
+  void shutdownAfterVanishedClientsDoesNotWaitForTheDrainDeadline() throws Exception {
+    try (TestCluster c = TestCluster.start(1, engine(), GatewayOptions.defaults().withDrainTimeoutMs(60_000),
+        WorkerOptions.defaults("tiny"))) {
+      for (int i = 0; i < 4; i++) {
+        RawWebSocket ws = RawWebSocket.connect(c.gateway.port());
+        ws.sendText("{\"type\":\"generate\",\"id\":\"x\",\"prompt\":\"go\",\"max_tokens\":2000,"
+            + "\"timeout_ms\":600000}");
+        assertThat(ws.nextJson().getString("type")).isEqualTo("token");
+        ws.reset();
+      }
+      c.awaitIdle(Duration.ofSeconds(2));
+      long t0 = System.nanoTime();
+      stopGateway(c).await(20, TimeUnit.SECONDS);
+      System.out.printf("shutdown with nothing running took %d ms (drain timeout 60000 ms)%n",
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    }
+  }
 }

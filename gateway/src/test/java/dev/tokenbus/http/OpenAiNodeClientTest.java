@@ -66,12 +66,12 @@ class OpenAiNodeClientTest {
     }
   }
 
-  /** A copy of src/test/js in the build directory with its packages installed (once). */
-  private static Path prepare() throws Exception {
+  /** A copy of src/test/js in the build directory with its packages installed (once). Shared with other node tests. */
+  static Path prepare() throws Exception {
     Path source = Path.of("src", "test", "js");
     Path dir = Path.of("target", "openai-node-client");
     Files.createDirectories(dir);
-    for (String file : List.of("package.json", "client.mjs")) {
+    for (String file : List.of("package.json", "client.mjs", "structured.mjs")) {
       Files.copy(source.resolve(file), dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
     }
     if (!Files.isRegularFile(dir.resolve("node_modules/openai/package.json"))) {
@@ -80,7 +80,7 @@ class OpenAiNodeClientTest {
     return dir;
   }
 
-  private static String run(Path dir, int timeoutSeconds, String... command) throws Exception {
+  static String run(Path dir, int timeoutSeconds, String... command) throws Exception {
     Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     // Read while it runs, so a chatty process cannot block on a full pipe.
     var output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -99,7 +99,7 @@ class OpenAiNodeClientTest {
     return out;
   }
 
-  private static boolean onPath(String program) {
+  static boolean onPath(String program) {
     String path = System.getenv("PATH");
     if (path == null) {
       return false;

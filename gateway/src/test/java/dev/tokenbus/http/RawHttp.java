@@ -121,6 +121,11 @@ final class RawHttp implements AutoCloseable {
     }, 64));
   }
 
+  /** The connection, e.g. to leave with a reset (SO_LINGER 0). */
+  Socket socket() {
+    return socket;
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();

@@ -2,6 +2,7 @@ package dev.tokenbus.http;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenbus.cluster.ClusterCredentials;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.dispatch.ClientOptions;
@@ -14,6 +15,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,8 +24,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real cluster in this JVM for tests: one gateway node and N worker nodes, each a clustered
- * Vert.x instance on Hazelcast (loopback, a cluster name of its own), each worker with its own
- * llama.cpp engine on the generated model.
+ * Vert.x instance on Hazelcast (loopback, a cluster name of its own, a TLS event bus with throwaway
+ * credentials of its own in a temporary directory), each worker with its own llama.cpp engine on the
+ * generated model.
  */
 final class TestCluster implements AutoCloseable {
 
@@ -37,11 +41,15 @@ final class TestCluster implements AutoCloseable {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   final String clusterName;
+  /** The cluster's credentials: a directory of its own, removed on close. */
+  final Path credentials;
   /** A key the gateway takes, for the test's own /v1/status calls; null when it asks for none. */
   private final String apiKey;
 
-  private TestCluster(String clusterName, ClusterNode gatewayNode, GatewayVerticle gateway, String apiKey) {
+  private TestCluster(String clusterName, Path credentials, ClusterNode gatewayNode, GatewayVerticle gateway,
+      String apiKey) {
     this.clusterName = clusterName;
+    this.credentials = credentials;
     this.apiKey = apiKey;
     this.gatewayNode = gatewayNode;
     this.gateway = gateway;
@@ -54,10 +62,24 @@ final class TestCluster implements AutoCloseable {
 
   static TestCluster gatewayOnly(GatewayOptions gatewayOptions, ClientOptions clientOptions) throws Exception {
     String name = "test-" + System.nanoTime();
-    ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name)).await(60, TimeUnit.SECONDS);
+    Path credentials = newCredentials();
+    ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name, credentials)).await(60, TimeUnit.SECONDS);
     GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), clientOptions);
     gwNode.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
-    return new TestCluster(name, gwNode, gw, gatewayOptions.apiKeys().stream().findFirst().orElse(null));
+    return new TestCluster(name, credentials, gwNode, gw,
+        gatewayOptions.apiKeys().stream().findFirst().orElse(null));
+  }
+
+  /** Throwaway cluster credentials (a new CA) in a new temporary directory. */
+  static Path newCredentials() throws Exception {
+    Path dir = Files.createTempDirectory("tokenbus-test-credentials").resolve("cluster");
+    ClusterCredentials.create(dir);
+    return dir;
+  }
+
+  /** A node in this cluster's Hazelcast cluster (same name) with the event-bus credentials in {@code credentials}. */
+  ClusterNode startNode(Path credentials) throws Exception {
+    return ClusterNode.start(ClusterOptions.isolated(clusterName, credentials)).await(60, TimeUnit.SECONDS);
   }
 
   static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
@@ -88,7 +110,7 @@ final class TestCluster implements AutoCloseable {
   }
 
   void addWorker(EngineConfig engine, WorkerOptions options) throws Exception {
-    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
+    ClusterNode node = startNode(credentials);
     LlamaEngine e = LlamaEngine.start(engine);
     WorkerVerticle w = WorkerVerticle.forNode(node, e, options);
     node.vertx().deployVerticle(w).await(30, TimeUnit.SECONDS);
@@ -101,7 +123,7 @@ final class TestCluster implements AutoCloseable {
 
   /** Another gateway in the same cluster, on a node of its own; closed with the cluster. */
   GatewayVerticle addGateway(GatewayOptions gatewayOptions, ClientOptions clientOptions) throws Exception {
-    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(clusterName)).await(60, TimeUnit.SECONDS);
+    ClusterNode node = startNode(credentials);
     GatewayVerticle gw = GatewayVerticle.forNode(node, gatewayOptions.withPort(0), clientOptions);
     node.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
     extraGatewayNodes.add(node);
@@ -118,6 +140,30 @@ final class TestCluster implements AutoCloseable {
       request.header("Authorization", "Bearer " + apiKey);
     }
     return new JsonObject(http.send(request.build(), HttpResponse.BodyHandlers.ofString()).body());
+  }
+
+  /**
+   * Waits until the gateway holds nothing (no stream, no queued request) and no worker has an
+   * active or paused sequence, as /v1/status and the engines show it.
+   *
+   * @return how long that took, in milliseconds
+   */
+  long awaitIdle(Duration within) {
+    long t0 = System.nanoTime();
+    await().pollInterval(Duration.ofMillis(5)).atMost(within).untilAsserted(() -> {
+      JsonObject s = status();
+      org.assertj.core.api.Assertions.assertThat(s.getJsonArray("streams")).as("streams in %s", s).isEmpty();
+      org.assertj.core.api.Assertions.assertThat(s.getInteger("queued")).as("queued in %s", s).isZero();
+      for (Object o : s.getJsonArray("workers")) {
+        JsonObject w = (JsonObject) o;
+        org.assertj.core.api.Assertions.assertThat(w.getInteger("active")).as("active in %s", s).isZero();
+        org.assertj.core.api.Assertions.assertThat(w.getInteger("paused")).as("paused in %s", s).isZero();
+      }
+      for (LlamaEngine e : engines) {
+        org.assertj.core.api.Assertions.assertThat(e.stats().active()).as("engine active").isZero();
+      }
+    });
+    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
   }
 
   /** The gateway's view of the only worker's active slots. */
@@ -141,5 +187,14 @@ final class TestCluster implements AutoCloseable {
     }
     gatewayNode.close().toCompletionStage().toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join();
     engines.forEach(LlamaEngine::close);
+    deleteTree(credentials.getParent());
+  }
+
+  static void deleteTree(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // a temporary directory left behind is harmless
+    }
   }
 }

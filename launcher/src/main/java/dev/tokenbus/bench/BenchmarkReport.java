@@ -173,7 +173,8 @@ public final class BenchmarkReport {
         .append("Greedy generations of up to ").append(options.tokens())
         .append(" tokens per stream, read by SSE clients in the benchmark's JVM: the engine alone (no HTTP, the"
             + " baseline), a standalone node (gateway and worker in one JVM) and a gateway and a worker as separate"
-            + " processes. TTFT is from sending the request to the first token event; ITL is the gap between"
+            + " processes, on the cluster's event bus (TLS with mutual authentication, the default) and on a plain-text"
+            + " one (`--cluster-tls false`): the difference between those two rows is what TLS costs. TTFT is from sending the request to the first token event; ITL is the gap between"
             + " consecutive token events of one stream (the engine alone records no gaps); an ITL near 0 means tokens"
             + " arrive in bursts, several events in one network read.\n\n")
         .append("| path | streams | tok/s | vs engine alone | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms |\n")

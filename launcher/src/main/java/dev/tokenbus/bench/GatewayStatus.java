@@ -27,7 +27,7 @@ public final class GatewayStatus {
    *
    * @param failure what went wrong when the wait is hopeless (a node process exited), or null
    */
-  static void awaitWorkers(int port, int count, Duration timeout, Supplier<String> failure) throws Exception {
+  public static void awaitWorkers(int port, int count, Duration timeout, Supplier<String> failure) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String problem = failure.get();

@@ -1,5 +1,6 @@
 package dev.tokenbus.bench;
 
+import dev.tokenbus.cluster.ClusterCredentials;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -11,7 +12,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One gateway and some workers as separate processes on loopback, in a cluster of their own. They
+ * One gateway and some workers as separate processes on loopback, in a cluster of their own (its
+ * name, its ports and throwaway credentials in a temporary directory, never the user's). They
  * start together; {@link #start} returns once the gateway sees every worker. Closing stops them
  * all (SIGTERM, then SIGKILL for any that lingers), and so does this JVM's exit.
  */
@@ -24,6 +26,7 @@ public final class LocalCluster implements AutoCloseable {
   private final List<Process> nodes = new CopyOnWriteArrayList<>(); // read by the shutdown hook too
   private final List<Path> logs = new ArrayList<>();
   private final Thread reaper = new Thread(this::kill, "tokenbus-local-cluster-reaper");
+  private Path credentials; // a temporary directory, removed on close
 
   private LocalCluster(int port) {
     this.port = port;
@@ -38,12 +41,26 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(NodeLauncher launcher, int workers, List<String> workerArgs,
       List<String> gatewayArgs, Path logDir) throws Exception {
+    return start(launcher, workers, workerArgs, gatewayArgs, logDir, true);
+  }
+
+  /**
+   * Starts the nodes, with a TLS event bus or (for measuring what TLS costs) a plain-text one.
+   *
+   * @see #start(NodeLauncher, int, List, List, Path)
+   */
+  public static LocalCluster start(NodeLauncher launcher, int workers, List<String> workerArgs,
+      List<String> gatewayArgs, Path logDir, boolean tls) throws Exception {
     LocalCluster c = new LocalCluster(freePort());
     Runtime.getRuntime().addShutdownHook(c.reaper);
     try {
       // A name and ports of its own: other clusters on this host (the default one on 5701, other tests) stay apart.
       String name = "local-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
-      List<String> cluster = List.of("--cluster-name", name, "--cluster-port", Integer.toString(freePort()));
+      c.credentials = Files.createTempDirectory("tokenbus-local-cluster");
+      Path credentials = c.credentials.resolve("cluster");
+      ClusterCredentials.create(credentials);
+      List<String> cluster = List.of("--cluster-name", name, "--cluster-port", Integer.toString(freePort()),
+          "--cluster-credentials", credentials.toString(), "--cluster-tls", Boolean.toString(tls));
       List<String> gw = new ArrayList<>(List.of("gateway", "--http-port", Integer.toString(c.port)));
       gw.addAll(cluster);
       gw.addAll(gatewayArgs);
@@ -140,11 +157,23 @@ public final class LocalCluster implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       kill();
+      deleteTree(credentials);
       try {
         Runtime.getRuntime().removeShutdownHook(reaper);
       } catch (IllegalStateException e) {
         // this JVM is exiting already: the hook runs anyway
       }
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temporary directory left behind is harmless
     }
   }
 

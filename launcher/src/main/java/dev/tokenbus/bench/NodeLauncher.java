@@ -38,9 +38,15 @@ public record NodeLauncher(List<String> command) {
 
   /** Starts a node with {@code args}; its output goes to {@code log}, or nowhere when that is null. */
   public Process start(List<String> args, Path log) throws IOException {
+    return start(args, log, java.util.Map.of());
+  }
+
+  /** Starts a node with {@code args} and these environment variables over this process's. */
+  public Process start(List<String> args, Path log, java.util.Map<String, String> env) throws IOException {
     List<String> cmd = new ArrayList<>(command);
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
     pb.redirectOutput(log == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(log.toFile()));
     return pb.start();
   }

@@ -11,7 +11,7 @@ import dev.tokenbus.worker.WorkerVerticle;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** A gateway and a worker around an already started engine, in this JVM, in a cluster of their own. */
+/** A gateway and a worker around an already started engine, in this JVM, on a node of their own (no cluster), as {@code tokenbus standalone} runs. */
 final class StandaloneNode implements AutoCloseable {
 
   private final ClusterNode node;
@@ -23,7 +23,7 @@ final class StandaloneNode implements AutoCloseable {
   }
 
   static StandaloneNode start(LlamaEngine engine) throws Exception {
-    ClusterNode node = ClusterNode.start(ClusterOptions.isolated("bench-" + System.nanoTime()))
+    ClusterNode node = ClusterNode.start(ClusterOptions.standalone())
         .await(60, TimeUnit.SECONDS);
     try {
       node.vertx().deployVerticle(WorkerVerticle.forNode(node, engine, WorkerOptions.defaults("bench")))

@@ -27,6 +27,8 @@ public final class StreamBenchmark {
 
   /** The path every other one is compared with. */
   public static final String ENGINE_ALONE = "engine alone";
+  /** A gateway and a worker process on the cluster's TLS event bus. */
+  public static final String PROCESSES = "gateway + worker processes";
 
   private final Options options;
   private final PrintStream out;
@@ -59,11 +61,14 @@ public final class StreamBenchmark {
     }
 
     if (options.nodes() != null) {
-      try (LocalCluster p = LocalCluster.start(options.nodes(), 1,
-          LocalCluster.workerArgs(cfg.model(), cfg.effectiveThreads(), cfg.slots()), List.of(), null)) {
-        SseLoad load = new SseLoad(p.port());
-        for (int n : options.concurrency()) {
-          rows.add(measure("gateway + worker processes", n, () -> load.run(n, body)));
+      // The cluster's own bus (TLS with mutual authentication), then a plain-text one: what TLS costs.
+      for (boolean tls : new boolean[] {true, false}) {
+        try (LocalCluster p = LocalCluster.start(options.nodes(), 1,
+            LocalCluster.workerArgs(cfg.model(), cfg.effectiveThreads(), cfg.slots()), List.of(), null, tls)) {
+          SseLoad load = new SseLoad(p.port());
+          for (int n : options.concurrency()) {
+            rows.add(measure(tls ? PROCESSES : PROCESSES + ", plain-text bus", n, () -> load.run(n, body)));
+          }
         }
       }
     }

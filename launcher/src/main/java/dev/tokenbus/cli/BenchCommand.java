@@ -76,7 +76,8 @@ final class BenchCommand implements Runnable {
   }
 
   @Command(name = "stream", mixinStandardHelpOptions = true,
-      description = "Streamed tok/s and time to first token over SSE: engine alone, standalone, gateway + worker processes.")
+      description = "Streamed tok/s and time to first token over SSE: engine alone, standalone, gateway + worker processes"
+          + " (on the cluster's TLS event bus, then on a plain-text one, to show what TLS costs).")
   static final class Stream implements Callable<Integer> {
 
     @Mixin

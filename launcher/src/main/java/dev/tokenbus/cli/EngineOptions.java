@@ -83,6 +83,44 @@ final class EngineOptions {
   private String servedName;
 
   /**
+   * Checks the settings that need no download or model load, so that a bad one stops the node
+   * before anything starts: ranges, and that a local model file (and library) is there. Throws an
+   * {@link IllegalArgumentException} whose message begins with the key.
+   */
+  void validate() {
+    if (slots < 1) {
+      throw new IllegalArgumentException("slots must be 1 or more, got " + slots);
+    }
+    if (contextPerSequence < 0) {
+      throw new IllegalArgumentException("ctx must be 0 (the model's) or more, got " + contextPerSequence);
+    }
+    if (threads < 0) {
+      throw new IllegalArgumentException("threads must be 0 (half the cores) or more, got " + threads);
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("batch must be 1 or more, got " + batch);
+    }
+    if (gpuLayers < -1) {
+      throw new IllegalArgumentException("gpu-layers must be -1 (all), 0 or more, got " + gpuLayers);
+    }
+    if (modelSha256 != null && !modelSha256.isBlank() && !modelSha256.strip().matches("(?i)[0-9a-f]{64}")) {
+      throw new IllegalArgumentException("model-sha256 must be 64 hexadecimal digits, got '" + modelSha256 + "'");
+    }
+    if (model != null && !DEMO.equals(model) && !model.matches("(?i)^https?://.*")) {
+      Path file = Path.of(model);
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        throw new IllegalArgumentException("model: no such file: " + file.toAbsolutePath());
+      }
+      if (!java.nio.file.Files.isReadable(file)) {
+        throw new IllegalArgumentException("model: cannot read " + file.toAbsolutePath());
+      }
+    }
+    if (nativeLibrary != null && !java.nio.file.Files.isRegularFile(nativeLibrary)) {
+      throw new IllegalArgumentException("llama-library: no such file: " + nativeLibrary.toAbsolutePath());
+    }
+  }
+
+  /**
    * The engine settings, with the model file in place: downloaded first when {@code --model} is a
    * URL. Without {@code --model} the default model is fetched; when that is impossible (offline),
    * the generated demo model stands in, with a notice. A model that cannot be had is an
@@ -125,6 +163,14 @@ final class EngineOptions {
     if (model == null) {
       model = DEMO;
     }
+  }
+
+  /**
+   * The name the model will be served under when none is configured, known before {@link #toConfig()}
+   * fetches anything (a default model that cannot be fetched is served as the demo model instead).
+   */
+  String expectedServedName() {
+    return DEMO.equals(model) ? "tokenbus-demo" : nameOf(model == null ? DEFAULT_MODEL_URL : model);
   }
 
   /** The name the model is served under when none is configured (call after {@link #toConfig()}). */

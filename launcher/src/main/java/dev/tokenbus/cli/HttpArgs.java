@@ -34,6 +34,21 @@ final class HttpArgs {
           + " Last-Event-ID, through any gateway; 0 cancels it at once (default ${DEFAULT-VALUE}).")
   long resumeGraceMs;
 
+  @Option(names = "--idle-timeout-ms", defaultValue = "60000",
+      description = "A connection with no request in progress (a WebSocket: no generation, no message) is closed"
+          + " after this; 0: never. An open stream is never cut (default ${DEFAULT-VALUE}).")
+  long idleTimeoutMs;
+
+  @Option(names = "--header-timeout-ms", defaultValue = "30000",
+      description = "A new connection must send its request headers within this, else it is closed; 0: no limit"
+          + " (default ${DEFAULT-VALUE}).")
+  long headerTimeoutMs;
+
+  @Option(names = "--body-timeout-ms", defaultValue = "30000",
+      description = "A request body must arrive whole within this of its headers, else 408; 0: no limit"
+          + " (default ${DEFAULT-VALUE}).")
+  long bodyTimeoutMs;
+
   @Option(names = "--api-keys", defaultValue = "",
       description = "Comma-separated API keys; when set, every /v1 route needs Authorization: Bearer <key>"
           + " (/health, /ready and /metrics stay open). Default: none asked for.")
@@ -59,8 +74,15 @@ final class HttpArgs {
     if (drainTimeoutMs < 0) {
       throw new IllegalArgumentException("drain-timeout-ms must be 0 or more, got " + drainTimeoutMs);
     }
+    for (var t : java.util.Map.of("idle-timeout-ms", idleTimeoutMs, "header-timeout-ms", headerTimeoutMs,
+        "body-timeout-ms", bodyTimeoutMs).entrySet()) {
+      if (t.getValue() < 0) {
+        throw new IllegalArgumentException(t.getKey() + " must be 0 (no limit) or more, got " + t.getValue());
+      }
+    }
     return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
-        .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys));
+        .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys))
+        .withTimeouts(new GatewayOptions.Timeouts(idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs));
   }
 
   /** The keys in a comma-separated list; blanks around and between them do not count. */

@@ -1,6 +1,7 @@
 package dev.tokenbus.cli;
 
 import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
@@ -58,16 +59,27 @@ final class RoleCommands {
   }
 
   @Command(name = "standalone", mixinStandardHelpOptions = true,
-      description = "One node holding a gateway and a worker: the default on one machine.")
+      description = "One node holding a gateway and a worker: the default on one machine. It joins no cluster and"
+          + " listens on no cluster port unless --clustered or --cluster-members asks it to.")
   static final class Standalone implements Callable<Integer> {
     @Mixin EngineOptions engine;
     @Mixin HttpArgs http;
     @Mixin ClusterArgs cluster;
     @Mixin WorkerArgs worker;
 
+    @Option(names = "--clustered", defaultValue = "false", arity = "1", paramLabel = "true|false",
+        description = "Join (or form) a cluster, so that other workers and gateways with this cluster's credentials"
+            + " can share this node (default ${DEFAULT-VALUE}: a node of its own). Implied by --cluster-members.")
+    boolean clustered;
+
     @Override
     public Integer call() {
-      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http) {
+      engine.validate(); // every setting is checked before the node joins, listens or fetches a model
+      worker.validate();
+      ClusterOptions options = clustered || cluster.membersGiven()
+          ? cluster.toOptions("standalone", worker.servedName(engine.expectedServedName()))
+          : ClusterOptions.standalone();
+      return NodeRunner.run(options, new GatewayRole(http) {
         @Override
         public LlamaEngine engine() {
           return startEngine(engine);
@@ -89,7 +101,7 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
-      return NodeRunner.run(cluster.toOptions(), new GatewayRole(http));
+      return NodeRunner.run(cluster.toOptions("gateway", null), new GatewayRole(http));
     }
   }
 
@@ -109,8 +121,14 @@ final class RoleCommands {
 
     @Override
     public Integer call() {
+      engine.validate(); // every setting is checked before the node joins, listens or fetches a model
+      worker.validate();
+      if (opsPort < 0 || opsPort > 65535) {
+        throw new IllegalArgumentException("ops-port must be between 0 and 65535, got " + opsPort);
+      }
       String[] model = {""};
-      return NodeRunner.run(cluster.toOptions(), new NodeRunner.Role() {
+      return NodeRunner.run(cluster.toOptions("worker", worker.servedName(engine.expectedServedName())),
+          new NodeRunner.Role() {
         @Override
         public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
           return List.of(NodeRunner.opsServer(node, ops, opsHost, opsPort, () -> ""));
@@ -150,8 +168,22 @@ final class RoleCommands {
         description = "At shutdown, how long running generations may finish before they are ended (default ${DEFAULT-VALUE}).")
     long drainTimeoutMs;
 
+    void validate() {
+      if (coalesceMs < 0) {
+        throw new IllegalArgumentException("coalesce-ms must be 0 or more, got " + coalesceMs);
+      }
+      if (drainTimeoutMs < 0) {
+        throw new IllegalArgumentException("worker-drain-timeout-ms must be 0 or more, got " + drainTimeoutMs);
+      }
+    }
+
+    /** The name the model is served under. */
+    String servedName(String defaultName) {
+      return modelName != null && !modelName.isBlank() ? modelName : defaultName;
+    }
+
     WorkerOptions toOptions(String defaultName) {
-      String name = modelName != null && !modelName.isBlank() ? modelName : defaultName;
+      String name = servedName(defaultName);
       return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs).withDrainTimeoutMs(drainTimeoutMs);
     }
   }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tokenbus", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "A distributed LLM text-generation cluster on Vert.x and llama.cpp.",
     subcommands = {RoleCommands.Standalone.class, RoleCommands.Gateway.class, RoleCommands.Worker.class,
-        BenchCommand.class, ModelCommand.class})
+        BenchCommand.class, ModelCommand.class, ClusterCommand.class})
 public final class TokenbusCommand implements Runnable {
 
   @CommandLine.Spec
@@ -52,11 +52,33 @@ public final class TokenbusCommand implements Runnable {
     // Values of the right type but out of range are refused when the options are turned into settings.
     cmd.setExecutionExceptionHandler((ex, c, parsed) -> {
       if (ex instanceof IllegalArgumentException) {
-        err.println("tokenbus: bad configuration: " + ex.getMessage());
+        err.println("tokenbus: bad configuration: " + ex.getMessage() + origin(ex.getMessage(), c, defaults));
         return 2;
       }
       throw ex;
     });
     return cmd.execute(args);
+  }
+
+  /**
+   * " (from ...)" for a message that begins with one of {@code cmd}'s option keys ("slots must be
+   * ..."): where that value came from. Empty when the message names no option.
+   */
+  static String origin(String message, CommandLine cmd, LayeredDefaults defaults) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("^([a-z][a-z0-9-]*)[ :]").matcher(
+        message == null ? "" : message);
+    if (!m.find()) {
+      return "";
+    }
+    String key = m.group(1);
+    CommandLine.Model.OptionSpec option = cmd.getCommandSpec().findOption("--" + key);
+    if (option == null) {
+      return "";
+    }
+    if (cmd.getParseResult() != null && cmd.getParseResult().hasMatchedOption("--" + key)) {
+      return " (from the flag --" + key + ")";
+    }
+    String origin = defaults.origin(key);
+    return origin.equals("--" + key) ? " (the default)" : " (from " + origin + ")";
   }
 }

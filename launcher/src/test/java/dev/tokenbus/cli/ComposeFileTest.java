@@ -75,6 +75,14 @@ class ComposeFileTest {
     assertEnvironmentIsKnownTo(gateway, "gateway");
     assertEnvironmentIsKnownTo(worker, "worker");
     assertThat((List<String>) worker.get("volumes")).contains("models:/models");
+    // One cluster's credentials for every node, in a volume of this project's only; never baked into the image.
+    assertThat(gwEnv.get("TOKENBUS_CLUSTER_CREDENTIALS")).isEqualTo("/cluster/credentials");
+    assertThat(wkEnv.get("TOKENBUS_CLUSTER_CREDENTIALS")).isEqualTo(gwEnv.get("TOKENBUS_CLUSTER_CREDENTIALS"));
+    assertThat((List<String>) gateway.get("volumes")).contains("cluster:/cluster");
+    assertThat((List<String>) worker.get("volumes")).contains("cluster:/cluster");
+    assertThat((Map<String, Object>) compose.get("volumes")).containsKey("cluster");
+    assertThat(gwEnv).doesNotContainKey("TOKENBUS_CLUSTER_TLS");
+    assertThat(wkEnv).doesNotContainKey("TOKENBUS_CLUSTER_TLS");
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.bench.NodeLauncher;
+import dev.tokenbus.cluster.ClusterCredentials;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.engine.EngineConfig;
@@ -36,7 +37,9 @@ class GatewayCrashTest {
   @Test
   void workerFreesTheSlotsOfAKilledGateway() throws Exception {
     String cluster = "crash-" + System.nanoTime();
-    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(cluster)).await(60, TimeUnit.SECONDS);
+    Path credentials = dir.resolve("cluster"); // throwaway, never the user's own
+    ClusterCredentials.create(credentials);
+    ClusterNode node = ClusterNode.start(ClusterOptions.isolated(cluster, credentials)).await(60, TimeUnit.SECONDS);
     LlamaEngine engine = LlamaEngine.start(EngineConfig.forModel(TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults()))
         .withThreads(1).withSlots(2));
     Process gateway = null;
@@ -49,7 +52,7 @@ class GatewayCrashTest {
       }
       Path log = dir.resolve("gateway.log");
       gateway = NodeLauncher.classPath(TokenbusCommand.class).start(List.of("gateway", "--cluster-name", cluster,
-          "--http-port", Integer.toString(port)), log);
+          "--cluster-credentials", credentials.toString(), "--http-port", Integer.toString(port)), log);
 
       HttpClient http = HttpClient.newHttpClient();
       URI ready = URI.create("http://127.0.0.1:" + port + "/ready");

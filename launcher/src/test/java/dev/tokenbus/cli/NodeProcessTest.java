@@ -43,7 +43,9 @@ class NodeProcessTest {
     int port = freePort();
     Path log = dir.resolve("worker.log");
     Process worker = NodeLauncher.classPath(TokenbusCommand.class).start(List.of("worker", "--model", "demo",
-        "--threads", "1", "--cluster-name", "proc-" + System.nanoTime(), "--ops-port", Integer.toString(port)), log);
+        "--threads", "1", "--cluster-name", "proc-" + System.nanoTime(), "--ops-port", Integer.toString(port),
+        // created there on first use: a throwaway directory, never the user's own
+        "--cluster-credentials", dir.resolve("cluster").toString()), log);
     try {
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://127.0.0.1:" + port;

@@ -173,7 +173,7 @@ final class DecodeLoop implements Runnable {
         continue;
       }
       try {
-        s.picker = new TokenPicker(context, s.config(), s.seed(), contextPerSequence);
+        s.picker = new TokenPicker(context, s.config(), s.seed(), contextPerSequence, s.grammar());
       } catch (RuntimeException e) {
         s.finish(FinishReason.ERROR, "could not create a sampler: " + e.getMessage());
         releaseSlot.run();
@@ -277,7 +277,13 @@ final class DecodeLoop implements Runnable {
     for (Sequence s : active.toArray(new Sequence[0])) {
       boolean hadPrompt = s.promptInStep > 0;
       if (s.replayRows > 0) {
-        replay(s);
+        try {
+          replay(s);
+        } catch (RuntimeException e) {
+          LOG.error("generation {} failed while replaying resumed tokens; ending it", s.id(), e);
+          end(s, FinishReason.ERROR, "resuming failed: " + e.getMessage());
+          continue;
+        }
       }
       if (hadPrompt) {
         s.promptDone += s.promptInStep;
@@ -311,7 +317,7 @@ final class DecodeLoop implements Runnable {
       int expected = tokens[s.replayPosition + k + 1];
       MemorySegment.copy(context.logits(row), JAVA_FLOAT, 0, logits, 0, logits.length);
       scan.scan(logits, logits.length, s.picker.candidatesNeeded());
-      int picked = s.picker.replay(context, row, scan);
+      int picked = s.picker.replay(context, row, scan, logits, expected);
       if (picked != expected) {
         LOG.debug("generation {}: replay picked {} where {} was streamed; the logits differ slightly", s.id(),
             picked, expected);
@@ -325,9 +331,11 @@ final class DecodeLoop implements Runnable {
     MemorySegment.copy(context.logits(row), JAVA_FLOAT, 0, logits, 0, logits.length);
     int topN = s.config().topLogprobs();
     scan.scan(logits, logits.length, Math.max(s.picker.candidatesNeeded(), topN));
-    int token = s.picker.pick(context, row, scan);
-    double logprob = logits[token] - scan.logSumExp;
+    // Logprobs describe the model's own distribution: read them before a grammar narrows the choice.
+    double logSumExp = scan.logSumExp;
     List<TopLogprob> top = topN == 0 ? List.of() : scan.top(topN, this::text);
+    int token = s.picker.pick(context, row, scan, logits);
+    double logprob = logits[token] - logSumExp;
     boolean contextFull = s.position >= contextPerSequence;
     tokensGenerated++;
     FinishReason[] reason = new FinishReason[1];

@@ -3,10 +3,12 @@ package dev.tokenbus.engine;
 import dev.tokenbus.engine.gguf.GgufFormatException;
 import dev.tokenbus.engine.gguf.GgufInfo;
 import dev.tokenbus.engine.gguf.GgufValidator;
+import dev.tokenbus.engine.llama.InvalidGrammarException;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
 import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.engine.llama.NativeContext;
+import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
@@ -137,7 +139,7 @@ public final class LlamaEngine implements Engine {
           "the engine failed: " + loop.failure().getMessage());
     }
     int room = info.contextPerSequence();
-    String text = request.isChat() ? chatTemplate.render(request.messages()) : request.prompt();
+    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
     // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
     // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
     // tokenizer is quadratic on long runs of one character).
@@ -156,12 +158,16 @@ public final class LlamaEngine implements Engine {
           + " tokens" + (resume.isEmpty() ? "" : " (plus " + resume.size() + " to resume)")
           + " but this model's context holds " + room + " tokens per request (prompt and output)");
     }
+    NativeGrammar grammar = parseGrammar(request.config().grammar());
     if (!tryReserveSlot()) {
+      if (grammar != null) {
+        grammar.close();
+      }
       throw new AdmissionException(AdmissionException.Reason.NO_FREE_SLOT, "all " + slots + " slots are busy");
     }
     Long requested = request.config().seed();
     long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
-    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, loop::cancelled);
+    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled);
     for (int t : resume) {
       s.replayText(model.pieceBytes(t));
     }
@@ -170,6 +176,18 @@ public final class LlamaEngine implements Engine {
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
     loop.wake();
     return s;
+  }
+
+  /** The request's grammar parsed for this model, or null without one; a grammar that does not parse is a 400. */
+  private NativeGrammar parseGrammar(String gbnf) {
+    if (gbnf == null) {
+      return null;
+    }
+    try {
+      return NativeGrammar.parse(model, gbnf);
+    } catch (InvalidGrammarException e) {
+      throw new RequestValidationException("grammar", "grammar is not valid GBNF (" + e.getMessage() + ")");
+    }
   }
 
   /** The prompt followed by the tokens to resume after; checks that those are in the vocabulary. */

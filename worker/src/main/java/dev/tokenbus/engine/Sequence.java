@@ -1,5 +1,6 @@
 package dev.tokenbus.engine;
 
+import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
@@ -32,6 +33,8 @@ final class Sequence implements Generation {
   private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
   private final Utf8Carry carry = new Utf8Carry();
   private final StopSequenceMatcher stops;
+  /** The request's parsed grammar, or null; the picker owns it once admitted, {@link #finish} frees it before. */
+  private final NativeGrammar grammar;
 
   private volatile GenerationState state = GenerationState.QUEUED;
   private volatile int generated;
@@ -61,8 +64,9 @@ final class Sequence implements Generation {
   private long firstTokenNanos;
 
   Sequence(GenerationRequest request, int[] prompt, int promptLength, TokenSink sink, long seed,
-      Consumer<Sequence> onCancel) {
+      NativeGrammar grammar, Consumer<Sequence> onCancel) {
     this.request = request;
+    this.grammar = grammar;
     this.prompt = prompt;
     this.promptLength = promptLength;
     this.generated = prompt.length - promptLength;
@@ -116,6 +120,10 @@ final class Sequence implements Generation {
 
   long seed() {
     return seed;
+  }
+
+  NativeGrammar grammar() {
+    return grammar;
   }
 
   TokenSink sink() {
@@ -224,6 +232,9 @@ final class Sequence implements Generation {
       return;
     }
     state = GenerationState.FINISHED;
+    if (picker == null && grammar != null) {
+      grammar.close(); // never admitted: no picker took it over
+    }
     long now = System.nanoTime();
     double queueMs = ms((promptStartNanos == 0 ? now : promptStartNanos) - submittedNanos);
     double promptMs = promptStartNanos == 0 ? 0 : ms((firstTokenNanos == 0 ? now : firstTokenNanos) - promptStartNanos);

@@ -164,16 +164,20 @@ public final class WorkerVerticle extends VerticleBase {
   /** Prompts (or conversations) of at most this many characters are submitted on the event loop. */
   static final int INLINE_PROMPT_CHARS = 2048;
 
-  /** Whether {@code request}'s text is short enough to template and tokenize on the event loop. */
+  /** Whether {@code request}'s text (prompt, or messages, tool calls and tools) is short enough to template and tokenize on the event loop. */
   static boolean isShort(dev.tokenbus.protocol.GenerationRequest request) {
-    long chars = request.prompt() == null ? 0 : request.prompt().length();
+    long chars = length(request.prompt()) + length(request.tools());
     for (var m : request.messages()) {
-      chars += m.content() == null ? 0 : m.content().length();
+      chars += length(m.content()) + length(m.toolCalls());
       if (chars > INLINE_PROMPT_CHARS) {
         return false;
       }
     }
     return chars <= INLINE_PROMPT_CHARS;
+  }
+
+  private static int length(String s) {
+    return s == null ? 0 : s.length();
   }
 
   private static <T> Future<T> inline(java.util.concurrent.Callable<T> task) {

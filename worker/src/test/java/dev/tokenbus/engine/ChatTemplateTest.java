@@ -3,6 +3,7 @@ package dev.tokenbus.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbus.engine.gguf.TinyArchModel;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
@@ -12,14 +13,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Chat requests become prompts through llama_chat_apply_template with the model's own template;
- * models without one, or with one llama.cpp does not know, get ChatML.
+ * Chat requests become prompts through the model's own template, run as Jinja; a template the Jinja
+ * engine cannot run goes through llama_chat_apply_template; models without one, or with one neither
+ * can use, get ChatML.
  */
 class ChatTemplateTest {
 
   private static final String CHATML_JINJA = TestModels.CHATML_TEMPLATE;
-  static final String GEMMA_JINJA = "{% for m in messages %}<start_of_turn>{{ m['role'] }}\\n{{ m['content'] }}"
-      + "<end_of_turn>\\n{% endfor %}<start_of_turn>model\\n";
+  static final String GEMMA_JINJA = TinyArchModel.publishedTemplate("gemma3");
 
   private static final List<ChatMessage> CHAT = List.of(new ChatMessage("system", "Be brief."),
       new ChatMessage("user", "Hi there"), new ChatMessage("assistant", "Hello!"), new ChatMessage("user", "Bye"));
@@ -35,7 +36,7 @@ class ChatTemplateTest {
   @Test
   void aModelWithAChatmlTemplateRendersChatml() {
     try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate(CHATML_JINJA))) {
-      assertThat(engine.chatTemplate().isModelsOwn()).isTrue();
+      assertThat(engine.chatTemplate().kind()).isEqualTo(ChatTemplate.Kind.JINJA);
       assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
     }
   }
@@ -43,8 +44,9 @@ class ChatTemplateTest {
   @Test
   void aModelWithAGemmaTemplateRendersGemmaTurns() {
     try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate(GEMMA_JINJA))) {
-      assertThat(engine.chatTemplate().isModelsOwn()).isTrue();
-      // Gemma has no system role: llama.cpp puts the system text in front of the first user turn.
+      assertThat(engine.chatTemplate().kind()).isEqualTo(ChatTemplate.Kind.JINJA);
+      // Gemma has no system role: its template puts the system text in front of the first user turn;
+      // its leading bos_token is dropped because llama.cpp adds BOS for this vocabulary.
       assertThat(engine.renderChat(CHAT)).isEqualTo("<start_of_turn>user\nBe brief.\n\nHi there<end_of_turn>\n"
           + "<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nBye<end_of_turn>\n<start_of_turn>model\n");
     }
@@ -60,9 +62,19 @@ class ChatTemplateTest {
   }
 
   @Test
-  void aTemplateLlamaCppDoesNotKnowFallsBackToChatml() {
-    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate("{{ messages | tojson }}"))) {
-      assertThat(engine.chatTemplate().isModelsOwn()).isFalse();
+  void aTemplateTheJinjaEngineCannotRunGoesThroughLlamaCpp() {
+    // Unclosed for: not Jinja, but llama.cpp recognises ChatML by its markers.
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate(
+        "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}"))) {
+      assertThat(engine.chatTemplate().kind()).isEqualTo(ChatTemplate.Kind.LLAMA_CPP);
+      assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
+    }
+  }
+
+  @Test
+  void aTemplateNeitherCanUseFallsBackToChatml() {
+    try (LlamaEngine engine = start(TinyLlamaModel.Spec.defaults().withChatTemplate("{% for m in messages %}{{ m }}"))) {
+      assertThat(engine.chatTemplate().kind()).isEqualTo(ChatTemplate.Kind.CHATML);
       assertThat(engine.renderChat(CHAT)).isEqualTo(CHATML_TEXT);
     }
   }

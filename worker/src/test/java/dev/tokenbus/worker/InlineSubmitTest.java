@@ -15,19 +15,22 @@ class InlineSubmitTest {
 
   @Test
   void shortPromptsAndConversationsAreInline() {
-    assertThat(WorkerVerticle.isShort(new GenerationRequest("a", "Once upon a time", List.of(), CFG))).isTrue();
+    assertThat(WorkerVerticle.isShort(new GenerationRequest("a", "Once upon a time", List.of(), CFG, null))).isTrue();
     assertThat(WorkerVerticle.isShort(new GenerationRequest("b", "x".repeat(WorkerVerticle.INLINE_PROMPT_CHARS),
-        List.of(), CFG))).isTrue();
+        List.of(), CFG, null))).isTrue();
     assertThat(WorkerVerticle.isShort(GenerationRequest.chat("c",
-        List.of(new ChatMessage("system", "be brief"), new ChatMessage("user", "hi")), CFG))).isTrue();
+        List.of(new ChatMessage("system", "be brief", null, null), new ChatMessage("user", "hi", null, null)), CFG))).isTrue();
   }
 
   @Test
   void longOnesGoToABlockingThread() {
     assertThat(WorkerVerticle.isShort(new GenerationRequest("a", "x".repeat(WorkerVerticle.INLINE_PROMPT_CHARS + 1),
-        List.of(), CFG))).isFalse();
+        List.of(), CFG, null))).isFalse();
+    String tools = "[" + "{}".repeat(WorkerVerticle.INLINE_PROMPT_CHARS) + "]";
+    assertThat(WorkerVerticle.isShort(GenerationRequest.chat("t", List.of(new ChatMessage("user", "hi", null, null)),
+        tools, CFG))).as("tool definitions count too").isFalse();
     String half = "y".repeat(WorkerVerticle.INLINE_PROMPT_CHARS / 2 + 1);
     assertThat(WorkerVerticle.isShort(GenerationRequest.chat("b",
-        List.of(new ChatMessage("user", half), new ChatMessage("user", half)), CFG))).isFalse();
+        List.of(new ChatMessage("user", half, null, null), new ChatMessage("user", half, null, null)), CFG))).isFalse();
   }
 }

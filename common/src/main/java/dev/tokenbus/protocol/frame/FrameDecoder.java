@@ -19,7 +19,7 @@ final class FrameDecoder {
   private static final int MIN_TOKEN_BYTES = 13;
   private static final int MIN_TOP_LOGPROB_BYTES = 10;
   private static final int MIN_STRING_BYTES = 1;
-  private static final int MIN_MESSAGE_BYTES = 2;
+  private static final int MIN_MESSAGE_BYTES = 4;
 
   private FrameDecoder() {}
 
@@ -77,20 +77,25 @@ final class FrameDecoder {
     int messageCount = r.readCount(MIN_MESSAGE_BYTES, "message");
     String[] roles = new String[messageCount];
     String[] contents = new String[messageCount];
+    String[] toolCalls = new String[messageCount];
+    String[] toolCallIds = new String[messageCount];
     for (int i = 0; i < messageCount; i++) {
       roles[i] = r.readString();
       contents[i] = r.readString();
+      toolCalls[i] = r.readString();
+      toolCallIds[i] = r.readString();
     }
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
-        r.readSignedVarLong(), r.readVarInt());
+        r.readSignedVarLong(), r.readVarInt(), r.readString());
+    String tools = r.readString();
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
       for (int i = 0; i < messageCount; i++) {
-        messages.add(new ChatMessage(roles[i], contents[i]));
+        messages.add(new ChatMessage(roles[i], contents[i], toolCalls[i], toolCallIds[i]));
       }
-      return new GenerationRequest(id, prompt, messages, config);
+      return new GenerationRequest(id, prompt, messages, config, tools);
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }

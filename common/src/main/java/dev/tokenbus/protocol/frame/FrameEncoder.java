@@ -89,6 +89,8 @@ final class FrameEncoder {
     for (ChatMessage m : r.messages()) {
       w.writeString(m.role());
       w.writeString(m.content());
+      w.writeString(m.toolCalls());
+      w.writeString(m.toolCallId());
     }
     StreamConfig c = r.config();
     w.writeVarInt(c.maxTokens());
@@ -112,6 +114,8 @@ final class FrameEncoder {
     w.writeVarInt(c.bufferSize());
     w.writeSignedVarLong(c.timeoutMs());
     w.writeVarInt(c.topLogprobs());
+    w.writeString(c.grammar());
+    w.writeString(r.tools());
   }
 
   private static void writeResult(GenerationResult r, WireWriter w) {

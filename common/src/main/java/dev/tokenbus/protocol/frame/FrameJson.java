@@ -141,16 +141,18 @@ public final class FrameJson {
     StreamConfig c = r.config();
     JsonArray messages = new JsonArray();
     for (ChatMessage m : r.messages()) {
-      messages.add(new JsonObject().put("role", m.role()).put("content", m.content()));
+      messages.add(new JsonObject().put("role", m.role()).put("content", m.content())
+          .put("tool_calls", m.toolCalls()).put("tool_call_id", m.toolCallId()));
     }
     return new JsonObject().put("id", r.id()).put("prompt", r.prompt()).put("messages", messages)
+        .put("tools", r.tools())
         .put("config", new JsonObject()
         .put("max_tokens", c.maxTokens()).put("temperature", c.temperature()).put("top_k", c.topK())
         .put("top_p", c.topP()).put("min_p", c.minP()).put("repeat_penalty", c.repeatPenalty())
         .put("repeat_last_n", c.repeatLastN()).put("frequency_penalty", c.frequencyPenalty())
         .put("presence_penalty", c.presencePenalty()).put("seed", c.seed()).put("stop", new JsonArray(c.stop()))
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize())
-        .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()));
+        .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()).put("grammar", c.grammar()));
   }
 
   private static GenerationRequest request(JsonObject j) {
@@ -164,14 +166,16 @@ public final class FrameJson {
     if (m != null) {
       for (int i = 0; i < m.size(); i++) {
         JsonObject o = m.getJsonObject(i);
-        messages.add(new ChatMessage(o.getString("role"), o.getString("content")));
+        messages.add(new ChatMessage(o.getString("role"), o.getString("content"), o.getString("tool_calls"),
+            o.getString("tool_call_id")));
       }
     }
     return new GenerationRequest(j.getString("id"), j.getString("prompt"), messages, new StreamConfig(c.getInteger("max_tokens"),
         c.getDouble("temperature"), c.getInteger("top_k"), c.getDouble("top_p"), c.getDouble("min_p"),
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),
-        c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs")));
+        c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs"),
+        c.getString("grammar")), j.getString("tools"));
   }
 
   private static JsonObject resultJson(GenerationResult r) {

@@ -7,6 +7,9 @@ import static dev.tokenbus.http.GenerateParameters.string;
 
 import dev.tokenbus.http.ChatMessages;
 import dev.tokenbus.http.GenerateParameters;
+import dev.tokenbus.http.structured.StructuredOutput;
+import dev.tokenbus.http.tools.ToolCallGrammar;
+import dev.tokenbus.http.tools.ToolSpec;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -24,20 +27,22 @@ import java.util.List;
  * @param chat the chat route (messages) or the completions route (prompt)
  * @param logprobs whether each token's log-probability is reported
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with the usage
+ * @param tools the chat's tools, or null for a plain answer (no tools, or {@code tool_choice: none})
  */
 public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messages, StreamConfig config,
-    boolean stream, boolean includeUsage, boolean logprobs, String model) {
+    boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
 
   /** OpenAI generates until the model stops or the context is full when no limit is given. */
   static final int UNLIMITED = 1_000_000;
 
   public GenerationRequest toRequest(String id) {
-    return chat ? GenerationRequest.chat(id, messages, config) : new GenerationRequest(id, prompt, config);
+    return chat ? GenerationRequest.chat(id, messages, tools != null ? tools.toJson() : null, config)
+        : new GenerationRequest(id, prompt, config);
   }
 
   public static OpenAiRequest chat(JsonObject body) {
     refuseUnsupported(body);
-    refuseTools(body);
+    ToolSpec tools = ToolSpec.parse(body);
     List<ChatMessage> messages = ChatMessages.parse(required(body, "messages"));
     boolean logprobs = bool(body, "logprobs", false);
     int top = integer(body, "top_logprobs", 0);
@@ -48,10 +53,20 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
     if (limit == null) {
       limit = optionalInteger(body, "max_tokens");
     }
-    StreamConfig config = GenerateParameters.configBuilder(body).maxTokens(limit != null ? limit : UNLIMITED)
-        .topLogprobs(top).build().validate();
+    StreamConfig.Builder builder = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top);
+    if (tools != null) {
+      if (builder.build().grammar() != null) {
+        throw new RequestValidationException("tools", "tools cannot be combined with response_format, grammar or"
+            + " json_schema");
+      }
+      if (tools.callRequired()) {
+        builder.grammar(ToolCallGrammar.of(tools));
+      }
+    }
+    StreamConfig config = builder.build().validate();
     return new OpenAiRequest(true, null, messages, config, bool(body, "stream", false), includeUsage(body), logprobs,
-        string(body, "model"));
+        string(body, "model"), tools);
   }
 
   public static OpenAiRequest completion(JsonObject body) {
@@ -70,10 +85,10 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
       throw new RequestValidationException("logprobs", "logprobs must be between 0 and " + StreamConfig.MAX_TOP_LOGPROBS
           + ", got " + top);
     }
-    StreamConfig config = GenerateParameters.configBuilder(body).maxTokens(limit != null ? limit : UNLIMITED)
-        .topLogprobs(top != null ? top : 0).build().validate();
+    StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0).build().validate();
     return new OpenAiRequest(false, prompt, List.of(), config, bool(body, "stream", false), includeUsage(body),
-        top != null, string(body, "model"));
+        top != null, string(body, "model"), null);
   }
 
   /** A string, or an array holding exactly one string (more would be a batch: n > 1). */
@@ -107,19 +122,10 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
     string(body, "user"); // accepted and ignored, but it must be a string
   }
 
-  private static void refuseTools(JsonObject body) {
-    for (String key : List.of("tools", "functions")) {
-      Object v = body.getValue(key);
-      if (v != null && !(v instanceof JsonArray a && a.isEmpty())) {
-        throw new RequestValidationException(key, key + " are not supported by this server");
-      }
-    }
-    for (String key : List.of("tool_choice", "function_call")) {
-      Object v = body.getValue(key);
-      if (v != null && !"none".equals(v)) {
-        throw new RequestValidationException(key, key + " is not supported by this server");
-      }
-    }
+  /** {@code response_format} (json_object, json_schema) as the grammar the worker enforces. */
+  private static StreamConfig.Builder withResponseFormat(StreamConfig.Builder config, JsonObject body) {
+    String grammar = StructuredOutput.responseFormat(body);
+    return grammar == null ? config : config.grammar(grammar);
   }
 
   private static boolean includeUsage(JsonObject body) {

@@ -42,7 +42,9 @@ public final class OpenAiRoutes {
       return;
     }
     generations.serve(ctx, request.toRequest(id), request.model(), (stream, served) -> {
-      ResponseFormat format = request.chat() ? new ChatFormat(request.logprobs()) : new TextFormat(request.logprobs());
+      ResponseFormat format = !request.chat() ? new TextFormat(request.logprobs())
+          : request.tools() != null ? new ToolCallFormat(new ChatFormat(request.logprobs()), request.tools())
+          : new ChatFormat(request.logprobs());
       Envelope envelope = Envelope.of(id, served, format);
       return request.stream()
           ? new OpenAiStreamChannel(generations.sse(ctx), envelope, request.includeUsage())

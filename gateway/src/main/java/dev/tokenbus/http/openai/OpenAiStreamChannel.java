@@ -36,8 +36,12 @@ final class OpenAiStreamChannel implements EventChannel {
       case "token" -> {
         String finish = payload.getBoolean("is_final", false)
             ? Envelope.finishReason(payload.getString("finish_reason")) : null;
+        JsonObject choice = envelope.format().tokenChoice(payload, finish);
+        if (choice == null) {
+          return Future.succeededFuture(); // held back by the format (a tool call being written)
+        }
         finishSent |= finish != null;
-        return sse.data(envelope.chunk(envelope.format().tokenChoice(payload, finish), includeUsage).encode());
+        return sse.data(envelope.chunk(choice, includeUsage).encode());
       }
       case "done" -> {
         if (!finishSent) {
@@ -70,10 +74,5 @@ final class OpenAiStreamChannel implements EventChannel {
   @Override
   public void close() {
     sse.close();
-  }
-
-  @Override
-  public void onClientGone(Handler<Void> handler) {
-    sse.onClientGone(handler);
   }
 }

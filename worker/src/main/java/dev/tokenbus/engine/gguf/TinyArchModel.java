@@ -52,6 +52,26 @@ public final class TinyArchModel {
 
   private TinyArchModel() {}
 
+  /**
+   * A published chat template, as its model family ships it in {@code tokenizer.chat_template}:
+   * {@code qwen2.5}, {@code qwen3}, {@code llama3.2}, {@code gemma3}, {@code mistral-v0.3}.
+   */
+  public static String publishedTemplate(String family) {
+    try (var in = TinyArchModel.class.getResourceAsStream("templates/" + family + ".jinja")) {
+      if (in == null) {
+        throw new IllegalArgumentException("no published template for " + family);
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The file's metadata and tensors, not yet written, with {@code chatTemplate} instead of the default one. */
+  public static GgufWriter writer(Architecture arch, long seed, String chatTemplate) {
+    return writer(arch, seed).putString("tokenizer.chat_template", chatTemplate);
+  }
+
   /** The file's metadata and tensors, not yet written. */
   public static GgufWriter writer(Architecture arch, long seed) {
     ByteLevelVocabulary vocab = new ByteLevelVocabulary();

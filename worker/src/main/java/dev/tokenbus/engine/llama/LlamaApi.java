@@ -137,6 +137,7 @@ public final class LlamaApi {
   final MethodHandle samplerSample;
   final MethodHandle samplerApply;
   final MethodHandle samplerFree;
+  final MethodHandle samplerAccept;
   /** What differs in the loaded release. */
   final LlamaAbi abi;
 
@@ -202,6 +203,7 @@ public final class LlamaApi {
     samplerSample = fn("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     samplerApply = fn("llama_sampler_apply", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
     samplerFree = fn("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));
+    samplerAccept = fn("llama_sampler_accept", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
 
     this.abi = switch (profile) {
       case B4916 -> new B4916Abi(this);

@@ -181,6 +181,23 @@ public final class NativeModel implements AutoCloseable {
     }
   }
 
+  /**
+   * A token's text with control tokens spelled out (as {@code <bos>}, {@code <|im_end|>}), the way a
+   * chat template writes them; empty for an id outside the vocabulary or a token without text.
+   */
+  public String specialText(int token) {
+    if (token < 0 || token >= pieces.length) {
+      return "";
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buf = arena.allocate(256);
+      int n = (int) api.tokenToPiece.invokeExact(vocab, token, buf, (int) buf.byteSize(), 0, true);
+      return n <= 0 ? "" : new String(buf.asSlice(0, n).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_token_to_piece failed: " + t, t);
+    }
+  }
+
   /** The raw bytes of a token's text (empty for control tokens). Not a copy: do not modify. */
   public byte[] pieceBytes(int token) {
     return pieces[token];

@@ -35,7 +35,10 @@ public final class NativeSampler implements AutoCloseable {
   private final MemorySegment chain;
   private final MemorySegment candidates;
   private final MemorySegment candidateArray;
+  private final MemorySegment arrayOfAll;
   private final int capacity;
+  private MemorySegment all;
+  private int allCapacity;
   private boolean closed;
 
   private NativeSampler(NativeContext context, Settings s, int candidateCapacity) {
@@ -47,6 +50,7 @@ public final class NativeSampler implements AutoCloseable {
     this.capacity = candidateCapacity;
     this.candidates = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA, candidateCapacity) : null;
     this.candidateArray = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA_ARRAY) : null;
+    this.arrayOfAll = arena.allocate(LlamaApi.TOKEN_DATA_ARRAY);
     try {
       MemorySegment params = (MemorySegment) api.samplerChainDefaultParams.invokeExact((SegmentAllocator) arena);
       this.chain = (MemorySegment) api.samplerChainInit.invokeExact(params);
@@ -56,19 +60,7 @@ public final class NativeSampler implements AutoCloseable {
     }
     try {
       if (grammar != null) {
-        MemorySegment g;
-        try (Arena text = Arena.ofConfined()) {
-          LlamaLog.takeFirstError();
-          g = (MemorySegment) api.samplerInitGrammar.invokeExact(context.model().vocabHandle(),
-              text.allocateFrom(grammar), text.allocateFrom(grammarRoot));
-        }
-        String reason = LlamaLog.takeFirstError();
-        if (!api.abi.grammarParsed(g)) {
-          if (!g.equals(MemorySegment.NULL)) {
-            api.samplerFree.invokeExact(g);
-          }
-          throw new IllegalArgumentException("the grammar does not parse" + (reason != null ? ": " + reason : ""));
-        }
+        MemorySegment g = NativeGrammar.init(context.model(), grammar, grammarRoot);
         add(g);
       }
       boolean overCandidates = candidateCapacity > 0;
@@ -113,7 +105,7 @@ public final class NativeSampler implements AutoCloseable {
    *
    * @param grammar GBNF production rules
    * @param root the start symbol, usually {@code root}
-   * @throws IllegalArgumentException the grammar does not parse (llama.cpp's reason in the message)
+   * @throws InvalidGrammarException (an IllegalArgumentException) the grammar does not parse, with llama.cpp's reason
    */
   public static NativeSampler withGrammar(NativeContext context, Settings s, String grammar, String root) {
     if (grammar == null || grammar.isBlank() || root == null || root.isBlank()) {
@@ -179,6 +171,53 @@ public final class NativeSampler implements AutoCloseable {
       throw new LlamaException("the sampler chain selected no candidate (" + selected + ")");
     }
     return data.get(JAVA_INT, selected * LlamaApi.TOKEN_DATA.byteSize());
+  }
+
+  /**
+   * Runs the chain over the whole vocabulary with the logits given ({@code logits[token]}; negative
+   * infinity excludes a token, as a grammar does) and returns its choice <em>without</em> recording
+   * it: the caller {@link #accept}s the token that is kept (the choice, or a resumed token it replays).
+   */
+  public int choose(float[] logits, int n) {
+    if (n > allCapacity) {
+      all = arena.allocate(LlamaApi.TOKEN_DATA, n);
+      allCapacity = n;
+    }
+    for (int i = 0; i < n; i++) {
+      long base = i * LlamaApi.TOKEN_DATA.byteSize();
+      all.set(JAVA_INT, base, i);
+      all.set(JAVA_FLOAT, base + 4, logits[i]);
+      all.set(JAVA_FLOAT, base + 8, 0f);
+    }
+    candidateArrayFor(all, n, false);
+    try {
+      api.samplerApply.invokeExact(chain, arrayOfAll);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_sampler_apply failed: " + t, t);
+    }
+    long selected = arrayOfAll.get(JAVA_LONG, LlamaApi.TDA_SELECTED);
+    MemorySegment data = arrayOfAll.get(java.lang.foreign.ValueLayout.ADDRESS, LlamaApi.TDA_DATA)
+        .reinterpret(LlamaApi.TOKEN_DATA.byteSize() * n);
+    if (selected < 0 || selected >= arrayOfAll.get(JAVA_LONG, LlamaApi.TDA_SIZE)) {
+      throw new LlamaException("the sampler chain selected no token (" + selected + ")");
+    }
+    return data.get(JAVA_INT, selected * LlamaApi.TOKEN_DATA.byteSize());
+  }
+
+  /** Records {@code token} as this sequence's next token (the penalties' history). */
+  public void accept(int token) {
+    try {
+      api.samplerAccept.invokeExact(chain, token);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_sampler_accept failed: " + t, t);
+    }
+  }
+
+  private void candidateArrayFor(MemorySegment data, int n, boolean sorted) {
+    arrayOfAll.set(java.lang.foreign.ValueLayout.ADDRESS, LlamaApi.TDA_DATA, data);
+    arrayOfAll.set(JAVA_LONG, LlamaApi.TDA_SIZE, n);
+    arrayOfAll.set(JAVA_LONG, LlamaApi.TDA_SELECTED, -1L);
+    arrayOfAll.set(JAVA_BOOLEAN, LlamaApi.TDA_SORTED, sorted);
   }
 
   @Override
