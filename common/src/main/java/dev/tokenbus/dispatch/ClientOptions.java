@@ -9,20 +9,27 @@ package dev.tokenbus.dispatch;
  * @param queueSize requests per model that may wait for a free slot; beyond that they get 429
  * @param resumeGraceMs how long a stream whose client went away stays paused for the client to
  *     resume it (through any gateway); 0 cancels it at once
+ * @param prefixRoutingSlack cache-aware dispatch: a request goes to the worker whose prefix cache
+ *     matches it best while that worker has a free slot and at most this many more active
+ *     sequences than the least loaded one; -1 turns it off (least loaded always)
  */
 public record ClientOptions(long openTimeoutMs, long inactivityMs, long workerExpiryMs, int queueSize,
-    long resumeGraceMs) {
+    long resumeGraceMs, int prefixRoutingSlack) {
   public static ClientOptions defaults() {
     // Workers send a heartbeat on quiet streams every 300 ms: 1.2 s of silence means a dead or
     // stopped worker, and the stream moves well within 2 s.
-    return new ClientOptions(2000, 1200, 3000, 64, 0);
+    return new ClientOptions(2000, 1200, 3000, 64, 0, 4);
   }
 
   public ClientOptions withQueueSize(int v) {
-    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, v, resumeGraceMs);
+    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, v, resumeGraceMs, prefixRoutingSlack);
   }
 
   public ClientOptions withResumeGraceMs(long v) {
-    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, queueSize, v);
+    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, queueSize, v, prefixRoutingSlack);
+  }
+
+  public ClientOptions withPrefixRoutingSlack(int v) {
+    return new ClientOptions(openTimeoutMs, inactivityMs, workerExpiryMs, queueSize, resumeGraceMs, v);
   }
 }

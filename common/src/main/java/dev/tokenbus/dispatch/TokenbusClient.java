@@ -273,7 +273,7 @@ public final class TokenbusClient {
     if (closed) {
       return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
-    List<WorkerStatus> candidates = registry.candidates(model);
+    List<WorkerStatus> candidates = registry.candidates(model, prefixOf(request), options.prefixRoutingSlack());
     if (candidates.isEmpty()) {
       return Future.failedFuture(registry.noCandidate(model));
     }
@@ -323,6 +323,12 @@ public final class TokenbusClient {
     return tokenizers.ask(model, request);
   }
 
+  /** The request's prefix hashes for cache-aware dispatch; none when it is off or the request opted out. */
+  private long[] prefixOf(GenerationRequest request) {
+    return options.prefixRoutingSlack() < 0 || !request.config().cachePrompt() ? new long[0]
+        : PrefixHashes.of(request);
+  }
+
   /** Tries the workers in order; when all are busy, the request waits in the queue. */
   private void attempt(Waiting w, List<WorkerStatus> candidates) {
     String sid = w.sid();
@@ -355,8 +361,7 @@ public final class TokenbusClient {
       if (retrying.contains(key)) {
         continue;
       }
-      List<WorkerStatus> free = registry.candidates(model).stream().filter(c -> c.freeSlots() > 0).toList();
-      if (free.isEmpty()) {
+      if (registry.candidates(model).stream().noneMatch(c -> c.freeSlots() > 0)) {
         continue;
       }
       Waiting next = queue.poll(model);
@@ -365,6 +370,8 @@ public final class TokenbusClient {
       }
       Waiting w = next;
       if (w != null) {
+        List<WorkerStatus> free = registry.candidates(model, prefixOf(w.open().request()),
+            options.prefixRoutingSlack()).stream().filter(c -> c.freeSlots() > 0).toList();
         retrying.add(key);
         retryingStreams.add(w.sid());
         w.opened().future().onComplete(ar -> {

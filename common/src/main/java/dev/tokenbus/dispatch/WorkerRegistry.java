@@ -57,6 +57,44 @@ public final class WorkerRegistry {
     return out;
   }
 
+  /**
+   * Cache-aware order. With {@code slack} negative (off), {@link #candidates(String)}. Otherwise the
+   * least loaded first as there, but among equally loaded workers the one announcing fewer prefix
+   * blocks first (its cache loses least to a new conversation); then the worker whose announced
+   * prefix cache matches the most leading blocks of the request is moved to the front when it is not
+   * much busier: it has a free slot and at most {@code slack} more active sequences than the least
+   * loaded candidate with a free slot.
+   *
+   * @param request the request's {@link PrefixHashes}
+   */
+  public List<WorkerStatus> candidates(String model, long[] request, int slack) {
+    List<WorkerStatus> out = candidates(model);
+    if (slack < 0 || out.size() < 2) {
+      return out;
+    }
+    out.sort(Comparator.comparingInt(WorkerStatus::freeSlots).reversed().thenComparingInt(WorkerStatus::active)
+        .thenComparingInt(s -> s.prefixBlocks().size()));
+    int best = -1;
+    int bestBlocks = 0;
+    for (int i = 0; i < out.size(); i++) {
+      int m = PrefixHashes.matchedBlocks(request, out.get(i).prefixBlocks());
+      if (m > bestBlocks) {
+        best = i;
+        bestBlocks = m;
+      }
+    }
+    if (best > 0) {
+      WorkerStatus w = out.get(best);
+      int leastActive = out.stream().filter(c -> c.freeSlots() > 0).mapToInt(WorkerStatus::active).min()
+          .orElse(Integer.MAX_VALUE);
+      if (w.freeSlots() > 0 && w.active() <= leastActive + slack) {
+        out = new ArrayList<>(out);
+        out.add(0, out.remove(best));
+      }
+    }
+    return out;
+  }
+
   /** The model a known worker serves, or null when it is not known. */
   public String modelOf(String workerId) {
     Entry e = workerId == null ? null : workers.get(workerId);
@@ -78,9 +116,7 @@ public final class WorkerRegistry {
     Entry e = workers.get(workerId);
     if (e != null) {
       WorkerStatus s = e.status();
-      workers.put(workerId, new Entry(new WorkerStatus(s.workerId(), s.nodeId(), s.model(), s.slots(), s.active() + 1,
-          s.running(), s.paused(), s.prompt(), s.kvUsed(), s.kvTotal(), s.contextPerSequence(), s.draining(),
-          s.sequence()), e.seenNanos()));
+      workers.put(workerId, new Entry(s.withActive(1), e.seenNanos()));
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.tokenbus.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -36,6 +37,7 @@ public final class TokenbusMetrics {
   private final Timer queueTime;
   private final Counter promptTokens;
   private final Counter generationTokens;
+  private final java.util.List<Object> counterSources = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public TokenbusMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -121,6 +123,17 @@ public final class TokenbusMetrics {
   /** Registers a gauge read from {@code source} at each scrape. */
   public <T> void gauge(String name, String description, Supplier<T> source, ToDoubleFunction<T> value) {
     Gauge.builder(name, () -> value.applyAsDouble(source.get())).description(description).register(registry);
+  }
+
+  /**
+   * Registers a counter read from {@code source} at each scrape (Prometheus adds {@code _total});
+   * the value must never decrease.
+   */
+  public <T> void counter(String name, String description, Supplier<T> source, ToDoubleFunction<T> value) {
+    // Micrometer holds a function counter's object weakly: keep the source reachable.
+    counterSources.add(source);
+    FunctionCounter.builder(name, source, s -> value.applyAsDouble(s.get())).description(description)
+        .register(registry);
   }
 
   /**

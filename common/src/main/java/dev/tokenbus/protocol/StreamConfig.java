@@ -25,10 +25,13 @@ import java.util.concurrent.TimeUnit;
  * @param topLogprobs how many alternatives to report per token, 0 to 20
  * @param grammar a GBNF grammar (start rule {@code root}) that every generated token must follow, or
  *     null; JSON Schemas and tool calls arrive here already converted by the gateway
+ * @param cachePrompt whether the worker may reuse cached KV cells for a shared prompt prefix and keep
+ *     this generation's cells for later ones ({@code cache_prompt}, as llama-server)
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
-    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar) {
+    List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
+    boolean cachePrompt) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
@@ -44,7 +47,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   private static final long NO_DEADLINE_NANOS = Long.MAX_VALUE / 4;
 
   private static final StreamConfig DEFAULTS =
-      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null);
+      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null, true);
 
   public StreamConfig {
     stop = stop == null ? List.of() : List.copyOf(stop);
@@ -175,6 +178,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     return toBuilder().grammar(v).build();
   }
 
+  public StreamConfig withCachePrompt(boolean v) {
+    return toBuilder().cachePrompt(v).build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -197,6 +204,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private long timeoutMs;
     private int topLogprobs;
     private String grammar;
+    private boolean cachePrompt;
 
     private Builder(StreamConfig c) {
       maxTokens = c.maxTokens;
@@ -215,6 +223,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       timeoutMs = c.timeoutMs;
       topLogprobs = c.topLogprobs;
       grammar = c.grammar;
+      cachePrompt = c.cachePrompt;
     }
 
     public Builder maxTokens(int v) { maxTokens = v; return this; }
@@ -249,9 +258,11 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
     public Builder grammar(String v) { grammar = v; return this; }
 
+    public Builder cachePrompt(boolean v) { cachePrompt = v; return this; }
+
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar);
+          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, cachePrompt);
     }
   }
 }

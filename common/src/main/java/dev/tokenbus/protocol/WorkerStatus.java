@@ -1,6 +1,9 @@
 package dev.tokenbus.protocol;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * What a worker announces about itself, periodically and whenever its load changes.
@@ -18,9 +21,25 @@ import io.vertx.core.json.JsonObject;
  * @param contextPerSequence tokens (prompt and output) one generation may hold
  * @param draining the worker is shutting down and takes no new generation
  * @param sequence increases with every announcement, so that a stale one is recognised
+ * @param prefixBlocks what its prefix cache holds, as {@link dev.tokenbus.dispatch.PrefixHashes} of
+ *     the cached requests (at most {@link #MAX_PREFIX_BLOCKS}; empty with the cache off)
  */
 public record WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,
-    int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence) {
+    int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence,
+    Set<Long> prefixBlocks) {
+
+  /** Most prefix-block hashes one announcement carries (about 20 bytes of JSON each). */
+  public static final int MAX_PREFIX_BLOCKS = 1024;
+
+  public WorkerStatus {
+    prefixBlocks = prefixBlocks == null ? Set.of() : Set.copyOf(prefixBlocks);
+  }
+
+  /** The same status with {@code n} more active sequences (a gateway's view after it sent work). */
+  public WorkerStatus withActive(int n) {
+    return new WorkerStatus(workerId, nodeId, model, slots, active + n, running, paused, prompt, kvUsed, kvTotal,
+        contextPerSequence, draining, sequence, prefixBlocks);
+  }
 
   public int freeSlots() {
     return draining ? 0 : Math.max(0, slots - active);
@@ -30,13 +49,27 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
     return new JsonObject().put("worker_id", workerId).put("node_id", nodeId).put("model", model).put("slots", slots)
         .put("active", active).put("running", running).put("paused", paused).put("prompt", prompt)
         .put("kv_used", kvUsed).put("kv_total", kvTotal).put("context_per_sequence", contextPerSequence)
-        .put("draining", draining).put("sequence", sequence);
+        .put("draining", draining).put("sequence", sequence)
+        .put("prefix_blocks", new JsonArray(new java.util.ArrayList<>(prefixBlocks)));
   }
 
   public static WorkerStatus fromJson(JsonObject j) {
     return new WorkerStatus(j.getString("worker_id"), j.getString("node_id"), j.getString("model"),
         j.getInteger("slots", 0), j.getInteger("active", 0), j.getInteger("running", 0), j.getInteger("paused", 0),
         j.getInteger("prompt", 0), j.getInteger("kv_used", 0), j.getInteger("kv_total", 0),
-        j.getInteger("context_per_sequence", 0), j.getBoolean("draining", false), j.getLong("sequence", 0L));
+        j.getInteger("context_per_sequence", 0), j.getBoolean("draining", false), j.getLong("sequence", 0L),
+        prefixBlocks(j.getJsonArray("prefix_blocks")));
+  }
+
+  private static Set<Long> prefixBlocks(JsonArray a) {
+    Set<Long> out = new HashSet<>();
+    if (a != null) {
+      for (int i = 0; i < a.size() && i < MAX_PREFIX_BLOCKS; i++) {
+        if (a.getValue(i) instanceof Number n) {
+          out.add(n.longValue());
+        }
+      }
+    }
+    return out;
   }
 }

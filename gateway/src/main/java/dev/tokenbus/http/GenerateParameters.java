@@ -84,7 +84,8 @@ public final class GenerateParameters {
         .bufferSize(integer(b, "buffer_size", d.bufferSize()))
         .timeoutMs(longInteger(b, "timeout_ms", d.timeoutMs()))
         .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()))
-        .grammar(StructuredOutput.nativeGrammar(b));
+        .grammar(StructuredOutput.nativeGrammar(b))
+        .cachePrompt(bool(b, "cache_prompt", d.cachePrompt()));
   }
 
   public static int integer(JsonObject b, String key, int fallback) {

@@ -31,7 +31,8 @@ public final class TokenJson {
   }
 
   /**
-   * {@code {finish_reason, usage:{prompt_tokens, completion_tokens, total_tokens}, timings, seed}}.
+   * {@code {finish_reason, usage:{prompt_tokens, completion_tokens, total_tokens,
+   * prompt_tokens_details:{cached_tokens}}, timings, seed}}.
    *
    * @param gatewayQueueMs how long the request waited at the gateway for a slot; {@code queue_ms}
    *     is that plus the wait inside the worker
@@ -41,7 +42,8 @@ public final class TokenJson {
     return new JsonObject()
         .put("finish_reason", r.finishReason().wireName())
         .put("usage", new JsonObject().put("prompt_tokens", r.usage().promptTokens())
-            .put("completion_tokens", r.usage().completionTokens()).put("total_tokens", r.usage().totalTokens()))
+            .put("completion_tokens", r.usage().completionTokens()).put("total_tokens", r.usage().totalTokens())
+            .put("prompt_tokens_details", new JsonObject().put("cached_tokens", r.usage().cachedTokens())))
         .put("timings", new JsonObject().put("queue_ms", gatewayQueueMs + t.queueMs())
             .put("gateway_queue_ms", gatewayQueueMs).put("prompt_ms", t.promptMs())
             .put("generation_ms", t.generationMs()).put("prompt_per_second", t.promptPerSecond())

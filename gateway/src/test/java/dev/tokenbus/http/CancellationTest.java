@@ -87,7 +87,7 @@ class CancellationTest {
   @Test
   void disconnectDuringALongPromptCancelsWithin100ms() throws Exception {
     RawHttp client = RawHttp.post(cluster.gateway.port(), "/v1/generate",
-        new JsonObject().put("prompt", longPrompt()).put("max_tokens", 10).encode(), 0);
+        new JsonObject().put("prompt", longPrompt()).put("cache_prompt", false).put("max_tokens", 10).encode(), 0);
     assertThat(client.status).isEqualTo(200);
     await().pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
         .until(() -> engine.stats().stepTokens() > 1000);
@@ -104,7 +104,7 @@ class CancellationTest {
   @Test
   void keepAliveCommentsFlowDuringALongPrompt() throws Exception {
     try (RawHttp client = RawHttp.post(cluster.gateway.port(), "/v1/generate",
-        new JsonObject().put("prompt", longPrompt()).put("max_tokens", 1).encode(), 0)) {
+        new JsonObject().put("prompt", longPrompt()).put("cache_prompt", false).put("max_tokens", 1).encode(), 0)) {
       assertThat(client.status).isEqualTo(200);
       Sse sse = client.sse();
       Sse.Event first = sse.next();

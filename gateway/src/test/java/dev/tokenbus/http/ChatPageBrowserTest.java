@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -264,20 +265,26 @@ class ChatPageBrowserTest {
     setField("api-key", "s3cret key/1");
     driver.findElement(By.id("max-tokens")).click(); // leaving the field saves it
     wait.until(d -> "s3cret key/1".equals(driver.executeScript("return localStorage.getItem('tokenbus.apiKey')")));
-    driver.navigate().refresh();
-    wait.until(d -> "tiny".equals(d.findElement(By.id("model")).getDomProperty("value")));
-    assertThat(driver.findElement(By.id("api-key")).getDomProperty("value")).isEqualTo("s3cret key/1");
-
-    // Browsers cannot set headers on a WebSocket: the key goes in the URL the page opens.
-    driver.executeScript("const Native = WebSocket; window.socketUrls = [];"
-        + "window.WebSocket = class extends Native {"
-        + "  constructor(url, protocols) { super(url, protocols); window.socketUrls.push(url); } };");
-    setField("max-tokens", "3");
-    send("key?");
-    WebElement reply = lastReply();
-    wait.until(d -> "done".equals(reply.getDomAttribute("data-state")));
-    assertThat(driver.executeScript("return window.socketUrls")).isEqualTo(
-        List.of("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws?api_key=s3cret%20key%2F1"));
+    // Browsers cannot set headers on a WebSocket: the key goes in the URL the page opens, from the
+    // connection it opens as it loads. Record every socket URL from before the page's scripts run.
+    Map<String, Object> recorder = driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source",
+        "const Native = WebSocket; window.socketUrls = [];"
+            + "window.WebSocket = class extends Native {"
+            + "  constructor(url, protocols) { super(url, protocols); window.socketUrls.push(url); } };"));
+    try {
+      driver.navigate().refresh();
+      wait.until(d -> "tiny".equals(d.findElement(By.id("model")).getDomProperty("value")));
+      assertThat(driver.findElement(By.id("api-key")).getDomProperty("value")).isEqualTo("s3cret key/1");
+      setField("max-tokens", "3");
+      send("key?");
+      WebElement reply = lastReply();
+      wait.until(d -> "done".equals(reply.getDomAttribute("data-state")));
+      assertThat(driver.executeScript("return window.socketUrls")).isEqualTo(
+          List.of("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws?api_key=s3cret%20key%2F1"));
+    } finally {
+      driver.executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
+          Map.of("identifier", recorder.get("identifier")));
+    }
   }
 
   // ---- helpers ----

@@ -76,6 +76,8 @@ class OpsEndpointsTest {
       assertThat(sample(scrape, "tokenbus_worker_slots")).isEqualTo(3);
       assertThat(sample(scrape, "vllm:num_requests_running")).isZero();
       assertThat(sample(scrape, "vllm:kv_cache_usage_perc")).isZero();
+      assertThat(sample(scrape, "vllm:prefix_cache_hits_total")).isZero();
+      assertThat(sample(scrape, "vllm:prefix_cache_queries_total")).isZero();
     }
   }
 }

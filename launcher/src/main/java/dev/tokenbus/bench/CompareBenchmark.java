@@ -16,8 +16,8 @@ import java.util.Locale;
  * same SSE client ({@link SseLoad}) in one run, one server at a time: time to first token (one
  * request at a time, a short generation) and streamed tok/s at the given concurrencies, every request
  * on a new connection. tokenbus is measured as a standalone node ({@code /v1/generate} and the OpenAI chat
- * route) and as gateway + worker processes. Every generation is greedy and does not reuse a cached
- * prompt, so both servers produce the same tokens (and stop at the same end of text); the tokens
+ * route) and as gateway + worker processes. Every generation is greedy, and llama-server's
+ * {@code cache_prompt} follows the engine's prefix cache, so both servers produce the same tokens (and stop at the same end of text); the tokens
  * per stream are printed to show it.
  */
 public final class CompareBenchmark {
@@ -140,9 +140,9 @@ public final class CompareBenchmark {
           .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", options.prompt())))
           .put("max_tokens", tokens).put("temperature", 0).put("stream", true)
           .put("stream_options", new JsonObject().put("include_usage", true)).encode();
-      // cache_prompt off: every request evaluates its prompt, as tokenbus's do.
+      // llama-server reuses a cached prompt exactly when tokenbus's engine does (its prefix cache).
       case LLAMA_SERVER -> new JsonObject().put("prompt", options.prompt()).put("n_predict", tokens)
-          .put("temperature", 0).put("stream", true).put("cache_prompt", false).encode();
+          .put("temperature", 0).put("stream", true).put("cache_prompt", options.engine().prefixCache()).encode();
     };
   }
 

@@ -5,6 +5,7 @@ import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.bench.BenchmarkReport;
 import dev.tokenbus.bench.ClusterBenchmark;
 import dev.tokenbus.bench.NodeLauncher;
+import dev.tokenbus.bench.PrefixBenchmark;
 import dev.tokenbus.bench.StreamBenchmark;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import java.util.List;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Option;
 /** {@code tokenbus bench ...}: benchmarks that print their figures. */
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
     subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
-        BenchCommand.Report.class, BenchCommand.Compare.class})
+        BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -145,6 +146,44 @@ final class BenchCommand implements Runnable {
       int threads = engine.threads == 0 ? 1 : engine.threads;
       new ClusterBenchmark(new ClusterBenchmark.Options(cfg.model(), threads, cfg.slots(), workers, tokens, runs,
           seconds, overload, nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
+      return 0;
+    }
+  }
+
+  @Command(name = "prefix", mixinStandardHelpOptions = true,
+      description = "Multi-turn conversations over a shared system prompt on a gateway and worker processes: prefix"
+          + " cache off, on with least-loaded dispatch, on with cache-aware dispatch (TTFT, prompt tokens computed,"
+          + " hit rate).")
+  static final class Prefix implements Callable<Integer> {
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--workers", defaultValue = "1,2", split = ",", description = "Cluster sizes (default: ${DEFAULT-VALUE}).")
+    List<Integer> workers;
+
+    @Option(names = "--conversations", defaultValue = "8", description = "Conversations at once (default: ${DEFAULT-VALUE}).")
+    int conversations;
+
+    @Option(names = "--turns", defaultValue = "6", description = "Turns per conversation (default: ${DEFAULT-VALUE}).")
+    int turns;
+
+    @Option(names = "--system-words", defaultValue = "600",
+        description = "Words in the shared system prompt; 600 are about 1,000 tokens on stories260K (default: ${DEFAULT-VALUE}).")
+    int systemWords;
+
+    @Option(names = "--tokens", defaultValue = "24", description = "Tokens per reply (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Override
+    public Integer call() throws Exception {
+      engine.benchDefault();
+      var cfg = engine.toConfig();
+      int threads = engine.threads == 0 ? 1 : engine.threads;
+      // Room for the system prompt and every turn unless told.
+      int ctx = cfg.contextPerSequence() > 0 ? cfg.contextPerSequence() : 2048;
+      new PrefixBenchmark(new PrefixBenchmark.Options(cfg.model(), threads, cfg.slots(), ctx, workers, conversations,
+          turns, systemWords, tokens, nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
       return 0;
     }
   }

@@ -46,6 +46,11 @@ final class EngineOptions {
   @Option(names = "--gpu-layers", defaultValue = "0", description = "Layers offloaded to the GPU; -1 = all (default: ${DEFAULT-VALUE}).")
   int gpuLayers;
 
+  @Option(names = "--prefix-cache", arity = "1", defaultValue = "true", paramLabel = "true|false",
+      description = "Keep a finished sequence's KV cells in its slot so a later prompt sharing its prefix skips"
+          + " that part of the prefill (default: ${DEFAULT-VALUE}).")
+  boolean prefixCache;
+
   @Option(names = "--llama-library", paramLabel = "PATH",
       description = "A llama.cpp shared library (libllama of release v0.5.0, or a b4916 build) instead of the bundled one.")
   Path nativeLibrary;
@@ -139,13 +144,14 @@ final class EngineOptions {
       servedName = nameOf(model);
     }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
-        256, threads, gpuLayers, nativeLibrary, profile());
+        256, threads, gpuLayers, nativeLibrary, profile(), prefixCache);
   }
 
   /** The options beside model, threads and slots, as a worker process started by a benchmark takes them. */
   List<String> otherWorkerArgs() {
     List<String> args = new ArrayList<>(List.of("--ctx", Integer.toString(contextPerSequence), "--batch",
-        Integer.toString(batch), "--gpu-layers", Integer.toString(gpuLayers)));
+        Integer.toString(batch), "--gpu-layers", Integer.toString(gpuLayers), "--prefix-cache",
+        Boolean.toString(prefixCache)));
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
     }

@@ -49,6 +49,12 @@ final class HttpArgs {
           + " (default ${DEFAULT-VALUE}).")
   long bodyTimeoutMs;
 
+  @Option(names = "--prefix-routing-slack", defaultValue = "4",
+      description = "Cache-aware dispatch: a request goes to the worker whose prefix cache matches it best while that"
+          + " worker has a free slot and at most this many more active sequences than the least loaded; -1 = always"
+          + " least loaded (default ${DEFAULT-VALUE}).")
+  int prefixRoutingSlack;
+
   @Option(names = "--api-keys", defaultValue = "",
       description = "Comma-separated API keys; when set, every /v1 route needs Authorization: Bearer <key>"
           + " (/health, /ready and /metrics stay open). Default: none asked for.")
@@ -61,7 +67,11 @@ final class HttpArgs {
     if (resumeGraceMs < 0) {
       throw new IllegalArgumentException("resume-grace-ms must be 0 or more, got " + resumeGraceMs);
     }
-    return ClientOptions.defaults().withQueueSize(queueSize).withResumeGraceMs(resumeGraceMs);
+    if (prefixRoutingSlack < -1) {
+      throw new IllegalArgumentException("prefix-routing-slack must be -1 (off) or more, got " + prefixRoutingSlack);
+    }
+    return ClientOptions.defaults().withQueueSize(queueSize).withResumeGraceMs(resumeGraceMs)
+        .withPrefixRoutingSlack(prefixRoutingSlack);
   }
 
   GatewayOptions toOptions() {

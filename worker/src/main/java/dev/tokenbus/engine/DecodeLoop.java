@@ -9,7 +9,6 @@ import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.TopLogprob;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -25,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * whose logits came out. Sequences whose sink is full are left out (paused) and keep their KV
  * cells. Cancellation and timeouts are applied between steps, and during a step that processes
  * prompt tokens through llama.cpp's abort callback.
+ *
+ * <p>Slot {@code i} is llama.cpp sequence {@code i}. With the prefix cache on, a sequence that ends
+ * leaves its KV cells in its slot; the {@link PrefixCache} hands the next sequence the idle slot
+ * sharing the longest token prefix with its prompt, the loop cuts that slot's cells to the shared
+ * part and prefills only the rest.
  */
 final class DecodeLoop implements Runnable {
 
@@ -39,7 +43,7 @@ final class DecodeLoop implements Runnable {
   private final int prefillChunk;
   private final Queue<Sequence> incoming;
   private final Runnable releaseSlot;
-  private final ArrayDeque<Integer> freeSeqIds = new ArrayDeque<>();
+  private final PrefixCache cache;
   private final List<Sequence> active = new ArrayList<>();
   private final LogitScan scan = new LogitScan(LogitKernels.best());
   private final float[] logits;
@@ -59,7 +63,7 @@ final class DecodeLoop implements Runnable {
   private int lastPaused;
 
   DecodeLoop(NativeModel model, NativeContext.Params params, int contextPerSequence, int prefillChunk,
-      Queue<Sequence> incoming, Runnable releaseSlot) {
+      boolean prefixCache, Queue<Sequence> incoming, Runnable releaseSlot) {
     this.model = model;
     this.slots = params.sequences();
     this.contextPerSequence = contextPerSequence;
@@ -70,9 +74,7 @@ final class DecodeLoop implements Runnable {
     this.context = NativeContext.create(model, params, this::shouldAbort);
     this.batch = new NativeBatch(context, params.batchSize());
     this.logits = new float[model.vocabSize()];
-    for (int i = 0; i < slots; i++) {
-      freeSeqIds.add(i);
-    }
+    this.cache = new PrefixCache(slots, contextPerSequence, prefixCache);
     publishStats(0);
   }
 
@@ -180,10 +182,34 @@ final class DecodeLoop implements Runnable {
         continue;
       }
       dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ADMITTED);
-      s.seqId = freeSeqIds.removeFirst();
+      take(s);
       s.state(GenerationState.PROMPT);
       active.add(s);
     }
+  }
+
+  /**
+   * Gives an admitted sequence its slot and starts its prompt after the cached prefix it shares.
+   * The last prompt token is always evaluated again (its logits are sampled), and a sampler that
+   * replays resumed tokens gets all of them evaluated.
+   */
+  private void take(Sequence s) {
+    int maxReuse = s.prompt().length - 1;
+    if (s.picker.replays()) {
+      maxReuse = Math.min(maxReuse, s.promptTokens() - 1);
+    }
+    PrefixCache.Lease lease = cache.acquire(s.prompt(), maxReuse, s.config().cachePrompt());
+    int reused = lease.reused();
+    if (!context.removeTail(lease.slot(), reused)) {
+      context.removeSequence(lease.slot());
+      cache.reuseFailed(lease);
+      reused = 0;
+    }
+    s.seqId = lease.slot();
+    s.promptDone = reused;
+    s.position = reused;
+    s.reusedTokens = reused;
+    s.cachedTokens = Math.min(reused, s.promptTokens());
   }
 
   private void applyCancelsAndDeadlines(long now) {
@@ -286,10 +312,12 @@ final class DecodeLoop implements Runnable {
         }
       }
       if (hadPrompt) {
+        cache.decoded(s.seqId, s.prompt(), s.promptDone, s.promptInStep);
         s.promptDone += s.promptInStep;
         s.position += s.promptInStep;
         s.promptInStep = 0;
       } else if (s.batchRow >= 0) {
+        cache.decoded(s.seqId, s.position, s.lastToken);
         s.position++;
       }
       if (s.batchRow >= 0) {
@@ -398,11 +426,18 @@ final class DecodeLoop implements Runnable {
     }
   }
 
-  /** Frees a sequence's KV cells, sampler and slot, then reports its end. */
+  /**
+   * Frees a sequence's sampler and slot, and its KV cells unless the prefix cache keeps them (not
+   * after an error, nor for a request that opted out), then reports its end.
+   */
   private void end(Sequence s, FinishReason reason, String error) {
     if (active.remove(s)) {
-      context.removeSequence(s.seqId);
-      freeSeqIds.addLast(s.seqId);
+      // Cells past the last decoded token (from an aborted or failed step) are never cached.
+      boolean keep = cache.enabled() && reason != FinishReason.ERROR && s.config().cachePrompt()
+          && context.removeTail(s.seqId, cache.length(s.seqId));
+      if (cache.release(s.seqId, keep)) {
+        context.removeSequence(s.seqId);
+      }
       s.picker.close();
       releaseSlot.run();
     }
@@ -440,7 +475,9 @@ final class DecodeLoop implements Runnable {
         prompt++;
       }
     }
+    int cached = (int) cache.cachedTokens();
     stats = new EngineStats(slots, active.size() + incoming.size(), prompt, lastRunning, lastPaused,
-        context.usedCells(), context.contextSize(), steps, tokensGenerated, stepTokens);
+        Math.max(0, context.usedCells() - cached), cached, context.contextSize(), steps, tokensGenerated, stepTokens,
+        cache.queries(), cache.hits());
   }
 }

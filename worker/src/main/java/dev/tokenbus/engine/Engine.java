@@ -55,6 +55,9 @@ public interface Engine extends AutoCloseable {
   /** The template chat requests are rendered with. */
   ChatTemplate chatTemplate();
 
+  /** Whether finished sequences leave their KV cells for later prompts sharing their prefix. */
+  boolean prefixCache();
+
   /** Why the engine can no longer generate (its decode loop died), or null while it can. */
   Throwable failure();
 

@@ -19,12 +19,14 @@ import java.nio.file.Path;
  * @param nativeLibrary a llama.cpp library file to use instead of the bundled one, or null
  * @param llamaProfile the llama.cpp release to drive, or null for auto (v0.5.0, falling back to b4916
  *     when that cannot be had); see {@link dev.tokenbus.engine.llama.Llama#open}
+ * @param prefixCache whether a sequence's KV cells stay in its slot after it ends, for a later prompt
+ *     sharing its prefix to reuse (see {@link PrefixCache})
  */
 public record EngineConfig(Path model, int slots, int contextPerSequence, int batchSize, int microBatchSize,
-    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaProfile llamaProfile) {
+    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaProfile llamaProfile, boolean prefixCache) {
 
   public static EngineConfig forModel(Path model) {
-    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null);
+    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null, true);
   }
 
   public EngineConfig {
@@ -50,42 +52,47 @@ public record EngineConfig(Path model, int slots, int contextPerSequence, int ba
 
   public EngineConfig withSlots(int v) {
     return new EngineConfig(model, v, contextPerSequence, Math.max(batchSize, v), microBatchSize, prefillChunk,
-        threads, gpuLayers, nativeLibrary, llamaProfile);
+        threads, gpuLayers, nativeLibrary, llamaProfile, prefixCache);
   }
 
   public EngineConfig withContextPerSequence(int v) {
     return new EngineConfig(model, slots, v, batchSize, microBatchSize, prefillChunk, threads, gpuLayers,
-        nativeLibrary, llamaProfile);
+        nativeLibrary, llamaProfile, prefixCache);
   }
 
   public EngineConfig withBatch(int batch, int microBatch) {
     return new EngineConfig(model, slots, contextPerSequence, batch, microBatch, prefillChunk, threads, gpuLayers,
-        nativeLibrary, llamaProfile);
+        nativeLibrary, llamaProfile, prefixCache);
   }
 
   public EngineConfig withPrefillChunk(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, v, threads, gpuLayers,
-        nativeLibrary, llamaProfile);
+        nativeLibrary, llamaProfile, prefixCache);
   }
 
   public EngineConfig withThreads(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, v, gpuLayers,
-        nativeLibrary, llamaProfile);
+        nativeLibrary, llamaProfile, prefixCache);
   }
 
   public EngineConfig withGpuLayers(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads, v,
-        nativeLibrary, llamaProfile);
+        nativeLibrary, llamaProfile, prefixCache);
   }
 
   public EngineConfig withNativeLibrary(Path v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, v, llamaProfile);
+        gpuLayers, v, llamaProfile, prefixCache);
   }
 
   public EngineConfig withLlamaProfile(LlamaProfile v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, nativeLibrary, v);
+        gpuLayers, nativeLibrary, v, prefixCache);
+  }
+
+  public EngineConfig withPrefixCache(boolean v) {
+    return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
+        gpuLayers, nativeLibrary, llamaProfile, v);
   }
 
   /** The thread count to use: {@link #threads} or, when 0, half the available cores. */

@@ -52,25 +52,27 @@ public final class LlamaEngine implements Engine {
   private final ReentrantReadWriteLock modelInUse = new ReentrantReadWriteLock();
   private volatile boolean closed;
   private final LlamaProfile profile;
+  private final boolean prefixCache;
 
   private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaProfile profile) {
     this.model = model;
     this.profile = profile;
     this.slots = config.slots();
+    this.prefixCache = config.prefixCache();
     this.incoming = new ArrayBlockingQueue<>(slots);
     int threads = config.effectiveThreads();
     NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
         config.microBatchSize(), slots, threads, threads);
-    this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), incoming,
+    this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), config.prefixCache(), incoming,
         reserved::decrementAndGet);
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
     thread.start();
-    LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {}",
-        config.model().getFileName(), model.description(), profile, slots, contextPerSequence, threads,
-        config.batchSize());
+    LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
+        + " prefix cache {}", config.model().getFileName(), model.description(), profile, slots, contextPerSequence,
+        threads, config.batchSize(), config.prefixCache() ? "on" : "off");
   }
 
   /**
@@ -213,6 +215,11 @@ public final class LlamaEngine implements Engine {
       n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3; // a surrogate pair is 4 bytes: 2 + 2
     }
     return n;
+  }
+
+  @Override
+  public boolean prefixCache() {
+    return prefixCache;
   }
 
   /** Why the engine can no longer generate, or null while it can. */

@@ -45,7 +45,11 @@ final class Sequence implements Generation {
   TokenPicker picker;
   /** Tokens of this sequence in the KV cache, i.e. the position of the next one. */
   int position;
-  /** Prompt tokens already decoded. */
+  /** Prompt tokens whose KV cells came from the prefix cache (at most the prompt proper). */
+  int cachedTokens;
+  /** Leading tokens of {@link #prompt} (resumed ones too) taken from the prefix cache: not computed. */
+  int reusedTokens;
+  /** Prompt tokens already decoded (cached ones included). */
   int promptDone;
   /** The last sampled token, which the next step feeds in. */
   int lastToken;
@@ -240,8 +244,8 @@ final class Sequence implements Generation {
     double promptMs = promptStartNanos == 0 ? 0 : ms((firstTokenNanos == 0 ? now : firstTokenNanos) - promptStartNanos);
     double genMs = firstTokenNanos == 0 ? 0 : ms(now - firstTokenNanos);
     int n = generated;
-    GenerationResult r = new GenerationResult(reason, new Usage(promptLength, n),
-        new Timings(queueMs, promptMs, genMs, promptDone, n), error, seed);
+    GenerationResult r = new GenerationResult(reason, new Usage(promptLength, n, cachedTokens),
+        new Timings(queueMs, promptMs, genMs, promptDone - reusedTokens, n), error, seed);
     try {
       sink.end(r);
     } finally {

@@ -19,9 +19,13 @@ final class WorkerStream implements TokenSink {
   private final Consumer<WorkerStream> onEnd;
   private volatile Generation generation;
   private volatile boolean cancelRequested;
+  /** The text streamed, kept for the prefix summary; null when not wanted. Decode thread until end. */
+  private final StringBuilder reply;
 
-  WorkerStream(String streamId, String gatewayNode, CreditedWriteStream out, Consumer<WorkerStream> onEnd) {
+  WorkerStream(String streamId, String gatewayNode, CreditedWriteStream out, boolean keepReply,
+      Consumer<WorkerStream> onEnd) {
     this.streamId = streamId;
+    this.reply = keepReply ? new StringBuilder() : null;
     this.gatewayNode = gatewayNode;
     this.out = out;
     this.onEnd = onEnd;
@@ -31,6 +35,9 @@ final class WorkerStream implements TokenSink {
   public void write(TokenData token) {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.TOKEN_SAMPLED);
     out.setGenerated(token.index() + 1);
+    if (reply != null) {
+      reply.append(token.text());
+    }
     out.write(token);
   }
 
@@ -65,6 +72,11 @@ final class WorkerStream implements TokenSink {
     if (g != null) {
       g.cancel();
     }
+  }
+
+  /** The text streamed (after {@link #end}), or null when it was not kept. */
+  String reply() {
+    return reply == null ? null : reply.toString();
   }
 
   int tokensGenerated() {

@@ -4,6 +4,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.engine.AdmissionException;
+import dev.tokenbus.dispatch.PrefixHashes;
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineStats;
 import dev.tokenbus.flow.CreditedWriteStream;
@@ -47,6 +48,8 @@ public final class WorkerVerticle extends VerticleBase {
   private final TokenbusMetrics metrics;
   private final String endpoint = Addresses.newWorkerEndpoint();
   private final Map<String, WorkerStream> streams = new HashMap<>();
+  private final PrefixSummary prefixes;
+  private final boolean prefixCache;
   private EventBus bus;
   private MessageConsumer<Frame> consumer;
   private TokenizerService tokenizer;
@@ -59,6 +62,8 @@ public final class WorkerVerticle extends VerticleBase {
     this.options = options;
     this.membership = membership;
     this.metrics = metrics;
+    this.prefixCache = engine.prefixCache();
+    this.prefixes = new PrefixSummary(engine.stats().slots());
   }
 
   /** A worker on a cluster node, reporting into the node's metrics. */
@@ -74,8 +79,15 @@ public final class WorkerVerticle extends VerticleBase {
         engine::stats, st -> st.active() - st.running() - st.paused());
     metrics.gauge("tokenbus_num_requests_paused", "Sequences paused because their client is not reading",
         engine::stats, EngineStats::paused);
-    metrics.gauge("vllm:kv_cache_usage_perc", "Fraction of KV cache cells in use", engine::stats,
-        st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
+    metrics.gauge("vllm:kv_cache_usage_perc",
+        "Fraction of KV cache cells held by running sequences (cells idle slots keep for the prefix cache are free)",
+        engine::stats, st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
+    metrics.gauge("tokenbus_prefix_cache_cells", "KV cells idle slots keep for the prefix cache", engine::stats,
+        EngineStats::kvCellsCached);
+    metrics.counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache", engine::stats,
+        EngineStats::prefixQueryTokens);
+    metrics.counter("vllm:prefix_cache_hits", "Prompt tokens taken from the prefix cache instead of computed",
+        engine::stats, EngineStats::prefixHitTokens);
     metrics.gauge("tokenbus_worker_slots", "Sequences this worker can run at once", engine::stats, EngineStats::slots);
   }
 
@@ -135,13 +147,19 @@ public final class WorkerVerticle extends VerticleBase {
     }
     CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window(),
         options.coalesceMs());
-    WorkerStream stream = new WorkerStream(sid, open.gatewayNode(), out,
-        s -> context.runOnContext(v -> ended(s)));
+    boolean cached = prefixCache && open.request().config().cachePrompt();
+    // A resumed stream's earlier text is not known here: only its request is summarised.
+    boolean keepReply = cached && open.resume().isEmpty();
+    WorkerStream stream = new WorkerStream(sid, open.gatewayNode(), out, keepReply,
+        s -> context.runOnContext(v -> ended(s, open, cached)));
     out.exceptionHandler(err -> {
       LOG.info("stream {}: gateway unreachable ({}); cancelling", sid, err.getMessage());
       stream.cancel();
     });
     streams.put(sid, stream);
+    if (cached) {
+      prefixes.put(sid, PrefixHashes.of(open.request()));
+    }
     java.util.concurrent.Callable<dev.tokenbus.engine.Generation> submit =
         () -> engine.submit(open.request(), open.resume(), stream);
     // Tokenizing a long prompt takes milliseconds: keep it off the event loop. A short one takes
@@ -151,10 +169,12 @@ public final class WorkerVerticle extends VerticleBase {
     submitted.onComplete(ar -> {
       if (ar.succeeded()) {
         stream.attach(ar.result());
+
         msg.reply(new AcceptFrame(sid, endpoint, membership.nodeId(), ar.result().promptTokens()),
             FrameCodec.options());
       } else {
         streams.remove(sid);
+        prefixes.remove(sid);
         msg.reply(refusal(sid, ar.cause()), FrameCodec.options());
       }
       announceSoon();
@@ -205,8 +225,15 @@ public final class WorkerVerticle extends VerticleBase {
     };
   }
 
-  private void ended(WorkerStream s) {
+  private void ended(WorkerStream s, OpenFrame open, boolean cached) {
     streams.remove(s.streamId);
+    if (!cached) {
+      prefixes.remove(s.streamId);
+    } else {
+      String reply = s.reply();
+      prefixes.put(s.streamId, reply == null ? PrefixHashes.of(open.request())
+          : PrefixHashes.withReply(open.request(), reply));
+    }
     announceSoon();
   }
 
@@ -252,7 +279,7 @@ public final class WorkerVerticle extends VerticleBase {
     EngineStats st = engine.stats();
     return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
         st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(),
-        stopping || engine.failure() != null, ++announceSequence);
+        stopping || engine.failure() != null, ++announceSequence, prefixes.blocks());
   }
 
   /**

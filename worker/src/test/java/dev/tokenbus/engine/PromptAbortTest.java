@@ -41,6 +41,7 @@ class PromptAbortTest {
     }
   }
 
+  /** Every prompt here opts out of the prefix cache: the tests are about computing a long prompt. */
   private static String longPrompt() {
     return "the quick brown fox jumps over the lazy dog ".repeat(60); // about 2000 tokens
   }
@@ -50,14 +51,15 @@ class PromptAbortTest {
     // How long the whole prompt step takes here, uncancelled: the bound below is a fraction of it,
     // so that the test says "cut short" on a fast machine and a loaded one alike.
     RecordingSink whole = new RecordingSink();
-    engine.submit(new GenerationRequest("whole", longPrompt(), StreamConfig.defaults().withTemperature(0)
+    engine.submit(new GenerationRequest("whole", longPrompt(), StreamConfig.defaults().withCachePrompt(false)
+        .withTemperature(0)
         .withMaxTokens(1)), whole);
     long stepMs = Math.round(whole.await(Duration.ofSeconds(30)).timings().promptMs());
     assertThat(stepMs).as("the prompt step is long enough to be cut short").isGreaterThan(100);
 
     RecordingSink sink = new RecordingSink();
     Generation g = engine.submit(new GenerationRequest("long", longPrompt(),
-        StreamConfig.defaults().withTemperature(0).withMaxTokens(10)), sink);
+        StreamConfig.defaults().withCachePrompt(false).withTemperature(0).withMaxTokens(10)), sink);
     assertThat(g.promptTokens()).isGreaterThan(1500);
     // Wait until the decode step holding the prompt is running.
     await().pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
@@ -78,7 +80,7 @@ class PromptAbortTest {
   void timeoutDuringALongPromptEndsIt() {
     RecordingSink sink = new RecordingSink();
     engine.submit(new GenerationRequest("slow", longPrompt(),
-        StreamConfig.defaults().withTemperature(0).withMaxTokens(10).withTimeoutMs(100)), sink);
+        StreamConfig.defaults().withCachePrompt(false).withTemperature(0).withMaxTokens(10).withTimeoutMs(100)), sink);
     long t0 = System.nanoTime();
     GenerationResult r = sink.await(Duration.ofSeconds(10));
     assertThat(r.finishReason()).isEqualTo(FinishReason.TIMEOUT);
@@ -104,12 +106,12 @@ class PromptAbortTest {
           super.write(token);
         }
       };
-      chunked.submit(new GenerationRequest("run", "go", StreamConfig.defaults().withTemperature(0).withMaxTokens(2000)),
+      chunked.submit(new GenerationRequest("run", "go", StreamConfig.defaults().withCachePrompt(false).withTemperature(0).withMaxTokens(2000)),
           runner);
       await().atMost(Duration.ofSeconds(5)).until(() -> runner.tokens().size() >= 5);
       RecordingSink prompt = new RecordingSink();
       promptGen.set(chunked.submit(new GenerationRequest("p", longPrompt(),
-          StreamConfig.defaults().withTemperature(0).withMaxTokens(1)), prompt));
+          StreamConfig.defaults().withCachePrompt(false).withTemperature(0).withMaxTokens(1)), prompt));
       prompt.await();
       int chunks = (promptGen.get().promptTokens() + 63) / 64;
       assertThat(runner.ended).as("the runner outlived the prompt").isNotDone();

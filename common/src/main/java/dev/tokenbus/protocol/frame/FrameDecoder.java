@@ -88,7 +88,7 @@ final class FrameDecoder {
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
-        r.readSignedVarLong(), r.readVarInt(), r.readString());
+        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean());
     String tools = r.readString();
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
@@ -125,7 +125,7 @@ final class FrameDecoder {
 
   private static GenerationResult readResult(WireReader r) {
     FinishReason finish = WireCodes.finishReason(r.readByte());
-    Usage usage = r.readBoolean() ? new Usage(r.readVarInt(), r.readVarInt()) : null;
+    Usage usage = r.readBoolean() ? new Usage(r.readVarInt(), r.readVarInt(), r.readVarInt()) : null;
     Timings timings = r.readBoolean()
         ? new Timings(r.readDouble(), r.readDouble(), r.readDouble(), r.readVarInt(), r.readVarInt())
         : null;

@@ -115,6 +115,7 @@ final class FrameEncoder {
     w.writeSignedVarLong(c.timeoutMs());
     w.writeVarInt(c.topLogprobs());
     w.writeString(c.grammar());
+    w.writeBoolean(c.cachePrompt());
     w.writeString(r.tools());
   }
 
@@ -125,6 +126,7 @@ final class FrameEncoder {
     if (u != null) {
       w.writeVarInt(u.promptTokens());
       w.writeVarInt(u.completionTokens());
+      w.writeVarInt(u.cachedTokens());
     }
     Timings t = r.timings();
     w.writeBoolean(t != null);

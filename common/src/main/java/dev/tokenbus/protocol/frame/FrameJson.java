@@ -152,7 +152,8 @@ public final class FrameJson {
         .put("repeat_last_n", c.repeatLastN()).put("frequency_penalty", c.frequencyPenalty())
         .put("presence_penalty", c.presencePenalty()).put("seed", c.seed()).put("stop", new JsonArray(c.stop()))
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize())
-        .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()).put("grammar", c.grammar()));
+        .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()).put("grammar", c.grammar())
+        .put("cache_prompt", c.cachePrompt()));
   }
 
   private static GenerationRequest request(JsonObject j) {
@@ -175,7 +176,7 @@ public final class FrameJson {
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),
         c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs"),
-        c.getString("grammar")), j.getString("tools"));
+        c.getString("grammar"), c.getBoolean("cache_prompt", true)), j.getString("tools"));
   }
 
   private static JsonObject resultJson(GenerationResult r) {
@@ -184,7 +185,8 @@ public final class FrameJson {
         .put("error", r.error()).put("seed", r.seed());
     if (r.usage() != null) {
       j.put("usage", new JsonObject().put("prompt_tokens", r.usage().promptTokens())
-          .put("completion_tokens", r.usage().completionTokens()));
+          .put("completion_tokens", r.usage().completionTokens())
+          .put("cached_tokens", r.usage().cachedTokens()));
     }
     if (r.timings() != null) {
       Timings t = r.timings();
@@ -200,7 +202,8 @@ public final class FrameJson {
     JsonObject u = j.getJsonObject("usage");
     JsonObject t = j.getJsonObject("timings");
     return new GenerationResult(finish == null ? null : FinishReason.fromWireName(finish),
-        u == null ? null : new Usage(u.getInteger("prompt_tokens"), u.getInteger("completion_tokens")),
+        u == null ? null : new Usage(u.getInteger("prompt_tokens"), u.getInteger("completion_tokens"),
+            u.getInteger("cached_tokens", 0)),
         t == null ? null : new Timings(t.getDouble("queue_ms"), t.getDouble("prompt_ms"), t.getDouble("generation_ms"),
             t.getInteger("prompt_tokens"), t.getInteger("generated_tokens")),
         j.getString("error"), j.getLong("seed"));

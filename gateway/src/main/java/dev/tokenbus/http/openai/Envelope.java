@@ -41,11 +41,13 @@ record Envelope(String id, long created, String model, ResponseFormat format) {
     return "stop".equals(native_) ? "stop" : "length";
   }
 
-  /** {@code {prompt_tokens, completion_tokens, total_tokens}} from a done event. */
+  /** {@code {prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details:{cached_tokens}}} from a done event. */
   static JsonObject usage(JsonObject done) {
     JsonObject u = done.getJsonObject("usage", new JsonObject());
     return new JsonObject().put("prompt_tokens", u.getInteger("prompt_tokens", 0))
         .put("completion_tokens", u.getInteger("completion_tokens", 0))
-        .put("total_tokens", u.getInteger("total_tokens", 0));
+        .put("total_tokens", u.getInteger("total_tokens", 0))
+        .put("prompt_tokens_details", new JsonObject().put("cached_tokens",
+            u.getJsonObject("prompt_tokens_details", new JsonObject()).getInteger("cached_tokens", 0)));
   }
 }

@@ -211,6 +211,11 @@ final class B4916Abi implements LlamaAbi {
   }
 
   @Override
+  public boolean removeTail(MemorySegment ctx, int seq, int from) throws Throwable {
+    return (boolean) kvSeqRm.invokeExact(ctx, seq, from, -1);
+  }
+
+  @Override
   public int usedCells(MemorySegment ctx, int sequences) throws Throwable {
     return (int) kvUsedCells.invokeExact(ctx);
   }

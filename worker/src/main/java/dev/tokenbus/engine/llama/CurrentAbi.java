@@ -302,6 +302,11 @@ final class CurrentAbi implements LlamaAbi {
   }
 
   @Override
+  public boolean removeTail(MemorySegment ctx, int seq, int from) throws Throwable {
+    return (boolean) memorySeqRm.invokeExact(memory(ctx), seq, from, -1);
+  }
+
+  @Override
   public int usedCells(MemorySegment ctx, int sequences) throws Throwable {
     // No used-cells count in this release: a sequence's cells are its contiguous positions.
     MemorySegment mem = memory(ctx);

@@ -39,6 +39,13 @@ interface LlamaAbi {
   /** Frees every KV cell of a sequence. */
   boolean removeSequence(MemorySegment ctx, int seq) throws Throwable;
 
+  /**
+   * Frees a sequence's KV cells from position {@code from} on, keeping {@code 0..from-1} (the
+   * prefix cache trims a cached sequence to the part a new prompt shares). False where the memory
+   * cannot drop a tail (recurrent models); the caller then removes the whole sequence.
+   */
+  boolean removeTail(MemorySegment ctx, int seq, int from) throws Throwable;
+
   /** KV cells in use over sequences {@code 0..sequences-1}. */
   int usedCells(MemorySegment ctx, int sequences) throws Throwable;
 

@@ -142,6 +142,20 @@ public final class NativeContext implements AutoCloseable {
     }
   }
 
+  /**
+   * Frees a sequence's KV cells at positions {@code from} and above, keeping its prefix.
+   *
+   * @return false where llama.cpp cannot cut a sequence (recurrent memory); nothing was freed then
+   */
+  public boolean removeTail(int seq, int from) {
+    try {
+      return api.abi.removeTail(ctx, seq, from);
+    } catch (Throwable t) {
+      throw new LlamaException("removing the KV cells of sequence " + seq + " from position " + from
+          + " failed: " + t, t);
+    }
+  }
+
   /** KV cells in use, over all sequences. */
   public int usedCells() {
     try {
