@@ -405,10 +405,12 @@ public final class TokenbusClient {
     }
     WorkerStatus worker = candidates.get(i);
     DeliveryOptions delivery = FrameCodec.options().setSendTimeout(options.openTimeoutMs());
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.OPEN_SENT);
     bus.<Frame>request(worker.workerId(), open, delivery).onComplete(ar -> {
       if (ar.succeeded()) {
         switch (ar.result().body()) {
           case AcceptFrame accept -> {
+            dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
             registry.reserved(worker.workerId());
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
             if (stream.isFinished()) {

@@ -291,6 +291,7 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
   private void sendTokens(List<TokenData> tokens) {
     if (tokens != null && !closed) {
       lastTokensNanos = System.nanoTime();
+      dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.FRAME_SENT);
       send(new TokensFrame(streamId, generated(), tokens));
     }
   }

@@ -117,6 +117,7 @@ public final class TokenStream implements ReadStream<TokenData> {
   // ---- intake: frames from the worker, and failures the gateway notices --------------------------
 
   public void onTokens(TokensFrame frame) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.GATEWAY_TOKENS);
     if (isFinished()) {
       return; // late frames after a cancel or failure are expected
     }

@@ -109,6 +109,12 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router() {
     Router router = Router.router(vertx);
     router.route().failureHandler(ProtocolErrors::onFailure);
+    if (dev.tokenbus.trace.FirstTokenTrace.ENABLED) {
+      router.route().order(-1).handler(ctx -> {
+        dev.tokenbus.trace.FirstTokenTrace.begin();
+        ctx.next();
+      });
+    }
     ops.readyWhen("workers", () -> draining ? "shutting down"
         : client.registry().all().isEmpty() ? "no worker is reachable" : null);
     ops.mount(router, metrics);

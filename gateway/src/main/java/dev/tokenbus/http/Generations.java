@@ -66,6 +66,7 @@ public final class Generations {
    */
   public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels,
       boolean resumable) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
     ctx.response().putHeader(STREAM_ID_HEADER, request.id());
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
         client.generate(request, model), model, channels, resumable);

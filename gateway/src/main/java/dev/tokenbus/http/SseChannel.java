@@ -88,7 +88,12 @@ public final class SseChannel implements EventChannel {
     }
     String chunk = gathered.toString();
     gathered.setLength(0);
-    return response.write(chunk);
+    Future<Void> written = response.write(chunk);
+    if (dev.tokenbus.trace.FirstTokenTrace.ENABLED
+        && (chunk.contains("event: token") || chunk.contains("\"delta\":{\"content\""))) {
+      dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.SSE_WRITE);
+    }
+    return written;
   }
 
   @Override

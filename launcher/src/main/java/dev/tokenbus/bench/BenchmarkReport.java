@@ -32,7 +32,8 @@ public final class BenchmarkReport {
    * @param cluster the scale-out figures to measure
    */
   public record Options(EngineConfig engine, String modelArg, int tokens, List<Integer> concurrency, int runs,
-      int idleStreams, NodeLauncher nodes, ClusterBenchmark.Options cluster, String command, Path out) {}
+      int idleStreams, NodeLauncher nodes, ClusterBenchmark.Options cluster, CompareBenchmark.Options compare,
+      String command, Path out) {}
 
   private static final String PROMPT = "Once upon a time";
   private static final double ENGINE_TEMPERATURE = 0.8;
@@ -66,6 +67,8 @@ public final class BenchmarkReport {
         options.tokens(), options.concurrency(), options.runs(), options.nodes()), log).run();
     ClusterBenchmark cluster = new ClusterBenchmark(options.cluster(), log);
     ClusterBenchmark.Result clusterResult = cluster.run();
+    List<CompareBenchmark.Row> compareRows = options.compare() == null ? null
+        : new CompareBenchmark(options.compare(), log).run();
     double seconds = (System.nanoTime() - t0) / 1e9;
 
     StringBuilder md = new StringBuilder();
@@ -74,11 +77,26 @@ public final class BenchmarkReport {
     profileTable(md, byProfile);
     streamTable(md, streamRows);
     clusterTables(md, cluster, clusterResult);
+    if (compareRows != null) {
+      compareTables(md, compareRows);
+    }
     memoryTable(md, memory);
     Path out = options.out().toAbsolutePath();
     Files.createDirectories(out.getParent());
     Files.writeString(out, md);
     log.printf(Locale.ROOT, "wrote %s in %.0f s%n", options.out(), seconds);
+  }
+
+  private void compareTables(StringBuilder md, List<CompareBenchmark.Row> rows) {
+    CompareBenchmark.Options c = options.compare();
+    md.append("## Against llama-server\n\n")
+        .append("llama.cpp's `llama-server` (").append(c.llamaServer().getFileName())
+        .append(") and tokenbus on the same model, threads and slots, measured one after the other by the same SSE"
+            + " client (`bin/tokenbus bench compare`). TTFT: ").append(c.ttftRequests())
+        .append(" requests per run, one at a time, each on a new connection, prompt \"").append(c.prompt())
+        .append("\", ").append(c.ttftTokens()).append(" tokens. tok/s: up to ").append(c.tokens())
+        .append(" tokens per stream. Greedy, no prompt cache. nproc: ").append(Runtime.getRuntime().availableProcessors())
+        .append(".\n\n").append(CompareBenchmark.table(rows)).append('\n');
   }
 
   private void header(StringBuilder md, String machine, String model, double seconds) {

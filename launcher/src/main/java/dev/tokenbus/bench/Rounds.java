@@ -16,7 +16,8 @@ final class Rounds {
    * The measured runs: the median tok/s; TTFT and ITL pooled over every stream of every run; the
    * requests sent and those refused with 429, summed over the runs.
    */
-  record Summary(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs, int requests, long rejected) {
+  record Summary(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs, int requests, long rejected,
+      long tokens) {
 
     double ttftMs(double percentile) {
       return Percentiles.of(ttftMs, percentile);
@@ -24,6 +25,11 @@ final class Rounds {
 
     double itlMs(double percentile) {
       return Percentiles.of(itlMs, percentile);
+    }
+
+    /** The mean tokens a stream delivered, over the requests not refused. */
+    double tokensPerStream() {
+      return requests == rejected ? Double.NaN : (double) tokens / (requests - rejected);
     }
   }
 
@@ -45,6 +51,7 @@ final class Rounds {
     List<Double> itl = new ArrayList<>();
     int requests = 0;
     long rejected = 0;
+    long tokens = 0;
     for (int r = 0; r < runs; r++) {
       SseLoad.Round round = source.run();
       tps[r] = round.tokensPerSecond();
@@ -52,7 +59,10 @@ final class Rounds {
       itl.addAll(round.itlMs());
       requests += round.streams().size();
       rejected += round.rejected();
+      for (SseLoad.Stream st : round.streams()) {
+        tokens += st.arrivalNanos().length;
+      }
     }
-    return new Summary(BenchSink.median(tps), ttft, itl, requests, rejected);
+    return new Summary(BenchSink.median(tps), ttft, itl, requests, rejected, tokens);
   }
 }

@@ -74,11 +74,126 @@ public final class SseLoad {
     }
   }
 
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-  private final URI uri;
+  /**
+   * The SSE shape of a server's streaming route: where it is and which events carry a token. One
+   * reader serves them all, so every server is measured by the same client code.
+   */
+  public enum Dialect {
+    /** tokenbus {@code /v1/generate}: {@code event: token}, {@code event: done} with {@code usage}, {@code event: error}. */
+    TOKENBUS("/v1/generate"),
+    /**
+     * tokenbus {@code /v1/chat/completions} (OpenAI): a {@code data:} chunk per token with
+     * {@code delta.content} (the opening chunk has only the role), a usage chunk when asked, then {@code [DONE]}.
+     */
+    OPENAI_CHAT("/v1/chat/completions"),
+    /**
+     * llama.cpp's llama-server {@code /completion} with {@code stream: true}: a {@code data:} chunk per
+     * token with {@code "stop":false}, a last one with {@code "stop":true} and {@code tokens_predicted}.
+     */
+    LLAMA_SERVER("/completion");
 
+    private final String path;
+
+    Dialect(String path) {
+      this.path = path;
+    }
+
+    /** The route's path. */
+    public String path() {
+      return path;
+    }
+
+    /** What one event means: a token, the end (with the completion tokens, or -1), an error, or nothing counted. */
+    Event classify(String event, String data) {
+      return switch (this) {
+        case TOKENBUS -> switch (event == null ? "" : event) {
+          case "token" -> Event.TOKEN;
+          case "done" -> Event.done(usage(data, "usage"));
+          case "error" -> Event.error(data);
+          default -> Event.OTHER;
+        };
+        case OPENAI_CHAT -> {
+          if (data.equals("[DONE]")) {
+            yield Event.OTHER;
+          } else if (data.startsWith("{\"error\"")) {
+            yield Event.error(data);
+          } else if (data.contains("\"delta\":{\"content\"")) {
+            yield Event.TOKEN;
+          } else if (data.contains("\"choices\":[]")) {
+            yield Event.done(usage(data, "usage"));
+          }
+          yield Event.OTHER;
+        }
+        case LLAMA_SERVER -> {
+          if (data.startsWith("{\"error\"")) {
+            yield Event.error(data);
+          } else if (data.contains("\"stop\":false") && !data.contains("\"prompt_progress\"")) {
+            yield Event.TOKEN;
+          } else if (data.contains("\"stop\":true")) {
+            yield Event.done(new JsonObject(data).getInteger("tokens_predicted", -1));
+          }
+          yield Event.OTHER;
+        }
+      };
+    }
+  }
+
+  /** One SSE event, as a {@link Dialect} reads it. */
+  record Event(Kind kind, int completionTokens, String error) {
+
+    enum Kind { TOKEN, DONE, ERROR, OTHER }
+
+    static final Event TOKEN = new Event(Kind.TOKEN, -1, null);
+    static final Event OTHER = new Event(Kind.OTHER, -1, null);
+
+    static Event done(int completionTokens) {
+      return new Event(Kind.DONE, completionTokens, null);
+    }
+
+    static Event error(String data) {
+      return new Event(Kind.ERROR, -1, data);
+    }
+  }
+
+  private final HttpClient http = client();
+  private final URI uri;
+  private final Dialect dialect;
+  private final boolean newConnections;
+
+  /**
+   * HTTP/1.1, as SSE clients (browsers, curl, the OpenAI SDKs over http://) speak it: the JDK's
+   * default, HTTP/2, would ask a plain-text server to upgrade (h2c), which Vert.x accepts and
+   * llama-server ignores, so the two would be measured over different protocols.
+   */
+  private static HttpClient client() {
+    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** tokenbus's {@code /v1/generate}, over pooled connections. */
   public SseLoad(int port) {
-    this.uri = URI.create("http://127.0.0.1:" + port + "/v1/generate");
+    this(port, Dialect.TOKENBUS, false);
+  }
+
+  /**
+   * A server's streaming route.
+   *
+   * @param newConnections every request on a new connection (a client of its own, made before its
+   *     clock starts, closed after): the connection's setup counts in TTFT, as for a new visitor
+   */
+  public SseLoad(int port, Dialect dialect, boolean newConnections) {
+    this.uri = URI.create("http://127.0.0.1:" + port + dialect.path());
+    this.dialect = dialect;
+    this.newConnections = newConnections;
+  }
+
+  /** {@code requests} requests with {@code body}, one after the other: latency without contention. */
+  public Round sequential(int requests, String body) throws Exception {
+    long t0 = System.nanoTime();
+    List<Stream> streams = new ArrayList<>();
+    for (int i = 0; i < requests; i++) {
+      streams.add(stream(body));
+    }
+    return Round.of(streams, t0, System.nanoTime());
   }
 
   /** Sends {@code concurrency} requests with {@code body} at once and reads every stream to its end. */
@@ -134,6 +249,15 @@ public final class SseLoad {
   }
 
   private Stream stream(String body) throws Exception {
+    if (!newConnections) {
+      return stream(http, body);
+    }
+    try (HttpClient own = client()) {
+      return stream(own, body);
+    }
+  }
+
+  private Stream stream(HttpClient http, String body) throws Exception {
     long t0 = System.nanoTime();
     HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(uri)
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
@@ -149,27 +273,34 @@ public final class SseLoad {
     int completionTokens = -1;
     try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
       String line;
+      String event = null;
       while ((line = in.readLine()) != null) {
-        if (line.equals("event: token")) {
-          if (count == arrivals.length) {
-            arrivals = Arrays.copyOf(arrivals, count * 2);
+        if (line.isEmpty()) {
+          event = null;
+        } else if (line.startsWith("event:")) {
+          event = line.substring(6).trim();
+        } else if (line.startsWith("data:")) {
+          Event e = dialect.classify(event, line.substring(5).trim());
+          switch (e.kind()) {
+            case TOKEN -> {
+              if (count == arrivals.length) {
+                arrivals = Arrays.copyOf(arrivals, count * 2);
+              }
+              arrivals[count++] = System.nanoTime() - t0;
+            }
+            case DONE -> completionTokens = e.completionTokens();
+            case ERROR -> throw new IllegalStateException("stream failed: " + e.error());
+            case OTHER -> { }
           }
-          arrivals[count++] = System.nanoTime() - t0;
-        } else if (line.equals("event: done")) {
-          completionTokens = usage(in.readLine());
-        } else if (line.equals("event: error")) {
-          throw new IllegalStateException("stream failed: " + in.readLine());
         }
       }
     }
     return new Stream(200, -1, t0, Arrays.copyOf(arrivals, count), completionTokens);
   }
 
-  /** {@code usage.completion_tokens} of a {@code done} event's data line. */
-  private static int usage(String dataLine) {
-    if (dataLine == null || !dataLine.startsWith("data:")) {
-      return -1;
-    }
-    return new JsonObject(dataLine.substring(5).trim()).getJsonObject("usage").getInteger("completion_tokens", -1);
+  /** {@code usage.completion_tokens} of an event's JSON data, or -1 without it. */
+  private static int usage(String data, String key) {
+    JsonObject usage = new JsonObject(data).getJsonObject(key);
+    return usage == null ? -1 : usage.getInteger("completion_tokens", -1);
   }
 }

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 /** {@code tokenbus bench ...}: benchmarks that print their figures. */
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
     subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
-        BenchCommand.Report.class, BenchCommand.Prefix.class})
+        BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -53,6 +53,10 @@ final class BenchCommand implements Runnable {
     @Option(names = "--idle-streams", defaultValue = "16", description = "Open idle streams for the memory figures (default: ${DEFAULT-VALUE}).")
     int idleStreams;
 
+    @Option(names = "--llama-server", paramLabel = "PATH",
+        description = "A llama.cpp llama-server binary: adds the side-by-side comparison of `bench compare`.")
+    java.nio.file.Path llamaServer;
+
     @Override
     public Integer call() throws Exception {
       engine.benchDefault();
@@ -63,8 +67,11 @@ final class BenchCommand implements Runnable {
       NodeLauncher nodes = nodeLauncher();
       var cluster = new ClusterBenchmark.Options(cfg.model(), cfg.effectiveThreads(), Cluster.SLOTS,
           Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes, engine.otherWorkerArgs());
+      var compare = llamaServer == null ? null : new dev.tokenbus.bench.CompareBenchmark.Options(
+          engine.toConfig(), llamaServer, Compare.PROMPT, tokens, concurrency, runs, Compare.TTFT_TOKENS,
+          Compare.TTFT_REQUESTS, nodes, engine.otherWorkerArgs());
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
-          nodes, cluster, command, out), System.out).run();
+          nodes, cluster, compare, command, out), System.out).run();
       return 0;
     }
   }
@@ -177,6 +184,56 @@ final class BenchCommand implements Runnable {
       int ctx = cfg.contextPerSequence() > 0 ? cfg.contextPerSequence() : 2048;
       new PrefixBenchmark(new PrefixBenchmark.Options(cfg.model(), threads, cfg.slots(), ctx, workers, conversations,
           turns, systemWords, tokens, nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
+      return 0;
+    }
+  }
+
+  @Command(name = "compare", mixinStandardHelpOptions = true,
+      description = {"tokenbus next to llama.cpp's llama-server on the same model, threads and slots, measured one"
+          + " after the other by the same SSE client: TTFT p50/p99 (one request at a time, a new connection each,"
+          + " --ttft-tokens tokens) and streamed tok/s at each --concurrency, side by side with ratios; tokenbus as a"
+          + " standalone node and as gateway + worker processes, on /v1/generate and the OpenAI chat route.",
+          "llama-server is started on a free loopback port with -m, -t, -tb, -np, -c (slots x --ctx, 1024 when 0)"
+              + " and --no-kv-unified, and stopped when the benchmark ends."})
+  static final class Compare implements Callable<Integer> {
+
+    static final String PROMPT = "Once upon a time";
+    static final int TTFT_TOKENS = 4;
+    static final int TTFT_REQUESTS = 50;
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--llama-server", required = true, paramLabel = "PATH", description = "The llama-server binary.")
+    java.nio.file.Path llamaServer;
+
+    @Option(names = "--tokens", defaultValue = "256", description = "Tokens per stream in the tok/s figures (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--concurrency", defaultValue = "1,4,16", split = ",", description = "Concurrent streams (default: ${DEFAULT-VALUE}).")
+    List<Integer> concurrency;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Measured runs per figure; the median tok/s is reported (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--ttft-tokens", defaultValue = "4", description = "Tokens per request in the TTFT figures (default: ${DEFAULT-VALUE}).")
+    int ttftTokens;
+
+    @Option(names = "--ttft-requests", defaultValue = "50", description = "Requests per measured TTFT run (default: ${DEFAULT-VALUE}).")
+    int ttftRequests;
+
+    @Option(names = "--prompt", defaultValue = PROMPT, description = "Prompt (default: ${DEFAULT-VALUE}).")
+    String prompt;
+
+    @Option(names = "--no-processes", description = "Skip the gateway + worker processes.")
+    boolean noProcesses;
+
+    @Override
+    public Integer call() throws Exception {
+      engine.benchDefault();
+      new dev.tokenbus.bench.CompareBenchmark(new dev.tokenbus.bench.CompareBenchmark.Options(engine.toConfig(),
+          llamaServer, prompt, tokens, concurrency, runs, ttftTokens, ttftRequests,
+          noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
       return 0;
     }
   }

@@ -20,7 +20,9 @@ final class EngineOptions {
 
   @Option(names = "--model", paramLabel = "PATH|URL",
       description = "GGUF model file, or an http(s) URL downloaded once into $TOKENBUS_MODEL_CACHE (default "
-          + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise). Default: "
+          + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise), or 'bench-small' for a generated"
+          + " benchmark model with a small real model's shape and cost per token (20 layers, hidden 512, F16, 63 M"
+          + " parameters, random weights; written to the generated-model cache on first use). Default: "
           + "Qwen3-0.6B (Q8_0, about 640 MB; Qwen2.5-0.5B-Instruct on llama.cpp b4916), fetched once; offline, the"
           + " demo model.")
   String model;
@@ -133,6 +135,8 @@ final class EngineOptions {
     Path file;
     if (DEMO.equals(model)) {
       file = demoModel();
+    } else if (dev.tokenbus.engine.gguf.BenchModel.NAME.equals(model)) {
+      file = benchModel();
     } else if (model == null) {
       file = defaultOrDemo();
     } else {
@@ -214,6 +218,15 @@ final class EngineOptions {
       return ModelFetcher.builder().build().resolve(source);
     } catch (IOException | IllegalArgumentException e) {
       throw new IllegalStateException(e.getMessage(), e);
+    }
+  }
+
+  private Path benchModel() {
+    servedName = "tokenbus-" + dev.tokenbus.engine.gguf.BenchModel.NAME;
+    try {
+      return dev.tokenbus.engine.gguf.BenchModel.cached();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the benchmark model", e);
     }
   }
 

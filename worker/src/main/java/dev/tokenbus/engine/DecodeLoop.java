@@ -150,7 +150,9 @@ final class DecodeLoop implements Runnable {
     context.enableAbort(promptStep);
     stepDeadlineNanos = promptStep ? earliestDeadlineInStep() : Long.MAX_VALUE;
     publishStats(batch.size());
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.STEP_START);
     int rc = context.decode(batch);
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.STEP_END);
     stepDeadlineNanos = Long.MAX_VALUE;
     if (rc == LlamaApi.DECODE_ABORTED) {
       clearStepMarks(); // rolled back: cancels and deadlines are applied next step
@@ -179,6 +181,7 @@ final class DecodeLoop implements Runnable {
         releaseSlot.run();
         continue;
       }
+      dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ADMITTED);
       take(s);
       s.state(GenerationState.PROMPT);
       active.add(s);

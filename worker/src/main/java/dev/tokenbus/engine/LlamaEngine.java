@@ -117,6 +117,7 @@ public final class LlamaEngine implements Engine {
 
   @Override
   public Generation submit(GenerationRequest request, List<Integer> resume, TokenSink sink) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.SUBMIT);
     request.config().validate();
     if (resume.size() >= request.config().maxTokens()) {
       throw new RequestValidationException("resume", "resume has " + resume.size()
@@ -173,6 +174,7 @@ public final class LlamaEngine implements Engine {
       s.replayText(model.pieceBytes(t));
     }
     sink.drainHandler(loop::wake);
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.QUEUED);
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
     loop.wake();
     return s;

@@ -33,6 +33,7 @@ final class WorkerStream implements TokenSink {
 
   @Override
   public void write(TokenData token) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.TOKEN_SAMPLED);
     out.setGenerated(token.index() + 1);
     if (reply != null) {
       reply.append(token.text());

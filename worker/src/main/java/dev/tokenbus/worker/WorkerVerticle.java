@@ -133,6 +133,7 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   private void open(Message<Frame> msg, OpenFrame open) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.WORKER_OPEN);
     String sid = open.streamId();
     if (stopping) {
       msg.reply(new RefuseFrame(sid, RefuseFrame.Reason.SHUTTING_DOWN, "worker is shutting down", null),
@@ -159,8 +160,13 @@ public final class WorkerVerticle extends VerticleBase {
     if (cached) {
       prefixes.put(sid, PrefixHashes.of(open.request()));
     }
-    // Tokenizing a long prompt takes milliseconds: keep it off the event loop.
-    vertx.executeBlocking(() -> engine.submit(open.request(), open.resume(), stream), false).onComplete(ar -> {
+    java.util.concurrent.Callable<dev.tokenbus.engine.Generation> submit =
+        () -> engine.submit(open.request(), open.resume(), stream);
+    // Tokenizing a long prompt takes milliseconds: keep it off the event loop. A short one takes
+    // microseconds, less than the hop to a blocking thread and back, which every first token would wait for.
+    Future<dev.tokenbus.engine.Generation> submitted = isShort(open.request()) ? inline(submit)
+        : vertx.executeBlocking(submit, false);
+    submitted.onComplete(ar -> {
       if (ar.succeeded()) {
         stream.attach(ar.result());
 
@@ -173,6 +179,33 @@ public final class WorkerVerticle extends VerticleBase {
       }
       announceSoon();
     });
+  }
+
+  /** Prompts (or conversations) of at most this many characters are submitted on the event loop. */
+  static final int INLINE_PROMPT_CHARS = 2048;
+
+  /** Whether {@code request}'s text (prompt, or messages, tool calls and tools) is short enough to template and tokenize on the event loop. */
+  static boolean isShort(dev.tokenbus.protocol.GenerationRequest request) {
+    long chars = length(request.prompt()) + length(request.tools());
+    for (var m : request.messages()) {
+      chars += length(m.content()) + length(m.toolCalls());
+      if (chars > INLINE_PROMPT_CHARS) {
+        return false;
+      }
+    }
+    return chars <= INLINE_PROMPT_CHARS;
+  }
+
+  private static int length(String s) {
+    return s == null ? 0 : s.length();
+  }
+
+  private static <T> Future<T> inline(java.util.concurrent.Callable<T> task) {
+    try {
+      return Future.succeededFuture(task.call());
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
   }
 
   private static RefuseFrame refusal(String sid, Throwable cause) {

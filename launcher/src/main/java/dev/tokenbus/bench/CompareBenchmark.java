@@ -1,0 +1,185 @@
+package dev.tokenbus.bench;
+
+import dev.tokenbus.engine.EngineConfig;
+import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.trace.FirstTokenTrace;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * tokenbus next to llama.cpp's llama-server on the same model, threads and slots, measured by the
+ * same SSE client ({@link SseLoad}) in one run, one server at a time: time to first token (one
+ * request at a time, a short generation) and streamed tok/s at the given concurrencies, every request
+ * on a new connection. tokenbus is measured as a standalone node ({@code /v1/generate} and the OpenAI chat
+ * route) and as gateway + worker processes. Every generation is greedy, and llama-server's
+ * {@code cache_prompt} follows the engine's prefix cache, so both servers produce the same tokens (and stop at the same end of text); the tokens
+ * per stream are printed to show it.
+ */
+public final class CompareBenchmark {
+
+  /**
+   * What to measure.
+   *
+   * @param engine the model, threads and slots of both servers (slots raised to the largest concurrency)
+   * @param llamaServer the llama-server binary
+   * @param tokens tokens per stream in the tok/s figures
+   * @param ttftTokens tokens per request in the TTFT figures
+   * @param ttftRequests requests per TTFT run
+   * @param nodes starts gateway + worker processes (null: skip them)
+   * @param otherWorkerArgs the worker processes' arguments beside model, threads and slots
+   */
+  public record Options(EngineConfig engine, Path llamaServer, String prompt, int tokens, List<Integer> concurrency,
+      int runs, int ttftTokens, int ttftRequests, NodeLauncher nodes, List<String> otherWorkerArgs) {}
+
+  /** One server and route at one concurrency (0: the TTFT row); latency pooled over all runs. */
+  public record Row(String server, int concurrency, double tokensPerSecond, double ttftP50Ms, double ttftP99Ms,
+      double tokensPerStream) {}
+
+  public static final String LLAMA_SERVER = "llama-server /completion";
+  public static final String STANDALONE = "tokenbus standalone /v1/generate";
+  public static final String STANDALONE_CHAT = "tokenbus standalone /v1/chat/completions";
+  public static final String PROCESSES = "tokenbus gateway + worker /v1/generate";
+  public static final String PROCESSES_CHAT = "tokenbus gateway + worker /v1/chat/completions";
+
+  /** The context per sequence both servers get when the configuration leaves it to the model. */
+  static final int DEFAULT_CONTEXT = 1024;
+
+  private final Options options;
+  private final PrintStream out;
+
+  public CompareBenchmark(Options options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Measures every server, prints both tables and returns the rows. */
+  public List<Row> run() throws Exception {
+    int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
+    EngineConfig cfg = options.engine().withSlots(Math.max(options.engine().slots(), maxConcurrency));
+    if (cfg.contextPerSequence() == 0) {
+      cfg = cfg.withContextPerSequence(DEFAULT_CONTEXT);
+    }
+    int threads = cfg.effectiveThreads();
+    out.printf(Locale.ROOT, "compare: %s, %d thread(s), %d slots, %d context per sequence, nproc %d;"
+            + " TTFT: %d requests of %d tokens per run, one at a time, new connection each; tok/s: %d tokens per"
+            + " stream; median of %d runs%n", cfg.model().getFileName(), threads, cfg.slots(),
+        cfg.contextPerSequence(), Runtime.getRuntime().availableProcessors(), options.ttftRequests(),
+        options.ttftTokens(), options.tokens(), options.runs());
+    List<Row> rows = new ArrayList<>();
+
+    try (LlamaServer server = LlamaServer.start(options.llamaServer(), cfg.model(), threads, cfg.slots(),
+        cfg.contextPerSequence())) {
+      measureAll(rows, LLAMA_SERVER, server.port(), SseLoad.Dialect.LLAMA_SERVER, true);
+    }
+    try (LlamaEngine engine = LlamaEngine.start(cfg); StandaloneNode node = StandaloneNode.start(engine)) {
+      measureAll(rows, STANDALONE, node.port(), SseLoad.Dialect.TOKENBUS, true);
+      measureAll(rows, STANDALONE_CHAT, node.port(), SseLoad.Dialect.OPENAI_CHAT, true);
+    }
+    if (options.nodes() != null) {
+      List<String> workerArgs = new ArrayList<>(LocalCluster.workerArgs(cfg.model(), threads, cfg.slots()));
+      workerArgs.addAll(withContext(options.otherWorkerArgs(), cfg.contextPerSequence()));
+      try (LocalCluster p = LocalCluster.start(options.nodes(), 1, workerArgs, List.of(), null)) {
+        measureAll(rows, PROCESSES, p.port(), SseLoad.Dialect.TOKENBUS, true);
+        measureAll(rows, PROCESSES_CHAT, p.port(), SseLoad.Dialect.OPENAI_CHAT, true);
+      }
+    }
+    print(rows);
+    return rows;
+  }
+
+  /** {@code args} with {@code --ctx} set to {@code context} (replaced where present, added where not). */
+  static List<String> withContext(List<String> args, int context) {
+    List<String> result = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      if (args.get(i).equals("--ctx") && i + 1 < args.size()) {
+        i++;
+      } else {
+        result.add(args.get(i));
+      }
+    }
+    result.addAll(List.of("--ctx", Integer.toString(context)));
+    return result;
+  }
+
+  private void measureAll(List<Row> rows, String server, int port, SseLoad.Dialect dialect, boolean fresh)
+      throws Exception {
+    SseLoad ttft = new SseLoad(port, dialect, fresh);
+    String shortBody = body(dialect, options.ttftTokens());
+    // With -Dtokenbus.trace.first-token=true, the standalone node (in this JVM) records each stage.
+    rows.add(row(server, 0, Rounds.measure(options.runs(), () -> {
+      FirstTokenTrace.reset();
+      return ttft.sequential(options.ttftRequests(), shortBody);
+    })));
+    String trace = FirstTokenTrace.summary();
+    if (!trace.isEmpty()) {
+      out.printf("%nfirst-token trace, %s (last run): %s%n", server, trace);
+    }
+    // New connections here too: llama-server closes a connection after a stream, which a pooled client would reuse.
+    SseLoad load = new SseLoad(port, dialect, fresh);
+    String body = body(dialect, options.tokens());
+    for (int n : options.concurrency()) {
+      rows.add(row(server, n, Rounds.measure(options.runs(), () -> load.run(n, body))));
+    }
+  }
+
+  private static Row row(String server, int n, Rounds.Summary s) {
+    return new Row(server, n, s.tokensPerSecond(), s.ttftMs(50), s.ttftMs(99), s.tokensPerStream());
+  }
+
+  /** A greedy generation of up to {@code tokens} tokens of {@link Options#prompt} in the route's own request shape. */
+  String body(SseLoad.Dialect dialect, int tokens) {
+    return switch (dialect) {
+      case TOKENBUS -> new JsonObject().put("prompt", options.prompt()).put("max_tokens", tokens)
+          .put("temperature", 0).put("timeout_ms", 600_000).encode();
+      case OPENAI_CHAT -> new JsonObject()
+          .put("messages", new JsonArray().add(new JsonObject().put("role", "user").put("content", options.prompt())))
+          .put("max_tokens", tokens).put("temperature", 0).put("stream", true)
+          .put("stream_options", new JsonObject().put("include_usage", true)).encode();
+      // llama-server reuses a cached prompt exactly when tokenbus's engine does (its prefix cache).
+      case LLAMA_SERVER -> new JsonObject().put("prompt", options.prompt()).put("n_predict", tokens)
+          .put("temperature", 0).put("stream", true).put("cache_prompt", options.engine().prefixCache()).encode();
+    };
+  }
+
+  private void print(List<Row> rows) {
+    out.println();
+    out.print(table(rows));
+  }
+
+  /** Both tables in Markdown: TTFT, then tok/s, each with its comparison to llama-server. */
+  public static String table(List<Row> rows) {
+    StringBuilder b = new StringBuilder();
+    Row base = find(rows, LLAMA_SERVER, 0);
+    b.append("| server, route | TTFT p50 ms | TTFT p99 ms | p50 − llama-server's | p99 / llama-server's |\n");
+    b.append("|---|---:|---:|---:|---:|\n");
+    for (Row r : rows) {
+      if (r.concurrency() == 0) {
+        b.append(String.format(Locale.ROOT, "| %s | %s | %s | %+.2f ms | %.2fx |%n", r.server(),
+            StreamBenchmark.ms(r.ttftP50Ms()), StreamBenchmark.ms(r.ttftP99Ms()),
+            base == null ? Double.NaN : r.ttftP50Ms() - base.ttftP50Ms(),
+            base == null ? Double.NaN : r.ttftP99Ms() / base.ttftP99Ms()));
+      }
+    }
+    b.append('\n');
+    b.append("| server, route | streams | tok/s | vs llama-server | tokens per stream | TTFT p50 ms | TTFT p99 ms |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Row r : rows) {
+      if (r.concurrency() > 0) {
+        Row same = find(rows, LLAMA_SERVER, r.concurrency());
+        b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2fx | %.0f | %s | %s |%n", r.server(),
+            r.concurrency(), r.tokensPerSecond(), same == null ? Double.NaN : r.tokensPerSecond() / same.tokensPerSecond(),
+            r.tokensPerStream(), StreamBenchmark.ms(r.ttftP50Ms()), StreamBenchmark.ms(r.ttftP99Ms())));
+      }
+    }
+    return b.toString();
+  }
+
+  private static Row find(List<Row> rows, String server, int n) {
+    return rows.stream().filter(r -> r.server().equals(server) && r.concurrency() == n).findFirst().orElse(null);
+  }
+}
