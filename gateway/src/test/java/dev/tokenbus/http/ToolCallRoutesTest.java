@@ -69,7 +69,7 @@ class ToolCallRoutesTest {
     assertThat(calls).as(what).isNotEmpty();
     for (int i = 0; i < calls.size(); i++) {
       JsonObject c = calls.getJsonObject(i);
-      assertThat(c.getString("id")).matches("call_[a-zA-Z0-9]{24}");
+      assertThat(c.getString("id")).matches("[a-zA-Z0-9]{9}");
       assertThat(c.getString("type")).isEqualTo("function");
       String name = c.getJsonObject("function").getString("name");
       assertThat(PARAMETERS).as(what).containsKey(name);

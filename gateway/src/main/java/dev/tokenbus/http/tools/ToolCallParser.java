@@ -170,10 +170,14 @@ public final class ToolCallParser {
     return new ToolCall(newId(), name, args.encode());
   }
 
-  /** A call id as OpenAI makes them: {@code call_} and 24 random letters and digits. */
+  /**
+   * A call id: 9 random letters and digits. Clients treat ids as opaque strings; Mistral's chat
+   * template refuses any other shape when the call comes back in the conversation, so every model
+   * gets this one and a conversation can move between models.
+   */
   public static String newId() {
-    StringBuilder b = new StringBuilder("call_");
-    for (int i = 0; i < 24; i++) {
+    StringBuilder b = new StringBuilder(9);
+    for (int i = 0; i < 9; i++) {
       b.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
     }
     return b.toString();

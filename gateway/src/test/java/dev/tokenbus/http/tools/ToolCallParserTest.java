@@ -31,7 +31,7 @@ class ToolCallParserTest {
     assertThat(p.calls()).extracting(ToolCall::name).containsExactly("search", "get_weather");
     assertThat(p.calls().get(1).arguments()).isEqualTo("{\"city\":\"Oslo\"}");
     assertThat(p.content()).isEqualTo("Let me check.");
-    assertThat(p.calls()).allSatisfy(c -> assertThat(c.id()).matches("call_[a-zA-Z0-9]{24}"));
+    assertThat(p.calls()).allSatisfy(c -> assertThat(c.id()).matches("[a-zA-Z0-9]{9}"));
     // An unclosed last block (the answer ran out) still counts when its JSON is whole.
     assertThat(calls("<tool_call>{\"name\":\"search\",\"arguments\":{}}")).containsExactly("search {}");
   }
