@@ -406,12 +406,14 @@ public final class TokenbusClient {
     WorkerStatus worker = candidates.get(i);
     DeliveryOptions delivery = FrameCodec.options().setSendTimeout(options.openTimeoutMs());
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.OPEN_SENT);
+    // Counted as taken from now on, not from its ACCEPT, so that a burst sent before any answer
+    // spreads over the workers; the worker's next announcement replaces the guess either way.
+    registry.reserved(worker.workerId());
     bus.<Frame>request(worker.workerId(), open, delivery).onComplete(ar -> {
       if (ar.succeeded()) {
         switch (ar.result().body()) {
           case AcceptFrame accept -> {
             dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
-            registry.reserved(worker.workerId());
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
             if (stream.isFinished()) {
               // Cancelled while a move was being opened: the new leg's worker must stop too.
