@@ -52,7 +52,7 @@ class OpenAiStructuredClientTest {
         JsonArray calls = t.getJsonArray("calls");
         assertThat(calls).as(key).hasSize(1);
         JsonObject call = calls.getJsonObject(0);
-        assertThat(call.getString("id")).startsWith("call_");
+        assertThat(call.getString("id")).matches("[a-zA-Z0-9]{9}");
         assertThat(call.getJsonObject("function").getString("name")).isEqualTo("get_weather");
         assertThat(SchemaCheck.errors(weather, call.getJsonObject("function").getString("arguments"))).as(key).isEmpty();
       }
