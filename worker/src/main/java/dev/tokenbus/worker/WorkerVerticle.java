@@ -184,9 +184,12 @@ public final class WorkerVerticle extends VerticleBase {
   /** Prompts (or conversations) of at most this many characters are submitted on the event loop. */
   static final int INLINE_PROMPT_CHARS = 2048;
 
-  /** Whether {@code request}'s text (prompt, or messages, tool calls and tools) is short enough to template and tokenize on the event loop. */
+  /**
+   * Whether {@code request}'s text (prompt, or messages, tool calls and tools, and its grammar, which
+   * llama.cpp parses at submission) is short enough to template, tokenize and parse on the event loop.
+   */
   static boolean isShort(dev.tokenbus.protocol.GenerationRequest request) {
-    long chars = length(request.prompt()) + length(request.tools());
+    long chars = length(request.prompt()) + length(request.tools()) + length(request.config().grammar());
     for (var m : request.messages()) {
       chars += length(m.content()) + length(m.toolCalls());
       if (chars > INLINE_PROMPT_CHARS) {
