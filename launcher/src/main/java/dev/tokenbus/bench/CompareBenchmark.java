@@ -73,7 +73,7 @@ public final class CompareBenchmark {
     List<Row> rows = new ArrayList<>();
 
     try (LlamaServer server = LlamaServer.start(options.llamaServer(), cfg.model(), threads, cfg.slots(),
-        cfg.contextPerSequence())) {
+        cfg.contextPerSequence(), cfg.flashAttention(), cfg.gpuLayers())) {
       measureAll(rows, LLAMA_SERVER, server.port(), SseLoad.Dialect.LLAMA_SERVER, true);
     }
     try (LlamaEngine engine = LlamaEngine.start(cfg); StandaloneNode node = StandaloneNode.start(engine)) {

@@ -1,5 +1,6 @@
 package dev.tokenbus.bench;
 
+import dev.tokenbus.engine.llama.FlashAttention;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -37,16 +38,24 @@ final class LlamaServer implements AutoCloseable {
   /**
    * The arguments it runs with: the model, {@code threads} for generation and for prompts,
    * {@code slots} parallel sequences with {@code contextPerSequence} cells each in a KV cache per
-   * sequence (as tokenbus's engine has it), on loopback.
+   * sequence (as tokenbus's engine has it), tokenbus's flash-attention setting ({@code -fa}) and
+   * GPU layers ({@code -ngl}, -1 = all), on loopback.
    */
-  static List<String> arguments(Path binary, Path model, int threads, int slots, int contextPerSequence, int port) {
-    return List.of(binary.toString(), "-m", model.toString(), "-t", Integer.toString(threads), "-tb",
-        Integer.toString(threads), "-np", Integer.toString(slots), "-c", Integer.toString(slots * contextPerSequence),
-        "--no-kv-unified", "--host", "127.0.0.1", "--port", Integer.toString(port));
+  static List<String> arguments(Path binary, Path model, int threads, int slots, int contextPerSequence,
+      FlashAttention flashAttention, int gpuLayers, int port) {
+    List<String> args = new ArrayList<>(List.of(binary.toString(), "-m", model.toString(), "-t",
+        Integer.toString(threads), "-tb", Integer.toString(threads), "-np", Integer.toString(slots), "-c",
+        Integer.toString(slots * contextPerSequence), "--no-kv-unified", "-fa", flashAttention.value()));
+    if (gpuLayers != 0) {
+      args.addAll(List.of("-ngl", gpuLayers < 0 ? "all" : Integer.toString(gpuLayers)));
+    }
+    args.addAll(List.of("--host", "127.0.0.1", "--port", Integer.toString(port)));
+    return List.copyOf(args);
   }
 
   /** Starts it; its output goes to a temporary log file, whose tail a failure to start shows. */
-  static LlamaServer start(Path binary, Path model, int threads, int slots, int contextPerSequence) throws Exception {
+  static LlamaServer start(Path binary, Path model, int threads, int slots, int contextPerSequence,
+      FlashAttention flashAttention, int gpuLayers) throws Exception {
     if (!Files.isExecutable(binary)) {
       throw new IllegalArgumentException("not an executable file: " + binary);
     }
@@ -55,7 +64,8 @@ final class LlamaServer implements AutoCloseable {
       port = s.getLocalPort();
     }
     Path log = Files.createTempFile("llama-server-", ".log");
-    Process p = new ProcessBuilder(new ArrayList<>(arguments(binary, model, threads, slots, contextPerSequence, port)))
+    Process p = new ProcessBuilder(new ArrayList<>(arguments(binary, model, threads, slots, contextPerSequence, flashAttention,
+        gpuLayers, port)))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     LlamaServer server = new LlamaServer(p, port, log);
     Runtime.getRuntime().addShutdownHook(server.reaper);

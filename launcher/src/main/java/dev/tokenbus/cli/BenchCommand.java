@@ -193,8 +193,9 @@ final class BenchCommand implements Runnable {
           + " after the other by the same SSE client: TTFT p50/p99 (one request at a time, a new connection each,"
           + " --ttft-tokens tokens) and streamed tok/s at each --concurrency, side by side with ratios; tokenbus as a"
           + " standalone node and as gateway + worker processes, on /v1/generate and the OpenAI chat route.",
-          "llama-server is started on a free loopback port with -m, -t, -tb, -np, -c (slots x --ctx, 1024 when 0)"
-              + " and --no-kv-unified, and stopped when the benchmark ends."})
+          "llama-server is started on a free loopback port with -m, -t, -tb, -np, -c (slots x --ctx, 1024 when 0),"
+              + " --no-kv-unified, -fa as --flash-attention and -ngl as --gpu-layers, and stopped when the benchmark"
+              + " ends."})
   static final class Compare implements Callable<Integer> {
 
     static final String PROMPT = "Once upon a time";

@@ -2,6 +2,7 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaProfile;
 import dev.tokenbus.model.ModelFetcher;
@@ -51,6 +52,13 @@ final class EngineOptions {
           + " that part of the prefill (default: ${DEFAULT-VALUE}).")
   boolean prefixCache;
 
+  @Option(names = "--flash-attention", paramLabel = "auto|on|off", defaultValue = "auto",
+      converter = FlashAttentionConverter.class,
+      description = "Attention through llama.cpp's fused flash-attention kernel: auto = where the backend supports"
+          + " it (llama.cpp's choice), on, or off. Off is faster on the CPU for models with very narrow attention"
+          + " heads (docs/BENCHMARKS.md) (default: ${DEFAULT-VALUE}).")
+  FlashAttention flashAttention;
+
   @Option(names = "--llama-library", paramLabel = "PATH",
       description = "A llama.cpp shared library (libllama of release v0.5.0, or a b4916 build) instead of the bundled one.")
   Path nativeLibrary;
@@ -60,6 +68,18 @@ final class EngineOptions {
       description = "The llama.cpp release to drive: v0.5.0 (bundled from npm), b4916 (the de.kherud:llama jar's),"
           + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
   LlamaProfile llamaProfile;
+
+  /** Anything but auto, on and off is refused while the options are parsed. */
+  static final class FlashAttentionConverter implements ITypeConverter<FlashAttention> {
+    @Override
+    public FlashAttention convert(String value) {
+      try {
+        return FlashAttention.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
+      }
+    }
+  }
 
   /** {@code auto} is null; anything but the three values is refused while the options are parsed. */
   static final class ProfileConverter implements ITypeConverter<LlamaProfile> {
@@ -144,14 +164,14 @@ final class EngineOptions {
       servedName = nameOf(model);
     }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
-        256, threads, gpuLayers, nativeLibrary, profile(), prefixCache);
+        256, threads, gpuLayers, nativeLibrary, profile(), prefixCache, flashAttention);
   }
 
   /** The options beside model, threads and slots, as a worker process started by a benchmark takes them. */
   List<String> otherWorkerArgs() {
     List<String> args = new ArrayList<>(List.of("--ctx", Integer.toString(contextPerSequence), "--batch",
         Integer.toString(batch), "--gpu-layers", Integer.toString(gpuLayers), "--prefix-cache",
-        Boolean.toString(prefixCache)));
+        Boolean.toString(prefixCache), "--flash-attention", flashAttention.value()));
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
     }

@@ -64,7 +64,15 @@ class SseDialectTest {
   @Test
   void llamaServerRunsWithTheNodesShape() {
     assertThat(LlamaServer.arguments(java.nio.file.Path.of("/bin/llama-server"), java.nio.file.Path.of("m.gguf"), 1,
-        16, 1024, 5000)).containsExactly("/bin/llama-server", "-m", "m.gguf", "-t", "1", "-tb", "1", "-np", "16",
-        "-c", "16384", "--no-kv-unified", "--host", "127.0.0.1", "--port", "5000");
+        16, 1024, dev.tokenbus.engine.llama.FlashAttention.AUTO, 0, 5000)).containsExactly("/bin/llama-server", "-m",
+        "m.gguf", "-t", "1", "-tb", "1", "-np", "16", "-c", "16384", "--no-kv-unified", "-fa", "auto", "--host",
+        "127.0.0.1", "--port", "5000");
+  }
+
+  @Test
+  void llamaServerTakesTheNodesAttentionAndGpuLayers() {
+    assertThat(LlamaServer.arguments(java.nio.file.Path.of("/bin/llama-server"), java.nio.file.Path.of("m.gguf"), 2,
+        4, 512, dev.tokenbus.engine.llama.FlashAttention.OFF, -1, 5000)).containsSubsequence("-fa", "off")
+        .containsSubsequence("-ngl", "all");
   }
 }

@@ -66,4 +66,12 @@ class ConfigValidationTest {
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("idle-timeout-ms must be 0 (no limit) or more").contains("--idle-timeout-ms");
   }
+
+  @Test
+  void anUnknownFlashAttentionValueFromTheConfigFileIsRefused() throws Exception {
+    Path yaml = Files.writeString(dir.resolve("fa.yaml"), "flash-attention: sometimes\n");
+    Run r = run(Map.of(), "--config", yaml.toString(), "standalone", "--model", "demo");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("flash-attention must be auto, on or off, got 'sometimes'");
+  }
 }

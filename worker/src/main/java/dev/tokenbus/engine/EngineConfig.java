@@ -1,5 +1,6 @@
 package dev.tokenbus.engine;
 
+import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.LlamaProfile;
 import java.nio.file.Path;
 
@@ -21,17 +22,22 @@ import java.nio.file.Path;
  *     when that cannot be had); see {@link dev.tokenbus.engine.llama.Llama#open}
  * @param prefixCache whether a sequence's KV cells stay in its slot after it ends, for a later prompt
  *     sharing its prefix to reuse (see {@link PrefixCache})
+ * @param flashAttention whether attention uses llama.cpp's fused flash-attention kernel (see {@link FlashAttention})
  */
 public record EngineConfig(Path model, int slots, int contextPerSequence, int batchSize, int microBatchSize,
-    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaProfile llamaProfile, boolean prefixCache) {
+    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaProfile llamaProfile, boolean prefixCache,
+    FlashAttention flashAttention) {
 
   public static EngineConfig forModel(Path model) {
-    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null, true);
+    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null, true, FlashAttention.AUTO);
   }
 
   public EngineConfig {
     if (model == null) {
       throw new IllegalArgumentException("model: a model file is required");
+    }
+    if (flashAttention == null) {
+      throw new IllegalArgumentException("flash_attention must be auto, on or off");
     }
     require(slots >= 1 && slots <= 256, "slots", "must be between 1 and 256, got " + slots);
     require(contextPerSequence >= 0, "context_per_sequence", "must be 0 (from the model) or positive, got " + contextPerSequence);
@@ -52,47 +58,52 @@ public record EngineConfig(Path model, int slots, int contextPerSequence, int ba
 
   public EngineConfig withSlots(int v) {
     return new EngineConfig(model, v, contextPerSequence, Math.max(batchSize, v), microBatchSize, prefillChunk,
-        threads, gpuLayers, nativeLibrary, llamaProfile, prefixCache);
+        threads, gpuLayers, nativeLibrary, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withContextPerSequence(int v) {
     return new EngineConfig(model, slots, v, batchSize, microBatchSize, prefillChunk, threads, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withBatch(int batch, int microBatch) {
     return new EngineConfig(model, slots, contextPerSequence, batch, microBatch, prefillChunk, threads, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withPrefillChunk(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, v, threads, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withThreads(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, v, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withGpuLayers(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads, v,
-        nativeLibrary, llamaProfile, prefixCache);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withNativeLibrary(Path v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, v, llamaProfile, prefixCache);
+        gpuLayers, v, llamaProfile, prefixCache, flashAttention);
   }
 
   public EngineConfig withLlamaProfile(LlamaProfile v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, nativeLibrary, v, prefixCache);
+        gpuLayers, nativeLibrary, v, prefixCache, flashAttention);
   }
 
   public EngineConfig withPrefixCache(boolean v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, nativeLibrary, llamaProfile, v);
+        gpuLayers, nativeLibrary, llamaProfile, v, flashAttention);
+  }
+
+  public EngineConfig withFlashAttention(FlashAttention v) {
+    return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
+        gpuLayers, nativeLibrary, llamaProfile, prefixCache, v);
   }
 
   /** The thread count to use: {@link #threads} or, when 0, half the available cores. */

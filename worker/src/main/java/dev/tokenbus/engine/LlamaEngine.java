@@ -62,7 +62,7 @@ public final class LlamaEngine implements Engine {
     this.incoming = new ArrayBlockingQueue<>(slots);
     int threads = config.effectiveThreads();
     NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
-        config.microBatchSize(), slots, threads, threads);
+        config.microBatchSize(), slots, threads, threads, config.flashAttention());
     this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), config.prefixCache(), incoming,
         reserved::decrementAndGet);
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
@@ -71,8 +71,8 @@ public final class LlamaEngine implements Engine {
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
     thread.start();
     LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
-        + " prefix cache {}", config.model().getFileName(), model.description(), profile, slots, contextPerSequence,
-        threads, config.batchSize(), config.prefixCache() ? "on" : "off");
+        + " prefix cache {}, flash attention {}", config.model().getFileName(), model.description(), profile, slots,
+        contextPerSequence, threads, config.batchSize(), config.prefixCache() ? "on" : "off", config.flashAttention());
   }
 
   /**

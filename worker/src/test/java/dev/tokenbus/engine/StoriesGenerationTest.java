@@ -42,6 +42,20 @@ class StoriesGenerationTest {
     assertThat(r.usage().completionTokens()).isEqualTo(40);
   }
 
+  /** Each attention kernel (fused flash attention, or the separate products and softmax) continues the story alike. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(dev.tokenbus.engine.llama.FlashAttention.class)
+  void greedyContinuationIsTheSameWithEitherAttentionKernel(dev.tokenbus.engine.llama.FlashAttention fa) {
+    try (LlamaEngine e = LlamaEngine.start(EngineConfig.forModel(TestModels.stories260k()).withThreads(1)
+        .withSlots(1).withContextPerSequence(256).withFlashAttention(fa))) {
+      RecordingSink sink = new RecordingSink();
+      e.submit(new GenerationRequest("fa-" + fa, "Once upon a time",
+          StreamConfig.defaults().withTemperature(0).withMaxTokens(24)), sink);
+      sink.await();
+      assertThat(sink.text()).startsWith(", there was a little girl named Lily. She loved to play");
+    }
+  }
+
   @Test
   void shortcutSamplingPicksTheSameTokensAsLlamaCppsFullChain() {
     List<StreamConfig> configs = List.of(StreamConfig.defaults().withTemperature(0).withMaxTokens(100),

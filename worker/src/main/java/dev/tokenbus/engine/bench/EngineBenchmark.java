@@ -129,7 +129,8 @@ public final class EngineBenchmark {
     double[] result = new double[traces.size()];
     // The same context shape as the engine's (slots and cells), so that only the loop around decode differs.
     try (model; NativeContext ctx = NativeContext.create(model, new NativeContext.Params(perSequence * cfg.slots(),
-        cfg.batchSize(), cfg.microBatchSize(), cfg.slots(), cfg.effectiveThreads(), cfg.effectiveThreads()), () -> false);
+        cfg.batchSize(), cfg.microBatchSize(), cfg.slots(), cfg.effectiveThreads(), cfg.effectiveThreads(),
+        cfg.flashAttention()), () -> false);
         NativeBatch batch = new NativeBatch(ctx, cfg.batchSize())) {
       for (int w = 0; w < 3; w++) {
         replayOnce(ctx, batch, traces.get(w % traces.size())); // warm-up

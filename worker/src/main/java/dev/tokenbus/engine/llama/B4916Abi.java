@@ -87,6 +87,7 @@ final class B4916Abi implements LlamaAbi {
   static final long CP_TYPE_V = off(CONTEXT_PARAMS, "type_v");
   static final long CP_OFFLOAD_KQV = off(CONTEXT_PARAMS, "offload_kqv");
   static final long CP_NO_PERF = off(CONTEXT_PARAMS, "no_perf");
+  static final long CP_FLASH_ATTN = off(CONTEXT_PARAMS, "flash_attn");
 
   static {
     if (MODEL_PARAMS.byteSize() != 64 || CONTEXT_PARAMS.byteSize() != 120
@@ -200,6 +201,8 @@ final class B4916Abi implements LlamaAbi {
       cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
       // Sequences come and go in one shared pool; let llama.cpp compact it before fragmentation stops a prompt chunk fitting.
       cp.set(JAVA_FLOAT, CP_DEFRAG_THOLD, 0.1f);
+      // b4916 has no "auto": its default, and so auto here, is off.
+      cp.set(JAVA_BOOLEAN, CP_FLASH_ATTN, p.flashAttention() == FlashAttention.ON);
       cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
       return (MemorySegment) initFromModel.invokeExact(model, cp);
     }

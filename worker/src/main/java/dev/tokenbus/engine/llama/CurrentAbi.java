@@ -286,7 +286,7 @@ final class CurrentAbi implements LlamaAbi {
       cp.set(JAVA_INT, CP_N_THREADS, p.threads());
       cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
       cp.set(JAVA_BOOLEAN, CP_KV_UNIFIED, false);
-      cp.set(JAVA_INT, CP_FLASH_ATTN_TYPE, FLASH_ATTN_AUTO);
+      cp.set(JAVA_INT, CP_FLASH_ATTN_TYPE, p.flashAttention().llamaType());
       cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
       return (MemorySegment) initFromModel.invokeExact(model, cp);
     }

@@ -18,7 +18,17 @@ public final class NativeContext implements AutoCloseable {
 
   /** How the context is sized and threaded. */
   public record Params(int contextSize, int batchSize, int microBatchSize, int sequences, int threads,
-      int batchThreads) {}
+      int batchThreads, FlashAttention flashAttention) {
+
+    /** The same shape with llama.cpp's own choice of attention kernel. */
+    public Params(int contextSize, int batchSize, int microBatchSize, int sequences, int threads, int batchThreads) {
+      this(contextSize, batchSize, microBatchSize, sequences, threads, batchThreads, FlashAttention.AUTO);
+    }
+
+    public Params {
+      java.util.Objects.requireNonNull(flashAttention, "flashAttention");
+    }
+  }
 
   private final LlamaApi api;
   private final NativeModel model;
