@@ -32,9 +32,13 @@ public final class CompareBenchmark {
    * @param ttftRequests requests per TTFT run
    * @param nodes starts gateway + worker processes (null: skip them)
    * @param otherWorkerArgs the worker processes' arguments beside model, threads and slots
+   * @param warmupSeconds how long each server is driven through all its routes, short requests and
+   *     the largest concurrency alike, before any of them is measured: a JVM compiles its hot paths
+   *     only after thousands of requests, and a server in service is warm
    */
   public record Options(EngineConfig engine, Path llamaServer, String prompt, int tokens, List<Integer> concurrency,
-      int runs, int ttftTokens, int ttftRequests, NodeLauncher nodes, List<String> otherWorkerArgs) {}
+      int runs, int ttftTokens, int ttftRequests, NodeLauncher nodes, List<String> otherWorkerArgs,
+      int warmupSeconds) {}
 
   /** One server and route at one concurrency (0: the TTFT row); latency pooled over all runs. */
   public record Row(String server, int concurrency, double tokensPerSecond, double ttftP50Ms, double ttftP99Ms,
@@ -74,9 +78,11 @@ public final class CompareBenchmark {
 
     try (LlamaServer server = LlamaServer.start(options.llamaServer(), cfg.model(), threads, cfg.slots(),
         cfg.contextPerSequence(), cfg.flashAttention(), cfg.gpuLayers())) {
+      warmUp(server.port(), SseLoad.Dialect.LLAMA_SERVER);
       measureAll(rows, LLAMA_SERVER, server.port(), SseLoad.Dialect.LLAMA_SERVER, true);
     }
     try (LlamaEngine engine = LlamaEngine.start(cfg); StandaloneNode node = StandaloneNode.start(engine)) {
+      warmUp(node.port(), SseLoad.Dialect.TOKENBUS, SseLoad.Dialect.OPENAI_CHAT);
       measureAll(rows, STANDALONE, node.port(), SseLoad.Dialect.TOKENBUS, true);
       measureAll(rows, STANDALONE_CHAT, node.port(), SseLoad.Dialect.OPENAI_CHAT, true);
     }
@@ -84,6 +90,7 @@ public final class CompareBenchmark {
       List<String> workerArgs = new ArrayList<>(LocalCluster.workerArgs(cfg.model(), threads, cfg.slots()));
       workerArgs.addAll(withContext(options.otherWorkerArgs(), cfg.contextPerSequence()));
       try (LocalCluster p = LocalCluster.start(options.nodes(), 1, workerArgs, List.of(), null)) {
+        warmUp(p.port(), SseLoad.Dialect.TOKENBUS, SseLoad.Dialect.OPENAI_CHAT);
         measureAll(rows, PROCESSES, p.port(), SseLoad.Dialect.TOKENBUS, true);
         measureAll(rows, PROCESSES_CHAT, p.port(), SseLoad.Dialect.OPENAI_CHAT, true);
       }
@@ -104,6 +111,22 @@ public final class CompareBenchmark {
     }
     result.addAll(List.of("--ctx", Integer.toString(context)));
     return result;
+  }
+
+  /**
+   * Drives every route of a server for {@link Options#warmupSeconds}, in turns: a TTFT run's short
+   * requests one at a time, then one round at the largest concurrency.
+   */
+  private void warmUp(int port, SseLoad.Dialect... dialects) throws Exception {
+    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(options.warmupSeconds());
+    int most = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
+    do {
+      for (SseLoad.Dialect d : dialects) {
+        SseLoad load = new SseLoad(port, d, true);
+        load.sequential(20, body(d, options.ttftTokens()));
+        load.run(most, body(d, options.tokens()));
+      }
+    } while (System.nanoTime() < until);
   }
 
   private void measureAll(List<Row> rows, String server, int port, SseLoad.Dialect dialect, boolean fresh)

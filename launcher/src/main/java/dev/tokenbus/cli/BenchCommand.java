@@ -69,7 +69,7 @@ final class BenchCommand implements Runnable {
           Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes, engine.otherWorkerArgs());
       var compare = llamaServer == null ? null : new dev.tokenbus.bench.CompareBenchmark.Options(
           engine.toConfig(), llamaServer, Compare.PROMPT, tokens, concurrency, runs, Compare.TTFT_TOKENS,
-          Compare.TTFT_REQUESTS, nodes, engine.otherWorkerArgs());
+          Compare.TTFT_REQUESTS, nodes, engine.otherWorkerArgs(), Compare.WARMUP_SECONDS);
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
           nodes, cluster, compare, command, out), System.out).run();
       return 0;
@@ -201,6 +201,7 @@ final class BenchCommand implements Runnable {
     static final String PROMPT = "Once upon a time";
     static final int TTFT_TOKENS = 4;
     static final int TTFT_REQUESTS = 50;
+    static final int WARMUP_SECONDS = 10;
 
     @Mixin
     EngineOptions engine;
@@ -229,12 +230,17 @@ final class BenchCommand implements Runnable {
     @Option(names = "--no-processes", description = "Skip the gateway + worker processes.")
     boolean noProcesses;
 
+    @Option(names = "--warmup-seconds", defaultValue = "" + WARMUP_SECONDS,
+        description = "How long each server is driven through all its routes before any is measured: the JVM"
+            + " compiles tokenbus's hot paths after thousands of requests (default: ${DEFAULT-VALUE}).")
+    int warmupSeconds;
+
     @Override
     public Integer call() throws Exception {
       engine.benchDefault();
       new dev.tokenbus.bench.CompareBenchmark(new dev.tokenbus.bench.CompareBenchmark.Options(engine.toConfig(),
           llamaServer, prompt, tokens, concurrency, runs, ttftTokens, ttftRequests,
-          noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs()), System.out).run();
+          noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs(), warmupSeconds), System.out).run();
       return 0;
     }
   }
