@@ -2,9 +2,11 @@ package dev.tokenbus.bench;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.engine.bench.EngineBenchmark;
 import dev.tokenbus.trace.FirstTokenTrace;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +51,10 @@ public final class CompareBenchmark {
   public static final String STANDALONE_CHAT = "tokenbus standalone /v1/chat/completions";
   public static final String PROCESSES = "tokenbus gateway + worker /v1/generate";
   public static final String PROCESSES_CHAT = "tokenbus gateway + worker /v1/chat/completions";
+  /** The engine's own loop in this process, no HTTP: what a server could reach with no cost of its own. */
+  public static final String ENGINE = "tokenbus engine alone (no HTTP)";
+  /** llama_decode alone on the same tokens and batch shapes: the ceiling for any server on this library. */
+  public static final String DECODE_ONLY = "llama_decode alone (the ceiling)";
 
   /** The context per sequence both servers get when the configuration leaves it to the model. */
   static final int DEFAULT_CONTEXT = 1024;
@@ -75,6 +81,7 @@ public final class CompareBenchmark {
         cfg.contextPerSequence(), Runtime.getRuntime().availableProcessors(), options.ttftRequests(),
         options.ttftTokens(), options.tokens(), options.runs());
     List<Row> rows = new ArrayList<>();
+    engineAlone(rows, cfg);
 
     try (LlamaServer server = LlamaServer.start(options.llamaServer(), cfg.model(), threads, cfg.slots(),
         cfg.contextPerSequence(), cfg.flashAttention(), cfg.gpuLayers())) {
@@ -111,6 +118,23 @@ public final class CompareBenchmark {
     }
     result.addAll(List.of("--ctx", Integer.toString(context)));
     return result;
+  }
+
+  /**
+   * The engine's full loop and a loop of llama_decode alone on the same tokens ({@link EngineBenchmark}),
+   * greedy, at each concurrency: no server can stream faster than the second.
+   */
+  private void engineAlone(List<Row> rows, EngineConfig cfg) {
+    List<EngineBenchmark.Row> measured = new EngineBenchmark(new EngineBenchmark.Options(cfg, options.prompt(),
+        options.tokens(), options.concurrency(), options.runs(), 0), new PrintStream(OutputStream.nullOutputStream()))
+        .run();
+    for (EngineBenchmark.Row r : measured) {
+      rows.add(new Row(ENGINE, r.concurrency(), r.fullTokensPerSecond(), Double.NaN, Double.NaN, Double.NaN));
+    }
+    for (EngineBenchmark.Row r : measured) {
+      rows.add(new Row(DECODE_ONLY, r.concurrency(), r.decodeOnlyTokensPerSecond(), Double.NaN, Double.NaN,
+          Double.NaN));
+    }
   }
 
   /**
@@ -189,14 +213,19 @@ public final class CompareBenchmark {
       }
     }
     b.append('\n');
-    b.append("| server, route | streams | tok/s | vs llama-server | tokens per stream | TTFT p50 ms | TTFT p99 ms |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    b.append("| server, route | streams | tok/s | vs llama-server | of llama_decode alone | tokens per stream |"
+        + " TTFT p50 ms | TTFT p99 ms |\n");
+    b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
       if (r.concurrency() > 0) {
         Row same = find(rows, LLAMA_SERVER, r.concurrency());
-        b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2fx | %.0f | %s | %s |%n", r.server(),
+        Row ceiling = find(rows, DECODE_ONLY, r.concurrency());
+        b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2fx | %s | %s | %s | %s |%n", r.server(),
             r.concurrency(), r.tokensPerSecond(), same == null ? Double.NaN : r.tokensPerSecond() / same.tokensPerSecond(),
-            r.tokensPerStream(), StreamBenchmark.ms(r.ttftP50Ms()), StreamBenchmark.ms(r.ttftP99Ms())));
+            ceiling == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.tokensPerSecond()
+                / ceiling.tokensPerSecond()), Double.isNaN(r.tokensPerStream()) ? "–"
+                : String.format(Locale.ROOT, "%.0f", r.tokensPerStream()), StreamBenchmark.ms(r.ttftP50Ms()),
+            StreamBenchmark.ms(r.ttftP99Ms())));
       }
     }
     return b.toString();
