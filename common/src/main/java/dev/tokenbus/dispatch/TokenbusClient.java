@@ -29,12 +29,9 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -44,13 +41,16 @@ import org.slf4j.LoggerFactory;
  * Starts generations on workers anywhere in the cluster and hands back flow-controlled
  * {@link TokenStream}s. One endpoint address receives the frames of all its streams. Create and
  * use it on one Vert.x context (a gateway verticle's).
+ *
+ * <p>This class is the dispatch: it picks workers ({@link WorkerRegistry}), opens legs on them, and
+ * queues requests while every slot is busy ({@link AdmissionQueue}). The streams it holds are in a
+ * {@link StreamTable}; {@link Failover} moves a stream whose worker failed; {@link Reconnects}
+ * hands a stream to the gateway its client came back to.
  */
 public final class TokenbusClient {
 
   private static final Logger LOG = LoggerFactory.getLogger(TokenbusClient.class);
   private static final long SWEEP_MS = 100;
-  /** A stream moves to another worker at most this many times; then it fails with the last problem. */
-  private static final int MAX_MOVES = 3;
   private static final long DEADLINE_GRACE_MS = 1000;
   /** A worker's ERROR type that means "I stopped, not your request": the stream moves elsewhere. */
   private static final String WORKER_SHUTDOWN = "worker_shutdown";
@@ -63,26 +63,18 @@ public final class TokenbusClient {
   private final ClusterMembership membership;
   private final ClientOptions options;
   private final String endpoint = Addresses.newGatewayEndpoint();
-  private static final java.security.SecureRandom ID_RANDOM = new java.security.SecureRandom();
-  private static final java.util.Base64.Encoder ID_ENCODER = java.util.Base64.getUrlEncoder().withoutPadding();
-  private final String idPrefix = UUID.randomUUID().toString().substring(0, 8);
+  private final StreamIds ids = new StreamIds();
   private final WorkerRegistry registry;
-  private final AdmissionQueue<Waiting> queue;
+  private final AdmissionQueue<PendingOpen> queue;
   /** Models whose queue head is being retried now: one retry at a time keeps the queue's order. */
   private final Set<String> retrying = new HashSet<>();
   /** Stream ids of the requests being retried from the queue (they go back to its front if still no slot). */
   private final Set<String> retryingStreams = new HashSet<>();
-  private final Map<String, TokenStream> streams = new HashMap<>();
-  /** How each stream (by stream id) was asked for and which leg it is on; kept until the stream ends. */
-  private final Map<String, Route> routes = new HashMap<>();
-  /** Streams by the id their frames carry now: the stream id, then a fresh one per move. */
-  private final Map<String, TokenStream> wires = new HashMap<>();
+  private final StreamTable table = new StreamTable();
+  private final Failover failover;
   private final Reconnects reconnects;
   private final TokenizerClient tokenizers;
-  /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
-  private final Map<String, Long> deadlines = new HashMap<>();
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
-  private long nextId;
   private long sweepTimer;
   private boolean closed;
 
@@ -96,43 +88,8 @@ public final class TokenbusClient {
     this.queue = new AdmissionQueue<>(options.queueSize());
     this.tokenizers = new TokenizerClient(bus, registry, options.openTimeoutMs());
     this.reconnects = new Reconnects(vertx, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
-  }
-
-  /** A request waiting for a slot; {@code open.streamId()} is the wire id of the leg being opened. */
-  private record Waiting(TokenStream stream, OpenFrame open, String model, Promise<TokenStream> opened,
-      long sinceNanos, long deadlineNanos) {
-
-    String sid() {
-      return stream.streamId();
-    }
-
-    boolean isMove() {
-      return !open.resume().isEmpty() || !open.streamId().equals(stream.streamId());
-    }
-  }
-
-  /**
-   * One stream's way through the cluster. A stream whose worker dies, hangs or shuts down moves to
-   * another worker: a new leg, with its own wire id (so a late frame from the old worker cannot mix
-   * in), re-opened with the tokens the gateway already received, which the new worker replays.
-   */
-  private static final class Route {
-    final GenerationRequest request;
-    final String model;
-    final long deadlineNanos;
-    /** The first leg's wire id; a move's leg is this plus {@code ~n}. */
-    final String firstWire;
-    String wire;
-    int moves;
-    boolean moving;
-
-    Route(GenerationRequest request, String model, long deadlineNanos, String wire) {
-      this.request = request;
-      this.model = model;
-      this.deadlineNanos = deadlineNanos;
-      this.firstWire = wire;
-      this.wire = wire;
-    }
+    this.failover = new Failover(table, registry, bus, endpoint, membership::nodeId, options.inactivityMs(),
+        this::attempt);
   }
 
   /** Creates a client on the current context and registers its endpoint. */
@@ -156,7 +113,7 @@ public final class TokenbusClient {
     });
     consumers.add(frames);
     consumers.add(status);
-    membership.onNodeLeft(node -> context.runOnContext(v -> nodeLeft(node)));
+    membership.onNodeLeft(node -> context.runOnContext(v -> failover.nodeLeft(node)));
     sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
     return Future.all(frames.completion(), status.completion()).mapEmpty();
   }
@@ -180,18 +137,12 @@ public final class TokenbusClient {
 
   /** The streams open now. */
   public Collection<TokenStream> streams() {
-    return streams.values();
+    return table.streams();
   }
 
-  /**
-   * A fresh stream id, unique across gateways and unguessable: whoever knows a stream's id can resume
-   * or cancel it (with an API key of the gateway), so it holds 96 random bits besides this gateway's
-   * prefix and a counter (which keep it readable in logs).
-   */
+  /** A fresh stream id, unique across gateways and unguessable (see {@link StreamIds}). */
   public String newStreamId() {
-    byte[] secret = new byte[12];
-    ID_RANDOM.nextBytes(secret);
-    return idPrefix + "-" + Long.toString(nextId++, 36) + "-" + ID_ENCODER.encodeToString(secret);
+    return ids.next();
   }
 
   /**
@@ -218,16 +169,16 @@ public final class TokenbusClient {
     if (closed) {
       return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
-    return reconnects.claim(streamId, lastIndex, routes.containsKey(streamId)).compose(h -> {
+    return reconnects.claim(streamId, lastIndex, table.hasRoute(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
-      return start(h.open().request(), h.model(), h.open().resume(), streamId + "@" + idPrefix);
+      return start(h.open().request(), h.model(), h.open().resume(), streamId + "@" + ids.prefix());
     });
   }
 
   /** Gives up a stream to the gateway where its client came back, after token {@code last}; answers a claim. */
   private Reconnects.Handover giveUp(String sid, int last) {
-    TokenStream s = streams.get(sid);
-    Route r = routes.get(sid);
+    TokenStream s = table.stream(sid);
+    Route r = table.route(sid);
     if (s == null || r == null || s.state() == TokenStream.State.FAILED || s.state() == TokenStream.State.ENDED) {
       throw new StreamNotFoundException("stream " + sid + " is not open (it ended, or its grace period for a"
           + " reconnect ran out)");
@@ -252,7 +203,7 @@ public final class TokenbusClient {
    * once the window is used up.
    */
   public void park(TokenStream s) {
-    if (!routes.containsKey(s.streamId())) {
+    if (!table.hasRoute(s.streamId())) {
       s.cancel("client disconnected");
       return;
     }
@@ -285,19 +236,19 @@ public final class TokenbusClient {
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
-    Waiting w = new Waiting(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume), model,
-        Promise.promise(), now, request.config().deadlineNanos(now));
-    routes.put(sid, new Route(request, model, w.deadlineNanos(), wire));
+    PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume),
+        model, Promise.promise(), now, request.config().deadlineNanos(now));
+    table.addRoute(sid, new Route(request, model, w.deadlineNanos(), wire));
     MessageConsumer<JsonObject> claims = reconnects.listen(sid);
     w.opened().future().onFailure(e -> {
-      routes.remove(sid);
+      table.removeRoute(sid);
       if (claims != null) {
         claims.unregister();
       }
     });
     stream.result().onComplete(ar -> {
-      forget(sid);
-      routes.remove(sid);
+      table.forget(sid);
+      table.removeRoute(sid);
       reconnects.unpark(sid);
       if (claims != null) {
         claims.unregister();
@@ -330,19 +281,16 @@ public final class TokenbusClient {
   }
 
   /** Tries the workers in order; when all are busy, the request waits in the queue. */
-  private void attempt(Waiting w, List<WorkerStatus> candidates) {
-    String sid = w.sid();
-    streams.put(sid, w.stream());
-    wires.put(w.open().streamId(), w.stream());
-    deadlines.put(sid, w.deadlineNanos() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS));
+  private void attempt(PendingOpen w, List<WorkerStatus> candidates) {
+    table.open(w.stream(), w.open().streamId(), w.deadlineNanos() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS));
     if (!w.isMove()) {
       w.stream().setGatewayQueueMs((System.nanoTime() - w.sinceNanos()) / 1e6);
     }
     tryOpen(w, candidates, 0, null);
   }
 
-  private void enqueue(Waiting w) {
-    forget(w.sid());
+  private void enqueue(PendingOpen w) {
+    table.forget(w.sid());
     if (w.isMove()) {
       queue.pushBack(w.model(), w); // it was running already: first in line
       return;
@@ -364,11 +312,11 @@ public final class TokenbusClient {
       if (registry.candidates(model).stream().noneMatch(c -> c.freeSlots() > 0)) {
         continue;
       }
-      Waiting next = queue.poll(model);
+      PendingOpen next = queue.poll(model);
       while (next != null && next.opened().future().isComplete()) {
         next = queue.poll(model); // answered already (withdrawn, refused): nothing to open
       }
-      Waiting w = next;
+      PendingOpen w = next;
       if (w != null) {
         List<WorkerStatus> free = registry.candidates(model, prefixOf(w.open().request()),
             options.prefixRoutingSlack()).stream().filter(c -> c.freeSlots() > 0).toList();
@@ -384,14 +332,14 @@ public final class TokenbusClient {
     }
   }
 
-  private void tryOpen(Waiting w, List<WorkerStatus> candidates, int i, String lastProblem) {
+  private void tryOpen(PendingOpen w, List<WorkerStatus> candidates, int i, String lastProblem) {
     TokenStream stream = w.stream();
     OpenFrame open = w.open();
     Promise<TokenStream> opened = w.opened();
     if (i == candidates.size()) {
       if (lastProblem != null && lastProblem.startsWith(BUSY)) {
         if (retryingStreams.remove(w.sid())) {
-          forget(w.sid());
+          table.forget(w.sid());
           queue.pushBack(w.model(), w); // still first in line
           retrying.remove(w.model() == null ? "" : w.model());
         } else {
@@ -399,7 +347,7 @@ public final class TokenbusClient {
         }
         return;
       }
-      forget(w.sid());
+      table.forget(w.sid());
       opened.tryFail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
@@ -431,7 +379,7 @@ public final class TokenbusClient {
           case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
               tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
-            forget(w.sid());
+            table.forget(w.sid());
             opened.tryFail(new GenerationRefusedException(refuse));
           }
           default -> opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
@@ -448,97 +396,30 @@ public final class TokenbusClient {
     });
   }
 
-  private void forget(String sid) {
-    streams.remove(sid);
-    deadlines.remove(sid);
-    Route r = routes.get(sid);
-    wires.remove(r != null ? r.wire : sid);
-  }
-
-  /** The wire id of the stream's current leg, or null while it has no worker (being opened or moved). */
-  private String liveWire(String sid) {
-    TokenStream s = streams.get(sid);
-    Route r = routes.get(sid);
-    return s == null || r == null || r.moving || s.workerEndpoint() == null ? null : r.wire;
-  }
-
   private void send(String sid, int credits) {
-    String wire = liveWire(sid);
+    String wire = table.liveWire(sid);
     if (wire != null) {
-      bus.send(streams.get(sid).workerEndpoint(), new CreditFrame(wire, credits), FrameCodec.options());
+      bus.send(table.stream(sid).workerEndpoint(), new CreditFrame(wire, credits), FrameCodec.options());
     }
   }
 
   private void cancel(String sid, String reason) {
-    String wire = liveWire(sid);
+    String wire = table.liveWire(sid);
     if (wire != null) {
-      bus.send(streams.get(sid).workerEndpoint(), new CancelFrame(wire, reason), FrameCodec.options());
+      bus.send(table.stream(sid).workerEndpoint(), new CancelFrame(wire, reason), FrameCodec.options());
     }
-  }
-
-  /**
-   * Moves a stream whose worker failed to another worker of its model, which replays the prompt and
-   * the tokens received so far and samples on; the consumer sees the stream go on with the next
-   * index. Fails the stream with {@code type} when it cannot move (no other worker, moved too often,
-   * out of time).
-   */
-  private void move(TokenStream s, String type, String problem) {
-    Route r = routes.get(s.streamId());
-    if (r == null || r.moving || s.isFinished()) {
-      return;
-    }
-    String failed = s.workerEndpoint();
-    if (failed != null) {
-      // Best effort: a worker that is only slow must not go on generating for nobody.
-      bus.send(failed, new CancelFrame(r.wire, "moved to another worker: " + problem), FrameCodec.options());
-      registry.remove(failed); // it comes back with its next announcement if it is alive
-    }
-    long remainingMs = TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime());
-    List<WorkerStatus> candidates = registry.candidates(r.model).stream()
-        .filter(c -> !c.workerId().equals(failed)).toList();
-    String cannot = r.moves >= MAX_MOVES ? "it moved " + r.moves + " times already"
-        : remainingMs <= 0 ? "timeout_ms has elapsed"
-        : candidates.isEmpty() ? "no other worker serves its model" : null;
-    if (cannot != null) {
-      s.fail(candidates.isEmpty() ? TokenStreamException.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
-      return;
-    }
-    wires.remove(r.wire);
-    r.moves++;
-    r.wire = r.firstWire + "~" + r.moves;
-    r.moving = true;
-    List<Integer> received = s.receivedTokenIds();
-    LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());
-    s.setWorker(null, null);
-    GenerationRequest request = r.request.withConfig(r.request.config().withRemainingTimeout(r.deadlineNanos,
-        System.nanoTime()));
-    // The new worker may send what the stream's buffer still has room for.
-    int window = Math.max(1, s.window() - s.bufferedTokens());
-    long now = System.nanoTime();
-    Waiting w = new Waiting(s, new OpenFrame(r.wire, endpoint, membership.nodeId(), window, request, received),
-        r.model, Promise.promise(), now, r.deadlineNanos);
-    w.opened().future().onComplete(ar -> {
-      r.moving = false;
-      if (ar.failed()) {
-        s.fail(TokenStreamException.NO_WORKER, problem + "; moving the stream failed: " + ar.cause().getMessage());
-      } else {
-        LOG.info("stream {} moved to {} in {} ms", s.streamId(), s.workerEndpoint(),
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
-      }
-    });
-    attempt(w, candidates);
   }
 
   private void onFrame(Message<Frame> msg) {
     Frame f = msg.body();
-    TokenStream s = wires.get(f.streamId());
+    TokenStream s = table.byWire(f.streamId());
     if (s == null) {
       return; // a stream that already ended: late frames are expected after a cancel
     }
     switch (f) {
       case TokensFrame t -> s.onTokens(t);
       case EndFrame e -> s.onEnd(e);
-      case ErrorFrame e when e.type().equals(WORKER_SHUTDOWN) -> move(s, e.type(), e.message());
+      case ErrorFrame e when e.type().equals(WORKER_SHUTDOWN) -> failover.move(s, e.type(), e.message());
       case ErrorFrame e -> s.onError(e);
       case HeartbeatFrame h -> s.onHeartbeat(h);
       default -> LOG.warn("unexpected {} on gateway endpoint", f.getClass().getSimpleName());
@@ -550,29 +431,7 @@ public final class TokenbusClient {
     queue.removeIf(w -> now - w.deadlineNanos() > 0, w -> w.opened().fail(new NoWorkerException(
         "no slot became free within timeout_ms (" + w.open().request().config().timeoutMs() + " ms)")));
     pump();
-    long limit = TimeUnit.MILLISECONDS.toNanos(options.inactivityMs());
-    for (TokenStream s : new ArrayList<>(streams.values())) {
-      Route r = routes.get(s.streamId());
-      if (s.isFinished() || r == null || r.moving || s.workerEndpoint() == null) {
-        continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
-      }
-      if (now - s.lastActivityNanos() > limit) {
-        move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "
-            + options.inactivityMs() + " ms");
-      } else if (now - deadlines.getOrDefault(s.streamId(), Long.MAX_VALUE) > 0) {
-        // The worker should have ended it with finish_reason timeout; end it here and cancel there.
-        s.fail("timeout", "timeout_ms elapsed and the worker did not end the stream");
-      }
-    }
-  }
-
-  private void nodeLeft(String node) {
-    registry.removeNode(node);
-    for (TokenStream s : new ArrayList<>(streams.values())) {
-      if (node.equals(s.workerNode()) && !s.isFinished()) {
-        move(s, "worker_lost", "worker " + s.workerEndpoint() + " left the cluster");
-      }
-    }
+    failover.sweep(now);
   }
 
   /**
@@ -601,7 +460,7 @@ public final class TokenbusClient {
     closed = true;
     vertx.cancelTimer(sweepTimer);
     queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
-    for (TokenStream s : new ArrayList<>(streams.values())) {
+    for (TokenStream s : table.snapshot()) {
       s.fail("gateway_shutdown", "the gateway is shutting down");
     }
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
