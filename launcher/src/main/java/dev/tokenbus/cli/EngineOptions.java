@@ -69,27 +69,33 @@ final class EngineOptions {
           + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
   LlamaProfile llamaProfile;
 
-  /** Anything but auto, on and off is refused while the options are parsed. */
-  static final class FlashAttentionConverter implements ITypeConverter<FlashAttention> {
+  /** A value's own parser, whose {@link IllegalArgumentException} refuses it while the options are parsed. */
+  private abstract static class Parsing<T> implements ITypeConverter<T> {
+    abstract T parse(String value);
+
     @Override
-    public FlashAttention convert(String value) {
+    public final T convert(String value) {
       try {
-        return FlashAttention.parse(value);
+        return parse(value);
       } catch (IllegalArgumentException e) {
         throw new TypeConversionException(e.getMessage());
       }
     }
   }
 
-  /** {@code auto} is null; anything but the three values is refused while the options are parsed. */
-  static final class ProfileConverter implements ITypeConverter<LlamaProfile> {
+  /** auto, on or off. */
+  static final class FlashAttentionConverter extends Parsing<FlashAttention> {
     @Override
-    public LlamaProfile convert(String value) {
-      try {
-        return LlamaProfile.parse(value);
-      } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(e.getMessage());
-      }
+    FlashAttention parse(String value) {
+      return FlashAttention.parse(value);
+    }
+  }
+
+  /** {@code auto} is null; anything but the three values is refused. */
+  static final class ProfileConverter extends Parsing<LlamaProfile> {
+    @Override
+    LlamaProfile parse(String value) {
+      return LlamaProfile.parse(value);
     }
   }
 

@@ -20,11 +20,6 @@ public final class NativeContext implements AutoCloseable {
   public record Params(int contextSize, int batchSize, int microBatchSize, int sequences, int threads,
       int batchThreads, FlashAttention flashAttention) {
 
-    /** The same shape with llama.cpp's own choice of attention kernel. */
-    public Params(int contextSize, int batchSize, int microBatchSize, int sequences, int threads, int batchThreads) {
-      this(contextSize, batchSize, microBatchSize, sequences, threads, batchThreads, FlashAttention.AUTO);
-    }
-
     public Params {
       java.util.Objects.requireNonNull(flashAttention, "flashAttention");
     }

@@ -39,7 +39,7 @@ class GrammarSamplerTest {
 
   /** Decodes a prompt, then samples {@code tokens} tokens with the sampler the function builds. */
   private static String generate(Function<NativeContext, NativeSampler> samplerFor, int tokens) {
-    try (NativeContext ctx = NativeContext.create(model, new NativeContext.Params(256, 64, 64, 1, 1, 1), () -> false);
+    try (NativeContext ctx = NativeContext.create(model, new NativeContext.Params(256, 64, 64, 1, 1, 1, FlashAttention.AUTO), () -> false);
         NativeBatch batch = new NativeBatch(ctx, 64);
         NativeSampler sampler = samplerFor.apply(ctx)) {
       int[] prompt = model.tokenize("the answer is", true, false);
