@@ -155,7 +155,7 @@ final class DecodeLoop implements Runnable {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.STEP_END);
     stepDeadlineNanos = Long.MAX_VALUE;
     if (rc == LlamaApi.DECODE_ABORTED) {
-      clearStepMarks(); // rolled back: cancels and deadlines are applied next step
+      rollBackStep(); // cancels and deadlines are applied next step; the others redo theirs
     } else if (rc != 0) {
       decodeFailed(rc, promptStep);
     } else {
@@ -403,15 +403,32 @@ final class DecodeLoop implements Runnable {
     if (promptStep && prefillCap > 1) {
       // Most often the KV cache is too fragmented for a prompt chunk: compact it and retry smaller.
       LOG.debug("llama_decode returned {} on a step with prompt tokens; defragmenting and retrying", rc);
+      rollBackStep();
       context.defragment();
       prefillCap = Math.max(1, prefillCap / 2);
-      clearStepMarks();
       return;
     }
     LOG.error("llama_decode failed with code {}; ending the {} generations of that step", rc, batch.size());
     for (Sequence s : active.toArray(new Sequence[0])) {
       if (s.batchRow >= 0 || s.promptInStep > 0) {
         end(s, FinishReason.ERROR, "llama_decode failed with code " + rc);
+      }
+    }
+    clearStepMarks();
+  }
+
+  /**
+   * Undoes a step that did not complete, for every sequence in it, so that the next step can redo
+   * it. llama.cpp splits a step into micro-batches (one per sequence, since each sequence has KV
+   * cells of its own) and removes only the cells of the micro-batch that failed or was aborted: the
+   * micro-batches before it stay in the cache, and redoing their tokens would be refused as
+   * inconsistent positions, ending every generation of the step. So each sequence of the step loses
+   * its cells from the position the step started at.
+   */
+  private void rollBackStep() {
+    for (Sequence s : active) {
+      if (s.batchRow >= 0 || s.promptInStep > 0) {
+        context.removeTail(s.seqId, s.position);
       }
     }
     clearStepMarks();

@@ -77,6 +77,37 @@ class PromptAbortTest {
   }
 
   @Test
+  void cancellingAPromptMidStepLeavesTheOtherSequencesOfThatStepUntouched() {
+    // llama.cpp decodes a step one sequence at a time (each has KV cells of its own) and, when the
+    // step is aborted, removes only the cells of the sequence it was on: a bystander whose token it
+    // had already decoded must have that undone too, or its redo is refused and it fails.
+    int aborted = 0;
+    for (int round = 0; round < 4; round++) {
+      RecordingSink bystander = new RecordingSink();
+      engine.submit(new GenerationRequest("bystander-" + round, "go", StreamConfig.defaults().withCachePrompt(false)
+          .withTemperature(0).withMaxTokens(1500)), bystander);
+      await().atMost(Duration.ofSeconds(10)).until(() -> bystander.tokens().size() >= 3);
+      RecordingSink sink = new RecordingSink();
+      Generation g = engine.submit(new GenerationRequest("vanishing-" + round, longPrompt(),
+          StreamConfig.defaults().withCachePrompt(false).withTemperature(0).withMaxTokens(10)), sink);
+      await().pollInterval(Duration.ofMillis(1)).atMost(Duration.ofSeconds(10))
+          .until(() -> engine.stats().stepTokens() > g.promptTokens());
+      g.cancel();
+      GenerationResult cancelled = sink.await(Duration.ofSeconds(10));
+      assertThat(cancelled.finishReason()).isEqualTo(FinishReason.CANCELLED);
+      if (cancelled.timings().promptTokens() == 0) {
+        aborted++; // the step was cut short, not finished
+      }
+      GenerationResult r = bystander.await(Duration.ofSeconds(60));
+      assertThat(r.finishReason()).as("round %d: %s", round, r.error()).isEqualTo(FinishReason.LENGTH);
+      assertThat(bystander.tokens()).hasSize(1500);
+    }
+    assertThat(aborted).as("rounds whose prompt step was aborted mid-way").isPositive();
+    await().atMost(Duration.ofSeconds(5)).until(() -> engine.stats().active() == 0);
+    assertThat(engine.stats().kvCellsUsed()).isZero();
+  }
+
+  @Test
   void timeoutDuringALongPromptEndsIt() {
     RecordingSink sink = new RecordingSink();
     engine.submit(new GenerationRequest("slow", longPrompt(),
