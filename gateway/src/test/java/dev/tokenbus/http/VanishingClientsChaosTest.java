@@ -72,6 +72,60 @@ class VanishingClientsChaosTest {
     }
   }
 
+  /**
+   * Clients that vanish while their long prompt is being processed, each next to bystanders
+   * generating in the same decode steps: every bystander runs to its end, with all its tokens. The
+   * vanishing client's cancel aborts the step they share, and the step must be undone for all of
+   * them, not only for the micro-batch llama.cpp was in.
+   */
+  @Test
+  void clientsVanishingMidPrefillLeaveTheirBystandersIntact() throws Exception {
+    var wide = dev.tokenbus.engine.gguf.TinyLlamaModel.Spec.defaults().withLayers(4).withEmbd(256).withHeads(8, 4)
+        .withFf(1024).withContextLength(4096).withF16Matrices(true);
+    try (TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny(wide)).withThreads(1).withSlots(3)
+        .withContextPerSequence(2048).withBatch(2048, 512).withPrefillChunk(2048), GatewayOptions.defaults(),
+        WorkerOptions.defaults("tiny"))) {
+      int port = c.gateway.port();
+      String longPrompt = "the quick brown fox jumps over the lazy dog ".repeat(60); // about 2000 tokens
+      int rounds = 6;
+      for (int round = 0; round < rounds; round++) {
+        List<RawHttp> bystanders = new ArrayList<>();
+        List<Sse> streams = new ArrayList<>();
+        for (int b = 0; b < 2; b++) {
+          RawHttp r = RawHttp.post(port, "/v1/generate", "{\"prompt\":\"bystander " + b + "\",\"max_tokens\":600,"
+              + "\"temperature\":0,\"cache_prompt\":false}", 1 << 16);
+          Sse sse = r.sse();
+          assertThat(sse.next().event()).isEqualTo("token"); // generating before the long prompt comes
+          bystanders.add(r);
+          streams.add(sse);
+        }
+        var engine = c.engines.getFirst();
+        try (var vanishing = new java.net.Socket("127.0.0.1", port)) {
+          byte[] body = new JsonObject().put("prompt", longPrompt).put("max_tokens", 10).put("cache_prompt", false)
+              .encode().getBytes(StandardCharsets.UTF_8);
+          vanishing.getOutputStream().write(("POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+              + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+          vanishing.getOutputStream().write(body);
+          // Gone while the step holding its prompt and the bystanders' tokens runs.
+          org.awaitility.Awaitility.await().pollDelay(Duration.ZERO).pollInterval(Duration.ofNanos(100_000))
+              .atMost(Duration.ofSeconds(10)).until(() -> engine.stats().stepTokens() > 1000);
+          vanishing.setSoLinger(true, 0); // a reset: the client is gone at once
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().active() <= 2);
+        for (int b = 0; b < 2; b++) {
+          List<Sse.Event> rest = streams.get(b).all();
+          Sse.Event done = rest.getLast();
+          assertThat(done.event()).as("round %d, bystander %d: %s", round, b, done).isEqualTo("done");
+          assertThat(done.data().getString("finish_reason")).as("round %d, bystander %d: %s", round, b, done.data())
+              .isEqualTo("length");
+          assertThat(rest.stream().filter(e -> "token".equals(e.event())).count() + 1).isEqualTo(600);
+          bystanders.get(b).close();
+        }
+      }
+      c.awaitIdle(Duration.ofSeconds(2));
+    }
+  }
+
   /** One client: opens a generation on a random channel, reads a random number of events, vanishes. */
   private static String vanish(int port, Random rng) throws IOException {
     Channel channel = Channel.values()[rng.nextInt(Channel.values().length)];
