@@ -41,8 +41,11 @@ public final class GbnfCheck {
    * {@value #MAX_NESTING} nested groups are a chain of {@value #MAX_NESTING} + 1).
    */
   public static final int MAX_DEPTH = 2000;
-  /** The most rules, those that groups and repetitions make included. */
-  public static final int MAX_RULES = 100_000;
+  /**
+   * The most rules, those that groups and repetitions make included: room for one repetition of
+   * up to 100,000 optional copies, the most a JSON Schema's {@code maxLength} or {@code maxItems} may ask for.
+   */
+  public static final int MAX_RULES = 200_000;
   /** The most grammar elements (characters, ranges, references, separators) after expanding repetitions. */
   public static final long MAX_ELEMENTS = 1_000_000;
   /** The most steps llama.cpp's left-recursion check may take. */

@@ -104,7 +104,8 @@ class GbnfCheckTest {
   @Test
   void repetitionsThatExpandEnormouslyAreRefused() {
     refused("root ::= \"abc\"{1000}{1000}", true, "more than 1000000 elements");
-    refused("root ::= \"a\"{0,100000}", true, "more than 100000 rules");
+    refused("root ::= \"a\"{0,300000}", true, "more than 200000 rules");
+    assertThat(GbnfCheck.check("root ::= \"a\"{0,100000}").rules()).isEqualTo(100_001);
     refused("root ::= \"a\"{999999999}", true, "more than 1000000 elements");
     refused("root ::= \"a\"{99999999999999999999999}", true, "is too large");
     refused("root ::= \"abcdefghij\"{100}{100}{100}", true, "more than 1000000 elements");
@@ -150,7 +151,7 @@ class GbnfCheckTest {
   void aMegabyteOfHostileGrammarIsCheckedQuickly() {
     long t0 = System.nanoTime();
     refused("root ::= " + "(\"a\" | ".repeat(150_000), true, "nest deeper");
-    refused("root ::= " + "\"a\"+ ".repeat(200_000), true, "more than 100000 rules");
+    refused("root ::= " + "\"a\"+ ".repeat(200_000), true, "more than 1000000 elements");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
   }
 }
