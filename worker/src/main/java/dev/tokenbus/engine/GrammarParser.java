@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * Turns a request's GBNF grammar into a {@link NativeGrammar} for the engine's model, safely:
@@ -45,11 +46,18 @@ final class GrammarParser implements AutoCloseable {
 
   private final NativeModel model;
   private final long timeoutMs;
+  private final Function<String, NativeGrammar> nativeParse;
   private final ThreadPoolExecutor executor;
 
   GrammarParser(NativeModel model, long timeoutMs) {
+    this(model, timeoutMs, gbnf -> NativeGrammar.parse(model, gbnf));
+  }
+
+  /** With {@code nativeParse} standing for llama.cpp's parser (a test holds it back to overrun the time). */
+  GrammarParser(NativeModel model, long timeoutMs, Function<String, NativeGrammar> nativeParse) {
     this.model = model;
     this.timeoutMs = timeoutMs;
+    this.nativeParse = nativeParse;
     AtomicInteger n = new AtomicInteger();
     this.executor = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE),
         task -> new Thread(null, task, "tokenbus-grammar-" + n.incrementAndGet(), (long) STACK_MIB << 20));
@@ -76,7 +84,7 @@ final class GrammarParser implements AutoCloseable {
           return; // the caller gave up while this waited in the queue
         }
         try {
-          NativeGrammar g = startable(NativeGrammar.parse(model, gbnf));
+          NativeGrammar g = startable(nativeParse.apply(gbnf));
           if (!result.complete(g)) {
             g.close(); // the caller gave up while llama.cpp parsed
           }
