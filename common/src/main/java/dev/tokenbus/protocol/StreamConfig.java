@@ -1,5 +1,7 @@
 package dev.tokenbus.protocol;
 
+import dev.tokenbus.grammar.GbnfCheck;
+import dev.tokenbus.grammar.GbnfException;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -57,7 +59,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     return DEFAULTS;
   }
 
-  /** Throws {@link RequestValidationException} naming the first parameter out of range. */
+  /**
+   * Throws {@link RequestValidationException} naming the first parameter out of range; a grammar
+   * must also pass {@link GbnfCheck} (parse, and stay within the bounds that keep llama.cpp safe).
+   */
   public StreamConfig validate() {
     check(maxTokens >= 1 && maxTokens <= 1_000_000, "max_tokens", "must be between 1 and 1000000, got " + maxTokens);
     check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 5, "temperature",
@@ -87,6 +92,13 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
         "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
     check(grammar == null || (!grammar.isBlank() && grammar.length() <= MAX_GRAMMAR_LENGTH), "grammar",
         "must be a non-empty GBNF grammar of at most " + MAX_GRAMMAR_LENGTH + " characters");
+    if (grammar != null) {
+      try {
+        GbnfCheck.check(grammar);
+      } catch (GbnfException e) {
+        throw new RequestValidationException("grammar", "grammar is not accepted: " + e.getMessage());
+      }
+    }
     return this;
   }
 

@@ -328,6 +328,9 @@ final class DecodeLoop implements Runnable {
         }
         try {
           sample(s, row);
+        } catch (GrammarDeadEndException e) {
+          LOG.info("generation {} ends: {}", s.id(), e.getMessage());
+          end(s, FinishReason.ERROR, e.getMessage());
         } catch (RuntimeException e) {
           // One sequence's failure (a sampler error, say) ends that sequence, never the loop.
           LOG.error("generation {} failed while sampling; ending it", s.id(), e);

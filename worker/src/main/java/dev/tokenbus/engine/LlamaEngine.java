@@ -3,7 +3,6 @@ package dev.tokenbus.engine;
 import dev.tokenbus.engine.gguf.GgufFormatException;
 import dev.tokenbus.engine.gguf.GgufInfo;
 import dev.tokenbus.engine.gguf.GgufValidator;
-import dev.tokenbus.engine.llama.InvalidGrammarException;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
 import dev.tokenbus.engine.llama.LlamaProfile;
@@ -36,6 +35,7 @@ public final class LlamaEngine implements Engine {
   private static final Logger LOG = LoggerFactory.getLogger(LlamaEngine.class);
   /** Past this the context default stops growing with the model's training context: memory is per slot. */
   private static final int DEFAULT_CONTEXT_CAP = 4096;
+  private static final long DECODE_STACK_BYTES = 16L << 20;
 
   private final NativeModel model;
   private final ModelInfo info;
@@ -45,6 +45,7 @@ public final class LlamaEngine implements Engine {
   private final ArrayBlockingQueue<Sequence> incoming;
   private final DecodeLoop loop;
   private final Thread thread;
+  private final GrammarParser grammars;
   /**
    * Callers tokenize on their own threads; close() must not free the model under them (that is a
    * use-after-free in native code). They hold the read side, close() takes the write side.
@@ -68,7 +69,10 @@ public final class LlamaEngine implements Engine {
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
-    this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).unstarted(loop);
+    this.grammars = new GrammarParser(model, GrammarParser.DEFAULT_TIMEOUT_MS);
+    // A roomy stack: matching a grammar recurses along its chains of rules (on b4916, up to GbnfCheck.MAX_DEPTH).
+    this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).stackSize(DECODE_STACK_BYTES)
+        .unstarted(loop);
     thread.start();
     LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
         + " prefix cache {}, flash attention {}", config.model().getFileName(), model.description(), profile, slots,
@@ -180,16 +184,12 @@ public final class LlamaEngine implements Engine {
     return s;
   }
 
-  /** The request's grammar parsed for this model, or null without one; a grammar that does not parse is a 400. */
+  /**
+   * The request's grammar parsed for this model, or null without one; one that is refused (see
+   * {@link GrammarParser}) is a 400.
+   */
   private NativeGrammar parseGrammar(String gbnf) {
-    if (gbnf == null) {
-      return null;
-    }
-    try {
-      return NativeGrammar.parse(model, gbnf);
-    } catch (InvalidGrammarException e) {
-      throw new RequestValidationException("grammar", "grammar is not valid GBNF (" + e.getMessage() + ")");
-    }
+    return gbnf == null ? null : grammars.parse(gbnf);
   }
 
   /** The prompt followed by the tokens to resume after; checks that those are in the vocabulary. */
@@ -332,6 +332,10 @@ public final class LlamaEngine implements Engine {
     }
     if (thread.isAlive()) {
       LOG.error("the decode thread did not stop within 30 s; leaving the model loaded");
+      return;
+    }
+    if (!grammars.close(TimeUnit.SECONDS.toMillis(30))) {
+      LOG.error("a grammar parse did not end within 30 s; leaving the model loaded");
       return;
     }
     model.close(); // no caller can reach the model now: each checks closed under the read lock

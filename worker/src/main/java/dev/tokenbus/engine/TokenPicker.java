@@ -151,7 +151,7 @@ final class TokenPicker implements AutoCloseable {
 
   private static void requireSome(int allowed) {
     if (allowed == 0) {
-      throw new IllegalStateException("the grammar allows no token of this model's vocabulary here");
+      throw new GrammarDeadEndException("the grammar allows no token of this model's vocabulary here");
     }
   }
 

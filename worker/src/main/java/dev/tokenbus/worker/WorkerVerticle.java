@@ -185,11 +185,15 @@ public final class WorkerVerticle extends VerticleBase {
   static final int INLINE_PROMPT_CHARS = 2048;
 
   /**
-   * Whether {@code request}'s text (prompt, or messages, tool calls and tools, and its grammar, which
-   * llama.cpp parses at submission) is short enough to template, tokenize and parse on the event loop.
+   * Whether {@code request}'s text (prompt, or messages, tool calls and tools) is short enough to
+   * template and tokenize on the event loop. A request with a grammar never is, however short:
+   * parsing it waits for llama.cpp's parser (see {@code GrammarParser}), and 17 bytes can keep that busy.
    */
   static boolean isShort(dev.tokenbus.protocol.GenerationRequest request) {
-    long chars = length(request.prompt()) + length(request.tools()) + length(request.config().grammar());
+    if (request.config().grammar() != null) {
+      return false;
+    }
+    long chars = length(request.prompt()) + length(request.tools());
     for (var m : request.messages()) {
       chars += length(m.content()) + length(m.toolCalls());
       if (chars > INLINE_PROMPT_CHARS) {

@@ -6,9 +6,9 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Reads a request's output constraint into the GBNF grammar the worker enforces: the native
- * {@code grammar} (GBNF, passed through; the worker parses it) or {@code json_schema} (a JSON
- * Schema), and OpenAI's {@code response_format} ({@code text}, {@code json_object},
- * {@code json_schema}). At most one may be given.
+ * {@code grammar} (GBNF, passed through: {@code StreamConfig.validate} checks it, the worker
+ * parses it) or {@code json_schema} (a JSON Schema), and OpenAI's {@code response_format}
+ * ({@code text}, {@code json_object}, {@code json_schema}). At most one may be given.
  */
 public final class StructuredOutput {
 
