@@ -34,8 +34,12 @@ import java.util.Map;
  */
 public final class GbnfCheck {
 
-  /** The deepest nesting of parenthesised groups. */
-  public static final int MAX_NESTING = 1000;
+  /**
+   * The deepest nesting of parenthesised groups. The parser recurses once per level, on the
+   * caller's thread (a gateway's event loop): 256 levels stay far inside a default thread stack
+   * even with instrumented frames (at 1,000, bin/fuzz overflowed a 1 MB stack under Jazzer).
+   */
+  public static final int MAX_NESTING = 256;
   /**
    * The longest chain of rules through which a rule can start (groups and repetitions are rules, so
    * {@value #MAX_NESTING} nested groups are a chain of {@value #MAX_NESTING} + 1).
@@ -50,6 +54,12 @@ public final class GbnfCheck {
   public static final long MAX_ELEMENTS = 1_000_000;
   /** The most steps llama.cpp's left-recursion check may take. */
   public static final long MAX_LEFT_RECURSION_STEPS = 1_000_000;
+  /**
+   * llama.cpp's own bound on repetitions ({@code MAX_REPETITION_THRESHOLD}): it refuses a minimum
+   * above it, reads a maximum above it as no maximum, and refuses a repetition whose count times the
+   * rules the repeated item made exceeds it.
+   */
+  static final long LLAMA_REPETITION_THRESHOLD = 2000;
 
   /**
    * What a grammar that passed expands to: its rules (groups' and repetitions' included), the
@@ -143,11 +153,13 @@ public final class GbnfCheck {
     private Ints sequence(String ruleName, boolean nested) {
       Ints seq = new Ints();
       int lastSymStart = 0;
+      long prevRules = 1; // llama.cpp's n_prev_rules: the rules the last item made, times its repetitions
       while (pos < src.length()) {
         char c = src.charAt(pos);
         if (c == '"') {
           pos++;
           lastSymStart = seq.size();
+          prevRules = 1;
           while (true) {
             if (pos >= src.length()) {
               throw fail("unexpected end of input in a string literal", pos);
@@ -165,6 +177,7 @@ public final class GbnfCheck {
             pos++;
           }
           lastSymStart = seq.size();
+          prevRules = 1;
           while (true) {
             if (pos >= src.length()) {
               throw fail("unexpected end of input in a character class", pos);
@@ -186,6 +199,7 @@ public final class GbnfCheck {
         } else if (c == '<' || c == '!') {
           pos = token(c == '!' ? pos + 1 : pos);
           lastSymStart = seq.size();
+          prevRules = 1;
           add(seq, TERMINAL);
           pos = space(pos, nested);
         } else if (isWordChar(c)) {
@@ -193,17 +207,20 @@ public final class GbnfCheck {
           int ref = symbol(src.substring(pos, end));
           pos = space(end, nested);
           lastSymStart = seq.size();
+          prevRules = 1;
           add(seq, ref);
         } else if (c == '(') {
           if (nesting >= MAX_NESTING) {
             throw tooMuch("groups nest deeper than " + MAX_NESTING + " levels", pos);
           }
           pos = space(pos + 1, true);
+          int before = names.size();
           int sub = newSymbol(ruleName);
           nesting++;
           maxNesting = Math.max(maxNesting, nesting);
           alternates(ruleName, sub, true);
           nesting--;
+          prevRules = Math.max(1, names.size() - before);
           lastSymStart = seq.size();
           add(seq, sub);
           if (pos >= src.length() || src.charAt(pos) != ')') {
@@ -212,12 +229,13 @@ public final class GbnfCheck {
           pos = space(pos + 1, nested);
         } else if (c == '.') {
           lastSymStart = seq.size();
+          prevRules = 1;
           add(seq, TERMINAL);
           pos = space(pos + 1, nested);
         } else if (c == '*' || c == '+' || c == '?') {
           int at = pos;
           pos = space(pos + 1, nested);
-          repeat(seq, lastSymStart, ruleName, c == '+' ? 1 : 0, c == '?' ? 1 : NO_MAX, at);
+          prevRules = repeat(seq, lastSymStart, prevRules, ruleName, c == '+' ? 1 : 0, c == '?' ? 1 : NO_MAX, at);
         } else if (c == '{') {
           int at = pos;
           pos = space(pos + 1, nested);
@@ -244,10 +262,17 @@ public final class GbnfCheck {
           } else {
             throw fail("expecting ',' or '}'", pos);
           }
+          if (min > LLAMA_REPETITION_THRESHOLD) {
+            throw fail("the repetition {" + min + (max == min ? "" : "," + (max == NO_MAX ? "" : max)) + "} repeats more than "
+                + LLAMA_REPETITION_THRESHOLD + " times, llama.cpp's limit", at);
+          }
           if (max != NO_MAX && max < min) {
             throw tooMuch("the repetition {" + min + "," + max + "} has a maximum below its minimum", at);
           }
-          repeat(seq, lastSymStart, ruleName, min, max, at);
+          if (max > LLAMA_REPETITION_THRESHOLD) {
+            max = NO_MAX; // as llama.cpp reads it
+          }
+          prevRules = repeat(seq, lastSymStart, prevRules, ruleName, min, max, at);
         } else {
           break;
         }
@@ -258,10 +283,18 @@ public final class GbnfCheck {
     /**
      * llama.cpp's rewrite of {@code S{min,max}}: S copied {@code min} times, then one rule per
      * optional copy ({@code S' ::= S S'' |}), or one recursive rule without a maximum.
+     *
+     * @param prevRules the rules the repeated item made (llama.cpp's {@code n_prev_rules})
+     * @return the rules the repeated item makes now
      */
-    private void repeat(Ints seq, int lastSymStart, String ruleName, long min, long max, int at) {
+    private long repeat(Ints seq, int lastSymStart, long prevRules, String ruleName, long min, long max, int at) {
       if (lastSymStart == seq.size()) {
         throw fail("expecting an item before the repetition", at);
+      }
+      long times = max != NO_MAX && max > 0 ? max : Math.max(1, min);
+      if (saturatingMultiply(prevRules, times) > LLAMA_REPETITION_THRESHOLD) {
+        throw fail("repeating an item of " + prevRules + " rules " + times + " times makes more than "
+            + LLAMA_REPETITION_THRESHOLD + " rules, llama.cpp's limit", at);
       }
       int size = seq.size() - lastSymStart;
       long optional = max == NO_MAX ? 1 : max - min;
@@ -292,6 +325,7 @@ public final class GbnfCheck {
       if (optional > 0) {
         seq.add(last);
       }
+      return prevRules * times;
     }
 
     private void add(Ints seq, int element) {

@@ -85,7 +85,7 @@ class HostileGrammarRoutesTest {
         assertThat(after.statusCode()).isEqualTo(200);
         assertThat(text(after.body())).as("%s: greedy text afterwards", route).isEqualTo(text(before));
       }
-      HttpResponse<String> deepest = post(http, port, "/v1/generate", body("/v1/generate", nested(1000)));
+      HttpResponse<String> deepest = post(http, port, "/v1/generate", body("/v1/generate", nested(dev.tokenbus.grammar.GbnfCheck.MAX_NESTING)));
       assertThat(deepest.statusCode()).as(deepest.body()).isEqualTo(200);
       assertThat(new JsonObject(deepest.body()).getString("text")).isEqualTo("a");
     } finally {

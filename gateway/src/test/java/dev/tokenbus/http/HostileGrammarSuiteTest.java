@@ -161,7 +161,7 @@ class HostileGrammarSuiteTest {
   static String grammar(Kind kind, Random rng) {
     return switch (kind) {
       case NESTING -> {
-        int depth = 1001 + rng.nextInt(rng.nextBoolean() ? 3000 : 60_000); // the body stays under 1 MiB
+        int depth = dev.tokenbus.grammar.GbnfCheck.MAX_NESTING + 1 + rng.nextInt(rng.nextBoolean() ? 3000 : 60_000); // the body stays under 1 MiB
         String inner = pick(rng, "\"a\"", "[a-z]+", "x", "\"a\" | \"b\"", "");
         String open = pick(rng, "(", "( ", "(\"a\" | ", "(\n");
         yield "root ::= " + open.repeat(depth) + inner + (rng.nextInt(4) == 0 ? "" : ")".repeat(depth))
