@@ -70,36 +70,6 @@ class StreamOwnershipTest {
     return List.of(cluster.gateway.port(), second.port());
   }
 
-  /** An id shaped like {@code id} (same gateway prefix and counter) that no gateway ever issued. */
-  private static String neverIssued(String id) {
-    return id.substring(0, id.lastIndexOf('-') + 1) + "AAAAAAAAAAAAAAAA";
-  }
-
-  /**
-   * B's resume (both routes) and cancel of A's stream {@code id}, on every gateway: the very answer
-   * an id never issued gets, with the id in its place.
-   */
-  private static void anotherKeyGetsWhatAnUnknownIdGets(String id) throws Exception {
-    String unknown = neverIssued(id);
-    for (int port : gateways()) {
-      assertThat(b.streamIds(port)).as("B's /v1/status").doesNotContain(id);
-      for (String last : List.of("-1", "0")) {
-        HttpResponse<String> resume = b.send(port, "GET", "/v1/streams/" + id, "Last-Event-ID", last);
-        HttpResponse<String> control = b.send(port, "GET", "/v1/streams/" + unknown, "Last-Event-ID", last);
-        assertThat(Tenant.errorCode(resume, 404)).isEqualTo("stream_not_found");
-        assertThat(resume.body()).isEqualTo(control.body().replace(unknown, id));
-      }
-      try (RawHttp post = b.resume(port, id, -1)) {
-        assertThat(post.status).isEqualTo(404);
-        assertThat(post.json().getJsonObject("error").getString("code")).isEqualTo("stream_not_found");
-      }
-      HttpResponse<String> cancel = b.send(port, "DELETE", "/v1/streams/" + id);
-      HttpResponse<String> control = b.send(port, "DELETE", "/v1/streams/" + unknown);
-      assertThat(Tenant.errorCode(cancel, 404)).isEqualTo("stream_not_found");
-      assertThat(cancel.body()).isEqualTo(control.body().replace(unknown, id));
-    }
-  }
-
   @Test
   void anotherKeyNeitherSeesNorResumesNorCancelsALiveStream() throws Exception {
     int gw = cluster.gateway.port();
@@ -112,7 +82,7 @@ class StreamOwnershipTest {
       assertThat(seenByB.getJsonArray("streams")).isEmpty();
       assertThat(seenByB.getInteger("other_streams")).isEqualTo(1);
 
-      anotherKeyGetsWhatAnUnknownIdGets(id);
+      b.findsNothingOf(id, gateways());
 
       assertThat(a.streamIds(gw)).as("still open after B's attempts").containsExactly(id);
       Tenant.Read rest = Tenant.read(sse, 1, -1);
@@ -153,7 +123,7 @@ class StreamOwnershipTest {
     await().atMost(Duration.ofSeconds(5)).until(() -> cluster.gateway.client().isParked(id));
     assertThat(a.streamIds(cluster.gateway.port())).containsExactly(id);
 
-    anotherKeyGetsWhatAnUnknownIdGets(id);
+    b.findsNothingOf(id, gateways());
 
     assertThat(cluster.gateway.client().isParked(id)).as("still parked after B's attempts").isTrue();
     try (RawHttp again = a.resume(second.port(), id, 9)) {
@@ -177,7 +147,7 @@ class StreamOwnershipTest {
       assertThat(own).hasSize(1);
       String id = own.getFirst();
 
-      anotherKeyGetsWhatAnUnknownIdGets(id);
+      b.findsNothingOf(id, gateways());
       HttpResponse<String> takeOver = a.send(gw, "GET", "/v1/streams/" + id, "Last-Event-ID", "0");
       assertThat(Tenant.errorCode(takeOver, 409)).isEqualTo("stream_in_use");
 

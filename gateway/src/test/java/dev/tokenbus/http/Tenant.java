@@ -55,6 +55,37 @@ record Tenant(String key, HttpClient http) {
         "X-Tokenbus-Stream-Id", id, "Last-Event-ID", Integer.toString(last)));
   }
 
+  /** An id shaped like {@code id} (same gateway prefix and counter) that no gateway ever issued. */
+  static String neverIssued(String id) {
+    return id.substring(0, id.lastIndexOf('-') + 1) + "AAAAAAAAAAAAAAAA";
+  }
+
+  /**
+   * Checks that this tenant, which did not open stream {@code id}, finds nothing of it on any of
+   * {@code ports}: {@code /v1/status} does not list it, and its resume (both routes) and cancel get
+   * the very answer an id never issued gets, with the id in its place.
+   */
+  void findsNothingOf(String id, List<Integer> ports) throws Exception {
+    String unknown = neverIssued(id);
+    for (int port : ports) {
+      assertThat(streamIds(port)).as("/v1/status for another key").doesNotContain(id);
+      for (String last : List.of("-1", "0")) {
+        HttpResponse<String> resume = send(port, "GET", "/v1/streams/" + id, "Last-Event-ID", last);
+        HttpResponse<String> control = send(port, "GET", "/v1/streams/" + unknown, "Last-Event-ID", last);
+        assertThat(errorCode(resume, 404)).isEqualTo("stream_not_found");
+        assertThat(resume.body()).isEqualTo(control.body().replace(unknown, id));
+      }
+      try (RawHttp post = resume(port, id, -1)) {
+        assertThat(post.status).isEqualTo(404);
+        assertThat(post.json().getJsonObject("error").getString("code")).isEqualTo("stream_not_found");
+      }
+      HttpResponse<String> cancel = send(port, "DELETE", "/v1/streams/" + id);
+      HttpResponse<String> control = send(port, "DELETE", "/v1/streams/" + unknown);
+      assertThat(errorCode(cancel, 404)).isEqualTo("stream_not_found");
+      assertThat(cancel.body()).isEqualTo(control.body().replace(unknown, id));
+    }
+  }
+
   /** The error code of a JSON error response with that status. */
   static String errorCode(HttpResponse<String> r, int status) {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
