@@ -177,4 +177,59 @@ class StreamOwnershipTest {
       assertThat(last.data().getString("type")).isEqualTo("cancelled");
     }
   }
+
+  /**
+   * The cluster directory (Hazelcast) names the claim address of every resumable stream, a request
+   * still waiting for a slot included. Another key that read such an id there gets 404 for it, and
+   * its connection closing withdraws nothing: the request opens once a slot frees, whole.
+   */
+  @Test
+  void anIdLeakedFromTheDirectoryLetsAnotherKeyWithdrawNoQueuedRequest() throws Exception {
+    int gw = cluster.gateway.port();
+    try (RawWebSocket busy = RawWebSocket.connect(gw, a.authorization())) {
+      for (int i = 0; i < 4; i++) { // every slot, each generation paused after its first token
+        busy.sendText(new JsonObject(BODY).put("type", "generate").put("id", "busy" + i).put("credit", 1).encode());
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> a.streamIds(gw).size() == 4);
+      Set<String> busyIds = Set.copyOf(a.streamIds(gw));
+      var waiting = cluster.http.sendAsync(java.net.http.HttpRequest.newBuilder(cluster.uri("/v1/generate"))
+          .header("Authorization", "Bearer " + a.key()).POST(java.net.http.HttpRequest.BodyPublishers.ofString(BODY))
+          .build(), HttpResponse.BodyHandlers.ofInputStream());
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.client().queued() == 1);
+      String[] leaked = new String[1];
+      await().atMost(Duration.ofSeconds(10)).until(() -> {
+        leaked[0] = claimAddressesInTheDirectory().stream().filter(id -> !busyIds.contains(id)).findFirst()
+            .orElse(null);
+        return leaked[0] != null;
+      });
+      String id = leaked[0];
+
+      b.findsNothingOf(id, gateways());
+      assertThat(a.streamIds(gw)).as("a waiting request is not an open stream").doesNotContain(id);
+      assertThat(cluster.gateway.client().queued()).as("still waiting").isEqualTo(1);
+
+      busy.close(); // frees the slots
+      HttpResponse<java.io.InputStream> response = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.headers().firstValue("X-Tokenbus-Stream-Id")).hasValue(id);
+      try (var body = new java.io.BufferedReader(new java.io.InputStreamReader(response.body(),
+          java.nio.charset.StandardCharsets.UTF_8))) {
+        assertThat(Tenant.read(new Sse(body)).text()).isEqualTo(reference);
+      }
+    }
+  }
+
+  /** The stream ids in the claim addresses the cluster directory lists, as anyone on the Hazelcast port can read them. */
+  private static Set<String> claimAddressesInTheDirectory() {
+    Set<String> ids = new java.util.HashSet<>();
+    for (var hz : com.hazelcast.core.Hazelcast.getAllHazelcastInstances()) {
+      for (Object address : hz.getMultiMap("__vertx.subs").keySet()) {
+        String s = address.toString();
+        if (s.startsWith("tokenbus.streams.") && s.endsWith(".claim")) {
+          ids.add(s.substring("tokenbus.streams.".length(), s.length() - ".claim".length()));
+        }
+      }
+    }
+    return ids;
+  }
 }
