@@ -174,7 +174,6 @@ public final class TokenbusClient {
    * a worker is busy, gone or slow to answer.
    *
    * @param owner the tenant the stream belongs to
-   *
    * @return the stream, or a failure: {@link NoWorkerException} when no worker took it,
    *     {@link ModelNotFoundException} when workers are up but none serves {@code model},
    *     {@link GenerationRefusedException} when the request itself was refused
