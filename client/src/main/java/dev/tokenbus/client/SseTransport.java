@@ -151,8 +151,10 @@ final class SseTransport {
               resp.getHeader("Retry-After"));
           if (streamId == null) {
             finish(e);
-          } else if (resp.statusCode() >= 500) {
-            dropped(base, e); // that gateway cannot take it now (shutting down...): another may
+          } else if (resp.statusCode() >= 500 || resp.statusCode() == 409) {
+            // That gateway cannot take it now (shutting down...): another may. 409: the gateway
+            // holding the stream has not yet seen the lost connection close; it will soon.
+            dropped(base, e);
           } else {
             finish(Errors.connection("the connection to " + base + " was lost and the stream could not be resumed: "
                 + e.getMessage(), e));

@@ -14,7 +14,6 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * Streams whose client went away, kept for a grace period, and the claims that hand such a stream
  * to the gateway where its client came back. The gateway holding a resumable stream answers claims
  * on the stream's own address ({@link Addresses#streamClaims}), so a client may come back anywhere,
- * even to a gateway the stream already moved to once. Used on the client's context only.
+ * even to a gateway the stream already moved to once. A claim names the claiming client's
+ * {@link StreamOwner}; the holder gives the stream up only to its owner, and only while it is parked.
+ * Used on the client's context only.
  */
 final class Reconnects {
 
@@ -40,19 +41,35 @@ final class Reconnects {
     }
   }
 
+  /** The holder's side of a claim. */
+  @FunctionalInterface
+  interface Holder {
+    /**
+     * Gives up stream {@code sid} after token {@code last} to {@code claimer}.
+     *
+     * @throws StreamNotFoundException when it holds no such stream for {@code claimer}
+     * @throws StreamInUseException when the stream is still attached to its client
+     */
+    Handover giveUp(String sid, int last, StreamOwner claimer);
+  }
+
+  /** A claim's failure code for {@link StreamNotFoundException}. */
+  private static final int NOT_FOUND = 404;
+  /** A claim's failure code for {@link StreamInUseException}. */
+  private static final int IN_USE = 409;
+
   private final Vertx vertx;
   private final long graceMs;
   private final long claimTimeoutMs;
-  /** The holder's side: gives up stream {@code sid} after token {@code last}, or throws {@link StreamNotFoundException}. */
-  private final BiFunction<String, Integer, Handover> giveUp;
+  private final Holder holder;
   /** Parked streams by id, with the timer that cancels them when the grace period ends. */
   private final Map<String, Long> parked = new HashMap<>();
 
-  Reconnects(Vertx vertx, long graceMs, long claimTimeoutMs, BiFunction<String, Integer, Handover> giveUp) {
+  Reconnects(Vertx vertx, long graceMs, long claimTimeoutMs, Holder holder) {
     this.vertx = vertx;
     this.graceMs = graceMs;
     this.claimTimeoutMs = claimTimeoutMs;
-    this.giveUp = giveUp;
+    this.holder = holder;
   }
 
   boolean enabled() {
@@ -66,9 +83,15 @@ final class Reconnects {
     }
     return vertx.eventBus().consumer(Addresses.streamClaims(sid), m -> {
       try {
-        m.reply(giveUp.apply(sid, m.body().getInteger("last_index", -1)).toJson());
+        StreamOwner claimer = StreamOwner.fromWire(m.body().getString("owner"));
+        if (claimer == null) {
+          throw StreamNotFoundException.unknown(sid); // a claim that names no owner owns nothing
+        }
+        m.reply(holder.giveUp(sid, m.body().getInteger("last_index", -1), claimer).toJson());
       } catch (StreamNotFoundException e) {
-        m.fail(404, e.getMessage());
+        m.fail(NOT_FOUND, e.getMessage());
+      } catch (StreamInUseException e) {
+        m.fail(IN_USE, e.getMessage());
       } catch (RuntimeException e) {
         LOG.warn("claim for stream {} failed", sid, e);
         m.fail(500, e.toString());
@@ -76,28 +99,34 @@ final class Reconnects {
     });
   }
 
-  /** Claims stream {@code sid} after token {@code last}: from this gateway when it holds the stream, else over the bus. */
-  Future<Handover> claim(String sid, int last, boolean heldHere) {
+  /**
+   * Claims stream {@code sid} after token {@code last} for {@code claimer}: from this gateway when it
+   * holds the stream, else over the bus. Fails like {@link Holder#giveUp}.
+   */
+  Future<Handover> claim(String sid, int last, StreamOwner claimer, boolean heldHere) {
     if (heldHere) {
       try {
-        return Future.succeededFuture(giveUp.apply(sid, last));
+        return Future.succeededFuture(holder.giveUp(sid, last, claimer));
       } catch (RuntimeException e) {
         return Future.failedFuture(e);
       }
     }
-    JsonObject claim = new JsonObject().put("stream_id", sid).put("last_index", last);
+    JsonObject claim = new JsonObject().put("stream_id", sid).put("last_index", last).put("owner", claimer.wire());
     return vertx.eventBus().<JsonObject>request(Addresses.streamClaims(sid), claim,
         new DeliveryOptions().setSendTimeout(claimTimeoutMs)).map(Message::body).map(Handover::fromJson)
-        .recover(e -> Future.failedFuture(notFound(sid, e)));
+        .recover(e -> Future.failedFuture(refusal(sid, e)));
   }
 
-  private static Throwable notFound(String sid, Throwable e) {
-    if (e instanceof ReplyException re && re.failureCode() == 404) {
+  /** What a failed claim over the bus means, as the holder's exception. */
+  private static Throwable refusal(String sid, Throwable e) {
+    if (e instanceof ReplyException re && re.failureCode() == NOT_FOUND) {
       return new StreamNotFoundException(re.getMessage());
     }
+    if (e instanceof ReplyException re && re.failureCode() == IN_USE) {
+      return new StreamInUseException(sid);
+    }
     if (e instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS) {
-      return new StreamNotFoundException("no gateway holds stream " + sid
-          + " (it ended, its grace period ran out, or its gateway is gone)");
+      return StreamNotFoundException.unknown(sid);
     }
     return e;
   }

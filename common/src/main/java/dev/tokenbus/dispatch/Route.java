@@ -10,6 +10,8 @@ import dev.tokenbus.protocol.GenerationRequest;
 final class Route {
   final GenerationRequest request;
   final String model;
+  /** Who opened the stream: the only one who may resume, cancel or list it. */
+  final StreamOwner owner;
   final long deadlineNanos;
   /** The first leg's wire id; a move's leg is this plus {@code ~n}. */
   final String firstWire;
@@ -17,9 +19,10 @@ final class Route {
   int moves;
   boolean moving;
 
-  Route(GenerationRequest request, String model, long deadlineNanos, String wire) {
+  Route(GenerationRequest request, String model, StreamOwner owner, long deadlineNanos, String wire) {
     this.request = request;
     this.model = model;
+    this.owner = owner;
     this.deadlineNanos = deadlineNanos;
     this.firstWire = wire;
     this.wire = wire;

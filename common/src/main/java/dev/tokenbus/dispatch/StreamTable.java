@@ -34,6 +34,12 @@ final class StreamTable {
     return routes.containsKey(sid);
   }
 
+  /** Whether stream {@code sid} has a route and {@code owner} opened it. */
+  boolean owns(StreamOwner owner, String sid) {
+    Route r = routes.get(sid);
+    return r != null && r.owner.equals(owner);
+  }
+
   void removeRoute(String sid) {
     routes.remove(sid);
   }
@@ -70,6 +76,11 @@ final class StreamTable {
   /** The streams open now (a live view). */
   Collection<TokenStream> streams() {
     return streams.values();
+  }
+
+  /** The open streams {@code owner} opened (a copy). */
+  List<TokenStream> ownedBy(StreamOwner owner) {
+    return streams.values().stream().filter(s -> owns(owner, s.streamId())).toList();
   }
 
   /** A copy of the open streams, to go through while streams end. */

@@ -46,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * queues requests while every slot is busy ({@link AdmissionQueue}). The streams it holds are in a
  * {@link StreamTable}; {@link Failover} moves a stream whose worker failed; {@link Reconnects}
  * hands a stream to the gateway its client came back to.
+ *
+ * <p>Every stream has a {@link StreamOwner}, the tenant that opened it: only the owner lists
+ * ({@link #streamsOf}), resumes ({@link #resume}) and cancels ({@link #cancel(String, StreamOwner, String)})
+ * it; to anyone else it is as unknown as an id never issued.
  */
 public final class TokenbusClient {
 
@@ -135,9 +139,29 @@ public final class TokenbusClient {
     return n;
   }
 
-  /** The streams open now. */
+  /** The streams open now, every owner's. */
   public Collection<TokenStream> streams() {
     return table.streams();
+  }
+
+  /** The streams open now that {@code owner} opened. */
+  public List<TokenStream> streamsOf(StreamOwner owner) {
+    return table.ownedBy(owner);
+  }
+
+  /**
+   * Cancels open stream {@code sid} held here (streaming, or parked for a reconnect) when
+   * {@code owner} opened it.
+   *
+   * @return whether it did; false for an id unknown here, a stream that ended, or another owner's
+   */
+  public boolean cancel(String sid, StreamOwner owner, String reason) {
+    TokenStream s = table.stream(sid);
+    if (s == null || s.isFinished() || !table.owns(owner, sid)) {
+      return false;
+    }
+    s.cancel(reason);
+    return true;
   }
 
   /** A fresh stream id, unique across gateways and unguessable (see {@link StreamIds}). */
@@ -149,39 +173,51 @@ public final class TokenbusClient {
    * Starts a generation on the best worker for {@code model} (null: any), trying the next one when
    * a worker is busy, gone or slow to answer.
    *
+   * @param owner the tenant the stream belongs to
    * @return the stream, or a failure: {@link NoWorkerException} when no worker took it,
    *     {@link ModelNotFoundException} when workers are up but none serves {@code model},
    *     {@link GenerationRefusedException} when the request itself was refused
    */
-  public Future<TokenStream> generate(GenerationRequest request, String model) {
-    return start(request, model, List.of(), request.id());
+  public Future<TokenStream> generate(GenerationRequest request, String model, StreamOwner owner) {
+    return start(request, model, owner, List.of(), request.id());
   }
 
   /**
    * Continues a stream that this gateway or another one started, whose client reconnected with the
-   * index of the last token it received (-1: none). The stream's owner gives it up (it must be
-   * parked, or still open) and tells its request and the tokens received; a worker replays those
-   * up to {@code lastIndex} and the stream goes on from {@code lastIndex + 1}.
+   * index of the last token it received (-1: none). The gateway holding the stream gives it up
+   * (it must be {@code owner}'s and parked: its client went away) and tells its request and the
+   * tokens received; a worker replays those up to {@code lastIndex} and the stream goes on from
+   * {@code lastIndex + 1}.
    *
-   * @return the stream, or a failure: {@link StreamNotFoundException} when no gateway holds it any more
+   * @return the stream, or a failure: {@link StreamNotFoundException} when no gateway holds it for
+   *     {@code owner} (any more), {@link StreamInUseException} when it still streams to its client
    */
-  public Future<TokenStream> resume(String streamId, int lastIndex) {
+  public Future<TokenStream> resume(String streamId, int lastIndex, StreamOwner owner) {
     if (closed) {
       return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
-    return reconnects.claim(streamId, lastIndex, table.hasRoute(streamId)).compose(h -> {
+    return reconnects.claim(streamId, lastIndex, owner, table.hasRoute(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
-      return start(h.open().request(), h.model(), h.open().resume(), streamId + "@" + ids.prefix());
+      return start(h.open().request(), h.model(), owner, h.open().resume(), streamId + "@" + ids.prefix());
     });
   }
 
-  /** Gives up a stream to the gateway where its client came back, after token {@code last}; answers a claim. */
-  private Reconnects.Handover giveUp(String sid, int last) {
+  /**
+   * Gives up a stream to the gateway where its client came back, after token {@code last}; answers
+   * a claim. Only the owner's claim finds the stream; only a parked one is given up, so that a
+   * stream still streaming to its client is never taken from it.
+   */
+  private Reconnects.Handover giveUp(String sid, int last, StreamOwner claimer) {
+    if (!table.owns(claimer, sid)) {
+      throw StreamNotFoundException.unknown(sid);
+    }
+    if (!reconnects.isParked(sid)) {
+      throw new StreamInUseException(sid);
+    }
     TokenStream s = table.stream(sid);
     Route r = table.route(sid);
-    if (s == null || r == null || s.state() == TokenStream.State.FAILED || s.state() == TokenStream.State.ENDED) {
-      throw new StreamNotFoundException("stream " + sid + " is not open (it ended, or its grace period for a"
-          + " reconnect ran out)");
+    if (s == null || s.state() == TokenStream.State.FAILED || s.state() == TokenStream.State.ENDED) {
+      throw StreamNotFoundException.unknown(sid);
     }
     List<Integer> received = s.receivedTokenIds();
     if (last + 1 > received.size()) {
@@ -220,7 +256,8 @@ public final class TokenbusClient {
     return reconnects.isParked(streamId);
   }
 
-  private Future<TokenStream> start(GenerationRequest request, String model, List<Integer> resume, String wire) {
+  private Future<TokenStream> start(GenerationRequest request, String model, StreamOwner owner, List<Integer> resume,
+      String wire) {
     if (closed) {
       return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
@@ -238,7 +275,7 @@ public final class TokenbusClient {
     long now = System.nanoTime();
     PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume),
         model, Promise.promise(), now, request.config().deadlineNanos(now));
-    table.addRoute(sid, new Route(request, model, w.deadlineNanos(), wire));
+    table.addRoute(sid, new Route(request, model, owner, w.deadlineNanos(), wire));
     MessageConsumer<JsonObject> claims = reconnects.listen(sid);
     w.opened().future().onFailure(e -> {
       table.removeRoute(sid);

@@ -5,6 +5,7 @@ import dev.tokenbus.dispatch.ModelNotFoundException;
 import dev.tokenbus.dispatch.QueueFullException;
 import dev.tokenbus.dispatch.NoWorkerException;
 import dev.tokenbus.dispatch.ShuttingDownException;
+import dev.tokenbus.dispatch.StreamInUseException;
 import dev.tokenbus.dispatch.StreamNotFoundException;
 import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -50,6 +51,8 @@ public record ApiError(int status, String type, String message, String param, St
           "model_not_found");
       case StreamNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), null,
           "stream_not_found");
+      case StreamInUseException e -> new ApiError(409, "invalid_request_error", e.getMessage(), null,
+          "stream_in_use");
       default -> new ApiError(500, "server_error", "internal error: " + t.getClass().getSimpleName(), null, null);
     };
   }

@@ -1,5 +1,6 @@
 package dev.tokenbus.http;
 
+import dev.tokenbus.dispatch.StreamOwner;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
@@ -14,17 +15,36 @@ import java.util.Set;
  *
  * <p>A browser cannot set headers on a WebSocket, so the {@code /v1/ws} upgrade may carry the key
  * as the query parameter {@code api_key} instead (the web chat page does).
+ *
+ * <p>A request whose key is valid carries the key's {@link StreamOwner} on from here
+ * ({@link #ownerOf}): the streams it opens are that key's alone. The digests are computed once,
+ * here, so no request keeps its key beyond this check.
  */
 final class ApiKeys implements Handler<RoutingContext> {
 
   private static final String BEARER = "bearer ";
   private static final String WEBSOCKET_PATH = "/v1/ws";
   private static final String QUERY_KEY = "api_key";
+  /** The routing context's entry for the owner of the streams the request opens. */
+  private static final String OWNER = "tokenbus.stream-owner";
 
   private final List<byte[]> keys;
+  /** Each key's owner, by the key's position in {@link #keys}. */
+  private final List<StreamOwner> owners;
 
   ApiKeys(Set<String> keys) {
-    this.keys = keys.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+    List<String> ordered = List.copyOf(keys);
+    this.keys = ordered.stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+    this.owners = ordered.stream().map(StreamOwner::ofApiKey).toList();
+  }
+
+  /**
+   * The owner of the streams a request opens, resumes, cancels or lists: its API key's, or the
+   * single tenant when the gateway asks for no key.
+   */
+  static StreamOwner ownerOf(RoutingContext ctx) {
+    StreamOwner owner = ctx.get(OWNER);
+    return owner != null ? owner : StreamOwner.SINGLE_TENANT;
   }
 
   @Override
@@ -41,11 +61,14 @@ final class ApiKeys implements Handler<RoutingContext> {
       return;
     }
     byte[] given = presented.getBytes(StandardCharsets.UTF_8);
-    boolean known = false;
-    for (byte[] key : keys) {
-      known |= MessageDigest.isEqual(key, given);
+    int known = -1;
+    for (int i = 0; i < keys.size(); i++) {
+      if (MessageDigest.isEqual(keys.get(i), given)) {
+        known = i; // no early exit: every key is compared
+      }
     }
-    if (known) {
+    if (known >= 0) {
+      ctx.put(OWNER, owners.get(known));
       ctx.next();
     } else {
       refuse(ctx, "the API key is not valid");

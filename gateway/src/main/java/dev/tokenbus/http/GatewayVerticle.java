@@ -5,6 +5,7 @@ import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.dispatch.StreamNotFoundException;
+import dev.tokenbus.dispatch.StreamOwner;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.http.openai.OpenAiRoutes;
@@ -20,6 +21,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -188,20 +190,17 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * Cancels a stream this gateway holds (streaming to a client, or parked for a reconnect): an SSE
-   * client's explicit cancel, which a closed connection is not while {@code resume-grace-ms} keeps
-   * streams. 204, or 404 {@code stream_not_found}.
+   * Cancels a stream this gateway holds (streaming to a client, or parked for a reconnect) for the
+   * API key that opened it: an SSE client's explicit cancel, which a closed connection is not while
+   * {@code resume-grace-ms} keeps streams. 204, or 404 {@code stream_not_found}, for another key's
+   * stream as for an unknown one.
    */
   private void cancelStream(RoutingContext ctx, String id) {
-    for (TokenStream s : client.streams()) {
-      if (s.streamId().equals(id) && !s.isFinished()) {
-        s.cancel("cancelled by the client");
-        ctx.response().setStatusCode(204).end();
-        return;
-      }
+    if (client.cancel(id, ApiKeys.ownerOf(ctx), "cancelled by the client")) {
+      ctx.response().setStatusCode(204).end();
+    } else {
+      error(ctx, ApiError.of(new StreamNotFoundException("stream " + id + " is not open on this gateway")));
     }
-    error(ctx, ApiError.of(new StreamNotFoundException("stream " + id
-        + " is not open on this gateway")));
   }
 
   private void webSocket(RoutingContext ctx) {
@@ -222,7 +221,7 @@ public final class GatewayVerticle extends VerticleBase {
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
       }
-    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), generations, timeouts)).onFailure(err -> {
+    }).onSuccess(ws -> new WebSocketSession(ws, options.maxStreamsPerSocket(), generations, ApiKeys.ownerOf(ctx), timeouts)).onFailure(err -> {
           if (!ctx.response().ended()) {
             error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null,
                 "upgrade_required"));
@@ -230,6 +229,10 @@ public final class GatewayVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * The workers, the caller's own open streams (another key's are only counted, in
+   * {@code other_streams}), the requests waiting for a slot and the cluster's members.
+   */
   private void status(RoutingContext ctx) {
     JsonArray workers = new JsonArray();
     for (WorkerStatus w : client.registry().all()) {
@@ -237,15 +240,19 @@ public final class GatewayVerticle extends VerticleBase {
           .put("slots", w.slots()).put("active", w.active()).put("running", w.running()).put("paused", w.paused())
           .put("kv_used", w.kvUsed()).put("kv_total", w.kvTotal()));
     }
+    // The caller's own streams only: a stream id is its owner's capability.
+    StreamOwner caller = ApiKeys.ownerOf(ctx);
+    List<TokenStream> own = client.streamsOf(caller);
     JsonArray streams = new JsonArray();
-    for (TokenStream s : client.streams()) {
+    for (TokenStream s : own) {
       streams.add(new JsonObject().put("id", s.streamId()).put("worker", s.workerEndpoint())
           .put("tokens_generated", s.tokensGenerated()).put("tokens_delivered", s.tokensDelivered())
           .put("state", s.state().name().toLowerCase()));
     }
     JsonArray members = new JsonArray();
     membership.members().forEach(m -> members.add(m.toJson())); // the other nodes of the cluster, and whether they are trusted
-    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams).put("queued", client.queued())
+    json(ctx, 200, new JsonObject().put("workers", workers).put("streams", streams)
+        .put("other_streams", client.streams().size() - own.size()).put("queued", client.queued())
         .put("members", members));
   }
 

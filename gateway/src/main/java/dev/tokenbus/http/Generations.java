@@ -1,6 +1,7 @@
 package dev.tokenbus.http;
 
 import dev.tokenbus.dispatch.QueueFullException;
+import dev.tokenbus.dispatch.StreamOwner;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.metrics.TokenbusMetrics;
@@ -69,20 +70,26 @@ public final class Generations {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
     ctx.response().putHeader(STREAM_ID_HEADER, request.id());
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
-        client.generate(request, model), model, channels, resumable);
+        client.generate(request, model, ApiKeys.ownerOf(ctx)), model, channels, resumable);
   }
 
-  /** As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}, for a client on another transport. */
-  Future<Void> serve(ClientLink link, GenerationRequest request, String model, Channels channels) {
-    return start(link, new RequestObserver(metrics, request.id(), model), client.generate(request, model), model,
-        channels, false);
+  /**
+   * As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}, for a client on another
+   * transport, whose streams belong to {@code owner}.
+   */
+  Future<Void> serve(ClientLink link, GenerationRequest request, String model, StreamOwner owner, Channels channels) {
+    return start(link, new RequestObserver(metrics, request.id(), model), client.generate(request, model, owner),
+        model, channels, false);
   }
 
-  /** Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE. */
+  /**
+   * Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE: only
+   * the owner's, only once its first client went away.
+   */
   public void resume(RoutingContext ctx, String streamId, int lastIndex) {
     ctx.response().putHeader(STREAM_ID_HEADER, streamId);
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
-        client.resume(streamId, lastIndex), null, (stream, served) -> sse(ctx), true);
+        client.resume(streamId, lastIndex, ApiKeys.ownerOf(ctx)), null, (stream, served) -> sse(ctx), true);
   }
 
   /**

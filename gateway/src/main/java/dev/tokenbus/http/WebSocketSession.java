@@ -1,5 +1,6 @@
 package dev.tokenbus.http;
 
+import dev.tokenbus.dispatch.StreamOwner;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
@@ -42,6 +43,8 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
   private final ServerWebSocket socket;
   private final int maxStreams;
   private final Generations generations;
+  /** Who the socket's generations belong to: the API key of its upgrade request. */
+  private final StreamOwner owner;
   /** The generations of this socket by client id, from the generate frame to their end. */
   private final Map<String, Link> links = new HashMap<>();
   /** Each generation's channel, from its generate frame until it ends (credit may come while it opens). */
@@ -49,10 +52,12 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
   private boolean closed;
   private long lastActivityNanos = System.nanoTime();
 
-  WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations, ConnectionTimeouts timeouts) {
+  WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations, StreamOwner owner,
+      ConnectionTimeouts timeouts) {
     this.socket = socket;
     this.maxStreams = maxStreams;
     this.generations = generations;
+    this.owner = owner;
     socket.textMessageHandler(this::onText);
     socket.binaryMessageHandler(b -> sendError(null, ApiError.invalid("binary frames are not supported", null,
         "invalid_frame")));
@@ -201,7 +206,7 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     links.put(clientId, link);
     Channel channel = new Channel(clientId, credit);
     channels.put(clientId, channel);
-    generations.serve(link, params.toRequest(generations.newId()), params.model(),
+    generations.serve(link, params.toRequest(generations.newId()), params.model(), owner,
         (stream, served) -> channel).onComplete(v -> {
           links.remove(clientId, link);
           channels.remove(clientId, channel);

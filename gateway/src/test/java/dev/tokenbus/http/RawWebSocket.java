@@ -46,13 +46,20 @@ final class RawWebSocket implements AutoCloseable {
 
   /** Connects to {@code /v1/ws} and completes the handshake. */
   static RawWebSocket connect(int port) throws IOException {
+    return connect(port, java.util.Map.of());
+  }
+
+  /** As {@link #connect(int)}, with extra headers on the upgrade request (an API key). */
+  static RawWebSocket connect(int port, java.util.Map<String, String> extra) throws IOException {
     Socket s = new Socket();
     s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
     s.setSoTimeout(10_000);
     byte[] nonce = new byte[16];
     ThreadLocalRandom.current().nextBytes(nonce);
     String request = "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\nSec-WebSocket-Version: 13\r\n"
+        + extra.entrySet().stream().map(h -> h.getKey() + ": " + h.getValue() + "\r\n").reduce("", String::concat)
+        + "\r\n";
     s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
     RawWebSocket ws = new RawWebSocket(s);
     String status = ws.line();

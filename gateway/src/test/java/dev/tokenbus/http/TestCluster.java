@@ -153,6 +153,8 @@ final class TestCluster implements AutoCloseable {
     await().pollInterval(Duration.ofMillis(5)).atMost(within).untilAsserted(() -> {
       JsonObject s = status();
       org.assertj.core.api.Assertions.assertThat(s.getJsonArray("streams")).as("streams in %s", s).isEmpty();
+      org.assertj.core.api.Assertions.assertThat(s.getInteger("other_streams", 0)).as("other keys' streams in %s", s)
+          .isZero();
       org.assertj.core.api.Assertions.assertThat(s.getInteger("queued")).as("queued in %s", s).isZero();
       for (Object o : s.getJsonArray("workers")) {
         JsonObject w = (JsonObject) o;
