@@ -249,7 +249,9 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     var pipeline = StrictWebSocketFrames.pipelineOf(ctx.request());
+    var connection = ctx.request().connection();
     ctx.request().toWebSocket().onSuccess(ws -> {
+      timeouts.upgraded(connection);
       StrictWebSocketFrames.install(pipeline);
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());
