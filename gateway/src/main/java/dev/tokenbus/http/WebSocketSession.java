@@ -47,16 +47,29 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
   /** Each generation's channel, from its generate frame until it ends (credit may come while it opens). */
   private final Map<String, Channel> channels = new HashMap<>();
   private boolean closed;
+  /** Reading stopped because the client does not read what it is sent: see {@link #throttle}. */
+  private boolean readingPaused;
   private long lastActivityNanos = System.nanoTime();
 
   WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations, ConnectionTimeouts timeouts) {
     this.socket = socket;
     this.maxStreams = maxStreams;
     this.generations = generations;
-    socket.textMessageHandler(this::onText);
-    socket.binaryMessageHandler(b -> sendError(null, ApiError.invalid("binary frames are not supported", null,
-        "invalid_frame")));
-    socket.drainHandler(v -> new ArrayList<>(channels.values()).forEach(Channel::drainIfReady));
+    socket.textMessageHandler(text -> {
+      onText(text);
+      throttle();
+    });
+    socket.binaryMessageHandler(b -> {
+      sendError(null, ApiError.invalid("binary frames are not supported", null, "invalid_frame"));
+      throttle();
+    });
+    socket.drainHandler(v -> {
+      if (readingPaused) {
+        readingPaused = false;
+        socket.resume();
+      }
+      new ArrayList<>(channels.values()).forEach(Channel::drainIfReady);
+    });
     socket.exceptionHandler(this::onException);
     socket.closeHandler(v -> {
       timeouts.unregister(this);
@@ -105,6 +118,19 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
       close(MESSAGE_TOO_BIG, "message too big");
     } else {
       socketGone(); // a reset or another transport failure: the close follows, if it has not come yet
+    }
+  }
+
+  /**
+   * Backpressure on the client's frames: once a frame has been answered, and the socket's write
+   * queue is full (the client does not read its answers), nothing more is read from the socket until
+   * the queue drains. The TCP window then fills and the client's own sends block, so that a client
+   * that sends without reading holds at most the write queue's worth of answers on the gateway.
+   */
+  private void throttle() {
+    if (!closed && !readingPaused && socket.writeQueueFull()) {
+      readingPaused = true;
+      socket.pause();
     }
   }
 
