@@ -16,8 +16,10 @@ import java.util.function.Consumer;
  * One WebSocket with several generations multiplexed by a client-chosen id. Client frames:
  * {@code {"type":"generate","id":..., <the /v1/generate fields>}}, {@code {"type":"cancel","id":...}}
  * and {@code {"type":"credit","id":...,"n":...}}. Server frames: {@code token}, {@code done} and
- * {@code error}, each with the client's id and the same payload as SSE. All generations share the
- * socket's write queue: when it is full they all pause, and the drain resumes them all.
+ * {@code error}, each with the client's id and the same payload as SSE; an error refusing a
+ * generation for a full queue also carries {@code retry_after_ms}. All generations share the
+ * socket's write queue: when it is full they all pause, and the drain resumes them all; so does the
+ * reading of the client's frames (see {@link #throttle}).
  *
  * <p>Per-generation flow control, for clients that multiplex: a {@code generate} frame with
  * {@code "credit": n} may receive n token frames, then its generation pauses (its tokens stop being
@@ -236,9 +238,20 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
   }
 
   private void sendError(String clientId, ApiError error) {
+    sendError(clientId, error, -1);
+  }
+
+  /**
+   * An error frame; with {@code retryAfterSeconds} >= 0 it carries {@code retry_after_ms}, as HTTP's
+   * 429 carries {@code Retry-After}.
+   */
+  private void sendError(String clientId, ApiError error, long retryAfterSeconds) {
     if (!closed) {
-      socket.writeTextMessage(new JsonObject().put("type", "error").put("id", clientId).put("error", error.body())
-          .encode());
+      JsonObject frame = new JsonObject().put("type", "error").put("id", clientId).put("error", error.body());
+      if (retryAfterSeconds >= 0) {
+        frame.put("retry_after_ms", retryAfterSeconds * 1000);
+      }
+      socket.writeTextMessage(frame.encode());
     }
   }
 
@@ -247,6 +260,7 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     private final String clientId;
     private String abandoned;
     private Consumer<String> handler;
+    private long retryAfterSeconds = -1;
 
     Link(String clientId) {
       this.clientId = clientId;
@@ -280,8 +294,13 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     }
 
     @Override
+    public void retryAfter(long seconds) {
+      retryAfterSeconds = seconds;
+    }
+
+    @Override
     public void refuse(ApiError error) {
-      sendError(clientId, error);
+      sendError(clientId, error, retryAfterSeconds);
     }
 
     @Override
