@@ -20,6 +20,12 @@ interface ClientLink {
    */
   void onAbandoned(Consumer<String> handler);
 
+  /**
+   * Tells a client that is about to be {@link #refuse refused} for a full queue when to come back
+   * (HTTP: {@code Retry-After}; WebSocket: {@code retry_after_ms} in the error frame).
+   */
+  default void retryAfter(long seconds) {}
+
   /** Answers a generation that did not start; nothing when the client can no longer be reached. */
   void refuse(ApiError error);
 

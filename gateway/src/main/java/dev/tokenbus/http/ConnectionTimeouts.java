@@ -73,14 +73,18 @@ final class ConnectionTimeouts {
     if (t == null) {
       return;
     }
-    if (request.headers().contains("Upgrade")) {
-      // A WebSocket (registered as one once it is open) or HTTP/2 (h2c): no longer this connection's to time.
-      connections.remove(request.connection());
-      return;
-    }
     t.last = request;
     t.lastStartNanos = clock.getAsLong();
     t.idleSinceNanos = 0;
+  }
+
+  /**
+   * {@code connection} became a WebSocket: it leaves this sweep (the WebSocket's own idle timeout
+   * takes over once it is {@link #register registered}). Only a handshake that succeeded does this;
+   * a request that merely carries an {@code Upgrade} header is timed like any other.
+   */
+  void upgraded(HttpConnection connection) {
+    connections.remove(connection);
   }
 
   /** A WebSocket to close when it idles; it leaves the sweep when it closes. */

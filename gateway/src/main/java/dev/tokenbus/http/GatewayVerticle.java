@@ -174,6 +174,10 @@ public final class GatewayVerticle extends VerticleBase {
    * {@code GET /v1/streams/{id}}) and {@code Last-Event-ID}; the stream goes on after that token.
    */
   private void resume(RoutingContext ctx, String id) {
+    if (!wellFormedStreamId(id)) {
+      error(ctx, noSuchStream());
+      return;
+    }
     String lastEventId = ctx.request().getHeader("Last-Event-ID");
     int last;
     try {
@@ -196,11 +200,37 @@ public final class GatewayVerticle extends VerticleBase {
    * stream as for an unknown one.
    */
   private void cancelStream(RoutingContext ctx, String id) {
-    if (client.cancel(id, ApiKeys.ownerOf(ctx), "cancelled by the client")) {
+    if (!wellFormedStreamId(id)) {
+      error(ctx, noSuchStream());
+    } else if (client.cancel(id, ApiKeys.ownerOf(ctx), "cancelled by the client")) {
       ctx.response().setStatusCode(204).end();
     } else {
       error(ctx, ApiError.of(new StreamNotFoundException("stream " + id + " is not open on this gateway")));
     }
+  }
+
+  /**
+   * Whether {@code id} (from a path or a header) has the form of the stream ids gateways give: 1 to
+   * 128 ASCII letters, digits, {@code -} and {@code _}. Only such an id is looked up, and then copied
+   * into the response's {@code X-Tokenbus-Stream-Id} header.
+   */
+  static boolean wellFormedStreamId(String id) {
+    if (id == null || id.isEmpty() || id.length() > 128) {
+      return false;
+    }
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The answer to a stream id no stream can have; the id itself is not repeated. */
+  private static ApiError noSuchStream() {
+    return ApiError.of(new StreamNotFoundException(
+        "no stream has this id: stream ids are letters, digits, '-' and '_'"));
   }
 
   private void webSocket(RoutingContext ctx) {
@@ -216,7 +246,9 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     var pipeline = StrictWebSocketFrames.pipelineOf(ctx.request());
+    var connection = ctx.request().connection();
     ctx.request().toWebSocket().onSuccess(ws -> {
+      timeouts.upgraded(connection);
       StrictWebSocketFrames.install(pipeline);
       if (options.writeQueueBytes() > 0) {
         ws.setWriteQueueMaxSize(options.writeQueueBytes());

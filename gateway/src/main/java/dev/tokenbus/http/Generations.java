@@ -106,8 +106,8 @@ public final class Generations {
     link.onAbandoned(reason -> client.withdraw(sid, reason));
     return opened.transform(ar -> {
       if (ar.failed()) {
-        if (ar.cause() instanceof QueueFullException full && link instanceof HttpClientLink http) {
-          http.retryAfter(full.retryAfterSeconds());
+        if (ar.cause() instanceof QueueFullException full) {
+          link.retryAfter(full.retryAfterSeconds());
         }
         refuse(link, observer, ApiError.of(ar.cause()));
         return Future.<Void>succeededFuture();

@@ -45,8 +45,8 @@ final class HttpClientLink implements ClientLink {
     }
   }
 
-  /** Tells a client refused for a full queue when to come back. */
-  void retryAfter(long seconds) {
+  @Override
+  public void retryAfter(long seconds) {
     response.putHeader("Retry-After", Long.toString(seconds));
   }
 

@@ -17,8 +17,10 @@ import java.util.function.Consumer;
  * One WebSocket with several generations multiplexed by a client-chosen id. Client frames:
  * {@code {"type":"generate","id":..., <the /v1/generate fields>}}, {@code {"type":"cancel","id":...}}
  * and {@code {"type":"credit","id":...,"n":...}}. Server frames: {@code token}, {@code done} and
- * {@code error}, each with the client's id and the same payload as SSE. All generations share the
- * socket's write queue: when it is full they all pause, and the drain resumes them all.
+ * {@code error}, each with the client's id and the same payload as SSE; an error refusing a
+ * generation for a full queue also carries {@code retry_after_ms}. All generations share the
+ * socket's write queue: when it is full they all pause, and the drain resumes them all; so does the
+ * reading of the client's frames (see {@link #throttle}).
  *
  * <p>Per-generation flow control, for clients that multiplex: a {@code generate} frame with
  * {@code "credit": n} may receive n token frames, then its generation pauses (its tokens stop being
@@ -50,6 +52,8 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
   /** Each generation's channel, from its generate frame until it ends (credit may come while it opens). */
   private final Map<String, Channel> channels = new HashMap<>();
   private boolean closed;
+  /** Reading stopped because the client does not read what it is sent: see {@link #throttle}. */
+  private boolean readingPaused;
   private long lastActivityNanos = System.nanoTime();
 
   WebSocketSession(ServerWebSocket socket, int maxStreams, Generations generations, StreamOwner owner,
@@ -58,10 +62,21 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     this.maxStreams = maxStreams;
     this.generations = generations;
     this.owner = owner;
-    socket.textMessageHandler(this::onText);
-    socket.binaryMessageHandler(b -> sendError(null, ApiError.invalid("binary frames are not supported", null,
-        "invalid_frame")));
-    socket.drainHandler(v -> new ArrayList<>(channels.values()).forEach(Channel::drainIfReady));
+    socket.textMessageHandler(text -> {
+      onText(text);
+      throttle();
+    });
+    socket.binaryMessageHandler(b -> {
+      sendError(null, ApiError.invalid("binary frames are not supported", null, "invalid_frame"));
+      throttle();
+    });
+    socket.drainHandler(v -> {
+      if (readingPaused) {
+        readingPaused = false;
+        socket.resume();
+      }
+      new ArrayList<>(channels.values()).forEach(Channel::drainIfReady);
+    });
     socket.exceptionHandler(this::onException);
     socket.closeHandler(v -> {
       timeouts.unregister(this);
@@ -110,6 +125,19 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
       close(MESSAGE_TOO_BIG, "message too big");
     } else {
       socketGone(); // a reset or another transport failure: the close follows, if it has not come yet
+    }
+  }
+
+  /**
+   * Backpressure on the client's frames: once a frame has been answered, and the socket's write
+   * queue is full (the client does not read its answers), nothing more is read from the socket until
+   * the queue drains. The TCP window then fills and the client's own sends block, so that a client
+   * that sends without reading holds at most the write queue's worth of answers on the gateway.
+   */
+  private void throttle() {
+    if (!closed && !readingPaused && socket.writeQueueFull()) {
+      readingPaused = true;
+      socket.pause();
     }
   }
 
@@ -215,9 +243,20 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
   }
 
   private void sendError(String clientId, ApiError error) {
+    sendError(clientId, error, -1);
+  }
+
+  /**
+   * An error frame; with {@code retryAfterSeconds} >= 0 it carries {@code retry_after_ms}, as HTTP's
+   * 429 carries {@code Retry-After}.
+   */
+  private void sendError(String clientId, ApiError error, long retryAfterSeconds) {
     if (!closed) {
-      socket.writeTextMessage(new JsonObject().put("type", "error").put("id", clientId).put("error", error.body())
-          .encode());
+      JsonObject frame = new JsonObject().put("type", "error").put("id", clientId).put("error", error.body());
+      if (retryAfterSeconds >= 0) {
+        frame.put("retry_after_ms", retryAfterSeconds * 1000);
+      }
+      socket.writeTextMessage(frame.encode());
     }
   }
 
@@ -226,6 +265,7 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     private final String clientId;
     private String abandoned;
     private Consumer<String> handler;
+    private long retryAfterSeconds = -1;
 
     Link(String clientId) {
       this.clientId = clientId;
@@ -259,8 +299,13 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     }
 
     @Override
+    public void retryAfter(long seconds) {
+      retryAfterSeconds = seconds;
+    }
+
+    @Override
     public void refuse(ApiError error) {
-      sendError(clientId, error);
+      sendError(clientId, error, retryAfterSeconds);
     }
 
     @Override

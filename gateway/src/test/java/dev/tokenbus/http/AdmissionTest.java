@@ -57,6 +57,14 @@ class AdmissionTest {
       JsonObject error = new JsonObject(overflow.body()).getJsonObject("error");
       assertThat(error.getString("type")).isEqualTo("rate_limit_error");
       assertThat(error.getString("code")).isEqualTo("queue_full");
+      // On a WebSocket the same refusal says when to come back too, in milliseconds.
+      try (RawWebSocket ws = RawWebSocket.connect(c.gateway.port())) {
+        ws.sendText("{\"type\":\"generate\",\"id\":\"w\",\"prompt\":\"one too many\",\"max_tokens\":5}");
+        JsonObject refused = ws.nextJson();
+        assertThat(refused.getJsonObject("error").getString("code")).isEqualTo("queue_full");
+        assertThat(refused.getLong("retry_after_ms"))
+            .isEqualTo(Long.parseLong(overflow.headers().firstValue("Retry-After").orElseThrow()) * 1000);
+      }
 
       first.close(); // frees the slot: the waiting requests go, oldest first
       List<Sse.Event> s2 = second.get(20, TimeUnit.SECONDS);

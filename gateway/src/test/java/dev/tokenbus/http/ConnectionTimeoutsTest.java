@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,6 +100,38 @@ class ConnectionTimeoutsTest {
       String answer = readToClose(s);
       assertThat(answer).startsWith("HTTP/1.1 413");
       assertThat(answer).contains("\"code\":\"request_too_large\"");
+    }
+  }
+
+  @Test
+  void anUpgradeHeaderWithoutAWebSocketExemptsNothing() throws Exception {
+    // Refused handshakes, Upgrade on routes that are not WebSockets, and a body that stops arriving:
+    // each must still be closed by the sweep (idle, or 408).
+    List<String> requests = List.of(
+        "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+        "GET /health HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        "GET /v1/status HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+            + "HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
+        "GET /nowhere HTTP/1.1\r\nHost: x\r\nUpgrade: anything\r\n\r\n",
+        "POST /v1/generate HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nContent-Type: application/json\r\n"
+            + "Content-Length: 100\r\n\r\n{\"prompt\":");
+    List<Socket> sockets = new java.util.ArrayList<>();
+    try {
+      for (String request : requests) {
+        Socket s = connect();
+        s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+        sockets.add(s);
+      }
+      for (int i = 0; i < sockets.size(); i++) {
+        String answer = readToClose(sockets.get(i)); // a SocketTimeoutException if the server never closes
+        assertThat(answer).as(requests.get(i)).startsWith("HTTP/1.1 ");
+      }
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
     }
   }
 

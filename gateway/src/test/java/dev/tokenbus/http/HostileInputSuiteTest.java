@@ -120,7 +120,11 @@ class HostileInputSuiteTest {
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       String problem = r.status() < 400 || r.status() > 499 ? "status " + r.status() + " " + r.body()
           : r.error() == null ? "no error object: " + r.body()
-          : ms > TIMEOUT_MS ? "answered after " + ms + " ms" : null;
+          : ms > TIMEOUT_MS ? "answered after " + ms + " ms"
+          // After a framing error nothing more on the connection is read (no smuggled request is answered).
+          : "malformed_request".equals(r.error().getString("code")) && !r.closedAfter() ? "left open"
+          : smuggles(request) && !"malformed_request".equals(r.error().getString("code"))
+              ? "a body read as the next request: " + r.body() : null;
       return new Outcome(level, shown, Integer.toString(r.status()), problem);
     } catch (Exception e) {
       return new Outcome(level, shown, "failed", e.toString());
@@ -141,10 +145,18 @@ class HostileInputSuiteTest {
     return out.toByteArray();
   }
 
+  /** A request every gateway must answer, sent as the body of one whose framing hides it. */
+  private static final String SMUGGLED = "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n";
+
+  /** Whether {@code request} carries {@link #SMUGGLED} as its body, to be refused as malformed. */
+  private static boolean smuggles(byte[] request) {
+    return new String(request, StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n" + SMUGGLED);
+  }
+
   private static byte[] framing(Random rng) {
     String body = "{\"prompt\":\"hi\",\"max_tokens\":2,\"stream\":false}";
     String head = "POST /v1/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
-    String s = switch (rng.nextInt(12)) {
+    String s = switch (rng.nextInt(17)) {
       case 0 -> head + "Transfer-Encoding: chunked\r\n\r\n" + pick(rng, "zz", "-5", "0x10", "1 2", "g", "+3",
           "123456789abcdef012", "ffffffffffffffffff", "", " ") + "\r\n" + body + "\r\n0\r\n\r\n";
       case 1 -> head + "Content-Length: " + pick(rng, "abc", "-1", "1e3", "0x20", "99999999999999999999", "4 2",
@@ -170,6 +182,23 @@ class HostileInputSuiteTest {
             + wrong.length() + "\r\n\r\n" + wrong;
       }
       case 10 -> head + "Content-Length: " + (100_000 + rng.nextInt(100_000)) + "\r\n\r\n" + body;
+      // A coding other than chunked, whose body (a second request) must never be read as one.
+      case 11 -> (rng.nextInt(5) == 0 ? head.replace("HTTP/1.1", "HTTP/1.0") : head) + "Transfer-Encoding: "
+          + pick(rng, "gzip", "identity", "deflate", "chunked;q=1", "xchunked", "gzip, chunked", "chunked, chunked",
+              "chunked, gzip", "compress", "", "chunked\r\nTransfer-Encoding: chunked", "chunked\u00ff")
+          + "\r\n\r\n" + SMUGGLED;
+      case 12 -> head + "Transfer-Encoding: chunked\r\n\r\n" + pick(rng, "\u00ff", "3\u0080", "\u0080", "1\u00ff2",
+          "\u00e9", "a\u00a0", "\u00ff\u00ff\u00ff\u00ff") + "\r\n" + body + "\r\n0\r\n\r\n";
+      // Upgrade headers that make no WebSocket.
+      case 13 -> pick(rng, "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+          "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
+          "POST /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n",
+          "GET /v1/streams/nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+          head + "Upgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 2\r\n\r\n{}");
+      case 14 -> head + "Expect: " + pick(rng, "fancy", "100-continue, fancy", "200-ok", "", "continue")
+          + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+      case 15 -> pick(rng, "GET", "DELETE") + " /v1/streams/" + pick(rng, "%00", "%0d%0a", "%7f",
+          "a%0d%0aSet-Cookie:%20x=1", "%20", "%c3%a9", "a;b", "x".repeat(129), "%ff") + " HTTP/1.1\r\nHost: x\r\n\r\n";
       default -> "GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           + pick(rng, "Sec-WebSocket-Version: 13\r\n", "Sec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 99\r\n",
               "Sec-WebSocket-Key: \r\n") + "\r\n";
@@ -252,9 +281,10 @@ class HostileInputSuiteTest {
   // ---- WebSocket frames ----
 
   private static Outcome webSocket(int port, Random rng) {
-    int kind = rng.nextInt(14);
+    int kind = rng.nextInt(20);
     String shown = "ws kind " + kind;
-    try (RawWebSocket ws = RawWebSocket.connect(port)) {
+    String extensions = kind == 17 ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "";
+    try (RawWebSocket ws = RawWebSocket.connect(port, extensions, 0)) {
       ws.socket.setSoTimeout(TIMEOUT_MS);
       byte[] generate = "{\"type\":\"generate\",\"id\":\"a\",\"prompt\":\"hi\",\"max_tokens\":2}"
           .getBytes(StandardCharsets.UTF_8);
@@ -277,7 +307,42 @@ class HostileInputSuiteTest {
         case 10 -> ws.send(0x80, 9, new byte[126 + rng.nextInt(100)]); // a ping over 125 bytes
         case 11 -> ws.sendRaw(new byte[] {(byte) 0x81, 0x05, 'h', 'e', 'l', 'l', 'o'}); // not masked
         case 12 -> ws.sendText("{\"type\":\"generate\",\"id\":\"big\",\"prompt\":\"" + "x".repeat(70_000) + "\"}");
-        default -> ws.send(0x80, 8, new byte[] {0x03, (byte) (0xEC + rng.nextInt(3))}); // close 1004..1006: reserved
+        case 13 -> ws.send(0x80, 8, new byte[] {0x03, (byte) (0xEC + rng.nextInt(3))}); // close 1004..1006: reserved
+        case 14 -> { // an empty first fragment (and maybe more), then the (wrong) message
+          ws.send(0x00, 1, new byte[0]);
+          for (int n = rng.nextInt(3); n > 0; n--) {
+            ws.send(0x00, 0, new byte[0]);
+          }
+          ws.send(0x80, 0, badFrame(rng));
+        }
+        case 15 -> fragmented(ws, rng, 1, badFrame(rng));
+        case 16 -> { // a close code no peer may send
+          int code = switch (rng.nextInt(5)) {
+            case 0 -> rng.nextInt(1000);
+            case 1 -> 1015;
+            case 2 -> 1016 + rng.nextInt(1984);
+            case 3 -> 5000 + rng.nextInt(60_536);
+            default -> 1004 + rng.nextInt(3);
+          };
+          ws.send(0x80, 8, new byte[] {(byte) (code >> 8), (byte) code});
+        }
+        case 17 -> { // a compressed message that does not inflate (a deflate block of the reserved type 3)
+          byte[] garbage = new byte[1 + rng.nextInt(64)];
+          rng.nextBytes(garbage);
+          garbage[0] |= 0x06;
+          ws.send(0x80 | 0x40, 1, garbage);
+        }
+        case 18 -> fragmented(ws, rng, 2, generate); // binary, in fragments, some empty
+        default -> { // thousands of wrong frames at once, none of the answers read while they go
+          byte[] flood = new byte[8 * (2000 + rng.nextInt(20_000))];
+          for (int i = 0; i < flood.length; i += 8) {
+            flood[i] = (byte) 0x81;
+            flood[i + 1] = (byte) 0x82;
+            flood[i + 6] = '{';
+            flood[i + 7] = '}';
+          }
+          ws.sendRaw(flood);
+        }
       }
       long t0 = System.nanoTime();
       RawWebSocket.Frame f = ws.next();
@@ -301,6 +366,28 @@ class HostileInputSuiteTest {
       return new Outcome(Level4.WEBSOCKET, shown, "opcode " + f.opcode(), "unexpected frame " + f.opcode());
     } catch (Exception e) {
       return new Outcome(Level4.WEBSOCKET, shown, "failed", e.toString());
+    }
+  }
+
+  /** A text message that is valid UTF-8 and must be refused with an error frame. */
+  private static byte[] badFrame(Random rng) {
+    String frame = switch (rng.nextInt(3)) {
+      case 0 -> new String(badJson(rng), StandardCharsets.UTF_8).replace("\u0000", " ");
+      case 1 -> "{\"type\":\"generate\",\"id\":\"p\"," + badParameters(rng).substring(1);
+      default -> pick(rng, "{}", "{\"type\":\"launch\",\"id\":\"a\"}", "{\"id\":\"a\"}", "");
+    };
+    return frame.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** {@code message} as 2 to 5 fragments of the given opcode, cut at random, some of them empty. */
+  private static void fragmented(RawWebSocket ws, Random rng, int opcode, byte[] message) throws java.io.IOException {
+    int pieces = 2 + rng.nextInt(4);
+    int from = 0;
+    for (int i = 0; i < pieces; i++) {
+      int to = i == pieces - 1 ? message.length
+          : rng.nextInt(3) == 0 ? from : from + rng.nextInt(message.length - from + 1);
+      ws.send(i == pieces - 1 ? 0x80 : 0x00, i == 0 ? opcode : 0, java.util.Arrays.copyOfRange(message, from, to));
+      from = to;
     }
   }
 

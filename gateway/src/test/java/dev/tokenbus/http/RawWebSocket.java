@@ -44,22 +44,37 @@ final class RawWebSocket implements AutoCloseable {
     this.out = socket.getOutputStream();
   }
 
+  /** The handshake's response headers, names in lower case. */
+  final java.util.Map<String, String> headers = new java.util.HashMap<>();
+
   /** Connects to {@code /v1/ws} and completes the handshake. */
   static RawWebSocket connect(int port) throws IOException {
-    return connect(port, java.util.Map.of());
+    return connect(port, "", 0);
   }
 
   /** As {@link #connect(int)}, with extra headers on the upgrade request (an API key). */
   static RawWebSocket connect(int port, java.util.Map<String, String> extra) throws IOException {
+    return connect(port, extra.entrySet().stream().map(h -> h.getKey() + ": " + h.getValue() + "\r\n")
+        .reduce("", String::concat), 0);
+  }
+
+  /**
+   * As {@link #connect(int)}, with extra handshake headers (each ending in CRLF) and, when above 0,
+   * the socket's send and receive buffers set to {@code bufferBytes} before it connects.
+   */
+  static RawWebSocket connect(int port, String extraHeaders, int bufferBytes) throws IOException {
     Socket s = new Socket();
+    if (bufferBytes > 0) {
+      s.setSendBufferSize(bufferBytes);
+      s.setReceiveBufferSize(bufferBytes);
+    }
     s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
     s.setSoTimeout(10_000);
     byte[] nonce = new byte[16];
     ThreadLocalRandom.current().nextBytes(nonce);
     String request = "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\nSec-WebSocket-Version: 13\r\n"
-        + extra.entrySet().stream().map(h -> h.getKey() + ": " + h.getValue() + "\r\n").reduce("", String::concat)
-        + "\r\n";
+        + extraHeaders + "\r\n";
     s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
     RawWebSocket ws = new RawWebSocket(s);
     String status = ws.line();
@@ -67,8 +82,9 @@ final class RawWebSocket implements AutoCloseable {
       s.close();
       throw new IOException("no upgrade: " + status);
     }
-    while (!ws.line().isEmpty()) {
-      // headers
+    for (String h; !(h = ws.line()).isEmpty(); ) {
+      int colon = h.indexOf(':');
+      ws.headers.put(h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), h.substring(colon + 1).trim());
     }
     return ws;
   }
