@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +46,7 @@ public final class SubscriptionRepair {
   private final Context context;
   private final String nodeId;
   private final VertxSubscriptions subs; // null: vertx-hazelcast's internals differ, nothing is repaired
+  private final BooleanSupplier joined;
   private final Set<String> suspects = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean everything = new AtomicBoolean();
   private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -59,11 +61,12 @@ public final class SubscriptionRepair {
   private int unreportedRounds;
   private long lastReportNanos;
 
-  private SubscriptionRepair(Vertx vertx, String nodeId, VertxSubscriptions subs) {
+  private SubscriptionRepair(Vertx vertx, String nodeId, VertxSubscriptions subs, BooleanSupplier joined) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
     this.nodeId = nodeId;
     this.subs = subs;
+    this.joined = joined;
     this.listener = subs == null ? null : subs.watch(nodeId, this::suspect, this::suspectEverything);
     this.auditTimer = subs == null ? -1 : vertx.setPeriodic(AUDIT_MS, id -> suspectEverything());
     this.lastReportNanos = System.nanoTime() - REPORT_MS * 1_000_000L;
@@ -75,7 +78,7 @@ public final class SubscriptionRepair {
    * ({@link #active()} is false).
    */
   static SubscriptionRepair start(Vertx vertx, HazelcastClusterManager manager) {
-    return new SubscriptionRepair(vertx, manager.getNodeId(), VertxSubscriptions.open(manager));
+    return new SubscriptionRepair(vertx, manager.getNodeId(), VertxSubscriptions.open(manager), manager::isActive);
   }
 
   /** Whether this node's subscriptions are watched (false when vertx-hazelcast's internals differ). */
@@ -107,7 +110,10 @@ public final class SubscriptionRepair {
     suspectEverything();
   }
 
-  /** Stops watching (before the node leaves: its own removals then are not repairs). */
+  /**
+   * Stops watching. A node that is leaving puts nothing back anyway (once its cluster manager is no
+   * longer active, the entries others remove for it stay removed).
+   */
   public void close() {
     closed = true;
     if (subs != null) {
@@ -144,7 +150,7 @@ public final class SubscriptionRepair {
 
   /** Compares, and puts back what is missing; one at a time (ordered on the context). */
   private void check() {
-    if (closed || paused) {
+    if (closed || paused || !joined.getAsBoolean()) {
       return;
     }
     boolean all = everything.getAndSet(false);
