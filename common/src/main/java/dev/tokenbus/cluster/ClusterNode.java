@@ -32,11 +32,14 @@ public final class ClusterNode {
   private final Vertx vertx;
   private final ClusterMembership membership;
   private final TokenbusMetrics metrics;
+  private final SubscriptionRepair subscriptions; // null: no cluster
 
-  private ClusterNode(Vertx vertx, ClusterMembership membership, TokenbusMetrics metrics) {
+  private ClusterNode(Vertx vertx, ClusterMembership membership, TokenbusMetrics metrics,
+      SubscriptionRepair subscriptions) {
     this.vertx = vertx;
     this.membership = membership;
     this.metrics = metrics;
+    this.subscriptions = subscriptions;
   }
 
   /** This node's metrics, scraped at {@code /metrics}. */
@@ -52,8 +55,18 @@ public final class ClusterNode {
     return membership;
   }
 
+  /**
+   * What puts this node's event-bus subscriptions back in the cluster's directory when another
+   * process removed them ({@link SubscriptionRepair}); null for a node without a cluster.
+   */
+  public SubscriptionRepair subscriptions() {
+    return subscriptions;
+  }
+
+  /** Undeploys the verticles, leaves the cluster and closes Vert.x. */
   public Future<Void> close() {
-    return vertx.close();
+    // Subscriptions stay watched while the verticles drain; once the node leaves, nothing is put back.
+    return subscriptions == null ? vertx.close() : vertx.close().andThen(ar -> subscriptions.close());
   }
 
   /**
@@ -75,7 +88,8 @@ public final class ClusterNode {
       FrameCodec.register(vertx.eventBus());
       LOG.info("a node of its own: no cluster, no cluster port");
       return Future.succeededFuture(new ClusterNode(vertx,
-          ClusterMembership.standalone("local-" + java.util.UUID.randomUUID()), TokenbusMetrics.of(registryName)));
+          ClusterMembership.standalone("local-" + java.util.UUID.randomUUID()), TokenbusMetrics.of(registryName),
+          null));
     }
     // Hazelcast reads this before any configuration file; as a config property it would miss its first lines.
     System.setProperty("hazelcast.logging.type", "slf4j");
@@ -109,7 +123,9 @@ public final class ClusterNode {
             credentials.fingerprint().substring(0, 16), credentials.directory());
       }
       MemberCheck check = credentials == null ? null : new MemberCheck(vertx, credentials);
-      return new ClusterNode(vertx, new HazelcastMembership(vertx, manager, check), TokenbusMetrics.of(registryName));
+      SubscriptionRepair repair = SubscriptionRepair.start(vertx, manager);
+      return new ClusterNode(vertx, new HazelcastMembership(vertx, manager, check), TokenbusMetrics.of(registryName),
+          repair);
     });
   }
 

@@ -78,6 +78,7 @@ public final class TokenbusClient {
   private final Failover failover;
   private final Reconnects reconnects;
   private final TokenizerClient tokenizers;
+  private final Reachability reachability;
   private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long sweepTimer;
   private boolean closed;
@@ -90,7 +91,8 @@ public final class TokenbusClient {
     this.options = options;
     this.registry = new WorkerRegistry(options.workerExpiryMs());
     this.queue = new AdmissionQueue<>(options.queueSize());
-    this.tokenizers = new TokenizerClient(bus, registry, options.openTimeoutMs());
+    this.reachability = new Reachability(bus, registry, this::pump);
+    this.tokenizers = new TokenizerClient(bus, registry, options.openTimeoutMs(), reachability);
     this.reconnects = new Reconnects(vertx, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
     this.failover = new Failover(table, registry, bus, endpoint, membership::nodeId, options.inactivityMs(),
         this::attempt);
@@ -425,8 +427,8 @@ public final class TokenbusClient {
         String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
             : ar.cause().toString();
         LOG.debug("OPEN {} to {} failed: {}", open.streamId(), worker.workerId(), problem);
-        if (ar.cause() instanceof ReplyException re && re.failureType() == io.vertx.core.eventbus.ReplyFailure.NO_HANDLERS) {
-          registry.remove(worker.workerId());
+        if (Reachability.noHandlers(ar.cause())) {
+          reachability.lost(worker.workerId(), problem);
         }
         tryOpen(w, candidates, i + 1, worker.workerId() + ": " + problem);
       }
@@ -469,6 +471,7 @@ public final class TokenbusClient {
         "no slot became free within timeout_ms (" + w.open().request().config().timeoutMs() + " ms)")));
     pump();
     failover.sweep(now);
+    reachability.sweep(now);
   }
 
   /**

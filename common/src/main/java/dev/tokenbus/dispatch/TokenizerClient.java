@@ -24,11 +24,13 @@ final class TokenizerClient {
   private final EventBus bus;
   private final WorkerRegistry registry;
   private final long timeoutMs;
+  private final Reachability reachability;
 
-  TokenizerClient(EventBus bus, WorkerRegistry registry, long timeoutMs) {
+  TokenizerClient(EventBus bus, WorkerRegistry registry, long timeoutMs, Reachability reachability) {
     this.bus = bus;
     this.registry = registry;
     this.timeoutMs = timeoutMs;
+    this.reachability = reachability;
   }
 
   /**
@@ -62,6 +64,9 @@ final class TokenizerClient {
             colon > 0 ? message.substring(colon + 2) : message));
       } else {
         LOG.debug("tokenizer request to {} failed: {}", candidates.get(i).workerId(), ar.cause().toString());
+        if (Reachability.noHandlers(ar.cause())) {
+          reachability.lost(candidates.get(i).workerId(), ar.cause().getMessage());
+        }
         ask(candidates, i + 1, request, answer);
       }
     });

@@ -10,11 +10,14 @@ import java.util.Map;
 
 /**
  * The workers a gateway knows, from their announcements. An entry is dropped when its node leaves
- * the cluster or when the worker has been silent for longer than the expiry. Used on one context.
+ * the cluster or when the worker has been silent for longer than the expiry. A worker whose address
+ * had no handler although it still announces itself is {@link #unreachable} until it answers
+ * again: it stays listed, and is not chosen. Used on one context.
  */
 public final class WorkerRegistry {
 
-  private record Entry(WorkerStatus status, long seenNanos) {}
+  /** @param unreachable why the worker cannot be reached now, or null */
+  private record Entry(WorkerStatus status, long seenNanos, String unreachable) {}
 
   private final Map<String, Entry> workers = new HashMap<>();
   private final long expiryNanos;
@@ -27,8 +30,61 @@ public final class WorkerRegistry {
   public void update(WorkerStatus s) {
     Entry known = workers.get(s.workerId());
     if (known == null || s.sequence() > known.status().sequence()) {
-      workers.put(s.workerId(), new Entry(s, System.nanoTime()));
+      // An announcement is published to every gateway: it says nothing of whether the worker's own address answers.
+      workers.put(s.workerId(), new Entry(s, System.nanoTime(), known == null ? null : known.unreachable()));
     }
+  }
+
+  /**
+   * Marks a listed worker unreachable, for {@code reason}: it is not chosen, and stays so until
+   * {@link #reachable}.
+   *
+   * @return whether it is listed and was reachable until now
+   */
+  public boolean unreachable(String workerId, String reason) {
+    Entry e = workers.get(workerId);
+    if (e == null || e.unreachable() != null) {
+      return false;
+    }
+    workers.put(workerId, new Entry(e.status(), e.seenNanos(), reason));
+    return true;
+  }
+
+  /**
+   * Marks a listed worker reachable again.
+   *
+   * @return whether it is listed and was unreachable until now
+   */
+  public boolean reachable(String workerId) {
+    Entry e = workers.get(workerId);
+    if (e == null || e.unreachable() == null) {
+      return false;
+    }
+    workers.put(workerId, new Entry(e.status(), e.seenNanos(), null));
+    return true;
+  }
+
+  /** Why a listed worker is unreachable, or null when it is reachable or not listed. */
+  public String unreachableReason(String workerId) {
+    Entry e = workers.get(workerId);
+    return e == null ? null : e.unreachable();
+  }
+
+  /** The listed workers marked unreachable. */
+  public List<String> unreachable() {
+    expire();
+    return workers.values().stream().filter(e -> e.unreachable() != null).map(e -> e.status().workerId()).toList();
+  }
+
+  /** Why this gateway cannot dispatch any generation now (no worker is known, or none is reachable), or null. */
+  public String notReady() {
+    Collection<WorkerStatus> known = all();
+    if (known.isEmpty()) {
+      return "no worker is reachable";
+    }
+    int unreachable = unreachable().size();
+    return unreachable < known.size() ? null : "no worker is reachable: the " + unreachable + " known worker(s) have no"
+        + " handler at their event-bus address (their subscriptions vanished from the cluster directory); probing them";
   }
 
   public void remove(String workerId) {
@@ -49,7 +105,7 @@ public final class WorkerRegistry {
     List<WorkerStatus> out = new ArrayList<>();
     for (Entry e : workers.values()) {
       WorkerStatus s = e.status();
-      if (!s.draining() && (model == null || model.equals(s.model()))) {
+      if (!s.draining() && e.unreachable() == null && (model == null || model.equals(s.model()))) {
         out.add(s);
       }
     }
@@ -116,7 +172,7 @@ public final class WorkerRegistry {
     Entry e = workers.get(workerId);
     if (e != null) {
       WorkerStatus s = e.status();
-      workers.put(workerId, new Entry(s.withActive(1), e.seenNanos()));
+      workers.put(workerId, new Entry(s.withActive(1), e.seenNanos(), e.unreachable()));
     }
   }
 
@@ -125,8 +181,18 @@ public final class WorkerRegistry {
     workers.values().removeIf(e -> now - e.seenNanos() > expiryNanos);
   }
 
-  /** Why no worker can take a request for {@code model} (null: any): the model is unknown, or no worker is there. */
+  /**
+   * Why no worker can take a request for {@code model} (null: any): the model is unknown, no worker
+   * is there, or those there are unreachable.
+   */
   RuntimeException noCandidate(String model) {
+    expire();
+    long unreachable = workers.values().stream()
+        .filter(e -> e.unreachable() != null && (model == null || model.equals(e.status().model()))).count();
+    if (unreachable > 0) {
+      return new NoWorkerException("no worker is reachable: " + unreachable + " worker(s)"
+          + (model == null ? "" : " of model '" + model + "'") + " have no handler at their event-bus address");
+    }
     boolean otherModelsServed = model != null && all().stream().anyMatch(w -> !model.equals(w.model()));
     return otherModelsServed ? new ModelNotFoundException(model)
         : new NoWorkerException(model == null ? "no worker is available" : "no worker serves model '" + model + "'");

@@ -50,7 +50,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   /**
    * @param ops the node's operations routes, mounted on this gateway's router; the gateway adds
-   *     its own readiness condition (at least one worker known)
+   *     its own readiness condition (at least one known worker reachable)
    */
   public GatewayVerticle(GatewayOptions options, ClientOptions clientOptions, ClusterMembership membership,
       TokenbusMetrics metrics, OpsRoutes ops) {
@@ -117,8 +117,7 @@ public final class GatewayVerticle extends VerticleBase {
         ctx.next();
       });
     }
-    ops.readyWhen("workers", () -> draining ? "shutting down"
-        : client.registry().all().isEmpty() ? "no worker is reachable" : null);
+    ops.readyWhen("workers", () -> draining ? "shutting down" : client.registry().notReady());
     ops.mount(router, metrics);
     if (!options.apiKeys().isEmpty()) {
       router.route("/v1/*").handler(new ApiKeys(options.apiKeys())); // /health, /ready and /metrics stay open
@@ -268,9 +267,14 @@ public final class GatewayVerticle extends VerticleBase {
   private void status(RoutingContext ctx) {
     JsonArray workers = new JsonArray();
     for (WorkerStatus w : client.registry().all()) {
-      workers.add(new JsonObject().put("id", w.workerId()).put("node", w.nodeId()).put("model", w.model())
+      String unreachable = client.registry().unreachableReason(w.workerId());
+      JsonObject worker = new JsonObject().put("id", w.workerId()).put("node", w.nodeId()).put("model", w.model())
           .put("slots", w.slots()).put("active", w.active()).put("running", w.running()).put("paused", w.paused())
-          .put("kv_used", w.kvUsed()).put("kv_total", w.kvTotal()));
+          .put("kv_used", w.kvUsed()).put("kv_total", w.kvTotal()).put("reachable", unreachable == null);
+      if (unreachable != null) {
+        worker.put("reason", unreachable);
+      }
+      workers.add(worker);
     }
     // The caller's own streams only: a stream id is its owner's capability.
     StreamOwner caller = ApiKeys.ownerOf(ctx);
