@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  /** The most stack frames logged per exception of an unhandled failure. */
+  private static final int LOGGED_FRAMES = 24;
   /** Names a stream in a response, and in a request that resumes it. */
   static final String STREAM_ID_HEADER = Generations.STREAM_ID_HEADER;
 
@@ -143,10 +145,24 @@ public final class GatewayVerticle extends VerticleBase {
         && ctx.failure().getMessage() != null ? ctx.failure().getMessage() : "the request could not be read",
         null, "invalid_request")));
     router.errorHandler(500, ctx -> {
-      LOG.error("unhandled failure on {}", ctx.request().path(), ctx.failure());
+      LOG.error("unhandled failure on {}", ctx.request().path(), brief(ctx.failure()));
       error(ctx, ApiError.of(ctx.failure() != null ? ctx.failure() : new IllegalStateException()));
     });
     return router;
+  }
+
+  /**
+   * {@code failure} with its stack traces cut to their top {@value #LOGGED_FRAMES} frames, for the
+   * log: a deep recursion's thousand frames per request would flood it.
+   */
+  private static Throwable brief(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      StackTraceElement[] frames = t.getStackTrace();
+      if (frames.length > LOGGED_FRAMES) {
+        t.setStackTrace(java.util.Arrays.copyOf(frames, LOGGED_FRAMES));
+      }
+    }
+    return failure;
   }
 
   private void generate(RoutingContext ctx) {

@@ -158,6 +158,9 @@ final class WebSocketSession implements ConnectionTimeouts.Socket {
     } catch (DecodeException | ClassCastException e) {
       sendError(null, ApiError.of(new DecodeException(e.getMessage())));
       return;
+    } catch (RequestValidationException e) { // nested too deep
+      sendError(null, ApiError.of(e));
+      return;
     }
     Object id = frame.getValue("id");
     if (!(id instanceof String clientId) || clientId.isEmpty()) {

@@ -29,8 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * The project's hostile-input suite: thousands of inputs, every one of them wrong, at four levels
- * (HTTP framing, JSON, request parameters, WebSocket frames). Each must be refused with a 4xx and
+ * The project's hostile-input suite: thousands of inputs, every one of them wrong, at five levels
+ * (HTTP framing, JSON, request parameters, WebSocket frames, JSON Schemas and patterns on every
+ * route that reads one: {@link HostileSchemas}). Each must be refused with a 4xx and
  * the documented error object (on a WebSocket: an error frame with that object, or a close with
  * the RFC 6455 code for what was wrong) within 5 s; nothing may log a stack trace; afterwards
  * {@code /v1/status} is clean and a greedy generation gives the same text as before. Seeded
@@ -44,7 +45,7 @@ class HostileInputSuiteTest {
   private static final int TIMEOUT_MS = 5000;
   private static final String GREEDY = "{\"prompt\":\"the storm\",\"max_tokens\":16,\"temperature\":0,\"stream\":false}";
 
-  private enum Level4 { FRAMING, JSON, PARAMETERS, WEBSOCKET }
+  private enum Level4 { FRAMING, JSON, PARAMETERS, WEBSOCKET, SCHEMA }
 
   private record Outcome(Level4 level, String input, String verdict, String problem) {}
 
@@ -67,8 +68,10 @@ class HostileInputSuiteTest {
       for (Level4 level : Level4.values()) {
         for (int i = 0; i < PER_LEVEL; i++) {
           Random rng = new Random(SEED * 31 + level.ordinal() * 100_003L + i);
+          // Schemas go to every route that reads one; one in four over the WebSocket.
+          boolean ws = level == Level4.WEBSOCKET || level == Level4.SCHEMA && i % 4 == 0;
           runs.add(pool.submit(() -> {
-            outcomes.add(level == Level4.WEBSOCKET ? webSocket(port, rng) : http(port, level, rng));
+            outcomes.add(ws ? webSocket(port, rng, level) : http(port, level, rng));
             return null;
           }));
         }
@@ -89,7 +92,7 @@ class HostileInputSuiteTest {
       }
       System.out.printf("hostile inputs (seed %d): %d in %d ms%n", SEED, outcomes.size(), ms);
       verdicts.forEach((k, n) -> System.out.printf("  %-40s %d%n", k, n.get()));
-      assertThat(outcomes).hasSize(4 * PER_LEVEL);
+      assertThat(outcomes).hasSize(Level4.values().length * PER_LEVEL);
       assertThat(problems).as("inputs not refused cleanly").isEmpty();
 
       c.awaitIdle(Duration.ofSeconds(5));
@@ -110,6 +113,10 @@ class HostileInputSuiteTest {
   private static Outcome http(int port, Level4 level, Random rng) {
     byte[] request = switch (level) {
       case FRAMING -> framing(rng);
+      case SCHEMA -> {
+        HostileSchemas.Request r = HostileSchemas.request(rng);
+        yield post(rng, r.route(), "application/json", r.body());
+      }
       case JSON -> post(rng, route(rng), "application/json", badJson(rng));
       default -> post(rng, route(rng), "application/json", badParameters(rng).getBytes(StandardCharsets.UTF_8));
     };
@@ -280,8 +287,8 @@ class HostileInputSuiteTest {
 
   // ---- WebSocket frames ----
 
-  private static Outcome webSocket(int port, Random rng) {
-    int kind = rng.nextInt(20);
+  private static Outcome webSocket(int port, Random rng, Level4 level) {
+    int kind = level == Level4.SCHEMA ? 20 : rng.nextInt(20);
     String shown = "ws kind " + kind;
     String extensions = kind == 17 ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "";
     try (RawWebSocket ws = RawWebSocket.connect(port, extensions, 0)) {
@@ -333,7 +340,7 @@ class HostileInputSuiteTest {
           ws.send(0x80 | 0x40, 1, garbage);
         }
         case 18 -> fragmented(ws, rng, 2, generate); // binary, in fragments, some empty
-        default -> { // thousands of wrong frames at once, none of the answers read while they go
+        case 19 -> { // thousands of wrong frames at once, none of the answers read while they go
           byte[] flood = new byte[8 * (2000 + rng.nextInt(20_000))];
           for (int i = 0; i < flood.length; i += 8) {
             flood[i] = (byte) 0x81;
@@ -343,29 +350,30 @@ class HostileInputSuiteTest {
           }
           ws.sendRaw(flood);
         }
+        default -> ws.sendText(HostileSchemas.frame(rng)); // a schema bomb in a generate frame
       }
       long t0 = System.nanoTime();
       RawWebSocket.Frame f = ws.next();
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       if (f == null) {
-        return new Outcome(Level4.WEBSOCKET, shown, "dropped", "the connection ended without a close frame");
+        return new Outcome(level, shown, "dropped", "the connection ended without a close frame");
       }
       if (f.opcode() == 8) {
         int code = f.closeCode();
         boolean fits = code == 1002 || code == 1003 || code == 1007 || code == 1009;
-        return new Outcome(Level4.WEBSOCKET, shown, "close " + code, fits ? null : "close code " + code);
+        return new Outcome(level, shown, "close " + code, fits ? null : "close code " + code);
       }
       if (f.opcode() == 1) {
         JsonObject frame = f.json();
         JsonObject error = frame.getJsonObject("error");
         boolean envelope = "error".equals(frame.getString("type")) && error != null && error.getString("message") != null
             && error.getString("type") != null && error.containsKey("param") && error.containsKey("code");
-        return new Outcome(Level4.WEBSOCKET, shown, "error frame",
+        return new Outcome(level, shown, "error frame",
             !envelope ? "not an error frame: " + f.text() : ms > TIMEOUT_MS ? "after " + ms + " ms" : null);
       }
-      return new Outcome(Level4.WEBSOCKET, shown, "opcode " + f.opcode(), "unexpected frame " + f.opcode());
+      return new Outcome(level, shown, "opcode " + f.opcode(), "unexpected frame " + f.opcode());
     } catch (Exception e) {
-      return new Outcome(Level4.WEBSOCKET, shown, "failed", e.toString());
+      return new Outcome(level, shown, "failed", e.toString());
     }
   }
 

@@ -50,20 +50,21 @@ final class CodePointSet {
   }
 
   CodePointSet complement() {
-    List<Integer> out = new ArrayList<>();
+    int[] out = new int[ranges.length + 2];
+    int n = 0;
     int next = 0;
     for (int i = 0; i < ranges.length; i += 2) {
       if (ranges[i] > next) {
-        out.add(next);
-        out.add(ranges[i] - 1);
+        out[n++] = next;
+        out[n++] = ranges[i] - 1;
       }
       next = ranges[i + 1] + 1;
     }
     if (next <= MAX) {
-      out.add(next);
-      out.add(MAX);
+      out[n++] = next;
+      out[n++] = MAX;
     }
-    return new CodePointSet(out.stream().mapToInt(Integer::intValue).toArray());
+    return new CodePointSet(java.util.Arrays.copyOf(out, n));
   }
 
   CodePointSet minus(CodePointSet other) {
@@ -77,6 +78,16 @@ final class CodePointSet {
       }
     }
     return false;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CodePointSet other && java.util.Arrays.equals(ranges, other.ranges);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Arrays.hashCode(ranges);
   }
 
   /** The smallest code point in the set, or -1 when empty. */

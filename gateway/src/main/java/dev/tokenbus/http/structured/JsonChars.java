@@ -14,6 +14,8 @@ final class JsonChars {
   private static final CodePointSet RAW = CodePointSet.of(0x20, CodePointSet.MAX)
       .minus(CodePointSet.of('"')).minus(CodePointSet.of('\\')).minus(CodePointSet.of(0x7F));
 
+  private static final CodePointSet NOT_RAW = RAW.complement();
+
   static final CodePointSet ANY = CodePointSet.of(0, CodePointSet.MAX);
 
   private JsonChars() {}
@@ -21,7 +23,7 @@ final class JsonChars {
   /** One JSON string character (raw or escaped) whose decoded value is in {@code set}; null if none. */
   static String of(CodePointSet set) {
     List<String> alternatives = new ArrayList<>();
-    CodePointSet raw = set.union(CodePointSet.EMPTY).minus(RAW.complement());
+    CodePointSet raw = set.minus(NOT_RAW);
     if (!raw.isEmpty()) {
       alternatives.add(raw.toGbnf());
     }
@@ -37,7 +39,7 @@ final class JsonChars {
     addEscape(alternatives, set, '\f', "\\f");
     for (int c = 0; c < 0x20; c++) {
       if (set.contains(c) && "\n\r\t\b\f".indexOf(c) < 0) {
-        alternatives.add(Gbnf.literal(String.format("\\u%04x", c)));
+        alternatives.add(Gbnf.literal("\\u" + Gbnf.hex(c, 4).toLowerCase(java.util.Locale.ROOT)));
       }
     }
     if (alternatives.isEmpty()) {

@@ -5,10 +5,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Converts a JSON Schema into a GBNF grammar whose every sentence is JSON that validates against
@@ -24,6 +26,15 @@ import java.util.Set;
  *
  * <p>Generated JSON is compact: at most one space after {@code :} and {@code ,}. Properties come in
  * the schema's order; optional ones may be left out. Numbers have no exponent.
+ *
+ * <p>Every input is bounded where it is read, so that no schema can make the conversion, or the
+ * engine that parses its grammar, run out of stack, memory or time: nesting ({@value #MAX_DEPTH}
+ * levels), properties and tuple items per schema ({@value #MAX_PROPERTIES}), {@code enum} values
+ * ({@value #MAX_ENUM}), {@code anyOf} branches ({@value #MAX_BRANCHES}), patterns (see
+ * {@link RegexGrammar}), the grammar's size and what its repetitions expand to (see {@link Gbnf}).
+ * A {@code $ref} that comes back to itself before any character is written (a left recursion
+ * through {@code $ref}, {@code anyOf} or {@code allOf}) is refused, as are bounds that leave
+ * nothing to generate ({@code minItems} above {@code maxItems}, and the like).
  */
 public final class JsonSchemaGrammar {
 
@@ -42,10 +53,20 @@ public final class JsonSchemaGrammar {
 
   /** How deep a schema may nest before it is refused (each level is a rule; recursion through $ref is fine). */
   private static final int MAX_DEPTH = 64;
+  /** The most {@code properties} (or {@code prefixItems}) one schema may declare. */
+  static final int MAX_PROPERTIES = 256;
+  /** The most values one {@code enum} may list. */
+  static final int MAX_ENUM = 1024;
+  /** The most branches one {@code anyOf} may have. */
+  static final int MAX_BRANCHES = 128;
 
   private final Gbnf g = new Gbnf();
   private JsonObject document;
   private final Map<String, String> refRules = new HashMap<>();
+  /** The references being converted since the last character a value must begin with: one seen again is a left recursion. */
+  private Set<String> leftEdge = new HashSet<>();
+  /** The schema being converted, for an error about the grammar as a whole. */
+  private String at = "#";
 
   private JsonSchemaGrammar(JsonObject document) {
     this.document = document;
@@ -54,8 +75,10 @@ public final class JsonSchemaGrammar {
   /** The grammar of the JSON values {@code schema} accepts. */
   public static String forSchema(JsonObject schema) {
     JsonSchemaGrammar c = new JsonSchemaGrammar(schema);
-    c.g.define("root", c.value(schema, "#", "root", 0));
-    return c.g.render();
+    return c.bounded(() -> {
+      c.g.define("root", c.value(schema, "#", "root", 0));
+      return c.g.render();
+    });
   }
 
   /** The grammar of any JSON object (OpenAI's {@code json_object} mode). */
@@ -77,13 +100,25 @@ public final class JsonSchemaGrammar {
   public String valueRule(JsonObject schema, String hint) {
     document = schema;
     refRules.clear();
-    return g.add(hint, value(schema, "#", hint, 0));
+    leftEdge.clear();
+    return bounded(() -> g.add(hint, value(schema, "#", hint, 0)));
   }
 
   /** Adds {@code root ::= body} and returns the grammar text. */
   public String render(String rootBody) {
-    g.define("root", rootBody);
-    return g.render();
+    return bounded(() -> {
+      g.define("root", rootBody);
+      return g.render();
+    });
+  }
+
+  /** Runs a step of the conversion, reporting a grammar that grows past its bounds as this schema's error. */
+  private String bounded(Supplier<String> step) {
+    try {
+      return step.get();
+    } catch (Gbnf.TooLarge e) {
+      throw new UnsupportedSchemaException(at, "the schema is too large to enforce: " + e.getMessage());
+    }
   }
 
   /** A literal for a caller's start rule. */
@@ -106,6 +141,7 @@ public final class JsonSchemaGrammar {
     if (depth > MAX_DEPTH) {
       throw new UnsupportedSchemaException(path, "nests deeper than " + MAX_DEPTH + " levels");
     }
+    at = path;
     if (schemaValue instanceof Boolean b) {
       if (!b) {
         throw new UnsupportedSchemaException(path, "the schema false accepts nothing");
@@ -130,6 +166,10 @@ public final class JsonSchemaGrammar {
       if (!(e instanceof JsonArray values) || values.isEmpty()) {
         throw new UnsupportedSchemaException(path + "/enum", "enum must be a non-empty array");
       }
+      if (values.size() > MAX_ENUM) {
+        throw new UnsupportedSchemaException(path + "/enum", "enum lists " + values.size() + " values; at most "
+            + MAX_ENUM + " are supported");
+      }
       List<String> alternatives = new ArrayList<>();
       for (Object v : values) {
         alternatives.add(constantBody(v, path + "/enum"));
@@ -153,6 +193,9 @@ public final class JsonSchemaGrammar {
     if (type instanceof JsonArray types) {
       if (types.isEmpty()) {
         throw new UnsupportedSchemaException(path + "/type", "an empty list of types accepts nothing");
+      }
+      if (new HashSet<>(types.getList()).size() != types.size()) {
+        throw new UnsupportedSchemaException(path + "/type", "the list of types names a type twice");
       }
       List<String> alternatives = new ArrayList<>();
       for (Object t : types) {
@@ -221,6 +264,10 @@ public final class JsonSchemaGrammar {
     if (schema.containsKey("type") || schema.containsKey("properties")) {
       throw new UnsupportedSchemaException(path, key + " next to type or properties is not supported: put them in each branch");
     }
+    if (branches.size() > MAX_BRANCHES) {
+      throw new UnsupportedSchemaException(path + "/" + key, key + " has " + branches.size() + " branches; at most "
+          + MAX_BRANCHES + " are supported");
+    }
     List<String> alternatives = new ArrayList<>();
     for (int i = 0; i < branches.size(); i++) {
       String branch = value(branches.getValue(i), path + "/" + key + "/" + i, hint + "-" + i, depth + 1);
@@ -234,6 +281,10 @@ public final class JsonSchemaGrammar {
       throw new UnsupportedSchemaException(path + "/$ref", "only local references (#/$defs/...) are supported, got "
           + Json.encode(ref));
     }
+    if (leftEdge.contains(r)) {
+      throw new UnsupportedSchemaException(path + "/$ref", "the reference " + r + " comes back to itself before any"
+          + " value is written (through $ref, anyOf or allOf): it would never end");
+    }
     String existing = refRules.get(r);
     if (existing != null) {
       return existing;
@@ -241,7 +292,9 @@ public final class JsonSchemaGrammar {
     Object target = resolve(r, path);
     String name = grammar().reserve("ref-" + r.substring(r.lastIndexOf('/') + 1));
     refRules.put(r, name);
+    leftEdge.add(r);
     grammar().define(name, value(target, r, name, depth + 1));
+    leftEdge.remove(r);
     return name;
   }
 
@@ -277,12 +330,31 @@ public final class JsonSchemaGrammar {
 
   // ---- objects
 
+  /** Converts what comes after a value's first character ({@code {}, {@code [}): no longer at the left edge. */
+  private String inside(Supplier<String> conversion) {
+    Set<String> outer = leftEdge;
+    leftEdge = new HashSet<>();
+    try {
+      return conversion.get();
+    } finally {
+      leftEdge = outer;
+    }
+  }
+
   private String object(JsonObject schema, String path, String hint, int depth) {
+    return inside(() -> objectInside(schema, path, hint, depth));
+  }
+
+  private String objectInside(JsonObject schema, String path, String hint, int depth) {
     Object p = schema.getValue("properties");
     if (p != null && !(p instanceof JsonObject)) {
       throw new UnsupportedSchemaException(path + "/properties", "properties must be an object");
     }
     JsonObject properties = p == null ? new JsonObject() : (JsonObject) p;
+    if (properties.size() > MAX_PROPERTIES) {
+      throw new UnsupportedSchemaException(path + "/properties", "declares " + properties.size() + " properties; at most "
+          + MAX_PROPERTIES + " are supported");
+    }
     Set<String> required = new LinkedHashSet<>();
     Object r = schema.getValue("required");
     if (r != null) {
@@ -358,6 +430,10 @@ public final class JsonSchemaGrammar {
   // ---- arrays
 
   private String array(JsonObject schema, String path, String hint, int depth) {
+    return inside(() -> arrayInside(schema, path, hint, depth));
+  }
+
+  private String arrayInside(JsonObject schema, String path, String hint, int depth) {
     Integer min = count(schema, "minItems", path);
     Integer max = count(schema, "maxItems", path);
     int lo = min == null ? 0 : min;
@@ -366,52 +442,58 @@ public final class JsonSchemaGrammar {
     }
     Object prefix = schema.getValue("prefixItems");
     Object items = schema.getValue("items");
-    List<String> prefixRules = new ArrayList<>();
     if (prefix != null) {
-      if (!(prefix instanceof JsonArray pa)) {
-        throw new UnsupportedSchemaException(path + "/prefixItems", "prefixItems must be an array of schemas");
+      return tuple(prefix, items, lo, max, path, hint, depth);
+    }
+    if (Boolean.FALSE.equals(items)) {
+      if (lo > 0) {
+        throw new UnsupportedSchemaException(path, "minItems is above 0 while items is false: no array is valid");
       }
-      for (int i = 0; i < pa.size(); i++) {
-        prefixRules.add(grammar().add(hint + "-" + i, value(pa.getValue(i), path + "/prefixItems/" + i, hint + "-" + i,
-            depth + 1)));
-      }
-      if (!Boolean.FALSE.equals(items) && items != null) {
-        throw new UnsupportedSchemaException(path + "/items", "items next to prefixItems is supported only as false");
-      }
-      if (lo > prefixRules.size()) {
-        throw new UnsupportedSchemaException(path, "minItems is above the number of prefixItems with items false");
-      }
-      // The tuple, or any prefix of it at least minItems long (and at most maxItems).
-      int hi = max == null ? prefixRules.size() : Math.min(max, prefixRules.size());
-      List<String> alternatives = new ArrayList<>();
-      for (int k = lo; k <= hi; k++) {
-        List<String> parts = new ArrayList<>();
-        for (int i = 0; i < k; i++) {
-          parts.add((i > 0 ? "\",\" " + space() + " " : "") + prefixRules.get(i));
-        }
-        alternatives.add(parts.isEmpty() ? "\"\"" : String.join(" ", parts));
-      }
-      return "\"[\" " + space() + " (" + String.join(" | ", alternatives) + ") \"]\" " + space();
+      return "\"[\" " + space() + " \"]\" " + space();
     }
     String item = items == null || Boolean.TRUE.equals(items) ? anyValueRule()
         : grammar().add(hint + "-item", value(items, path + "/items", hint + "-item", depth + 1));
-    if (Boolean.FALSE.equals(items)) {
-      return "\"[\" " + space() + " \"]\" " + space();
-    }
     String more = "(\",\" " + space() + " " + item + ")";
     String list;
     if (max != null && max == 0) {
       list = "";
     } else {
-      int restMin = Math.max(lo - 1, 0);
-      String rest = max == null ? (restMin == 0 ? more + "*" : more + "{" + restMin + ",}")
-          : more + "{" + restMin + "," + (max - 1) + "}";
-      list = item + " " + rest;
+      list = item + " " + grammar().repeat(more, Math.max(lo - 1, 0), max == null ? null : max - 1);
       if (lo == 0) {
         list = "(" + list + ")?";
       }
     }
     return "\"[\" " + space() + " " + list + " \"]\" " + space();
+  }
+
+  /** {@code prefixItems} (with {@code items} false): the tuple, or a prefix of it from lo to max items long. */
+  private String tuple(Object prefix, Object items, int lo, Integer max, String path, String hint, int depth) {
+    if (!(prefix instanceof JsonArray pa)) {
+      throw new UnsupportedSchemaException(path + "/prefixItems", "prefixItems must be an array of schemas");
+    }
+    if (pa.size() > MAX_PROPERTIES) {
+      throw new UnsupportedSchemaException(path + "/prefixItems", "prefixItems lists " + pa.size()
+          + " schemas; at most " + MAX_PROPERTIES + " are supported");
+    }
+    if (!Boolean.FALSE.equals(items) && items != null) {
+      throw new UnsupportedSchemaException(path + "/items", "items next to prefixItems is supported only as false");
+    }
+    if (lo > pa.size()) {
+      throw new UnsupportedSchemaException(path, "minItems is above the number of prefixItems with items false");
+    }
+    List<String> prefixRules = new ArrayList<>();
+    for (int i = 0; i < pa.size(); i++) {
+      prefixRules.add(grammar().add(hint + "-" + i, value(pa.getValue(i), path + "/prefixItems/" + i, hint + "-" + i,
+          depth + 1)));
+    }
+    // From the last item back: rest[i] is items i.. of the tuple, optional where the array may end before i.
+    int hi = max == null ? prefixRules.size() : Math.min(max, prefixRules.size());
+    String rest = null;
+    for (int i = hi - 1; i >= 0; i--) {
+      String fromI = (i > 0 ? "\",\" " + space() + " " : "") + prefixRules.get(i) + (rest == null ? "" : " " + rest);
+      rest = grammar().add(hint + "-from-" + i, i >= lo ? "(" + fromI + ")?" : fromI);
+    }
+    return "\"[\" " + space() + " " + (rest == null ? "" : rest + " ") + "\"]\" " + space();
   }
 
   private static Integer count(JsonObject schema, String key, String path) {
@@ -443,7 +525,8 @@ public final class JsonSchemaGrammar {
       if (min != null || max != null || format != null) {
         throw new UnsupportedSchemaException(path, "pattern together with minLength, maxLength or format is not supported");
       }
-      return "\"\\\"\" " + group(RegexGrammar.convert(p, path + "/pattern")) + " \"\\\"\" " + space();
+      return "\"\\\"\" " + group(RegexGrammar.convert(p, path + "/pattern", grammar(), hint)) + " \"\\\"\" "
+          + space();
     }
     if (format != null) {
       if (min != null || max != null) {
@@ -455,8 +538,7 @@ public final class JsonSchemaGrammar {
       return stringRule();
     }
     String ch = grammar().shared("char", JsonChars.of(JsonChars.ANY));
-    String repeat = "{" + (min == null ? 0 : min) + "," + (max == null ? "" : max) + "}";
-    return "\"\\\"\" " + ch + repeat + " \"\\\"\" " + space();
+    return "\"\\\"\" " + grammar().repeat(ch, min == null ? 0 : min, max) + " \"\\\"\" " + space();
   }
 
   private String stringRule() {

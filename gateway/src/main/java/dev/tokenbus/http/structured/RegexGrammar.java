@@ -1,7 +1,9 @@
 package dev.tokenbus.http.structured;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Converts a JSON Schema {@code pattern} (an ECMA-262 regular expression) into GBNF for the content
@@ -10,8 +12,18 @@ import java.util.List;
  * forms too). A pattern not anchored with {@code ^}/{@code $} may have any text before/after, as
  * JSON Schema says. Back-references, look-around and word boundaries cannot be expressed in a
  * grammar: they are refused with {@link UnsupportedSchemaException}.
+ *
+ * <p>Bounded before any work is done: a pattern longer than {@link #MAX_LENGTH}, groups nested
+ * deeper than {@link #MAX_GROUP_DEPTH} (the parser recurses once per group) and repetitions whose
+ * nested counts multiply to more than {@link Gbnf#MAX_REPEAT} (such as {@code (a{50}){50}}) are
+ * refused. Each group becomes a rule of its own, so the grammar's nesting stays flat.
  */
 final class RegexGrammar {
+
+  /** The longest pattern converted. */
+  static final int MAX_LENGTH = 4096;
+  /** The deepest nesting of groups. */
+  static final int MAX_GROUP_DEPTH = 32;
 
   private static final CodePointSet DIGIT = CodePointSet.of('0', '9');
   private static final CodePointSet WORD = CodePointSet.of('a', 'z').union(CodePointSet.of('A', 'Z')).union(DIGIT)
@@ -25,16 +37,37 @@ final class RegexGrammar {
 
   private final String pattern;
   private final String path;
+  private final Gbnf g;
+  private final String hint;
   private int pos;
+  private int depth;
+  /** The GBNF of the character sets met so far: a pattern repeats the same few. */
+  private final Map<CodePointSet, String> charsMemo = new HashMap<>();
 
-  private RegexGrammar(String pattern, String path) {
+  /**
+   * Part of the converted pattern: its GBNF (one element when it is an atom), and how many times
+   * its most repeated character may be written: the product of the counts of the repetitions
+   * around it (1 when none).
+   */
+  private record Piece(String gbnf, long copies) {}
+
+  private RegexGrammar(String pattern, String path, Gbnf g, String hint) {
     this.pattern = pattern;
     this.path = path;
+    this.g = g;
+    this.hint = hint;
   }
 
-  /** A GBNF expression for the string contents that {@code pattern} matches (searching, as JSON Schema does). */
-  static String convert(String pattern, String path) {
-    return new RegexGrammar(pattern, path).convert();
+  /**
+   * A GBNF expression for the string contents that {@code pattern} matches (searching, as JSON
+   * Schema does); its groups become rules of {@code g}, named after {@code hint}.
+   */
+  static String convert(String pattern, String path, Gbnf g, String hint) {
+    if (pattern.length() > MAX_LENGTH) {
+      throw new UnsupportedSchemaException(path, "pattern " + quote(pattern) + " is " + pattern.length()
+          + " characters long; at most " + MAX_LENGTH + " are supported");
+    }
+    return new RegexGrammar(pattern, path, g, hint + "-re").convert();
   }
 
   private String convert() {
@@ -42,7 +75,7 @@ final class RegexGrammar {
     if (anchoredStart) {
       pos = 1;
     }
-    String body = alternation(true);
+    String body = alternation(true).gbnf();
     boolean anchoredEnd = false;
     if (pos < pattern.length() && pattern.charAt(pos) == '$') {
       anchoredEnd = true;
@@ -55,18 +88,24 @@ final class RegexGrammar {
     return (anchoredStart ? "" : any + " ") + "(" + body + ")" + (anchoredEnd ? "" : " " + any);
   }
 
-  private String alternation(boolean top) {
+  private Piece alternation(boolean top) {
     List<String> alternatives = new ArrayList<>();
-    alternatives.add(sequence(top));
+    Piece first = sequence(top);
+    alternatives.add(first.gbnf());
+    long copies = first.copies();
     while (pos < pattern.length() && pattern.charAt(pos) == '|') {
       pos++;
-      alternatives.add(sequence(top));
+      Piece next = sequence(top);
+      alternatives.add(next.gbnf());
+      copies = Math.max(copies, next.copies());
     }
-    return alternatives.size() == 1 ? alternatives.get(0) : String.join(" | ", alternatives);
+    return new Piece(String.join(" | ", alternatives), copies);
   }
 
-  private String sequence(boolean top) {
+  private Piece sequence(boolean top) {
     List<String> items = new ArrayList<>();
+    long copies = 1;
+    long length = 0;
     while (pos < pattern.length()) {
       char c = pattern.charAt(pos);
       if (c == '|' || c == ')') {
@@ -81,27 +120,36 @@ final class RegexGrammar {
       if (c == '^') {
         throw unsupported("'^' after the start of the pattern");
       }
-      String atom = atom();
-      items.add(quantified(atom));
+      Piece item = quantified(atom());
+      items.add(item.gbnf());
+      length += item.gbnf().length() + 1;
+      if (length > Gbnf.MAX_CHARS) { // stop now rather than build what the grammar would refuse
+        throw Gbnf.TooLarge.chars();
+      }
+      copies = Math.max(copies, item.copies());
     }
-    return items.isEmpty() ? "\"\"" : String.join(" ", items);
+    return new Piece(items.isEmpty() ? "\"\"" : String.join(" ", items), copies);
   }
 
-  private String quantified(String atom) {
+  private Piece quantified(Piece atom) {
     if (pos >= pattern.length()) {
       return atom;
     }
+    int at = pos;
     char c = pattern.charAt(pos);
-    String q;
+    int min;
+    Integer max;
     if (c == '*' || c == '+' || c == '?') {
       pos++;
-      q = String.valueOf(c);
+      min = c == '+' ? 1 : 0;
+      max = c == '?' ? 1 : null;
     } else if (c == '{' && isRepeat()) {
       int close = pattern.indexOf('}', pos);
-      q = pattern.substring(pos, close + 1);
-      String[] parts = q.substring(1, q.length() - 1).split(",", -1);
-      if (parts.length == 2 && !parts[1].isEmpty() && Integer.parseInt(parts[1]) < Integer.parseInt(parts[0])) {
-        throw unsupported("the repetition " + q + " (maximum below minimum)");
+      String[] parts = pattern.substring(pos + 1, close).split(",", -1);
+      min = Integer.parseInt(parts[0]);
+      max = parts.length == 1 ? Integer.valueOf(min) : parts[1].isEmpty() ? null : Integer.valueOf(parts[1]);
+      if (max != null && max < min) {
+        throw unsupported("the repetition " + pattern.substring(pos, close + 1) + " (maximum below minimum)");
       }
       pos = close + 1;
     } else {
@@ -110,7 +158,12 @@ final class RegexGrammar {
     if (pos < pattern.length() && pattern.charAt(pos) == '?') {
       pos++; // lazy: the same set of strings
     }
-    return "(" + atom + ")" + q;
+    long copies = atom.copies() * Math.max(1, max == null ? min : max);
+    if (copies > Gbnf.MAX_REPEAT) {
+      throw refused("repetitions that write a part up to " + copies + " times (the quantifier at position " + at
+          + " with those around it); at most " + Gbnf.MAX_REPEAT + " are supported");
+    }
+    return new Piece(g.repeat(atom.gbnf(), min, max), copies);
   }
 
   private boolean isRepeat() {
@@ -118,11 +171,11 @@ final class RegexGrammar {
     return close > 0 && pattern.substring(pos + 1, close).matches("\\d{1,4}(,\\d{0,4})?");
   }
 
-  private String atom() {
+  private Piece atom() {
     char c = pattern.charAt(pos);
     switch (c) {
       case '(' -> {
-        pos++;
+        int open = pos++;
         if (pattern.startsWith("?:", pos)) {
           pos += 2;
         } else if (pattern.startsWith("?<", pos) && !pattern.startsWith("?<=", pos) && !pattern.startsWith("?<!", pos)) {
@@ -134,40 +187,49 @@ final class RegexGrammar {
         } else if (pos < pattern.length() && pattern.charAt(pos) == '?') {
           throw unsupported("look-around groups");
         }
-        String inner = alternation(false);
+        if (++depth > MAX_GROUP_DEPTH) {
+          throw refused("groups nested deeper than " + MAX_GROUP_DEPTH + " levels (at position " + open
+              + "); at most " + MAX_GROUP_DEPTH + " are supported");
+        }
+        Piece inner = alternation(false);
+        depth--;
         if (pos >= pattern.length() || pattern.charAt(pos) != ')') {
           throw unsupported("an unclosed group");
         }
         pos++;
-        return "(" + inner + ")";
+        return new Piece(g.add(hint, inner.gbnf()), inner.copies());
       }
       case '[' -> {
-        return chars(characterClass());
+        return single(characterClass());
       }
       case '.' -> {
         pos++;
-        return chars(DOT);
+        return single(DOT);
       }
       case '\\' -> {
-        return chars(escape(false));
+        return single(escape(false));
       }
       case '*', '+', '?', '{' -> {
         if (c == '{' && !isRepeat()) {
           pos++;
-          return Gbnf.literal("{");
+          return new Piece(Gbnf.literal("{"), 1);
         }
         throw unsupported("a quantifier with nothing to repeat at position " + pos);
       }
       default -> {
         int cp = pattern.codePointAt(pos);
         pos += Character.charCount(cp);
-        return chars(CodePointSet.of(cp));
+        return single(CodePointSet.of(cp));
       }
     }
   }
 
+  private Piece single(CodePointSet set) {
+    return new Piece(chars(set), 1);
+  }
+
   private String chars(CodePointSet set) {
-    String g = JsonChars.of(set);
+    String g = charsMemo.computeIfAbsent(set, JsonChars::of);
     if (g == null) {
       throw unsupported("a character class that matches nothing");
     }
@@ -282,7 +344,12 @@ final class RegexGrammar {
         + ", which cannot be turned into a grammar");
   }
 
+  private UnsupportedSchemaException refused(String what) {
+    return new UnsupportedSchemaException(path, "pattern " + quote(pattern) + " has " + what);
+  }
+
+  /** The pattern for a message: its first 80 characters at most. */
   private static String quote(String s) {
-    return "'" + s + "'";
+    return "'" + (s.length() > 80 ? s.substring(0, 80) + "...' (" + s.length() + " characters)" : s + "'");
   }
 }

@@ -33,6 +33,10 @@ public final class ToolCallGrammar {
           + " " + JsonSchemaGrammar.literal("}\n</tool_call>"));
     }
     String call = "(" + String.join(" | ", calls) + ")";
-    return g.render(spec.parallel() ? call + " (\"\\n\" " + call + "){0," + (MAX_PARALLEL_CALLS - 1) + "}" : call);
+    try {
+      return g.render(spec.parallel() ? call + " (\"\\n\" " + call + "){0," + (MAX_PARALLEL_CALLS - 1) + "}" : call);
+    } catch (UnsupportedSchemaException e) {
+      throw e.forParam("tools");
+    }
   }
 }

@@ -60,4 +60,24 @@ class PatternGenerationTest {
       }
     }
   }
+
+  @Test
+  void groupsAsRulesAndLargeBoundsAreGrammarsLlamaCppTakes() {
+    // Lengths and item counts above llama.cpp's 2000 (written in blocks), repetitions of groups
+    // (each group a rule) and the deepest groups a pattern may nest: each parses, and generation starts.
+    List<JsonObject> schemas = List.of(
+        new JsonObject().put("type", "string").put("minLength", 1).put("maxLength", 100_000),
+        new JsonObject().put("type", "string").put("minLength", 4321).put("maxLength", 9876),
+        new JsonObject().put("type", "array").put("items", new JsonObject().put("type", "integer")).put("maxItems", 5000),
+        new JsonObject().put("type", "string").put("pattern", "^(?:ab|c(?:d|e){2}){1,40}(x[0-9]{2}){0,50}$"),
+        new JsonObject().put("type", "string").put("pattern", "^" + "(".repeat(32) + "z" + ")".repeat(32) + "$"));
+    for (JsonObject schema : schemas) {
+      RecordingSink sink = new RecordingSink();
+      tiny.submit(new GenerationRequest("b", "x", StreamConfig.defaults().withTemperature(0).withMaxTokens(6)
+          .withGrammar(JsonSchemaGrammar.forSchema(schema))), sink);
+      var result = sink.await();
+      assertThat(result.error()).as(schema.encode()).isNull();
+      assertThat(sink.text()).as(schema.encode()).isNotEmpty();
+    }
+  }
 }
