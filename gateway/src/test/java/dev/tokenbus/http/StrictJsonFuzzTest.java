@@ -1,12 +1,13 @@
 package dev.tokenbus.http;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.tokenbus.protocol.RequestValidationException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 
 /**
  * Any body the gateway reads: {@link StrictJson} either refuses it with a {@link DecodeException}
- * (a 400 naming the problem) or passes it, and a body it passes decodes into Vert.x's JSON types
+ * or a {@link RequestValidationException} (a 400 naming the problem) or passes it, and a body it passes decodes into Vert.x's JSON types
  * without any other error (no stack overflow on nesting, no runtime exception). Run by
  * {@code bin/fuzz} (coverage-guided) and by {@code bin/test} over the inputs checked in beside it.
  */
@@ -16,7 +17,7 @@ class StrictJsonFuzzTest {
   void bodies(byte[] body) {
     try {
       StrictJson.check(body);
-    } catch (DecodeException refused) {
+    } catch (DecodeException | RequestValidationException refused) {
       return;
     }
     Json.decodeValue(io.vertx.core.buffer.Buffer.buffer(body));
