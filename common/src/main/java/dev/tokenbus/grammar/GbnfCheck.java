@@ -500,19 +500,44 @@ public final class GbnfCheck {
     private final Parser p;
     private final int n;
 
+    private GbnfException undefined(int id) {
+      return new GbnfException("the rule '" + p.names.get(id) + "' is used but never defined", false);
+    }
+
     Analysis(Parser p) {
       this.p = p;
-      this.n = p.names.size();
+      int defined = 0;
+      for (int id = 0; id < p.names.size(); id++) {
+        if (p.rules.get(id) != null) {
+          defined = id + 1;
+        }
+      }
+      this.n = defined; // llama.cpp's rules: up to the last one defined; a symbol past it only named
     }
 
     Summary run() {
+      // As llama.cpp's parser: every rule up to the last one defined, and every rule referenced, must be defined.
       for (int id = 0; id < n; id++) {
         if (p.rules.get(id) == null) {
-          throw new GbnfException("the rule '" + p.names.get(id) + "' is used but never defined", false);
+          throw undefined(id);
         }
       }
-      if (!p.ids.containsKey("root")) {
+      for (int id = 0; id < n; id++) {
+        for (Ints alt : p.rules.get(id)) {
+          for (int i = 0; i < alt.size(); i++) {
+            if (alt.get(i) >= n) {
+              throw undefined(alt.get(i));
+            }
+          }
+        }
+      }
+      Integer root = p.ids.get("root");
+      if (root == null) {
         throw new GbnfException("the grammar has no 'root' rule", false);
+      }
+      if (root >= n) {
+        // Named only where a {0} dropped it: llama.cpp would start from a rule past its table.
+        throw new GbnfException("the grammar never defines its 'root' rule", true);
       }
       boolean[] mayBeEmpty = new boolean[n];
       for (int id = 0; id < n; id++) {

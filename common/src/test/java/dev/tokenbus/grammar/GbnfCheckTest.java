@@ -137,6 +137,10 @@ class GbnfCheckTest {
   @Test
   void whatLlamaCppRefusesIsRefusedWithItsReason() {
     refused("root ::= x", false, "'x' is used but never defined");
+    // A rule named only where {0} drops it is never looked for (bin/fuzz found this one) ...
+    assertThat(GbnfCheck.check("root ::= \"aMc\"{2}030{0}").rules()).isEqualTo(1);
+    // ... unless it is the start rule, which llama.cpp would then read past the end of its table.
+    refused("a ::= \"x\" root{0}", true, "never defines its 'root' rule");
     refused("start ::= \"a\"", false, "no 'root' rule");
     refused("root ::= root \"a\" | \"b\"", false, "left-recursive");
     refused("root ::= x \"a\"\nx ::= \"\" | root", false, "left-recursive");

@@ -2,10 +2,6 @@ package dev.tokenbus.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.http.structured.JsonSchemaGrammar;
@@ -16,18 +12,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The hostile-input suite's grammar level (the pattern of {@link HostileInputSuiteTest}): generated
@@ -43,14 +31,11 @@ class HostileGrammarSuiteTest {
 
   private static final long SEED = Long.getLong("tokenbus.hostile.seed", 9_000_009L);
   private static final int PER_KIND = 90;
-  private static final int AT_ONCE = 8;
   private static final int TIMEOUT_MS = 5000;
   private static final String GREEDY = "{\"prompt\":\"the storm\",\"max_tokens\":16,\"temperature\":0,\"stream\":false}";
   private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions"};
 
   private enum Kind { NESTING, REPETITION, CONTRADICTORY, CHAIN, UNDEFINED, UNSATISFIABLE, MUTATION }
-
-  private record Outcome(Kind kind, String input, String verdict, String problem) {}
 
   /** Valid grammars to mutate and to plant contradictory bounds in. */
   private static final List<String> VALID = valid();
@@ -70,61 +55,25 @@ class HostileGrammarSuiteTest {
 
   @Test
   void everyHostileGrammarIsRefusedCleanly() throws Exception {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    root.addAppender(log);
-    try (TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(4)
+    try (HostileStorm.Log log = new HostileStorm.Log();
+        TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(4)
         .withContextPerSequence(512), GatewayOptions.defaults(), WorkerOptions.defaults("tiny"))) {
       int port = c.gateway.port();
       String before = new JsonObject(c.post("/v1/generate", GREEDY).body()).getString("text");
 
-      List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
-      ExecutorService pool = Executors.newFixedThreadPool(AT_ONCE);
-      List<Future<?>> runs = new ArrayList<>();
-      long t0 = System.nanoTime();
-      for (Kind kind : Kind.values()) {
-        for (int i = 0; i < PER_KIND; i++) {
-          Random rng = new Random(SEED * 37 + kind.ordinal() * 100_019L + i);
-          runs.add(pool.submit(() -> {
-            outcomes.add(send(port, kind, rng));
-            return null;
-          }));
-        }
-      }
-      for (Future<?> f : runs) {
-        f.get(2, TimeUnit.MINUTES);
-      }
-      pool.shutdown();
-      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-
-      Map<String, AtomicInteger> verdicts = new TreeMap<>();
-      List<String> problems = new ArrayList<>();
-      for (Outcome o : outcomes) {
-        verdicts.computeIfAbsent(o.kind() + " " + o.verdict(), k -> new AtomicInteger()).incrementAndGet();
-        if (o.problem() != null) {
-          problems.add(o.kind() + " " + o.problem() + " for " + o.input());
-        }
-      }
-      System.out.printf("hostile grammars (seed %d): %d in %d ms%n", SEED, outcomes.size(), ms);
-      verdicts.forEach((k, n) -> System.out.printf("  %-40s %d%n", k, n.get()));
-      assertThat(outcomes).hasSize(Kind.values().length * PER_KIND);
-      assertThat(problems).as("grammars not refused cleanly").isEmpty();
+      HostileStorm.Result r = HostileStorm.run("hostile grammars", SEED, Kind.values(), PER_KIND,
+          (kind, i) -> send(port, kind, new Random(SEED * 37 + kind.ordinal() * 100_019L + i)));
+      assertThat(r.attempts()).isEqualTo(Kind.values().length * PER_KIND);
+      assertThat(r.problems()).as("grammars not refused cleanly").isEmpty();
 
       c.awaitIdle(Duration.ofSeconds(5));
       String after = new JsonObject(c.post("/v1/generate", GREEDY).body()).getString("text");
       assertThat(after).as("greedy text after the storm").isEqualTo(before);
-      List<String> traces = log.list.stream()
-          .filter(e -> e.getThrowableProxy() != null || e.getLevel().isGreaterOrEqual(Level.ERROR))
-          .filter(e -> !e.getLoggerName().startsWith("com.hazelcast"))
-          .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
-      assertThat(traces).as("errors or stack traces logged").isEmpty();
-    } finally {
-      root.detachAppender(log);
+      assertThat(log.errorsOrTraces()).as("errors or stack traces logged").isEmpty();
     }
   }
 
-  private static Outcome send(int port, Kind kind, Random rng) {
+  private static HostileStorm.Outcome send(int port, Kind kind, Random rng) {
     String grammar = grammar(kind, rng);
     String route = ROUTES[rng.nextInt(ROUTES.length)];
     JsonObject body = new JsonObject().put("max_tokens", 2).put("stream", false).put("grammar", grammar);
@@ -152,9 +101,9 @@ class HostileGrammarSuiteTest {
           : error == null ? "no error object: " + r.body()
           : !"grammar".equals(error.getString("param")) ? "param " + error.getString("param") + ": " + r.body()
           : null;
-      return new Outcome(kind, shown, Integer.toString(r.status()), problem);
+      return new HostileStorm.Outcome(kind, shown, Integer.toString(r.status()), problem);
     } catch (Exception e) {
-      return new Outcome(kind, shown, "failed", e.toString());
+      return new HostileStorm.Outcome(kind, shown, "failed", e.toString());
     }
   }
 

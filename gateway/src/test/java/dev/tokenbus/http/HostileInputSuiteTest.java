@@ -2,10 +2,6 @@ package dev.tokenbus.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.worker.WorkerOptions;
@@ -13,20 +9,9 @@ import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The project's hostile-input suite: thousands of inputs, every one of them wrong, at five levels
@@ -41,76 +26,39 @@ class HostileInputSuiteTest {
 
   private static final long SEED = Long.getLong("tokenbus.hostile.seed", 9_000_009L);
   private static final int PER_LEVEL = 550;
-  private static final int AT_ONCE = 8;
   private static final int TIMEOUT_MS = 5000;
   private static final String GREEDY = "{\"prompt\":\"the storm\",\"max_tokens\":16,\"temperature\":0,\"stream\":false}";
 
   private enum Level4 { FRAMING, JSON, PARAMETERS, WEBSOCKET, SCHEMA }
 
-  private record Outcome(Level4 level, String input, String verdict, String problem) {}
-
   @Test
   void everyHostileInputIsRefusedCleanly() throws Exception {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    root.addAppender(log);
-    try (TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(4)
+    try (HostileStorm.Log log = new HostileStorm.Log();
+        TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(4)
         .withContextPerSequence(512), GatewayOptions.defaults().withBodyLimitBytes(64 * 1024),
         WorkerOptions.defaults("tiny"))) {
       int port = c.gateway.port();
       String before = new JsonObject(c.post("/v1/generate", GREEDY).body()).getString("text");
 
-      List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
-      ExecutorService pool = Executors.newFixedThreadPool(AT_ONCE);
-      List<Future<?>> runs = new ArrayList<>();
-      long t0 = System.nanoTime();
-      for (Level4 level : Level4.values()) {
-        for (int i = 0; i < PER_LEVEL; i++) {
-          Random rng = new Random(SEED * 31 + level.ordinal() * 100_003L + i);
-          // Schemas go to every route that reads one; one in four over the WebSocket.
-          boolean ws = level == Level4.WEBSOCKET || level == Level4.SCHEMA && i % 4 == 0;
-          runs.add(pool.submit(() -> {
-            outcomes.add(ws ? webSocket(port, rng, level) : http(port, level, rng));
-            return null;
-          }));
-        }
-      }
-      for (Future<?> f : runs) {
-        f.get(2, TimeUnit.MINUTES);
-      }
-      pool.shutdown();
-      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-
-      Map<String, AtomicInteger> verdicts = new TreeMap<>();
-      List<String> problems = new ArrayList<>();
-      for (Outcome o : outcomes) {
-        verdicts.computeIfAbsent(o.level() + " " + o.verdict(), k -> new AtomicInteger()).incrementAndGet();
-        if (o.problem() != null) {
-          problems.add(o.level() + " " + o.problem() + " for " + o.input());
-        }
-      }
-      System.out.printf("hostile inputs (seed %d): %d in %d ms%n", SEED, outcomes.size(), ms);
-      verdicts.forEach((k, n) -> System.out.printf("  %-40s %d%n", k, n.get()));
-      assertThat(outcomes).hasSize(Level4.values().length * PER_LEVEL);
-      assertThat(problems).as("inputs not refused cleanly").isEmpty();
+      HostileStorm.Result r = HostileStorm.run("hostile inputs", SEED, Level4.values(), PER_LEVEL, (level, i) -> {
+        Random rng = new Random(SEED * 31 + level.ordinal() * 100_003L + i);
+        // Schemas go to every route that reads one; one in four over the WebSocket.
+        boolean ws = level == Level4.WEBSOCKET || level == Level4.SCHEMA && i % 4 == 0;
+        return ws ? webSocket(port, rng, level) : http(port, level, rng);
+      });
+      assertThat(r.attempts()).isEqualTo(Level4.values().length * PER_LEVEL);
+      assertThat(r.problems()).as("inputs not refused cleanly").isEmpty();
 
       c.awaitIdle(Duration.ofSeconds(5));
       String after = new JsonObject(c.post("/v1/generate", GREEDY).body()).getString("text");
       assertThat(after).as("greedy text after the storm").isEqualTo(before);
-      List<String> traces = log.list.stream()
-          .filter(e -> e.getThrowableProxy() != null || e.getLevel().isGreaterOrEqual(Level.ERROR))
-          .filter(e -> !e.getLoggerName().startsWith("com.hazelcast"))
-          .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
-      assertThat(traces).as("errors or stack traces logged").isEmpty();
-    } finally {
-      root.detachAppender(log);
+      assertThat(log.errorsOrTraces()).as("errors or stack traces logged").isEmpty();
     }
   }
 
   // ---- HTTP: framing, JSON, parameters ----
 
-  private static Outcome http(int port, Level4 level, Random rng) {
+  private static HostileStorm.Outcome http(int port, Level4 level, Random rng) {
     byte[] request = switch (level) {
       case FRAMING -> framing(rng);
       case SCHEMA -> {
@@ -132,9 +80,9 @@ class HostileInputSuiteTest {
           : "malformed_request".equals(r.error().getString("code")) && !r.closedAfter() ? "left open"
           : smuggles(request) && !"malformed_request".equals(r.error().getString("code"))
               ? "a body read as the next request: " + r.body() : null;
-      return new Outcome(level, shown, Integer.toString(r.status()), problem);
+      return new HostileStorm.Outcome(level, shown, Integer.toString(r.status()), problem);
     } catch (Exception e) {
-      return new Outcome(level, shown, "failed", e.toString());
+      return new HostileStorm.Outcome(level, shown, "failed", e.toString());
     }
   }
 
@@ -287,7 +235,7 @@ class HostileInputSuiteTest {
 
   // ---- WebSocket frames ----
 
-  private static Outcome webSocket(int port, Random rng, Level4 level) {
+  private static HostileStorm.Outcome webSocket(int port, Random rng, Level4 level) {
     int kind = level == Level4.SCHEMA ? 20 : rng.nextInt(20);
     String shown = "ws kind " + kind;
     String extensions = kind == 17 ? "Sec-WebSocket-Extensions: permessage-deflate\r\n" : "";
@@ -356,24 +304,24 @@ class HostileInputSuiteTest {
       RawWebSocket.Frame f = ws.next();
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       if (f == null) {
-        return new Outcome(level, shown, "dropped", "the connection ended without a close frame");
+        return new HostileStorm.Outcome(level, shown, "dropped", "the connection ended without a close frame");
       }
       if (f.opcode() == 8) {
         int code = f.closeCode();
         boolean fits = code == 1002 || code == 1003 || code == 1007 || code == 1009;
-        return new Outcome(level, shown, "close " + code, fits ? null : "close code " + code);
+        return new HostileStorm.Outcome(level, shown, "close " + code, fits ? null : "close code " + code);
       }
       if (f.opcode() == 1) {
         JsonObject frame = f.json();
         JsonObject error = frame.getJsonObject("error");
         boolean envelope = "error".equals(frame.getString("type")) && error != null && error.getString("message") != null
             && error.getString("type") != null && error.containsKey("param") && error.containsKey("code");
-        return new Outcome(level, shown, "error frame",
+        return new HostileStorm.Outcome(level, shown, "error frame",
             !envelope ? "not an error frame: " + f.text() : ms > TIMEOUT_MS ? "after " + ms + " ms" : null);
       }
-      return new Outcome(level, shown, "opcode " + f.opcode(), "unexpected frame " + f.opcode());
+      return new HostileStorm.Outcome(level, shown, "opcode " + f.opcode(), "unexpected frame " + f.opcode());
     } catch (Exception e) {
-      return new Outcome(level, shown, "failed", e.toString());
+      return new HostileStorm.Outcome(level, shown, "failed", e.toString());
     }
   }
 

@@ -3,10 +3,6 @@ package dev.tokenbus.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
@@ -15,19 +11,10 @@ import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /**
  * The hostile-input suite's second tenant: API key B knows the ids of key A's streams (as if they
@@ -44,7 +31,6 @@ class SecondTenantSuiteTest {
 
   private static final long SEED = Long.getLong("tokenbus.hostile.seed", 9_000_009L);
   private static final int PER_SURFACE = 150;
-  private static final int AT_ONCE = 8;
   private static final int TIMEOUT_MS = 5000;
   private static final int MAX_TOKENS = 240;
   /** Long enough that small buffers pause it long before its end: it stays open through the storm. */
@@ -53,21 +39,15 @@ class SecondTenantSuiteTest {
 
   private enum Surface { RESUME_GET, RESUME_POST, CANCEL, STATUS, WEBSOCKET_CANCEL }
 
-  private record Outcome(Surface surface, String input, String verdict, String problem) {}
-
   /** One of A's streams: its id, the gateway that holds it, and what kind it is. */
   private record Target(String id, int port, String kind) {}
 
   @Test
   void anotherKeyReachesNoneOfAKeysStreams() throws Exception {
-    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    root.addAppender(log);
     GatewayOptions keys = GatewayOptions.defaults().withApiKeys(Set.of("sk-tenant-a", "sk-tenant-b"))
         .withSmallBuffers(4096);
     ClientOptions resumable = ClientOptions.defaults().withResumeGraceMs(60_000);
-    try (TestCluster c = TestCluster.gatewayOnly(keys, resumable)) {
+    try (HostileStorm.Log log = new HostileStorm.Log(); TestCluster c = TestCluster.gatewayOnly(keys, resumable)) {
       c.addWorker(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(4).withContextPerSequence(512),
           WorkerOptions.defaults("tiny"));
       GatewayVerticle second = c.addGateway(keys, resumable);
@@ -111,39 +91,15 @@ class SecondTenantSuiteTest {
       List<String> ids = targets.stream().map(Target::id).toList();
 
       // B's storm.
-      List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
-      ExecutorService pool = Executors.newFixedThreadPool(AT_ONCE);
-      List<Future<?>> runs = new ArrayList<>();
-      long t0 = System.nanoTime();
-      for (Surface surface : Surface.values()) {
-        for (int i = 0; i < PER_SURFACE; i++) {
-          Random rng = new Random(SEED * 31 + surface.ordinal() * 100_003L + i);
-          runs.add(pool.submit(() -> {
+      HostileStorm.Result r = HostileStorm.run("second-tenant inputs", SEED, Surface.values(), PER_SURFACE,
+          (surface, i) -> {
+            Random rng = new Random(SEED * 31 + surface.ordinal() * 100_003L + i);
             Target t = targets.get(rng.nextInt(targets.size()));
             int port = rng.nextBoolean() ? first : other;
-            outcomes.add(attempt(surface, b, port, t, ids, rng));
-            return null;
-          }));
-        }
-      }
-      for (Future<?> f : runs) {
-        f.get(2, TimeUnit.MINUTES);
-      }
-      pool.shutdown();
-      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-
-      Map<String, AtomicInteger> verdicts = new TreeMap<>();
-      List<String> problems = new ArrayList<>();
-      for (Outcome o : outcomes) {
-        verdicts.computeIfAbsent(o.surface() + " " + o.verdict(), k -> new AtomicInteger()).incrementAndGet();
-        if (o.problem() != null) {
-          problems.add(o.surface() + " " + o.problem() + " for " + o.input());
-        }
-      }
-      System.out.printf("second-tenant inputs (seed %d): %d in %d ms%n", SEED, outcomes.size(), ms);
-      verdicts.forEach((k, n) -> System.out.printf("  %-40s %d%n", k, n.get()));
-      assertThat(outcomes).hasSize(Surface.values().length * PER_SURFACE);
-      assertThat(problems).as("B's requests that reached A's streams").isEmpty();
+            return attempt(surface, b, port, t, ids, rng);
+          });
+      assertThat(r.attempts()).isEqualTo(Surface.values().length * PER_SURFACE);
+      assertThat(r.problems()).as("B's requests that reached A's streams").isEmpty();
 
       // A's streams are all still open, and each ends whole.
       assertThat(a.streamIds(first)).containsExactlyInAnyOrder(targets.get(0).id(), parkedId);
@@ -168,23 +124,17 @@ class SecondTenantSuiteTest {
       ws.close();
 
       c.awaitIdle(Duration.ofSeconds(10));
-      List<String> traces = log.list.stream()
-          .filter(e -> e.getThrowableProxy() != null || e.getLevel().isGreaterOrEqual(Level.ERROR))
-          .filter(e -> !e.getLoggerName().startsWith("com.hazelcast"))
-          .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
-      assertThat(traces).as("errors or stack traces logged").isEmpty();
-    } finally {
-      root.detachAppender(log);
+      assertThat(log.errorsOrTraces()).as("errors or stack traces logged").isEmpty();
     }
   }
 
   /** One request of B's against A's stream {@code t}, judged. */
-  private static Outcome attempt(Surface surface, Tenant b, int port, Target t, List<String> ids, Random rng) {
+  private static HostileStorm.Outcome attempt(Surface surface, Tenant b, int port, Target t, List<String> ids, Random rng) {
     String shown = surface + " " + t.kind() + " stream via " + (port == t.port() ? "its" : "the other") + " gateway";
     try {
       if (surface == Surface.STATUS) {
         List<String> listed = b.streamIds(port);
-        return new Outcome(surface, shown, "200", listed.stream().anyMatch(ids::contains)
+        return new HostileStorm.Outcome(surface, shown, "200", listed.stream().anyMatch(ids::contains)
             ? "lists A's streams: " + listed : null);
       }
       if (surface == Surface.WEBSOCKET_CANCEL) {
@@ -200,9 +150,9 @@ class SecondTenantSuiteTest {
           : !"stream_not_found".equals(r.error().getString("code")) ? "code " + r.error().getString("code")
           : !r.body().equals(control.body().replace(unknown, t.id())) ? "differs from an unknown id's: " + r.body()
           : null;
-      return new Outcome(surface, shown + " " + path, Integer.toString(r.status()), problem);
+      return new HostileStorm.Outcome(surface, shown + " " + path, Integer.toString(r.status()), problem);
     } catch (Exception e) {
-      return new Outcome(surface, shown, "failed", e.toString());
+      return new HostileStorm.Outcome(surface, shown, "failed", e.toString());
     }
   }
 
@@ -231,7 +181,7 @@ class SecondTenantSuiteTest {
    * B's own socket sends cancel frames naming A's stream id (and A's client id), then a frame that
    * is answered with an error: once that answer comes, the cancels were read, and did nothing.
    */
-  private static Outcome webSocketCancel(Tenant b, int port, Target t, Random rng, String shown) throws Exception {
+  private static HostileStorm.Outcome webSocketCancel(Tenant b, int port, Target t, Random rng, String shown) throws Exception {
     try (RawWebSocket ws = RawWebSocket.connect(port, b.authorization())) {
       ws.socket.setSoTimeout(TIMEOUT_MS);
       ws.sendText(new JsonObject().put("type", "cancel").put("id", t.id()).encode());
@@ -240,7 +190,7 @@ class SecondTenantSuiteTest {
       JsonObject answer = ws.nextJson();
       boolean expected = answer != null && "error".equals(answer.getString("type"))
           && t.id().equals(answer.getString("id"));
-      return new Outcome(Surface.WEBSOCKET_CANCEL, shown, expected ? "ignored" : "answered",
+      return new HostileStorm.Outcome(Surface.WEBSOCKET_CANCEL, shown, expected ? "ignored" : "answered",
           expected ? null : "unexpected answer " + answer);
     }
   }
