@@ -60,6 +60,13 @@ public final class GbnfCheck {
    * rules the repeated item made exceeds it.
    */
   static final long LLAMA_REPETITION_THRESHOLD = 2000;
+  /**
+   * The most ways llama.cpp may walk from one place in the grammar to the characters that can come
+   * next. It walks them all, without memory, each time a token is tried (and keeps the distinct
+   * ones, comparing each with all before it): {@code l0 ::= l1? l1?}, nested twenty deep, is 96
+   * bytes that never finish parsing.
+   */
+  public static final long MAX_PATHS = 4096;
 
   /**
    * What a grammar that passed expands to: its rules (groups' and repetitions' included), the
@@ -549,7 +556,124 @@ public final class GbnfCheck {
       for (int id = 0; id < n; id++) {
         starts[id] = leftmostReferences(p.rules.get(id), mayBeEmpty);
       }
-      return leftRecursion(starts);
+      Summary summary = leftRecursion(starts, false, null);
+      // llama.cpp's own check counts a rule as possibly empty only when an alternative is written
+      // empty; one that is empty through other rules (a ::= b, b ::= "" | "z") hides a left
+      // recursion it then follows without end. Checked again, with emptiness as it is.
+      boolean[] nullable = nullable();
+      for (int id = 0; id < n; id++) {
+        starts[id] = leftmostReferences(p.rules.get(id), nullable);
+      }
+      int[] order = new int[n];
+      leftRecursion(starts, true, order);
+      paths(nullable, order);
+      return summary;
+    }
+
+    /** Which rules can match nothing, also through other rules: a worklist over the references. */
+    private boolean[] nullable() {
+      boolean[] nullable = new boolean[n];
+      int alts = 0;
+      for (int id = 0; id < n; id++) {
+        alts += p.rules.get(id).size();
+      }
+      int[] owner = new int[alts];
+      int[] pending = new int[alts];
+      List<Ints> uses = new ArrayList<>(n); // per rule: the alternatives it stands in, once per place
+      for (int id = 0; id < n; id++) {
+        uses.add(new Ints());
+      }
+      Ints queue = new Ints();
+      int a = 0;
+      for (int id = 0; id < n; id++) {
+        for (Ints alt : p.rules.get(id)) {
+          owner[a] = id;
+          boolean terminal = false;
+          for (int i = 0; i < alt.size(); i++) {
+            terminal |= alt.get(i) == TERMINAL;
+          }
+          if (!terminal) {
+            pending[a] = alt.size();
+            for (int i = 0; i < alt.size(); i++) {
+              uses.get(alt.get(i)).add(a);
+            }
+            if (alt.size() == 0 && !nullable[id]) {
+              nullable[id] = true;
+              queue.add(id);
+            }
+          }
+          a++;
+        }
+      }
+      for (int q = 0; q < queue.size(); q++) {
+        Ints in = uses.get(queue.get(q));
+        for (int i = 0; i < in.size(); i++) {
+          int alt = in.get(i);
+          if (--pending[alt] == 0 && !nullable[owner[alt]]) {
+            nullable[owner[alt]] = true;
+            queue.add(owner[alt]);
+          }
+        }
+      }
+      return nullable;
+    }
+
+    /**
+     * Counts, with saturation, the ways llama.cpp walks from each place a token can leave it at (the
+     * start of {@code root}, and each place after a character) to the characters that can come next
+     * ({@code F}, through references and rules that match nothing), plus the ways it passes the end
+     * ({@code N}, on to the rule that called): refused past {@link #MAX_PATHS}. Rules are visited in
+     * {@code order}, each after the rules it can start with.
+     */
+    private void paths(boolean[] nullable, int[] order) {
+      long[] f = new long[n];
+      long[] e = new long[n];
+      long[] fn = new long[2];
+      for (int r : order) {
+        for (Ints alt : p.rules.get(r)) {
+          walk(alt, 0, f, e, fn);
+          f[r] = saturatingAdd(f[r], fn[0], 0);
+          e[r] = saturatingAdd(e[r], fn[1], 0);
+        }
+      }
+      int root = p.ids.get("root");
+      tooManyPaths(saturatingAdd(f[root], e[root], 0), root);
+      for (int r = 0; r < n; r++) {
+        for (Ints alt : p.rules.get(r)) {
+          for (int k = 1; k < alt.size(); k++) {
+            if (alt.get(k - 1) == TERMINAL && alt.get(k) != TERMINAL) {
+              walk(alt, k, f, e, fn);
+              tooManyPaths(saturatingAdd(fn[0], fn[1], 0), r);
+            }
+          }
+        }
+      }
+    }
+
+    /** The ways from {@code alt}'s element {@code k} to a character ({@code out[0]}) and past its end ({@code out[1]}). */
+    private static void walk(Ints alt, int k, long[] f, long[] e, long[] out) {
+      long ways = 0;
+      long through = 1;
+      for (int i = k; i < alt.size() && through > 0; i++) {
+        int el = alt.get(i);
+        if (el == TERMINAL) {
+          ways = saturatingAdd(ways, through, 0);
+          through = 0;
+        } else {
+          ways = saturatingAdd(ways, saturatingMultiply(through, f[el]), 0);
+          through = saturatingMultiply(through, e[el]);
+        }
+      }
+      out[0] = ways;
+      out[1] = through;
+    }
+
+    private void tooManyPaths(long ways, int rule) {
+      if (ways > MAX_PATHS) {
+        throw new GbnfException("the rule '" + p.names.get(rule) + "' can go on in more than " + MAX_PATHS
+            + " ways at once (optional or empty-matching rules nested in one another), more than llama.cpp can"
+            + " follow for each token in reasonable time", true);
+      }
     }
 
     /**
@@ -579,7 +703,8 @@ public final class GbnfCheck {
      * path is how deep llama.cpp's check recurses; the number of paths is how many calls it makes
      * (it visits a rule once per way to reach it, counted from each rule it starts from).
      */
-    private Summary leftRecursion(int[][] starts) {
+    private Summary leftRecursion(int[][] starts, boolean throughEmptyRules, int[] order) {
+      int done = 0;
       byte[] state = new byte[n]; // 0 new, 1 on the path, 2 done
       int[] depth = new int[n];
       long[] calls = new long[n];
@@ -600,8 +725,12 @@ public final class GbnfCheck {
           if (next[top] < starts[r].length) {
             int s = starts[r][next[top]++];
             if (state[s] == 1) {
-              throw new GbnfException("the rule '" + p.names.get(s) + "' is left-recursive: it can start with itself,"
-                  + " which llama.cpp does not support", false);
+              throw throughEmptyRules
+                  ? new GbnfException("the rule '" + p.names.get(s) + "' can start with itself through rules that"
+                      + " may match nothing: llama.cpp does not see this left recursion and would follow it without end",
+                      true)
+                  : new GbnfException("the rule '" + p.names.get(s) + "' is left-recursive: it can start with itself,"
+                      + " which llama.cpp does not support", false);
             }
             if (state[s] == 0) {
               state[s] = 1;
@@ -620,6 +749,9 @@ public final class GbnfCheck {
           calls[r] = c;
           depth[r] = d + 1;
           state[r] = 2;
+          if (order != null) {
+            order[done++] = r;
+          }
           top--;
         }
         steps = saturatingAdd(steps, calls[root], 0);

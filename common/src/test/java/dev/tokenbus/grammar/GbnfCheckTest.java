@@ -116,9 +116,11 @@ class GbnfCheckTest {
     assertThat(GbnfCheck.check("root ::= \"a\"{0,300000}").rules()).isEqualTo(2);
     assertThat(GbnfCheck.check("root ::= \"a\"{3,100000}").rules()).isEqualTo(2);
     // Within the bounds, also nested: each level makes its rules once.
-    GbnfCheck.Summary s = GbnfCheck.check("root ::= (((\"a\"{0,10}){0,10}){0,10})");
+    GbnfCheck.Summary s = GbnfCheck.check("root ::= (((\"a\"{1,10}){1,10}){1,10})");
     assertThat(s.rules()).isBetween(30, 40);
     assertThat(s.elements()).isLessThan(1_000);
+    // Optional copies of optional copies, though, are ever more ways to the next character.
+    refused("root ::= (((\"a\"{0,10}){0,10}){0,10})", true, "ways at once");
   }
 
   @Test
@@ -132,6 +134,33 @@ class GbnfCheckTest {
       b.append('r').append(i).append(" ::= r").append(i + 1).append(" | r").append(i + 1).append(" \"b\"\n");
     }
     refused(b.append("r40 ::= \"x\"\n").toString(), true, "more than 1000000 ways");
+  }
+
+  /** {@code l0 ::= l1? l1?}, ... {@code lN ::= "a"}: few bytes, ever more ways for llama.cpp to walk. */
+  static String optionalsNested(int levels) {
+    StringBuilder b = new StringBuilder("root ::= l0 \"b\"\n");
+    for (int i = 0; i < levels; i++) {
+      b.append('l').append(i).append(" ::= l").append(i + 1).append("? l").append(i + 1).append("?\n");
+    }
+    return b.append('l').append(levels).append(" ::= \"a\"\n").toString();
+  }
+
+  @Test
+  void whatWouldMakeLlamaCppWalkWithoutEndIsRefused() {
+    // A left recursion through a rule that is empty only through another: llama.cpp's own check
+    // misses it and its parser recurses until the process dies (found by reading its check).
+    refused("root ::= a root \"x\" | \"y\"\na ::= b\nb ::= \"\" | \"z\"\n", true,
+        "'root' can start with itself through rules that may match nothing");
+    refused("root ::= (x)* \"y\"\nx ::= w\nw ::= \"\"\n", true, "through rules that may match nothing");
+    // Optional rules nested in optional rules: the ways to the next character multiply at each level.
+    assertThat(GbnfCheck.check(optionalsNested(4)).rules()).isGreaterThan(4);
+    refused(optionalsNested(5), true, "more than " + GbnfCheck.MAX_PATHS + " ways at once");
+    refused(optionalsNested(20), true); // (here the left-recursion walk's bound comes first)
+    // ... also after a character, not only at the start.
+    refused("root ::= \"a\" l0 \"b\"\n" + optionalsNested(6).substring(optionalsNested(6).indexOf('\n') + 1), true,
+        "ways at once");
+    // Many alternatives are many ways too, each a character apart: fine up to the bound.
+    assertThat(GbnfCheck.check("root ::= " + "\"a\" | ".repeat(4000) + "\"b\"").rules()).isEqualTo(1);
   }
 
   @Test

@@ -63,6 +63,9 @@ class HostileGrammarRoutesTest {
     grammars.put("100,000 nested groups", nested(100_000));
     grammars.put("a maximum below the minimum", "root ::= \"a\"{3,2}");
     grammars.put("a character no token holds", "root ::= \"\\x00\"");
+    grammars.put("a left recursion behind a rule empty through another",
+        "root ::= a root \"x\" | \"y\"\na ::= b\nb ::= \"\" | \"z\"\n");
+    grammars.put("optional rules nested 16 deep", HostileGrammarSuiteTest.optionalsNested(16, "?"));
     try (TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
         .withContextPerSequence(256), GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));
         HttpClient http = HttpClient.newHttpClient()) {

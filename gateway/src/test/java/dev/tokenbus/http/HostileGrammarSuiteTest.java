@@ -35,7 +35,7 @@ class HostileGrammarSuiteTest {
   private static final String GREEDY = "{\"prompt\":\"the storm\",\"max_tokens\":16,\"temperature\":0,\"stream\":false}";
   private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions"};
 
-  private enum Kind { NESTING, REPETITION, CONTRADICTORY, CHAIN, UNDEFINED, UNSATISFIABLE, MUTATION }
+  private enum Kind { NESTING, REPETITION, CONTRADICTORY, CHAIN, UNDEFINED, UNSATISFIABLE, ENDLESS, MUTATION }
 
   /** Valid grammars to mutate and to plant contradictory bounds in. */
   private static final List<String> VALID = valid();
@@ -159,6 +159,18 @@ class HostileGrammarSuiteTest {
       case UNDEFINED -> pick(rng, "root ::= nowhere", "start ::= \"a\"", "root ::= root \"a\" | \"b\"",
           "root ::= x \"a\"\nx ::= \"\" | root", "root ::= a\na ::= b\nb ::= a",
           "Root ::= \"a\"", "root ::= \"a\"\nroot2 ::= missing", "root ::= [a-z] rest\nrest ::= rest2 | \"\"");
+      case ENDLESS -> { // what llama.cpp would walk without end, or in ever more ways
+        if (rng.nextBoolean()) {
+          // A left recursion behind rules that are empty only through one another.
+          int k = 1 + rng.nextInt(6);
+          StringBuilder b = new StringBuilder("root ::= e0 " + pick(rng, "root", "(root)", "root?") + " \"x\" | \"y\"\n");
+          for (int i = 0; i < k; i++) {
+            b.append('e').append(i).append(" ::= e").append(i + 1).append(pick(rng, "", " e" + (i + 1), "*")).append('\n');
+          }
+          yield b.append('e').append(k).append(" ::= \"\" | \"z\"\n").toString();
+        }
+        yield optionalsNested(6 + rng.nextInt(20), pick(rng, "?", "*", "{0,3}"));
+      }
       case UNSATISFIABLE -> pick(rng, "root ::= \"\\x00\"", "root ::= [\\x00]", "root ::= \"\\x00\"+",
           "root ::= (\"\\x00\" | [\\x00-\\x00])", "root ::= \"\\x00abc\"", "root ::= x\nx ::= \"\\u0000\"",
           "root ::= [\\x00]{2,3} \"a\"");
@@ -211,6 +223,16 @@ class HostileGrammarSuiteTest {
       }
     }
     return spots;
+  }
+
+  /** {@code l0 ::= l1? l1?}, ... nested {@code levels} deep: ever more ways to the next character. */
+  static String optionalsNested(int levels, String optional) {
+    StringBuilder b = new StringBuilder("root ::= l0 \"b\"\n");
+    for (int i = 0; i < levels; i++) {
+      b.append('l').append(i).append(" ::= l").append(i + 1).append(optional).append(" l").append(i + 1).append(optional)
+          .append('\n');
+    }
+    return b.append('l').append(levels).append(" ::= \"a\"\n").toString();
   }
 
   private static String pick(Random rng, String... options) {
