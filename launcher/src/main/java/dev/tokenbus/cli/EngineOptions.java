@@ -137,7 +137,7 @@ final class EngineOptions {
     if (modelSha256 != null && !modelSha256.isBlank() && !modelSha256.strip().matches("(?i)[0-9a-f]{64}")) {
       throw new IllegalArgumentException("model-sha256 must be 64 hexadecimal digits, got '" + modelSha256 + "'");
     }
-    if (model != null && !DEMO.equals(model) && !model.matches("(?i)^https?://.*")) {
+    if (model != null && !generated(model) && !model.matches("(?i)^https?://.*")) {
       Path file = Path.of(model);
       if (!java.nio.file.Files.isRegularFile(file)) {
         throw new IllegalArgumentException("model: no such file: " + file.toAbsolutePath());
@@ -202,7 +202,12 @@ final class EngineOptions {
    * fetches anything (a default model that cannot be fetched is served as the demo model instead).
    */
   String expectedServedName() {
-    return DEMO.equals(model) ? "tokenbus-demo" : nameOf(model == null ? DEFAULT_MODEL_URL : model);
+    return generated(model) ? "tokenbus-" + model : nameOf(model == null ? DEFAULT_MODEL_URL : model);
+  }
+
+  /** Whether {@code model} names one of the models the node generates itself rather than a file or URL. */
+  private static boolean generated(String model) {
+    return DEMO.equals(model) || dev.tokenbus.engine.gguf.BenchModel.NAME.equals(model);
   }
 
   /** The name the model is served under when none is configured (call after {@link #toConfig()}). */

@@ -61,6 +61,19 @@ class ConfigValidationTest {
   }
 
   @Test
+  void theGeneratedModelsAreNamesNotFiles() throws Exception {
+    // Each passes the model check, so the next setting's problem is the one reported.
+    for (String model : new String[] {"demo", "bench-small"}) {
+      for (String role : new String[] {"standalone", "worker"}) {
+        Run r = run(Map.of(), role, "--model", model, "--llama-library", dir.resolve("absent.so").toString());
+        assertThat(r.code()).as("%s %s: %s", role, model, r.err()).isEqualTo(2);
+        assertThat(r.err()).as("%s %s", role, model).contains("llama-library: no such file")
+            .doesNotContain("model: no such file");
+      }
+    }
+  }
+
+  @Test
   void aNegativeTimeoutIsRefusedBeforeTheGatewayListens() throws Exception {
     Run r = run(Map.of(), "gateway", "--idle-timeout-ms", "-1");
     assertThat(r.code()).isEqualTo(2);
