@@ -1,5 +1,7 @@
 package dev.tokenbus.http.structured;
 
+import dev.tokenbus.grammar.GbnfCheck;
+import dev.tokenbus.grammar.GbnfException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -77,7 +79,7 @@ public final class JsonSchemaGrammar {
     JsonSchemaGrammar c = new JsonSchemaGrammar(schema);
     return c.bounded(() -> {
       c.g.define("root", c.value(schema, "#", "root", 0));
-      return c.g.render();
+      return checked(c.g.render());
     });
   }
 
@@ -108,8 +110,22 @@ public final class JsonSchemaGrammar {
   public String render(String rootBody) {
     return bounded(() -> {
       g.define("root", rootBody);
-      return g.render();
+      return checked(g.render());
     });
+  }
+
+  /**
+   * The finished grammar, checked as the worker will check it ({@link GbnfCheck}): one it refuses
+   * is this schema's error, naming the problem (a {@code pattern} such as {@code (()+)+} makes a rule
+   * that repeats what may match nothing, which llama.cpp would follow without end).
+   */
+  private static String checked(String grammar) {
+    try {
+      GbnfCheck.check(grammar);
+      return grammar;
+    } catch (GbnfException e) {
+      throw new UnsupportedSchemaException("#", "the grammar it makes cannot be enforced: " + e.getMessage());
+    }
   }
 
   /** Runs a step of the conversion, reporting a grammar that grows past its bounds as this schema's error. */

@@ -57,6 +57,19 @@ class SchemaBoundsTest {
   }
 
   @Test
+  void patternsWhoseGrammarLlamaCppWouldFollowWithoutEndAreRefused() {
+    // A repeated group that may match nothing is a rule that can start with itself: llama.cpp refuses
+    // that when it sees it, and when the group is empty only through other rules, it misses it and
+    // recurses until the worker dies (bin/fuzz found these).
+    refused(pattern("(()+)+"), "#", "can start with itself");
+    refused(pattern("(a*)*"), "#", "can start with itself");
+    refused(pattern("x((b?)*)+"), "#", "can start with itself");
+    // Optional groups in optional groups: ever more ways to the next character.
+    refused(pattern("(((a?){0,9}){0,9}){0,9}"), "#", "ways at once");
+    assertThat(JsonSchemaGrammar.forSchema(pattern("^(ab*)*c?$"))).contains("root");
+  }
+
+  @Test
   void longPatternsAreRefused() {
     refused(pattern("a".repeat(RegexGrammar.MAX_LENGTH + 1)), "#/properties/x/pattern",
         "is 4097 characters long; at most 4096 are supported");
