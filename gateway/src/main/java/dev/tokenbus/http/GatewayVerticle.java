@@ -5,6 +5,7 @@ import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.dispatch.ClientOptions;
 import dev.tokenbus.dispatch.StreamNotFoundException;
+import dev.tokenbus.dispatch.StreamIds;
 import dev.tokenbus.dispatch.StreamOwner;
 import dev.tokenbus.dispatch.TokenbusClient;
 import dev.tokenbus.flow.TokenStream;
@@ -189,7 +190,7 @@ public final class GatewayVerticle extends VerticleBase {
    * {@code GET /v1/streams/{id}}) and {@code Last-Event-ID}; the stream goes on after that token.
    */
   private void resume(RoutingContext ctx, String id) {
-    if (!wellFormedStreamId(id)) {
+    if (!StreamIds.wellFormed(id)) {
       error(ctx, noSuchStream());
       return;
     }
@@ -215,31 +216,13 @@ public final class GatewayVerticle extends VerticleBase {
    * stream as for an unknown one.
    */
   private void cancelStream(RoutingContext ctx, String id) {
-    if (!wellFormedStreamId(id)) {
+    if (!StreamIds.wellFormed(id)) {
       error(ctx, noSuchStream());
     } else if (client.cancel(id, ApiKeys.ownerOf(ctx), "cancelled by the client")) {
       ctx.response().setStatusCode(204).end();
     } else {
       error(ctx, ApiError.of(new StreamNotFoundException("stream " + id + " is not open on this gateway")));
     }
-  }
-
-  /**
-   * Whether {@code id} (from a path or a header) has the form of the stream ids gateways give: 1 to
-   * 128 ASCII letters, digits, {@code -} and {@code _}. Only such an id is looked up, and then copied
-   * into the response's {@code X-Tokenbus-Stream-Id} header.
-   */
-  static boolean wellFormedStreamId(String id) {
-    if (id == null || id.isEmpty() || id.length() > 128) {
-      return false;
-    }
-    for (int i = 0; i < id.length(); i++) {
-      char c = id.charAt(i);
-      if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** The answer to a stream id no stream can have; the id itself is not repeated. */
