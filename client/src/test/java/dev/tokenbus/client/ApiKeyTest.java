@@ -3,7 +3,7 @@ package dev.tokenbus.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.tokenbus.http.GatewayOptions;
+import dev.tokenbus.gateway.GatewayOptions;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

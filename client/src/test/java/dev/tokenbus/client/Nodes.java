@@ -5,12 +5,12 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenbus.cluster.ClusterCredentials;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.TestModels;
-import dev.tokenbus.http.GatewayOptions;
-import dev.tokenbus.http.GatewayVerticle;
+import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.GatewayVerticle;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import java.nio.file.Files;
@@ -52,7 +52,7 @@ final class Nodes implements AutoCloseable {
       for (int i = 0; i < gatewayCount; i++) {
         ClusterNode node = n.node();
         GatewayVerticle gw = GatewayVerticle.forNode(node, gatewayOptions.withPort(0),
-            ClientOptions.defaults().withResumeGraceMs(resumeGraceMs));
+            DispatchOptions.defaults().withResumeGraceMs(resumeGraceMs));
         node.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
         n.gateways.add(gw);
       }

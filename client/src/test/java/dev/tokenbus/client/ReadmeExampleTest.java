@@ -2,7 +2,7 @@ package dev.tokenbus.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenbus.http.GatewayOptions;
+import dev.tokenbus.gateway.GatewayOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;

@@ -21,7 +21,7 @@ import java.util.Set;
  * @param contextPerSequence tokens (prompt and output) one generation may hold
  * @param draining the worker is shutting down and takes no new generation
  * @param sequence increases with every announcement, so that a stale one is recognised
- * @param prefixBlocks what its prefix cache holds, as {@link dev.tokenbus.dispatch.PrefixHashes} of
+ * @param prefixBlocks what its prefix cache holds, as {@link dev.tokenbus.protocol.PrefixHashes} of
  *     the cached requests (at most {@link #MAX_PREFIX_BLOCKS}; empty with the cache off)
  */
 public record WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,

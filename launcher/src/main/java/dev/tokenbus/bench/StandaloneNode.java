@@ -2,10 +2,10 @@ package dev.tokenbus.bench;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.engine.LlamaEngine;
-import dev.tokenbus.http.GatewayOptions;
-import dev.tokenbus.http.GatewayVerticle;
+import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.GatewayVerticle;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import java.time.Duration;
@@ -29,7 +29,7 @@ final class StandaloneNode implements AutoCloseable {
       node.vertx().deployVerticle(WorkerVerticle.forNode(node, engine, WorkerOptions.defaults("bench")))
           .await(30, TimeUnit.SECONDS);
       GatewayVerticle gateway = GatewayVerticle.forNode(node, GatewayOptions.defaults().withPort(0),
-          ClientOptions.defaults());
+          DispatchOptions.defaults());
       node.vertx().deployVerticle(gateway).await(30, TimeUnit.SECONDS);
       GatewayStatus.awaitWorkers(gateway.port(), 1, Duration.ofSeconds(60), () -> null);
       return new StandaloneNode(node, gateway.port());

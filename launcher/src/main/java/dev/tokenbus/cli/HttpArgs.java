@@ -1,7 +1,7 @@
 package dev.tokenbus.cli;
 
-import dev.tokenbus.dispatch.ClientOptions;
-import dev.tokenbus.http.GatewayOptions;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
+import dev.tokenbus.gateway.GatewayOptions;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import picocli.CommandLine.Option;
@@ -60,7 +60,7 @@ final class HttpArgs {
           + " (/health, /ready and /metrics stay open). Default: none asked for.")
   String apiKeys;
 
-  ClientOptions clientOptions() {
+  DispatchOptions clientOptions() {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
     }
@@ -70,7 +70,7 @@ final class HttpArgs {
     if (prefixRoutingSlack < -1) {
       throw new IllegalArgumentException("prefix-routing-slack must be -1 (off) or more, got " + prefixRoutingSlack);
     }
-    return ClientOptions.defaults().withQueueSize(queueSize).withResumeGraceMs(resumeGraceMs)
+    return DispatchOptions.defaults().withQueueSize(queueSize).withResumeGraceMs(resumeGraceMs)
         .withPrefixRoutingSlack(prefixRoutingSlack);
   }
 

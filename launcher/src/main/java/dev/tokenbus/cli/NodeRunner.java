@@ -3,7 +3,7 @@ package dev.tokenbus.cli;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.engine.LlamaEngine;
-import dev.tokenbus.http.OpsRoutes;
+import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import io.vertx.core.Deployable;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

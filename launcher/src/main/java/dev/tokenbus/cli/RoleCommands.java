@@ -2,13 +2,13 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.dispatch.ClientOptions;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.ModelLoadException;
-import dev.tokenbus.http.GatewayOptions;
-import dev.tokenbus.http.GatewayVerticle;
-import dev.tokenbus.http.OpsRoutes;
+import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.GatewayVerticle;
+import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.Deployable;
@@ -26,7 +26,7 @@ final class RoleCommands {
   /** A role whose front is a gateway; standalone adds a worker behind it. */
   private static class GatewayRole implements NodeRunner.Role {
     private final GatewayOptions options;
-    private final ClientOptions clientOptions;
+    private final DispatchOptions clientOptions;
     private GatewayVerticle gateway;
 
     GatewayRole(HttpArgs http) {

@@ -1,6 +1,6 @@
 package dev.tokenbus.worker;
 
-import dev.tokenbus.dispatch.PrefixHashes;
+import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.WorkerStatus;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

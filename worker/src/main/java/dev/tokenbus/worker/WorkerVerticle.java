@@ -4,7 +4,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.engine.AdmissionException;
-import dev.tokenbus.dispatch.PrefixHashes;
+import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineStats;
 import dev.tokenbus.flow.CreditedWriteStream;

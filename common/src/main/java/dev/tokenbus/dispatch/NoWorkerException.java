@@ -1,8 +1,0 @@
-package dev.tokenbus.dispatch;
-
-/** No worker could take the generation: none known for the model, or all refused as busy. Maps to HTTP 503. */
-public class NoWorkerException extends RuntimeException {
-  public NoWorkerException(String message) {
-    super(message);
-  }
-}

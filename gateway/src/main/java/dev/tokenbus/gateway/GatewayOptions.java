@@ -1,0 +1,100 @@
+package dev.tokenbus.gateway;
+
+import java.util.Set;
+
+/**
+ * How a gateway listens.
+ *
+ * @param host the address to bind; loopback unless configured
+ * @param port the HTTP port; 0 picks a free one
+ * @param bodyLimitBytes larger request bodies get 413
+ * @param keepAliveMs an SSE stream with nothing to send for this long gets a comment line, so that
+ *     proxies and clients keep it open during a long prompt
+ * @param sendBufferBytes the TCP send buffer per connection; 0 keeps the OS default. Small values
+ *     make backpressure reach the worker sooner
+ * @param writeQueueBytes bytes a response may buffer before it counts as full (pausing its stream);
+ *     0 keeps Vert.x's default (64 KiB)
+ * @param maxStreamsPerSocket concurrent generations one WebSocket may run
+ * @param drainTimeoutMs at shutdown, how long open streams may run on before they are ended
+ * @param apiKeys the keys a {@code /v1} request must present as {@code Authorization: Bearer};
+ *     empty: none is asked for
+ * @param timeouts how long a connection may stay idle, or take to send a request's headers or body
+ */
+public record GatewayOptions(String host, int port, int bodyLimitBytes, long keepAliveMs, int sendBufferBytes,
+    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys, Timeouts timeouts) {
+
+  public GatewayOptions {
+    apiKeys = apiKeys == null ? Set.of() : Set.copyOf(apiKeys);
+    timeouts = timeouts == null ? Timeouts.defaults() : timeouts;
+  }
+
+  /**
+   * Connection timeouts; 0 turns one off. None ever cuts a response in progress (an open stream).
+   *
+   * @param idleMs a connection with no request in progress (a keep-alive HTTP connection between
+   *     requests, a WebSocket with no generation and no message) is closed after this long
+   * @param headersMs a new connection must have sent its first request's headers within this
+   * @param bodyMs a request's body must have arrived whole within this of its headers, else 408
+   */
+  public record Timeouts(long idleMs, long headersMs, long bodyMs) {
+    public static Timeouts defaults() {
+      return new Timeouts(60_000, 30_000, 30_000);
+    }
+  }
+
+  public static GatewayOptions defaults() {
+    return new GatewayOptions("127.0.0.1", 8080, 1024 * 1024, 5000, 0, 0, 64, 30_000, Set.of(),
+        Timeouts.defaults());
+  }
+
+  public GatewayOptions withDrainTimeoutMs(long v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, v, apiKeys, timeouts);
+  }
+
+  /** Small socket and response buffers, so that a slow client pauses its stream after a few KiB. */
+  public GatewayOptions withSmallBuffers(int bytes) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, bytes, bytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withPort(int v) {
+    return new GatewayOptions(host, v, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withHost(String v) {
+    return new GatewayOptions(v, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withSendBufferBytes(int v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, v, writeQueueBytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withKeepAliveMs(long v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, v, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withBodyLimitBytes(int v) {
+    return new GatewayOptions(host, port, v, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
+        drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withApiKeys(Set<String> v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, v, timeouts);
+  }
+
+  public GatewayOptions withMaxStreamsPerSocket(int v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, v,
+        drainTimeoutMs, apiKeys, timeouts);
+  }
+
+  public GatewayOptions withTimeouts(Timeouts v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, v);
+  }
+}

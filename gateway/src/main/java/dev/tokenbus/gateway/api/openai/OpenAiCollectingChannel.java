@@ -1,0 +1,33 @@
+package dev.tokenbus.gateway.api.openai;
+
+import dev.tokenbus.gateway.serve.ApiError;
+import dev.tokenbus.gateway.serve.WholeResponseChannel;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/** A non-streaming OpenAI answer: tokens are gathered, then one {@code chat.completion} or {@code text_completion}. */
+final class OpenAiCollectingChannel extends WholeResponseChannel {
+
+  private final Envelope envelope;
+  private final AnswerShape.Collector collector;
+
+  OpenAiCollectingChannel(HttpServerResponse response, Envelope envelope) {
+    super(response);
+    this.envelope = envelope;
+    this.collector = envelope.format().collector();
+  }
+
+  @Override
+  public Future<Void> send(String event, String id, JsonObject payload) {
+    switch (event) {
+      case "token" -> collector.add(payload);
+      case "done" -> {
+        respond(200, envelope.response(collector.choice(Envelope.finishReason(payload.getString("finish_reason"))),
+            Envelope.usage(payload)));
+      }
+      default -> ApiError.ofStream(payload.getString("type"), payload.getString("message")).send(response);
+    }
+    return Future.succeededFuture();
+  }
+}

@@ -1,0 +1,157 @@
+package dev.tokenbus.gateway.api.openai;
+
+import static dev.tokenbus.gateway.api.GenerateParameters.bool;
+import static dev.tokenbus.gateway.api.GenerateParameters.integer;
+import static dev.tokenbus.gateway.api.GenerateParameters.kind;
+import static dev.tokenbus.gateway.api.GenerateParameters.string;
+
+import dev.tokenbus.gateway.api.ChatMessages;
+import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.StructuredOutput;
+import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
+import dev.tokenbus.gateway.toolcall.ToolSpec;
+import dev.tokenbus.protocol.ChatMessage;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.StreamConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * A {@code /v1/chat/completions} or {@code /v1/completions} body, read strictly: a known field
+ * of the wrong type is a 400 naming it, unknown fields are ignored. Sampling fields are read by
+ * {@link GenerateParameters}, as for {@code /v1/generate} (so its extras, such as {@code top_k},
+ * work here too); this class adds what OpenAI names differently and refuses what it cannot do.
+ *
+ * @param chat the chat route (messages) or the completions route (prompt)
+ * @param logprobs whether each token's log-probability is reported
+ * @param includeUsage {@code stream_options.include_usage}: a last chunk with the usage
+ * @param tools the chat's tools, or null for a plain answer (no tools, or {@code tool_choice: none})
+ */
+public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messages, StreamConfig config,
+    boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
+
+  /** OpenAI generates until the model stops or the context is full when no limit is given. */
+  static final int UNLIMITED = 1_000_000;
+
+  public GenerationRequest toRequest(String id) {
+    return chat ? GenerationRequest.chat(id, messages, tools != null ? tools.toJson() : null, config)
+        : new GenerationRequest(id, prompt, config);
+  }
+
+  public static OpenAiRequest chat(JsonObject body) {
+    refuseUnsupported(body);
+    ToolSpec tools = ToolSpec.parse(body);
+    List<ChatMessage> messages = ChatMessages.parse(required(body, "messages"));
+    boolean logprobs = bool(body, "logprobs", false);
+    int top = integer(body, "top_logprobs", 0);
+    if (body.getValue("top_logprobs") != null && !logprobs) {
+      throw new RequestValidationException("top_logprobs", "top_logprobs needs logprobs set to true");
+    }
+    Integer limit = optionalInteger(body, "max_completion_tokens");
+    if (limit == null) {
+      limit = optionalInteger(body, "max_tokens");
+    }
+    StreamConfig.Builder builder = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top);
+    if (tools != null) {
+      if (builder.build().grammar() != null) {
+        throw new RequestValidationException("tools", "tools cannot be combined with response_format, grammar or"
+            + " json_schema");
+      }
+      if (tools.callRequired()) {
+        builder.grammar(ToolCallGrammar.of(tools));
+      }
+    }
+    StreamConfig config = builder.build().validate();
+    return new OpenAiRequest(true, null, messages, config, bool(body, "stream", false), includeUsage(body), logprobs,
+        string(body, "model"), tools);
+  }
+
+  public static OpenAiRequest completion(JsonObject body) {
+    refuseUnsupported(body);
+    if (body.getValue("best_of") != null && integer(body, "best_of", 1) != 1) {
+      throw new RequestValidationException("best_of", "best_of other than 1 is not supported");
+    }
+    if (bool(body, "echo", false)) {
+      throw new RequestValidationException("echo", "echo is not supported");
+    }
+    String prompt = completionPrompt(required(body, "prompt"));
+    // Completions take logprobs as the number of alternatives (0..20); present means reported.
+    Integer top = optionalInteger(body, "logprobs");
+    Integer limit = optionalInteger(body, "max_tokens");
+    if (top != null && (top < 0 || top > StreamConfig.MAX_TOP_LOGPROBS)) {
+      throw new RequestValidationException("logprobs", "logprobs must be between 0 and " + StreamConfig.MAX_TOP_LOGPROBS
+          + ", got " + top);
+    }
+    StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0).build().validate();
+    return new OpenAiRequest(false, prompt, List.of(), config, bool(body, "stream", false), includeUsage(body),
+        top != null, string(body, "model"), null);
+  }
+
+  /** A string, or an array holding exactly one string (more would be a batch: n > 1). */
+  private static String completionPrompt(Object value) {
+    if (value instanceof JsonArray a && a.size() == 1) {
+      value = a.getValue(0);
+    } else if (value instanceof JsonArray a) {
+      throw new RequestValidationException("prompt", a.isEmpty() ? "prompt must not be empty"
+          : "only one prompt per request is supported (an array of " + a.size() + " was given)");
+    }
+    if (!(value instanceof String p)) {
+      throw new RequestValidationException("prompt", "prompt must be a string, got " + kind(value));
+    }
+    if (p.isEmpty()) {
+      throw new RequestValidationException("prompt", "prompt must not be empty");
+    }
+    return p;
+  }
+
+  /** Checks of fields both routes share: {@code n}, {@code user}, {@code stream_options}. */
+  private static void refuseUnsupported(JsonObject body) {
+    if (body.getValue("n") != null) {
+      int n = integer(body, "n", 1);
+      if (n < 1) {
+        throw new RequestValidationException("n", "n must be at least 1, got " + n);
+      }
+      if (n > 1) {
+        throw new RequestValidationException("n", "n > 1 is not supported: ask once per choice");
+      }
+    }
+    string(body, "user"); // accepted and ignored, but it must be a string
+  }
+
+  /** {@code response_format} (json_object, json_schema) as the grammar the worker enforces. */
+  private static StreamConfig.Builder withResponseFormat(StreamConfig.Builder config, JsonObject body) {
+    String grammar = StructuredOutput.responseFormat(body);
+    return grammar == null ? config : config.grammar(grammar);
+  }
+
+  private static boolean includeUsage(JsonObject body) {
+    Object v = body.getValue("stream_options");
+    if (v == null) {
+      return false;
+    }
+    if (!(v instanceof JsonObject o)) {
+      throw new RequestValidationException("stream_options", "stream_options must be an object, got " + kind(v));
+    }
+    try {
+      return bool(o, "include_usage", false);
+    } catch (RequestValidationException e) {
+      throw new RequestValidationException("stream_options.include_usage", "stream_options." + e.getMessage());
+    }
+  }
+
+  private static Object required(JsonObject body, String key) {
+    Object v = body.getValue(key);
+    if (v == null) {
+      throw new RequestValidationException(key, key + " is required");
+    }
+    return v;
+  }
+
+  private static Integer optionalInteger(JsonObject body, String key) {
+    return body.getValue(key) == null ? null : integer(body, key, 0);
+  }
+}

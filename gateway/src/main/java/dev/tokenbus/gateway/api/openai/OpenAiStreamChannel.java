@@ -1,0 +1,78 @@
+package dev.tokenbus.gateway.api.openai;
+
+import dev.tokenbus.gateway.serve.EventChannel;
+import dev.tokenbus.gateway.serve.SseChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * An OpenAI stream on an SSE response: every event becomes a {@code data:} chunk with the same
+ * {@code id} and {@code created}; the chat's role goes first, the finish reason rides on the last
+ * token's chunk, a usage chunk ({@code choices: []}) follows only when asked, and
+ * {@code data: [DONE]} ends it. A failure after the start is a {@code data: {"error": ...}} chunk,
+ * then {@code [DONE]}. Backpressure and disconnects are the SSE channel's.
+ */
+final class OpenAiStreamChannel implements EventChannel {
+
+  private final SseChannel sse;
+  private final Envelope envelope;
+  private final boolean includeUsage;
+  private boolean finishSent;
+
+  OpenAiStreamChannel(SseChannel sse, Envelope envelope, boolean includeUsage) {
+    this.sse = sse;
+    this.envelope = envelope;
+    this.includeUsage = includeUsage;
+    JsonObject opening = envelope.format().openingChoice();
+    if (opening != null) {
+      sse.data(envelope.chunk(opening, includeUsage).encode());
+    }
+  }
+
+  @Override
+  public Future<Void> send(String event, String id, JsonObject payload) {
+    switch (event) {
+      case "token" -> {
+        String finish = payload.getBoolean("is_final", false)
+            ? Envelope.finishReason(payload.getString("finish_reason")) : null;
+        JsonObject choice = envelope.format().tokenChoice(payload, finish);
+        if (choice == null) {
+          return Future.succeededFuture(); // held back by the format (a tool call being written)
+        }
+        finishSent |= finish != null;
+        return sse.data(envelope.chunk(choice, includeUsage).encode());
+      }
+      case "done" -> {
+        if (!finishSent) {
+          sse.data(envelope.chunk(envelope.format().finishChoice(Envelope.finishReason(
+              payload.getString("finish_reason"))), includeUsage).encode());
+        }
+        if (includeUsage) {
+          sse.data(envelope.usageChunk(Envelope.usage(payload)).encode());
+        }
+        return sse.data("[DONE]");
+      }
+      default -> {
+        sse.data(new JsonObject().put("error", new JsonObject().put("message", payload.getString("message"))
+            .put("type", payload.getString("type")).put("param", null).put("code", null)).encode());
+        return sse.data("[DONE]");
+      }
+    }
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return sse.writeQueueFull();
+  }
+
+  @Override
+  public void drainHandler(Handler<Void> handler) {
+    sse.drainHandler(handler);
+  }
+
+  @Override
+  public void close() {
+    sse.close();
+  }
+}

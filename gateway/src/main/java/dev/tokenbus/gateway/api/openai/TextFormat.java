@@ -1,0 +1,83 @@
+package dev.tokenbus.gateway.api.openai;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * {@code /v1/completions}: {@code text} chunks (no role), logprobs as parallel lists whose
+ * {@code text_offset} counts characters from the start of the completion.
+ */
+final class TextFormat implements AnswerShape {
+
+  private final boolean logprobs;
+  /** Characters streamed so far, for {@code text_offset}. */
+  private int offset;
+
+  TextFormat(boolean logprobs) {
+    this.logprobs = logprobs;
+  }
+
+  @Override
+  public String chunkObject() {
+    return "text_completion";
+  }
+
+  @Override
+  public String responseObject() {
+    return "text_completion";
+  }
+
+  @Override
+  public String idPrefix() {
+    return "cmpl-";
+  }
+
+  @Override
+  public JsonObject openingChoice() {
+    return null;
+  }
+
+  @Override
+  public JsonObject tokenChoice(JsonObject token, String finishReason) {
+    String text = token.getString("text", "");
+    JsonObject lp = null;
+    if (logprobs) {
+      Logprobs.Completion one = new Logprobs.Completion();
+      if (Logprobs.reported(token)) {
+        one.add(token, offset);
+      }
+      lp = one.toJson();
+    }
+    offset += text.length();
+    return choice(text, lp, finishReason);
+  }
+
+  @Override
+  public JsonObject finishChoice(String finishReason) {
+    return choice("", null, finishReason);
+  }
+
+  private static JsonObject choice(String text, JsonObject logprobs, String finishReason) {
+    return new JsonObject().put("index", 0).put("text", text).put("logprobs", logprobs)
+        .put("finish_reason", finishReason);
+  }
+
+  @Override
+  public Collector collector() {
+    StringBuilder text = new StringBuilder();
+    Logprobs.Completion lp = new Logprobs.Completion();
+    return new Collector() {
+      @Override
+      public void add(JsonObject token) {
+        if (logprobs && Logprobs.reported(token)) {
+          lp.add(token, text.length());
+        }
+        text.append(token.getString("text", ""));
+      }
+
+      @Override
+      public JsonObject choice(String finishReason) {
+        return TextFormat.choice(text.toString(), logprobs ? lp.toJson() : null, finishReason);
+      }
+    };
+  }
+}

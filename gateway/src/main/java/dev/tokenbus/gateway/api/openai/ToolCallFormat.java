@@ -1,0 +1,168 @@
+package dev.tokenbus.gateway.api.openai;
+
+import dev.tokenbus.gateway.toolcall.ToolCall;
+import dev.tokenbus.gateway.toolcall.ToolCallParser;
+import dev.tokenbus.gateway.toolcall.ToolCallStream;
+import dev.tokenbus.gateway.toolcall.ToolSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * {@code /v1/chat/completions} with tools: the answer's tool calls become {@code tool_calls}
+ * ({@code finish_reason: "tool_calls"}), in the message of a whole response or as
+ * {@code delta.tool_calls} chunks of a stream (each call with its index, id, name and arguments).
+ *
+ * <p>Streaming: calls in the Hermes format ({@code <tool_call>{"name": ..., "arguments": ...}},
+ * what a required call's grammar produces) stream as they are generated ({@link ToolCallStream}):
+ * a call's index, id and name as soon as its name is complete, then its arguments fragment by
+ * fragment. Otherwise, while the answer may still be a call (it is empty, or starts like one of the
+ * formats {@link ToolCallParser} reads), its text is held back; once it cannot be, the held text
+ * and the rest stream as content; a call in another format is parsed at the end and sent as one
+ * chunk. One instance per response.
+ */
+final class ToolCallFormat implements AnswerShape {
+
+  private static final List<String> CALL_STARTS = List.of("<tool_call>", "[TOOL_CALLS]", "<|python_tag|>", "{", "[", "```");
+
+  private final ChatFormat chat;
+  private final ToolSpec spec;
+  private final ToolCallParser parser;
+  private final ToolCallStream calls;
+  private final StringBuilder held = new StringBuilder();
+  private boolean content;
+
+  ToolCallFormat(ChatFormat chat, ToolSpec spec) {
+    this.chat = chat;
+    this.spec = spec;
+    this.parser = new ToolCallParser(spec);
+    this.calls = new ToolCallStream(spec);
+  }
+
+  @Override
+  public String chunkObject() {
+    return chat.chunkObject();
+  }
+
+  @Override
+  public String responseObject() {
+    return chat.responseObject();
+  }
+
+  @Override
+  public String idPrefix() {
+    return chat.idPrefix();
+  }
+
+  @Override
+  public JsonObject openingChoice() {
+    return chat.openingChoice();
+  }
+
+  /** Null while the text is held back (no chunk is sent for this token). */
+  @Override
+  public JsonObject tokenChoice(JsonObject token, String finishReason) {
+    if (content) {
+      return chat.tokenChoice(token, finishReason);
+    }
+    String text = token.getString("text", "");
+    held.append(text);
+    JsonArray streamed = calls.feed(text);
+    if (calls.calls() > 0) {
+      held.setLength(0);
+      if (streamed.isEmpty() && finishReason == null) {
+        return null;
+      }
+      return callsChoice(streamed, finishReason);
+    }
+    if (!spec.callRequired() && !mayBeCall(held)) {
+      content = true;
+      JsonObject all = token.copy().put("text", held.toString());
+      held.setLength(0);
+      return chat.tokenChoice(all, finishReason);
+    }
+    return finishReason == null ? null : heldChoice(finishReason);
+  }
+
+  @Override
+  public JsonObject finishChoice(String finishReason) {
+    if (calls.calls() > 0) {
+      return callsChoice(new JsonArray(), finishReason);
+    }
+    return content || held.isEmpty() ? chat.finishChoice(finishReason) : heldChoice(finishReason);
+  }
+
+  /** A chunk of streamed call deltas; a stream that called tools ends with {@code tool_calls}. */
+  private static JsonObject callsChoice(JsonArray deltas, String finishReason) {
+    JsonObject delta = new JsonObject();
+    if (!deltas.isEmpty()) {
+      delta.put("tool_calls", deltas);
+    }
+    return new JsonObject().put("index", 0).put("delta", delta).put("logprobs", null)
+        .put("finish_reason", "stop".equals(finishReason) ? "tool_calls" : finishReason);
+  }
+
+  private JsonObject heldChoice(String finishReason) {
+    ToolCallParser.Parsed parsed = parser.parse(held.toString());
+    held.setLength(0);
+    JsonObject delta = new JsonObject();
+    if (!parsed.content().isEmpty()) {
+      delta.put("content", parsed.content());
+    }
+    if (!parsed.calls().isEmpty()) {
+      JsonArray calls = new JsonArray();
+      for (int i = 0; i < parsed.calls().size(); i++) {
+        calls.add(parsed.calls().get(i).toJson().put("index", i));
+      }
+      delta.put("tool_calls", calls);
+    }
+    return new JsonObject().put("index", 0).put("delta", delta).put("logprobs", null)
+        .put("finish_reason", finish(parsed, finishReason));
+  }
+
+  private static String finish(ToolCallParser.Parsed parsed, String finishReason) {
+    return !parsed.calls().isEmpty() && "stop".equals(finishReason) ? "tool_calls" : finishReason;
+  }
+
+  private static boolean mayBeCall(CharSequence text) {
+    String s = text.toString().stripLeading();
+    if (s.isEmpty()) {
+      return true;
+    }
+    for (String start : CALL_STARTS) {
+      if (s.startsWith(start) || start.startsWith(s)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public Collector collector() {
+    Collector inner = chat.collector();
+    StringBuilder text = new StringBuilder();
+    return new Collector() {
+      @Override
+      public void add(JsonObject token) {
+        inner.add(token);
+        text.append(token.getString("text", ""));
+      }
+
+      @Override
+      public JsonObject choice(String finishReason) {
+        JsonObject choice = inner.choice(finishReason);
+        ToolCallParser.Parsed parsed = parser.parse(text.toString());
+        if (parsed.calls().isEmpty()) {
+          return choice;
+        }
+        JsonArray calls = new JsonArray();
+        for (ToolCall c : parsed.calls()) {
+          calls.add(c.toJson());
+        }
+        choice.getJsonObject("message").put("content", parsed.content().isEmpty() ? null : parsed.content())
+            .put("tool_calls", calls);
+        return choice.put("finish_reason", finish(parsed, finishReason));
+      }
+    };
+  }
+}

@@ -1,0 +1,509 @@
+package dev.tokenbus.gateway.dispatch;
+
+import dev.tokenbus.protocol.PrefixHashes;
+import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.flow.TokenStreamException;
+import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.AcceptFrame;
+import dev.tokenbus.protocol.frame.CancelFrame;
+import dev.tokenbus.protocol.frame.CreditFrame;
+import dev.tokenbus.protocol.frame.EndFrame;
+import dev.tokenbus.protocol.frame.ErrorFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.HeartbeatFrame;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import dev.tokenbus.protocol.frame.RefuseFrame;
+import dev.tokenbus.protocol.frame.TokensFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts generations on workers anywhere in the cluster and hands back flow-controlled
+ * {@link TokenStream}s. One endpoint address receives the frames of all its streams. Create and
+ * use it on one Vert.x context (a gateway verticle's).
+ *
+ * <p>This class is the dispatch: it picks workers ({@link WorkerRegistry}), opens legs on them, and
+ * queues requests while every slot is busy ({@link AdmissionQueue}). The streams it holds are in a
+ * {@link StreamTable}; {@link Failover} moves a stream whose worker failed; {@link Reconnects}
+ * hands a stream to the gateway its client came back to.
+ *
+ * <p>Every stream has a {@link StreamOwner}, the tenant that opened it: only the owner lists
+ * ({@link #streamsOf}), resumes ({@link #resume}) and cancels ({@link #cancel(String, StreamOwner, String)})
+ * it; to anyone else it is as unknown as an id never issued.
+ */
+public final class Dispatcher {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+  private static final long SWEEP_MS = 100;
+  private static final long DEADLINE_GRACE_MS = 1000;
+  /** A worker's ERROR type that means "I stopped, not your request": the stream moves elsewhere. */
+  private static final String WORKER_SHUTDOWN = "worker_shutdown";
+  /** Marks a "busy" refusal, after which the request may wait in the queue instead of failing. */
+  private static final String BUSY = "busy: ";
+
+  private final Vertx vertx;
+  private final Context context;
+  private final EventBus bus;
+  private final ClusterMembership membership;
+  private final DispatchOptions options;
+  private final String endpoint = Addresses.newGatewayEndpoint();
+  private final StreamIds ids = new StreamIds();
+  private final WorkerRegistry registry;
+  private final AdmissionQueue<PendingOpen> queue;
+  /** Models whose queue head is being retried now: one retry at a time keeps the queue's order. */
+  private final Set<String> retrying = new HashSet<>();
+  /** Stream ids of the requests being retried from the queue (they go back to its front if still no slot). */
+  private final Set<String> retryingStreams = new HashSet<>();
+  private final StreamTable table = new StreamTable();
+  private final Failover failover;
+  private final Reconnects reconnects;
+  private final TokenizerClient tokenizers;
+  private final Reachability reachability;
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+  private long sweepTimer;
+  private boolean closed;
+
+  private Dispatcher(Vertx vertx, ClusterMembership membership, DispatchOptions options) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.bus = vertx.eventBus();
+    this.membership = membership;
+    this.options = options;
+    this.registry = new WorkerRegistry(options.workerExpiryMs());
+    this.queue = new AdmissionQueue<>(options.queueSize());
+    this.reachability = new Reachability(bus, registry, this::pump);
+    this.tokenizers = new TokenizerClient(bus, registry, options.openTimeoutMs(), reachability);
+    this.reconnects = new Reconnects(vertx, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
+    this.failover = new Failover(table, registry, bus, endpoint, membership::nodeId, options.inactivityMs(),
+        this::attempt);
+  }
+
+  /** Creates a client on the current context and registers its endpoint. */
+  public static Future<Dispatcher> create(Vertx vertx, ClusterMembership membership, DispatchOptions options) {
+    Dispatcher c = new Dispatcher(vertx, membership, options);
+    return c.start().map(c);
+  }
+
+  private Future<Void> start() {
+    FrameCodec.register(bus);
+    MessageConsumer<Frame> frames = bus.consumer(endpoint, this::onFrame);
+    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
+      WorkerStatus s = WorkerStatus.fromJson(m.body());
+      if (!membership.isReady(s.nodeId())) {
+        return; // not yet authenticated and connected: its next announcement will count
+      }
+      registry.update(s);
+      if (s.freeSlots() > 0) {
+        pump();
+      }
+    });
+    consumers.add(frames);
+    consumers.add(status);
+    membership.onNodeLeft(node -> context.runOnContext(v -> failover.nodeLeft(node)));
+    sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
+    return Future.all(frames.completion(), status.completion()).mapEmpty();
+  }
+
+  public String endpoint() {
+    return endpoint;
+  }
+
+  public WorkerRegistry registry() {
+    return registry;
+  }
+
+  /** Requests waiting for a free slot now, all models together. */
+  public int queued() {
+    int n = 0;
+    for (String model : queue.waitingModels()) {
+      n += queue.size(model);
+    }
+    return n;
+  }
+
+  /** The streams open now, every owner's. */
+  public Collection<TokenStream> streams() {
+    return table.streams();
+  }
+
+  /** The streams open now that {@code owner} opened. */
+  public List<TokenStream> streamsOf(StreamOwner owner) {
+    return table.ownedBy(owner);
+  }
+
+  /**
+   * Cancels open stream {@code sid} held here (streaming, or parked for a reconnect) when
+   * {@code owner} opened it.
+   *
+   * @return whether it did; false for an id unknown here, a stream that ended, or another owner's
+   */
+  public boolean cancel(String sid, StreamOwner owner, String reason) {
+    TokenStream s = table.stream(sid);
+    if (s == null || s.isFinished() || !table.owns(owner, sid)) {
+      return false;
+    }
+    s.cancel(reason);
+    return true;
+  }
+
+  /** A fresh stream id, unique across gateways and unguessable (see {@link StreamIds}). */
+  public String newStreamId() {
+    return ids.next();
+  }
+
+  /**
+   * Starts a generation on the best worker for {@code model} (null: any), trying the next one when
+   * a worker is busy, gone or slow to answer.
+   *
+   * @param owner the tenant the stream belongs to
+   * @return the stream, or a failure: {@link NoWorkerException} when no worker took it,
+   *     {@link ModelNotFoundException} when workers are up but none serves {@code model},
+   *     {@link GenerationRefusedException} when the request itself was refused
+   */
+  public Future<TokenStream> generate(GenerationRequest request, String model, StreamOwner owner) {
+    return start(request, model, owner, List.of(), request.id());
+  }
+
+  /**
+   * Continues a stream that this gateway or another one started, whose client reconnected with the
+   * index of the last token it received (-1: none). The gateway holding the stream gives it up
+   * (it must be {@code owner}'s and parked: its client went away) and tells its request and the
+   * tokens received; a worker replays those up to {@code lastIndex} and the stream goes on from
+   * {@code lastIndex + 1}.
+   *
+   * @return the stream, or a failure: {@link StreamNotFoundException} when no gateway holds it for
+   *     {@code owner} (any more), {@link StreamInUseException} when it still streams to its client
+   */
+  public Future<TokenStream> resume(String streamId, int lastIndex, StreamOwner owner) {
+    if (closed) {
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
+    }
+    return reconnects.claim(streamId, lastIndex, owner, table.hasRoute(streamId)).compose(h -> {
+      LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
+      return start(h.open().request(), h.model(), owner, h.open().resume(), streamId + "@" + ids.prefix());
+    });
+  }
+
+  /**
+   * Gives up a stream to the gateway where its client came back, after token {@code last}; answers
+   * a claim. Only the owner's claim finds the stream; only a parked one is given up, so that a
+   * stream still streaming to its client is never taken from it.
+   */
+  private Reconnects.Handover giveUp(String sid, int last, StreamOwner claimer) {
+    if (!table.owns(claimer, sid)) {
+      throw StreamNotFoundException.unknown(sid);
+    }
+    if (!reconnects.isParked(sid)) {
+      throw new StreamInUseException(sid);
+    }
+    TokenStream s = table.stream(sid);
+    Route r = table.route(sid);
+    if (s == null || s.state() == TokenStream.State.FAILED || s.state() == TokenStream.State.ENDED) {
+      throw StreamNotFoundException.unknown(sid);
+    }
+    List<Integer> received = s.receivedTokenIds();
+    if (last + 1 > received.size()) {
+      throw new StreamNotFoundException("stream " + sid + " has sent " + received.size() + " tokens, not "
+          + (last + 1));
+    }
+    OpenFrame open = new OpenFrame(sid, null, null, s.window(),
+        r.request.withConfig(r.request.config().withRemainingTimeout(r.deadlineNanos, System.nanoTime())),
+        received.subList(0, last + 1));
+    reconnects.unpark(sid);
+    s.cancel("the client resumed the stream on another connection");
+    return new Reconnects.Handover(open, r.model);
+  }
+
+  /**
+   * Keeps a stream whose client went away, for the grace period of {@link DispatchOptions#resumeGraceMs},
+   * so that the client can {@link #resume} it; cancels it after that, or at once without a grace
+   * period. The caller has detached its consumer: the stream takes no token, so its worker pauses
+   * once the window is used up.
+   */
+  public void park(TokenStream s) {
+    if (!table.hasRoute(s.streamId())) {
+      s.cancel("client disconnected");
+      return;
+    }
+    reconnects.park(s);
+  }
+
+  /** Whether streams whose client went away are kept for a reconnect (a grace period is configured). */
+  public boolean keepsStreamsForReconnect() {
+    return reconnects.enabled();
+  }
+
+  /** Whether a stream waits for its client to come back. */
+  public boolean isParked(String streamId) {
+    return reconnects.isParked(streamId);
+  }
+
+  private Future<TokenStream> start(GenerationRequest request, String model, StreamOwner owner, List<Integer> resume,
+      String wire) {
+    if (closed) {
+      return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
+    }
+    List<WorkerStatus> candidates = registry.candidates(model, prefixOf(request), options.prefixRoutingSlack());
+    if (candidates.isEmpty()) {
+      return Future.failedFuture(registry.noCandidate(model));
+    }
+    if (request.config().seed() == null) {
+      // Chosen here, not by the worker, so that a stream that moves samples on with the same seed.
+      request = request.withConfig(request.config().withSeed(ThreadLocalRandom.current().nextLong(0, 1L << 31)));
+    }
+    String sid = request.id();
+    int window = request.config().bufferSize();
+    TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
+    long now = System.nanoTime();
+    PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume),
+        model, Promise.promise(), now, request.config().deadlineNanos(now));
+    table.addRoute(sid, new Route(request, model, owner, w.deadlineNanos(), wire));
+    MessageConsumer<JsonObject> claims = reconnects.listen(sid);
+    w.opened().future().onFailure(e -> {
+      table.removeRoute(sid);
+      if (claims != null) {
+        claims.unregister();
+      }
+    });
+    stream.result().onComplete(ar -> {
+      table.forget(sid);
+      table.removeRoute(sid);
+      reconnects.unpark(sid);
+      if (claims != null) {
+        claims.unregister();
+      }
+      queue.served((System.nanoTime() - w.sinceNanos()) / 1e9);
+      pump(); // a slot may have freed
+    });
+    if (candidates.stream().noneMatch(c -> c.freeSlots() > 0) || queue.size(model) > 0) {
+      enqueue(w); // no slot anywhere, or others wait already: first come, first served
+    } else {
+      attempt(w, candidates);
+    }
+    return w.opened().future();
+  }
+
+  /**
+   * Asks a worker of {@code model} (null: any) to tokenize or detokenize: request/reply on the
+   * worker's tokenizer address, taking the least loaded worker; the next one is tried when a worker
+   * does not answer. Fails like {@link #generate} when no worker serves the model, and with
+   * {@link dev.tokenbus.protocol.RequestValidationException} when the worker finds the request bad.
+   */
+  public Future<JsonObject> tokenizer(String model, JsonObject request) {
+    return tokenizers.ask(model, request);
+  }
+
+  /** The request's prefix hashes for cache-aware dispatch; none when it is off or the request opted out. */
+  private long[] prefixOf(GenerationRequest request) {
+    return options.prefixRoutingSlack() < 0 || !request.config().cachePrompt() ? new long[0]
+        : PrefixHashes.of(request);
+  }
+
+  /** Tries the workers in order; when all are busy, the request waits in the queue. */
+  private void attempt(PendingOpen w, List<WorkerStatus> candidates) {
+    table.open(w.stream(), w.open().streamId(), w.deadlineNanos() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS));
+    if (!w.isMove()) {
+      w.stream().setGatewayQueueMs((System.nanoTime() - w.sinceNanos()) / 1e6);
+    }
+    tryOpen(w, candidates, 0, null);
+  }
+
+  private void enqueue(PendingOpen w) {
+    table.forget(w.sid());
+    if (w.isMove()) {
+      queue.pushBack(w.model(), w); // it was running already: first in line
+      return;
+    }
+    if (!queue.offer(w.model(), w)) {
+      int slots = registry.candidates(w.model()).stream().mapToInt(WorkerStatus::slots).sum();
+      w.opened().fail(new QueueFullException("every slot is busy and " + options.queueSize()
+          + " requests are waiting already", queue.retryAfterSeconds(w.model(), slots)));
+    }
+  }
+
+  /** Retries the oldest waiting request of every model that has a free slot now. */
+  private void pump() {
+    for (String model : queue.waitingModels()) {
+      String key = model == null ? "" : model;
+      if (retrying.contains(key)) {
+        continue;
+      }
+      if (registry.candidates(model).stream().noneMatch(c -> c.freeSlots() > 0)) {
+        continue;
+      }
+      PendingOpen next = queue.poll(model);
+      while (next != null && next.opened().future().isComplete()) {
+        next = queue.poll(model); // answered already (withdrawn, refused): nothing to open
+      }
+      PendingOpen w = next;
+      if (w != null) {
+        List<WorkerStatus> free = registry.candidates(model, prefixOf(w.open().request()),
+            options.prefixRoutingSlack()).stream().filter(c -> c.freeSlots() > 0).toList();
+        retrying.add(key);
+        retryingStreams.add(w.sid());
+        w.opened().future().onComplete(ar -> {
+          retryingStreams.remove(w.sid());
+          retrying.remove(key);
+          pump();
+        });
+        attempt(w, free);
+      }
+    }
+  }
+
+  private void tryOpen(PendingOpen w, List<WorkerStatus> candidates, int i, String lastProblem) {
+    TokenStream stream = w.stream();
+    OpenFrame open = w.open();
+    Promise<TokenStream> opened = w.opened();
+    if (i == candidates.size()) {
+      if (lastProblem != null && lastProblem.startsWith(BUSY)) {
+        if (retryingStreams.remove(w.sid())) {
+          table.forget(w.sid());
+          queue.pushBack(w.model(), w); // still first in line
+          retrying.remove(w.model() == null ? "" : w.model());
+        } else {
+          enqueue(w);
+        }
+        return;
+      }
+      table.forget(w.sid());
+      opened.tryFail(new NoWorkerException("no worker could take the request: " + lastProblem));
+      return;
+    }
+    WorkerStatus worker = candidates.get(i);
+    DeliveryOptions delivery = FrameCodec.options().setSendTimeout(options.openTimeoutMs());
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.OPEN_SENT);
+    // Counted as taken from now on, not from its ACCEPT, so that a burst sent before any answer
+    // spreads over the workers; the worker's next announcement replaces the guess either way.
+    registry.reserved(worker.workerId());
+    bus.<Frame>request(worker.workerId(), open, delivery).onComplete(ar -> {
+      if (ar.succeeded()) {
+        switch (ar.result().body()) {
+          case AcceptFrame accept -> {
+            dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
+            stream.setWorker(accept.workerEndpoint(), accept.workerNode());
+            if (stream.isFinished()) {
+              // Cancelled while a move was being opened: the new leg's worker must stop too.
+              bus.send(accept.workerEndpoint(), new CancelFrame(open.streamId(), "cancelled"), FrameCodec.options());
+            } else if (closed) {
+              stream.cancel("gateway shutting down");
+            }
+            if (!opened.tryComplete(stream)) {
+              // Withdrawn (its client left) while this OPEN was on its way: nobody takes the stream.
+              stream.cancel("the request was withdrawn");
+            }
+          }
+          case RefuseFrame refuse when refuse.reason() == RefuseFrame.Reason.BUSY ->
+              tryOpen(w, candidates, i + 1, BUSY + worker.workerId() + ": " + refuse.message());
+          case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
+              tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
+          case RefuseFrame refuse -> {
+            table.forget(w.sid());
+            opened.tryFail(new GenerationRefusedException(refuse));
+          }
+          default -> opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
+        }
+      } else {
+        String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
+            : ar.cause().toString();
+        LOG.debug("OPEN {} to {} failed: {}", open.streamId(), worker.workerId(), problem);
+        if (Reachability.noHandlers(ar.cause())) {
+          reachability.lost(worker.workerId(), problem);
+        }
+        tryOpen(w, candidates, i + 1, worker.workerId() + ": " + problem);
+      }
+    });
+  }
+
+  private void send(String sid, int credits) {
+    String wire = table.liveWire(sid);
+    if (wire != null) {
+      bus.send(table.stream(sid).workerEndpoint(), new CreditFrame(wire, credits), FrameCodec.options());
+    }
+  }
+
+  private void cancel(String sid, String reason) {
+    String wire = table.liveWire(sid);
+    if (wire != null) {
+      bus.send(table.stream(sid).workerEndpoint(), new CancelFrame(wire, reason), FrameCodec.options());
+    }
+  }
+
+  private void onFrame(Message<Frame> msg) {
+    Frame f = msg.body();
+    TokenStream s = table.byWire(f.streamId());
+    if (s == null) {
+      return; // a stream that already ended: late frames are expected after a cancel
+    }
+    switch (f) {
+      case TokensFrame t -> s.onTokens(t);
+      case EndFrame e -> s.onEnd(e);
+      case ErrorFrame e when e.type().equals(WORKER_SHUTDOWN) -> failover.move(s, e.type(), e.message());
+      case ErrorFrame e -> s.onError(e);
+      case HeartbeatFrame h -> s.onHeartbeat(h);
+      default -> LOG.warn("unexpected {} on gateway endpoint", f.getClass().getSimpleName());
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    queue.removeIf(w -> now - w.deadlineNanos() > 0, w -> w.opened().fail(new NoWorkerException(
+        "no slot became free within timeout_ms (" + w.open().request().config().timeoutMs() + " ms)")));
+    pump();
+    failover.sweep(now);
+    reachability.sweep(now);
+  }
+
+  /**
+   * Stops taking new generations; the open streams go on. Requests still waiting for a slot are
+   * refused at once ({@link ShuttingDownException}): none would start anyway.
+   */
+  public void stopAccepting() {
+    closed = true;
+    queue.removeIf(w -> !w.isMove(), w -> w.opened().fail(new ShuttingDownException(
+        "the gateway is shutting down and takes no new request")));
+  }
+
+  /**
+   * Withdraws generation {@code sid} whose client let go before it was opened: a request waiting
+   * for a slot leaves the queue at once, its future failing with a {@code cancelled}
+   * {@link TokenStreamException}. Does nothing for a generation not waiting (one being opened is
+   * the caller's to cancel once its future completes).
+   */
+  public void withdraw(String sid, String reason) {
+    queue.removeIf(w -> !w.isMove() && w.sid().equals(sid), w -> w.opened().fail(
+        new TokenStreamException(TokenStreamException.CANCELLED, reason)));
+  }
+
+  /** Ends every stream still open with a {@code gateway_shutdown} error (cancelling it on its worker) and unregisters. */
+  public Future<Void> close() {
+    closed = true;
+    vertx.cancelTimer(sweepTimer);
+    queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
+    for (TokenStream s : table.snapshot()) {
+      s.fail("gateway_shutdown", "the gateway is shutting down");
+    }
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
+  }
+}

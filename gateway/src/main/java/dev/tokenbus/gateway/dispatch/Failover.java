@@ -1,0 +1,133 @@
+package dev.tokenbus.gateway.dispatch;
+
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.flow.TokenStreamException;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.CancelFrame;
+import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.EventBus;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps streams alive when their worker is not: a stream whose worker shut down, left the cluster
+ * or went silent moves to another worker of its model, which replays the prompt and the tokens
+ * received so far and samples on; the consumer sees the stream go on with the next index. A stream
+ * that cannot move (no other worker, moved too often, out of time) fails, and so does one whose
+ * worker let its deadline pass. Used on the client's context.
+ */
+final class Failover {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
+  /** A stream moves to another worker at most this many times; then it fails with the last problem. */
+  static final int MAX_MOVES = 3;
+
+  private final StreamTable table;
+  private final WorkerRegistry registry;
+  private final EventBus bus;
+  private final String endpoint;
+  private final Supplier<String> nodeId;
+  private final long inactivityMs;
+  private final BiConsumer<PendingOpen, List<WorkerStatus>> open;
+
+  /**
+   * @param open opens a leg on the first of the given workers that takes it (the client's dispatch)
+   */
+  Failover(StreamTable table, WorkerRegistry registry, EventBus bus, String endpoint, Supplier<String> nodeId,
+      long inactivityMs, BiConsumer<PendingOpen, List<WorkerStatus>> open) {
+    this.table = table;
+    this.registry = registry;
+    this.bus = bus;
+    this.endpoint = endpoint;
+    this.nodeId = nodeId;
+    this.inactivityMs = inactivityMs;
+    this.open = open;
+  }
+
+  /**
+   * Moves {@code s} to another worker, or fails it with {@code type} when it cannot move. Does
+   * nothing for a stream that is moving already or has ended.
+   */
+  void move(TokenStream s, String type, String problem) {
+    Route r = table.route(s.streamId());
+    if (r == null || r.moving || s.isFinished()) {
+      return;
+    }
+    String failed = s.workerEndpoint();
+    if (failed != null) {
+      // Best effort: a worker that is only slow must not go on generating for nobody.
+      bus.send(failed, new CancelFrame(r.wire, "moved to another worker: " + problem), FrameCodec.options());
+      registry.remove(failed); // it comes back with its next announcement if it is alive
+    }
+    long remainingMs = TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime());
+    List<WorkerStatus> candidates = registry.candidates(r.model).stream()
+        .filter(c -> !c.workerId().equals(failed)).toList();
+    String cannot = r.moves >= MAX_MOVES ? "it moved " + r.moves + " times already"
+        : remainingMs <= 0 ? "timeout_ms has elapsed"
+        : candidates.isEmpty() ? "no other worker serves its model" : null;
+    if (cannot != null) {
+      s.fail(candidates.isEmpty() ? TokenStreamException.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
+      return;
+    }
+    table.dropWire(r.wire);
+    String wire = r.nextLeg();
+    List<Integer> received = s.receivedTokenIds();
+    LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());
+    s.setWorker(null, null);
+    GenerationRequest request = r.request.withConfig(r.request.config().withRemainingTimeout(r.deadlineNanos,
+        System.nanoTime()));
+    // The new worker may send what the stream's buffer still has room for.
+    int window = Math.max(1, s.window() - s.bufferedTokens());
+    long now = System.nanoTime();
+    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, endpoint, nodeId.get(), window, request, received),
+        r.model, Promise.promise(), now, r.deadlineNanos);
+    leg.opened().future().onComplete(ar -> {
+      r.moving = false;
+      if (ar.failed()) {
+        s.fail(TokenStreamException.NO_WORKER, problem + "; moving the stream failed: " + ar.cause().getMessage());
+      } else {
+        LOG.info("stream {} moved to {} in {} ms", s.streamId(), s.workerEndpoint(),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
+      }
+    });
+    open.accept(leg, candidates);
+  }
+
+  /**
+   * The liveness sweep: moves every stream whose worker sent neither token nor heartbeat for the
+   * inactivity limit, and fails every stream whose deadline (grace included) has passed.
+   */
+  void sweep(long now) {
+    long limit = TimeUnit.MILLISECONDS.toNanos(inactivityMs);
+    for (TokenStream s : table.snapshot()) {
+      Route r = table.route(s.streamId());
+      if (s.isFinished() || r == null || r.moving || s.workerEndpoint() == null) {
+        continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
+      }
+      if (now - s.lastActivityNanos() > limit) {
+        move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "
+            + inactivityMs + " ms");
+      } else if (now - table.deadline(s.streamId()) > 0) {
+        // The worker should have ended it with finish_reason timeout; end it here and cancel there.
+        s.fail("timeout", "timeout_ms elapsed and the worker did not end the stream");
+      }
+    }
+  }
+
+  /** Moves every stream of a cluster member that left. */
+  void nodeLeft(String node) {
+    registry.removeNode(node);
+    for (TokenStream s : table.snapshot()) {
+      if (node.equals(s.workerNode()) && !s.isFinished()) {
+        move(s, "worker_lost", "worker " + s.workerEndpoint() + " left the cluster");
+      }
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package dev.tokenbus.gateway.serve;
+
+import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.api.ApiKeys;
+import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.json.StrictJson;
+import dev.tokenbus.gateway.json.WellFormedText;
+import dev.tokenbus.gateway.dispatch.QueueFullException;
+import dev.tokenbus.gateway.dispatch.StreamOwner;
+import dev.tokenbus.gateway.dispatch.Dispatcher;
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.metrics.TokenbusMetrics;
+import dev.tokenbus.protocol.GenerationRequest;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The one path from an HTTP request to a relayed generation, shared by every route that
+ * generates ({@code /v1/generate}, the OpenAI routes): open the generation on a worker (waiting in
+ * the admission queue if need be), answer a refusal with its status, and relay the stream into the
+ * channel the route chooses. Routes differ only in how they parse and in their channel.
+ */
+public final class Generations {
+
+  /** What a route makes of an opened stream: the channel its events go into. */
+  @FunctionalInterface
+  public interface Channels {
+    /**
+     * @param servedModel the model name the worker serves (the request's, or the worker's when the
+     *     request named none)
+     */
+    EventChannel open(TokenStream stream, String servedModel);
+  }
+
+  /** Names a stream in a response, and in a request that resumes it. */
+  public static final String STREAM_ID_HEADER = "X-Tokenbus-Stream-Id";
+
+  private final Vertx vertx;
+  private final Dispatcher client;
+  private final TokenbusMetrics metrics;
+  private final GatewayOptions options;
+
+  public Generations(Vertx vertx, Dispatcher client, TokenbusMetrics metrics, GatewayOptions options) {
+    this.vertx = vertx;
+    this.client = client;
+    this.metrics = metrics;
+    this.options = options;
+  }
+
+  public Dispatcher client() {
+    return client;
+  }
+
+  /** A fresh stream id. */
+  public String newId() {
+    return client.newStreamId();
+  }
+
+  /** Opens {@code request} for {@code model} (null: any) and relays it into the route's channel. */
+  public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels) {
+    serve(ctx, request, model, channels, false);
+  }
+
+  /**
+   * As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}.
+   *
+   * @param resumable a client that goes away leaves the stream parked for {@link #resume}, when the
+   *     gateway keeps streams for a reconnect (resume-grace-ms); else it cancels the stream
+   */
+  public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels,
+      boolean resumable) {
+    dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
+    ctx.response().putHeader(STREAM_ID_HEADER, request.id());
+    start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
+        client.generate(request, model, ApiKeys.ownerOf(ctx)), model, channels, resumable);
+  }
+
+  /**
+   * As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}, for a client on another
+   * transport, whose streams belong to {@code owner}.
+   */
+  public Future<Void> serve(ClientLink link, GenerationRequest request, String model, StreamOwner owner, Channels channels) {
+    return start(link, new RequestObserver(metrics, request.id(), model), client.generate(request, model, owner),
+        model, channels, false);
+  }
+
+  /**
+   * Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE: only
+   * the owner's, only once its first client went away.
+   */
+  public void resume(RoutingContext ctx, String streamId, int lastIndex) {
+    ctx.response().putHeader(STREAM_ID_HEADER, streamId);
+    start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
+        client.resume(streamId, lastIndex, ApiKeys.ownerOf(ctx)), null, (stream, served) -> sse(ctx), true);
+  }
+
+  /**
+   * The one path from an opening generation to its end, for every transport: while the request
+   * waits for a slot, a client that lets go withdraws it from the queue; once it is open, the
+   * relay cancels it (or parks it) the moment the client lets go. A refusal is answered through the
+   * link and counted.
+   *
+   * @return completes when the generation is over for this client (refused, withdrawn or relayed to its end)
+   */
+  Future<Void> start(ClientLink link, RequestObserver observer, Future<TokenStream> opened, String model,
+      Channels channels, boolean resumable) {
+    String sid = observer.streamId();
+    link.onAbandoned(reason -> client.withdraw(sid, reason));
+    return opened.transform(ar -> {
+      if (ar.failed()) {
+        if (ar.cause() instanceof QueueFullException full) {
+          link.retryAfter(full.retryAfterSeconds());
+        }
+        refuse(link, observer, ApiError.of(ar.cause()));
+        return Future.<Void>succeededFuture();
+      }
+      TokenStream stream = ar.result();
+      String abandoned = link.abandoned();
+      if (abandoned != null) {
+        stream.cancel(abandoned);
+        refuse(link, observer, ApiError.of(stream.result().cause()));
+        return Future.<Void>succeededFuture();
+      }
+      String served = model != null ? model : client.registry().modelOf(stream.workerEndpoint());
+      EventChannel channel;
+      try {
+        channel = channels.open(stream, served);
+      } catch (RuntimeException e) {
+        stream.cancel("the gateway could not open the channel: " + e);
+        refuse(link, observer, ApiError.of(e));
+        return Future.<Void>succeededFuture();
+      }
+      return StreamRelay.relay(stream, channel, observer, link,
+          resumable && client.keepsStreamsForReconnect() ? client::park : null);
+    });
+  }
+
+  /** Answers a request that failed before it could be opened (a bad body), counting it. */
+  public void refuse(RoutingContext ctx, String id, String model, Throwable cause) {
+    refuse(ctx, new RequestObserver(metrics, id, model), ApiError.of(cause));
+  }
+
+  private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
+    refuse(new HttpClientLink(ctx.response()), observer, e);
+  }
+
+  private static void refuse(ClientLink link, RequestObserver observer, ApiError e) {
+    observer.onError(null, e.code() != null ? e.code() : e.type(), e.status());
+    link.refuse(e);
+  }
+
+  /** An SSE channel on the request's response, with the gateway's keep-alive and buffer settings. */
+  public SseChannel sse(RoutingContext ctx) {
+    return new SseChannel(vertx, ctx.response(), options.keepAliveMs(), options.writeQueueBytes());
+  }
+
+  /**
+   * The body as a JSON object, or a {@link DecodeException} saying why it is not one (a
+   * {@link dev.tokenbus.protocol.RequestValidationException} when a string in it is not text).
+   */
+  public static JsonObject bodyAsObject(RoutingContext ctx) {
+    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
+      throw new DecodeException("the body is empty; send a JSON object");
+    }
+    StrictJson.check(ctx.body().buffer().getBytes());
+    Object parsed = ctx.body().buffer().toJsonValue();
+    if (!(parsed instanceof JsonObject o)) {
+      throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
+    }
+    return WellFormedText.require(o);
+  }
+}

@@ -1,0 +1,118 @@
+package dev.tokenbus.gateway.serve;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Server-Sent Events on one HTTP response: {@code id:}, {@code event:} and {@code data:} lines
+ * per event, and a comment line when nothing was sent for a while (a long prompt), so that
+ * proxies keep the connection and a vanished client is noticed by the failed write.
+ */
+public final class SseChannel implements EventChannel {
+
+  /** Past this many gathered bytes a write goes out at once instead of at the end of the burst. */
+  private static final int GATHER_LIMIT = 16 * 1024;
+
+  private final Vertx vertx;
+  private final HttpServerResponse response;
+  private final long keepAliveTimer;
+  private final StringBuilder gathered = new StringBuilder();
+  private boolean flushScheduled;
+  private long lastWriteNanos = System.nanoTime();
+
+  SseChannel(Vertx vertx, HttpServerResponse response, long keepAliveMs, int writeQueueBytes) {
+    this.vertx = vertx;
+    this.response = response;
+    if (writeQueueBytes > 0) {
+      response.setWriteQueueMaxSize(writeQueueBytes);
+    }
+    response.setChunked(true)
+        .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache")
+        .putHeader("X-Accel-Buffering", "no");
+    long keepAliveNanos = keepAliveMs * 1_000_000L;
+    this.keepAliveTimer = vertx.setPeriodic(Math.max(1, keepAliveMs / 2), id -> {
+      if (!response.ended() && !response.closed() && System.nanoTime() - lastWriteNanos >= keepAliveNanos) {
+        write(": keep-alive\n\n");
+      }
+    });
+  }
+
+  @Override
+  public Future<Void> send(String event, String id, JsonObject payload) {
+    StringBuilder sb = new StringBuilder(64 + payload.size() * 16);
+    if (id != null) {
+      sb.append("id: ").append(id).append('\n');
+    }
+    // JSON from encode() has no raw newlines, so one data line is always enough.
+    sb.append("event: ").append(event).append('\n').append("data: ").append(payload.encode()).append("\n\n");
+    return write(sb.toString());
+  }
+
+  /**
+   * Sends one event that has only a data line, as OpenAI's streams do ({@code data: [DONE]}
+   * included). {@code data} must hold no newline.
+   */
+  public Future<Void> data(String data) {
+    return write("data: " + data + "\n\n");
+  }
+
+  /**
+   * Events of one burst (the tokens of one TOKENS frame arrive together) are gathered and written
+   * as one chunk when the burst is over: one syscall instead of one per token.
+   */
+  private Future<Void> write(String text) {
+    if (response.ended() || response.closed()) {
+      return Future.failedFuture("the client has gone");
+    }
+    lastWriteNanos = System.nanoTime();
+    gathered.append(text);
+    if (gathered.length() >= GATHER_LIMIT) {
+      return flush();
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      vertx.getOrCreateContext().runOnContext(v -> flush());
+    }
+    return Future.succeededFuture();
+  }
+
+  private Future<Void> flush() {
+    flushScheduled = false;
+    if (gathered.isEmpty() || response.ended() || response.closed()) {
+      gathered.setLength(0);
+      return Future.succeededFuture();
+    }
+    String chunk = gathered.toString();
+    gathered.setLength(0);
+    Future<Void> written = response.write(chunk);
+    if (dev.tokenbus.trace.FirstTokenTrace.ENABLED
+        && (chunk.contains("event: token") || chunk.contains("\"delta\":{\"content\""))) {
+      dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.SSE_WRITE);
+    }
+    return written;
+  }
+
+  @Override
+  public boolean writeQueueFull() {
+    return response.writeQueueFull();
+  }
+
+  @Override
+  public void drainHandler(Handler<Void> handler) {
+    response.drainHandler(handler);
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(keepAliveTimer);
+    if (!response.ended() && !response.closed()) {
+      String rest = gathered.toString();
+      gathered.setLength(0);
+      response.end(rest);
+    }
+  }
+}

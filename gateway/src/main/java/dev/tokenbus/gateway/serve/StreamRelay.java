@@ -1,0 +1,88 @@
+package dev.tokenbus.gateway.serve;
+
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.flow.TokenStreamException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.streams.Pipe;
+import dev.tokenbus.protocol.TokenData;
+import java.util.function.Consumer;
+
+/**
+ * Feeds one token stream into one event channel with pipe semantics: when the channel's transport
+ * is full the stream pauses, which stops its credits, which pauses the worker's sequence. Ends
+ * with a {@code done} event, or an {@code error} event. Every transport uses this one relay.
+ *
+ * <p>Contract: when the returned future completes, the stream is finished (ended, failed or
+ * cancelled on its worker) or parked, whatever happened to the client: it let go ({@link ClientLink}),
+ * a write failed, or the channel threw. Nothing outlives the relay.
+ */
+final class StreamRelay {
+
+  private StreamRelay() {}
+
+  /**
+   * Relays {@code stream} into {@code channel} until its end.
+   *
+   * @param park when not null, a client that lets go hands the stream, detached and paused, to it
+   *     (which keeps it for a reconnect) instead of cancelling it
+   * @return completes when the channel is closed, whatever the outcome
+   */
+  static Future<Void> relay(TokenStream stream, EventChannel channel, RequestObserver observer, ClientLink client,
+      Consumer<TokenStream> park) {
+    Pipe<TokenData> pipe = stream.pipe().endOnComplete(false);
+    boolean[] parked = {false};
+    Consumer<String> letGo = reason -> {
+      if (stream.isFinished() || parked[0]) {
+        return;
+      }
+      if (park == null) {
+        stream.cancel(reason);
+        return;
+      }
+      parked[0] = true;
+      pipe.close();
+      stream.pause().handler(null); // nothing is taken, so no credit goes out and the worker pauses
+      park.accept(stream);
+    };
+    client.onAbandoned(letGo);
+    return pipe.to(new TokenEventWriter(channel, observer)).transform(piped -> {
+      try {
+        if (!stream.isFinished() && !parked[0]) {
+          // The pipe stopped under a live stream: a write failed (a reset can show up as that
+          // before the close), or the channel threw. Either way the client is gone.
+          client.transportFailed();
+          letGo.accept(HttpClientLink.DISCONNECTED);
+        }
+        if (parked[0]) {
+          return Future.<Void>succeededFuture();
+        }
+        Future<Void> last;
+        if (stream.result().succeeded()) {
+          observer.onDone(stream, stream.result().result());
+          last = channel.send("done", null, TokenJson.done(stream.result().result(), stream.gatewayQueueMs()));
+        } else {
+          JsonObject error = errorPayload(stream.result().cause() != null ? stream.result().cause() : piped.cause());
+          observer.onError(stream.workerEndpoint(), error.getString("type"), 200);
+          last = channel.send("error", null, error);
+        }
+        return last.transform(ignored -> Future.<Void>succeededFuture());
+      } catch (RuntimeException e) {
+        stream.cancel("the gateway failed relaying the stream: " + e);
+        return Future.<Void>failedFuture(e);
+      }
+    }).eventually(() -> {
+      channel.close();
+      return Future.succeededFuture();
+    });
+  }
+
+  /** The error event's payload: {@code {type, message}}. */
+  static JsonObject errorPayload(Throwable t) {
+    if (t instanceof TokenStreamException e) {
+      return new JsonObject().put("type", e.type()).put("message", e.getMessage());
+    }
+    ApiError api = ApiError.of(t == null ? new IllegalStateException("stream failed") : t);
+    return new JsonObject().put("type", api.type()).put("message", api.message());
+  }
+}

@@ -1,0 +1,155 @@
+package dev.tokenbus.gateway.transport;
+
+import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.serve.ApiError;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Closes HTTP/1 connections that hold the server without using it: one that sends no request
+ * headers in time, one whose request body stops arriving (answered 408), and one with no request
+ * in progress for the idle timeout. A response in progress (an open stream, however quiet) is never
+ * cut. WebSockets are registered separately: one with no generation and no message for the idle
+ * timeout is closed normally. One sweep a second checks them all, on the gateway's event loop.
+ */
+public final class ConnectionTimeouts {
+
+  /** What the sweep knows of one WebSocket. */
+  public interface Socket {
+    /** Whether it runs no generation. */
+    boolean idle();
+
+    /** When it last received a message or finished a generation, in {@link System#nanoTime()}. */
+    long lastActivityNanos();
+
+    /** Closes it because it was idle. */
+    void closeIdle();
+  }
+
+  private static final class Tracked {
+    final long connectedNanos;
+    HttpServerRequest last;
+    long lastStartNanos;
+    long idleSinceNanos;
+
+    Tracked(long now) {
+      this.connectedNanos = now;
+    }
+  }
+
+  private final GatewayOptions.Timeouts timeouts;
+  private final LongSupplier clock;
+  private final Map<HttpConnection, Tracked> connections = new HashMap<>();
+  private final java.util.Set<Socket> sockets = new java.util.HashSet<>();
+  private final long timer;
+  private final Vertx vertx;
+
+  public ConnectionTimeouts(Vertx vertx, GatewayOptions.Timeouts timeouts) {
+    this.vertx = vertx;
+    this.timeouts = timeouts;
+    this.clock = System::nanoTime;
+    long shortest = java.util.stream.LongStream.of(timeouts.idleMs(), timeouts.headersMs(), timeouts.bodyMs())
+        .filter(t -> t > 0).min().orElse(0);
+    this.timer = shortest == 0 ? -1 : vertx.setPeriodic(Math.max(10, Math.min(1000, shortest / 4)), id -> sweep());
+  }
+
+  /** A new connection: it has the header timeout to send its first request. */
+  public void connected(HttpConnection connection) {
+    if (timer < 0 || connection.protocolVersion() == HttpVersion.HTTP_2) {
+      return; // HTTP/2 keeps its own pings and settings
+    }
+    connections.put(connection, new Tracked(clock.getAsLong()));
+    connection.closeHandler(v -> connections.remove(connection));
+  }
+
+  /** A request arrived on its connection: from now on the body timeout runs, then the idle timeout once it is answered. */
+  public void request(HttpServerRequest request) {
+    Tracked t = connections.get(request.connection());
+    if (t == null) {
+      return;
+    }
+    t.last = request;
+    t.lastStartNanos = clock.getAsLong();
+    t.idleSinceNanos = 0;
+  }
+
+  /**
+   * {@code connection} became a WebSocket: it leaves this sweep (the WebSocket's own idle timeout
+   * takes over once it is {@link #register registered}). Only a handshake that succeeded does this;
+   * a request that merely carries an {@code Upgrade} header is timed like any other.
+   */
+  public void upgraded(HttpConnection connection) {
+    connections.remove(connection);
+  }
+
+  /** A WebSocket to close when it idles; it leaves the sweep when it closes. */
+  public void register(Socket socket) {
+    if (timer >= 0 && timeouts.idleMs() > 0) {
+      sockets.add(socket);
+    }
+  }
+
+  public void unregister(Socket socket) {
+    sockets.remove(socket);
+  }
+
+  private void sweep() {
+    long now = clock.getAsLong();
+    for (Map.Entry<HttpConnection, Tracked> e : new ArrayList<>(connections.entrySet())) {
+      HttpConnection conn = e.getKey();
+      Tracked t = e.getValue();
+      HttpServerRequest r = t.last;
+      if (r == null) {
+        if (over(now - t.connectedNanos, timeouts.headersMs())) {
+          close(conn); // no request line and headers in time: nothing to answer yet
+        }
+      } else if (!r.isEnded() && !r.response().ended()) {
+        if (over(now - t.lastStartNanos, timeouts.bodyMs())) {
+          ApiError error = new ApiError(408, "invalid_request_error", "the request body did not arrive within "
+              + timeouts.bodyMs() + " ms", null, "request_timeout");
+          if (!r.response().headWritten()) {
+            r.response().putHeader("Connection", "close");
+          }
+          error.send(r.response());
+          close(conn);
+        }
+      } else if (r.response().ended() || r.response().closed()) {
+        if ("close".equalsIgnoreCase(r.response().headers().get("Connection"))) {
+          close(conn); // answered with Connection: close: the client may still be sending a body we refused
+        } else if (t.idleSinceNanos == 0) {
+          t.idleSinceNanos = now;
+        } else if (over(now - t.idleSinceNanos, timeouts.idleMs())) {
+          close(conn);
+        }
+      }
+    }
+    for (Socket s : new ArrayList<>(sockets)) {
+      if (s.idle() && over(now - s.lastActivityNanos(), timeouts.idleMs())) {
+        sockets.remove(s);
+        s.closeIdle();
+      }
+    }
+  }
+
+  private void close(HttpConnection conn) {
+    connections.remove(conn);
+    conn.close();
+  }
+
+  private static boolean over(long elapsedNanos, long limitMs) {
+    return limitMs > 0 && elapsedNanos > TimeUnit.MILLISECONDS.toNanos(limitMs);
+  }
+
+  public void stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+package dev.tokenbus.gateway.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ownership bookkeeping of the dispatch: {@link StreamTable}'s owners, and a claim over the
+ * event bus, which carries the claimer's {@link StreamOwner} to the holder and brings the holder's
+ * refusals back as the same exceptions.
+ */
+class StreamOwnershipUnitTest {
+
+  private static final StreamOwner A = StreamOwner.ofApiKey("sk-a");
+  private static final StreamOwner B = StreamOwner.ofApiKey("sk-b");
+  private final Vertx vertx = Vertx.vertx();
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  private static GenerationRequest request(String sid) {
+    return new GenerationRequest(sid, "hi", StreamConfig.defaults());
+  }
+
+  private TokenStream open(StreamTable table, String sid, StreamOwner owner) {
+    TokenStream s = new TokenStream(vertx.getOrCreateContext(), sid, 4, n -> { }, r -> { });
+    table.addRoute(sid, new Route(request(sid), null, owner, Long.MAX_VALUE, sid));
+    table.open(s, sid, Long.MAX_VALUE);
+    return s;
+  }
+
+  @Test
+  void theTableListsAndGrantsEachStreamToItsOwnerOnly() {
+    StreamTable table = new StreamTable();
+    TokenStream a1 = open(table, "a1", A);
+    TokenStream a2 = open(table, "a2", A);
+    TokenStream b1 = open(table, "b1", B);
+    TokenStream single = open(table, "s1", StreamOwner.SINGLE_TENANT);
+
+    assertThat(table.ownedBy(A)).containsExactlyInAnyOrder(a1, a2);
+    assertThat(table.ownedBy(StreamOwner.ofApiKey("sk-b"))).containsExactly(b1);
+    assertThat(table.ownedBy(StreamOwner.SINGLE_TENANT)).containsExactly(single);
+    assertThat(table.ownedBy(StreamOwner.ofApiKey("sk-c"))).isEmpty();
+    assertThat(table.owns(A, "a1")).isTrue();
+    assertThat(table.owns(B, "a1")).isFalse();
+    assertThat(table.owns(StreamOwner.SINGLE_TENANT, "a1")).isFalse();
+    assertThat(table.owns(A, "never")).isFalse();
+
+    table.forget("a1");
+    table.removeRoute("a1");
+    assertThat(table.owns(A, "a1")).as("once ended").isFalse();
+    assertThat(table.ownedBy(A)).containsExactly(a2);
+  }
+
+  @Test
+  void aClaimOverTheBusCarriesTheClaimerAndBringsBackTheHoldersAnswer() throws Exception {
+    List<StreamOwner> claimers = new ArrayList<>();
+    Reconnects.Holder holder = (sid, last, claimer) -> {
+      claimers.add(claimer);
+      if (!claimer.equals(A)) {
+        throw StreamNotFoundException.unknown(sid);
+      }
+      if (last < 0) {
+        throw new StreamInUseException(sid);
+      }
+      return new Reconnects.Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2)), "m");
+    };
+    Reconnects holding = new Reconnects(vertx, 60_000, 5_000, holder);
+    Reconnects claiming = new Reconnects(vertx, 60_000, 5_000, (sid, last, claimer) -> {
+      throw new AssertionError("the claiming side holds nothing");
+    });
+    MessageConsumer<JsonObject> listening = holding.listen("s");
+    listening.completion().await(10, TimeUnit.SECONDS);
+
+    Reconnects.Handover h = claiming.claim("s", 1, A, false).await(10, TimeUnit.SECONDS);
+    assertThat(h.open().resume()).containsExactly(1, 2);
+    assertThat(h.model()).isEqualTo("m");
+    assertThat(failure(claiming.claim("s", 1, B, false))).isInstanceOf(StreamNotFoundException.class)
+        .hasMessage(StreamNotFoundException.unknown("s").getMessage());
+    assertThat(failure(claiming.claim("s", -1, A, false))).isInstanceOf(StreamInUseException.class);
+    assertThat(claimers).containsExactly(A, B, A);
+
+    // No holder at all: the very answer another owner's claim got.
+    assertThat(failure(claiming.claim("gone", 1, A, false))).isInstanceOf(StreamNotFoundException.class)
+        .hasMessage(StreamNotFoundException.unknown("gone").getMessage());
+  }
+
+  @Test
+  void aClaimThatNamesNoOwnerFindsNothing() throws Exception {
+    Reconnects holding = new Reconnects(vertx, 60_000, 5_000, (sid, last, claimer) -> {
+      throw new AssertionError("a claim without an owner must not reach the holder");
+    });
+    holding.listen("s").completion().await(10, TimeUnit.SECONDS);
+    Throwable e = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.streamClaims("s"),
+        new JsonObject().put("stream_id", "s").put("last_index", 1)));
+    assertThat(e).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);
+    assertThat(((io.vertx.core.eventbus.ReplyException) e).failureCode()).isEqualTo(404);
+  }
+
+  private static Throwable failure(Future<?> f) {
+    try {
+      f.await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return f.cause();
+    }
+    throw new AssertionError("the claim succeeded");
+  }
+}
