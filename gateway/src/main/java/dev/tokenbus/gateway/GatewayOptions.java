@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway;
 
+import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import java.util.Set;
 
 /**
@@ -21,30 +22,18 @@ import java.util.Set;
  * @param timeouts how long a connection may stay idle, or take to send a request's headers or body
  */
 public record GatewayOptions(String host, int port, int bodyLimitBytes, long keepAliveMs, int sendBufferBytes,
-    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys, Timeouts timeouts) {
+    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys, ConnectionTimeouts.Limits timeouts) {
 
   public GatewayOptions {
     apiKeys = apiKeys == null ? Set.of() : Set.copyOf(apiKeys);
-    timeouts = timeouts == null ? Timeouts.defaults() : timeouts;
+    timeouts = timeouts == null ? ConnectionTimeouts.Limits.defaults() : timeouts;
   }
 
-  /**
-   * Connection timeouts; 0 turns one off. None ever cuts a response in progress (an open stream).
-   *
-   * @param idleMs a connection with no request in progress (a keep-alive HTTP connection between
-   *     requests, a WebSocket with no generation and no message) is closed after this long
-   * @param headersMs a new connection must have sent its first request's headers within this
-   * @param bodyMs a request's body must have arrived whole within this of its headers, else 408
-   */
-  public record Timeouts(long idleMs, long headersMs, long bodyMs) {
-    public static Timeouts defaults() {
-      return new Timeouts(60_000, 30_000, 30_000);
-    }
-  }
+
 
   public static GatewayOptions defaults() {
     return new GatewayOptions("127.0.0.1", 8080, 1024 * 1024, 5000, 0, 0, 64, 30_000, Set.of(),
-        Timeouts.defaults());
+        ConnectionTimeouts.Limits.defaults());
   }
 
   public GatewayOptions withDrainTimeoutMs(long v) {
@@ -93,7 +82,7 @@ public record GatewayOptions(String host, int port, int bodyLimitBytes, long kee
         drainTimeoutMs, apiKeys, timeouts);
   }
 
-  public GatewayOptions withTimeouts(Timeouts v) {
+  public GatewayOptions withTimeouts(ConnectionTimeouts.Limits v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
         maxStreamsPerSocket, drainTimeoutMs, apiKeys, v);
   }

@@ -1,28 +1,29 @@
 package dev.tokenbus.gateway;
 
-import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
-import dev.tokenbus.gateway.api.tokenize.TokenizeRoutes;
+import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.cluster.ClusterNode;
+import dev.tokenbus.cluster.Drain;
+import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.gateway.api.ApiKeys;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
 import dev.tokenbus.gateway.api.generate.CollectingChannel;
 import dev.tokenbus.gateway.api.generate.WebSocketSession;
+import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
+import dev.tokenbus.gateway.api.tokenize.TokenizeRoutes;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
+import dev.tokenbus.gateway.dispatch.Dispatcher;
+import dev.tokenbus.gateway.dispatch.StreamIds;
+import dev.tokenbus.gateway.dispatch.StreamNotFoundException;
+import dev.tokenbus.gateway.dispatch.StreamOwner;
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import dev.tokenbus.gateway.transport.ProtocolErrors;
 import dev.tokenbus.gateway.transport.StrictWebSocketFrames;
 import dev.tokenbus.gateway.transport.WebSocketHandshakes;
-import dev.tokenbus.cluster.ClusterMembership;
-import dev.tokenbus.cluster.ClusterNode;
-import dev.tokenbus.cluster.Drain;
-import dev.tokenbus.gateway.dispatch.DispatchOptions;
-import dev.tokenbus.gateway.dispatch.StreamNotFoundException;
-import dev.tokenbus.gateway.dispatch.StreamIds;
-import dev.tokenbus.gateway.dispatch.StreamOwner;
-import dev.tokenbus.gateway.dispatch.Dispatcher;
-import dev.tokenbus.flow.TokenStream;
-import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
 import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
@@ -95,7 +96,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     return Dispatcher.create(vertx, membership, clientOptions).compose(c -> {
       client = c;
-      generations = new Generations(vertx, c, metrics, options);
+      generations = new Generations(vertx, c, metrics, options.keepAliveMs(), options.writeQueueBytes());
       metrics.expectErrors(ApiError.COMMON_CODES);
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes())
@@ -188,12 +189,12 @@ public final class GatewayVerticle extends VerticleBase {
     String id = generations.newId();
     GenerateParameters.Generate params;
     try {
-      params = GenerateParameters.parse(Generations.bodyAsObject(ctx));
+      params = GenerateParameters.parse(Fields.body(ctx));
     } catch (RuntimeException e) {
       generations.refuse(ctx, id, null, e);
       return;
     }
-    generations.serve(ctx, params.toRequest(id), params.model(), (stream, served) -> params.stream()
+    generations.serve(ctx, ApiKeys.ownerOf(ctx), params.toRequest(id), params.model(), (stream, served) -> params.stream()
         ? generations.sse(ctx) : new CollectingChannel(ctx.response(), id), params.stream());
   }
 
@@ -219,7 +220,7 @@ public final class GatewayVerticle extends VerticleBase {
           "Last-Event-ID must be a token index, got '" + lastEventId + "'"));
       return;
     }
-    generations.resume(ctx, id, last);
+    generations.resume(ctx, ApiKeys.ownerOf(ctx), id, last);
   }
 
   /**

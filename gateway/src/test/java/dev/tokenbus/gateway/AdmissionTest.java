@@ -3,9 +3,9 @@ package dev.tokenbus.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;

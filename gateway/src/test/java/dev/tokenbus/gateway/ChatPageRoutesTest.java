@@ -1,8 +1,8 @@
 package dev.tokenbus.gateway;
 
-import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;

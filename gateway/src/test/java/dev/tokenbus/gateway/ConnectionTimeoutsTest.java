@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import dev.tokenbus.worker.WorkerOptions;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -33,7 +34,7 @@ class ConnectionTimeoutsTest {
   static void start() throws Exception {
     cluster = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
         .withContextPerSequence(1024), GatewayOptions.defaults().withBodyLimitBytes(4096)
-        .withTimeouts(new GatewayOptions.Timeouts(IDLE_MS, HEADERS_MS, BODY_MS)), WorkerOptions.defaults("tiny"));
+        .withTimeouts(new ConnectionTimeouts.Limits(IDLE_MS, HEADERS_MS, BODY_MS)), WorkerOptions.defaults("tiny"));
   }
 
   @AfterAll

@@ -1,11 +1,11 @@
 package dev.tokenbus.gateway;
 
-import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import dev.tokenbus.worker.WorkerOptions;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -1,7 +1,7 @@
 package dev.tokenbus.gateway;
 
-import dev.tokenbus.gateway.json.StrictJson;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.tokenbus.gateway.json.StrictJson;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;

@@ -2,10 +2,10 @@ package dev.tokenbus.bench;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.gateway.GatewayOptions;
 import dev.tokenbus.gateway.GatewayVerticle;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import java.time.Duration;

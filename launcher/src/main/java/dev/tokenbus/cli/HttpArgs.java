@@ -1,7 +1,8 @@
 package dev.tokenbus.cli;
 
-import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
+import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import picocli.CommandLine.Option;
@@ -92,7 +93,7 @@ final class HttpArgs {
     }
     return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
         .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys))
-        .withTimeouts(new GatewayOptions.Timeouts(idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs));
+        .withTimeouts(new ConnectionTimeouts.Limits(idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs));
   }
 
   /** The keys in a comma-separated list; blanks around and between them do not count. */

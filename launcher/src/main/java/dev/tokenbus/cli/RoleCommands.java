@@ -2,13 +2,13 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.ModelLoadException;
 import dev.tokenbus.gateway.GatewayOptions;
 import dev.tokenbus.gateway.GatewayVerticle;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
+import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.Deployable;

@@ -1,7 +1,7 @@
 package dev.tokenbus.gateway.api;
 
-import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.dispatch.StreamOwner;
+import dev.tokenbus.gateway.serve.ApiError;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.api;
 
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.vertx.core.json.JsonArray;
@@ -26,7 +27,7 @@ public final class ChatMessages {
   public static List<ChatMessage> parse(Object value) {
     if (!(value instanceof JsonArray array)) {
       throw new RequestValidationException("messages", "messages must be an array, got "
-          + GenerateParameters.kind(value));
+          + Fields.kind(value));
     }
     if (array.isEmpty()) {
       throw new RequestValidationException("messages", "messages must not be empty");
@@ -43,12 +44,12 @@ public final class ChatMessages {
 
   private static ChatMessage message(Object value, String where) {
     if (!(value instanceof JsonObject m)) {
-      throw new RequestValidationException(where, where + " must be an object, got " + GenerateParameters.kind(value));
+      throw new RequestValidationException(where, where + " must be an object, got " + Fields.kind(value));
     }
     Object role = m.getValue("role");
     if (!(role instanceof String r)) {
       throw new RequestValidationException(where + ".role", where + ".role must be a string, got "
-          + GenerateParameters.kind(role));
+          + Fields.kind(role));
     }
     String mapped = "developer".equals(r) ? "system" : r;
     if ("tool".equals(r)) {
@@ -124,7 +125,7 @@ public final class ChatMessages {
         yield text.toString();
       }
       default -> throw new RequestValidationException(where, where + " must be a string or an array of text parts, got "
-          + GenerateParameters.kind(value));
+          + Fields.kind(value));
     };
   }
 }

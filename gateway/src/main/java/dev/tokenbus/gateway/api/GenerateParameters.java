@@ -1,5 +1,12 @@
 package dev.tokenbus.gateway.api;
 
+import static dev.tokenbus.gateway.json.Fields.bool;
+import static dev.tokenbus.gateway.json.Fields.integer;
+import static dev.tokenbus.gateway.json.Fields.kind;
+import static dev.tokenbus.gateway.json.Fields.longInteger;
+import static dev.tokenbus.gateway.json.Fields.number;
+import static dev.tokenbus.gateway.json.Fields.string;
+
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -87,65 +94,6 @@ public final class GenerateParameters {
         .cachePrompt(bool(b, "cache_prompt", d.cachePrompt()));
   }
 
-  public static int integer(JsonObject b, String key, int fallback) {
-    long v = longInteger(b, key, fallback);
-    if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-      throw new RequestValidationException(key, key + " is out of range: " + v);
-    }
-    return (int) v;
-  }
-
-  public static long longInteger(JsonObject b, String key, long fallback) {
-    Object v = b.getValue(key);
-    if (v == null) {
-      return fallback;
-    }
-    if (!(v instanceof Number n)) {
-      throw new RequestValidationException(key, key + " must be an integer, got " + kind(v));
-    }
-    double d = n.doubleValue();
-    if (d != Math.rint(d) || Double.isInfinite(d)) {
-      throw new RequestValidationException(key, key + " must be an integer, got " + n);
-    }
-    if (Math.abs(d) > 9.0e15) {
-      throw new RequestValidationException(key, key + " is out of range: " + n);
-    }
-    return n.longValue();
-  }
-
-  public static double number(JsonObject b, String key, double fallback) {
-    Object v = b.getValue(key);
-    if (v == null) {
-      return fallback;
-    }
-    if (!(v instanceof Number n)) {
-      throw new RequestValidationException(key, key + " must be a number, got " + kind(v));
-    }
-    return n.doubleValue();
-  }
-
-  public static boolean bool(JsonObject b, String key, boolean fallback) {
-    Object v = b.getValue(key);
-    if (v == null) {
-      return fallback;
-    }
-    if (!(v instanceof Boolean x)) {
-      throw new RequestValidationException(key, key + " must be a boolean, got " + kind(v));
-    }
-    return x;
-  }
-
-  public static String string(JsonObject b, String key) {
-    Object v = b.getValue(key);
-    if (v == null) {
-      return null;
-    }
-    if (!(v instanceof String s)) {
-      throw new RequestValidationException(key, key + " must be a string, got " + kind(v));
-    }
-    return s;
-  }
-
   private static Long seed(JsonObject b) {
     if (b.getValue("seed") == null) {
       return null;
@@ -176,17 +124,5 @@ public final class GenerateParameters {
       out.add(s);
     }
     return out;
-  }
-
-  public static String kind(Object v) {
-    return switch (v) {
-      case null -> "null";
-      case String s -> "a string";
-      case Boolean x -> "a boolean";
-      case Number n -> "a number";
-      case JsonObject o -> "an object";
-      case JsonArray a -> "an array";
-      default -> v.getClass().getSimpleName();
-    };
   }
 }

@@ -2,6 +2,7 @@ package dev.tokenbus.gateway.api;
 
 import dev.tokenbus.gateway.grammar.JsonSchemaGrammar;
 import dev.tokenbus.gateway.grammar.UnsupportedSchemaException;
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.vertx.core.json.JsonObject;
 
@@ -17,7 +18,7 @@ public final class StructuredOutput {
 
   /** The native fields {@code grammar} and {@code json_schema}: a grammar, or null for neither. */
   public static String nativeGrammar(JsonObject body) {
-    String grammar = GenerateParameters.string(body, "grammar");
+    String grammar = Fields.string(body, "grammar");
     Object schema = body.getValue("json_schema");
     if (grammar != null && schema != null) {
       throw new RequestValidationException("grammar", "give either grammar or json_schema, not both");
@@ -33,7 +34,7 @@ public final class StructuredOutput {
     }
     if (!(schema instanceof JsonObject s)) {
       throw new RequestValidationException("json_schema", "json_schema must be a JSON Schema object, got "
-          + GenerateParameters.kind(schema));
+          + Fields.kind(schema));
     }
     return JsonSchemaGrammar.forSchema(s);
   }
@@ -49,9 +50,9 @@ public final class StructuredOutput {
     }
     if (!(v instanceof JsonObject format)) {
       throw new RequestValidationException("response_format", "response_format must be an object, got "
-          + GenerateParameters.kind(v));
+          + Fields.kind(v));
     }
-    String type = GenerateParameters.string(format, "type");
+    String type = Fields.string(format, "type");
     if (type == null) {
       throw new RequestValidationException("response_format.type", "response_format.type is required");
     }

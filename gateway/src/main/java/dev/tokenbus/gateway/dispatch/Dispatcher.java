@@ -1,11 +1,11 @@
 package dev.tokenbus.gateway.dispatch;
 
-import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.CancelFrame;

@@ -1,13 +1,13 @@
 package dev.tokenbus.gateway.serve;
 
+import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.gateway.dispatch.GenerationRefusedException;
 import dev.tokenbus.gateway.dispatch.ModelNotFoundException;
-import dev.tokenbus.gateway.dispatch.QueueFullException;
 import dev.tokenbus.gateway.dispatch.NoWorkerException;
+import dev.tokenbus.gateway.dispatch.QueueFullException;
 import dev.tokenbus.gateway.dispatch.ShuttingDownException;
 import dev.tokenbus.gateway.dispatch.StreamInUseException;
 import dev.tokenbus.gateway.dispatch.StreamNotFoundException;
-import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.http.HttpServerResponse;

@@ -1,20 +1,13 @@
 package dev.tokenbus.gateway.serve;
 
-import dev.tokenbus.gateway.GatewayOptions;
-import dev.tokenbus.gateway.api.ApiKeys;
-import dev.tokenbus.gateway.api.GenerateParameters;
-import dev.tokenbus.gateway.json.StrictJson;
-import dev.tokenbus.gateway.json.WellFormedText;
+import dev.tokenbus.flow.TokenStream;
+import dev.tokenbus.gateway.dispatch.Dispatcher;
 import dev.tokenbus.gateway.dispatch.QueueFullException;
 import dev.tokenbus.gateway.dispatch.StreamOwner;
-import dev.tokenbus.gateway.dispatch.Dispatcher;
-import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.GenerationRequest;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -41,13 +34,20 @@ public final class Generations {
   private final Vertx vertx;
   private final Dispatcher client;
   private final TokenbusMetrics metrics;
-  private final GatewayOptions options;
+  private final long sseKeepAliveMs;
+  private final int writeQueueBytes;
 
-  public Generations(Vertx vertx, Dispatcher client, TokenbusMetrics metrics, GatewayOptions options) {
+  /**
+   * @param sseKeepAliveMs an SSE stream with nothing to send for this long gets a comment line
+   * @param writeQueueBytes bytes a response may buffer before it counts as full; 0: Vert.x's default
+   */
+  public Generations(Vertx vertx, Dispatcher client, TokenbusMetrics metrics, long sseKeepAliveMs,
+      int writeQueueBytes) {
     this.vertx = vertx;
     this.client = client;
     this.metrics = metrics;
-    this.options = options;
+    this.sseKeepAliveMs = sseKeepAliveMs;
+    this.writeQueueBytes = writeQueueBytes;
   }
 
   public Dispatcher client() {
@@ -59,27 +59,30 @@ public final class Generations {
     return client.newStreamId();
   }
 
-  /** Opens {@code request} for {@code model} (null: any) and relays it into the route's channel. */
-  public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels) {
-    serve(ctx, request, model, channels, false);
+  /**
+   * Opens {@code request} for {@code model} (null: any), as a stream of {@code owner}'s, and relays
+   * it into the route's channel.
+   */
+  public void serve(RoutingContext ctx, StreamOwner owner, GenerationRequest request, String model, Channels channels) {
+    serve(ctx, owner, request, model, channels, false);
   }
 
   /**
-   * As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}.
+   * As {@link #serve(RoutingContext, StreamOwner, GenerationRequest, String, Channels)}.
    *
    * @param resumable a client that goes away leaves the stream parked for {@link #resume}, when the
    *     gateway keeps streams for a reconnect (resume-grace-ms); else it cancels the stream
    */
-  public void serve(RoutingContext ctx, GenerationRequest request, String model, Channels channels,
-      boolean resumable) {
+  public void serve(RoutingContext ctx, StreamOwner owner, GenerationRequest request, String model,
+      Channels channels, boolean resumable) {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
     ctx.response().putHeader(STREAM_ID_HEADER, request.id());
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
-        client.generate(request, model, ApiKeys.ownerOf(ctx)), model, channels, resumable);
+        client.generate(request, model, owner), model, channels, resumable);
   }
 
   /**
-   * As {@link #serve(RoutingContext, GenerationRequest, String, Channels)}, for a client on another
+   * As {@link #serve(RoutingContext, StreamOwner, GenerationRequest, String, Channels)}, for a client on another
    * transport, whose streams belong to {@code owner}.
    */
   public Future<Void> serve(ClientLink link, GenerationRequest request, String model, StreamOwner owner, Channels channels) {
@@ -89,12 +92,12 @@ public final class Generations {
 
   /**
    * Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE: only
-   * the owner's, only once its first client went away.
+   * {@code owner}'s, only once its first client went away.
    */
-  public void resume(RoutingContext ctx, String streamId, int lastIndex) {
+  public void resume(RoutingContext ctx, StreamOwner owner, String streamId, int lastIndex) {
     ctx.response().putHeader(STREAM_ID_HEADER, streamId);
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
-        client.resume(streamId, lastIndex, ApiKeys.ownerOf(ctx)), null, (stream, served) -> sse(ctx), true);
+        client.resume(streamId, lastIndex, owner), null, (stream, served) -> sse(ctx), true);
   }
 
   /**
@@ -154,22 +157,6 @@ public final class Generations {
 
   /** An SSE channel on the request's response, with the gateway's keep-alive and buffer settings. */
   public SseChannel sse(RoutingContext ctx) {
-    return new SseChannel(vertx, ctx.response(), options.keepAliveMs(), options.writeQueueBytes());
-  }
-
-  /**
-   * The body as a JSON object, or a {@link DecodeException} saying why it is not one (a
-   * {@link dev.tokenbus.protocol.RequestValidationException} when a string in it is not text).
-   */
-  public static JsonObject bodyAsObject(RoutingContext ctx) {
-    if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().length() == 0) {
-      throw new DecodeException("the body is empty; send a JSON object");
-    }
-    StrictJson.check(ctx.body().buffer().getBytes());
-    Object parsed = ctx.body().buffer().toJsonValue();
-    if (!(parsed instanceof JsonObject o)) {
-      throw new DecodeException("the body must be a JSON object, got " + GenerateParameters.kind(parsed));
-    }
-    return WellFormedText.require(o);
+    return new SseChannel(vertx, ctx.response(), sseKeepAliveMs, writeQueueBytes);
   }
 }

@@ -2,10 +2,10 @@ package dev.tokenbus.gateway.serve;
 
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
+import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.Pipe;
-import dev.tokenbus.protocol.TokenData;
 import java.util.function.Consumer;
 
 /**

@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.toolcall;
 
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -69,7 +70,7 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
     }
     Object t = body.getValue("tools");
     Object c = body.getValue("tool_choice");
-    boolean parallel = GenerateParameters.bool(body, "parallel_tool_calls", true);
+    boolean parallel = Fields.bool(body, "parallel_tool_calls", true);
     List<Tool> tools = t == null ? List.of() : tools(t);
     if (tools.isEmpty()) {
       if (c != null && !"none".equals(c)) {
@@ -99,7 +100,7 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
 
   private static List<Tool> tools(Object value) {
     if (!(value instanceof JsonArray array)) {
-      throw new RequestValidationException("tools", "tools must be an array, got " + GenerateParameters.kind(value));
+      throw new RequestValidationException("tools", "tools must be an array, got " + Fields.kind(value));
     }
     if (array.size() > MAX_TOOLS) {
       throw new RequestValidationException("tools", "at most " + MAX_TOOLS + " tools");

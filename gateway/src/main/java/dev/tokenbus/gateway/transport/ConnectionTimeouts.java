@@ -1,6 +1,5 @@
 package dev.tokenbus.gateway.transport;
 
-import dev.tokenbus.gateway.GatewayOptions;
 import dev.tokenbus.gateway.serve.ApiError;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -20,6 +19,20 @@ import java.util.function.LongSupplier;
  * timeout is closed normally. One sweep a second checks them all, on the gateway's event loop.
  */
 public final class ConnectionTimeouts {
+
+  /**
+   * Connection timeouts; 0 turns one off. None ever cuts a response in progress (an open stream).
+   *
+   * @param idleMs a connection with no request in progress (a keep-alive HTTP connection between
+   *     requests, a WebSocket with no generation and no message) is closed after this long
+   * @param headersMs a new connection must have sent its first request's headers within this
+   * @param bodyMs a request's body must have arrived whole within this of its headers, else 408
+   */
+  public record Limits(long idleMs, long headersMs, long bodyMs) {
+    public static Limits defaults() {
+      return new Limits(60_000, 30_000, 30_000);
+    }
+  }
 
   /** What the sweep knows of one WebSocket. */
   public interface Socket {
@@ -44,14 +57,14 @@ public final class ConnectionTimeouts {
     }
   }
 
-  private final GatewayOptions.Timeouts timeouts;
+  private final Limits timeouts;
   private final LongSupplier clock;
   private final Map<HttpConnection, Tracked> connections = new HashMap<>();
   private final java.util.Set<Socket> sockets = new java.util.HashSet<>();
   private final long timer;
   private final Vertx vertx;
 
-  public ConnectionTimeouts(Vertx vertx, GatewayOptions.Timeouts timeouts) {
+  public ConnectionTimeouts(Vertx vertx, Limits timeouts) {
     this.vertx = vertx;
     this.timeouts = timeouts;
     this.clock = System::nanoTime;

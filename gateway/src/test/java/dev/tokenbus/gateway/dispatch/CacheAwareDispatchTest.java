@@ -1,10 +1,10 @@
 package dev.tokenbus.gateway.dispatch;
 
-import dev.tokenbus.protocol.PrefixHashes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.WorkerStatus;
 import java.util.Arrays;

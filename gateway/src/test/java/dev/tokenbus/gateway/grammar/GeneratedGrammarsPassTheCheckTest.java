@@ -2,9 +2,9 @@ package dev.tokenbus.gateway.grammar;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tokenbus.grammar.GbnfCheck;
 import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
+import dev.tokenbus.grammar.GbnfCheck;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;

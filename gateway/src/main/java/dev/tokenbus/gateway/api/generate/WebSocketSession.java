@@ -1,6 +1,8 @@
 package dev.tokenbus.gateway.api.generate;
 
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.dispatch.StreamOwner;
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.json.StrictJson;
 import dev.tokenbus.gateway.json.WellFormedText;
 import dev.tokenbus.gateway.serve.ApiError;
@@ -9,7 +11,6 @@ import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.gateway.serve.HttpClientLink;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
-import dev.tokenbus.gateway.dispatch.StreamOwner;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Future;
@@ -216,7 +217,7 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
 
   /** A positive integer field (at most {@link #MAX_CREDIT}), or a validation error naming it. */
   private static long creditValue(JsonObject frame, String key) {
-    long n = GenerateParameters.longInteger(frame, key, -1);
+    long n = Fields.longInteger(frame, key, -1);
     if (n < 1) {
       throw new RequestValidationException(key, key + " must be a positive integer");
     }

@@ -1,9 +1,9 @@
 package dev.tokenbus.gateway.api.openai;
 
-import static dev.tokenbus.gateway.api.GenerateParameters.bool;
-import static dev.tokenbus.gateway.api.GenerateParameters.integer;
-import static dev.tokenbus.gateway.api.GenerateParameters.kind;
-import static dev.tokenbus.gateway.api.GenerateParameters.string;
+import static dev.tokenbus.gateway.json.Fields.bool;
+import static dev.tokenbus.gateway.json.Fields.integer;
+import static dev.tokenbus.gateway.json.Fields.kind;
+import static dev.tokenbus.gateway.json.Fields.string;
 
 import dev.tokenbus.gateway.api.ChatMessages;
 import dev.tokenbus.gateway.api.GenerateParameters;

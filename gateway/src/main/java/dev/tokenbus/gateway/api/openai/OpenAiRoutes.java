@@ -1,6 +1,8 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.gateway.api.ApiKeys;
 import dev.tokenbus.gateway.dispatch.ModelNotFoundException;
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
 import io.vertx.core.Handler;
@@ -36,12 +38,12 @@ public final class OpenAiRoutes {
     String id = generations.newId();
     OpenAiRequest request;
     try {
-      request = parser.apply(Generations.bodyAsObject(ctx));
+      request = parser.apply(Fields.body(ctx));
     } catch (RuntimeException e) {
       generations.refuse(ctx, id, null, e);
       return;
     }
-    generations.serve(ctx, request.toRequest(id), request.model(), (stream, served) -> {
+    generations.serve(ctx, ApiKeys.ownerOf(ctx), request.toRequest(id), request.model(), (stream, served) -> {
       AnswerShape format = !request.chat() ? new TextFormat(request.logprobs())
           : request.tools() != null ? new ToolCallFormat(new ChatFormat(request.logprobs()), request.tools())
           : new ChatFormat(request.logprobs());

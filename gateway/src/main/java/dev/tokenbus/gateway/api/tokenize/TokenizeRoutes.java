@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.api.tokenize;
 
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -34,13 +35,13 @@ public final class TokenizeRoutes {
     JsonObject body;
     JsonObject request;
     try {
-      body = Generations.bodyAsObject(ctx);
+      body = Fields.body(ctx);
       request = parser.apply(body);
     } catch (RuntimeException e) {
       ApiError.of(e).send(ctx.response());
       return;
     }
-    Future<JsonObject> answer = generations.client().tokenizer(GenerateParameters.string(body, "model"), request);
+    Future<JsonObject> answer = generations.client().tokenizer(Fields.string(body, "model"), request);
     answer.onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader("Content-Type", "application/json").end(ar.result().encode());
@@ -55,12 +56,12 @@ public final class TokenizeRoutes {
     Object content = b.getValue("content");
     if (!(content instanceof String text)) {
       throw new RequestValidationException("content", content == null ? "content is required"
-          : "content must be a string, got " + GenerateParameters.kind(content));
+          : "content must be a string, got " + Fields.kind(content));
     }
-    GenerateParameters.string(b, "model");
+    Fields.string(b, "model");
     return new JsonObject().put("op", "tokenize").put("content", text)
-        .put("add_special", GenerateParameters.bool(b, "add_special", false))
-        .put("with_pieces", GenerateParameters.bool(b, "with_pieces", false));
+        .put("add_special", Fields.bool(b, "add_special", false))
+        .put("with_pieces", Fields.bool(b, "with_pieces", false));
   }
 
   /** {@code {tokens: [int...], model?}}. */
@@ -68,17 +69,17 @@ public final class TokenizeRoutes {
     Object tokens = b.getValue("tokens");
     if (!(tokens instanceof JsonArray array)) {
       throw new RequestValidationException("tokens", tokens == null ? "tokens is required"
-          : "tokens must be an array of integers, got " + GenerateParameters.kind(tokens));
+          : "tokens must be an array of integers, got " + Fields.kind(tokens));
     }
     JsonArray ids = new JsonArray();
     for (int i = 0; i < array.size(); i++) {
-      ids.add(GenerateParameters.integer(new JsonObject().put("tokens[" + i + "]", array.getValue(i)),
+      ids.add(Fields.integer(new JsonObject().put("tokens[" + i + "]", array.getValue(i)),
           "tokens[" + i + "]", 0));
       if (array.getValue(i) == null) {
         throw new RequestValidationException("tokens[" + i + "]", "tokens[" + i + "] must be an integer, got null");
       }
     }
-    GenerateParameters.string(b, "model");
+    Fields.string(b, "model");
     return new JsonObject().put("op", "detokenize").put("tokens", ids);
   }
 }
