@@ -20,8 +20,8 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * llama.cpp v0.5.0 (September 2026), the libraries of npm {@code @node-llama-cpp/linux-x64@3.22.1}:
- * the default profile. KV cells are per sequence ({@code kv_unified} off, {@code n_seq_max} = slots,
+ * llama.cpp v0.5.0 (September 2026), the libraries of npm {@code @node-llama-cpp/linux-x64} (at the
+ * version pom.xml pins): the default profile. KV cells are per sequence ({@code kv_unified} off, {@code n_seq_max} = slots,
  * managed through {@code llama_memory_*}), flash attention is on where the backend supports it, and
  * the compute backends are plugins ({@code libggml-cpu-<level>.so}) that ggml's loader picks for the
  * running CPU. Layouts are from that release's {@code include/llama.h}, checked against the library's
