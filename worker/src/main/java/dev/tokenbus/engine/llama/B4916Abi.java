@@ -18,8 +18,8 @@ import java.util.Set;
 
 /**
  * llama.cpp b4916 (March 2025), the build inside {@code de.kherud:llama:4.2.0}: the fallback profile.
- * Its KV cache is one pool shared by all sequences ({@code llama_kv_self_*}). Layouts are from
- * ../shared/notes/llama-ffm.md, checked against the library's own defaults in {@link #verifyDefaults()}.
+ * Its KV cache is one pool shared by all sequences ({@code llama_kv_self_*}). Layouts are from that
+ * release's {@code include/llama.h}, checked against the library's own defaults in {@link #verifyDefaults()}.
  */
 final class B4916Abi implements LlamaAbi {
 
