@@ -31,11 +31,6 @@ ENV TOKENBUS_HOME=/app \
     TOKENBUS_MODEL_CACHE=/models \
     TOKENBUS_CLUSTER_HOST=auto
 VOLUME /models
-ENTRYPOINT ["java", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", \
-  "--sun-misc-unsafe-memory-access=allow", "-Djava.net.preferIPv4Stack=true", "-Dhazelcast.logging.type=slf4j", \
-  "--add-modules=java.se", "--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED", \
-  "--add-opens=java.base/java.lang=ALL-UNNAMED", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", \
-  "--add-opens=java.management/sun.management=ALL-UNNAMED", \
-  "--add-opens=jdk.management/com.sun.management.internal=ALL-UNNAMED", \
-  "-jar", "/app/tokenbus.jar"]
+# The JVM's flags: conf/jvm.options, the one list bin/tokenbus and the tests use too.
+ENTRYPOINT ["java", "@/app/conf/jvm.options", "-jar", "/app/tokenbus.jar"]
 CMD ["standalone"]

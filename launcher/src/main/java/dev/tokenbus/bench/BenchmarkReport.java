@@ -3,7 +3,8 @@ package dev.tokenbus.bench;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import dev.tokenbus.engine.llama.Llama;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.engine.llama.NativeModel;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,7 +12,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
@@ -54,9 +55,9 @@ public final class BenchmarkReport {
     log.printf("memory benchmark: %d idle streams on a standalone node%n", options.idleStreams());
     StreamMemory.Result memory = StreamMemory.measure(options.engine(), options.idleStreams());
     // The engine alone on each llama.cpp release, one after the other; the configured one also feeds the tables below.
-    LlamaProfile configured = Llama.open(options.engine().llamaProfile(), options.engine().nativeLibrary()).profile();
-    Map<LlamaProfile, List<EngineBenchmark.Row>> byProfile = new EnumMap<>(LlamaProfile.class);
-    for (LlamaProfile profile : options.engine().nativeLibrary() == null ? List.of(LlamaProfile.values())
+    LlamaRelease configured = Llama.open(options.engine().llamaProfile(), options.engine().nativeLibrary()).release();
+    Map<LlamaRelease, List<EngineBenchmark.Row>> byProfile = new LinkedHashMap<>();
+    for (LlamaRelease profile : options.engine().nativeLibrary() == null ? LlamaReleases.ALL
         : List.of(configured)) {
       log.printf("engine benchmark on llama.cpp %s%n", profile);
       byProfile.put(profile, new EngineBenchmark(new EngineBenchmark.Options(options.engine().withLlamaProfile(profile),
@@ -145,7 +146,7 @@ public final class BenchmarkReport {
         .append(" --seconds ").append(options.cluster().roundSeconds()).append(" --overload ").append(options.cluster().overloadFactor()).append("\n```\n\n");
   }
 
-  private void engineTable(StringBuilder md, List<EngineBenchmark.Row> rows, LlamaProfile profile) {
+  private void engineTable(StringBuilder md, List<EngineBenchmark.Row> rows, LlamaRelease profile) {
     md.append("## Engine alone\n\n")
         .append("On llama.cpp ").append(profile).append(". ")
         .append("The engine's full loop (scheduling, sampling, text, sinks) in one process, prompt \"").append(PROMPT)
@@ -162,7 +163,7 @@ public final class BenchmarkReport {
   }
 
   /** The engine alone on each llama.cpp release (same settings, one after the other in one process). */
-  private void profileTable(StringBuilder md, Map<LlamaProfile, List<EngineBenchmark.Row>> byProfile) {
+  private void profileTable(StringBuilder md, Map<LlamaRelease, List<EngineBenchmark.Row>> byProfile) {
     if (byProfile.size() < 2) {
       return;
     }

@@ -1,7 +1,8 @@
 package dev.tokenbus.cli;
 
 import dev.tokenbus.engine.EngineConfig;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.bench.BenchmarkReport;
 import dev.tokenbus.bench.ClusterBenchmark;
 import dev.tokenbus.bench.NodeLauncher;
@@ -288,8 +289,8 @@ final class BenchCommand implements Runnable {
         return 0;
       }
       for (String p : profiles) {
-        LlamaProfile profile = LlamaProfile.parse(p);
-        System.out.println("== llama.cpp " + (profile == null ? "auto" : profile.release()) + " ==");
+        LlamaRelease profile = LlamaReleases.parse(p);
+        System.out.println("== llama.cpp " + (profile == null ? "auto" : profile.name()) + " ==");
         new EngineBenchmark(new EngineBenchmark.Options(config.withLlamaProfile(profile), prompt, tokens, concurrency,
             runs, temperature), System.out).run();
       }

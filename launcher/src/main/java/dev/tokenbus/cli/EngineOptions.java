@@ -4,7 +4,8 @@ import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
 import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.Llama;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.model.ModelFetcher;
 import dev.tokenbus.model.ModelSource;
 import java.io.IOException;
@@ -67,7 +68,7 @@ final class EngineOptions {
       converter = ProfileConverter.class,
       description = "The llama.cpp release to drive: v0.5.0 (bundled from npm), b4916 (the de.kherud:llama jar's),"
           + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
-  LlamaProfile llamaProfile;
+  LlamaRelease llamaProfile;
 
   /** A value's own parser, whose {@link IllegalArgumentException} refuses it while the options are parsed. */
   private abstract static class Parsing<T> implements ITypeConverter<T> {
@@ -92,22 +93,13 @@ final class EngineOptions {
   }
 
   /** {@code auto} is null; anything but the three values is refused. */
-  static final class ProfileConverter extends Parsing<LlamaProfile> {
+  static final class ProfileConverter extends Parsing<LlamaRelease> {
     @Override
-    LlamaProfile parse(String value) {
-      return LlamaProfile.parse(value);
+    LlamaRelease parse(String value) {
+      return LlamaReleases.parse(value);
     }
   }
 
-  /**
-   * What standalone and worker serve without --model: Qwen3-0.6B, a current small instruct (chat and
-   * reasoning) model, Q8_0 from Qwen's own GGUF repository (about 640 MB), fetched once. No SHA-256
-   * is pinned: the registry could not be reached from where this was written to read one.
-   */
-  static final String DEFAULT_MODEL_URL = "https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main/Qwen3-0.6B-Q8_0.gguf";
-  /** The default on a llama.cpp that predates qwen3 (b4916): Qwen2.5-0.5B-Instruct, Q4_K_M, about 400 MB. */
-  static final String OLDER_DEFAULT_MODEL_URL =
-      "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf";
   /** {@code --model demo}: the built-in generated model, with no download. */
   static final String DEMO = "demo";
 
@@ -181,12 +173,12 @@ final class EngineOptions {
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
     }
-    args.addAll(List.of("--llama-profile", llamaProfile == null ? "auto" : llamaProfile.release()));
+    args.addAll(List.of("--llama-profile", llamaProfile == null ? "auto" : llamaProfile.name()));
     return args;
   }
 
   /** The configured profile (null = auto). */
-  LlamaProfile profile() {
+  LlamaRelease profile() {
     return llamaProfile;
   }
 
@@ -202,7 +194,7 @@ final class EngineOptions {
    * fetches anything (a default model that cannot be fetched is served as the demo model instead).
    */
   String expectedServedName() {
-    return generated(model) ? "tokenbus-" + model : nameOf(model == null ? DEFAULT_MODEL_URL : model);
+    return generated(model) ? "tokenbus-" + model : nameOf(model == null ? LlamaReleases.current().defaultModelUrl() : model);
   }
 
   /** Whether {@code model} names one of the models the node generates itself rather than a file or URL. */
@@ -228,12 +220,13 @@ final class EngineOptions {
     }
   }
 
-  /** The default model the configured llama.cpp release can run (qwen3 needs v0.5.0). */
+  /** What standalone and worker serve without --model: the default model of the llama.cpp release that opens. */
   private String defaultModelUrl() {
     try {
-      return Llama.open(profile(), nativeLibrary).knowsArchitecture("qwen3") ? DEFAULT_MODEL_URL : OLDER_DEFAULT_MODEL_URL;
+      return Llama.open(profile(), nativeLibrary).release().defaultModelUrl();
     } catch (RuntimeException e) {
-      return DEFAULT_MODEL_URL; // the engine start reports why the library cannot be used
+      // the engine start reports why the library cannot be used
+      return LlamaReleases.current().defaultModelUrl();
     }
   }
 

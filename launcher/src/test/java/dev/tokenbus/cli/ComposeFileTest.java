@@ -104,7 +104,7 @@ class ComposeFileTest {
     String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
     assertThat(dockerfile).contains("AS build").contains("mvn -q -B -DskipTests -P \"${MAVEN_PROFILES}\" package")
         .contains("COPY --from=build /src/launcher/target/tokenbus.jar").contains("\"-jar\", \"/app/tokenbus.jar\"")
-        .contains("--enable-native-access=ALL-UNNAMED").contains("libgomp1");
+        .contains("libgomp1");
     assertThat(optionsOf("gateway")).contains("http-host", "cluster-members", "cluster-host");
     // Maven builds every module the root pom lists: each must be in the build stage.
     Matcher module = Pattern.compile("<module>([^<]+)</module>")

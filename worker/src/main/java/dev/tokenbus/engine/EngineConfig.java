@@ -1,7 +1,7 @@
 package dev.tokenbus.engine;
 
 import dev.tokenbus.engine.llama.FlashAttention;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaRelease;
 import java.nio.file.Path;
 
 /**
@@ -25,7 +25,7 @@ import java.nio.file.Path;
  * @param flashAttention whether attention uses llama.cpp's fused flash-attention kernel (see {@link FlashAttention})
  */
 public record EngineConfig(Path model, int slots, int contextPerSequence, int batchSize, int microBatchSize,
-    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaProfile llamaProfile, boolean prefixCache,
+    int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaRelease llamaProfile, boolean prefixCache,
     FlashAttention flashAttention) {
 
   public static EngineConfig forModel(Path model) {
@@ -91,7 +91,7 @@ public record EngineConfig(Path model, int slots, int contextPerSequence, int ba
         gpuLayers, v, llamaProfile, prefixCache, flashAttention);
   }
 
-  public EngineConfig withLlamaProfile(LlamaProfile v) {
+  public EngineConfig withLlamaProfile(LlamaRelease v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
         gpuLayers, nativeLibrary, v, prefixCache, flashAttention);
   }

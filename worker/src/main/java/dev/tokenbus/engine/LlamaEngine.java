@@ -5,7 +5,8 @@ import dev.tokenbus.engine.gguf.GgufInfo;
 import dev.tokenbus.engine.gguf.GgufValidator;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.engine.llama.NativeModel;
@@ -52,10 +53,10 @@ public final class LlamaEngine implements Engine {
    */
   private final ReentrantReadWriteLock modelInUse = new ReentrantReadWriteLock();
   private volatile boolean closed;
-  private final LlamaProfile profile;
+  private final LlamaRelease profile;
   private final boolean prefixCache;
 
-  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaProfile profile) {
+  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile) {
     this.model = model;
     this.profile = profile;
     this.slots = config.slots();
@@ -97,8 +98,8 @@ public final class LlamaEngine implements Engine {
     Llama llama = Llama.open(config.llamaProfile(), config.nativeLibrary());
     if (!llama.knowsArchitecture(gguf.architecture())) {
       throw new ModelLoadException("cannot load model " + config.model() + ": its architecture '"
-          + gguf.architecture() + "' is not implemented by llama.cpp " + llama.profile()
-          + (llama.profile() == LlamaProfile.B4916 ? " (use llama-profile v0.5.0)" : ""));
+          + gguf.architecture() + "' is not implemented by llama.cpp " + llama.release()
+          + (llama.release() != LlamaReleases.current() ? " (use llama-profile " + LlamaReleases.current() + ")" : ""));
     }
     long t0 = System.nanoTime();
     NativeModel model;
@@ -112,7 +113,7 @@ public final class LlamaEngine implements Engine {
     int perSequence = config.contextPerSequence() > 0 ? config.contextPerSequence()
         : Math.min(model.contextTrain() > 0 ? model.contextTrain() : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
     try {
-      return new LlamaEngine(config, model, perSequence, llama.profile());
+      return new LlamaEngine(config, model, perSequence, llama.release());
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -246,7 +247,7 @@ public final class LlamaEngine implements Engine {
   }
 
   /** The llama.cpp release this engine runs on. */
-  public LlamaProfile llamaProfile() {
+  public LlamaRelease llamaProfile() {
     return profile;
   }
 

@@ -9,7 +9,8 @@ import dev.tokenbus.engine.gguf.TinyArchModel;
 import dev.tokenbus.engine.gguf.TinyArchModel.Architecture;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.Test;
  */
 class ArchitecturesTest {
 
-  private static EngineConfig config(Path model, LlamaProfile profile) {
+  private static EngineConfig config(Path model, LlamaRelease profile) {
     return EngineConfig.forModel(model).withThreads(1).withSlots(4).withContextPerSequence(256)
         .withLlamaProfile(profile);
   }
@@ -41,7 +42,7 @@ class ArchitecturesTest {
   void loadsChatsTokenizesAndSurvivesAHundredRequests(Architecture arch) throws IOException {
     Path file = TinyArchModel.cached(arch);
     assumeTrue(Llama.open(null, null).knowsArchitecture(arch.ggufName()),
-        "llama.cpp " + Llama.open(null, null).profile() + " does not implement " + arch.ggufName());
+        "llama.cpp " + Llama.open(null, null).release() + " does not implement " + arch.ggufName());
     try (LlamaEngine engine = LlamaEngine.start(config(file, null))) {
       // Tokenize: byte-level BPE round-trips any UTF-8 text, and the merges apply.
       String text = "the tokenizer — ünïcödé ✓";
@@ -89,12 +90,12 @@ class ArchitecturesTest {
   @Test
   void anArchitectureTheLibraryDoesNotKnowIsRefusedBeforeLoading() throws IOException {
     try {
-      Llama.open(LlamaProfile.B4916, null);
+      Llama.open(LlamaReleases.B4916, null);
     } catch (LlamaException e) {
       assumeTrue(false, "b4916 is not available in this build: " + e.getMessage());
     }
     Path qwen3 = TinyArchModel.cached(Architecture.QWEN3);
-    assertThatThrownBy(() -> LlamaEngine.start(config(qwen3, LlamaProfile.B4916)))
+    assertThatThrownBy(() -> LlamaEngine.start(config(qwen3, LlamaReleases.B4916)))
         .isInstanceOf(ModelLoadException.class).hasMessageContaining("'qwen3'").hasMessageContaining("b4916");
   }
 }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
-import dev.tokenbus.engine.llama.LlamaProfile;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
@@ -107,7 +107,7 @@ class EngineBehaviourTest {
     // v0.5.0's kernels round differently for different batch shapes (logits differ by ~1e-6), which on
     // this random-weight model's nearly flat distributions can flip a sampled draw; greedy picks are
     // unaffected. b4916 computes bit-identical logits either way, so there every sequence must match.
-    boolean exactLogits = engine.llamaProfile() == LlamaProfile.B4916;
+    boolean exactLogits = engine.llamaProfile() == LlamaReleases.B4916;
     for (int i = 0; i < prompts.size(); i++) {
       sinks.get(i).await();
       if (exactLogits || configs.get(i).temperature() == 0) {

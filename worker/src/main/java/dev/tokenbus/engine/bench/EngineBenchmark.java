@@ -48,7 +48,7 @@ public final class EngineBenchmark {
     List<Row> rows = new ArrayList<>();
     out.printf(Locale.ROOT,
         "engine benchmark: %s on llama.cpp %s, %d threads, %d tokens per sequence, temperature %.2f, median of %d runs%n",
-        cfg.model().getFileName(), Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).profile(), cfg.effectiveThreads(),
+        cfg.model().getFileName(), Llama.open(cfg.llamaProfile(), cfg.nativeLibrary()).release(), cfg.effectiveThreads(),
         options.tokens(), options.temperature(), options.runs());
     for (int n : options.concurrency()) {
       List<Trace> traces = new ArrayList<>();

@@ -10,7 +10,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * Checks a GGUF file in Java before it goes to llama.cpp, whose loader aborts the whole process (the JVM with it) on
- * some corrupt files instead of returning an error: see shared/notes/gguf-test-model.md, "Corrupt files".
+ * some corrupt files instead of returning an error (those {@link MetadataChecks} lists).
  *
  * <p>Only the header, the metadata and the tensor infos are read, through a memory mapping; tensor data is never
  * touched, so a multi-GB model validates in milliseconds. Problems llama.cpp reports politely (a missing key or

@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The metadata that makes llama.cpp (b4916) abort or read out of bounds instead of failing politely
- * (shared/notes/gguf-test-model.md, "Corrupt files"): a non-u32 alignment, a broken vocabulary, zero blocks.
+ * The metadata that makes llama.cpp (b4916) abort or read out of bounds instead of failing politely (checked
+ * through its C API: SIGABRT or SIGSEGV, or silently reading garbage): a {@code general.alignment} that is not a
+ * u32, a vocabulary that is not a non-empty string array without duplicates holding all 256 {@code <0xNN>} byte
+ * tokens, scores or token types of the wrong type or length, zero blocks.
  */
 final class MetadataChecks {
   static final String ALIGNMENT = "general.alignment";

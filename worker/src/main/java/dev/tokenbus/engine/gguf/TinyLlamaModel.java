@@ -18,7 +18,9 @@ import java.util.Objects;
  *
  * <p>The model's greedy or sampled output is printable-ASCII noise that never ends by itself; a prompt ending in
  * {@code "\u0003"} ({@link #EOS_TRIGGER_BYTE}) makes EOS the next token with certainty. See {@link TinyLlamaWeights}.
- * What llama.cpp needs from such a file is written down in shared/notes/gguf-test-model.md.
+ * What llama.cpp needs from such a file: every integer key a u32, {@code tokenizer.ggml.token_type} (without it byte
+ * tokens decode as the text {@code <0x77>}), the piece {@code "▁"} in the vocabulary, 1-D norm weights in F32
+ * (all-F16 gives NaN logits on b4916), and tensor data in the order of the tensor infos.
  */
 public final class TinyLlamaModel {
   public static final int UNK = TinyVocabulary.UNKNOWN;

@@ -13,7 +13,8 @@ import java.util.Random;
  *       are {@code [-100, 0, ...]}, which pushes their logits far below every allowed token's.</li>
  *   <li>Channel 1 is 10 only for byte token 0x03; EOS's output row reads it with weight +30, beating its -100.</li>
  * </ul>
- * A random model without this hits EOS in about a quarter of short greedy runs (see shared/notes/gguf-test-model.md).
+ * A random model without this hits EOS often: 14 of 60 greedy runs and about a fifth of sampled ones ended within
+ * 64 tokens (per-step p(EOS) up to 4.6%); with it, none of 660 runs did (p(EOS) at most 2e-22).
  */
 final class TinyLlamaWeights {
   static final int CONSTANT_CHANNEL = 0;

@@ -18,10 +18,17 @@ import java.util.Set;
 
 /**
  * llama.cpp b4916 (March 2025), the build inside {@code de.kherud:llama:4.2.0}: the fallback profile.
- * Its KV cache is one pool shared by all sequences ({@code llama_kv_self_*}). Layouts are from
- * ../shared/notes/llama-ffm.md, checked against the library's own defaults in {@link #verifyDefaults()}.
+ * Its KV cache is one pool shared by all sequences ({@code llama_kv_self_*}). Layouts are from that
+ * release's {@code include/llama.h}, checked against the library's own defaults in {@link #verifyDefaults()}.
  */
 final class B4916Abi implements LlamaAbi {
+
+  /** b4916: the library inside the de.kherud:llama jar, recognised by {@code llama_kv_self_seq_rm}; Qwen2.5-0.5B by default. */
+  static final LlamaRelease RELEASE = new LlamaRelease("b4916", "b4916 from the de.kherud:llama jar (older: no qwen3,"
+      + " gemma3 or later architectures, one KV pool shared by all sequences)",
+      B4916Abi::new, NativeLibraryLocator::locateJarLibrary, "llama_kv_self_seq_rm",
+      // qwen3 predates this release: Qwen2.5-0.5B-Instruct, Q4_K_M, about 400 MB.
+      "https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q4_k_m.gguf");
 
   /** {@code struct llama_model_params}, 64 bytes. */
   static final StructLayout MODEL_PARAMS = MemoryLayout.structLayout(
@@ -137,8 +144,8 @@ final class B4916Abi implements LlamaAbi {
   }
 
   @Override
-  public LlamaProfile profile() {
-    return LlamaProfile.B4916;
+  public LlamaRelease release() {
+    return RELEASE;
   }
 
   @Override

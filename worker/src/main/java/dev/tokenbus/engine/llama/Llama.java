@@ -10,14 +10,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The opened llama.cpp library: located, opened once per JVM and library, checked against its
- * release ({@link LlamaProfile}), with its logging routed to SLF4J. Entry point for loading models.
+ * release ({@link LlamaRelease}), with its logging routed to SLF4J. Entry point for loading models.
  *
- * <p>Which library: {@code llama-profile} {@code v0.5.0} is the build bundled from npm
- * {@code @node-llama-cpp/linux-x64} (the default), {@code b4916} the one inside the
- * {@code de.kherud:llama} jar; {@code auto} (null) takes v0.5.0 and falls back to b4916, with a
- * warning, when v0.5.0 cannot be had (not bundled, or it does not load on this system). An explicit
- * library file is used as the profile says, or as its exports say under {@code auto}. Both releases
- * can be open in one JVM (their symbols stay local to each library).
+ * <p>Which library: a release named by {@code llama-profile} is opened from its bundled library (see
+ * {@link LlamaReleases}: v0.5.0 from npm {@code @node-llama-cpp/linux-x64}, b4916 from the
+ * {@code de.kherud:llama} jar); {@code auto} (null) tries the releases in {@link LlamaReleases#ALL}'s
+ * order and falls back to the next, with a warning, when one cannot be had (not bundled, or it does
+ * not load on this system). An explicit library file is used as the profile says, or as its exports
+ * say under {@code auto}. Several releases can be open in one JVM (their symbols stay local to each
+ * library).
  */
 public final class Llama {
 
@@ -34,50 +35,56 @@ public final class Llama {
    * Opens the library (once per JVM and file; later calls return the same instance).
    *
    * @param requested the release to drive, or null for auto (see the class comment; for the bundled
-   *     libraries the system property {@value LlamaProfile#SYSTEM_PROPERTY} can set what auto means)
+   *     libraries the system property {@value LlamaReleases#SYSTEM_PROPERTY} can set what auto means)
    * @param explicitLibrary a library file from configuration, or null for the bundled one
    * @throws LlamaException the library cannot be found, opened, or is not the release asked for
    */
-  public static synchronized Llama open(LlamaProfile requested, Path explicitLibrary) {
-    Path cache = NativeLibraryLocator.defaultCacheDir();
+  public static synchronized Llama open(LlamaRelease requested, Path explicitLibrary) {
     if (explicitLibrary != null) {
       Path path;
       try {
-        path = NativeLibraryLocator.locate(explicitLibrary, cache);
+        path = NativeLibraryLocator.explicit(explicitLibrary);
       } catch (IOException e) {
         throw new LlamaException("cannot prepare the llama.cpp library: " + e.getMessage(), e);
       }
-      return open(path, requested != null ? requested : detect(path));
+      return open(path, requested != null ? requested : recognise(path));
     }
-    LlamaProfile profile = requested != null ? requested : LlamaProfile.fromSystemProperty();
-    if (profile == LlamaProfile.B4916) {
-      return open(b4916Library(cache), LlamaProfile.B4916);
+    Path cache = NativeLibraryLocator.defaultCacheDir();
+    LlamaRelease release = requested != null ? requested : LlamaReleases.fromSystemProperty();
+    if (release != null) {
+      return openBundled(release, cache);
     }
-    try {
-      return open(NativeLibraryLocator.locateCurrent(cache), LlamaProfile.CURRENT);
-    } catch (IOException | LlamaException e) {
-      if (profile == LlamaProfile.CURRENT) {
-        throw e instanceof LlamaException le ? le
-            : new LlamaException("llama.cpp v0.5.0 is not available: " + e.getMessage(), e);
+    LlamaRelease failedRelease = null;
+    LlamaException failed = null;
+    for (LlamaRelease candidate : LlamaReleases.ALL) {
+      if (failed != null) {
+        LOG.warn("llama.cpp {} cannot be used ({}); falling back to {}", failedRelease, failed.getMessage(),
+            candidate.origin());
       }
-      LOG.warn("llama.cpp v0.5.0 cannot be used ({}); falling back to b4916 from the de.kherud:llama jar"
-          + " (older: no qwen3, gemma3 or later architectures, one KV pool shared by all sequences)", e.getMessage());
-      return open(b4916Library(cache), LlamaProfile.B4916);
+      try {
+        return openBundled(candidate, cache);
+      } catch (LlamaException e) {
+        failedRelease = candidate;
+        failed = e;
+      }
     }
+    throw failed;
   }
 
-  private static Path b4916Library(Path cache) {
+  private static Llama openBundled(LlamaRelease release, Path cache) {
+    Path path;
     try {
-      return NativeLibraryLocator.locate(null, cache);
+      path = release.bundledLibrary(cache);
     } catch (IOException e) {
-      throw new LlamaException("cannot prepare the llama.cpp library: " + e.getMessage(), e);
+      throw new LlamaException("llama.cpp " + release + " is not available: " + e.getMessage(), e);
     }
+    return open(path, release);
   }
 
   /** The release an explicitly configured library is, by what it exports. */
-  private static LlamaProfile detect(Path path) {
+  private static LlamaRelease recognise(Path path) {
     try {
-      return LlamaApi.exports(path, "llama_get_memory") ? LlamaProfile.CURRENT : LlamaProfile.B4916;
+      return LlamaReleases.recognise(path);
     } catch (IllegalArgumentException | IllegalCallerException e) {
       throw cannotOpen(path, e);
     }
@@ -89,17 +96,17 @@ public final class Llama {
         + " (and libgomp for b4916))", e);
   }
 
-  private static Llama open(Path path, LlamaProfile profile) {
+  private static Llama open(Path path, LlamaRelease release) {
     Llama existing = OPEN.get(path);
     if (existing != null) {
-      if (existing.profile() != profile) {
-        throw new LlamaException(path + " is already open as llama.cpp " + existing.profile() + ", not " + profile);
+      if (existing.release() != release) {
+        throw new LlamaException(path + " is already open as llama.cpp " + existing.release() + ", not " + release);
       }
       return existing;
     }
     LlamaApi api;
     try {
-      api = new LlamaApi(path, profile);
+      api = new LlamaApi(path, release);
     } catch (IllegalArgumentException | IllegalCallerException e) {
       throw cannotOpen(path, e);
     }
@@ -120,7 +127,7 @@ public final class Llama {
     } catch (Throwable t) {
       throw new LlamaException("llama_supports_gpu_offload failed: " + t, t);
     }
-    LOG.info("llama.cpp {} opened from {} (layout check passed; GPU offload {})", profile, path,
+    LOG.info("llama.cpp {} opened from {} (layout check passed; GPU offload {})", release, path,
         gpu ? "available" : "not available in this build");
     Llama llama = new Llama(api);
     OPEN.put(path, llama);
@@ -128,8 +135,8 @@ public final class Llama {
   }
 
   /** The release this library is driven as. */
-  public LlamaProfile profile() {
-    return api.abi.profile();
+  public LlamaRelease release() {
+    return api.abi.release();
   }
 
   /** The library file. */

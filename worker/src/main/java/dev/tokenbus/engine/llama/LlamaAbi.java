@@ -4,8 +4,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The seam between llama.cpp releases: everything whose layout, name or signature differs between
- * the supported releases. One implementation per {@link LlamaProfile} ({@link B4916Abi},
- * {@link CurrentAbi}); each is the only code that knows its release's parameter structs. The
+ * the supported releases. One implementation per {@link LlamaRelease}, named after its release
+ * ({@link V050Abi}, {@link B4916Abi}) and registered in {@link LlamaReleases}; each is the only code
+ * that knows its release's parameter structs. The
  * typed wrappers call these; nothing outside this package sees which one is loaded.
  *
  * <p>Pointers are raw llama.cpp handles. Methods throw what the native call throws; the wrappers
@@ -14,7 +15,7 @@ import java.lang.foreign.MemorySegment;
 interface LlamaAbi {
 
   /** The release this ABI was written for. */
-  LlamaProfile profile();
+  LlamaRelease release();
 
   /**
    * Reads the library's default parameter structs and compares them field by field with the

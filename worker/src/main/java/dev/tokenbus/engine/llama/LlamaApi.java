@@ -23,7 +23,7 @@ import java.nio.file.Path;
  * layouts ({@code llama_batch}, the sampler and chat structs) and the function handles whose
  * signatures have not changed. What differs between releases (the parameter structs, the KV-cache
  * functions, the penalties sampler, the self-check and the known architectures) lives behind
- * {@link LlamaAbi}, one implementation per {@link LlamaProfile}; {@link #abi} is the loaded one.
+ * {@link LlamaAbi}, one implementation per {@link LlamaRelease}; {@link #abi} is the loaded one.
  * Everything else in the engine goes through the typed wrappers ({@link NativeModel},
  * {@link NativeContext}, {@link NativeBatch}, {@link NativeSampler}) and never sees which release is loaded.
  */
@@ -142,10 +142,10 @@ public final class LlamaApi {
   final LlamaAbi abi;
 
   /**
-   * Opens a library and binds it for a profile. Throws {@link LlamaException} when a function is
+   * Opens a library and binds it for a release. Throws {@link LlamaException} when a function is
    * missing; the caller runs {@link LlamaAbi#verifyDefaults()} before using it.
    */
-  LlamaApi(Path libraryPath, LlamaProfile profile) {
+  LlamaApi(Path libraryPath, LlamaRelease release) {
     this.libraryPath = libraryPath;
     // A plain dlopen (its own dependencies are found through the library's RUNPATH): JNI_OnLoad
     // never runs and no de.kherud class is touched.
@@ -205,10 +205,7 @@ public final class LlamaApi {
     samplerFree = fn("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));
     samplerAccept = fn("llama_sampler_accept", FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT));
 
-    this.abi = switch (profile) {
-      case B4916 -> new B4916Abi(this);
-      case CURRENT -> new CurrentAbi(this);
-    };
+    this.abi = release.bind(this);
   }
 
   /** Binds an exported function; a missing one means the library is not the release of {@link #abi}. */
@@ -220,7 +217,7 @@ public final class LlamaApi {
   MethodHandle fn(SymbolLookup lookup, String name, FunctionDescriptor descriptor, Linker.Option... options) {
     MemorySegment symbol = lookup.find(name).orElseThrow(() -> new LlamaException(
         libraryPath + " does not export " + name + ": it is not a llama.cpp build that tokenbus supports"
-            + " (b4916 or v0.5.0); choose the matching llama-profile"));
+            + " (" + LlamaReleases.names(" or ") + "); choose the matching llama-profile"));
     return linker.downcallHandle(symbol, descriptor, options);
   }
 

@@ -17,33 +17,36 @@ import java.util.Locale;
 /**
  * Finds llama.cpp's shared libraries and copies them out of the class path into a cache directory
  * keyed by their content, so restarts reuse the same files and two versions never overwrite each other.
+ * Each {@link LlamaRelease} names the locator of its bundled library:
  * <ul>
- *   <li>v0.5.0 ({@link #locateCurrent}): the libraries the build took from the pinned npm package
- *       (see worker/pom.xml) and put under {@value #CURRENT_ROOT}, listed in its {@code index.txt}.
- *   <li>b4916 ({@link #locate}): the {@code libjllama.so} inside the {@code de.kherud:llama} jar (CPU
- *       build, or CUDA with the {@code cuda} Maven profile). Only the resource is read: no de.kherud
- *       class is loaded.
+ *   <li>{@link #locateNpmLibraries} (v0.5.0): the libraries the build took from the pinned npm package
+ *       (see worker/pom.xml) and put under {@value #NPM_ROOT}, listed in its {@code index.txt}.
+ *   <li>{@link #locateJarLibrary} (b4916): the {@code libjllama.so} inside the {@code de.kherud:llama}
+ *       jar (CPU build, or CUDA with the {@code cuda} Maven profile). Only the resource is read: no
+ *       de.kherud class is loaded.
  * </ul>
  */
 public final class NativeLibraryLocator {
 
   private static final String RESOURCE_ROOT = "de/kherud/llama/";
   /** Where the build puts the v0.5.0 libraries (worker/pom.xml), with an {@code index.txt}. */
-  static final String CURRENT_ROOT = "dev/tokenbus/llama/native/";
+  static final String NPM_ROOT = "dev/tokenbus/llama/native/";
 
   private NativeLibraryLocator() {}
 
-  /**
-   * @param explicit a library path from configuration, or null to use the jar's copy
-   * @param cacheDir where to extract the jar's copy
-   */
-  public static Path locate(Path explicit, Path cacheDir) throws IOException {
-    if (explicit != null) {
-      if (!Files.isRegularFile(explicit)) {
-        throw new IOException("llama.cpp library " + explicit + " does not exist or is not a file");
-      }
-      return explicit;
+  /** A library file from configuration ({@code llama-library}), checked to be there. */
+  public static Path explicit(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("llama.cpp library " + file + " does not exist or is not a file");
     }
+    return file;
+  }
+
+  /**
+   * The {@code libjllama.so} of the {@code de.kherud:llama} jar, copied out of the class path into
+   * {@code cacheDir/<sha>/} once.
+   */
+  public static Path locateJarLibrary(Path cacheDir) throws IOException {
     String resource = RESOURCE_ROOT + platformFolder() + "/libjllama.so";
     URL url = NativeLibraryLocator.class.getClassLoader().getResource(resource);
     if (url == null) {
@@ -71,11 +74,11 @@ public final class NativeLibraryLocator {
    *
    * @throws IOException the build bundled none (it could not download them), or they cannot be written
    */
-  public static Path locateCurrent(Path cacheDir) throws IOException {
+  public static Path locateNpmLibraries(Path cacheDir) throws IOException {
     ClassLoader loader = NativeLibraryLocator.class.getClassLoader();
-    URL indexUrl = loader.getResource(CURRENT_ROOT + "index.txt");
+    URL indexUrl = loader.getResource(NPM_ROOT + "index.txt");
     if (indexUrl == null) {
-      throw new IOException("this build carries no llama.cpp v0.5.0 libraries (" + CURRENT_ROOT
+      throw new IOException("this build carries no llama.cpp v0.5.0 libraries (" + NPM_ROOT
           + "index.txt is not on the class path: the build could not download them)");
     }
     List<String> lines;
@@ -86,18 +89,18 @@ public final class NativeLibraryLocator {
     // First line: "<package>@<version> <sha256 of its tarball>"; then one library file name per line.
     String[] head = lines.isEmpty() ? new String[0] : lines.getFirst().split("\\s+");
     if (head.length != 2 || lines.size() < 2) {
-      throw new IOException(CURRENT_ROOT + "index.txt is malformed");
+      throw new IOException(NPM_ROOT + "index.txt is malformed");
     }
     String key = head[0].replaceAll("[^A-Za-z0-9._-]", "_") + "-" + head[1].substring(0, Math.min(16, head[1].length()));
     Path dir = cacheDir.resolve(key);
     Path llama = null;
     for (String name : lines.subList(1, lines.size())) {
       if (name.contains("/") || name.startsWith(".")) {
-        throw new IOException(CURRENT_ROOT + "index.txt names a bad file: " + name);
+        throw new IOException(NPM_ROOT + "index.txt names a bad file: " + name);
       }
-      URL url = loader.getResource(CURRENT_ROOT + name);
+      URL url = loader.getResource(NPM_ROOT + name);
       if (url == null) {
-        throw new IOException(CURRENT_ROOT + name + " is listed but not on the class path");
+        throw new IOException(NPM_ROOT + name + " is listed but not on the class path");
       }
       Path target = dir.resolve(name);
       long length = url.openConnection().getContentLengthLong();
@@ -111,7 +114,7 @@ public final class NativeLibraryLocator {
       }
     }
     if (llama == null) {
-      throw new IOException(CURRENT_ROOT + "index.txt lists no libllama");
+      throw new IOException(NPM_ROOT + "index.txt lists no libllama");
     }
     return llama;
   }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every file here that the validator rejects would otherwise reach llama.cpp, and several of them (the ones marked
- * "kills the process") abort the JVM there: see shared/notes/gguf-test-model.md.
+ * "kills the process") abort the JVM there (SIGABRT or SIGSEGV inside llama.cpp's loader or tokenizer).
  */
 class GgufValidatorTest {
   private static final String TOKENS = "tokenizer.ggml.tokens";

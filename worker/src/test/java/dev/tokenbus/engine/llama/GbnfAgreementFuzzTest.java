@@ -27,7 +27,7 @@ class GbnfAgreementFuzzTest {
   @BeforeAll
   static void load() {
     Llama llama = Llama.open(null, null);
-    current = llama.profile() == LlamaProfile.CURRENT;
+    current = llama.release() == LlamaReleases.V050;
     model = llama.loadModel(TestModels.tiny(), 0);
   }
 

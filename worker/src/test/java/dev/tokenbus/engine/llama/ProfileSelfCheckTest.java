@@ -16,7 +16,7 @@ class ProfileSelfCheckTest {
 
   private static Path b4916() {
     try {
-      return NativeLibraryLocator.locate(null, NativeLibraryLocator.defaultCacheDir());
+      return NativeLibraryLocator.locateJarLibrary(NativeLibraryLocator.defaultCacheDir());
     } catch (IOException e) {
       // The CUDA build's de.kherud classifier jar in some registries ships no library.
       assumeTrue(false, "no b4916 library on the class path: " + e.getMessage());
@@ -25,28 +25,28 @@ class ProfileSelfCheckTest {
   }
 
   private static Path current() throws IOException {
-    return NativeLibraryLocator.locateCurrent(NativeLibraryLocator.defaultCacheDir());
+    return NativeLibraryLocator.locateNpmLibraries(NativeLibraryLocator.defaultCacheDir());
   }
 
   @Test
   void eachProfileOpensItsOwnLibrary() throws IOException {
     b4916();
-    assertThat(Llama.open(LlamaProfile.B4916, null).profile()).isEqualTo(LlamaProfile.B4916);
-    assertThat(Llama.open(LlamaProfile.CURRENT, null).profile()).isEqualTo(LlamaProfile.CURRENT);
-    assertThat(Llama.open(LlamaProfile.CURRENT, null).library()).isEqualTo(current());
+    assertThat(Llama.open(LlamaReleases.B4916, null).release()).isEqualTo(LlamaReleases.B4916);
+    assertThat(Llama.open(LlamaReleases.V050, null).release()).isEqualTo(LlamaReleases.V050);
+    assertThat(Llama.open(LlamaReleases.V050, null).library()).isEqualTo(current());
   }
 
   @Test
   void anExplicitLibraryIsRecognisedByItsExports() throws IOException {
-    assertThat(Llama.open(null, current()).profile()).isEqualTo(LlamaProfile.CURRENT);
-    assertThat(Llama.open(null, b4916()).profile()).isEqualTo(LlamaProfile.B4916);
+    assertThat(Llama.open(null, current()).release()).isEqualTo(LlamaReleases.V050);
+    assertThat(Llama.open(null, b4916()).release()).isEqualTo(LlamaReleases.B4916);
   }
 
   @Test
   void aB4916LibraryDrivenAsV050IsRefused() throws IOException {
     // Checked on a fresh binding, as if the library had not been opened before.
     Path old = b4916();
-    assertThatThrownBy(() -> new LlamaApi(old, LlamaProfile.CURRENT))
+    assertThatThrownBy(() -> new LlamaApi(old, LlamaReleases.V050))
         .isInstanceOf(LlamaException.class).hasMessageContaining("does not export llama_get_memory")
         .hasMessageContaining("llama-profile");
   }
@@ -55,15 +55,15 @@ class ProfileSelfCheckTest {
   void aV050LibraryDrivenAsB4916FailsTheSelfCheck() throws IOException {
     // v0.5.0 still exports nothing that b4916 needs under another name except the KV functions, so
     // either the binding or the default-parameter check must refuse it.
-    assertThatThrownBy(() -> new LlamaApi(current(), LlamaProfile.B4916).abi.verifyDefaults())
+    assertThatThrownBy(() -> new LlamaApi(current(), LlamaReleases.B4916).abi.verifyDefaults())
         .isInstanceOf(LlamaException.class).hasMessageContaining("b4916");
   }
 
   @Test
   void architecturesAreCheckedPerRelease() {
     b4916();
-    Llama old = Llama.open(LlamaProfile.B4916, null);
-    Llama now = Llama.open(LlamaProfile.CURRENT, null);
+    Llama old = Llama.open(LlamaReleases.B4916, null);
+    Llama now = Llama.open(LlamaReleases.V050, null);
     assertThat(old.knowsArchitecture("llama")).isTrue();
     assertThat(old.knowsArchitecture("qwen2")).isTrue();
     assertThat(old.knowsArchitecture("qwen3")).isFalse();
@@ -74,12 +74,35 @@ class ProfileSelfCheckTest {
   }
 
   @Test
+  void everyRegisteredReleaseOpensItsBundledLibraryAndIsRecognisedByItsExports() throws IOException {
+    b4916();
+    assertThat(LlamaReleases.ALL).startsWith(LlamaReleases.current()).doesNotHaveDuplicates();
+    for (LlamaRelease release : LlamaReleases.ALL) {
+      Path library = release.bundledLibrary(NativeLibraryLocator.defaultCacheDir());
+      Llama opened = Llama.open(release, null);
+      assertThat(opened.release()).as("%s", release).isSameAs(release);
+      assertThat(opened.library()).isEqualTo(library);
+      assertThat(LlamaReleases.recognise(library)).as("%s recognised", release).isSameAs(release);
+      assertThat(LlamaReleases.parse(release.name())).isSameAs(release);
+      assertThat(release.defaultModelUrl()).startsWith("https://").endsWith(".gguf");
+    }
+  }
+
+  @Test
+  void autoOpensTheFirstRegisteredReleaseUnlessTheSystemPropertyNamesOne() {
+    LlamaRelease expected = LlamaReleases.fromSystemProperty() != null ? LlamaReleases.fromSystemProperty()
+        : LlamaReleases.current();
+    assertThat(Llama.open(null, null).release()).isSameAs(expected);
+  }
+
+  @Test
   void profileValuesParse() {
-    assertThat(LlamaProfile.parse("auto")).isNull();
-    assertThat(LlamaProfile.parse(null)).isNull();
-    assertThat(LlamaProfile.parse("v0.5.0")).isEqualTo(LlamaProfile.CURRENT);
-    assertThat(LlamaProfile.parse("B4916")).isEqualTo(LlamaProfile.B4916);
-    assertThatThrownBy(() -> LlamaProfile.parse("b9999")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("llama-profile");
+    assertThat(LlamaReleases.parse("auto")).isNull();
+    assertThat(LlamaReleases.parse(null)).isNull();
+    assertThat(LlamaReleases.parse("v0.5.0")).isEqualTo(LlamaReleases.V050);
+    assertThat(LlamaReleases.parse("B4916")).isEqualTo(LlamaReleases.B4916);
+    assertThat(LlamaReleases.parse("current")).isSameAs(LlamaReleases.current());
+    assertThatThrownBy(() -> LlamaReleases.parse("b9999")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("llama-profile must be auto, v0.5.0 or b4916, got 'b9999'");
   }
 }

@@ -20,14 +20,22 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * llama.cpp v0.5.0 (September 2026), the libraries of npm {@code @node-llama-cpp/linux-x64@3.22.1}:
- * the default profile. KV cells are per sequence ({@code kv_unified} off, {@code n_seq_max} = slots,
+ * llama.cpp v0.5.0 (September 2026), the libraries of npm {@code @node-llama-cpp/linux-x64} (at the
+ * version pom.xml pins): the default profile. KV cells are per sequence ({@code kv_unified} off, {@code n_seq_max} = slots,
  * managed through {@code llama_memory_*}), flash attention is on where the backend supports it, and
  * the compute backends are plugins ({@code libggml-cpu-<level>.so}) that ggml's loader picks for the
  * running CPU. Layouts are from that release's {@code include/llama.h}, checked against the library's
  * defaults in {@link #verifyDefaults()}.
  */
-final class CurrentAbi implements LlamaAbi {
+final class V050Abi implements LlamaAbi {
+
+  /** v0.5.0: the libraries the build bundles from npm, recognised by {@code llama_get_memory}; Qwen3-0.6B by default. */
+  static final LlamaRelease RELEASE = new LlamaRelease("v0.5.0", "v0.5.0 bundled from npm @node-llama-cpp",
+      V050Abi::new, NativeLibraryLocator::locateNpmLibraries, "llama_get_memory",
+      // Qwen3-0.6B, a current small instruct (chat and reasoning) model, Q8_0 from Qwen's own GGUF
+      // repository (about 640 MB). No SHA-256 is pinned: the registry could not be reached from where
+      // this was written to read one.
+      "https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main/Qwen3-0.6B-Q8_0.gguf");
 
   /** {@code struct llama_model_params}, 80 bytes. */
   static final StructLayout MODEL_PARAMS = MemoryLayout.structLayout(
@@ -164,7 +172,7 @@ final class CurrentAbi implements LlamaAbi {
   private final MethodHandle loadAllFromPath;
   private final MethodHandle deviceCount;
 
-  CurrentAbi(LlamaApi api) {
+  V050Abi(LlamaApi api) {
     this.api = api;
     modelDefaultParams = api.fn("llama_model_default_params", FunctionDescriptor.of(MODEL_PARAMS));
     contextDefaultParams = api.fn("llama_context_default_params", FunctionDescriptor.of(CONTEXT_PARAMS));
@@ -193,8 +201,8 @@ final class CurrentAbi implements LlamaAbi {
   }
 
   @Override
-  public LlamaProfile profile() {
-    return LlamaProfile.CURRENT;
+  public LlamaRelease release() {
+    return RELEASE;
   }
 
   @Override
