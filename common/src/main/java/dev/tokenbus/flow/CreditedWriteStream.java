@@ -1,6 +1,7 @@
 package dev.tokenbus.flow;
 
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
@@ -139,14 +140,14 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
   }
 
   /** Sends the queued tokens, then ERROR. Completes when ERROR was handed to the bus. */
-  public Future<Void> fail(String type, String message) {
+  public Future<Void> fail(StreamErrorType type, String message) {
     return terminate(new ErrorFrame(streamId, type, message));
   }
 
   /** Ends without a result: sends ERROR {@code protocol_error} unless finish or fail came first (see class doc). */
   @Override
   public Future<Void> end() {
-    return fail("protocol_error", "the producer ended the stream without a result");
+    return fail(StreamErrorType.PROTOCOL_ERROR, "the producer ended the stream without a result");
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.tokenbus.flow;
 
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
@@ -125,7 +126,7 @@ public final class TokenStream implements ReadStream<TokenData> {
     generated = frame.generated();
     int incoming = frame.tokens().size();
     if (buffer.size() + incoming > window + 2) {
-      fail(TokenStreamException.PROTOCOL_ERROR, "the worker sent " + incoming + " tokens while " + buffer.size()
+      fail(StreamErrorType.PROTOCOL_ERROR, "the worker sent " + incoming + " tokens while " + buffer.size()
           + " were undelivered; the window is " + window);
       return;
     }
@@ -171,7 +172,7 @@ public final class TokenStream implements ReadStream<TokenData> {
    * Also sends CANCEL, so that a worker that is still alive stops generating for nobody. Ignored
    * once the stream is finished.
    */
-  public void fail(String type, String message) {
+  public void fail(StreamErrorType type, String message) {
     if (isFinished()) {
       return;
     }
@@ -191,7 +192,7 @@ public final class TokenStream implements ReadStream<TokenData> {
     if (failure != null || endDelivered) {
       return;
     }
-    terminate(new TokenStreamException(TokenStreamException.CANCELLED, reason), endArrived ? null : reason);
+    terminate(new TokenStreamException(StreamErrorType.CANCELLED, reason), endArrived ? null : reason);
   }
 
   // ---- ReadStream ------------------------------------------------------------------------------
@@ -388,8 +389,8 @@ public final class TokenStream implements ReadStream<TokenData> {
   private void consumerFailed(RuntimeException e) {
     if (failure == null) {
       String message = "the stream's handler threw " + e;
-      terminate(new TokenStreamException(TokenStreamException.CONSUMER_ERROR, message, e),
-          endArrived ? null : TokenStreamException.CONSUMER_ERROR + ": " + message);
+      terminate(new TokenStreamException(StreamErrorType.CONSUMER_ERROR, message, e),
+          endArrived ? null : StreamErrorType.CONSUMER_ERROR + ": " + message);
     }
   }
 

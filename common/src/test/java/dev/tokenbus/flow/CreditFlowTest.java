@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.CancelFrame;
 import dev.tokenbus.protocol.frame.CreditFrame;
@@ -133,7 +134,7 @@ class CreditFlowTest {
     Checkpoint failed = test.checkpoint();
     h.onGateway(() -> h.stream.endHandler(v -> ends.incrementAndGet())
         .exceptionHandler(err -> test.verify(() -> {
-          assertThat(((TokenStreamException) err).type()).isEqualTo("cancelled");
+          assertThat(((TokenStreamException) err).type()).isEqualTo(StreamErrorType.CANCELLED);
           failed.flag();
         }))
         .handler(t -> {
@@ -150,7 +151,7 @@ class CreditFlowTest {
     assertThat(received).hasValue(5);
     assertThat(ends).hasValue(0);
     assertThat(h.stream.result().cause()).isInstanceOfSatisfying(TokenStreamException.class,
-        e -> assertThat(e.type()).isEqualTo("cancelled"));
+        e -> assertThat(e.type()).isEqualTo(StreamErrorType.CANCELLED));
     assertThat(engine.written()).isLessThan(10_000);
   }
 
@@ -163,12 +164,12 @@ class CreditFlowTest {
     h.onGateway(() -> h.stream.handler(received::add).endHandler(v -> test.failNow("ended"))
         .exceptionHandler(err -> test.verify(() -> {
           assertThat(err).isInstanceOfSatisfying(TokenStreamException.class, e -> {
-            assertThat(e.type()).isEqualTo("engine_error");
+            assertThat(e.type()).isEqualTo(StreamErrorType.ENGINE_ERROR);
             assertThat(e.getMessage()).isEqualTo("decode failed");
           });
           failed.flag();
         })));
-    new FakeEngine(h.producer, 10).failAfter(3, "engine_error", "decode failed").start();
+    new FakeEngine(h.producer, 10).failAfter(3, StreamErrorType.ENGINE_ERROR, "decode failed").start();
     OnContext.awaitSuccess(test);
     assertThat(h.stream.result().cause()).hasMessage("decode failed");
     h.settle();
@@ -187,7 +188,7 @@ class CreditFlowTest {
     await().atMost(5, TimeUnit.SECONDS).until(() -> !errors.isEmpty());
     h.settle();
     assertThat(errors).singleElement().isInstanceOfSatisfying(TokenStreamException.class,
-        e -> assertThat(e.type()).isEqualTo("protocol_error"));
+        e -> assertThat(e.type()).isEqualTo(StreamErrorType.PROTOCOL_ERROR));
     assertThat(h.framesAtWorker(CancelFrame.class)).isEqualTo(1);
     assertThat(h.stream.result().failed()).isTrue();
   }

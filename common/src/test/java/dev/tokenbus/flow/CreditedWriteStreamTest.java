@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
@@ -125,7 +126,7 @@ class CreditedWriteStreamTest {
     out.write(Tokens.token(0));
     out.write(Tokens.last(1));
     Future<Void> finished = out.finish(RESULT);
-    out.fail("engine_error", "too late");
+    out.fail(StreamErrorType.ENGINE_ERROR, "too late");
     out.finish(Tokens.result(FinishReason.STOP, 9));
     assertThat(out.write(Tokens.token(2)).failed()).isTrue();
     finished.await();
@@ -140,11 +141,11 @@ class CreditedWriteStreamTest {
   void failSendsPendingTokensThenError() {
     CreditedWriteStream out = newProducer(target, 8);
     out.write(Tokens.token(0));
-    out.fail("credit_stall", "no credit for 30000 ms").await();
+    out.fail(StreamErrorType.CREDIT_STALL, "no credit for 30000 ms").await();
     out.finish(RESULT); // the engine's end after a cancel: ignored
     settle();
     assertThat(received).hasSize(2);
-    assertThat(received.getLast()).isEqualTo(new ErrorFrame("s", "credit_stall", "no credit for 30000 ms"));
+    assertThat(received.getLast()).isEqualTo(new ErrorFrame("s", StreamErrorType.CREDIT_STALL, "no credit for 30000 ms"));
   }
 
   @Test
@@ -153,7 +154,7 @@ class CreditedWriteStreamTest {
     out.end().await();
     settle();
     assertThat(received).singleElement().isInstanceOfSatisfying(ErrorFrame.class,
-        e -> assertThat(e.type()).isEqualTo("protocol_error"));
+        e -> assertThat(e.type()).isEqualTo(StreamErrorType.PROTOCOL_ERROR));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.tokenbus.flow;
 
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamErrorType;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,7 @@ final class FakeEngine {
   private volatile boolean cancelled;
   private IntSupplier consumed = () -> 0;
   private int failAfter = -1;
-  private String failType;
+  private StreamErrorType failType;
   private String failMessage;
   /** The result it finished with; null when it failed the stream instead. */
   final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
@@ -34,7 +35,7 @@ final class FakeEngine {
     this.tokens = tokens;
   }
 
-  FakeEngine failAfter(int n, String type, String message) {
+  FakeEngine failAfter(int n, StreamErrorType type, String message) {
     failAfter = n;
     failType = type;
     failMessage = message;

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
@@ -147,11 +148,11 @@ class TokenStreamTest {
     on(() -> consume(stream));
     on(() -> {
       stream.onTokens(tokens(0, 1));
-      stream.onError(new ErrorFrame("s", "engine_error", "boom"));
+      stream.onError(new ErrorFrame("s", StreamErrorType.ENGINE_ERROR, "boom"));
     });
     assertThat(received).hasSize(1);
     assertThat(errors).singleElement().isInstanceOfSatisfying(TokenStreamException.class, e -> {
-      assertThat(e.type()).isEqualTo("engine_error");
+      assertThat(e.type()).isEqualTo(StreamErrorType.ENGINE_ERROR);
       assertThat(e.getMessage()).isEqualTo("boom");
     });
     assertThat(stream.result().cause()).isSameAs(errors.get(0));
@@ -170,7 +171,7 @@ class TokenStreamTest {
     assertThat(errors).isEmpty();
     on(() -> stream.onTokens(tokens(6, 1)));
     assertThat(errors).singleElement().extracting(e -> ((TokenStreamException) e).type())
-        .isEqualTo("protocol_error");
+        .isEqualTo(StreamErrorType.PROTOCOL_ERROR);
     assertThat(cancels).singleElement().asString().startsWith("protocol_error");
     assertThat(stream.bufferedTokens()).isZero();
 
@@ -180,7 +181,7 @@ class TokenStreamTest {
     on(() -> consume(flowing));
     on(() -> flowing.onTokens(tokens(0, 7)));
     assertThat(errors).singleElement().extracting(e -> ((TokenStreamException) e).type())
-        .isEqualTo("protocol_error");
+        .isEqualTo(StreamErrorType.PROTOCOL_ERROR);
     assertThat(cancels).hasSize(1);
   }
 
@@ -194,12 +195,12 @@ class TokenStreamTest {
     on(stream::cancel);
     assertThat(cancels).containsExactly("client went away");
     assertThat(stream.result().cause()).isInstanceOfSatisfying(TokenStreamException.class,
-        e -> assertThat(e.type()).isEqualTo("cancelled"));
+        e -> assertThat(e.type()).isEqualTo(StreamErrorType.CANCELLED));
     assertThat(errors).hasSize(1);
     on(() -> {
       stream.onTokens(tokens(1, 1));
       stream.onEnd(new EndFrame("s", RESULT));
-      stream.fail("worker_lost", "gone");
+      stream.fail(StreamErrorType.WORKER_LOST, "gone");
     });
     assertThat(received).hasSize(1);
     assertThat(ends).isZero();
@@ -229,16 +230,16 @@ class TokenStreamTest {
   void aLocalFailureCancelsTheWorkerWithItsType() {
     TokenStream stream = newStream(4);
     on(() -> consume(stream));
-    on(() -> stream.fail("worker_unresponsive", "nothing for 30000 ms"));
+    on(() -> stream.fail(StreamErrorType.WORKER_UNRESPONSIVE, "nothing for 30000 ms"));
     assertThat(cancels).singleElement().asString().startsWith("worker_unresponsive");
     assertThat(stream.isFinished()).isTrue();
-    assertThat(((TokenStreamException) stream.result().cause()).type()).isEqualTo("worker_unresponsive");
+    assertThat(((TokenStreamException) stream.result().cause()).type()).isEqualTo(StreamErrorType.WORKER_UNRESPONSIVE);
   }
 
   @Test
   void anExceptionHandlerSetAfterTheFailureIsToldOnce() {
     TokenStream stream = newStream(4);
-    on(() -> stream.onError(new ErrorFrame("s", "engine_error", "boom")));
+    on(() -> stream.onError(new ErrorFrame("s", StreamErrorType.ENGINE_ERROR, "boom")));
     on(() -> stream.exceptionHandler(errors::add));
     assertThat(errors).hasSize(1);
     on(() -> stream.exceptionHandler(errors::add));
@@ -253,7 +254,7 @@ class TokenStreamTest {
     }));
     on(() -> stream.onTokens(tokens(0, 2)));
     assertThat(errors).singleElement().isInstanceOfSatisfying(TokenStreamException.class, e -> {
-      assertThat(e.type()).isEqualTo("consumer_error");
+      assertThat(e.type()).isEqualTo(StreamErrorType.CONSUMER_ERROR);
       assertThat(e.getCause()).hasMessage("response already written");
     });
     assertThat(cancels).hasSize(1);

@@ -8,6 +8,7 @@ import dev.tokenbus.gateway.api.ApiKeys;
 import dev.tokenbus.gateway.api.GenerateParameters;
 import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
 import dev.tokenbus.gateway.api.generate.CollectingChannel;
+import dev.tokenbus.gateway.api.generate.NativeSseChannel;
 import dev.tokenbus.gateway.api.generate.WebSocketSession;
 import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
@@ -195,7 +196,7 @@ public final class GatewayVerticle extends VerticleBase {
       return;
     }
     generations.serve(ctx, ApiKeys.ownerOf(ctx), params.toRequest(id), params.model(), (stream, served) -> params.stream()
-        ? generations.sse(ctx) : new CollectingChannel(ctx.response(), id), params.stream());
+        ? new NativeSseChannel(generations.sse(ctx)) : new CollectingChannel(ctx.response(), id), params.stream());
   }
 
   /**
@@ -220,7 +221,8 @@ public final class GatewayVerticle extends VerticleBase {
           "Last-Event-ID must be a token index, got '" + lastEventId + "'"));
       return;
     }
-    generations.resume(ctx, ApiKeys.ownerOf(ctx), id, last);
+    generations.resume(ctx, ApiKeys.ownerOf(ctx), id, last,
+        (stream, served) -> new NativeSseChannel(generations.sse(ctx)));
   }
 
   /**

@@ -1,14 +1,14 @@
 package dev.tokenbus.cli;
 
-import dev.tokenbus.engine.EngineConfig;
-import dev.tokenbus.engine.llama.LlamaRelease;
-import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.bench.BenchmarkReport;
 import dev.tokenbus.bench.ClusterBenchmark;
 import dev.tokenbus.bench.NodeLauncher;
 import dev.tokenbus.bench.PrefixBenchmark;
 import dev.tokenbus.bench.StreamBenchmark;
+import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.bench.EngineBenchmark;
+import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

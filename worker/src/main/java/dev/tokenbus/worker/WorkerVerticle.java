@@ -11,6 +11,7 @@ import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.CancelFrame;
@@ -251,7 +252,7 @@ public final class WorkerVerticle extends VerticleBase {
       long stalledSince = s.out.creditsStalledSinceNanos();
       if (stalledSince != 0 && now - stalledSince > stallNanos) {
         LOG.warn("stream {}: no credit from its gateway for {} ms; cancelling", s.streamId, options.creditStallMs());
-        s.out.fail("credit_stall", "the consumer granted no credit for " + options.creditStallMs() + " ms");
+        s.out.fail(StreamErrorType.CREDIT_STALL, "the consumer granted no credit for " + options.creditStallMs() + " ms");
         s.cancel();
       } else {
         s.out.heartbeatIfIdle(TimeUnit.MILLISECONDS.toNanos(options.heartbeatMs()), s.state());
@@ -299,7 +300,7 @@ public final class WorkerVerticle extends VerticleBase {
     announce();
     return Drain.until(vertx, streams::isEmpty, options.drainTimeoutMs()).compose(drained -> {
       for (WorkerStream s : new ArrayList<>(streams.values())) {
-        s.out.fail("worker_shutdown", "the worker is shutting down");
+        s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
       }
       return Future.all(consumer.unregister(), tokenizer.stop());

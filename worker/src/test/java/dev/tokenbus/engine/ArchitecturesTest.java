@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenbus.engine.gguf.ByteLevelVocabulary;
-import dev.tokenbus.engine.gguf.TinyArchModel;
 import dev.tokenbus.engine.gguf.TinyArchModel.Architecture;
+import dev.tokenbus.engine.gguf.TinyArchModel;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaException;
 import dev.tokenbus.engine.llama.LlamaRelease;
@@ -21,9 +21,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * Current architectures (generated tiny files with a byte-level BPE vocabulary and their family's

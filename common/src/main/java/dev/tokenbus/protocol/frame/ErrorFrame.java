@@ -1,8 +1,15 @@
 package dev.tokenbus.protocol.frame;
 
+import dev.tokenbus.protocol.StreamErrorType;
+
 /**
  * Either direction: the stream failed and is over.
  *
- * @param type a stable error type, e.g. {@code engine_error}, {@code protocol_error}, {@code credit_stall}
+ * @param type why; null reads as {@link StreamErrorType#SERVER_ERROR}
  */
-public record ErrorFrame(String streamId, String type, String message) implements Frame {}
+public record ErrorFrame(String streamId, StreamErrorType type, String message) implements Frame {
+
+  public ErrorFrame {
+    type = type == null ? StreamErrorType.SERVER_ERROR : type;
+  }
+}

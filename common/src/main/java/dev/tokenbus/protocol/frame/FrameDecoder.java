@@ -5,6 +5,7 @@ import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.TopLogprob;
@@ -34,7 +35,7 @@ final class FrameDecoder {
           r.readString());
       case WireCodes.TOKENS -> new TokensFrame(streamId, r.readVarInt(), readTokens(r));
       case WireCodes.END -> new EndFrame(streamId, r.readBoolean() ? readResult(r) : null);
-      case WireCodes.ERROR -> new ErrorFrame(streamId, r.readString(), r.readString());
+      case WireCodes.ERROR -> new ErrorFrame(streamId, StreamErrorType.fromWire(r.readString()), r.readString());
       case WireCodes.CREDIT -> new CreditFrame(streamId, r.readVarInt());
       case WireCodes.CANCEL -> new CancelFrame(streamId, r.readString());
       case WireCodes.HEARTBEAT -> new HeartbeatFrame(streamId, r.readVarInt(), r.readString());

@@ -55,7 +55,7 @@ final class FrameEncoder {
         }
       }
       case ErrorFrame f -> {
-        w.writeString(f.type());
+        w.writeString(f.type().wireName());
         w.writeString(f.message());
       }
       case CreditFrame f -> w.writeVarInt(f.credits());

@@ -6,6 +6,7 @@ import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.TopLogprob;
@@ -41,7 +42,7 @@ public final class FrameJson {
         j.put("generated", f.generated()).put("tokens", tokens);
       }
       case EndFrame f -> j.put("result", f.result() == null ? null : resultJson(f.result()));
-      case ErrorFrame f -> j.put("error_type", f.type()).put("message", f.message());
+      case ErrorFrame f -> j.put("error_type", f.type().wireName()).put("message", f.message());
       case CreditFrame f -> j.put("credits", f.credits());
       case CancelFrame f -> j.put("reason", f.reason());
       case HeartbeatFrame f -> j.put("generated", f.generated()).put("state", f.state());
@@ -64,7 +65,7 @@ public final class FrameJson {
             j.getString("message"), j.getString("param"));
         case "tokens" -> new TokensFrame(sid, j.getInteger("generated"), tokens(j.getJsonArray("tokens")));
         case "end" -> new EndFrame(sid, j.getJsonObject("result") == null ? null : result(j.getJsonObject("result")));
-        case "error" -> new ErrorFrame(sid, j.getString("error_type"), j.getString("message"));
+        case "error" -> new ErrorFrame(sid, StreamErrorType.fromWire(j.getString("error_type")), j.getString("message"));
         case "credit" -> new CreditFrame(sid, j.getInteger("credits"));
         case "cancel" -> new CancelFrame(sid, j.getString("reason"));
         case "heartbeat" -> new HeartbeatFrame(sid, j.getInteger("generated"), j.getString("state"));

@@ -5,6 +5,7 @@ import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.TopLogprob;
@@ -51,8 +52,8 @@ final class FrameSamples {
     }
     frames.add(new EndFrame("s-1", new GenerationResult(null, null, null, null, -1)));
     frames.add(new EndFrame("s-1", null));
-    frames.add(new ErrorFrame("s-1", "engine_error", "out of " + UNICODE));
-    frames.add(new ErrorFrame("s-1", null, null));
+    frames.add(new ErrorFrame("s-1", StreamErrorType.ENGINE_ERROR, "out of " + UNICODE));
+    frames.add(new ErrorFrame("s-1", StreamErrorType.SERVER_ERROR, null));
     frames.add(new CreditFrame("s-1", 16));
     frames.add(new CreditFrame("s-1", Integer.MAX_VALUE));
     frames.add(new CreditFrame("s-1", -3));

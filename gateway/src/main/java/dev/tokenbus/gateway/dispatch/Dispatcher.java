@@ -6,6 +6,7 @@ import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.PrefixHashes;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.CancelFrame;
@@ -58,7 +59,6 @@ public final class Dispatcher {
   private static final long SWEEP_MS = 100;
   private static final long DEADLINE_GRACE_MS = 1000;
   /** A worker's ERROR type that means "I stopped, not your request": the stream moves elsewhere. */
-  private static final String WORKER_SHUTDOWN = "worker_shutdown";
   /** Marks a "busy" refusal, after which the request may wait in the queue instead of failing. */
   private static final String BUSY = "busy: ";
 
@@ -459,7 +459,7 @@ public final class Dispatcher {
     switch (f) {
       case TokensFrame t -> s.onTokens(t);
       case EndFrame e -> s.onEnd(e);
-      case ErrorFrame e when e.type().equals(WORKER_SHUTDOWN) -> failover.move(s, e.type(), e.message());
+      case ErrorFrame e when e.type() == StreamErrorType.WORKER_SHUTDOWN -> failover.move(s, e.type(), e.message());
       case ErrorFrame e -> s.onError(e);
       case HeartbeatFrame h -> s.onHeartbeat(h);
       default -> LOG.warn("unexpected {} on gateway endpoint", f.getClass().getSimpleName());
@@ -493,7 +493,7 @@ public final class Dispatcher {
    */
   public void withdraw(String sid, String reason) {
     queue.removeIf(w -> !w.isMove() && w.sid().equals(sid), w -> w.opened().fail(
-        new TokenStreamException(TokenStreamException.CANCELLED, reason)));
+        new TokenStreamException(StreamErrorType.CANCELLED, reason)));
   }
 
   /** Ends every stream still open with a {@code gateway_shutdown} error (cancelling it on its worker) and unregisters. */
@@ -502,7 +502,7 @@ public final class Dispatcher {
     vertx.cancelTimer(sweepTimer);
     queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
     for (TokenStream s : table.snapshot()) {
-      s.fail("gateway_shutdown", "the gateway is shutting down");
+      s.fail(StreamErrorType.GATEWAY_SHUTDOWN, "the gateway is shutting down");
     }
     return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
   }

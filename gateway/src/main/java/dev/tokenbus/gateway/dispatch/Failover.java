@@ -3,6 +3,7 @@ package dev.tokenbus.gateway.dispatch;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CancelFrame;
 import dev.tokenbus.protocol.frame.FrameCodec;
@@ -55,7 +56,7 @@ final class Failover {
    * Moves {@code s} to another worker, or fails it with {@code type} when it cannot move. Does
    * nothing for a stream that is moving already or has ended.
    */
-  void move(TokenStream s, String type, String problem) {
+  void move(TokenStream s, StreamErrorType type, String problem) {
     Route r = table.route(s.streamId());
     if (r == null || r.moving || s.isFinished()) {
       return;
@@ -73,7 +74,7 @@ final class Failover {
         : remainingMs <= 0 ? "timeout_ms has elapsed"
         : candidates.isEmpty() ? "no other worker serves its model" : null;
     if (cannot != null) {
-      s.fail(candidates.isEmpty() ? TokenStreamException.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
+      s.fail(candidates.isEmpty() ? StreamErrorType.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
       return;
     }
     table.dropWire(r.wire);
@@ -91,7 +92,7 @@ final class Failover {
     leg.opened().future().onComplete(ar -> {
       r.moving = false;
       if (ar.failed()) {
-        s.fail(TokenStreamException.NO_WORKER, problem + "; moving the stream failed: " + ar.cause().getMessage());
+        s.fail(StreamErrorType.NO_WORKER, problem + "; moving the stream failed: " + ar.cause().getMessage());
       } else {
         LOG.info("stream {} moved to {} in {} ms", s.streamId(), s.workerEndpoint(),
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - now));
@@ -112,11 +113,11 @@ final class Failover {
         continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
       if (now - s.lastActivityNanos() > limit) {
-        move(s, "worker_unresponsive", "no token or heartbeat from worker " + s.workerEndpoint() + " for "
+        move(s, StreamErrorType.WORKER_UNRESPONSIVE, "no token or heartbeat from worker " + s.workerEndpoint() + " for "
             + inactivityMs + " ms");
       } else if (now - table.deadline(s.streamId()) > 0) {
         // The worker should have ended it with finish_reason timeout; end it here and cancel there.
-        s.fail("timeout", "timeout_ms elapsed and the worker did not end the stream");
+        s.fail(StreamErrorType.TIMEOUT, "timeout_ms elapsed and the worker did not end the stream");
       }
     }
   }
@@ -126,7 +127,7 @@ final class Failover {
     registry.removeNode(node);
     for (TokenStream s : table.snapshot()) {
       if (node.equals(s.workerNode()) && !s.isFinished()) {
-        move(s, "worker_lost", "worker " + s.workerEndpoint() + " left the cluster");
+        move(s, StreamErrorType.WORKER_LOST, "worker " + s.workerEndpoint() + " left the cluster");
       }
     }
   }

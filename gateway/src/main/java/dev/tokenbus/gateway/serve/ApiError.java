@@ -9,6 +9,7 @@ import dev.tokenbus.gateway.dispatch.ShuttingDownException;
 import dev.tokenbus.gateway.dispatch.StreamInUseException;
 import dev.tokenbus.gateway.dispatch.StreamNotFoundException;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
@@ -42,7 +43,7 @@ public record ApiError(int status, String type, String message, String param, St
       case GenerationRefusedException e -> invalid(e.getMessage(), e.param(), "invalid_value");
       case ShuttingDownException e -> new ApiError(503, "service_unavailable_error", e.getMessage(), null,
           "shutting_down");
-      case TokenStreamException e when TokenStreamException.CANCELLED.equals(e.type()) ->
+      case TokenStreamException e when e.type() == StreamErrorType.CANCELLED ->
           new ApiError(499, "cancelled", e.getMessage(), null, "cancelled");
       case TokenStreamException e -> ofStream(e.type(), e.getMessage());
       case NoWorkerException e -> new ApiError(503, "service_unavailable_error", e.getMessage(), null, "no_worker");
@@ -75,14 +76,8 @@ public record ApiError(int status, String type, String message, String param, St
    * The HTTP answer for a stream that failed after it was opened, when nothing was sent yet
    * (a non-streaming request): 503 when a worker failed or went away, 504 for a timeout.
    */
-  public static ApiError ofStream(String type, String message) {
-    int status = switch (type == null ? "" : type) {
-      case "service_unavailable_error", "worker_lost", "worker_unresponsive", "worker_shutdown",
-          "gateway_shutdown" -> 503;
-      case "timeout" -> 504;
-      default -> 500;
-    };
-    return new ApiError(status, type, message, null, null);
+  public static ApiError ofStream(StreamErrorType type, String message) {
+    return new ApiError(type.httpStatus(), type.wireName(), message, null, null);
   }
 
   /** Sends this error as the response, unless the response is already over. */

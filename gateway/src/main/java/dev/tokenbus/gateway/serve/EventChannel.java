@@ -2,7 +2,6 @@ package dev.tokenbus.gateway.serve;
 
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.json.JsonObject;
 
 /**
  * Where one generation's events go, framed for one transport (an SSE response, a WebSocket shared
@@ -11,13 +10,8 @@ import io.vertx.core.json.JsonObject;
  */
 public interface EventChannel {
 
-  /**
-   * Sends an event.
-   *
-   * @param event {@code token}, {@code done} or {@code error}
-   * @param id the event id (the token index), or null
-   */
-  Future<Void> send(String event, String id, JsonObject payload);
+  /** Encodes and sends one event; the relay sends tokens, then one {@code Done} or {@code Failed}. */
+  Future<Void> send(StreamEvent event);
 
   /** True while the transport cannot take more; the relay pauses its stream. */
   boolean writeQueueFull();

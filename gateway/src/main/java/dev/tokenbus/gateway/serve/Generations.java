@@ -94,10 +94,10 @@ public final class Generations {
    * Goes on with a stream whose client reconnected after event {@code lastIndex}, as SSE: only
    * {@code owner}'s, only once its first client went away.
    */
-  public void resume(RoutingContext ctx, StreamOwner owner, String streamId, int lastIndex) {
+  public void resume(RoutingContext ctx, StreamOwner owner, String streamId, int lastIndex, Channels channels) {
     ctx.response().putHeader(STREAM_ID_HEADER, streamId);
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
-        client.resume(streamId, lastIndex, owner), null, (stream, served) -> sse(ctx), true);
+        client.resume(streamId, lastIndex, owner), null, channels, true);
   }
 
   /**

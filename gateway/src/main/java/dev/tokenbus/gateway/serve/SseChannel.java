@@ -11,7 +11,7 @@ import io.vertx.core.json.JsonObject;
  * per event, and a comment line when nothing was sent for a while (a long prompt), so that
  * proxies keep the connection and a vanished client is noticed by the failed write.
  */
-public final class SseChannel implements EventChannel {
+public final class SseChannel {
 
   /** Past this many gathered bytes a write goes out at once instead of at the end of the burst. */
   private static final int GATHER_LIMIT = 16 * 1024;
@@ -41,8 +41,8 @@ public final class SseChannel implements EventChannel {
     });
   }
 
-  @Override
-  public Future<Void> send(String event, String id, JsonObject payload) {
+  /** Sends one event: {@code id:} (when not null), {@code event:} and one {@code data:} line. */
+  public Future<Void> event(String event, String id, JsonObject payload) {
     StringBuilder sb = new StringBuilder(64 + payload.size() * 16);
     if (id != null) {
       sb.append("id: ").append(id).append('\n');
@@ -96,17 +96,17 @@ public final class SseChannel implements EventChannel {
     return written;
   }
 
-  @Override
+  /** True while the response cannot take more. */
   public boolean writeQueueFull() {
     return response.writeQueueFull();
   }
 
-  @Override
+  /** Runs once when the response can take more again. */
   public void drainHandler(Handler<Void> handler) {
     response.drainHandler(handler);
   }
 
-  @Override
+  /** Ends the response with what is gathered; stops the keep-alive. */
   public void close() {
     vertx.cancelTimer(keepAliveTimer);
     if (!response.ended() && !response.closed()) {

@@ -60,11 +60,12 @@ final class StreamRelay {
         Future<Void> last;
         if (stream.result().succeeded()) {
           observer.onDone(stream, stream.result().result());
-          last = channel.send("done", null, TokenJson.done(stream.result().result(), stream.gatewayQueueMs()));
+          last = channel.send(new StreamEvent.Done(stream.result().result(), stream.gatewayQueueMs()));
         } else {
-          JsonObject error = errorPayload(stream.result().cause() != null ? stream.result().cause() : piped.cause());
-          observer.onError(stream.workerEndpoint(), error.getString("type"), 200);
-          last = channel.send("error", null, error);
+          StreamEvent.Failed failed = StreamEvent.Failed.of(
+              stream.result().cause() != null ? stream.result().cause() : piped.cause());
+          observer.onError(stream.workerEndpoint(), failed.type().wireName(), 200);
+          last = channel.send(failed);
         }
         return last.transform(ignored -> Future.<Void>succeededFuture());
       } catch (RuntimeException e) {
@@ -75,14 +76,5 @@ final class StreamRelay {
       channel.close();
       return Future.succeededFuture();
     });
-  }
-
-  /** The error event's payload: {@code {type, message}}. */
-  static JsonObject errorPayload(Throwable t) {
-    if (t instanceof TokenStreamException e) {
-      return new JsonObject().put("type", e.type()).put("message", e.getMessage());
-    }
-    ApiError api = ApiError.of(t == null ? new IllegalStateException("stream failed") : t);
-    return new JsonObject().put("type", api.type()).put("message", api.message());
   }
 }

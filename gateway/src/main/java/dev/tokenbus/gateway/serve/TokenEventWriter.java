@@ -18,7 +18,7 @@ final class TokenEventWriter implements WriteStream<TokenData> {
 
   @Override
   public Future<Void> write(TokenData t) {
-    Future<Void> sent = channel.send("token", Integer.toString(t.index()), TokenJson.token(t));
+    Future<Void> sent = channel.send(new StreamEvent.Token(t));
     observer.onToken();
     return sent;
   }

@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.api.generate;
 
 import dev.tokenbus.gateway.serve.ApiError;
+import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.gateway.serve.WholeResponseChannel;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
@@ -23,14 +24,15 @@ public final class CollectingChannel extends WholeResponseChannel {
   }
 
   @Override
-  public Future<Void> send(String event, String eventId, JsonObject payload) {
+  public Future<Void> send(StreamEvent event) {
     switch (event) {
-      case "token" -> {
-        text.append(payload.getString("text"));
-        tokens.add(payload);
+      case StreamEvent.Token t -> {
+        text.append(t.token().text());
+        tokens.add(TokenJson.token(t.token()));
       }
-      case "done" -> respond(200, payload.put("id", id).put("text", text.toString()).put("tokens", tokens));
-      default -> ApiError.ofStream(payload.getString("type"), payload.getString("message")).send(response);
+      case StreamEvent.Done d -> respond(200, TokenJson.done(d.result(), d.gatewayQueueMs()).put("id", id)
+          .put("text", text.toString()).put("tokens", tokens));
+      case StreamEvent.Failed f -> ApiError.ofStream(f.type(), f.message()).send(response);
     }
     return Future.succeededFuture();
   }

@@ -10,6 +10,7 @@ import dev.tokenbus.gateway.serve.ClientLink;
 import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.gateway.serve.HttpClientLink;
+import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -356,18 +357,18 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
     }
 
     @Override
-    public Future<Void> send(String event, String eventId, JsonObject payload) {
+    public Future<Void> send(StreamEvent event) {
       if (closed) {
         return Future.failedFuture("the socket is closed");
       }
-      if (credit > 0 && "token".equals(event)) {
+      if (credit > 0 && event instanceof StreamEvent.Token) {
         credit--;
       }
-      JsonObject frame = new JsonObject().put("type", event).put("id", clientId);
-      if ("error".equals(event)) {
-        frame.put("error", payload);
+      JsonObject frame = new JsonObject().put("type", TokenJson.name(event)).put("id", clientId);
+      if (event instanceof StreamEvent.Failed) {
+        frame.put("error", TokenJson.payload(event));
       } else {
-        frame.mergeIn(payload);
+        frame.mergeIn(TokenJson.payload(event));
       }
       return socket.writeTextMessage(frame.encode());
     }

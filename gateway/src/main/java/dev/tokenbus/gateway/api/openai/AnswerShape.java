@@ -1,11 +1,12 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.json.JsonObject;
 
 /**
  * How one OpenAI route shapes its answer: the chunk {@code choices} of a stream, and the one
- * choice of a whole response. Token events arrive as the native API's JSON ({@code TokenJson}),
- * so both routes share the relay, the transports and the backpressure of {@code /v1/generate}.
+ * choice of a whole response. Both routes share the relay, the transports and the backpressure of
+ * {@code /v1/generate}; tokens arrive as they come from the worker.
  */
 interface AnswerShape {
 
@@ -26,7 +27,7 @@ interface AnswerShape {
    *
    * @param finishReason OpenAI's finish reason on the last token, else null
    */
-  JsonObject tokenChoice(JsonObject token, String finishReason);
+  JsonObject tokenChoice(TokenData token, String finishReason);
 
   /** A choice that carries only a finish reason, for a stream whose last token did not. */
   JsonObject finishChoice(String finishReason);
@@ -36,7 +37,7 @@ interface AnswerShape {
 
   /** Gathers the tokens of a non-streaming answer into its one choice. */
   interface Collector {
-    void add(JsonObject token);
+    void add(TokenData token);
 
     JsonObject choice(String finishReason);
   }

@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -33,8 +34,8 @@ final class ChatFormat implements AnswerShape {
   }
 
   @Override
-  public JsonObject tokenChoice(JsonObject token, String finishReason) {
-    String text = token.getString("text", "");
+  public JsonObject tokenChoice(TokenData token, String finishReason) {
+    String text = token.text();
     // The last chunk of a stream that ends on a hidden token (end of generation) carries no content.
     JsonObject delta = finishReason != null && text.isEmpty() ? new JsonObject()
         : new JsonObject().put("content", text);
@@ -65,8 +66,8 @@ final class ChatFormat implements AnswerShape {
     JsonArray content = new JsonArray();
     return new Collector() {
       @Override
-      public void add(JsonObject token) {
-        text.append(token.getString("text", ""));
+      public void add(TokenData token) {
+        text.append(token.text());
         if (logprobs && Logprobs.reported(token)) {
           content.add(Logprobs.chatEntry(token));
         }

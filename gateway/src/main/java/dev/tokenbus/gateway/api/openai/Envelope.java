@@ -1,5 +1,8 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.Usage;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -37,17 +40,15 @@ record Envelope(String id, long created, String model, AnswerShape format) {
    * OpenAI knows {@code stop} and {@code length}; a generation cut by its deadline
    * ({@code timeout}) was cut by a limit, which is what {@code length} says.
    */
-  static String finishReason(String native_) {
-    return "stop".equals(native_) ? "stop" : "length";
+  static String finishReason(FinishReason reason) {
+    return reason == FinishReason.STOP ? "stop" : "length";
   }
 
-  /** {@code {prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details:{cached_tokens}}} from a done event. */
-  static JsonObject usage(JsonObject done) {
-    JsonObject u = done.getJsonObject("usage", new JsonObject());
-    return new JsonObject().put("prompt_tokens", u.getInteger("prompt_tokens", 0))
-        .put("completion_tokens", u.getInteger("completion_tokens", 0))
-        .put("total_tokens", u.getInteger("total_tokens", 0))
-        .put("prompt_tokens_details", new JsonObject().put("cached_tokens",
-            u.getJsonObject("prompt_tokens_details", new JsonObject()).getInteger("cached_tokens", 0)));
+  /** {@code {prompt_tokens, completion_tokens, total_tokens, prompt_tokens_details:{cached_tokens}}}. */
+  static JsonObject usage(GenerationResult result) {
+    Usage u = result.usage();
+    return new JsonObject().put("prompt_tokens", u.promptTokens()).put("completion_tokens", u.completionTokens())
+        .put("total_tokens", u.totalTokens())
+        .put("prompt_tokens_details", new JsonObject().put("cached_tokens", u.cachedTokens()));
   }
 }

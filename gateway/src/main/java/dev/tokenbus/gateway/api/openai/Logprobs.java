@@ -1,10 +1,13 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.TopLogprob;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 
-/** OpenAI's log-probability shapes, from a native token event. */
+/** OpenAI's log-probability shapes, from a generated token. */
 final class Logprobs {
 
   private Logprobs() {}
@@ -14,26 +17,21 @@ final class Logprobs {
    * and not an end-of-generation token or completed stop sequence, whose text is never shown
    * (OpenAI reports neither).
    */
-  static boolean reported(JsonObject token) {
-    if (token.getInteger("token_id", -1) < 0) {
+  static boolean reported(TokenData token) {
+    if (token.tokenId() < 0) {
       return false;
     }
-    return !("stop".equals(token.getString("finish_reason")) && token.getString("text", "").isEmpty());
+    return !(token.finishReason() == FinishReason.STOP && token.text().isEmpty());
   }
 
   /** Chat: {@code {token, logprob, bytes, top_logprobs:[{token, logprob, bytes}]}}. */
-  static JsonObject chatEntry(JsonObject token) {
+  static JsonObject chatEntry(TokenData token) {
     JsonArray top = new JsonArray();
-    JsonArray alternatives = token.getJsonArray("top_logprobs");
-    if (alternatives != null) {
-      for (int i = 0; i < alternatives.size(); i++) {
-        JsonObject a = alternatives.getJsonObject(i);
-        top.add(new JsonObject().put("token", a.getString("text")).put("logprob", a.getDouble("logprob"))
-            .put("bytes", bytes(a.getString("text"))));
-      }
+    for (TopLogprob a : token.topLogprobs()) {
+      top.add(new JsonObject().put("token", a.text()).put("logprob", a.logprob()).put("bytes", bytes(a.text())));
     }
-    return new JsonObject().put("token", token.getString("text")).put("logprob", token.getDouble("logprob"))
-        .put("bytes", bytes(token.getString("text"))).put("top_logprobs", top);
+    return new JsonObject().put("token", token.text()).put("logprob", token.logprob())
+        .put("bytes", bytes(token.text())).put("top_logprobs", top);
   }
 
   /** The UTF-8 bytes of a token's text, as OpenAI's integer list. */
@@ -56,18 +54,14 @@ final class Logprobs {
     private final JsonArray topLogprobs = new JsonArray();
     private final JsonArray textOffset = new JsonArray();
 
-    void add(JsonObject token, int offset) {
-      tokens.add(token.getString("text"));
-      tokenLogprobs.add(token.getDouble("logprob"));
+    void add(TokenData token, int offset) {
+      tokens.add(token.text());
+      tokenLogprobs.add(token.logprob());
       JsonObject top = new JsonObject();
-      JsonArray alternatives = token.getJsonArray("top_logprobs");
-      if (alternatives != null) {
-        for (int i = 0; i < alternatives.size(); i++) {
-          JsonObject a = alternatives.getJsonObject(i);
-          // Alternatives come best first: of two tokens with one text, the likelier stays.
-          if (!top.containsKey(a.getString("text"))) {
-            top.put(a.getString("text"), a.getDouble("logprob"));
-          }
+      for (TopLogprob a : token.topLogprobs()) {
+        // Alternatives come best first: of two tokens with one text, the likelier stays.
+        if (!top.containsKey(a.text())) {
+          top.put(a.text(), a.logprob());
         }
       }
       topLogprobs.add(top);

@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.api.openai;
 
 import dev.tokenbus.gateway.serve.ApiError;
+import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.gateway.serve.WholeResponseChannel;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
@@ -19,14 +20,12 @@ final class OpenAiCollectingChannel extends WholeResponseChannel {
   }
 
   @Override
-  public Future<Void> send(String event, String id, JsonObject payload) {
+  public Future<Void> send(StreamEvent event) {
     switch (event) {
-      case "token" -> collector.add(payload);
-      case "done" -> {
-        respond(200, envelope.response(collector.choice(Envelope.finishReason(payload.getString("finish_reason"))),
-            Envelope.usage(payload)));
-      }
-      default -> ApiError.ofStream(payload.getString("type"), payload.getString("message")).send(response);
+      case StreamEvent.Token t -> collector.add(t.token());
+      case StreamEvent.Done d -> respond(200, envelope.response(
+          collector.choice(Envelope.finishReason(d.result().finishReason())), Envelope.usage(d.result())));
+      case StreamEvent.Failed f -> ApiError.ofStream(f.type(), f.message()).send(response);
     }
     return Future.succeededFuture();
   }

@@ -2,6 +2,7 @@ package dev.tokenbus.gateway.api.openai;
 
 import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.SseChannel;
+import dev.tokenbus.gateway.serve.StreamEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
@@ -31,31 +32,30 @@ final class OpenAiStreamChannel implements EventChannel {
   }
 
   @Override
-  public Future<Void> send(String event, String id, JsonObject payload) {
+  public Future<Void> send(StreamEvent event) {
     switch (event) {
-      case "token" -> {
-        String finish = payload.getBoolean("is_final", false)
-            ? Envelope.finishReason(payload.getString("finish_reason")) : null;
-        JsonObject choice = envelope.format().tokenChoice(payload, finish);
+      case StreamEvent.Token t -> {
+        String finish = t.token().isFinal() ? Envelope.finishReason(t.token().finishReason()) : null;
+        JsonObject choice = envelope.format().tokenChoice(t.token(), finish);
         if (choice == null) {
           return Future.succeededFuture(); // held back by the format (a tool call being written)
         }
         finishSent |= finish != null;
         return sse.data(envelope.chunk(choice, includeUsage).encode());
       }
-      case "done" -> {
+      case StreamEvent.Done d -> {
         if (!finishSent) {
           sse.data(envelope.chunk(envelope.format().finishChoice(Envelope.finishReason(
-              payload.getString("finish_reason"))), includeUsage).encode());
+              d.result().finishReason())), includeUsage).encode());
         }
         if (includeUsage) {
-          sse.data(envelope.usageChunk(Envelope.usage(payload)).encode());
+          sse.data(envelope.usageChunk(Envelope.usage(d.result())).encode());
         }
         return sse.data("[DONE]");
       }
-      default -> {
-        sse.data(new JsonObject().put("error", new JsonObject().put("message", payload.getString("message"))
-            .put("type", payload.getString("type")).put("param", null).put("code", null)).encode());
+      case StreamEvent.Failed f -> {
+        sse.data(new JsonObject().put("error", new JsonObject().put("message", f.message())
+            .put("type", f.type().wireName()).put("param", null).put("code", null)).encode());
         return sse.data("[DONE]");
       }
     }

@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -37,8 +38,8 @@ final class TextFormat implements AnswerShape {
   }
 
   @Override
-  public JsonObject tokenChoice(JsonObject token, String finishReason) {
-    String text = token.getString("text", "");
+  public JsonObject tokenChoice(TokenData token, String finishReason) {
+    String text = token.text();
     JsonObject lp = null;
     if (logprobs) {
       Logprobs.Completion one = new Logprobs.Completion();
@@ -67,11 +68,11 @@ final class TextFormat implements AnswerShape {
     Logprobs.Completion lp = new Logprobs.Completion();
     return new Collector() {
       @Override
-      public void add(JsonObject token) {
+      public void add(TokenData token) {
         if (logprobs && Logprobs.reported(token)) {
           lp.add(token, text.length());
         }
-        text.append(token.getString("text", ""));
+        text.append(token.text());
       }
 
       @Override

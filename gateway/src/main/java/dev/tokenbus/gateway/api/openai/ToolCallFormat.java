@@ -4,6 +4,7 @@ import dev.tokenbus.gateway.toolcall.ToolCall;
 import dev.tokenbus.gateway.toolcall.ToolCallParser;
 import dev.tokenbus.gateway.toolcall.ToolCallStream;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
+import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -61,11 +62,11 @@ final class ToolCallFormat implements AnswerShape {
 
   /** Null while the text is held back (no chunk is sent for this token). */
   @Override
-  public JsonObject tokenChoice(JsonObject token, String finishReason) {
+  public JsonObject tokenChoice(TokenData token, String finishReason) {
     if (content) {
       return chat.tokenChoice(token, finishReason);
     }
-    String text = token.getString("text", "");
+    String text = token.text();
     held.append(text);
     JsonArray streamed = calls.feed(text);
     if (calls.calls() > 0) {
@@ -77,7 +78,7 @@ final class ToolCallFormat implements AnswerShape {
     }
     if (!spec.callRequired() && !mayBeCall(held)) {
       content = true;
-      JsonObject all = token.copy().put("text", held.toString());
+      TokenData all = token.withText(held.toString());
       held.setLength(0);
       return chat.tokenChoice(all, finishReason);
     }
@@ -143,9 +144,9 @@ final class ToolCallFormat implements AnswerShape {
     StringBuilder text = new StringBuilder();
     return new Collector() {
       @Override
-      public void add(JsonObject token) {
+      public void add(TokenData token) {
         inner.add(token);
-        text.append(token.getString("text", ""));
+        text.append(token.text());
       }
 
       @Override

@@ -1,5 +1,6 @@
-package dev.tokenbus.gateway.serve;
+package dev.tokenbus.gateway.api.generate;
 
+import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
@@ -7,10 +8,36 @@ import dev.tokenbus.protocol.TopLogprob;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
-/** The JSON payloads of the native API's events, the same for SSE and WebSocket. */
+/**
+ * The native API's encoding of a {@link StreamEvent}, the same for SSE and WebSocket: an event name
+ * ({@code token}, {@code done}, {@code error}), an event id (a token's index) and a JSON payload.
+ */
 public final class TokenJson {
 
   private TokenJson() {}
+
+  /** {@code token}, {@code done} or {@code error}. */
+  static String name(StreamEvent event) {
+    return switch (event) {
+      case StreamEvent.Token t -> "token";
+      case StreamEvent.Done d -> "done";
+      case StreamEvent.Failed f -> "error";
+    };
+  }
+
+  /** A token's index, else null. */
+  static String id(StreamEvent event) {
+    return event instanceof StreamEvent.Token t ? Integer.toString(t.token().index()) : null;
+  }
+
+  /** The event's payload. */
+  static JsonObject payload(StreamEvent event) {
+    return switch (event) {
+      case StreamEvent.Token t -> token(t.token());
+      case StreamEvent.Done d -> done(d.result(), d.gatewayQueueMs());
+      case StreamEvent.Failed f -> new JsonObject().put("type", f.type().wireName()).put("message", f.message());
+    };
+  }
 
   /** {@code {index, text, token_id, logprob, top_logprobs?, is_final, finish_reason?}}. */
   public static JsonObject token(TokenData t) {
