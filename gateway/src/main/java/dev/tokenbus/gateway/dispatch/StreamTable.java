@@ -84,14 +84,13 @@ final class StreamTable {
   }
 
   /**
-   * The stream ended: its record and wire id are gone. Does nothing when the table holds another
-   * record under its stream id by now (a stream resumed here after its old record was given up).
+   * The stream ended: its record and wire id are gone. A record the table holds under the same
+   * stream id by now (the stream resumed here after this record was given up) stays.
    */
   void remove(Route r) {
-    if (routes.remove(r.stream.streamId(), r)) {
-      r.listed = false;
-      wires.remove(r.wire, r);
-    }
+    routes.remove(r.stream.streamId(), r);
+    r.listed = false;
+    wires.remove(r.wire, r);
   }
 
   /** Listed stream {@code sid}, or null. */
