@@ -3,7 +3,6 @@ package dev.tokenbus.gateway.dispatch;
 import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
-import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.StreamErrorType;
@@ -14,7 +13,6 @@ import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
-import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
@@ -23,19 +21,12 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
-import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +35,12 @@ import org.slf4j.LoggerFactory;
  * {@link TokenStream}s. One endpoint address receives the frames of all its streams. Create and
  * use it on one Vert.x context (a gateway verticle's).
  *
- * <p>This class is the dispatch: it picks workers ({@link WorkerRegistry}), opens legs on them, and
- * queues requests while every slot is busy ({@link AdmissionQueue}). The streams it holds are in a
- * {@link StreamTable}; {@link Failover} moves a stream whose worker failed; {@link Reconnects}
- * hands a stream to the gateway its client came back to.
+ * <p>This class is the dispatch: it offers a request to the workers its {@link DispatchPolicy}
+ * names among those the {@link WorkerRegistry} lists, opens legs on them, and queues requests while
+ * every slot is busy ({@link AdmissionQueue}). The streams it holds are in a {@link StreamTable};
+ * {@link Failover} moves a stream whose worker failed; {@link Reconnects} hands a stream to the
+ * gateway its client came back to. All of them reach workers and other gateways through a
+ * {@link WorkerLink} ({@link EventBusWorkerLink} in the cluster), never the event bus directly.
  *
  * <p>Every stream has a {@link StreamOwner}, the tenant that opened it: only the owner lists
  * ({@link #streamsOf}), resumes ({@link #resume}) and cancels ({@link #cancel(String, StreamOwner, String)})
@@ -57,17 +50,14 @@ public final class Dispatcher {
 
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
   private static final long SWEEP_MS = 100;
-  private static final long DEADLINE_GRACE_MS = 1000;
-  /** A worker's ERROR type that means "I stopped, not your request": the stream moves elsewhere. */
   /** Marks a "busy" refusal, after which the request may wait in the queue instead of failing. */
   private static final String BUSY = "busy: ";
 
   private final Vertx vertx;
   private final Context context;
-  private final EventBus bus;
-  private final ClusterMembership membership;
+  private final WorkerLink link;
   private final DispatchOptions options;
-  private final String endpoint = Addresses.newGatewayEndpoint();
+  private final DispatchPolicy policy;
   private final StreamIds ids = new StreamIds();
   private final WorkerRegistry registry;
   private final AdmissionQueue<PendingOpen> queue;
@@ -80,53 +70,59 @@ public final class Dispatcher {
   private final Reconnects reconnects;
   private final TokenizerClient tokenizers;
   private final Reachability reachability;
-  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
   private long sweepTimer;
   private boolean closed;
 
-  private Dispatcher(Vertx vertx, ClusterMembership membership, DispatchOptions options) {
+  private Dispatcher(Vertx vertx, WorkerLink link, DispatchOptions options) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
-    this.bus = vertx.eventBus();
-    this.membership = membership;
+    this.link = link;
     this.options = options;
+    this.policy = DispatchPolicy.of(options);
     this.registry = new WorkerRegistry(options.workerExpiryMs());
     this.queue = new AdmissionQueue<>(options.queueSize());
-    this.reachability = new Reachability(bus, registry, this::pump);
-    this.tokenizers = new TokenizerClient(bus, registry, options.openTimeoutMs(), reachability);
-    this.reconnects = new Reconnects(vertx, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
-    this.failover = new Failover(table, registry, bus, endpoint, membership::nodeId, options.inactivityMs(),
-        this::attempt);
+    this.reachability = new Reachability(link, registry, this::pump);
+    this.tokenizers = new TokenizerClient(link, registry, options.openTimeoutMs(), reachability);
+    this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
+    this.failover = new Failover(table, registry, policy, link, options.inactivityMs(), this::attempt);
   }
 
-  /** Creates a client on the current context and registers its endpoint. */
+  /** Creates a dispatcher on the current context that reaches the cluster's workers over its event bus. */
   public static Future<Dispatcher> create(Vertx vertx, ClusterMembership membership, DispatchOptions options) {
-    Dispatcher c = new Dispatcher(vertx, membership, options);
+    return create(vertx, new EventBusWorkerLink(vertx, membership), options);
+  }
+
+  /** Creates a dispatcher on the current context that reaches workers through {@code link}, and starts the link. */
+  static Future<Dispatcher> create(Vertx vertx, WorkerLink link, DispatchOptions options) {
+    Dispatcher c = new Dispatcher(vertx, link, options);
     return c.start().map(c);
   }
 
   private Future<Void> start() {
-    FrameCodec.register(bus);
-    MessageConsumer<Frame> frames = bus.consumer(endpoint, this::onFrame);
-    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
-      WorkerStatus s = WorkerStatus.fromJson(m.body());
-      if (!membership.isReady(s.nodeId())) {
-        return; // not yet authenticated and connected: its next announcement will count
+    sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep(System.nanoTime()));
+    return link.start(new WorkerLink.Inbox() {
+      @Override
+      public void frame(Frame frame) {
+        onFrame(frame);
       }
-      registry.update(s);
-      if (s.freeSlots() > 0) {
-        pump();
+
+      @Override
+      public void status(WorkerStatus s) {
+        registry.update(s);
+        if (s.freeSlots() > 0) {
+          pump();
+        }
+      }
+
+      @Override
+      public void nodeLeft(String nodeId) {
+        failover.nodeLeft(nodeId);
       }
     });
-    consumers.add(frames);
-    consumers.add(status);
-    membership.onNodeLeft(node -> context.runOnContext(v -> failover.nodeLeft(node)));
-    sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
-    return Future.all(frames.completion(), status.completion()).mapEmpty();
   }
 
   public String endpoint() {
-    return endpoint;
+    return link.endpoint();
   }
 
   public WorkerRegistry registry() {
@@ -199,7 +195,7 @@ public final class Dispatcher {
     if (closed) {
       return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
-    return reconnects.claim(streamId, lastIndex, owner, table.hasRoute(streamId)).compose(h -> {
+    return reconnects.claim(streamId, lastIndex, owner, table.has(streamId)).compose(h -> {
       LOG.info("stream {} resumes here after token {}", streamId, lastIndex);
       return start(h.open().request(), h.model(), owner, h.open().resume(), streamId + "@" + ids.prefix());
     });
@@ -242,7 +238,7 @@ public final class Dispatcher {
    * once the window is used up.
    */
   public void park(TokenStream s) {
-    if (!table.hasRoute(s.streamId())) {
+    if (!table.has(s.streamId())) {
       s.cancel("client disconnected");
       return;
     }
@@ -264,7 +260,7 @@ public final class Dispatcher {
     if (closed) {
       return Future.failedFuture(new ShuttingDownException("the gateway is shutting down and takes no new request"));
     }
-    List<WorkerStatus> candidates = registry.candidates(model, prefixOf(request), options.prefixRoutingSlack());
+    List<WorkerStatus> candidates = policy.candidates(request, registry.eligible(model));
     if (candidates.isEmpty()) {
       return Future.failedFuture(registry.noCandidate(model));
     }
@@ -276,22 +272,22 @@ public final class Dispatcher {
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
-    PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, endpoint, membership.nodeId(), window, request, resume),
-        model, Promise.promise(), now, request.config().deadlineNanos(now));
-    table.addRoute(sid, new Route(request, model, owner, w.deadlineNanos(), wire));
-    MessageConsumer<JsonObject> claims = reconnects.listen(sid);
+    PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request,
+        resume), model, Promise.promise(), now, request.config().deadlineNanos(now));
+    Route route = new Route(stream, request, model, owner, w.deadlineNanos(), wire);
+    table.add(route);
+    WorkerLink.Subscription claims = reconnects.listen(sid);
     w.opened().future().onFailure(e -> {
-      table.removeRoute(sid);
+      table.remove(route);
       if (claims != null) {
-        claims.unregister();
+        claims.close();
       }
     });
     stream.result().onComplete(ar -> {
-      table.forget(sid);
-      table.removeRoute(sid);
+      table.remove(route);
       reconnects.unpark(sid);
       if (claims != null) {
-        claims.unregister();
+        claims.close();
       }
       queue.served((System.nanoTime() - w.sinceNanos()) / 1e9);
       pump(); // a slot may have freed
@@ -314,15 +310,9 @@ public final class Dispatcher {
     return tokenizers.ask(model, request);
   }
 
-  /** The request's prefix hashes for cache-aware dispatch; none when it is off or the request opted out. */
-  private long[] prefixOf(GenerationRequest request) {
-    return options.prefixRoutingSlack() < 0 || !request.config().cachePrompt() ? new long[0]
-        : PrefixHashes.of(request);
-  }
-
   /** Tries the workers in order; when all are busy, the request waits in the queue. */
   private void attempt(PendingOpen w, List<WorkerStatus> candidates) {
-    table.open(w.stream(), w.open().streamId(), w.deadlineNanos() + TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS));
+    table.open(w.sid());
     if (!w.isMove()) {
       w.stream().setGatewayQueueMs((System.nanoTime() - w.sinceNanos()) / 1e6);
     }
@@ -330,13 +320,13 @@ public final class Dispatcher {
   }
 
   private void enqueue(PendingOpen w) {
-    table.forget(w.sid());
+    table.unlist(w.sid());
     if (w.isMove()) {
       queue.pushBack(w.model(), w); // it was running already: first in line
       return;
     }
     if (!queue.offer(w.model(), w)) {
-      int slots = registry.candidates(w.model()).stream().mapToInt(WorkerStatus::slots).sum();
+      int slots = registry.eligible(w.model()).stream().mapToInt(WorkerStatus::slots).sum();
       w.opened().fail(new QueueFullException("every slot is busy and " + options.queueSize()
           + " requests are waiting already", queue.retryAfterSeconds(w.model(), slots)));
     }
@@ -349,7 +339,7 @@ public final class Dispatcher {
       if (retrying.contains(key)) {
         continue;
       }
-      if (registry.candidates(model).stream().noneMatch(c -> c.freeSlots() > 0)) {
+      if (registry.eligible(model).stream().noneMatch(c -> c.freeSlots() > 0)) {
         continue;
       }
       PendingOpen next = queue.poll(model);
@@ -358,8 +348,8 @@ public final class Dispatcher {
       }
       PendingOpen w = next;
       if (w != null) {
-        List<WorkerStatus> free = registry.candidates(model, prefixOf(w.open().request()),
-            options.prefixRoutingSlack()).stream().filter(c -> c.freeSlots() > 0).toList();
+        List<WorkerStatus> free = policy.candidates(w.open().request(), registry.eligible(model)).stream()
+            .filter(c -> c.freeSlots() > 0).toList();
         retrying.add(key);
         retryingStreams.add(w.sid());
         w.opened().future().onComplete(ar -> {
@@ -379,7 +369,7 @@ public final class Dispatcher {
     if (i == candidates.size()) {
       if (lastProblem != null && lastProblem.startsWith(BUSY)) {
         if (retryingStreams.remove(w.sid())) {
-          table.forget(w.sid());
+          table.unlist(w.sid());
           queue.pushBack(w.model(), w); // still first in line
           retrying.remove(w.model() == null ? "" : w.model());
         } else {
@@ -387,25 +377,24 @@ public final class Dispatcher {
         }
         return;
       }
-      table.forget(w.sid());
+      table.unlist(w.sid());
       opened.tryFail(new NoWorkerException("no worker could take the request: " + lastProblem));
       return;
     }
     WorkerStatus worker = candidates.get(i);
-    DeliveryOptions delivery = FrameCodec.options().setSendTimeout(options.openTimeoutMs());
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.OPEN_SENT);
     // Counted as taken from now on, not from its ACCEPT, so that a burst sent before any answer
     // spreads over the workers; the worker's next announcement replaces the guess either way.
     registry.reserved(worker.workerId());
-    bus.<Frame>request(worker.workerId(), open, delivery).onComplete(ar -> {
+    link.open(worker.workerId(), open, options.openTimeoutMs()).onComplete(ar -> {
       if (ar.succeeded()) {
-        switch (ar.result().body()) {
+        switch (ar.result()) {
           case AcceptFrame accept -> {
             dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
             if (stream.isFinished()) {
               // Cancelled while a move was being opened: the new leg's worker must stop too.
-              bus.send(accept.workerEndpoint(), new CancelFrame(open.streamId(), "cancelled"), FrameCodec.options());
+              link.send(accept.workerEndpoint(), new CancelFrame(open.streamId(), "cancelled"));
             } else if (closed) {
               stream.cancel("gateway shutting down");
             }
@@ -419,16 +408,18 @@ public final class Dispatcher {
           case RefuseFrame refuse when refuse.reason().retryElsewhere() ->
               tryOpen(w, candidates, i + 1, worker.workerId() + ": " + refuse.message());
           case RefuseFrame refuse -> {
-            table.forget(w.sid());
+            table.unlist(w.sid());
             opened.tryFail(new GenerationRefusedException(refuse));
           }
-          default -> opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result().body()));
+          default -> {
+            table.unlist(w.sid());
+            opened.tryFail(new IllegalStateException("unexpected answer to OPEN: " + ar.result()));
+          }
         }
       } else {
-        String problem = ar.cause() instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
-            : ar.cause().toString();
+        String problem = ar.cause().getMessage();
         LOG.debug("OPEN {} to {} failed: {}", open.streamId(), worker.workerId(), problem);
-        if (Reachability.noHandlers(ar.cause())) {
+        if (ar.cause() instanceof WorkerLink.NoAnswer none && none.noHandler()) {
           reachability.lost(worker.workerId(), problem);
         }
         tryOpen(w, candidates, i + 1, worker.workerId() + ": " + problem);
@@ -439,19 +430,18 @@ public final class Dispatcher {
   private void send(String sid, int credits) {
     String wire = table.liveWire(sid);
     if (wire != null) {
-      bus.send(table.stream(sid).workerEndpoint(), new CreditFrame(wire, credits), FrameCodec.options());
+      link.send(table.stream(sid).workerEndpoint(), new CreditFrame(wire, credits));
     }
   }
 
   private void cancel(String sid, String reason) {
     String wire = table.liveWire(sid);
     if (wire != null) {
-      bus.send(table.stream(sid).workerEndpoint(), new CancelFrame(wire, reason), FrameCodec.options());
+      link.send(table.stream(sid).workerEndpoint(), new CancelFrame(wire, reason));
     }
   }
 
-  private void onFrame(Message<Frame> msg) {
-    Frame f = msg.body();
+  private void onFrame(Frame f) {
     TokenStream s = table.byWire(f.streamId());
     if (s == null) {
       return; // a stream that already ended: late frames are expected after a cancel
@@ -466,8 +456,12 @@ public final class Dispatcher {
     }
   }
 
-  private void sweep() {
-    long now = System.nanoTime();
+  /**
+   * What runs every {@value #SWEEP_MS} ms, at {@code now} ({@link System#nanoTime} based): requests
+   * whose timeout_ms passed while queued fail, queued requests go to slots that freed, the
+   * {@link Failover#sweep liveness sweep}, the {@link Reachability#sweep probes}.
+   */
+  void sweep(long now) {
     queue.removeIf(w -> now - w.deadlineNanos() > 0, w -> w.opened().fail(new NoWorkerException(
         "no slot became free within timeout_ms (" + w.open().request().config().timeoutMs() + " ms)")));
     pump();
@@ -501,9 +495,9 @@ public final class Dispatcher {
     closed = true;
     vertx.cancelTimer(sweepTimer);
     queue.removeIf(w -> true, w -> w.opened().fail(new ShuttingDownException("the gateway is shutting down")));
-    for (TokenStream s : table.snapshot()) {
-      s.fail(StreamErrorType.GATEWAY_SHUTDOWN, "the gateway is shutting down");
+    for (Route r : table.snapshot()) {
+      r.stream.fail(StreamErrorType.GATEWAY_SHUTDOWN, "the gateway is shutting down");
     }
-    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
+    return link.close();
   }
 }

@@ -6,14 +6,11 @@ import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CancelFrame;
-import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.EventBus;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,32 +19,33 @@ import org.slf4j.LoggerFactory;
  * or went silent moves to another worker of its model, which replays the prompt and the tokens
  * received so far and samples on; the consumer sees the stream go on with the next index. A stream
  * that cannot move (no other worker, moved too often, out of time) fails, and so does one whose
- * worker let its deadline pass. Used on the client's context.
+ * worker let its deadline pass. The new worker is the first that takes the leg among those the
+ * {@link DispatchPolicy} names, the failed one left out. Used on the dispatcher's context.
  */
 final class Failover {
 
   private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
   /** A stream moves to another worker at most this many times; then it fails with the last problem. */
   static final int MAX_MOVES = 3;
+  /** A worker has this long past a stream's timeout_ms to end it with finish_reason timeout itself. */
+  static final long DEADLINE_GRACE_MS = 1000;
 
   private final StreamTable table;
   private final WorkerRegistry registry;
-  private final EventBus bus;
-  private final String endpoint;
-  private final Supplier<String> nodeId;
+  private final DispatchPolicy policy;
+  private final WorkerLink link;
   private final long inactivityMs;
   private final BiConsumer<PendingOpen, List<WorkerStatus>> open;
 
   /**
-   * @param open opens a leg on the first of the given workers that takes it (the client's dispatch)
+   * @param open opens a leg on the first of the given workers that takes it (the dispatcher's dispatch)
    */
-  Failover(StreamTable table, WorkerRegistry registry, EventBus bus, String endpoint, Supplier<String> nodeId,
-      long inactivityMs, BiConsumer<PendingOpen, List<WorkerStatus>> open) {
+  Failover(StreamTable table, WorkerRegistry registry, DispatchPolicy policy, WorkerLink link, long inactivityMs,
+      BiConsumer<PendingOpen, List<WorkerStatus>> open) {
     this.table = table;
     this.registry = registry;
-    this.bus = bus;
-    this.endpoint = endpoint;
-    this.nodeId = nodeId;
+    this.policy = policy;
+    this.link = link;
     this.inactivityMs = inactivityMs;
     this.open = open;
   }
@@ -64,12 +62,12 @@ final class Failover {
     String failed = s.workerEndpoint();
     if (failed != null) {
       // Best effort: a worker that is only slow must not go on generating for nobody.
-      bus.send(failed, new CancelFrame(r.wire, "moved to another worker: " + problem), FrameCodec.options());
+      link.send(failed, new CancelFrame(r.wire, "moved to another worker: " + problem));
       registry.remove(failed); // it comes back with its next announcement if it is alive
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime());
-    List<WorkerStatus> candidates = registry.candidates(r.model).stream()
-        .filter(c -> !c.workerId().equals(failed)).toList();
+    List<WorkerStatus> candidates = policy.candidates(r.request, registry.eligible(r.model).stream()
+        .filter(c -> !c.workerId().equals(failed)).toList());
     String cannot = r.moves >= MAX_MOVES ? "it moved " + r.moves + " times already"
         : remainingMs <= 0 ? "timeout_ms has elapsed"
         : candidates.isEmpty() ? "no other worker serves its model" : null;
@@ -77,8 +75,7 @@ final class Failover {
       s.fail(candidates.isEmpty() ? StreamErrorType.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
       return;
     }
-    table.dropWire(r.wire);
-    String wire = r.nextLeg();
+    String wire = table.nextLeg(s.streamId());
     List<Integer> received = s.receivedTokenIds();
     LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());
     s.setWorker(null, null);
@@ -87,7 +84,7 @@ final class Failover {
     // The new worker may send what the stream's buffer still has room for.
     int window = Math.max(1, s.window() - s.bufferedTokens());
     long now = System.nanoTime();
-    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, endpoint, nodeId.get(), window, request, received),
+    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request, received),
         r.model, Promise.promise(), now, r.deadlineNanos);
     leg.opened().future().onComplete(ar -> {
       r.moving = false;
@@ -107,15 +104,16 @@ final class Failover {
    */
   void sweep(long now) {
     long limit = TimeUnit.MILLISECONDS.toNanos(inactivityMs);
-    for (TokenStream s : table.snapshot()) {
-      Route r = table.route(s.streamId());
-      if (s.isFinished() || r == null || r.moving || s.workerEndpoint() == null) {
+    long grace = TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS);
+    for (Route r : table.snapshot()) {
+      TokenStream s = r.stream;
+      if (s.isFinished() || r.moving || s.workerEndpoint() == null) {
         continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
       if (now - s.lastActivityNanos() > limit) {
         move(s, StreamErrorType.WORKER_UNRESPONSIVE, "no token or heartbeat from worker " + s.workerEndpoint() + " for "
             + inactivityMs + " ms");
-      } else if (now - table.deadline(s.streamId()) > 0) {
+      } else if (now - (r.deadlineNanos + grace) > 0) {
         // The worker should have ended it with finish_reason timeout; end it here and cancel there.
         s.fail(StreamErrorType.TIMEOUT, "timeout_ms elapsed and the worker did not end the stream");
       }
@@ -125,7 +123,8 @@ final class Failover {
   /** Moves every stream of a cluster member that left. */
   void nodeLeft(String node) {
     registry.removeNode(node);
-    for (TokenStream s : table.snapshot()) {
+    for (Route r : table.snapshot()) {
+      TokenStream s = r.stream;
       if (node.equals(s.workerNode()) && !s.isFinished()) {
         move(s, StreamErrorType.WORKER_LOST, "worker " + s.workerEndpoint() + " left the cluster");
       }

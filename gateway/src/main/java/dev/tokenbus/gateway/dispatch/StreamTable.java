@@ -1,102 +1,128 @@
 package dev.tokenbus.gateway.dispatch;
 
 import dev.tokenbus.flow.TokenStream;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The streams of one gateway client: by stream id, and by the wire id their frames carry now (the
- * stream id, then a fresh one per move), with each stream's {@link Route} and deadline. A stream
- * is in the table from its leg being opened ({@link #open}) until it is {@link #forget forgotten};
- * its route lives from its request until it ends. Not thread-safe: used on the client's context.
+ * The streams of one {@link Dispatcher}: one {@link Route} per stream id, and an index from the
+ * wire id that the frames of a stream's current leg carry to its route.
+ *
+ * <p>Lifecycle of a record:
+ * <ol>
+ *   <li>{@link #add}: from its request on (waiting in the queue or being opened): {@link #owns}
+ *       and {@link #route} find it, the streams lists do not.
+ *   <li>{@link #open}: its current leg is being opened or runs: it is listed ({@link #stream},
+ *       {@link #streams}, {@link #ownedBy}, {@link #snapshot}) and frames on its wire id reach it
+ *       ({@link #byWire}).
+ *   <li>{@link #unlist}: back in the queue, or no worker took it: unlisted, its wire id unknown,
+ *       the record kept.
+ *   <li>{@link #nextLeg}: it moves to another worker: frames of the old leg are not taken any more;
+ *       the new leg's are once it is {@link #open opened}.
+ *   <li>{@link #remove}: it ended (or its request failed): nothing of it is left.
+ * </ol>
+ * Every method is for the dispatcher's context, except {@link #streams} and {@link #ownedBy},
+ * which other threads (status pages, tests) may call: they see a weakly consistent view.
  */
 final class StreamTable {
 
-  private final Map<String, TokenStream> streams = new HashMap<>();
-  /** How each stream (by stream id) was asked for and which leg it is on; kept until the stream ends. */
-  private final Map<String, Route> routes = new HashMap<>();
-  private final Map<String, TokenStream> wires = new HashMap<>();
-  /** Each stream's timeout_ms deadline, plus a grace period for the worker to report the timeout itself. */
-  private final Map<String, Long> deadlines = new HashMap<>();
+  private final Map<String, Route> routes = new ConcurrentHashMap<>();
+  /** The current leg's wire id of every listed stream. */
+  private final Map<String, Route> wires = new HashMap<>();
 
-  void addRoute(String sid, Route route) {
-    routes.put(sid, route);
+  /** Adds stream {@code r.stream}, not listed yet; replaces a record of the same stream id. */
+  void add(Route r) {
+    routes.put(r.stream.streamId(), r);
   }
 
+  /** The record of stream {@code sid}, from {@link #add} until {@link #remove}; or null. */
   Route route(String sid) {
     return routes.get(sid);
   }
 
-  boolean hasRoute(String sid) {
+  /** Whether stream {@code sid} is here (from its request until it ends). */
+  boolean has(String sid) {
     return routes.containsKey(sid);
   }
 
-  /** Whether stream {@code sid} has a route and {@code owner} opened it. */
+  /** Whether stream {@code sid} is here and {@code owner} opened it. */
   boolean owns(StreamOwner owner, String sid) {
     Route r = routes.get(sid);
     return r != null && r.owner.equals(owner);
   }
 
-  void removeRoute(String sid) {
-    routes.remove(sid);
-  }
-
-  /** A leg being opened: its frames, on {@code wire}, reach {@code stream}; it ends by {@code deadlineNanos}. */
-  void open(TokenStream stream, String wire, long deadlineNanos) {
-    streams.put(stream.streamId(), stream);
-    wires.put(wire, stream);
-    deadlines.put(stream.streamId(), deadlineNanos);
-  }
-
-  /** The stream leaves the table (ended, or back in the queue); its route stays until it ends. */
-  void forget(String sid) {
-    streams.remove(sid);
-    deadlines.remove(sid);
+  /** The stream's current leg is being opened: it is listed, and frames on its current wire id reach it. */
+  void open(String sid) {
     Route r = routes.get(sid);
-    wires.remove(r != null ? r.wire : sid);
+    if (r != null) {
+      r.listed = true;
+      wires.put(r.wire, r);
+    }
   }
 
-  /** Frames on {@code wire} are not taken any more (its leg was given up). */
-  void dropWire(String wire) {
-    wires.remove(wire);
+  /** The stream has no leg for now (back in the queue, or no worker took it): unlisted, its record kept. */
+  void unlist(String sid) {
+    Route r = routes.get(sid);
+    if (r != null) {
+      r.listed = false;
+      wires.remove(r.wire);
+    }
   }
 
+  /**
+   * The stream moves: frames on its current wire id are not taken any more, and its next leg
+   * starts ({@link Route#nextLeg}).
+   *
+   * @return the new leg's wire id
+   */
+  String nextLeg(String sid) {
+    Route r = routes.get(sid);
+    wires.remove(r.wire);
+    return r.nextLeg();
+  }
+
+  /**
+   * The stream ended: its record and wire id are gone. A record the table holds under the same
+   * stream id by now (the stream resumed here after this record was given up) stays.
+   */
+  void remove(Route r) {
+    routes.remove(r.stream.streamId(), r);
+    r.listed = false;
+    wires.remove(r.wire, r);
+  }
+
+  /** Listed stream {@code sid}, or null. */
   TokenStream stream(String sid) {
-    return streams.get(sid);
-  }
-
-  /** The stream a frame on {@code wire} belongs to, or null (it ended, or the leg was given up). */
-  TokenStream byWire(String wire) {
-    return wires.get(wire);
-  }
-
-  /** The streams open now (a live view). */
-  Collection<TokenStream> streams() {
-    return streams.values();
-  }
-
-  /** The open streams {@code owner} opened (a copy). */
-  List<TokenStream> ownedBy(StreamOwner owner) {
-    return streams.values().stream().filter(s -> owns(owner, s.streamId())).toList();
-  }
-
-  /** A copy of the open streams, to go through while streams end. */
-  List<TokenStream> snapshot() {
-    return new ArrayList<>(streams.values());
-  }
-
-  /** The stream's deadline (grace included), or {@link Long#MAX_VALUE} without one. */
-  long deadline(String sid) {
-    return deadlines.getOrDefault(sid, Long.MAX_VALUE);
-  }
-
-  /** The wire id of the stream's current leg, or null while it has no worker (being opened or moved). */
-  String liveWire(String sid) {
-    TokenStream s = streams.get(sid);
     Route r = routes.get(sid);
-    return s == null || r == null || r.moving || s.workerEndpoint() == null ? null : r.wire;
+    return r == null || !r.listed ? null : r.stream;
+  }
+
+  /** The listed stream a frame on {@code wire} belongs to, or null (it ended, or the leg was given up). */
+  TokenStream byWire(String wire) {
+    Route r = wires.get(wire);
+    return r == null ? null : r.stream;
+  }
+
+  /** The listed streams (a copy). */
+  List<TokenStream> streams() {
+    return routes.values().stream().filter(r -> r.listed).map(r -> r.stream).toList();
+  }
+
+  /** The listed streams {@code owner} opened (a copy). */
+  List<TokenStream> ownedBy(StreamOwner owner) {
+    return routes.values().stream().filter(r -> r.listed && r.owner.equals(owner)).map(r -> r.stream).toList();
+  }
+
+  /** The listed streams with their records (a copy), to go through while streams end. */
+  List<Route> snapshot() {
+    return routes.values().stream().filter(r -> r.listed).toList();
+  }
+
+  /** The wire id of the stream's current leg, or null while it has no worker (unlisted, being opened or moved). */
+  String liveWire(String sid) {
+    Route r = routes.get(sid);
+    return r == null || !r.listed || r.moving || r.stream.workerEndpoint() == null ? null : r.wire;
   }
 }

@@ -1,10 +1,8 @@
 package dev.tokenbus.gateway.dispatch;
 
-import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.WorkerStatus;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +11,8 @@ import java.util.Map;
  * The workers a gateway knows, from their announcements. An entry is dropped when its node leaves
  * the cluster or when the worker has been silent for longer than the expiry. A worker whose address
  * had no handler although it still announces itself is {@link #unreachable} until it answers
- * again: it stays listed, and is not chosen. Used on one context.
+ * again: it stays listed, and is not chosen. It keeps membership and status only: which of the
+ * eligible workers a request goes to is the {@link DispatchPolicy}'s choice. Used on one context.
  */
 public final class WorkerRegistry {
 
@@ -97,56 +96,17 @@ public final class WorkerRegistry {
   }
 
   /**
-   * Workers that may take a generation of {@code model} (null: any model), best first: most free
-   * slots, then fewest active. Workers that announced no free slot are still listed, last, because
-   * a slot may have freed since.
+   * Workers that may take a request for {@code model} (null: any model): listed, reachable and not
+   * draining, in no particular order ({@link DispatchPolicy} orders them). Workers that announced no
+   * free slot are included, because a slot may have freed since.
    */
-  public List<WorkerStatus> candidates(String model) {
+  public List<WorkerStatus> eligible(String model) {
     expire();
     List<WorkerStatus> out = new ArrayList<>();
     for (Entry e : workers.values()) {
       WorkerStatus s = e.status();
       if (!s.draining() && e.unreachable() == null && (model == null || model.equals(s.model()))) {
         out.add(s);
-      }
-    }
-    out.sort(Comparator.comparingInt(WorkerStatus::freeSlots).reversed().thenComparingInt(WorkerStatus::active));
-    return out;
-  }
-
-  /**
-   * Cache-aware order. With {@code slack} negative (off), {@link #candidates(String)}. Otherwise the
-   * least loaded first as there, but among equally loaded workers the one announcing fewer prefix
-   * blocks first (its cache loses least to a new conversation); then the worker whose announced
-   * prefix cache matches the most leading blocks of the request is moved to the front when it is not
-   * much busier: it has a free slot and at most {@code slack} more active sequences than the least
-   * loaded candidate with a free slot.
-   *
-   * @param request the request's {@link PrefixHashes}
-   */
-  public List<WorkerStatus> candidates(String model, long[] request, int slack) {
-    List<WorkerStatus> out = candidates(model);
-    if (slack < 0 || out.size() < 2) {
-      return out;
-    }
-    out.sort(Comparator.comparingInt(WorkerStatus::freeSlots).reversed().thenComparingInt(WorkerStatus::active)
-        .thenComparingInt(s -> s.prefixBlocks().size()));
-    int best = -1;
-    int bestBlocks = 0;
-    for (int i = 0; i < out.size(); i++) {
-      int m = PrefixHashes.matchedBlocks(request, out.get(i).prefixBlocks());
-      if (m > bestBlocks) {
-        best = i;
-        bestBlocks = m;
-      }
-    }
-    if (best > 0) {
-      WorkerStatus w = out.get(best);
-      int leastActive = out.stream().filter(c -> c.freeSlots() > 0).mapToInt(WorkerStatus::active).min()
-          .orElse(Integer.MAX_VALUE);
-      if (w.freeSlots() > 0 && w.active() <= leastActive + slack) {
-        out = new ArrayList<>(out);
-        out.add(0, out.remove(best));
       }
     }
     return out;

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** {@link PrefixHashes} and the cache-aware order of {@link WorkerRegistry#candidates(String, long[], int)}. */
+/** {@link PrefixHashes} and the cache-aware order of {@link PrefixAffinityPolicy}. */
 class CacheAwareDispatchTest {
 
   private static long sequence;
@@ -52,18 +52,26 @@ class CacheAwareDispatchTest {
 
   @Test
   void theBestMatchGoesFirstUnlessItIsMuchBusier() {
-    long[] request = PrefixHashes.of(new GenerationRequest("p", LONG, StreamConfig.defaults()));
+    GenerationRequest request = new GenerationRequest("p", LONG, StreamConfig.defaults());
+    long[] hashes = PrefixHashes.of(request);
     WorkerRegistry registry = new WorkerRegistry(60_000);
     registry.update(status("idle", 0, Set.of()));
-    registry.update(status("holder", 2, set(Arrays.copyOf(request, 3))));
-    assertThat(ids(registry.candidates("m"))).containsExactly("idle", "holder");
-    assertThat(ids(registry.candidates("m", request, 2))).as("within the slack").containsExactly("holder", "idle");
-    assertThat(ids(registry.candidates("m", request, 1))).as("beyond the slack").containsExactly("idle", "holder");
-    assertThat(ids(registry.candidates("m", request, -1))).as("off").containsExactly("idle", "holder");
-    assertThat(ids(registry.candidates("m", new long[0], 2))).as("no match").containsExactly("idle", "holder");
+    registry.update(status("holder", 2, set(Arrays.copyOf(hashes, 3))));
+    assertThat(ids(new LeastLoadedPolicy().candidates(request, registry.eligible("m")))).as("least loaded")
+        .containsExactly("idle", "holder");
+    assertThat(ids(policy(2).candidates(request, registry.eligible("m")))).as("within the slack")
+        .containsExactly("holder", "idle");
+    assertThat(ids(policy(1).candidates(request, registry.eligible("m")))).as("beyond the slack")
+        .containsExactly("idle", "holder");
+    assertThat(ids(policy(-1).candidates(request, registry.eligible("m")))).as("off").containsExactly("idle", "holder");
+    GenerationRequest other = new GenerationRequest("p", "another story entirely. ".repeat(60), StreamConfig.defaults());
+    assertThat(ids(policy(2).candidates(other, registry.eligible("m")))).as("no match").containsExactly("idle", "holder");
+    GenerationRequest optedOut = new GenerationRequest("p", LONG, StreamConfig.defaults().withCachePrompt(false));
+    assertThat(ids(policy(2).candidates(optedOut, registry.eligible("m")))).as("cache_prompt false")
+        .containsExactly("idle", "holder");
 
-    registry.update(status("holder", 4, set(request))); // no free slot: never preferred
-    assertThat(ids(registry.candidates("m", request, 10))).containsExactly("idle", "holder");
+    registry.update(status("holder", 4, set(hashes))); // no free slot: never preferred
+    assertThat(ids(policy(10).candidates(request, registry.eligible("m")))).containsExactly("idle", "holder");
   }
 
   @Test
@@ -71,8 +79,21 @@ class CacheAwareDispatchTest {
     WorkerRegistry registry = new WorkerRegistry(60_000);
     registry.update(status("full", 0, Set.of(1L, 2L, 3L)));
     registry.update(status("empty", 0, Set.of()));
-    long[] unrelated = PrefixHashes.of(new GenerationRequest("p", LONG, StreamConfig.defaults()));
-    assertThat(ids(registry.candidates("m", unrelated, 2))).containsExactly("empty", "full");
+    GenerationRequest unrelated = new GenerationRequest("p", LONG, StreamConfig.defaults());
+    assertThat(ids(policy(2).candidates(unrelated, registry.eligible("m")))).containsExactly("empty", "full");
+  }
+
+  @Test
+  void theOptionsSelectThePolicy() {
+    assertThat(DispatchPolicy.of(DispatchOptions.defaults().withPrefixRoutingSlack(-1)))
+        .isInstanceOf(LeastLoadedPolicy.class);
+    assertThat(DispatchPolicy.of(DispatchOptions.defaults().withPrefixRoutingSlack(0)))
+        .isInstanceOf(PrefixAffinityPolicy.class);
+  }
+
+  /** The policy the options select for {@code slack}, as the dispatcher gets it. */
+  private static DispatchPolicy policy(int slack) {
+    return DispatchPolicy.of(DispatchOptions.defaults().withPrefixRoutingSlack(slack));
   }
 
   @Test

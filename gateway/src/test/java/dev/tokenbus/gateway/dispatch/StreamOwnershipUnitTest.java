@@ -2,13 +2,13 @@ package dev.tokenbus.gateway.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,8 +38,8 @@ class StreamOwnershipUnitTest {
 
   private TokenStream open(StreamTable table, String sid, StreamOwner owner) {
     TokenStream s = new TokenStream(vertx.getOrCreateContext(), sid, 4, n -> { }, r -> { });
-    table.addRoute(sid, new Route(request(sid), null, owner, Long.MAX_VALUE, sid));
-    table.open(s, sid, Long.MAX_VALUE);
+    table.add(new Route(s, request(sid), null, owner, Long.MAX_VALUE, sid));
+    table.open(sid);
     return s;
   }
 
@@ -60,8 +60,7 @@ class StreamOwnershipUnitTest {
     assertThat(table.owns(StreamOwner.SINGLE_TENANT, "a1")).isFalse();
     assertThat(table.owns(A, "never")).isFalse();
 
-    table.forget("a1");
-    table.removeRoute("a1");
+    table.remove(table.route("a1"));
     assertThat(table.owns(A, "a1")).as("once ended").isFalse();
     assertThat(table.ownedBy(A)).containsExactly(a2);
   }
@@ -79,12 +78,12 @@ class StreamOwnershipUnitTest {
       }
       return new Reconnects.Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2)), "m");
     };
-    Reconnects holding = new Reconnects(vertx, 60_000, 5_000, holder);
-    Reconnects claiming = new Reconnects(vertx, 60_000, 5_000, (sid, last, claimer) -> {
+    EventBusWorkerLink link = new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway"));
+    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder);
+    Reconnects claiming = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
       throw new AssertionError("the claiming side holds nothing");
     });
-    MessageConsumer<JsonObject> listening = holding.listen("s");
-    listening.completion().await(10, TimeUnit.SECONDS);
+    holding.listen("s");
 
     Reconnects.Handover h = claiming.claim("s", 1, A, false).await(10, TimeUnit.SECONDS);
     assertThat(h.open().resume()).containsExactly(1, 2);
@@ -101,10 +100,11 @@ class StreamOwnershipUnitTest {
 
   @Test
   void aClaimThatNamesNoOwnerFindsNothing() throws Exception {
-    Reconnects holding = new Reconnects(vertx, 60_000, 5_000, (sid, last, claimer) -> {
-      throw new AssertionError("a claim without an owner must not reach the holder");
-    });
-    holding.listen("s").completion().await(10, TimeUnit.SECONDS);
+    Reconnects holding = new Reconnects(vertx, new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway")), 60_000,
+        5_000, (sid, last, claimer) -> {
+          throw new AssertionError("a claim without an owner must not reach the holder");
+        });
+    holding.listen("s");
     Throwable e = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.streamClaims("s"),
         new JsonObject().put("stream_id", "s").put("last_index", 1)));
     assertThat(e).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);

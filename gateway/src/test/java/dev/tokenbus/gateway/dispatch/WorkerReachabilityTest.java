@@ -3,6 +3,7 @@ package dev.tokenbus.gateway.dispatch;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.FrameCodec;
@@ -35,7 +36,7 @@ class WorkerReachabilityTest {
     assertThat(registry.unreachable("a", "no handler")).isTrue();
     assertThat(registry.unreachable("a", "again")).as("marked once").isFalse();
     assertThat(registry.unreachable("unknown", "no handler")).as("not listed").isFalse();
-    assertThat(registry.candidates("tiny")).extracting(WorkerStatus::workerId).containsExactly("b");
+    assertThat(registry.eligible("tiny")).extracting(WorkerStatus::workerId).containsExactly("b");
     assertThat(registry.all()).extracting(WorkerStatus::workerId).containsExactlyInAnyOrder("a", "b");
     assertThat(registry.unreachableReason("a")).isEqualTo("no handler");
     assertThat(registry.unreachableReason("b")).isNull();
@@ -48,7 +49,7 @@ class WorkerReachabilityTest {
 
     assertThat(registry.reachable("a")).isTrue();
     assertThat(registry.reachable("a")).isFalse();
-    assertThat(registry.candidates("tiny")).extracting(WorkerStatus::workerId).contains("a", "b");
+    assertThat(registry.eligible("tiny")).extracting(WorkerStatus::workerId).contains("a", "b");
   }
 
   @Test
@@ -62,7 +63,7 @@ class WorkerReachabilityTest {
 
     assertThat(registry.notReady()).contains("no worker is reachable").contains("2 known worker(s)")
         .contains("no handler at their event-bus address");
-    assertThat(registry.candidates(null)).isEmpty();
+    assertThat(registry.eligible(null)).isEmpty();
     assertThat(registry.noCandidate("tiny")).isInstanceOf(NoWorkerException.class)
         .hasMessageContaining("1 worker(s) of model 'tiny' have no handler");
     assertThat(registry.noCandidate("missing")).isInstanceOf(ModelNotFoundException.class);
@@ -80,7 +81,8 @@ class WorkerReachabilityTest {
       Context context = vertx.getOrCreateContext();
       WorkerRegistry registry = new WorkerRegistry(60_000);
       AtomicInteger regained = new AtomicInteger();
-      Reachability reachability = new Reachability(vertx.eventBus(), registry, regained::incrementAndGet);
+      Reachability reachability = new Reachability(new EventBusWorkerLink(vertx, ClusterMembership.standalone("gw")),
+          registry, regained::incrementAndGet);
       context.runOnContext(v -> {
         registry.update(worker("w1", "tiny", 1));
         reachability.lost("w1", "NO_HANDLERS");
@@ -107,9 +109,10 @@ class WorkerReachabilityTest {
 
   @Test
   void onlyNoHandlersMeansUnreachable() {
-    assertThat(Reachability.noHandlers(new ReplyException(ReplyFailure.NO_HANDLERS, "none"))).isTrue();
-    assertThat(Reachability.noHandlers(new ReplyException(ReplyFailure.TIMEOUT, "slow"))).isFalse();
-    assertThat(Reachability.noHandlers(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, "bad"))).isFalse();
-    assertThat(Reachability.noHandlers(new IllegalStateException())).isFalse();
+    assertThat(EventBusWorkerLink.noAnswer(new ReplyException(ReplyFailure.NO_HANDLERS, "none")).noHandler()).isTrue();
+    assertThat(EventBusWorkerLink.noAnswer(new ReplyException(ReplyFailure.TIMEOUT, "slow")).noHandler()).isFalse();
+    assertThat(EventBusWorkerLink.noAnswer(new ReplyException(ReplyFailure.RECIPIENT_FAILURE, "bad")).noHandler())
+        .isFalse();
+    assertThat(EventBusWorkerLink.noAnswer(new IllegalStateException()).noHandler()).isFalse();
   }
 }

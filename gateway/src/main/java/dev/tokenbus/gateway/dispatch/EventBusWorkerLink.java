@@ -1,0 +1,173 @@
+package dev.tokenbus.gateway.dispatch;
+
+import dev.tokenbus.cluster.ClusterMembership;
+import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.CreditFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link WorkerLink} over the Vert.x event bus of the cluster: one endpoint address per
+ * gateway for its stream frames, request/reply to a worker's address for OPEN and to its tokenizer
+ * address, the {@link Addresses#WORKER_STATUS} announcements of members that are ready, and the
+ * claims of a resumable stream on its own address ({@link Addresses#streamClaims}), whose refusals
+ * travel as failure codes 404 (not found) and 409 (in use).
+ */
+final class EventBusWorkerLink implements WorkerLink {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EventBusWorkerLink.class);
+  /** A probe is a CREDIT for this stream, which no worker has: a worker takes it and ignores it. */
+  private static final String PROBE_STREAM = "tokenbus-reachability-probe";
+  /** A claim's failure code for {@link StreamNotFoundException}. */
+  private static final int NOT_FOUND = 404;
+  /** A claim's failure code for {@link StreamInUseException}. */
+  private static final int IN_USE = 409;
+  /** A tokenizer request's failure code for a bad request. */
+  private static final int BAD_REQUEST = 400;
+
+  private final Vertx vertx;
+  private final EventBus bus;
+  private final ClusterMembership membership;
+  private final String endpoint = Addresses.newGatewayEndpoint();
+  private final List<MessageConsumer<?>> consumers = new ArrayList<>();
+
+  EventBusWorkerLink(Vertx vertx, ClusterMembership membership) {
+    this.vertx = vertx;
+    this.bus = vertx.eventBus();
+    this.membership = membership;
+  }
+
+  @Override
+  public Future<Void> start(Inbox inbox) {
+    Context context = vertx.getOrCreateContext();
+    FrameCodec.register(bus);
+    MessageConsumer<Frame> frames = bus.consumer(endpoint, m -> inbox.frame(m.body()));
+    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
+      WorkerStatus s = WorkerStatus.fromJson(m.body());
+      if (membership.isReady(s.nodeId())) { // else not yet authenticated and connected: its next announcement counts
+        inbox.status(s);
+      }
+    });
+    consumers.add(frames);
+    consumers.add(status);
+    membership.onNodeLeft(node -> context.runOnContext(v -> inbox.nodeLeft(node)));
+    return Future.all(frames.completion(), status.completion()).mapEmpty();
+  }
+
+  @Override
+  public String endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public String nodeId() {
+    return membership.nodeId();
+  }
+
+  @Override
+  public Future<Frame> open(String workerId, OpenFrame open, long timeoutMs) {
+    return bus.<Frame>request(workerId, open, FrameCodec.options().setSendTimeout(timeoutMs)).map(Message::body)
+        .recover(e -> Future.failedFuture(noAnswer(e)));
+  }
+
+  @Override
+  public void send(String workerEndpoint, Frame frame) {
+    bus.send(workerEndpoint, frame, FrameCodec.options());
+  }
+
+  @Override
+  public Future<Boolean> probe(String workerId, long timeoutMs) {
+    return bus.request(workerId, new CreditFrame(PROBE_STREAM, 0), FrameCodec.options().setSendTimeout(timeoutMs))
+        .transform(ar -> Future.succeededFuture(ar.succeeded() || !noHandlers(ar.cause())));
+  }
+
+  @Override
+  public Future<JsonObject> tokenizer(String workerId, JsonObject request, long timeoutMs) {
+    return bus.<JsonObject>request(Addresses.tokenizer(workerId), request, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body).recover(e -> {
+          if (e instanceof ReplyException re && re.failureCode() == BAD_REQUEST) {
+            String message = String.valueOf(re.getMessage());
+            int colon = message.indexOf(": ");
+            return Future.failedFuture(new RequestValidationException(colon > 0 ? message.substring(0, colon) : null,
+                colon > 0 ? message.substring(colon + 2) : message));
+          }
+          return Future.failedFuture(noAnswer(e));
+        });
+  }
+
+  @Override
+  public Subscription answerClaims(String sid, Reconnects.Holder holder) {
+    MessageConsumer<JsonObject> claims = bus.consumer(Addresses.streamClaims(sid), m -> {
+      try {
+        StreamOwner claimer = StreamOwner.fromWire(m.body().getString("owner"));
+        if (claimer == null) {
+          throw StreamNotFoundException.unknown(sid); // a claim that names no owner owns nothing
+        }
+        m.reply(holder.giveUp(sid, m.body().getInteger("last_index", -1), claimer).toJson());
+      } catch (StreamNotFoundException e) {
+        m.fail(NOT_FOUND, e.getMessage());
+      } catch (StreamInUseException e) {
+        m.fail(IN_USE, e.getMessage());
+      } catch (RuntimeException e) {
+        LOG.warn("claim for stream {} failed", sid, e);
+        m.fail(500, e.toString());
+      }
+    });
+    return claims::unregister;
+  }
+
+  @Override
+  public Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    JsonObject claim = new JsonObject().put("stream_id", sid).put("last_index", lastIndex).put("owner", claimer.wire());
+    return bus.<JsonObject>request(Addresses.streamClaims(sid), claim, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body).map(Reconnects.Handover::fromJson).recover(e -> Future.failedFuture(refusal(sid, e)));
+  }
+
+  /** What a failed claim over the bus means, as the holder's exception. */
+  private static Throwable refusal(String sid, Throwable e) {
+    if (e instanceof ReplyException re && re.failureCode() == NOT_FOUND) {
+      return new StreamNotFoundException(re.getMessage());
+    }
+    if (e instanceof ReplyException re && re.failureCode() == IN_USE) {
+      return new StreamInUseException(sid);
+    }
+    if (noHandlers(e)) {
+      return StreamNotFoundException.unknown(sid);
+    }
+    return e;
+  }
+
+  /** Whether a failed request to an address found no handler there. */
+  static boolean noHandlers(Throwable failure) {
+    return failure instanceof ReplyException re && re.failureType() == ReplyFailure.NO_HANDLERS;
+  }
+
+  /** A failed request to a worker, as the link's {@link NoAnswer}. */
+  static NoAnswer noAnswer(Throwable failure) {
+    String problem = failure instanceof ReplyException re ? re.failureType() + " " + re.getMessage()
+        : failure.toString();
+    return new NoAnswer(problem, noHandlers(failure));
+  }
+
+  @Override
+  public Future<Void> close() {
+    return Future.all(consumers.stream().map(MessageConsumer::unregister).toList()).mapEmpty();
+  }
+}

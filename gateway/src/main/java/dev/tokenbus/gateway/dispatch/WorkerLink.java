@@ -1,0 +1,110 @@
+package dev.tokenbus.gateway.dispatch;
+
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.AcceptFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import dev.tokenbus.protocol.frame.RefuseFrame;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * How the dispatch reaches workers and other gateways: everything the {@link Dispatcher},
+ * {@link Failover}, {@link Reconnects}, {@link Reachability} and {@link TokenizerClient} send or
+ * receive goes through it, so that their logic does not depend on the transport. The cluster's
+ * implementation is {@link EventBusWorkerLink}; tests use a fake.
+ *
+ * <p>Contract: {@link #start} is called once, on the dispatcher's context, before anything else;
+ * the {@link Inbox} is called on that context only, and so are the handlers of the futures this
+ * link returns. A request to a worker that gets no answer fails with {@link NoAnswer}.
+ */
+interface WorkerLink {
+
+  /** What arrives for the dispatcher. */
+  interface Inbox {
+    /** A frame of one of its streams (TOKENS, END, ERROR, HEARTBEAT), named by the leg's wire id. */
+    void frame(Frame frame);
+
+    /** A worker's announcement; only from cluster members that are ready (authenticated and connected). */
+    void status(WorkerStatus status);
+
+    /** Cluster member {@code nodeId} left: its workers are gone. */
+    void nodeLeft(String nodeId);
+  }
+
+  /** Answers the claims for one stream until {@link #close closed}. */
+  interface Subscription {
+    void close();
+  }
+
+  /**
+   * A request to a worker got no answer.
+   *
+   * @param noHandler nobody listens at the worker's address (it is unreachable, not just slow)
+   */
+  final class NoAnswer extends RuntimeException {
+    private final boolean noHandler;
+
+    NoAnswer(String message, boolean noHandler) {
+      super(message, null, false, false);
+      this.noHandler = noHandler;
+    }
+
+    boolean noHandler() {
+      return noHandler;
+    }
+  }
+
+  /** Starts delivering to {@code inbox}; completes once frames sent to {@link #endpoint} arrive. */
+  Future<Void> start(Inbox inbox);
+
+  /** The address the workers send this dispatcher's stream frames to. */
+  String endpoint();
+
+  /** This gateway's cluster node, which a worker checks a stream's frames against. */
+  String nodeId();
+
+  /**
+   * Sends OPEN to worker {@code workerId}.
+   *
+   * @return the worker's answer, {@link AcceptFrame} or {@link RefuseFrame}; or {@link NoAnswer}
+   *     within {@code timeoutMs}
+   */
+  Future<Frame> open(String workerId, OpenFrame open, long timeoutMs);
+
+  /** Sends a frame of a stream (CREDIT, CANCEL) to the worker endpoint that accepted it; no answer. */
+  void send(String workerEndpoint, Frame frame);
+
+  /**
+   * Whether someone listens at worker {@code workerId}'s address: a message the worker ignores,
+   * sent to find out. Never fails.
+   */
+  Future<Boolean> probe(String workerId, long timeoutMs);
+
+  /**
+   * A tokenize or detokenize request to worker {@code workerId}.
+   *
+   * @return the worker's answer; or {@link RequestValidationException} when the worker finds the
+   *     request bad, {@link NoAnswer} when it does not answer within {@code timeoutMs}
+   */
+  Future<JsonObject> tokenizer(String workerId, JsonObject request, long timeoutMs);
+
+  /**
+   * Answers the claims for stream {@code sid} (from any gateway, this one included) with
+   * {@code holder}, whose exceptions go back to the claimer as the same exceptions.
+   */
+  Subscription answerClaims(String sid, Reconnects.Holder holder);
+
+  /**
+   * Claims stream {@code sid} after token {@code lastIndex} for {@code claimer} from whichever
+   * gateway holds it.
+   *
+   * @return the holder's handover; or {@link StreamNotFoundException} when no gateway holds it for
+   *     {@code claimer}, {@link StreamInUseException} when it still streams to its client
+   */
+  Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
+
+  /** Stops delivering to the inbox. */
+  Future<Void> close();
+}

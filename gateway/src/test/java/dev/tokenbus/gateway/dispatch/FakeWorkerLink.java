@@ -1,0 +1,193 @@
+package dev.tokenbus.gateway.dispatch;
+
+import dev.tokenbus.protocol.WorkerStatus;
+import dev.tokenbus.protocol.frame.AcceptFrame;
+import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.OpenFrame;
+import dev.tokenbus.protocol.frame.RefuseFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@link WorkerLink} the test drives by hand: it records every OPEN (answered by the test), every
+ * frame sent and every tokenizer request, and delivers frames, announcements and departures to the
+ * dispatcher on its context. A worker's endpoint is its id, as in the cluster. Claims go to the
+ * holders registered in a map shared by the fake links of one test's gateways. Its state is read
+ * and changed on the dispatcher's context only.
+ */
+final class FakeWorkerLink implements WorkerLink {
+
+  /** An OPEN sent to a worker, waiting for the test's answer. */
+  record Open(String workerId, OpenFrame frame, Promise<Frame> reply) {
+
+    String wire() {
+      return frame.streamId();
+    }
+
+    void accept() {
+      reply.complete(new AcceptFrame(frame.streamId(), workerId, FakeWorkerLink.nodeOf(workerId), 3));
+    }
+
+    void refuse(RefuseFrame.Reason reason) {
+      reply.complete(new RefuseFrame(frame.streamId(), reason, reason + " at " + workerId, null));
+    }
+
+    /** The worker's address has no handler ({@code noHandler}), or it did not answer in time. */
+    void noAnswer(boolean noHandler) {
+      reply.fail(new NoAnswer((noHandler ? "NO_HANDLERS" : "TIMEOUT") + " at " + workerId, noHandler));
+    }
+  }
+
+  /** A frame sent to a worker endpoint. */
+  record Sent(String to, Frame frame) {}
+
+  /** A tokenizer request, waiting for the test's answer. */
+  record Tokenize(String workerId, JsonObject request, Promise<JsonObject> answer) {}
+
+  private final Context context;
+  private final String endpoint;
+  private final Map<String, Reconnects.Holder> claimHolders;
+  private final Map<String, Context> holderContexts;
+  final List<Open> opens = new ArrayList<>();
+  final List<Sent> sent = new ArrayList<>();
+  final List<Tokenize> tokenizes = new ArrayList<>();
+  final List<String> probes = new ArrayList<>();
+  /** Workers whose address has a handler again, as a probe finds. */
+  final Set<String> answering = new HashSet<>();
+  private Inbox inbox;
+  private boolean closed;
+
+  /**
+   * @param claimHolders the claim answerers of every gateway in the test, by stream id
+   * @param holderContexts the context each of them runs on
+   */
+  FakeWorkerLink(Context context, String endpoint, Map<String, Reconnects.Holder> claimHolders,
+      Map<String, Context> holderContexts) {
+    this.context = context;
+    this.endpoint = endpoint;
+    this.claimHolders = claimHolders;
+    this.holderContexts = holderContexts;
+  }
+
+  static String nodeOf(String workerId) {
+    return "node-" + workerId;
+  }
+
+  @Override
+  public Future<Void> start(Inbox inbox) {
+    this.inbox = inbox;
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public String endpoint() {
+    return endpoint;
+  }
+
+  @Override
+  public String nodeId() {
+    return "node-" + endpoint;
+  }
+
+  @Override
+  public Future<Frame> open(String workerId, OpenFrame open, long timeoutMs) {
+    Promise<Frame> reply = Promise.promise();
+    opens.add(new Open(workerId, open, reply));
+    return reply.future();
+  }
+
+  @Override
+  public void send(String workerEndpoint, Frame frame) {
+    sent.add(new Sent(workerEndpoint, frame));
+  }
+
+  @Override
+  public Future<Boolean> probe(String workerId, long timeoutMs) {
+    probes.add(workerId);
+    return Future.succeededFuture(answering.contains(workerId));
+  }
+
+  @Override
+  public Future<JsonObject> tokenizer(String workerId, JsonObject request, long timeoutMs) {
+    Promise<JsonObject> answer = Promise.promise();
+    tokenizes.add(new Tokenize(workerId, request, answer));
+    return answer.future();
+  }
+
+  @Override
+  public Subscription answerClaims(String sid, Reconnects.Holder holder) {
+    claimHolders.put(sid, holder);
+    holderContexts.put(sid, context);
+    return () -> claimHolders.remove(sid, holder);
+  }
+
+  /** Runs the holder on its gateway's context and answers on this one, as the event bus would. */
+  @Override
+  public Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    Promise<Reconnects.Handover> answer = Promise.promise();
+    Reconnects.Holder holder = claimHolders.get(sid);
+    if (holder == null) {
+      return Future.failedFuture(StreamNotFoundException.unknown(sid));
+    }
+    holderContexts.get(sid).runOnContext(v -> {
+      Future<Reconnects.Handover> given;
+      try {
+        given = Future.succeededFuture(holder.giveUp(sid, lastIndex, claimer));
+      } catch (RuntimeException e) {
+        given = Future.failedFuture(e);
+      }
+      Future<Reconnects.Handover> g = given;
+      context.runOnContext(w -> answer.handle(g));
+    });
+    return answer.future();
+  }
+
+  @Override
+  public Future<Void> close() {
+    closed = true;
+    return Future.succeededFuture();
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  Map<String, Reconnects.Holder> claimHolders() {
+    return claimHolders;
+  }
+
+  Map<String, Context> holderContexts() {
+    return holderContexts;
+  }
+
+  // ---- what the test makes arrive ---------------------------------------------------------------
+
+  void frame(Frame f) {
+    inbox.frame(f);
+  }
+
+  void status(WorkerStatus s) {
+    inbox.status(s);
+  }
+
+  void nodeLeft(String nodeId) {
+    inbox.nodeLeft(nodeId);
+  }
+
+  /** The frames of type {@code type} sent so far. */
+  <F extends Frame> List<F> sentOf(Class<F> type) {
+    return sent.stream().map(Sent::frame).filter(type::isInstance).map(type::cast).toList();
+  }
+
+  /** The latest OPEN. */
+  Open lastOpen() {
+    return opens.getLast();
+  }
+}
