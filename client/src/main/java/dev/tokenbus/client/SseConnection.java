@@ -24,7 +24,7 @@ import java.util.List;
  * starting with the one that was lost, for up to {@code reconnectTimeoutMs}; tokens the gateway
  * sends again are skipped, so the consumer sees no repeat and no gap. All state lives on one context.
  */
-final class SseTransport {
+final class SseConnection implements Transport.Connection {
 
   static final String STREAM_ID_HEADER = "X-Tokenbus-Stream-Id";
   private static final long MAX_BACKOFF_MS = 2000;
@@ -40,7 +40,7 @@ final class SseTransport {
   private final java.util.Set<Leg> open = new java.util.HashSet<>();
   private boolean closed;
 
-  SseTransport(Vertx vertx, Context context, TokenbusOptions options) {
+  SseConnection(Vertx vertx, Context context, TokenbusOptions options) {
     this.vertx = vertx;
     this.context = context;
     this.gateways = options.gateways();
@@ -54,7 +54,8 @@ final class SseTransport {
         new PoolOptions().setHttp1MaxSize(options.maxConnections()));
   }
 
-  void open(TokenStream stream, JsonObject request) {
+  @Override
+  public void open(TokenStream stream, JsonObject request) {
     context.runOnContext(v -> {
       if (closed) {
         stream.fail(Errors.connection("the client is closed", null));
@@ -67,7 +68,8 @@ final class SseTransport {
   }
 
   /** Closes the connections; open streams end with a {@link ConnectionException}. */
-  Future<Void> close() {
+  @Override
+  public Future<Void> close() {
     io.vertx.core.Promise<Void> done = io.vertx.core.Promise.promise();
     context.runOnContext(v -> {
       closed = true;
@@ -148,7 +150,7 @@ final class SseTransport {
             return;
           }
           TokenbusException e = Errors.of(errorObject(b.succeeded() ? b.result() : null), resp.statusCode(),
-              resp.getHeader("Retry-After"));
+              Errors.seconds(resp.getHeader("Retry-After")));
           if (streamId == null) {
             finish(e);
           } else if (resp.statusCode() >= 500 || resp.statusCode() == 409) {
@@ -206,7 +208,9 @@ final class SseTransport {
               return; // sent again after a resume: the consumer has it already
             }
             stream.onToken(t);
-            if (--credit <= 0 && !paused && response != null) {
+            // After the final token only done is left: it must be read whatever the credit, for
+            // the stream hands out its final token with done's summary.
+            if (--credit <= 0 && !t.isFinal() && !paused && response != null) {
               paused = true;
               response.pause();
             }

@@ -12,6 +12,7 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -27,7 +28,7 @@ import java.util.Map;
  * {@link ConnectionException} (WebSocket generations are not kept for a reconnect). All state lives
  * on one context.
  */
-final class WebSocketTransport {
+final class WebSocketConnection implements Transport.Connection {
 
   private final Context context;
   private final WebSocketClient client;
@@ -39,7 +40,7 @@ final class WebSocketTransport {
   private long nextId;
   private boolean closed;
 
-  WebSocketTransport(Vertx vertx, Context context, TokenbusOptions options) {
+  WebSocketConnection(Vertx vertx, Context context, TokenbusOptions options) {
     this.context = context;
     this.gateways = options.gateways();
     this.apiKey = options.apiKey();
@@ -50,8 +51,8 @@ final class WebSocketTransport {
         .setMaxMessageSize(16 * 1024 * 1024).setMaxFrameSize(16 * 1024 * 1024));
   }
 
-  /** Starts {@code request} as a generation feeding {@code stream}. */
-  void open(TokenStream stream, JsonObject request) {
+  @Override
+  public void open(TokenStream stream, JsonObject request) {
     context.runOnContext(v -> {
       if (closed) {
         stream.fail(Errors.connection("the client is closed", null));
@@ -73,7 +74,8 @@ final class WebSocketTransport {
   }
 
   /** Closes the sockets; open streams end with a {@link ConnectionException}. */
-  Future<Void> close() {
+  @Override
+  public Future<Void> close() {
     Promise<Void> done = Promise.promise();
     context.runOnContext(v -> {
       closed = true;
@@ -97,7 +99,19 @@ final class WebSocketTransport {
     } catch (RuntimeException ignored) {
       // not JSON: the status alone says what happened
     }
-    return Errors.of(error, e.getStatus(), e.getHeaders() == null ? null : e.getHeaders().get("Retry-After"));
+    return Errors.of(error, e.getStatus(),
+        Errors.seconds(e.getHeaders() == null ? null : e.getHeaders().get("Retry-After")));
+  }
+
+  /**
+   * An error frame's exception: a refusal carries the {@code status} HTTP would have answered and,
+   * for a full queue, {@code retry_after_ms}; an error ending a running generation carries neither.
+   */
+  private static TokenbusException refusal(JsonObject frame) {
+    Object status = frame.getValue("status");
+    Object retryAfter = frame.getValue("retry_after_ms");
+    return Errors.of(frame.getJsonObject("error"), status instanceof Integer n ? n : 0,
+        retryAfter instanceof Number ms ? Duration.ofMillis(ms.longValue()) : null);
   }
 
   /** One WebSocket and the generations on it. */
@@ -180,7 +194,7 @@ final class WebSocketTransport {
       if (s == null) {
         if (idValue == null && "error".equals(f.getValue("type"))) {
           // about no generation: this client sent something wrong
-          failAll(Errors.of(f.getJsonObject("error"), 0, null));
+          failAll(refusal(f));
         }
         return; // a generation that ended or was cancelled: late frames are expected
       }
@@ -194,7 +208,7 @@ final class WebSocketTransport {
           }
           case "error" -> {
             ended(id);
-            s.fail(Errors.of(f.getJsonObject("error"), 0, null));
+            s.fail(refusal(f));
           }
           default -> { } // a frame type of a newer gateway
         }
