@@ -14,10 +14,11 @@ final class Errors {
   /**
    * The exception for an error object {@code {message, type, code, param}}.
    *
-   * @param status the HTTP status of a refused request, 0 for an error event of a running stream
-   * @param retryAfter the {@code Retry-After} header, or null
+   * @param status the HTTP status of a refused request (over WebSocket, the one the error frame
+   *     carries), 0 for an error event of a running stream
+   * @param retryAfter how long to wait before trying again, or null
    */
-  static TokenbusException of(JsonObject error, int status, String retryAfter) {
+  static TokenbusException of(JsonObject error, int status, Duration retryAfter) {
     JsonObject e = error == null ? new JsonObject() : error;
     String type = string(e, "type", status == 0 ? "server_error" : "http_" + status);
     String code = string(e, "code", null);
@@ -38,7 +39,7 @@ final class Errors {
     }
     return switch (type) {
       case "invalid_request_error" -> new InvalidRequestException(message, type, code, param, status, null);
-      case "rate_limit_error" -> new RateLimitException(message, type, code, param, status, seconds(retryAfter));
+      case "rate_limit_error" -> new RateLimitException(message, type, code, param, status, retryAfter);
       case "service_unavailable_error", "no_worker", "worker_shutdown", "gateway_shutdown" ->
           new ServiceUnavailableException(message, type, code, param, status, null);
       case "worker_lost", "worker_unresponsive" -> new WorkerLostException(message, type, code, param, status, null);
@@ -66,7 +67,8 @@ final class Errors {
     return v instanceof String s ? s : fallback;
   }
 
-  private static Duration seconds(String header) {
+  /** HTTP's {@code Retry-After} in seconds; null when absent or not a number. */
+  static Duration seconds(String header) {
     if (header == null) {
       return null;
     }

@@ -1,5 +1,6 @@
 package dev.tokenbus.client;
 
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Objects;
 
@@ -11,10 +12,13 @@ import java.util.Objects;
  * StreamConfig config = StreamConfig.builder().maxTokens(64).temperature(0).build();
  * }</pre>
  *
- * <p>Defaults: maxTokens 256, temperature 0.8, topK 40, topP 0.95, no stop sequences, streamDelayMs
- * 0, bufferSize 32, timeoutMs 30000, no seed (the server picks one and reports it), topLogprobs 0,
- * any model. Ranges are those of the gateway's request parameters; {@link Builder#build()} checks
- * them, so a bad value fails here with the field's name rather than at the server.
+ * <p>Defaults: maxTokens 256, temperature 0.8, topK 40, topP 0.95, repeatLastN 64, no stop
+ * sequences, streamDelayMs 0, bufferSize 32, timeoutMs 30000, no seed (the server picks one and
+ * reports it), topLogprobs 0, no grammar or JSON Schema, cachePrompt true, any model: the
+ * gateway's own defaults. Ranges are those of the gateway's request parameters; {@link Builder#build()}
+ * checks them, so a bad value fails here, before anything is sent, with an
+ * {@link InvalidRequestException} whose {@link TokenbusException#param() param()} is the request
+ * field's name (status 0). A grammar or schema the gateway cannot use is its 400, over either transport.
  *
  * @param maxTokens most tokens to generate, 1..1000000
  * @param temperature 0 (greedy) to 5
@@ -22,6 +26,7 @@ import java.util.Objects;
  * @param topP nucleus mass in (0, 1]; 1 disables it
  * @param minP min-p in [0, 1]; 0 disables it
  * @param repeatPenalty in (0, 10]; 1 disables it
+ * @param repeatLastN how many recent tokens the penalties look at, -1 for the whole context
  * @param frequencyPenalty OpenAI-style, -2..2
  * @param presencePenalty OpenAI-style, -2..2
  * @param seed the sampler's seed, 0..4294967294; null lets the server pick one
@@ -31,18 +36,28 @@ import java.util.Objects;
  *     this client's window towards the gateway (tokens received but not yet taken by the consumer)
  * @param timeoutMs the generation's deadline, 1..86400000 ms; 0 means none, here and on the server
  * @param topLogprobs alternatives reported per token, 0..20
+ * @param grammar a GBNF grammar (start rule {@code root}) every generated token must follow, or null
+ * @param jsonSchema a JSON Schema the answer must validate against (the gateway turns it into a
+ *     grammar), or null; not together with {@code grammar}
+ * @param cachePrompt whether the worker may reuse cached KV cells of an earlier prompt sharing this
+ *     one's start, and keep this one's for later ones
  * @param model the model to route to (the gateway's {@code model} field); null for any
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
-    double repeatPenalty, double frequencyPenalty, double presencePenalty, Long seed, List<String> stopSequences,
-    long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String model) {
+    double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
+    List<String> stopSequences, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
+    JsonObject jsonSchema, boolean cachePrompt, String model) {
 
-  private static final StreamConfig DEFAULTS = new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 0.0, 0.0, null,
-      List.of(), 0, 32, 30_000, 0, null);
+  private static final StreamConfig DEFAULTS = new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null,
+      List.of(), 0, 32, 30_000, 0, null, null, true, null);
 
-  /** Copies the stop sequences; checks every range (an {@link IllegalArgumentException} names the field). */
+  /**
+   * Copies the stop sequences and the schema; checks every range (an {@link InvalidRequestException}
+   * names the field).
+   */
   public StreamConfig {
     stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
+    jsonSchema = jsonSchema == null ? null : jsonSchema.copy();
     check(maxTokens >= 1 && maxTokens <= 1_000_000, "maxTokens", "between 1 and 1000000", maxTokens);
     check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 5, "temperature", "between 0 and 5",
         temperature);
@@ -51,6 +66,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     check(Double.isFinite(minP) && minP >= 0 && minP <= 1, "minP", "in [0, 1]", minP);
     check(Double.isFinite(repeatPenalty) && repeatPenalty > 0 && repeatPenalty <= 10, "repeatPenalty", "in (0, 10]",
         repeatPenalty);
+    check(repeatLastN >= -1, "repeatLastN", "-1 (the whole context) or more", repeatLastN);
     check(Double.isFinite(frequencyPenalty) && Math.abs(frequencyPenalty) <= 2, "frequencyPenalty",
         "between -2 and 2", frequencyPenalty);
     check(Double.isFinite(presencePenalty) && Math.abs(presencePenalty) <= 2, "presencePenalty", "between -2 and 2",
@@ -65,6 +81,15 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     check(bufferSize >= 1 && bufferSize <= 4096, "bufferSize", "between 1 and 4096", bufferSize);
     check(timeoutMs >= 0 && timeoutMs <= 86_400_000L, "timeoutMs", "between 0 (no timeout) and 86400000", timeoutMs);
     check(topLogprobs >= 0 && topLogprobs <= 20, "topLogprobs", "between 0 and 20", topLogprobs);
+    check(grammar == null || !grammar.isBlank(), "grammar", "a non-empty GBNF grammar", grammar);
+    check(grammar == null || jsonSchema == null, "grammar", "left out when jsonSchema is given (one or the other)",
+        grammar);
+  }
+
+  /** A copy: the record's own schema cannot be changed through it. */
+  @Override
+  public JsonObject jsonSchema() {
+    return jsonSchema == null ? null : jsonSchema.copy();
   }
 
   /** The defaults listed above. */
@@ -89,7 +114,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
   private static void check(boolean ok, String field, String range, Object got) {
     if (!ok) {
-      throw new IllegalArgumentException(field + " must be " + range + ", got " + got);
+      throw new InvalidRequestException(field + " must be " + range + ", got " + got, "invalid_request_error",
+          "invalid_value", Wire.name(field), 0, null);
     }
   }
 
@@ -101,6 +127,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private double topP;
     private double minP;
     private double repeatPenalty;
+    private int repeatLastN;
     private double frequencyPenalty;
     private double presencePenalty;
     private Long seed;
@@ -109,6 +136,9 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private int bufferSize;
     private long timeoutMs;
     private int topLogprobs;
+    private String grammar;
+    private JsonObject jsonSchema;
+    private boolean cachePrompt;
     private String model;
 
     private Builder(StreamConfig c) {
@@ -118,6 +148,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       topP = c.topP;
       minP = c.minP;
       repeatPenalty = c.repeatPenalty;
+      repeatLastN = c.repeatLastN;
       frequencyPenalty = c.frequencyPenalty;
       presencePenalty = c.presencePenalty;
       seed = c.seed;
@@ -126,6 +157,9 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       bufferSize = c.bufferSize;
       timeoutMs = c.timeoutMs;
       topLogprobs = c.topLogprobs;
+      grammar = c.grammar;
+      jsonSchema = c.jsonSchema;
+      cachePrompt = c.cachePrompt;
       model = c.model;
     }
 
@@ -147,13 +181,19 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     /** 1 disables the repeat penalty. */
     public Builder repeatPenalty(double v) { repeatPenalty = v; return this; }
 
+    /** How many recent tokens the penalties look at; -1 for the whole context. */
+    public Builder repeatLastN(int v) { repeatLastN = v; return this; }
+
     /** OpenAI-style frequency penalty. */
     public Builder frequencyPenalty(double v) { frequencyPenalty = v; return this; }
 
     /** OpenAI-style presence penalty. */
     public Builder presencePenalty(double v) { presencePenalty = v; return this; }
 
-    /** A fixed seed, for a repeatable run; null lets the server choose. */
+    /** A fixed seed, for a repeatable run: {@code seed(42)}. */
+    public Builder seed(long v) { seed = v; return this; }
+
+    /** A fixed seed, or null to let the server choose one. */
     public Builder seed(Long v) { seed = v; return this; }
 
     /** Stop sequences (replaces any set before). */
@@ -174,13 +214,23 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     /** Alternatives reported per token. */
     public Builder topLogprobs(int v) { topLogprobs = v; return this; }
 
+    /** A GBNF grammar the answer must follow; null for none. */
+    public Builder grammar(String v) { grammar = v; return this; }
+
+    /** A JSON Schema the answer must validate against (copied at {@link #build()}); null for none. */
+    public Builder jsonSchema(JsonObject v) { jsonSchema = v; return this; }
+
+    /** Whether the worker may reuse and keep the prompt's KV cells (prefix cache). */
+    public Builder cachePrompt(boolean v) { cachePrompt = v; return this; }
+
     /** The model to route to; null for any. */
     public Builder model(String v) { model = v; return this; }
 
-    /** The configuration; an {@link IllegalArgumentException} names a field out of range. */
+    /** The configuration; an {@link InvalidRequestException} names a field out of range. */
     public StreamConfig build() {
-      return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, frequencyPenalty,
-          presencePenalty, seed, stopSequences, streamDelayMs, bufferSize, timeoutMs, topLogprobs, model);
+      return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
+          presencePenalty, seed, stopSequences, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, jsonSchema,
+          cachePrompt, model);
     }
   }
 }

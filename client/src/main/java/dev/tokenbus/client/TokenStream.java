@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.streams.ReadStream;
 import java.util.ArrayDeque;
 import java.util.NoSuchElementException;
@@ -66,6 +67,10 @@ public final class TokenStream implements ReadStream<TokenData> {
   private final ArrayDeque<TokenData> buffer = new ArrayDeque<>();
   private int received;
   private boolean finalArrived;
+  /** The final token, held back until {@link #result} is complete: then it joins the buffer. */
+  private TokenData pendingFinal;
+  /** The server's side is over (done, error, cancel or timeout) and {@link #result} is complete. */
+  private boolean ended;
   /** The error that ends the stream, handed to the consumer after the tokens before it. */
   private TokenbusException failure;
   /** The consumer has the final token or the error: nothing more comes. */
@@ -148,17 +153,26 @@ public final class TokenStream implements ReadStream<TokenData> {
    */
   public void cancel() {
     Leg l;
+    CancelledException e = Errors.cancelled("cancelled by the client");
     synchronized (this) {
       if (over || cancelled) {
         return;
       }
       cancelled = true;
       buffer.clear();
-      failure = Errors.cancelled("cancelled by the client");
+      pendingFinal = null;
+      if (ended) {
+        // The server's side is over already (result() is complete): only the consumer's side ends here.
+        if (failure == null) {
+          failure = e;
+        }
+        notifyAll();
+        scheduleDelivery();
+        return;
+      }
       l = leg;
-      endLocally();
     }
-    completeResult(null, failure);
+    end(null, e);
     if (l != null) {
       l.cancel();
     }
@@ -166,7 +180,9 @@ public final class TokenStream implements ReadStream<TokenData> {
 
   /**
    * The server's summary (finish reason, token counts, seed), once its {@code done} event arrives;
-   * failed with the stream's error. Completes on the stream's context.
+   * failed with the stream's error. It is complete before the consumer sees the end: by the time
+   * the final token is read (so {@link #isFinished()} is true) or the stream's exception is
+   * thrown, {@code result().result()} (or {@code cause()}) is set. Completes on the stream's context.
    */
   public Future<StreamSummary> result() {
     return result.future();
@@ -263,20 +279,22 @@ public final class TokenStream implements ReadStream<TokenData> {
   /** A token from the server; the transport has checked it is the next index. */
   void onToken(TokenData t) {
     synchronized (this) {
-      if (failure != null || over) {
+      if (ended || cancelled || over) {
         return; // cancelled, or failed: late tokens are dropped
       }
       if (finalArrived || t.index() != received) {
-        failLocked(Errors.protocol("token " + t.index() + " arrived where " + (finalArrived ? "nothing more"
+        pendingFinal = null; // the consumer gets the error, not an end that looks whole
+        end(null, Errors.protocol("token " + t.index() + " arrived where " + (finalArrived ? "nothing more"
             : "token " + received) + " was due", null));
         return;
       }
-      buffer.add(t);
       received++;
       if (t.isFinal()) {
         finalArrived = true;
-        cancelTimer();
+        pendingFinal = t; // handed out with the summary, by end()
+        return;
       }
+      buffer.add(t);
       notifyAll();
       scheduleDelivery();
     }
@@ -284,35 +302,24 @@ public final class TokenStream implements ReadStream<TokenData> {
 
   /** The server's {@code done}: the summary after the final token. */
   void onDone(StreamSummary summary) {
+    boolean whole;
     synchronized (this) {
-      if (!finalArrived && failure == null) {
-        failLocked(Errors.protocol("the stream ended without its final token", null));
-        completeResult(null, failure);
-        return;
-      }
+      whole = finalArrived;
     }
-    completeResult(summary, null);
+    end(whole ? summary : null, whole ? null : Errors.protocol("the stream ended without its final token", null));
   }
 
-  /** Ends the stream with {@code e}, after the tokens already here (unless it ended already). */
+  /**
+   * Ends the stream with {@code e}, after the tokens already here (unless it ended already). When the
+   * final token is here, every token is: the consumer reads them all, and only {@link #result()} fails.
+   */
   void fail(TokenbusException e) {
-    synchronized (this) {
-      if (failure != null || over) {
-        return;
-      }
-      if (finalArrived) {
-        // Every token is here; only the summary is lost.
-        completeResult(null, e);
-        return;
-      }
-      failLocked(e);
-    }
-    completeResult(null, e);
+    end(null, e);
   }
 
   /** True while the transport should keep the stream going (not cancelled, failed or complete). */
   synchronized boolean isOpen() {
-    return failure == null && !finalArrived && !over;
+    return !ended && !cancelled && !finalArrived && failure == null;
   }
 
   /** The index of the last token that arrived, -1 before the first. */
@@ -322,15 +329,42 @@ public final class TokenStream implements ReadStream<TokenData> {
 
   // ---- inside ----
 
-  private void failLocked(TokenbusException e) {
-    failure = e;
-    endLocally();
-  }
-
-  private void endLocally() {
-    cancelTimer();
-    notifyAll();
-    scheduleDelivery();
+  /**
+   * The server's side is over: completes {@link #result} with {@code summary} (or fails it with
+   * {@code error}), and only then lets the consumer see the end: the held-back final token, or the
+   * error after the tokens before it. On the stream's context; the first end counts.
+   */
+  private void end(StreamSummary summary, TokenbusException error) {
+    Runnable ending = () -> {
+      synchronized (this) {
+        if (ended) {
+          return;
+        }
+        ended = true;
+        cancelTimer();
+      }
+      if (error != null) {
+        result.tryFail(error);
+      } else {
+        result.tryComplete(summary);
+      }
+      synchronized (this) {
+        if (pendingFinal != null) {
+          buffer.add(pendingFinal);
+          pendingFinal = null;
+        } else if (failure == null) {
+          // error is null only when the done of a stream cancelled meanwhile came first
+          failure = error != null ? error : Errors.cancelled("cancelled by the client");
+        }
+        notifyAll();
+        scheduleDelivery();
+      }
+    };
+    if (Vertx.currentContext() == context) {
+      ending.run();
+    } else {
+      context.runOnContext(v -> ending.run());
+    }
   }
 
   private void cancelTimer() {
@@ -344,26 +378,16 @@ public final class TokenStream implements ReadStream<TokenData> {
     Leg l;
     synchronized (this) {
       timeoutTimer = -1;
-      if (failure != null || finalArrived || over) {
+      if (ended || over) {
         return;
       }
       l = leg;
     }
-    fail(new StreamTimeoutException("the stream did not end within its timeoutMs (" + config.timeoutMs()
+    end(null, new StreamTimeoutException("the stream did not end within its timeoutMs (" + config.timeoutMs()
         + " ms) and the server did not end it", "timeout", null, null, 0, null));
     if (l != null) {
       l.cancel();
     }
-  }
-
-  private void completeResult(StreamSummary summary, Throwable error) {
-    context.runOnContext(v -> {
-      if (error != null) {
-        result.tryFail(error);
-      } else {
-        result.tryComplete(summary);
-      }
-    });
   }
 
   private void claim(Mode m) {
@@ -389,13 +413,16 @@ public final class TokenStream implements ReadStream<TokenData> {
     throw new NoSuchElementException("the stream has ended: its final token was read");
   }
 
-  /** Counts a token the consumer took, returning credit half a window at a time. Holds the lock. */
+  /**
+   * Counts a token the consumer took, returning credit half a window at a time; none once the final
+   * token arrived (the server sends nothing more) or the stream was cancelled. Holds the lock.
+   */
   private void taken(TokenData t) {
     if (t.isFinal()) {
       over = true;
       return;
     }
-    if (++ungranted >= grantBatch && leg != null && !cancelled) {
+    if (++ungranted >= grantBatch && leg != null && !cancelled && !finalArrived && !ended) {
       int n = ungranted;
       ungranted = 0;
       leg.grant(n);

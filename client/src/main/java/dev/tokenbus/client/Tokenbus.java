@@ -31,8 +31,7 @@ public final class Tokenbus implements AutoCloseable {
   private final boolean ownsVertx;
   private final Context context;
   private final TokenbusOptions options;
-  private final WebSocketTransport webSocket;
-  private final SseTransport sse;
+  private final Transport.Connection connection;
 
   private Tokenbus(Vertx vertx, boolean ownsVertx, TokenbusOptions options) {
     this.vertx = vertx;
@@ -40,9 +39,7 @@ public final class Tokenbus implements AutoCloseable {
     this.options = options;
     Context current = Vertx.currentContext();
     this.context = current != null && current.owner() == vertx ? current : vertx.getOrCreateContext();
-    this.webSocket = options.transport() == Transport.WEBSOCKET ? new WebSocketTransport(vertx, context, options)
-        : null;
-    this.sse = options.transport() == Transport.SSE ? new SseTransport(vertx, context, options) : null;
+    this.connection = options.transport().connect(vertx, context, options);
   }
 
   /** A client for one gateway with the default options (WebSocket, no API key), on a Vert.x of its own. */
@@ -87,12 +84,7 @@ public final class Tokenbus implements AutoCloseable {
     Objects.requireNonNull(config, "config");
     Context current = Vertx.currentContext();
     TokenStream stream = new TokenStream(current != null && current.owner() == vertx ? current : context, config);
-    var request = Wire.request(prompt, messages, config);
-    if (webSocket != null) {
-      webSocket.open(stream, request);
-    } else {
-      sse.open(stream, request);
-    }
+    connection.open(stream, Wire.request(prompt, messages, config));
     return stream;
   }
 
@@ -107,8 +99,7 @@ public final class Tokenbus implements AutoCloseable {
    */
   @Override
   public void close() {
-    Future<Void> closed = webSocket != null ? webSocket.close() : sse.close();
-    Future<Void> all = closed.transform(v -> ownsVertx ? vertx.close() : Future.<Void>succeededFuture());
+    Future<Void> all = connection.close().transform(v -> ownsVertx ? vertx.close() : Future.<Void>succeededFuture());
     if (!Context.isOnEventLoopThread()) {
       try {
         all.await(10, TimeUnit.SECONDS);

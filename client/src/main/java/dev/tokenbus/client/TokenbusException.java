@@ -1,9 +1,11 @@
 package dev.tokenbus.client;
 
 /**
- * A generation that failed: refused by the gateway (with an HTTP status) or ended by an error after
- * it started (status 0). The subclasses name the server's error types; {@link #type()} and
- * {@link #code()} carry the server's own words, for types this client does not know.
+ * A generation that failed: refused by the gateway (with an HTTP status, over either transport),
+ * ended by an error after it started (status 0), or refused by this client before anything was
+ * sent (a value out of range: an {@link InvalidRequestException}, status 0). The subclasses name the
+ * server's error types; {@link #type()} and {@link #code()} carry the server's own words, for types
+ * this client does not know.
  */
 public class TokenbusException extends RuntimeException {
 
@@ -16,7 +18,8 @@ public class TokenbusException extends RuntimeException {
    * @param type the server's error type, e.g. {@code invalid_request_error} or {@code worker_lost}
    * @param code the server's error code, or null
    * @param param the request field at fault, or null
-   * @param status the HTTP status of a refused request; 0 for an error after the stream started
+   * @param status the HTTP status of a refused request; 0 for an error after the stream started or
+   *     one the client found itself
    */
   public TokenbusException(String message, String type, String code, String param, int status, Throwable cause) {
     super(message, cause);
@@ -41,7 +44,10 @@ public class TokenbusException extends RuntimeException {
     return param;
   }
 
-  /** The HTTP status of a refused request; 0 for an error that ended a running stream. */
+  /**
+   * The HTTP status of a refused request (over WebSocket, the one the gateway's error frame gives);
+   * 0 for an error that ended a running stream, or that this client found itself.
+   */
   public int status() {
     return status;
   }

@@ -8,8 +8,9 @@ import java.util.List;
  * Where a {@link Tokenbus} connects and how.
  *
  * @param gateways the gateways' base URLs ({@code http://host:port}, or {@code https://}; a path
- *     prefix is kept), tried in order: new connections go to the first that answers, and a stream
- *     that lost its connection resumes through any of them
+ *     prefix is kept; a last {@code /v1}, as OpenAI's clients take it, is the API's own and left
+ *     out), tried in order: new connections go to the first that answers, and a stream that lost
+ *     its connection resumes through any of them
  * @param apiKey sent as {@code Authorization: Bearer <key>}; null for gateways without {@code api-keys}
  * @param transport WebSocket (the default) or SSE
  * @param connectTimeoutMs how long a connection attempt may take
@@ -22,26 +23,43 @@ import java.util.List;
 public record TokenbusOptions(List<URI> gateways, String apiKey, Transport transport, long connectTimeoutMs,
     long reconnectTimeoutMs, int maxConnections, int maxStreamsPerSocket) {
 
-  /** Checks the values; every URL must be absolute http(s). */
+  /**
+   * Checks the values (an {@link InvalidRequestException} names the one at fault); every URL must be
+   * absolute http(s).
+   */
   public TokenbusOptions {
-    if (gateways == null || gateways.isEmpty()) {
-      throw new IllegalArgumentException("at least one gateway URL is needed");
-    }
+    check(gateways != null && !gateways.isEmpty(), "gateways", "at least one gateway URL is needed");
     List<URI> normalised = new ArrayList<>();
     for (URI u : gateways) {
-      if (u == null || u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
-        throw new IllegalArgumentException("a gateway URL must be http(s)://host[:port][/path], got " + u);
-      }
-      String path = u.getPath() == null || u.getPath().isEmpty() ? "/" : u.getPath();
-      normalised.add(u.resolve(path.endsWith("/") ? path : path + "/"));
+      check(u != null && u.getHost() != null && ("http".equals(u.getScheme()) || "https".equals(u.getScheme())),
+          "gateways", "a gateway URL must be http(s)://host[:port][/path], got " + u);
+      normalised.add(base(u));
     }
     gateways = List.copyOf(normalised);
-    if (transport == null) {
-      throw new IllegalArgumentException("transport must be set");
+    check(transport != null, "transport", "transport must be set");
+    check(connectTimeoutMs >= 1, "connectTimeoutMs", "connectTimeoutMs must be positive, got " + connectTimeoutMs);
+    check(reconnectTimeoutMs >= 0, "reconnectTimeoutMs", "reconnectTimeoutMs must be 0 or more, got "
+        + reconnectTimeoutMs);
+    check(maxConnections >= 1, "maxConnections", "maxConnections must be positive, got " + maxConnections);
+    check(maxStreamsPerSocket >= 1, "maxStreamsPerSocket", "maxStreamsPerSocket must be positive, got "
+        + maxStreamsPerSocket);
+  }
+
+  /** The URL routes resolve against: its path ends with {@code /}, without the API's own {@code v1/}. */
+  private static URI base(URI u) {
+    String path = u.getPath() == null || u.getPath().isEmpty() ? "/" : u.getPath();
+    if (!path.endsWith("/")) {
+      path += "/";
     }
-    if (connectTimeoutMs < 1 || reconnectTimeoutMs < 0 || maxConnections < 1 || maxStreamsPerSocket < 1) {
-      throw new IllegalArgumentException("connectTimeoutMs, maxConnections and maxStreamsPerSocket must be positive,"
-          + " reconnectTimeoutMs 0 or more");
+    if (path.endsWith("/v1/")) {
+      path = path.substring(0, path.length() - "v1/".length());
+    }
+    return u.resolve(path);
+  }
+
+  private static void check(boolean ok, String option, String message) {
+    if (!ok) {
+      throw new InvalidRequestException(message, "invalid_request_error", "invalid_value", option, 0, null);
     }
   }
 
@@ -52,7 +70,12 @@ public record TokenbusOptions(List<URI> gateways, String apiKey, Transport trans
   public static TokenbusOptions of(String... gatewayUrls) {
     List<URI> uris = new ArrayList<>();
     for (String u : gatewayUrls) {
-      uris.add(URI.create(u));
+      try {
+        uris.add(URI.create(u));
+      } catch (IllegalArgumentException | NullPointerException e) {
+        throw new InvalidRequestException("not a URL: " + u + " (" + e.getMessage() + ")", "invalid_request_error",
+            "invalid_value", "gateways", 0, e);
+      }
     }
     return new TokenbusOptions(uris, null, Transport.WEBSOCKET, 10_000, 30_000, 64, 64);
   }

@@ -25,19 +25,44 @@ final class Wire {
     }
     j.put("stream", true).put("max_tokens", c.maxTokens()).put("temperature", c.temperature()).put("top_k", c.topK())
         .put("top_p", c.topP()).put("min_p", c.minP()).put("repeat_penalty", c.repeatPenalty())
-        .put("frequency_penalty", c.frequencyPenalty()).put("presence_penalty", c.presencePenalty())
+        .put("repeat_last_n", c.repeatLastN()).put("frequency_penalty", c.frequencyPenalty()).put("presence_penalty", c.presencePenalty())
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize()).put("timeout_ms", c.timeoutMs())
-        .put("top_logprobs", c.topLogprobs());
+        .put("top_logprobs", c.topLogprobs()).put("cache_prompt", c.cachePrompt());
     if (c.seed() != null) {
       j.put("seed", c.seed());
     }
     if (!c.stopSequences().isEmpty()) {
       j.put("stop", new JsonArray(new ArrayList<>(c.stopSequences())));
     }
+    if (c.grammar() != null) {
+      j.put("grammar", c.grammar());
+    }
+    if (c.jsonSchema() != null) {
+      j.put("json_schema", c.jsonSchema());
+    }
     if (c.model() != null) {
       j.put("model", c.model());
     }
     return j;
+  }
+
+  /**
+   * The request field a {@link StreamConfig} component is sent as: its name in snake case
+   * ({@code maxTokens} is {@code max_tokens}), but {@code stopSequences} is {@code stop}.
+   */
+  static String name(String component) {
+    if ("stopSequences".equals(component)) {
+      return "stop";
+    }
+    StringBuilder b = new StringBuilder();
+    for (char ch : component.toCharArray()) {
+      if (Character.isUpperCase(ch)) {
+        b.append('_').append(Character.toLowerCase(ch));
+      } else {
+        b.append(ch);
+      }
+    }
+    return b.toString();
   }
 
   /** A {@code token} payload; a {@link ProtocolException} when it is not one. */

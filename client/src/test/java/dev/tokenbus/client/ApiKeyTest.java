@@ -8,7 +8,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** A gateway with {@code api-keys}: the client's key opens both transports; none, or a wrong one, is an {@link AuthenticationException}. */
 class ApiKeyTest {
@@ -29,7 +29,7 @@ class ApiKeyTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Transport.class)
+  @MethodSource("dev.tokenbus.client.Transport#values")
   void theKeyOpensTheGatewayAndItsAbsenceIsAnAuthenticationException(Transport transport) throws Exception {
     TokenbusOptions options = TokenbusOptions.of(nodes.url(0)).withTransport(transport);
     try (Tokenbus keyed = Tokenbus.create(options.withApiKey(KEY))) {

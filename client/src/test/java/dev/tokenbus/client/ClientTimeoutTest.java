@@ -8,7 +8,7 @@ import io.vertx.core.http.HttpServer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The client's own deadline: a gateway that takes the request and then says nothing (a hung
@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class ClientTimeoutTest {
 
   @ParameterizedTest
-  @EnumSource(Transport.class)
+  @MethodSource("dev.tokenbus.client.Transport#values")
   void aSilentGatewayEndsTheStreamAtItsTimeout(Transport transport) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {

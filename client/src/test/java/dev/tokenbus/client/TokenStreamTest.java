@@ -27,7 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The client against a real gateway and worker (the generated tiny model): streams over both
@@ -213,7 +213,7 @@ class TokenStreamTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Transport.class)
+  @MethodSource("dev.tokenbus.client.Transport#values")
   void cancelFreesTheSlotAndEndsTheStreamWithCancelledException(Transport transport) throws Exception {
     try (Tokenbus c = client(transport)) {
       TokenStream s = c.generate("cancel me", StreamConfig.builder().temperature(0).maxTokens(5000)
@@ -231,23 +231,30 @@ class TokenStreamTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Transport.class)
+  @MethodSource("dev.tokenbus.client.Transport#values")
   void refusalsArriveAsTypedExceptions(Transport transport) throws Exception {
     try (Tokenbus c = client(transport)) {
+      // Refusals carry HTTP's status over either transport (a WebSocket error frame carries it too).
       TokenStream empty = c.generate("", greedy(4));
       assertThatThrownBy(empty::next).isInstanceOfSatisfying(InvalidRequestException.class,
           e -> assertThat(e.param()).isEqualTo("prompt"));
       assertThat(empty.isFinished()).isTrue();
+      assertThat(((TokenbusException) empty.result().cause()).status()).isEqualTo(400);
 
       TokenStream unknown = c.generate("hi", StreamConfig.builder().model("no-such-model").build());
-      assertThatThrownBy(unknown::next).isInstanceOf(ModelNotFoundException.class);
-      await().atMost(Duration.ofSeconds(5)).until(() -> unknown.result().failed());
+      assertThatThrownBy(unknown::next).isInstanceOfSatisfying(ModelNotFoundException.class,
+          e -> assertThat(e.status()).isEqualTo(404));
+      // failed before the consumer saw the error
+      assertThat(unknown.result().failed()).isTrue();
+
+      TokenStream badGrammar = c.generate("hi", StreamConfig.builder().grammar("root ::= (").build());
+      assertThatThrownBy(badGrammar::next).isInstanceOfSatisfying(InvalidRequestException.class,
+          e -> assertThat(List.of(e.status(), e.param())).containsExactly(400, "grammar"));
 
       TokenStream tooLong = c.generate("word ".repeat(3000), greedy(4));
-      assertThatThrownBy(tooLong::next).isInstanceOf(ContextLengthExceededException.class);
+      assertThatThrownBy(tooLong::next).isInstanceOfSatisfying(ContextLengthExceededException.class,
+          e -> assertThat(e.status()).isEqualTo(400));
     }
-    assertThatThrownBy(() -> StreamConfig.builder().temperature(9).build())
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("temperature");
   }
 
   @Test
@@ -258,7 +265,7 @@ class TokenStreamTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Transport.class)
+  @MethodSource("dev.tokenbus.client.Transport#values")
   void theServerEndsAGenerationAtItsTimeoutWithAFinalToken(Transport transport) throws Exception {
     try (Tokenbus c = client(transport)) {
       List<TokenData> tokens = readAll(c.generate("slow", StreamConfig.builder().temperature(0).maxTokens(1000)

@@ -261,12 +261,14 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
   }
 
   /**
-   * An error frame; with {@code retryAfterSeconds} >= 0 it carries {@code retry_after_ms}, as HTTP's
-   * 429 carries {@code Retry-After}.
+   * An error frame refusing a frame or a generation, with the {@code status} HTTP would have answered
+   * (an error ending a running generation has none, as over SSE); with {@code retryAfterSeconds} >= 0
+   * it carries {@code retry_after_ms}, as HTTP's 429 carries {@code Retry-After}.
    */
   private void sendError(String clientId, ApiError error, long retryAfterSeconds) {
     if (!closed) {
-      JsonObject frame = new JsonObject().put("type", "error").put("id", clientId).put("error", error.body());
+      JsonObject frame = new JsonObject().put("type", "error").put("id", clientId).put("status", error.status())
+          .put("error", error.body());
       if (retryAfterSeconds >= 0) {
         frame.put("retry_after_ms", retryAfterSeconds * 1000);
       }
