@@ -7,10 +7,12 @@ import dev.tokenbus.gateway.GatewayOptions;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** A gateway with {@code api-keys}: the client's key opens both transports; none, or a wrong one, is an {@link AuthenticationException}. */
+@Tag("cluster")
 class ApiKeyTest {
 
   private static final String KEY = "client-test-key";

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,6 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The client used as the README shows it, against a real gateway and worker (the generated tiny
  * model): what a user writes compiles, and what the README promises holds on both transports.
  */
+@Tag("cluster")
 class ClientAsDocumentedTest {
 
   private static Nodes nodes;

@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the stream ends with a {@link StreamTimeoutException}. The server here is a bare Vert.x HTTP
  * server that accepts and never answers: the transport's behaviour is what is tested.
  */
+@Tag("cluster")
 class ClientTimeoutTest {
 
   @ParameterizedTest

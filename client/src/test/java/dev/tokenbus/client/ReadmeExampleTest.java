@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * generation, the same text the client reads itself, and the summary line. Without a JDK 17 it is
  * skipped, saying so.
  */
+@Tag("cluster")
 class ReadmeExampleTest {
 
   static final String BEGIN = "<!-- java-client-example:begin -->";

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * gateways, with no token lost or repeated: the text is the uninterrupted run's. The first gateway
  * is reached through a proxy that the test cuts, so the gateway itself is fine but unreachable.
  */
+@Tag("cluster")
 class ResumeTest {
 
   private static final int MAX_TOKENS = 80;

@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.tokenbus.gateway.GatewayOptions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * A gateway that takes one generation per WebSocket: a client told so opens a socket per
  * generation and runs both; one that assumes more gets the gateway's {@code too_many_streams}.
  */
+@Tag("cluster")
 class SocketsTest {
 
   private static Nodes nodes;

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -35,6 +36,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and the Reactive Streams adapter. The gateway keeps streams for a reconnect (resume-grace-ms),
  * so an SSE cancel must reach it explicitly rather than by closing the connection.
  */
+@Tag("cluster")
 class TokenStreamTest {
 
   private static final int WINDOW = 8;

@@ -18,12 +18,14 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * A clustered node puts back its event-bus subscriptions that someone else removed from the
  * cluster's directory, and only those: what it removed itself stays removed.
  */
+@Tag("cluster")
 class SubscriptionRepairTest {
 
   private static ClusterNode node;

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * that vanishes mid-request (its body half sent) is no error of the gateway's: nothing is logged
  * above DEBUG.
  */
+@Tag("engine")
+@Tag("cluster")
 class AbruptDisconnectTest {
 
   private static final int SLOTS = 4;

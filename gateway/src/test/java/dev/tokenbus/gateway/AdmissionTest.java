@@ -17,9 +17,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** When every slot is busy, requests wait in a bounded queue, first come first served; past it they get 429. */
+@Tag("engine")
+@Tag("cluster")
 class AdmissionTest {
 
   private static CompletableFuture<List<Sse.Event>> streamAsync(TestCluster c, String body) {

@@ -19,9 +19,12 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** With api-keys configured, every /v1 route needs a Bearer key; operations routes stay open. */
+@Tag("engine")
+@Tag("cluster")
 class ApiKeyTest {
 
   private static final String KEY = "sk-test-123";

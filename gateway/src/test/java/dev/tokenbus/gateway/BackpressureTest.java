@@ -14,6 +14,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * sequence inside the worker's decode loop, and only its own. The gateway uses 4 KiB socket and
  * response buffers so that backpressure shows after a few dozen tokens instead of megabytes.
  */
+@Tag("engine")
+@Tag("cluster")
 class BackpressureTest {
 
   private static final int WINDOW = 16;

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -31,6 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * OpenAI error envelope naming the offending field, and none of it disturbs the worker.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("engine")
+@Tag("cluster")
 class BadInputTest {
 
   private static final String INVALID = "invalid_request_error";

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
  * 100 ms, as seen through /v1/status. Uses a wider generated model so that a long prompt takes
  * long enough to be interrupted in the middle.
  */
+@Tag("engine")
+@Tag("cluster")
 class CancellationTest {
 
   private static TestCluster cluster;

@@ -16,12 +16,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code messages} instead of {@code prompt} on /v1/generate and the WebSocket: the worker renders
  * them with its model's template, so the generation is the one of the rendered prompt.
  */
+@Tag("engine")
+@Tag("cluster")
 class ChatMessagesTest {
 
   private static final JsonArray MESSAGES = new JsonArray()

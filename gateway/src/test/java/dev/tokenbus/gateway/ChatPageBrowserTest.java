@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
@@ -47,6 +48,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * the page fits a phone's width. Needs Debian's {@code chromium} and {@code chromium-driver}
  * ({@code .ci/run} installs them); skipped where they are absent.
  */
+@Tag("engine")
+@Tag("cluster")
 class ChatPageBrowserTest {
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");

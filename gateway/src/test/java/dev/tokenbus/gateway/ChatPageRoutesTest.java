@@ -7,9 +7,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The chat page's files as plain HTTP: types, caching and security headers, and what stays the API's. */
+@Tag("cluster")
 class ChatPageRoutesTest {
 
   private static TestCluster cluster;

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.Test;
  * the same Hazelcast cluster, gets no worker, sends nothing through and serves nothing; both sides
  * see it refused with the reason; and what crosses the event bus cannot be read on the wire.
  */
+@Tag("engine")
+@Tag("cluster")
 class ClusterTrustTest {
 
   private static final EngineConfig ENGINE = EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * a refused body's connection; a quiet open stream is never cut. Short timeouts here; the defaults
  * are 60 s idle and 30 s for headers and body.
  */
+@Tag("engine")
+@Tag("cluster")
 class ConnectionTimeoutsTest {
 
   private static final long IDLE_MS = 1500;

@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.Test;
  * sequence, no gap, no repeat, and the text of an uninterrupted run. In-process nodes here; the
  * launcher's tests do the same with worker processes killed by signals.
  */
+@Tag("engine")
+@Tag("cluster")
 class FailoverTest {
 
   private static final int MAX_TOKENS = 120;

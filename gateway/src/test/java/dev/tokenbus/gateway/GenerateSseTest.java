@@ -19,9 +19,12 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** POST /v1/generate through a real two-node cluster (gateway node + worker node) on the real engine. */
+@Tag("engine")
+@Tag("cluster")
 class GenerateSseTest {
 
   private static TestCluster cluster;

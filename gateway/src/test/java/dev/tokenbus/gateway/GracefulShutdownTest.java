@@ -12,9 +12,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** A gateway that shuts down refuses new work, lets open streams finish, and ends the rest at its deadline. */
+@Tag("engine")
+@Tag("cluster")
 class GracefulShutdownTest {
 
   private static EngineConfig engine() {

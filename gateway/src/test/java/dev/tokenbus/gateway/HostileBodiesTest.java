@@ -26,12 +26,15 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Over a thousand malformed and hostile bodies, several at a time: the gateway answers every one
  * with a client error or a stream, never a server error or silence, and its worker ends up idle.
  */
+@Tag("engine")
+@Tag("cluster")
 class HostileBodiesTest {
 
   /** Fixed so that a failure replays; {@code -Dtokenbus.fuzz.seed=N} explores other bodies. */

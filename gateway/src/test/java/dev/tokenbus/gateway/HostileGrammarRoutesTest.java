@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +29,8 @@ import org.slf4j.LoggerFactory;
  * every route that takes {@code grammar}, naming it, with no stack trace logged; the node then
  * answers a greedy request as before, and the deepest grammar accepted is followed.
  */
+@Tag("engine")
+@Tag("cluster")
 class HostileGrammarRoutesTest {
 
   private static final Duration PROMPTLY = Duration.ofSeconds(5);

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
  * valid and answered 200. Nothing may log a stack trace; afterwards {@code /v1/status} is clean and
  * a greedy generation gives the same text as before. Seeded ({@code -Dtokenbus.hostile.seed=N}).
  */
+@Tag("engine")
+@Tag("cluster")
 class HostileGrammarSuiteTest {
 
   private static final long SEED = Long.getLong("tokenbus.hostile.seed", 9_000_009L);

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -22,6 +23,8 @@ import org.junit.jupiter.api.Test;
  * {@code /v1/status} is clean and a greedy generation gives the same text as before. Seeded
  * ({@code -Dtokenbus.hostile.seed=N}); loopback only.
  */
+@Tag("engine")
+@Tag("cluster")
 class HostileInputSuiteTest {
 
   private static final long SEED = Long.getLong("tokenbus.hostile.seed", 9_000_009L);

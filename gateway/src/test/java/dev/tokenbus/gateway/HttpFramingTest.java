@@ -13,6 +13,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +24,8 @@ import org.slf4j.LoggerFactory;
  * socket, lone surrogates in JSON, stream ids no stream can have. Every refusal is a 4xx with the
  * documented JSON error object, and nothing is logged above DEBUG.
  */
+@Tag("engine")
+@Tag("cluster")
 class HttpFramingTest {
 
   private static TestCluster cluster;

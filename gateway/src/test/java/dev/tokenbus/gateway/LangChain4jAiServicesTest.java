@@ -18,6 +18,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.Test;
  * with a POJO (LangChain4j sends its JSON Schema as {@code response_format}) and a {@code @Tool}
  * method the model must call ({@code tool_choice: required}). The grammar guarantees the shapes.
  */
+@Tag("engine")
+@Tag("cluster")
 class LangChain4jAiServicesTest {
 
   enum Species { CAT, DOG, BIRD }

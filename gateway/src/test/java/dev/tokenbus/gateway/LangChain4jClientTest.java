@@ -18,9 +18,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** LangChain4j's OpenAI streaming chat model, unchanged, against a running gateway and worker. */
+@Tag("engine")
+@Tag("cluster")
 class LangChain4jClientTest {
 
   @Test

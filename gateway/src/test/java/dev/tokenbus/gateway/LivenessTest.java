@@ -8,12 +8,15 @@ import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Streams end when the other side stops cooperating: a gateway that stops granting credits, a
  * worker node that leaves mid-stream, a gateway that shuts down. Each test has a cluster of its own.
  */
+@Tag("engine")
+@Tag("cluster")
 class LivenessTest {
 
   private static EngineConfig engine() {

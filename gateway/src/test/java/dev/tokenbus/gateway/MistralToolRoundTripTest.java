@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * conversation whose tool-call ids are not 9 letters and digits: the ids the gateway gives its calls
  * must come back through that template as they are.
  */
+@Tag("cluster")
 class MistralToolRoundTripTest {
 
   private static TestCluster cluster;

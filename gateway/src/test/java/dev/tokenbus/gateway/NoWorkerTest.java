@@ -14,9 +14,11 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** A gateway alone in its cluster: it stays up and answers generations at once with 503, not a hang. */
+@Tag("cluster")
 class NoWorkerTest {
 
   private static ClusterNode node;

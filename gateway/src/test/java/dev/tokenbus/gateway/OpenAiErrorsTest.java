@@ -14,11 +14,14 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every refusal of the OpenAI routes: OpenAI's status and {@code {"error":{message,type,param,code}}}. */
+@Tag("engine")
+@Tag("cluster")
 class OpenAiErrorsTest {
 
   private static final String CHAT = "/v1/chat/completions";

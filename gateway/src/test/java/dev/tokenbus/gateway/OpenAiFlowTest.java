@@ -14,9 +14,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The OpenAI routes have /v1/generate's flow control: a stopped reader pauses its sequence, a disconnect cancels it. */
+@Tag("engine")
+@Tag("cluster")
 class OpenAiFlowTest {
 
   private static final String CHAT = "{\"messages\":[{\"role\":\"user\",\"content\":\"slow\"}],\"stream\":true,"

@@ -15,6 +15,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * (src/test/js/client.mjs). The package is installed from the npm registry into the build
  * directory on first run. Skipped only when node or npm is not installed.
  */
+@Tag("engine")
+@Tag("cluster")
 class OpenAiNodeClientTest {
 
   private static final String KEY = "sk-node-client";

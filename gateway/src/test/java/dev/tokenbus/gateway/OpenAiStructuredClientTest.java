@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * grammar guarantees the shape (src/test/js/structured.mjs). Skipped without node and npm, or
  * without stories260K.
  */
+@Tag("engine")
+@Tag("cluster")
 class OpenAiStructuredClientTest {
 
   private static final String KEY = "sk-structured";

@@ -15,9 +15,12 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** /v1/chat/completions and /v1/completions in OpenAI's exact wire format, chunk by chunk. */
+@Tag("engine")
+@Tag("cluster")
 class OpenAiWireTest {
 
   private static final String MODEL = "tiny-chat";

@@ -12,9 +12,12 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** /health, /ready and /metrics as operators see them. */
+@Tag("engine")
+@Tag("cluster")
 class OpsEndpointsTest {
 
   private static HttpResponse<String> get(TestCluster c, String path) throws Exception {

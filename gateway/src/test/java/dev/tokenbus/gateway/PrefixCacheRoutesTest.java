@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Test;
  * first turn's prompt and reply as {@code usage.prompt_tokens_details.cached_tokens}, on one worker
  * and on two, where cache-aware dispatch sends each turn back to the worker holding its conversation.
  */
+@Tag("engine")
+@Tag("cluster")
 class PrefixCacheRoutesTest {
 
   private static EngineConfig engine(int slots) {

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.Test;
  * gateway, and gets the rest of its stream: no token lost, none repeated, the text of an
  * uninterrupted run. Meanwhile the stream is paused, not cancelled, until the grace period ends.
  */
+@Tag("engine")
+@Tag("cluster")
 class ResumeStreamTest {
 
   private static final long GRACE_MS = 3000;

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,8 @@ import org.slf4j.LoggerFactory;
  * 400 with the JSON error naming the field, at once, without a stack trace in the log; twenty in a
  * row leave the node serving greedy text as before.
  */
+@Tag("engine")
+@Tag("cluster")
 class SchemaBombRoutesTest {
 
   private static final String GREEDY = "{\"prompt\":\"the storm\",\"max_tokens\":12,\"temperature\":0,\"stream\":false}";

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,8 @@ import org.junit.jupiter.api.Test;
  * the text of an undisturbed run (the parked one resumed by A on the other gateway). Nothing may log
  * an error or a stack trace. Seeded ({@code -Dtokenbus.hostile.seed=N}); loopback only.
  */
+@Tag("engine")
+@Tag("cluster")
 class SecondTenantSuiteTest {
 
   private static final long SEED = Long.getLong("tokenbus.hostile.seed", 9_000_009L);

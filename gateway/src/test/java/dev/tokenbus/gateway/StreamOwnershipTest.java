@@ -15,6 +15,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +25,8 @@ import org.junit.jupiter.api.Test;
  * live and while it is parked; A's stream then finishes with its whole text. A itself cannot take
  * over a stream its client still reads (409), only one whose client went away.
  */
+@Tag("engine")
+@Tag("cluster")
 class StreamOwnershipTest {
 
   private static final long GRACE_MS = 20_000;

@@ -13,6 +13,7 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,8 @@ import org.junit.jupiter.api.Test;
  * key's alone all the same: another key neither lists, resumes nor cancels it, over SSE or on a
  * WebSocket, and its owner cannot take it from the connection it streams to.
  */
+@Tag("engine")
+@Tag("cluster")
 class StreamOwnershipWithoutGraceTest {
 
   private static final String BODY = "{\"prompt\":\"no grace\",\"max_tokens\":40,\"temperature\":0,"

@@ -22,6 +22,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.Test;
  * answer is JSON that validates against its schema, also when its stream moves to another worker
  * half-way; a bad grammar or schema is a 400 naming the field.
  */
+@Tag("engine")
+@Tag("cluster")
 class StructuredOutputRoutesTest {
 
   private static final List<String> SCHEMAS = List.of("person", "refs-and-nesting", "arrays", "enum-and-const");

@@ -10,7 +10,6 @@ import com.hazelcast.multimap.MultiMap;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
-import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo;
 import java.net.URI;
@@ -18,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +27,8 @@ import org.junit.jupiter.api.Test;
  * worker's address has no handler the gateway says so: {@code /ready} is 503 with the reason and
  * {@code /v1/status} shows the worker unreachable.
  */
+@Tag("engine")
+@Tag("cluster")
 class SubscriptionLossTest {
 
   private static final EngineConfig ENGINE = EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2);

@@ -12,9 +12,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** /v1/tokenize and /v1/detokenize ask a worker of the model over the event bus. */
+@Tag("engine")
+@Tag("cluster")
 class TokenizeTest {
 
   private static TestCluster cluster;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * tool whose arguments validate against its parameters, whole and streamed as
  * {@code delta.tool_calls}; conversations that carry earlier calls and their results are taken.
  */
+@Tag("engine")
+@Tag("cluster")
 class ToolCallRoutesTest {
 
   static final JsonObject WEATHER = new JsonObject("""

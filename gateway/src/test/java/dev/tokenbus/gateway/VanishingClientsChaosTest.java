@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.Test;
  * after a few tokens) in random ways (a reset, a FIN, a WebSocket close frame, a garbage frame):
  * afterwards the gateway and the worker hold nothing, within 2 s. Seeded, loopback only, bounded.
  */
+@Tag("engine")
+@Tag("cluster")
 class VanishingClientsChaosTest {
 
   private static final long SEED = Long.getLong("tokenbus.chaos.seed", 9_2026L);

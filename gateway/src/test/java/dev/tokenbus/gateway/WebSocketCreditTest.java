@@ -16,12 +16,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * A WebSocket generation opened with {@code credit} sends that many tokens, then pauses (its
  * worker's sequence with it) until {@code credit} frames grant more; a bad grant is an error frame.
  */
+@Tag("engine")
+@Tag("cluster")
 class WebSocketCreditTest {
 
   private static TestCluster cluster;

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.Test;
  * generation id is at most 128 characters; a client that sends without reading is stopped (the
  * gateway reads from it no more than it can answer) while other sockets go on.
  */
+@Tag("engine")
+@Tag("cluster")
 class WebSocketFramingTest {
 
   private static TestCluster cluster;

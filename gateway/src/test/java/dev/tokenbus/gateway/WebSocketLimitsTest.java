@@ -12,12 +12,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * A WebSocket message over the gateway's size limit ends the socket with 1009, also when it
  * arrives compressed (as browsers send it) in a frame far below the limit.
  */
+@Tag("cluster")
 class WebSocketLimitsTest {
 
   private static final int LIMIT = 64 * 1024;

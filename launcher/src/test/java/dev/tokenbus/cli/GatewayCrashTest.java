@@ -25,10 +25,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A gateway process killed with SIGKILL mid-stream: the worker notices through the cluster and frees the slot within 2 s. */
+@Tag("engine")
+@Tag("cluster")
 class GatewayCrashTest {
 
   @TempDir

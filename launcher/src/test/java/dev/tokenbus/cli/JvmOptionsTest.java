@@ -7,12 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The JVM's flags have one source, {@code conf/jvm.options} (a java argument file): the launcher
  * script, the Docker image and the tests pass that file, and none of them spells a flag of its own.
  */
+@Tag("cluster")
 class JvmOptionsTest {
 
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();

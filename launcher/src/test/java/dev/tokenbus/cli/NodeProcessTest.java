@@ -14,10 +14,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A worker as its own process, as an operator runs it: it becomes ready, and SIGTERM ends it, leaving nothing behind. */
+@Tag("cluster")
 class NodeProcessTest {
 
   @TempDir

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine;
@@ -21,6 +22,7 @@ import picocli.CommandLine;
  * README.md's configuration table and conf/tokenbus.yaml. Every option must be in both documents,
  * with picocli's default, and neither may list a key that is no option.
  */
+@Tag("cluster")
 class OptionDocsTest {
 
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();

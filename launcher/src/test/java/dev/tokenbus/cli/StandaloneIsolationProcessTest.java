@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the nodes never see each other (each serves its own worker only, lists no member) and neither
  * listens on a cluster port.
  */
+@Tag("cluster")
 class StandaloneIsolationProcessTest {
 
   @TempDir

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the credentials in the user's config directory (here a temporary {@code XDG_CONFIG_HOME}), the
  * other loads the same ones, and they form a TLS cluster in which the worker serves.
  */
+@Tag("cluster")
 class ZeroConfigClusterProcessTest {
 
   @TempDir

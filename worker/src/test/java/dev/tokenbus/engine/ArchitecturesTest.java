@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,6 +31,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * chat template) load on the default llama.cpp, answer chat and tokenize requests, and keep doing
  * so for 100 requests; an architecture the loaded release does not know is refused before loading.
  */
+@Tag("engine")
 class ArchitecturesTest {
 
   private static EngineConfig config(Path model, LlamaRelease profile) {

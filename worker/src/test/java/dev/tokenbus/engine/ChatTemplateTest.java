@@ -10,6 +10,7 @@ import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.StreamConfig;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * engine cannot run goes through llama_chat_apply_template; models without one, or with one neither
  * can use, get ChatML.
  */
+@Tag("engine")
 class ChatTemplateTest {
 
   private static final String CHATML_JINJA = TestModels.CHATML_TEMPLATE;

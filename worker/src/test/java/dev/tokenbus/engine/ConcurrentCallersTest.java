@@ -12,9 +12,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Callers tokenize on their own threads: many at once, and while the engine closes, crash nothing and lose nothing. */
+@Tag("engine")
 class ConcurrentCallersTest {
 
   @Test

@@ -20,9 +20,11 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The engine's contract, on the generated tiny model with the real llama.cpp. */
+@Tag("engine")
 class EngineBehaviourTest {
 
   private static LlamaEngine engine;

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * the most likely allowed token, batching, pausing and resuming keep each sequence's grammar state,
  * and a grammar llama.cpp cannot parse is a request error, never a crash.
  */
+@Tag("engine")
 class GrammarSamplingTest {
 
   /** A small JSON object: {"name": "<letters>", "age": <digits>, "happy": true|false}. */

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * {@code grammar}: a worker is safe whatever gateway sent the request. The deepest grammars
  * accepted are parsed and followed.
  */
+@Tag("engine")
 class HostileGrammarEngineTest {
 
   private static final StreamConfig GREEDY = StreamConfig.defaults().withTemperature(0).withMaxTokens(8);

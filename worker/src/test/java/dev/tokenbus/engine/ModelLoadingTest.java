@@ -12,10 +12,12 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Bad model files get a clear error, never a crashed JVM, and a good engine keeps serving meanwhile. */
+@Tag("engine")
 class ModelLoadingTest {
 
   @TempDir

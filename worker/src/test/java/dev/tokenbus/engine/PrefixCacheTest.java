@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * reuses that sequence's KV cells and prefills only the rest, and its output is exactly that of a
  * cold run ({@code cache_prompt: false}) of the same prompt.
  */
+@Tag("engine")
 class PrefixCacheTest {
 
   private static final String STORY = "Once upon a time there was a little girl named Lily. She liked to play"

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * 2048-token prompt step, so that the step takes long enough (around a second here) to be
  * interrupted in the middle, through llama.cpp's abort callback.
  */
+@Tag("engine")
 class PromptAbortTest {
 
   private static final TinyLlamaModel.Spec WIDE =

@@ -7,14 +7,15 @@ import static dev.tokenbus.engine.JinjaChatTemplateTest.QWEN3_ROUND_TRIP;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.tokenbus.engine.gguf.TinyArchModel;
 import dev.tokenbus.engine.gguf.TinyArchModel.Architecture;
+import dev.tokenbus.engine.gguf.TinyArchModel;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it as Jinja, tools and tool turns go to a template that takes them, and to one that does not
  * (Gemma 3) as Hermes text. The expected texts are {@link JinjaChatTemplateTest}'s.
  */
+@Tag("engine")
 class PublishedTemplatesTest {
 
   static final List<ChatMessage> CHAT = List.of(new ChatMessage("system", "Be brief."),

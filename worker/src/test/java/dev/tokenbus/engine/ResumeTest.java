@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,6 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * one: same tokens, same indices, same text, for every sampler shape (greedy, seeded top-k,
  * seeded full chain with penalties, top-p).
  */
+@Tag("engine")
 class ResumeTest {
 
   private static LlamaEngine tiny;

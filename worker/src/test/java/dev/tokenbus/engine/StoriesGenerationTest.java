@@ -10,9 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Checks that need sensible text: run on the trained stories260K model, skipped when it is absent. */
+@Tag("engine")
 class StoriesGenerationTest {
 
   private static LlamaEngine engine;

@@ -26,10 +26,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
+@Tag("cluster")
 class ModelFetcherTest {
   private static final String PATH = "/models/stories.gguf";
   private static final byte[] CONTENT = seededBytes(4 * 1024 * 1024 + 12_345, 42);

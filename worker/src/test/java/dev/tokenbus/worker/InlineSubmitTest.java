@@ -6,9 +6,11 @@ import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Which requests the worker templates and tokenizes on its event loop, and which on a blocking thread. */
+@Tag("cluster")
 class InlineSubmitTest {
 
   private static final StreamConfig CFG = StreamConfig.defaults();

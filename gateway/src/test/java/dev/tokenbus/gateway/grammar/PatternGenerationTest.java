@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * with ECMA-262 on these) finds, with JSON escapes for quotes, backslashes and
  * control characters.
  */
+@Tag("engine")
 class PatternGenerationTest {
 
   private static LlamaEngine tiny;

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * the engine produce JSON that validates against the schema, for greedy and sampled decoding, on
  * the trained stories260K model (when present) and on the generated tiny model.
  */
+@Tag("engine")
 class SchemaGenerationTest {
 
   private static LlamaEngine tiny;

@@ -9,10 +9,12 @@ import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The benchmark model has a small real model's shape, and llama.cpp loads it and generates with it. */
+@Tag("engine")
 class BenchModelTest {
 
   @TempDir

@@ -13,6 +13,7 @@ import java.util.List;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Every file here that the validator rejects would otherwise reach llama.cpp, and several of them (the ones marked
  * "kills the process") abort the JVM there (SIGABRT or SIGSEGV inside llama.cpp's loader or tokenizer).
  */
+@Tag("engine")
 class GgufValidatorTest {
   private static final String TOKENS = "tokenizer.ggml.tokens";
   private static final String LAST_TENSOR = "blk.1.ffn_down.weight";

@@ -6,6 +6,7 @@ import dev.tokenbus.grammar.GbnfCheck;
 import dev.tokenbus.grammar.GbnfException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 
 /**
  * {@link GbnfCheck} against llama.cpp's own grammar parser, on any text: a grammar the check passes,
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
  * ones that crash or freeze it. Run by {@code bin/fuzz} (coverage-guided) and by {@code bin/test}
  * over the inputs checked in beside it.
  */
+@Tag("engine")
 class GbnfAgreementFuzzTest {
 
   private static NativeModel model;

@@ -9,12 +9,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@code llama_sampler_init_grammar} behind the profile seam: a GBNF grammar stage confines what the
  * real model can generate (on the profile this run drives: v0.5.0, or b4916 in the second pass).
  */
+@Tag("engine")
 class GrammarSamplerTest {
 
   private static final String GRAMMAR = "root ::= \"ab\" [0-9] [0-9] [0-9] \"!\"";

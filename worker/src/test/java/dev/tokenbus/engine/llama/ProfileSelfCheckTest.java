@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Both releases open side by side, each is recognised by its exports, and a library driven as the
  * other release is refused with a message, never used (which would corrupt memory).
  */
+@Tag("engine")
 class ProfileSelfCheckTest {
 
   private static Path b4916() {
