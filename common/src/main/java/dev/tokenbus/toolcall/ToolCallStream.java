@@ -5,6 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,8 +39,11 @@ public final class ToolCallStream {
   private final List<ToolCall> completed = new ArrayList<>();
   private State state = State.PREFIX;
   private boolean gaveUp;
+  // Whether the answer has ended (finish): the end of the text is no longer a place to wait for more.
   private boolean last;
-  private java.util.regex.MatchResult lastMatch;
+  private MatchResult lastMatch;
+  // Whether the last match ran into the end of the text (the text may be a cut-off beginning).
+  private boolean cutShort;
   private int calls;
   private String id;
   private String name;
@@ -70,7 +74,7 @@ public final class ToolCallStream {
     return calls;
   }
 
-  /** The calls read to their end, with their arguments as the model wrote them. */
+  /** The calls read to their end, with their arguments compact. */
   public List<ToolCall> completed() {
     return List.copyOf(completed);
   }
@@ -117,7 +121,8 @@ public final class ToolCallStream {
   private Match match(Pattern p) {
     Matcher m = p.matcher(pending);
     boolean found = m.lookingAt();
-    if (m.hitEnd() && !last) {
+    cutShort = m.hitEnd();
+    if (cutShort && !last) {
       return Match.WAIT;
     }
     if (found) {
@@ -149,6 +154,9 @@ public final class ToolCallStream {
     }
     String n = r == Match.MATCHED ? lastMatch.group(1) : null;
     if (n == null || !names.contains(n)) {
+      if (n == null && cutShort && calls > 0) {
+        pending.setLength(0); // the answer ended inside a further call's opening: not text besides the calls
+      }
       noCall();
       return false;
     }

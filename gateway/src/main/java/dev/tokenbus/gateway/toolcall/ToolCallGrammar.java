@@ -16,8 +16,11 @@ import java.util.List;
  */
 public final class ToolCallGrammar {
 
-  /** The most calls one constrained answer may hold, so that a model cannot call forever. */
-  public static final int MAX_PARALLEL_CALLS = 4;
+  /**
+   * The most calls one constrained answer may hold: after them only the end is allowed, so that an
+   * answer ends even when its model would call again and again (a small model repeats its call).
+   */
+  public static final int MAX_PARALLEL_CALLS = 2;
 
   private ToolCallGrammar() {}
 
