@@ -12,12 +12,11 @@ import java.util.List;
  *     (e.g. a chat template's markers) is parsed
  * @param messages the conversation to answer, or empty when {@code prompt} is given
  * @param config sampling, limits and flow control
- * @param tools the tools the model may call, as OpenAI's JSON array of {@code {"type":"function",
- *     "function":{...}}}, for a chat template that takes them; null when there are none or the
- *     gateway has already written them into the conversation
+ * @param tools the tools the model may call, which the worker hands to its chat template (or writes
+ *     into the conversation where the template cannot take them); empty when there are none
  */
 public record GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config,
-    String tools) {
+    List<Tool> tools) {
 
   public GenerationRequest {
     if (id == null || id.isEmpty()) {
@@ -31,14 +30,15 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
       throw new RequestValidationException("messages", "give either prompt or messages, not both");
     }
     config = config == null ? StreamConfig.defaults() : config;
-    if (tools != null && messages.isEmpty()) {
+    tools = tools == null ? List.of() : List.copyOf(tools);
+    if (!tools.isEmpty() && messages.isEmpty()) {
       throw new RequestValidationException("tools", "tools need messages");
     }
   }
 
   /** A request without tools. */
   public GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config) {
-    this(id, prompt, messages, config, null);
+    this(id, prompt, messages, config, List.of());
   }
 
   /** A plain-prompt request. */
@@ -55,7 +55,7 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
   }
 
   /** A chat request whose tools go to the model's chat template (see {@link #tools}). */
-  public static GenerationRequest chat(String id, List<ChatMessage> messages, String tools, StreamConfig config) {
+  public static GenerationRequest chat(String id, List<ChatMessage> messages, List<Tool> tools, StreamConfig config) {
     if (messages == null || messages.isEmpty()) {
       throw new RequestValidationException("messages", "messages must not be empty");
     }

@@ -43,11 +43,12 @@ class LangChain4jAiServicesTest {
   }
 
   static final class Tools {
-    final List<int[]> calls = new CopyOnWriteArrayList<>();
+    final List<long[]> calls = new CopyOnWriteArrayList<>();
 
+    // long, not int: the parameters' schema is an unbounded integer, which the grammar writes with up to 16 digits.
     @Tool(value = "Adds two numbers", returnBehavior = ReturnBehavior.IMMEDIATE)
-    public int add(int a, int b) {
-      calls.add(new int[] {a, b});
+    public long add(long a, long b) {
+      calls.add(new long[] {a, b});
       return a + b;
     }
   }
@@ -82,9 +83,9 @@ class LangChain4jAiServicesTest {
       // Parameter names are the compiled ones (arg0, arg1 without -parameters); both must be integers.
       JsonObject args = new JsonObject(e.request().arguments());
       assertThat(args.size()).isEqualTo(2);
-      int[] call = tools.calls.get(0);
-      assertThat(args.fieldNames().stream().map(args::getInteger).toList()).containsExactly(call[0], call[1]);
-      assertThat(e.result()).isEqualTo(Integer.toString(call[0] + call[1]));
+      long[] call = tools.calls.get(0);
+      assertThat(args.fieldNames().stream().map(args::getLong).toList()).containsExactly(call[0], call[1]);
+      assertThat(e.result()).isEqualTo(Long.toString(call[0] + call[1]));
     }
   }
 }

@@ -2,8 +2,10 @@ package dev.tokenbus.engine;
 
 import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.ChatMessage;
-import dev.tokenbus.protocol.HermesTools;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.Tool;
+import dev.tokenbus.toolcall.ToolCall;
+import dev.tokenbus.toolcall.ToolCallSyntax;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -100,7 +102,7 @@ public final class ChatTemplate {
   /**
    * Whether tools and tool turns go to the model's template as they are (a Jinja template that
    * mentions {@code tools}); otherwise they are written into the conversation as text first
-   * ({@link HermesTools}).
+   * in the family the cluster writes ({@link ToolCallSyntax#WRITTEN}).
    */
   public boolean takesTools() {
     return takesTools;
@@ -117,19 +119,19 @@ public final class ChatTemplate {
    * @throws RequestValidationException when the template refuses the conversation ({@code raise_exception})
    */
   public String render(List<ChatMessage> messages) {
-    return render(messages, null);
+    return render(messages, List.of());
   }
 
   /**
-   * The prompt for {@code messages} with {@code tools} (OpenAI's JSON array, or null), ending with
+   * The prompt for {@code messages} with {@code tools} (none: empty), ending with
    * the opening of the assistant's turn.
    *
    * @throws RequestValidationException when the template refuses the conversation ({@code raise_exception})
    */
-  public String render(List<ChatMessage> messages, String tools) {
+  public String render(List<ChatMessage> messages, List<Tool> tools) {
     if (!takesTools) {
-      messages = HermesTools.inline(messages, tools);
-      tools = null;
+      messages = ToolCallSyntax.WRITTEN.inline(messages, tools);
+      tools = List.of();
     }
     for (ChatMessage m : messages) {
       if (m.content().indexOf('\0') >= 0) { // a C string would end there and drop the rest silently
@@ -143,7 +145,8 @@ public final class ChatTemplate {
       }
       String prompt;
       try {
-        prompt = jinja.render(maps, tools == null ? null : plainList(new JsonArray(tools)), true);
+        prompt = jinja.render(maps, tools.isEmpty() ? null
+            : plainList(new JsonArray(tools.stream().map(Tool::toJson).toList())), true);
       } catch (JinjaChatTemplate.TemplateException e) {
         throw new RequestValidationException("messages", "the model's chat template refuses this conversation: "
             + e.getMessage());
@@ -170,7 +173,7 @@ public final class ChatTemplate {
         JsonObject f = call.getJsonObject("function");
         Map<String, Object> function = new LinkedHashMap<>();
         function.put("name", f.getString("name"));
-        function.put("arguments", plain(HermesTools.arguments(f.getValue("arguments"))));
+        function.put("arguments", plain(ToolCall.argumentsValue(f.getValue("arguments"))));
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("id", call.getString("id"));
         c.put("type", "function");

@@ -194,7 +194,10 @@ public final class WorkerVerticle extends VerticleBase {
     if (request.config().grammar() != null) {
       return false;
     }
-    long chars = length(request.prompt()) + length(request.tools());
+    long chars = length(request.prompt());
+    for (var t : request.tools()) {
+      chars += length(t.name()) + length(t.description()) + length(t.parameters().encode());
+    }
     for (var m : request.messages()) {
       chars += length(m.content()) + length(m.toolCalls());
       if (chars > INLINE_PROMPT_CHARS) {

@@ -13,6 +13,8 @@ import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.Tool;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -29,9 +31,8 @@ class PublishedTemplatesTest {
 
   static final List<ChatMessage> CHAT = List.of(new ChatMessage("system", "Be brief."),
       new ChatMessage("user", "Hi there"), new ChatMessage("assistant", "Hello!"), new ChatMessage("user", "Bye"));
-  static final String TOOLS = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":"
-      + "\"Weather now\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
-      + "\"required\":[\"city\"]}}}]";
+  static final List<Tool> TOOLS = List.of(new Tool("get_weather", "Weather now", new JsonObject(
+      "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}")));
   /** As the gateway passes them: arguments a JSON string. */
   static final List<ChatMessage> ROUND_TRIP = List.of(new ChatMessage("user", "Weather in Paris?"),
       new ChatMessage("assistant", "", "[{\"id\":\"abcdefghi\",\"type\":\"function\",\"function\":{\"name\":"

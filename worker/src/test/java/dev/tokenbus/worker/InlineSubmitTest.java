@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.Tool;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,7 @@ class InlineSubmitTest {
   void longOnesGoToABlockingThread() {
     assertThat(WorkerVerticle.isShort(new GenerationRequest("a", "x".repeat(WorkerVerticle.INLINE_PROMPT_CHARS + 1),
         List.of(), CFG, null))).isFalse();
-    String tools = "[" + "{}".repeat(WorkerVerticle.INLINE_PROMPT_CHARS) + "]";
+    List<Tool> tools = List.of(new Tool("t", "d".repeat(WorkerVerticle.INLINE_PROMPT_CHARS), null));
     assertThat(WorkerVerticle.isShort(GenerationRequest.chat("t", List.of(new ChatMessage("user", "hi", null, null)),
         tools, CFG))).as("tool definitions count too").isFalse();
     assertThat(WorkerVerticle.isShort(new GenerationRequest("g", "hi", List.of(), CFG.withGrammar("root ::= \"a\"{3,2}"),

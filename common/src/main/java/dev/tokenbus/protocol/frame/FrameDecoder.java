@@ -8,8 +8,10 @@ import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,6 +23,7 @@ final class FrameDecoder {
   private static final int MIN_TOP_LOGPROB_BYTES = 10;
   private static final int MIN_STRING_BYTES = 1;
   private static final int MIN_MESSAGE_BYTES = 4;
+  private static final int MIN_TOOL_BYTES = 3;
 
   private FrameDecoder() {}
 
@@ -90,13 +93,21 @@ final class FrameDecoder {
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
         r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean());
-    String tools = r.readString();
+    int toolCount = r.readCount(MIN_TOOL_BYTES, "tool");
+    String[][] tools = new String[toolCount][];
+    for (int i = 0; i < toolCount; i++) {
+      tools[i] = new String[] {r.readString(), r.readString(), r.readString()};
+    }
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
       for (int i = 0; i < messageCount; i++) {
         messages.add(new ChatMessage(roles[i], contents[i], toolCalls[i], toolCallIds[i]));
       }
-      return new GenerationRequest(id, prompt, messages, config, tools);
+      List<Tool> typed = new ArrayList<>(toolCount);
+      for (String[] t : tools) {
+        typed.add(new Tool(t[0], t[1], new JsonObject(t[2])));
+      }
+      return new GenerationRequest(id, prompt, messages, config, typed);
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }

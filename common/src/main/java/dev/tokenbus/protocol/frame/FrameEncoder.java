@@ -6,6 +6,7 @@ import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
 
@@ -116,7 +117,12 @@ final class FrameEncoder {
     w.writeVarInt(c.topLogprobs());
     w.writeString(c.grammar());
     w.writeBoolean(c.cachePrompt());
-    w.writeString(r.tools());
+    w.writeVarInt(r.tools().size());
+    for (Tool t : r.tools()) {
+      w.writeString(t.name());
+      w.writeString(t.description());
+      w.writeString(t.parameters().encode());
+    }
   }
 
   private static void writeResult(GenerationResult r, WireWriter w) {

@@ -9,6 +9,7 @@ import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
 import io.vertx.core.json.JsonArray;
@@ -146,7 +147,7 @@ public final class FrameJson {
           .put("tool_calls", m.toolCalls()).put("tool_call_id", m.toolCallId()));
     }
     return new JsonObject().put("id", r.id()).put("prompt", r.prompt()).put("messages", messages)
-        .put("tools", r.tools())
+        .put("tools", new JsonArray(r.tools().stream().map(Tool::toJson).toList()))
         .put("config", new JsonObject()
         .put("max_tokens", c.maxTokens()).put("temperature", c.temperature()).put("top_k", c.topK())
         .put("top_p", c.topP()).put("min_p", c.minP()).put("repeat_penalty", c.repeatPenalty())
@@ -177,7 +178,18 @@ public final class FrameJson {
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),
         c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs"),
-        c.getString("grammar"), c.getBoolean("cache_prompt", true)), j.getString("tools"));
+        c.getString("grammar"), c.getBoolean("cache_prompt", true)), tools(j.getJsonArray("tools")));
+  }
+
+  private static List<Tool> tools(JsonArray a) {
+    List<Tool> tools = new ArrayList<>();
+    if (a != null) {
+      for (int i = 0; i < a.size(); i++) {
+        JsonObject f = a.getJsonObject(i).getJsonObject("function");
+        tools.add(new Tool(f.getString("name"), f.getString("description"), f.getJsonObject("parameters")));
+      }
+    }
+    return tools;
   }
 
   private static JsonObject resultJson(GenerationResult r) {

@@ -8,8 +8,10 @@ import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -34,6 +36,13 @@ final class FrameSamples {
     frames.add(new OpenFrame("s-4", "gw", "node-1", 8, GenerationRequest.chat("s-4", List.of(
         new ChatMessage("system", "Be brief."), new ChatMessage("user", UNICODE), new ChatMessage("assistant", ""),
         new ChatMessage("user", "and?")), config)));
+    frames.add(new OpenFrame("s-5", "gw", "node-1", 8, GenerationRequest.chat("s-5", List.of(
+        new ChatMessage("user", "Weather?"), new ChatMessage("assistant", "", "[{\"id\":\"abcdefghi\",\"type\":"
+            + "\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{}\"}}]", null),
+        new ChatMessage("tool", "{\"t\":3}", null, "abcdefghi")), List.of(
+        new Tool("get_weather", "The weather " + UNICODE, new JsonObject().put("type", "object")
+            .put("properties", new JsonObject().put("city", new JsonObject().put("type", "string")))),
+        new Tool("now", null, new JsonObject())), StreamConfig.defaults())));
     frames.add(new AcceptFrame("s-1", "tokenbus.worker.def", "node-2", 1234));
     frames.add(new AcceptFrame(null, null, null, 0));
     for (RefuseFrame.Reason reason : RefuseFrame.Reason.values()) {

@@ -14,7 +14,7 @@ import java.util.List;
  * it called tools) and {@code tool} (a result, with {@code tool_call_id}); content a string or an
  * array of {@code {"type":"text","text":...}} parts, joined. Tool turns travel as they are (the
  * calls as OpenAI's JSON, {@code arguments} a JSON string); the worker's chat template renders
- * them, or writes them as text where it cannot ({@link dev.tokenbus.protocol.HermesTools}). Other
+ * them, or writes them as text where it cannot ({@link dev.tokenbus.toolcall.ToolCallSyntax#inline}). Other
  * roles and part types (images) are refused, naming the offending message.
  */
 public final class ChatMessages {

@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * {@link UnsupportedSchemaException} naming it; annotations ({@code title}, {@code description},
  * {@code default}, {@code examples}, {@code $schema}, {@code $id}, {@code $comment}, {@code x-*}) are ignored.
  *
- * <p>Generated JSON is compact: at most one space after {@code :} and {@code ,}. Properties come in
+ * <p>Generated JSON is compact: no whitespace between its tokens. Properties come in
  * the schema's order; optional ones may be left out. Numbers have no exponent.
  *
  * <p>Every input is bounded where it is read, so that no schema can make the conversion, or the
@@ -142,11 +142,6 @@ public final class JsonSchemaGrammar {
     return Gbnf.literal(text);
   }
 
-  /** The whitespace rule's name, for a caller's start rule. */
-  public String space() {
-    return grammar().shared("space", "\" \"?");
-  }
-
   private Gbnf grammar() {
     return g;
   }
@@ -190,7 +185,7 @@ public final class JsonSchemaGrammar {
       for (Object v : values) {
         alternatives.add(constantBody(v, path + "/enum"));
       }
-      return group(String.join(" | ", alternatives)) + " " + space();
+      return group(String.join(" | ", alternatives));
     }
     if (schema.containsKey("anyOf")) {
       return anyOf(schema, "anyOf", path, hint, depth);
@@ -266,8 +261,8 @@ public final class JsonSchemaGrammar {
       case "string" -> string(schema, path, hint);
       case "integer" -> integer(schema, path);
       case "number" -> number(schema, path);
-      case "boolean" -> grammar().shared("boolean", "(\"true\" | \"false\") " + space());
-      case "null" -> grammar().shared("null", "\"null\" " + space());
+      case "boolean" -> grammar().shared("boolean", "(\"true\" | \"false\")");
+      case "null" -> grammar().shared("null", "\"null\"");
       default -> throw new UnsupportedSchemaException(path, "unknown type " + type);
     };
   }
@@ -334,7 +329,7 @@ public final class JsonSchemaGrammar {
   }
 
   private String constant(Object v, String path) {
-    return constantBody(v, path) + " " + space();
+    return constantBody(v, path);
   }
 
   private static String constantBody(Object v, String path) {
@@ -402,7 +397,7 @@ public final class JsonSchemaGrammar {
         return map(v);
       }
       if (Boolean.FALSE.equals(additional)) {
-        return "\"{\" " + space() + "\"}\" " + space();
+        return "\"{\" \"}\"";
       }
       return anyObjectRule();
     }
@@ -415,8 +410,7 @@ public final class JsonSchemaGrammar {
     for (String name : names) {
       String v = value(properties.getValue(name), path + "/properties/" + name, hint + "-" + name, depth + 1);
       String vRule = grammar().add(hint + "-" + name, v);
-      members.add(grammar().add(hint + "-" + name + "-kv", Gbnf.literal(Json.encode(name)) + " " + space() + " \":\" "
-          + space() + " " + vRule));
+      members.add(grammar().add(hint + "-" + name + "-kv", Gbnf.literal(Json.encode(name)) + " \":\" " + vRule));
     }
     // first[i]: members i.. with none written yet; after[i]: members i.. after some were written.
     // null stands for "nothing left", which only the empty text matches.
@@ -427,20 +421,20 @@ public final class JsonSchemaGrammar {
       boolean req = required.contains(names.get(i));
       String kv = members.get(i);
       String tail = after[i + 1] == null ? "" : " " + after[i + 1];
-      String next = "\",\" " + space() + " " + kv + tail;
+      String next = "\",\" " + kv + tail;
       after[i] = grammar().add(hint + "-after-" + i, req ? next
           : after[i + 1] == null ? "(" + next + ")?" : "(" + next + ") | " + after[i + 1]);
       String start = kv + tail;
       first[i] = grammar().add(hint + "-first-" + i, req ? start
           : first[i + 1] == null ? "(" + start + ")?" : "(" + start + ") | " + first[i + 1]);
     }
-    return "\"{\" " + space() + " " + first[0] + " \"}\" " + space();
+    return "\"{\" " + first[0] + " \"}\"";
   }
 
   private String map(String valueRule) {
     String string = stringRule();
-    String kv = grammar().add("map-kv", string + " \":\" " + space() + " " + valueRule);
-    return "\"{\" " + space() + " (" + kv + " (\",\" " + space() + " " + kv + ")*)? \"}\" " + space();
+    String kv = grammar().add("map-kv", string + " \":\" " + valueRule);
+    return "\"{\" (" + kv + " (\",\" " + kv + ")*)? \"}\"";
   }
 
   // ---- arrays
@@ -465,11 +459,11 @@ public final class JsonSchemaGrammar {
       if (lo > 0) {
         throw new UnsupportedSchemaException(path, "minItems is above 0 while items is false: no array is valid");
       }
-      return "\"[\" " + space() + " \"]\" " + space();
+      return "\"[\" \"]\"";
     }
     String item = items == null || Boolean.TRUE.equals(items) ? anyValueRule()
         : grammar().add(hint + "-item", value(items, path + "/items", hint + "-item", depth + 1));
-    String more = "(\",\" " + space() + " " + item + ")";
+    String more = "(\",\" " + item + ")";
     String list;
     if (max != null && max == 0) {
       list = "";
@@ -479,7 +473,7 @@ public final class JsonSchemaGrammar {
         list = "(" + list + ")?";
       }
     }
-    return "\"[\" " + space() + " " + list + " \"]\" " + space();
+    return "\"[\" " + list + " \"]\"";
   }
 
   /** {@code prefixItems} (with {@code items} false): the tuple, or a prefix of it from lo to max items long. */
@@ -506,10 +500,10 @@ public final class JsonSchemaGrammar {
     int hi = max == null ? prefixRules.size() : Math.min(max, prefixRules.size());
     String rest = null;
     for (int i = hi - 1; i >= 0; i--) {
-      String fromI = (i > 0 ? "\",\" " + space() + " " : "") + prefixRules.get(i) + (rest == null ? "" : " " + rest);
+      String fromI = (i > 0 ? "\",\" " : "") + prefixRules.get(i) + (rest == null ? "" : " " + rest);
       rest = grammar().add(hint + "-from-" + i, i >= lo ? "(" + fromI + ")?" : fromI);
     }
-    return "\"[\" " + space() + " " + (rest == null ? "" : rest + " ") + "\"]\" " + space();
+    return "\"[\" " + (rest == null ? "" : rest + " ") + "\"]\"";
   }
 
   private static Integer count(JsonObject schema, String key, String path) {
@@ -541,25 +535,24 @@ public final class JsonSchemaGrammar {
       if (min != null || max != null || format != null) {
         throw new UnsupportedSchemaException(path, "pattern together with minLength, maxLength or format is not supported");
       }
-      return "\"\\\"\" " + group(RegexGrammar.convert(p, path + "/pattern", grammar(), hint)) + " \"\\\"\" "
-          + space();
+      return "\"\\\"\" " + group(RegexGrammar.convert(p, path + "/pattern", grammar(), hint)) + " \"\\\"\"";
     }
     if (format != null) {
       if (min != null || max != null) {
         throw new UnsupportedSchemaException(path, "format together with minLength or maxLength is not supported");
       }
-      return "\"\\\"\" " + format(format, path) + " \"\\\"\" " + space();
+      return "\"\\\"\" " + format(format, path) + " \"\\\"\"";
     }
     if (min == null && max == null) {
       return stringRule();
     }
     String ch = grammar().shared("char", JsonChars.of(JsonChars.ANY));
-    return "\"\\\"\" " + grammar().repeat(ch, min == null ? 0 : min, max) + " \"\\\"\" " + space();
+    return "\"\\\"\" " + grammar().repeat(ch, min == null ? 0 : min, max) + " \"\\\"\"";
   }
 
   private String stringRule() {
     String ch = grammar().shared("char", JsonChars.of(JsonChars.ANY));
-    return grammar().shared("string", "\"\\\"\" " + ch + "* \"\\\"\" " + space());
+    return grammar().shared("string", "\"\\\"\" " + ch + "* \"\\\"\"");
   }
 
   private String format(Object format, String path) {
@@ -623,9 +616,9 @@ public final class JsonSchemaGrammar {
       throw new UnsupportedSchemaException(path, "the bounds leave no integer");
     }
     if (lo == null && hi == null) {
-      return grammar().shared("integer", "\"-\"? (\"0\" | [1-9] [0-9]{0,15}) " + space());
+      return grammar().shared("integer", "\"-\"? (\"0\" | [1-9] [0-9]{0,15})");
     }
-    return group(IntegerRanges.range(lo, hi)) + " " + space();
+    return group(IntegerRanges.range(lo, hi));
   }
 
   /** An integer bound (a fractional one rounded inward); null when absent. */
@@ -655,7 +648,7 @@ public final class JsonSchemaGrammar {
       }
     }
     if (lo == null && hi == null) {
-      return grammar().shared("number", "\"-\"? (\"0\" | [1-9] [0-9]{0,15}) (\".\" [0-9]{1,15})? " + space());
+      return grammar().shared("number", "\"-\"? (\"0\" | [1-9] [0-9]{0,15}) (\".\" [0-9]{1,15})?");
     }
     for (Double b : new Double[] {lo, hi}) {
       if (b != null && (b != Math.rint(b) || Math.abs(b) >= IntegerRanges.UNBOUNDED_HIGH)) {
@@ -677,7 +670,7 @@ public final class JsonSchemaGrammar {
       Long to = hi == null ? null : hi.longValue();
       alternatives.add(decimal(from, to));
     }
-    return group(String.join(" | ", alternatives)) + " " + space();
+    return group(String.join(" | ", alternatives));
   }
 
   /** Decimals y with from <= y <= to (to null: unbounded), 0 <= from. */
@@ -711,11 +704,11 @@ public final class JsonSchemaGrammar {
     if (!r.has("value")) {
       r.reserve("value");
       String string = stringRule();
-      String number = grammar().shared("number", "\"-\"? (\"0\" | [1-9] [0-9]{0,15}) (\".\" [0-9]{1,15})? " + space());
+      String number = grammar().shared("number", "\"-\"? (\"0\" | [1-9] [0-9]{0,15}) (\".\" [0-9]{1,15})?");
       String object = anyObjectRule();
-      String array = r.shared("array", "\"[\" " + space() + " (value (\",\" " + space() + " value)*)? \"]\" " + space());
+      String array = r.shared("array", "\"[\" (value (\",\" value)*)? \"]\"");
       r.define("value", "(" + object + " | " + array + " | " + string + " | " + number
-          + " | (\"true\" | \"false\" | \"null\") " + space() + ")");
+          + " | (\"true\" | \"false\" | \"null\"))");
     }
     return "value";
   }
@@ -726,8 +719,8 @@ public final class JsonSchemaGrammar {
       r.reserve("object");
       String string = stringRule();
       anyValueRule();
-      r.define("object", "\"{\" " + space() + " (" + string + " \":\" " + space() + " value (\",\" " + space() + " "
-          + string + " \":\" " + space() + " value)*)? \"}\" " + space());
+      r.define("object", "\"{\" (" + string + " \":\" value (\",\" " + string
+          + " \":\" value)*)? \"}\"");
     }
     return "object";
   }

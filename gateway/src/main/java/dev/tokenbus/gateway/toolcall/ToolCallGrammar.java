@@ -2,41 +2,59 @@ package dev.tokenbus.gateway.toolcall;
 
 import dev.tokenbus.gateway.grammar.JsonSchemaGrammar;
 import dev.tokenbus.gateway.grammar.UnsupportedSchemaException;
+import dev.tokenbus.protocol.Tool;
+import dev.tokenbus.toolcall.ToolCallSyntax;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The grammar of an answer that must call a tool: one {@code <tool_call>} block (or, with parallel
- * calls, up to {@link #MAX_PARALLEL_CALLS}), each {@code {"name": "<one of the tools>", "arguments":
- * <JSON that validates against that tool's parameters>}}.
+ * The grammar of an answer that must call a tool, in one family's syntax ({@link ToolCallSyntax}):
+ * its prefix, one call (or, with parallel calls, up to {@link #MAX_PARALLEL_CALLS}) and its suffix,
+ * each call {@code open(<one of the tools>) <compact JSON that validates against that tool's
+ * parameters> close}. The calls are counted in the grammar, so after the last one allowed only the
+ * end is: the answer ends whatever the model would rather write.
  */
 public final class ToolCallGrammar {
 
-  /** The most calls one constrained answer may hold, so that a model cannot call forever. */
-  public static final int MAX_PARALLEL_CALLS = 8;
+  /**
+   * The most calls one constrained answer may hold: after them only the end is allowed, so that an
+   * answer ends even when its model would call again and again (a small model repeats its call).
+   */
+  public static final int MAX_PARALLEL_CALLS = 2;
 
   private ToolCallGrammar() {}
 
+  /** The grammar of {@code spec}'s required call in the family the cluster writes. */
   public static String of(ToolSpec spec) {
+    return of(spec, ToolCallSyntax.WRITTEN);
+  }
+
+  /** The grammar of {@code spec}'s required call in {@code syntax}. */
+  public static String of(ToolSpec spec, ToolCallSyntax syntax) {
     JsonSchemaGrammar g = JsonSchemaGrammar.builder();
     List<String> calls = new ArrayList<>();
-    List<ToolSpec.Tool> callable = spec.callable();
-    for (int i = 0; i < callable.size(); i++) {
-      ToolSpec.Tool t = callable.get(i);
+    List<Tool> callable = spec.callable();
+    for (Tool t : callable) {
       String args;
       try {
         args = g.valueRule(t.parameters(), "args-" + t.name());
       } catch (UnsupportedSchemaException e) {
         throw e.forParam("tools[" + spec.tools().indexOf(t) + "].function.parameters");
       }
-      calls.add(JsonSchemaGrammar.literal("<tool_call>\n{\"name\": \"" + t.name() + "\", \"arguments\": ") + " " + args
-          + " " + JsonSchemaGrammar.literal("}\n</tool_call>"));
+      calls.add(literal(syntax.open(t.name())) + args + " " + literal(syntax.close()));
     }
     String call = "(" + String.join(" | ", calls) + ")";
+    int most = spec.parallel() ? MAX_PARALLEL_CALLS : 1;
+    String more = most == 1 ? "" : " (" + literal(syntax.separator()) + call + "){0," + (most - 1) + "}";
     try {
-      return g.render(spec.parallel() ? call + " (\"\\n\" " + call + "){0," + (MAX_PARALLEL_CALLS - 1) + "}" : call);
+      return g.render(literal(syntax.prefix()) + call + more + " " + literal(syntax.suffix()));
     } catch (UnsupportedSchemaException e) {
       throw e.forParam("tools");
     }
+  }
+
+  /** {@code text} as a GBNF literal followed by a space, or nothing when it is empty. */
+  private static String literal(String text) {
+    return text.isEmpty() ? "" : JsonSchemaGrammar.literal(text) + " ";
   }
 }

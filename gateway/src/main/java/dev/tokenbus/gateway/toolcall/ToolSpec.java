@@ -1,8 +1,8 @@
 package dev.tokenbus.gateway.toolcall;
 
-import dev.tokenbus.gateway.api.GenerateParameters;
 import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.Tool;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The tools of a {@code /v1/chat/completions} request: {@code tools} (functions with a JSON Schema
@@ -29,29 +30,14 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
 
   public enum Choice { AUTO, REQUIRED, NAMED }
 
-  /** One function: its name, what it does, and the JSON Schema of its arguments (an object). */
-  public record Tool(String name, String description, JsonObject parameters) {}
-
   /** Whether the answer must be a tool call (and is grammar-constrained to one). */
   public boolean callRequired() {
     return choice != Choice.AUTO;
   }
 
-  /**
-   * The tools as OpenAI's JSON array ({@code [{"type":"function","function":{"name","description",
-   * "parameters"}}]}), as the worker hands them to the model's chat template.
-   */
-  public String toJson() {
-    JsonArray out = new JsonArray();
-    for (Tool t : tools) {
-      JsonObject f = new JsonObject().put("name", t.name());
-      if (t.description() != null) {
-        f.put("description", t.description());
-      }
-      f.put("parameters", t.parameters());
-      out.add(new JsonObject().put("type", "function").put("function", f));
-    }
-    return out.encode();
+  /** The names of the declared tools: only calls of these count in an answer. */
+  public Set<String> names() {
+    return tools.stream().map(Tool::name).collect(Collectors.toUnmodifiableSet());
   }
 
   /** The tools a call may name: all, or the named one. */
@@ -60,17 +46,16 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
   }
 
   /**
-   * Reads {@code tools}, {@code tool_choice} and {@code parallel_tool_calls}: null when the request
-   * has no tools or {@code tool_choice} is {@code none} (a plain chat).
+   * Reads {@code tools} and {@code tool_choice}, with {@code parallel_tool_calls} already read:
+   * null when the request has no tools or {@code tool_choice} is {@code none} (a plain chat).
    */
-  public static ToolSpec parse(JsonObject body) {
+  public static ToolSpec parse(JsonObject body, boolean parallel) {
     if (body.getValue("functions") != null || body.getValue("function_call") != null) {
       String key = body.getValue("functions") != null ? "functions" : "function_call";
       throw new RequestValidationException(key, key + " is the deprecated form: use tools and tool_choice");
     }
     Object t = body.getValue("tools");
     Object c = body.getValue("tool_choice");
-    boolean parallel = Fields.bool(body, "parallel_tool_calls", true);
     List<Tool> tools = t == null ? List.of() : tools(t);
     if (tools.isEmpty()) {
       if (c != null && !"none".equals(c)) {

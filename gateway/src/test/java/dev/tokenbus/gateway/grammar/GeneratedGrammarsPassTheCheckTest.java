@@ -55,10 +55,10 @@ class GeneratedGrammarsPassTheCheckTest {
     for (boolean parallel : new boolean[] {true, false}) {
       JsonObject body = new JsonObject().put("tools", tools).put("tool_choice", "required")
           .put("parallel_tool_calls", parallel);
-      GbnfCheck.check(ToolCallGrammar.of(ToolSpec.parse(body)));
+      GbnfCheck.check(ToolCallGrammar.of(ToolSpec.parse(body, true)));
       JsonObject one = new JsonObject().put("tools", new JsonArray().add(tools.getValue(0))).put("tool_choice", "required")
           .put("parallel_tool_calls", parallel);
-      GbnfCheck.check(ToolCallGrammar.of(ToolSpec.parse(one)));
+      GbnfCheck.check(ToolCallGrammar.of(ToolSpec.parse(one, true)));
     }
   }
 }

@@ -57,10 +57,6 @@ public final class SchemaCorpus {
          "required":["from","to","meta"],"additionalProperties":false}"""));
     m.put("top-level-array", new JsonObject("""
         {"type":"array","items":{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"]},"minItems":2,"maxItems":2}"""));
-    m.put("recursive", new JsonObject("""
-        {"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer","minimum":0,"maximum":9},
-         "kids":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":2}},"required":["v","kids"],"additionalProperties":false}},
-         "$ref":"#/$defs/node"}"""));
     return m;
   }
 
@@ -76,6 +72,11 @@ public final class SchemaCorpus {
         {"type":"object"}"""));
     m.put("plain-string", new JsonObject("""
         {"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}"""));
+    // Each node is bounded, but not how deep they nest: a model may keep opening kids.
+    m.put("recursive", new JsonObject("""
+        {"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer","minimum":0,"maximum":9},
+         "kids":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":2}},"required":["v","kids"],"additionalProperties":false}},
+         "$ref":"#/$defs/node"}"""));
     return m;
   }
 }

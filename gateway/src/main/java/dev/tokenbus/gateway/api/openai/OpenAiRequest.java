@@ -36,13 +36,13 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
   static final int UNLIMITED = 1_000_000;
 
   public GenerationRequest toRequest(String id) {
-    return chat ? GenerationRequest.chat(id, messages, tools != null ? tools.toJson() : null, config)
+    return chat ? GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config)
         : new GenerationRequest(id, prompt, config);
   }
 
   public static OpenAiRequest chat(JsonObject body) {
     refuseUnsupported(body);
-    ToolSpec tools = ToolSpec.parse(body);
+    ToolSpec tools = ToolSpec.parse(body, bool(body, "parallel_tool_calls", true));
     List<ChatMessage> messages = ChatMessages.parse(required(body, "messages"));
     boolean logprobs = bool(body, "logprobs", false);
     int top = integer(body, "top_logprobs", 0);

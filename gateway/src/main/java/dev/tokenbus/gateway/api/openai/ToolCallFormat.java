@@ -1,43 +1,36 @@
 package dev.tokenbus.gateway.api.openai;
 
-import dev.tokenbus.gateway.toolcall.ToolCall;
-import dev.tokenbus.gateway.toolcall.ToolCallParser;
-import dev.tokenbus.gateway.toolcall.ToolCallStream;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
 import dev.tokenbus.protocol.TokenData;
+import dev.tokenbus.toolcall.ParsedAnswer;
+import dev.tokenbus.toolcall.ToolCall;
+import dev.tokenbus.toolcall.ToolCallReader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 
 /**
  * {@code /v1/chat/completions} with tools: the answer's tool calls become {@code tool_calls}
  * ({@code finish_reason: "tool_calls"}), in the message of a whole response or as
  * {@code delta.tool_calls} chunks of a stream (each call with its index, id, name and arguments).
  *
- * <p>Streaming: calls in the Hermes format ({@code <tool_call>{"name": ..., "arguments": ...}},
- * what a required call's grammar produces) stream as they are generated ({@link ToolCallStream}):
- * a call's index, id and name as soon as its name is complete, then its arguments fragment by
- * fragment. Otherwise, while the answer may still be a call (it is empty, or starts like one of the
- * formats {@link ToolCallParser} reads), its text is held back; once it cannot be, the held text
- * and the rest stream as content; a call in another format is parsed at the end and sent as one
+ * <p>Streaming ({@link ToolCallReader}): calls in a family's own syntax stream as they are
+ * generated: a call's index, id and name as soon as its name is complete, then its arguments
+ * fragment by fragment, the bytes the model wrote, which a whole response gives too. Otherwise,
+ * while the answer may still be a call, its text is held back; once it cannot be, the held text
+ * and the rest stream as content; a call in a looser form is parsed at the end and sent as one
  * chunk. One instance per response.
  */
 final class ToolCallFormat implements AnswerShape {
 
-  private static final List<String> CALL_STARTS = List.of("<tool_call>", "[TOOL_CALLS]", "<|python_tag|>", "{", "[", "```");
-
   private final ChatFormat chat;
   private final ToolSpec spec;
-  private final ToolCallParser parser;
-  private final ToolCallStream calls;
-  private final StringBuilder held = new StringBuilder();
+  private final ToolCallReader reader;
   private boolean content;
 
   ToolCallFormat(ChatFormat chat, ToolSpec spec) {
     this.chat = chat;
     this.spec = spec;
-    this.parser = new ToolCallParser(spec);
-    this.calls = new ToolCallStream(spec);
+    this.reader = new ToolCallReader(spec.names());
   }
 
   @Override
@@ -66,31 +59,26 @@ final class ToolCallFormat implements AnswerShape {
     if (content) {
       return chat.tokenChoice(token, finishReason);
     }
-    String text = token.text();
-    held.append(text);
-    JsonArray streamed = calls.feed(text);
-    if (calls.calls() > 0) {
-      held.setLength(0);
+    JsonArray streamed = reader.feed(token.text());
+    if (reader.calls() > 0) {
       if (streamed.isEmpty() && finishReason == null) {
         return null;
       }
       return callsChoice(streamed, finishReason);
     }
-    if (!spec.callRequired() && !mayBeCall(held)) {
+    if (!spec.callRequired() && !reader.mayBeCall()) {
       content = true;
-      TokenData all = token.withText(held.toString());
-      held.setLength(0);
-      return chat.tokenChoice(all, finishReason);
+      return chat.tokenChoice(token.withText(reader.text()), finishReason);
     }
     return finishReason == null ? null : heldChoice(finishReason);
   }
 
   @Override
   public JsonObject finishChoice(String finishReason) {
-    if (calls.calls() > 0) {
+    if (reader.calls() > 0) {
       return callsChoice(new JsonArray(), finishReason);
     }
-    return content || held.isEmpty() ? chat.finishChoice(finishReason) : heldChoice(finishReason);
+    return content || reader.text().isEmpty() ? chat.finishChoice(finishReason) : heldChoice(finishReason);
   }
 
   /** A chunk of streamed call deltas; a stream that called tools ends with {@code tool_calls}. */
@@ -104,8 +92,7 @@ final class ToolCallFormat implements AnswerShape {
   }
 
   private JsonObject heldChoice(String finishReason) {
-    ToolCallParser.Parsed parsed = parser.parse(held.toString());
-    held.setLength(0);
+    ParsedAnswer parsed = reader.parse();
     JsonObject delta = new JsonObject();
     if (!parsed.content().isEmpty()) {
       delta.put("content", parsed.content());
@@ -121,21 +108,8 @@ final class ToolCallFormat implements AnswerShape {
         .put("finish_reason", finish(parsed, finishReason));
   }
 
-  private static String finish(ToolCallParser.Parsed parsed, String finishReason) {
+  private static String finish(ParsedAnswer parsed, String finishReason) {
     return !parsed.calls().isEmpty() && "stop".equals(finishReason) ? "tool_calls" : finishReason;
-  }
-
-  private static boolean mayBeCall(CharSequence text) {
-    String s = text.toString().stripLeading();
-    if (s.isEmpty()) {
-      return true;
-    }
-    for (String start : CALL_STARTS) {
-      if (s.startsWith(start) || start.startsWith(s)) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Override
@@ -152,7 +126,7 @@ final class ToolCallFormat implements AnswerShape {
       @Override
       public JsonObject choice(String finishReason) {
         JsonObject choice = inner.choice(finishReason);
-        ToolCallParser.Parsed parsed = parser.parse(text.toString());
+        ParsedAnswer parsed = ToolCallReader.parse(text.toString(), spec.names());
         if (parsed.calls().isEmpty()) {
           return choice;
         }

@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway.toolcall;
+package dev.tokenbus.toolcall;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,17 +8,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ToolCallStreamTest {
 
-  private static final ToolSpec SPEC = ToolSpec.parse(new JsonObject().put("tools", new JsonArray()
-      .add(tool("get_weather")).add(tool("get_time"))));
-
-  private static JsonObject tool(String name) {
-    return new JsonObject().put("type", "function").put("function", new JsonObject().put("name", name)
-        .put("parameters", new JsonObject().put("type", "object")));
-  }
+  private static final Set<String> NAMES = Set.of("get_weather", "get_time");
 
   /** Feeds the text in pieces of {@code step} characters; returns every delta sent, in order. */
   private static List<JsonObject> stream(ToolCallStream s, String text, int step) {
@@ -47,12 +42,12 @@ class ToolCallStreamTest {
     String text = "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Pa}ris\\\"\", \"days\": [1, {\"x\": 2}]}}\n"
         + "</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>";
     for (int step : new int[] {1, 3, 7, text.length()}) {
-      ToolCallStream s = new ToolCallStream(SPEC);
+      ToolCallStream s = ToolCallSyntax.HERMES.stream(NAMES);
       List<JsonObject> deltas = stream(s, text, step);
       assertThat(s.gaveUp()).isFalse();
       assertThat(s.calls()).isEqualTo(2);
       assertThat(merged(deltas)).as("step " + step).containsExactly(
-          Map.entry(0, List.of("get_weather", "{\"city\": \"Pa}ris\\\"\", \"days\": [1, {\"x\": 2}]}")),
+          Map.entry(0, List.of("get_weather", "{\"city\":\"Pa}ris\\\"\",\"days\":[1,{\"x\":2}]}")),
           Map.entry(1, List.of("get_time", "{}")));
       // The first delta of each call carries its id and type; later ones only argument fragments.
       assertThat(deltas.getFirst().getString("id")).matches("[a-zA-Z0-9]{9}");
@@ -68,7 +63,7 @@ class ToolCallStreamTest {
         "<tool_call>\n{\"arguments\": {}, \"name\": \"get_weather\"}</tool_call>",
         "<tool_call>\n{\"name\": \"launch\", \"arguments\": {}}</tool_call>",
         "Hello there")) {
-      ToolCallStream s = new ToolCallStream(SPEC);
+      ToolCallStream s = ToolCallSyntax.HERMES.stream(NAMES);
       assertThat(stream(s, text, 1)).as(text).isEmpty();
       assertThat(s.gaveUp()).as(text).isTrue();
     }

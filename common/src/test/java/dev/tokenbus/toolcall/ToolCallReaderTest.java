@@ -1,32 +1,29 @@
-package dev.tokenbus.gateway.toolcall;
+package dev.tokenbus.toolcall;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-class ToolCallParserTest {
+/** Whole answers read in every family, in their own syntax and in the looser forms models write. */
+class ToolCallReaderTest {
 
-  private static final ToolSpec SPEC = ToolSpec.parse(new JsonObject().put("tools", new JsonArray()
-      .add(tool("get_weather")).add(tool("search"))));
-  private final ToolCallParser parser = new ToolCallParser(SPEC);
+  private static final Set<String> NAMES = Set.of("get_weather", "search");
 
-  private static JsonObject tool(String name) {
-    return new JsonObject().put("type", "function").put("function", new JsonObject().put("name", name)
-        .put("parameters", new JsonObject().put("type", "object")));
+  private static ParsedAnswer parse(String text) {
+    return ToolCallReader.parse(text, NAMES);
   }
 
-  private List<String> calls(String text) {
-    return parser.parse(text).calls().stream().map(c -> c.name() + " " + c.arguments()).toList();
+  private static List<String> calls(String text) {
+    return parse(text).calls().stream().map(c -> c.name() + " " + c.arguments()).toList();
   }
 
   @Test
   void hermesAndQwenBlocks() {
     assertThat(calls("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>"))
         .containsExactly("get_weather {\"city\":\"Paris\"}");
-    ToolCallParser.Parsed p = parser.parse("Let me check.\n<tool_call>{\"name\":\"search\",\"arguments\":{\"q\":\"a\"}}"
+    ParsedAnswer p = parse("Let me check.\n<tool_call>{\"name\":\"search\",\"arguments\":{\"q\":\"a\"}}"
         + "</tool_call>\n<tool_call>{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Oslo\\\"}\"}</tool_call>");
     assertThat(p.calls()).extracting(ToolCall::name).containsExactly("search", "get_weather");
     assertThat(p.calls().get(1).arguments()).isEqualTo("{\"city\":\"Oslo\"}");
@@ -63,7 +60,7 @@ class ToolCallParserTest {
   void plainTextAndUnknownToolsAreContent() {
     for (String text : List.of("It is sunny.", "{\"name\": \"delete_everything\", \"arguments\": {}}",
         "<tool_call>not json</tool_call>", "{\"a\": 1}", "")) {
-      ToolCallParser.Parsed p = parser.parse(text);
+      ParsedAnswer p = parse(text);
       assertThat(p.calls()).as(text).isEmpty();
       assertThat(p.content()).isEqualTo(text);
     }
