@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.Test;
  * have no whitespace between their JSON tokens, and a call's arguments are the same bytes whole and
  * streamed.
  */
+@Tag("engine")
+@Tag("cluster")
 class CompactJsonOutputTest {
 
   static final JsonObject MOOD = new JsonObject("""

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.Test;
  * for a model that would rather go on (the generated tiny model never ends by itself). With
  * {@code parallel_tool_calls: false} the answer is exactly one call.
  */
+@Tag("engine")
+@Tag("cluster")
 class RequiredToolCallEndsTest {
 
   static final JsonObject TIME = new JsonObject("""

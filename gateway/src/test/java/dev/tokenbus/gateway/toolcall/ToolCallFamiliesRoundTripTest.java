@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * token, and the reader that tries every family; the calls are valid, and the text is exactly the
  * family's compact form of them.
  */
+@Tag("engine")
 class ToolCallFamiliesRoundTripTest {
 
   static final JsonObject WEATHER = new JsonObject("""
