@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.testing.TestCluster;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,11 +17,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ApiKeyTest {
 
   private static final String KEY = "client-test-key";
-  private static Nodes nodes;
+  private static TestCluster nodes;
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = Nodes.start(1, 0, 1, GatewayOptions.defaults().withApiKeys(Set.of(KEY)));
+    nodes = TestCluster.gateways(1, 0, 1, 1024, GatewayOptions.defaults().withApiKeys(Set.of(KEY)));
   }
 
   @AfterAll

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -22,11 +23,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Tag("cluster")
 class ClientAsDocumentedTest {
 
-  private static Nodes nodes;
+  private static TestCluster nodes;
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = Nodes.start(1, 0, 2, GatewayOptions.defaults());
+    nodes = TestCluster.gateways(1, 0, 2, 1024, GatewayOptions.defaults());
   }
 
   @AfterAll

@@ -156,4 +156,26 @@ class ClientContractTest {
         .map(r -> Wire.name(r.getName())).collect(Collectors.toSet());
     assertThat(requestNames).containsAll(fromComponents.stream().filter(n -> !n.equals("json_schema")).toList());
   }
+
+  /**
+   * Every stream error type the server has (one enum, {@code StreamErrorType}) becomes the client
+   * exception a caller can act on; a type added to the server does not compile here until the
+   * client says what it means.
+   */
+  @Test
+  void everyStreamErrorTypeOfTheServerBecomesItsException() {
+    for (dev.tokenbus.protocol.StreamErrorType type : dev.tokenbus.protocol.StreamErrorType.values()) {
+      Class<? extends TokenbusException> expected = switch (type) {
+        case CANCELLED -> CancelledException.class;
+        case TIMEOUT -> StreamTimeoutException.class;
+        case WORKER_LOST, WORKER_UNRESPONSIVE -> WorkerLostException.class;
+        case WORKER_SHUTDOWN, GATEWAY_SHUTDOWN, NO_WORKER -> ServiceUnavailableException.class;
+        case PROTOCOL_ERROR -> ProtocolException.class;
+        case ENGINE_ERROR, CREDIT_STALL, CONSUMER_ERROR, SERVER_ERROR -> TokenbusException.class;
+      };
+      TokenbusException e = Errors.of(new JsonObject().put("type", type.wireName()).put("message", "m"), 0, null);
+      assertThat(e).as(type.wireName()).isExactlyInstanceOf(expected);
+      assertThat(e.type()).isEqualTo(type.wireName());
+    }
+  }
 }

@@ -3,6 +3,7 @@ package dev.tokenbus.client;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.testing.TestCluster;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -95,7 +96,7 @@ class ReadmeExampleTest {
         "-d", dir.toString(), file.toString()));
     assertThat(javac.status).as("javac 17: " + javac.err + javac.out).isZero();
 
-    try (Nodes nodes = Nodes.start(1, 0, 1, GatewayOptions.defaults())) {
+    try (TestCluster nodes = TestCluster.gateways(1, 0, 1, 1024, GatewayOptions.defaults())) {
       String prompt = "Once upon a time";
       StringBuilder expected = new StringBuilder();
       StreamSummary summary;

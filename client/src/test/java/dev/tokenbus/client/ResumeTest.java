@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -28,11 +29,11 @@ import org.junit.jupiter.api.Test;
 class ResumeTest {
 
   private static final int MAX_TOKENS = 80;
-  private static Nodes nodes;
+  private static TestCluster nodes;
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = Nodes.start(2, 10_000, 2, GatewayOptions.defaults());
+    nodes = TestCluster.gateways(2, 10_000, 2, 1024, GatewayOptions.defaults());
   }
 
   @AfterAll
@@ -46,7 +47,7 @@ class ResumeTest {
   @AfterEach
   void nothingLeftOpen() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    for (int i = 0; i < nodes.gateways.size(); i++) {
+    for (int i = 0; i < nodes.gateways().size(); i++) {
       JsonArray streams = new JsonObject(http.send(HttpRequest.newBuilder(URI.create(nodes.url(i) + "/v1/status"))
           .build(), HttpResponse.BodyHandlers.ofString()).body()).getJsonArray("streams");
       for (int k = 0; k < streams.size(); k++) {
@@ -55,7 +56,7 @@ class ResumeTest {
         assertThat(r.statusCode()).isIn(204, 404); // 404: it ended meanwhile
       }
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine.stats().active() == 0);
+    await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine().stats().active() == 0);
   }
 
   private static StreamConfig config() {
@@ -73,7 +74,7 @@ class ResumeTest {
       }
     }
 
-    try (DroppingProxy proxy = new DroppingProxy(nodes.gateways.get(0).port());
+    try (DroppingProxy proxy = new DroppingProxy(nodes.gateways().get(0).port());
         Tokenbus client = Tokenbus.create(TokenbusOptions.of(proxy.url(), nodes.url(1))
             .withTransport(Transport.SSE))) {
       TokenStream s = client.generate("resume me", config());
@@ -95,14 +96,14 @@ class ResumeTest {
       StreamSummary summary = s.result().await(10, TimeUnit.SECONDS);
       assertThat(summary.completionTokens()).isEqualTo(MAX_TOKENS);
       // The second gateway served the end of it: the first one gave the stream up.
-      await().atMost(Duration.ofSeconds(15)).until(() -> nodes.gateways.get(0).client().streams().isEmpty());
+      await().atMost(Duration.ofSeconds(15)).until(() -> nodes.gateways().get(0).client().streams().isEmpty());
     }
-    await().atMost(Duration.ofSeconds(5)).until(() -> nodes.engine.stats().active() == 0);
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodes.engine().stats().active() == 0);
   }
 
   @Test
   void withoutAnyGatewayLeftTheStreamEndsWithAConnectionException() throws Exception {
-    try (DroppingProxy proxy = new DroppingProxy(nodes.gateways.get(0).port());
+    try (DroppingProxy proxy = new DroppingProxy(nodes.gateways().get(0).port());
         Tokenbus client = Tokenbus.create(TokenbusOptions.of(proxy.url()).withTransport(Transport.SSE)
             .withReconnectTimeoutMs(1000))) {
       TokenStream s = client.generate("nowhere to go", StreamConfig.builder().maxTokens(5000).streamDelayMs(5)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.testing.TestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -16,11 +17,11 @@ import org.junit.jupiter.api.Test;
 @Tag("cluster")
 class SocketsTest {
 
-  private static Nodes nodes;
+  private static TestCluster nodes;
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = Nodes.start(1, 0, 2, GatewayOptions.defaults().withMaxStreamsPerSocket(1));
+    nodes = TestCluster.gateways(1, 0, 2, 1024, GatewayOptions.defaults().withMaxStreamsPerSocket(1));
   }
 
   @AfterAll

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -40,12 +41,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TokenStreamTest {
 
   private static final int WINDOW = 8;
-  private static Nodes nodes;
+  private static TestCluster nodes;
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
-    nodes = Nodes.start(1, 10_000, 2, 4096, GatewayOptions.defaults().withSmallBuffers(4096));
+    nodes = TestCluster.gateways(1, 10_000, 2, 4096, GatewayOptions.defaults().withSmallBuffers(4096));
   }
 
   @AfterAll
@@ -57,7 +58,7 @@ class TokenStreamTest {
 
   @AfterEach
   void everySlotIsFree() {
-    await().atMost(Duration.ofSeconds(15)).until(() -> nodes.engine.stats().active() == 0);
+    await().atMost(Duration.ofSeconds(15)).until(() -> nodes.engine().stats().active() == 0);
   }
 
   private static Tokenbus client(Transport transport) {
@@ -151,14 +152,14 @@ class TokenStreamTest {
   @Test
   void anUnreadStreamStopsItsWorkerSequenceAndOnlyItsOwn() throws Exception {
     try (Tokenbus c = client(Transport.WEBSOCKET)) {
-      long before = nodes.engine.stats().tokensGenerated();
+      long before = nodes.engine().stats().tokensGenerated();
       TokenStream stalled = c.generate("stop reading me", StreamConfig.builder().temperature(0).maxTokens(5000)
           .bufferSize(WINDOW).build());
       for (int i = 0; i < 3; i++) {
         stalled.next();
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine.stats().paused() == 1);
-      long paused = nodes.engine.stats().tokensGenerated();
+      await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine().stats().paused() == 1);
+      long paused = nodes.engine().stats().tokensGenerated();
       // What the worker is ahead of the consumer: the client's window plus the gateway's (the
       // worker's credit), and the one token a decode step may produce after its check.
       System.out.printf("WebSocket: consumer took 3, worker generated %d and paused, client received %d%n",
@@ -172,8 +173,8 @@ class TokenStreamTest {
       List<TokenData> other = readAll(c.generate("meanwhile", greedy(60)));
       assertThat(other).hasSize(60);
       // The engine's stats are a snapshot published after each step: wait for the other stream's last one.
-      await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine.stats().tokensGenerated() - paused >= 60);
-      assertThat(nodes.engine.stats().tokensGenerated() - paused).as("only the other stream generated")
+      await().atMost(Duration.ofSeconds(10)).until(() -> nodes.engine().stats().tokensGenerated() - paused >= 60);
+      assertThat(nodes.engine().stats().tokensGenerated() - paused).as("only the other stream generated")
           .isEqualTo(60);
 
       // Reading again resumes the stalled one where it stopped.
@@ -192,7 +193,7 @@ class TokenStreamTest {
   @Test
   void anUnreadSseStreamPausesItsSequence() throws Exception {
     try (Tokenbus c = client(Transport.SSE)) {
-      long before = nodes.engine.stats().tokensGenerated();
+      long before = nodes.engine().stats().tokensGenerated();
       TokenStream stalled = c.generate("stop reading me too", StreamConfig.builder().temperature(0)
           .maxTokens(1_000_000).bufferSize(WINDOW).timeoutMs(0).build());
       stalled.next();
@@ -200,14 +201,14 @@ class TokenStreamTest {
       // worker's count stops: the same at two polls a second apart.
       AtomicLong last = new AtomicLong(-1);
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-        long now = nodes.engine.stats().tokensGenerated();
-        return now == last.getAndSet(now) && nodes.engine.stats().paused() == 1;
+        long now = nodes.engine().stats().tokensGenerated();
+        return now == last.getAndSet(now) && nodes.engine().stats().paused() == 1;
       });
       System.out.printf("SSE: consumer took 1, worker generated %d and paused, client received %d%n",
-          nodes.engine.stats().tokensGenerated() - before, stalled.tokensGenerated());
+          nodes.engine().stats().tokensGenerated() - before, stalled.tokensGenerated());
       assertThat(stalled.tokensGenerated()).as("the client buffered no more than its window and a chunk")
           .isLessThan(WINDOW + 400);
-      assertThat(nodes.engine.stats().tokensGenerated() - before).as("stopped by the socket buffers, not the context")
+      assertThat(nodes.engine().stats().tokensGenerated() - before).as("stopped by the socket buffers, not the context")
           .isLessThan(3000);
       assertThat(status().getJsonArray("streams").getJsonObject(0).getString("state")).isEqualTo("paused");
       stalled.cancel();
@@ -222,10 +223,10 @@ class TokenStreamTest {
           .streamDelayMs(5).build());
       s.next();
       s.next();
-      assertThat(nodes.engine.stats().active()).isEqualTo(1);
+      assertThat(nodes.engine().stats().active()).isEqualTo(1);
       s.cancel();
       // The gateway keeps streams for a reconnect: only an explicit cancel frees the slot this soon.
-      await().atMost(Duration.ofSeconds(3)).until(() -> nodes.engine.stats().active() == 0);
+      await().atMost(Duration.ofSeconds(3)).until(() -> nodes.engine().stats().active() == 0);
       assertThatThrownBy(s::next).isInstanceOf(CancelledException.class);
       assertThat(s.isFinished()).isTrue();
       assertThat(s.result().failed() || s.result().await(5, TimeUnit.SECONDS) == null).isTrue();
@@ -303,7 +304,7 @@ class TokenStreamTest {
     int max = 60;
     ScheduledExecutorService later = Executors.newSingleThreadScheduledExecutor();
     try (Tokenbus c = client(Transport.WEBSOCKET)) {
-      long before = nodes.engine.stats().tokensGenerated();
+      long before = nodes.engine().stats().tokensGenerated();
       TokenStream s = c.generate("slow subscriber", StreamConfig.builder().temperature(0).maxTokens(max)
           .bufferSize(WINDOW).build());
       List<TokenData> got = new CopyOnWriteArrayList<>();
@@ -328,7 +329,7 @@ class TokenStreamTest {
             violations.incrementAndGet();
           }
           got.add(t);
-          maxAhead.accumulateAndGet(nodes.engine.stats().tokensGenerated() - before - got.size(), Math::max);
+          maxAhead.accumulateAndGet(nodes.engine().stats().tokensGenerated() - before - got.size(), Math::max);
           later.schedule(() -> {
             requested.incrementAndGet();
             sub.request(1);
@@ -391,7 +392,7 @@ class TokenStreamTest {
         }
       });
       assertThat(error.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalArgumentException.class);
-      await().atMost(Duration.ofSeconds(5)).until(() -> nodes.engine.stats().active() == 0);
+      await().atMost(Duration.ofSeconds(5)).until(() -> nodes.engine().stats().active() == 0);
       // A second subscriber is refused.
       CompletableFuture<Throwable> second = new CompletableFuture<>();
       s.publisher().subscribe(new Flow.Subscriber<>() {

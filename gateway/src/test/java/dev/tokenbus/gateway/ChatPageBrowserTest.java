@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.JsonArray;

@@ -3,6 +3,7 @@ package dev.tokenbus.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
+import dev.tokenbus.testing.TestCluster;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterAll;

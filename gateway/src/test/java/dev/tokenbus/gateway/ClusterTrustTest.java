@@ -11,6 +11,8 @@ import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.testing.Sse;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.eventbus.DeliveryOptions;

@@ -6,6 +6,8 @@ import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.grammar.JsonSchemaGrammar;
 import dev.tokenbus.gateway.grammar.SchemaCorpus;
+import dev.tokenbus.testing.RawExchange;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

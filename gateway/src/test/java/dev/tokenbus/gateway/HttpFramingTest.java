@@ -8,6 +8,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.testing.RawExchange;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.List;

@@ -13,6 +13,7 @@ import dev.langchain4j.service.Result;
 import dev.langchain4j.service.tool.ToolExecution;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;

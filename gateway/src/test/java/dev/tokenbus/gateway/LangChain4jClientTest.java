@@ -10,6 +10,8 @@ import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.testing.OpenAiStream;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -5,6 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.testing.RawHttp;
+import dev.tokenbus.testing.Sse;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

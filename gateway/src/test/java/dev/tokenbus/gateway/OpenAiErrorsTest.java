@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
+import dev.tokenbus.testing.RawHttp;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;

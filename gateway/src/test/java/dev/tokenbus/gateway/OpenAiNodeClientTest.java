@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -7,6 +7,7 @@ import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.grammar.SchemaCheck;
 import dev.tokenbus.gateway.grammar.SchemaCorpus;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

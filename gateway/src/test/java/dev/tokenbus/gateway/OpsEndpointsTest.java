@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
+import dev.tokenbus.testing.TestCluster;
 import dev.tokenbus.worker.WorkerOptions;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

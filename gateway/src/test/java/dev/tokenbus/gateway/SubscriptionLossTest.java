@@ -10,6 +10,7 @@ import com.hazelcast.multimap.MultiMap;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
+import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo;
 import java.net.URI;

@@ -2,6 +2,8 @@ package dev.tokenbus.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbus.testing.RawHttp;
+import dev.tokenbus.testing.Sse;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;

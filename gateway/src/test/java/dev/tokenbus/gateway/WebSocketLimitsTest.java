@@ -2,6 +2,7 @@ package dev.tokenbus.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;

@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -16,10 +16,10 @@ import java.util.Map;
  * One request written as raw bytes and its response read back whole, for tests of HTTP framing the
  * server must refuse: what a client library would never send.
  */
-record RawExchange(int status, Map<String, String> headers, String body, boolean closedAfter) {
+public record RawExchange(int status, Map<String, String> headers, String body, boolean closedAfter) {
 
   /** The body's {@code error} object, or null when the body is not the documented error envelope. */
-  JsonObject error() {
+  public JsonObject error() {
     try {
       JsonObject e = new JsonObject(body).getJsonObject("error");
       return e != null && e.getString("message") != null && e.getString("type") != null && e.containsKey("param")
@@ -35,7 +35,7 @@ record RawExchange(int status, Map<String, String> headers, String body, boolean
    *
    * @param timeoutMs how long any read may wait
    */
-  static RawExchange send(int port, byte[] request, int timeoutMs) throws IOException {
+  public static RawExchange send(int port, byte[] request, int timeoutMs) throws IOException {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
       s.setSoTimeout(timeoutMs);
@@ -79,7 +79,7 @@ record RawExchange(int status, Map<String, String> headers, String body, boolean
     }
   }
 
-  static RawExchange send(int port, String request, int timeoutMs) throws IOException {
+  public static RawExchange send(int port, String request, int timeoutMs) throws IOException {
     return send(port, request.getBytes(StandardCharsets.ISO_8859_1), timeoutMs);
   }
 

@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,13 +12,13 @@ import java.nio.charset.StandardCharsets;
  * An HTTP/1.1 client on a plain socket, for tests that need control a library client does not
  * give: a small receive buffer, reading at a chosen pace, and closing the connection mid-stream.
  */
-final class RawHttp implements AutoCloseable {
+public final class RawHttp implements AutoCloseable {
 
   private final Socket socket;
-  final BufferedReader in;
-  int status;
+  public final BufferedReader in;
+  public int status;
   /** Response headers, names in lower case. */
-  final java.util.Map<String, String> headers = new java.util.HashMap<>();
+  public final java.util.Map<String, String> headers = new java.util.HashMap<>();
 
   private RawHttp(Socket socket) throws IOException {
     this.socket = socket;
@@ -30,12 +30,12 @@ final class RawHttp implements AutoCloseable {
    *
    * @param receiveBuffer the socket's receive buffer in bytes, or 0 for the default
    */
-  static RawHttp post(int port, String path, String json, int receiveBuffer) throws IOException {
+  public static RawHttp post(int port, String path, String json, int receiveBuffer) throws IOException {
     return post(port, path, json, receiveBuffer, java.util.Map.of());
   }
 
   /** As {@link #post(int, String, String, int)}, with extra request headers. */
-  static RawHttp post(int port, String path, String json, int receiveBuffer, java.util.Map<String, String> extra)
+  public static RawHttp post(int port, String path, String json, int receiveBuffer, java.util.Map<String, String> extra)
       throws IOException {
     Socket s = new Socket();
     if (receiveBuffer > 0) {
@@ -65,7 +65,7 @@ final class RawHttp implements AutoCloseable {
   }
 
   /** A body of {@code Content-Length} bytes (ASCII), as JSON. */
-  io.vertx.core.json.JsonObject json() throws IOException {
+  public io.vertx.core.json.JsonObject json() throws IOException {
     char[] body = new char[Integer.parseInt(headers.get("content-length"))];
     int got = 0;
     while (got < body.length) {
@@ -79,7 +79,7 @@ final class RawHttp implements AutoCloseable {
   }
 
   /** The body as SSE events. Chunked transfer encoding is undone line by line: chunk sizes are skipped. */
-  Sse sse() {
+  public Sse sse() {
     return new Sse(new BufferedReader(new java.io.Reader() {
       private String pending = "";
       private int pos;
@@ -122,7 +122,7 @@ final class RawHttp implements AutoCloseable {
   }
 
   /** The connection, e.g. to leave with a reset (SO_LINGER 0). */
-  Socket socket() {
+  public Socket socket() {
     return socket;
   }
 

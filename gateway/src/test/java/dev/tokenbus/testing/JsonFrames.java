@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import io.vertx.core.json.JsonObject;
 import java.net.http.WebSocket;
@@ -6,12 +6,12 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /** A WebSocket listener for tests that hands each whole text message, parsed as JSON, to a consumer. */
-final class JsonFrames implements WebSocket.Listener {
+public final class JsonFrames implements WebSocket.Listener {
 
   private final Consumer<JsonObject> onFrame;
   private final StringBuilder partial = new StringBuilder();
 
-  JsonFrames(Consumer<JsonObject> onFrame) {
+  public JsonFrames(Consumer<JsonObject> onFrame) {
     this.onFrame = onFrame;
   }
 

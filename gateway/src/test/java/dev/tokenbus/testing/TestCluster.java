@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import static org.awaitility.Awaitility.await;
 
@@ -7,6 +7,9 @@ import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.engine.TestModels;
+import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.GatewayVerticle;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
@@ -28,19 +31,20 @@ import java.util.concurrent.TimeUnit;
  * credentials of its own in a temporary directory), each worker with its own llama.cpp engine on the
  * generated model.
  */
-final class TestCluster implements AutoCloseable {
+public final class TestCluster implements AutoCloseable {
 
-  final ClusterNode gatewayNode;
-  final GatewayVerticle gateway;
-  final List<ClusterNode> workerNodes = new ArrayList<>();
-  final List<WorkerVerticle> workers = new ArrayList<>();
-  final List<LlamaEngine> engines = new ArrayList<>();
+  public final ClusterNode gatewayNode;
+  public final GatewayVerticle gateway;
+  public final List<ClusterNode> workerNodes = new ArrayList<>();
+  public final List<WorkerVerticle> workers = new ArrayList<>();
+  public final List<LlamaEngine> engines = new ArrayList<>();
   private final List<EngineConfig> engineConfigs = new ArrayList<>();
   private final List<ClusterNode> extraGatewayNodes = new ArrayList<>();
+  private final List<GatewayVerticle> extraGateways = new ArrayList<>();
   private final List<WorkerOptions> workerOptions = new ArrayList<>();
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  final String clusterName;
+  public final String clusterName;
   /** The cluster's credentials: a directory of its own, removed on close. */
   final Path credentials;
   /** A key the gateway takes, for the test's own /v1/status calls; null when it asks for none. */
@@ -56,11 +60,11 @@ final class TestCluster implements AutoCloseable {
   }
 
   /** A gateway alone; add workers with {@link #addWorker}. */
-  static TestCluster gatewayOnly(GatewayOptions gatewayOptions) throws Exception {
+  public static TestCluster gatewayOnly(GatewayOptions gatewayOptions) throws Exception {
     return gatewayOnly(gatewayOptions, DispatchOptions.defaults());
   }
 
-  static TestCluster gatewayOnly(GatewayOptions gatewayOptions, DispatchOptions clientOptions) throws Exception {
+  public static TestCluster gatewayOnly(GatewayOptions gatewayOptions, DispatchOptions clientOptions) throws Exception {
     String name = "test-" + System.nanoTime();
     Path credentials = newCredentials();
     ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name, credentials)).await(60, TimeUnit.SECONDS);
@@ -71,18 +75,18 @@ final class TestCluster implements AutoCloseable {
   }
 
   /** Throwaway cluster credentials (a new CA) in a new temporary directory. */
-  static Path newCredentials() throws Exception {
+  public static Path newCredentials() throws Exception {
     Path dir = Files.createTempDirectory("tokenbus-test-credentials").resolve("cluster");
     ClusterCredentials.create(dir);
     return dir;
   }
 
   /** A node in this cluster's Hazelcast cluster (same name) with the event-bus credentials in {@code credentials}. */
-  ClusterNode startNode(Path credentials) throws Exception {
+  public ClusterNode startNode(Path credentials) throws Exception {
     return ClusterNode.start(ClusterOptions.isolated(clusterName, credentials)).await(60, TimeUnit.SECONDS);
   }
 
-  static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
+  public static TestCluster start(int workerCount, EngineConfig engine, GatewayOptions gatewayOptions,
       WorkerOptions workerOptions) throws Exception {
     TestCluster c = gatewayOnly(gatewayOptions);
     for (int i = 0; i < workerCount; i++) {
@@ -92,12 +96,12 @@ final class TestCluster implements AutoCloseable {
     return c;
   }
 
-  static TestCluster start(EngineConfig engine) throws Exception {
+  public static TestCluster start(EngineConfig engine) throws Exception {
     return start(1, engine, GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));
   }
 
   /** Closes worker {@code i} (if it is not closed already) and starts a new one like it in its place. */
-  void replaceWorker(int i) throws Exception {
+  public void replaceWorker(int i) throws Exception {
     ClusterNode node = workerNodes.remove(i);
     WorkerVerticle worker = workers.remove(i);
     LlamaEngine engine = engines.remove(i);
@@ -109,7 +113,7 @@ final class TestCluster implements AutoCloseable {
         .map(w -> ((JsonObject) w).getString("id")).filter(id -> !id.equals(worker.endpoint())).count() == expected);
   }
 
-  void addWorker(EngineConfig engine, WorkerOptions options) throws Exception {
+  public void addWorker(EngineConfig engine, WorkerOptions options) throws Exception {
     ClusterNode node = startNode(credentials);
     LlamaEngine e = LlamaEngine.start(engine);
     WorkerVerticle w = WorkerVerticle.forNode(node, e, options);
@@ -122,19 +126,62 @@ final class TestCluster implements AutoCloseable {
   }
 
   /** Another gateway in the same cluster, on a node of its own; closed with the cluster. */
-  GatewayVerticle addGateway(GatewayOptions gatewayOptions, DispatchOptions clientOptions) throws Exception {
+  public GatewayVerticle addGateway(GatewayOptions gatewayOptions, DispatchOptions clientOptions) throws Exception {
     ClusterNode node = startNode(credentials);
     GatewayVerticle gw = GatewayVerticle.forNode(node, gatewayOptions.withPort(0), clientOptions);
     node.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
     extraGatewayNodes.add(node);
+    extraGateways.add(gw);
     return gw;
   }
 
-  URI uri(String path) {
+  /**
+   * {@code gatewayCount} gateways (each keeping streams {@code resumeGraceMs} for a reconnect) and
+   * one worker on the generated tiny model with {@code slots} slots of {@code context} tokens, once
+   * every gateway knows the worker.
+   */
+  public static TestCluster gateways(int gatewayCount, long resumeGraceMs, int slots, int context,
+      GatewayOptions gatewayOptions) throws Exception {
+    DispatchOptions dispatch = DispatchOptions.defaults().withResumeGraceMs(resumeGraceMs);
+    TestCluster c = gatewayOnly(gatewayOptions, dispatch);
+    try {
+      for (int i = 1; i < gatewayCount; i++) {
+        c.addGateway(gatewayOptions, dispatch);
+      }
+      c.addWorker(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(slots)
+          .withContextPerSequence(context), WorkerOptions.defaults("tiny"));
+      await().atMost(Duration.ofSeconds(30))
+          .until(() -> c.gateways().stream().allMatch(g -> g.client().registry().all().size() == 1));
+      return c;
+    } catch (Exception | Error e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** Every gateway: the first, then those {@link #addGateway added}. */
+  public List<GatewayVerticle> gateways() {
+    List<GatewayVerticle> all = new ArrayList<>();
+    all.add(gateway);
+    all.addAll(extraGateways);
+    return all;
+  }
+
+  /** Gateway {@code i}'s base URL (0: the first). */
+  public String url(int i) {
+    return "http://127.0.0.1:" + gateways().get(i).port();
+  }
+
+  /** The first worker's engine. */
+  public LlamaEngine engine() {
+    return engines.get(0);
+  }
+
+  public URI uri(String path) {
     return URI.create("http://127.0.0.1:" + gateway.port() + path);
   }
 
-  JsonObject status() throws Exception {
+  public JsonObject status() throws Exception {
     HttpRequest.Builder request = HttpRequest.newBuilder(uri("/v1/status"));
     if (apiKey != null) {
       request.header("Authorization", "Bearer " + apiKey);
@@ -148,7 +195,7 @@ final class TestCluster implements AutoCloseable {
    *
    * @return how long that took, in milliseconds
    */
-  long awaitIdle(Duration within) {
+  public long awaitIdle(Duration within) {
     long t0 = System.nanoTime();
     await().pollInterval(Duration.ofMillis(5)).atMost(within).untilAsserted(() -> {
       JsonObject s = status();
@@ -173,7 +220,7 @@ final class TestCluster implements AutoCloseable {
     return status().getJsonArray("workers").getJsonObject(0).getInteger("active");
   }
 
-  HttpResponse<String> post(String path, String body) throws Exception {
+  public HttpResponse<String> post(String path, String body) throws Exception {
     return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
         .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(),
         HttpResponse.BodyHandlers.ofString());

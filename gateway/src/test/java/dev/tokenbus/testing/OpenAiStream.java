@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,10 +13,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** An OpenAI stream as a test reads it: the data of each event, raw, in order (comments skipped). */
-record OpenAiStream(List<String> data) {
+public record OpenAiStream(List<String> data) {
 
   /** POSTs {@code body} and reads the whole stream, checking the status and content type. */
-  static OpenAiStream post(TestCluster cluster, String path, JsonObject body) throws Exception {
+  public static OpenAiStream post(TestCluster cluster, String path, JsonObject body) throws Exception {
     HttpResponse<java.io.InputStream> r = cluster.http.send(HttpRequest.newBuilder(cluster.uri(path))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body.encode())).build(),
         HttpResponse.BodyHandlers.ofInputStream());
@@ -41,16 +41,16 @@ record OpenAiStream(List<String> data) {
   }
 
   /** Every event before {@code [DONE]}, as JSON. */
-  List<JsonObject> chunks() {
+  public List<JsonObject> chunks() {
     return data.subList(0, data.size() - 1).stream().map(JsonObject::new).toList();
   }
 
   /** The chunks that carry a choice. */
-  List<JsonObject> choiceChunks() {
+  public List<JsonObject> choiceChunks() {
     return chunks().stream().filter(c -> !c.getJsonArray("choices").isEmpty()).toList();
   }
 
-  static JsonObject choice(JsonObject chunk) {
+  public static JsonObject choice(JsonObject chunk) {
     return chunk.getJsonArray("choices").getJsonObject(0);
   }
 }

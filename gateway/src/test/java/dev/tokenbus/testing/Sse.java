@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
@@ -7,19 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A minimal Server-Sent Events reader for tests: events with id, event name and JSON data; comments counted. */
-final class Sse {
+public final class Sse {
 
-  record Event(String id, String event, JsonObject data) {}
+  public record Event(String id, String event, JsonObject data) {}
 
   private final BufferedReader reader;
-  int comments;
+  public int comments;
 
-  Sse(BufferedReader reader) {
+  public Sse(BufferedReader reader) {
     this.reader = reader;
   }
 
   /** The next event, or null at the end of the stream. */
-  Event next() throws IOException {
+  public Event next() throws IOException {
     String id = null;
     String event = null;
     StringBuilder data = new StringBuilder();
@@ -44,7 +44,7 @@ final class Sse {
     return null;
   }
 
-  List<Event> all() throws IOException {
+  public List<Event> all() throws IOException {
     List<Event> out = new ArrayList<>();
     Event e;
     while ((e = next()) != null) {

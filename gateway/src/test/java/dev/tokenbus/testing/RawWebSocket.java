@@ -1,4 +1,4 @@
-package dev.tokenbus.gateway;
+package dev.tokenbus.testing;
 
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -16,25 +16,25 @@ import java.util.concurrent.ThreadLocalRandom;
  * A WebSocket client on a plain socket, for tests that need what a library client will not do:
  * frames with reserved bits or invalid UTF-8, garbage bytes, and leaving with a TCP reset.
  */
-final class RawWebSocket implements AutoCloseable {
+public final class RawWebSocket implements AutoCloseable {
 
   /** A frame from the server. */
-  record Frame(int opcode, byte[] payload) {
-    String text() {
+  public record Frame(int opcode, byte[] payload) {
+  public   String text() {
       return new String(payload, StandardCharsets.UTF_8);
     }
 
-    JsonObject json() {
+  public   JsonObject json() {
       return new JsonObject(text());
     }
 
     /** A close frame's status code, or -1. */
-    int closeCode() {
+  public   int closeCode() {
       return opcode == 8 && payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : -1;
     }
   }
 
-  final Socket socket;
+  public final Socket socket;
   private final DataInputStream in;
   private final OutputStream out;
 
@@ -45,15 +45,15 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   /** The handshake's response headers, names in lower case. */
-  final java.util.Map<String, String> headers = new java.util.HashMap<>();
+  public final java.util.Map<String, String> headers = new java.util.HashMap<>();
 
   /** Connects to {@code /v1/ws} and completes the handshake. */
-  static RawWebSocket connect(int port) throws IOException {
+  public static RawWebSocket connect(int port) throws IOException {
     return connect(port, "", 0);
   }
 
   /** As {@link #connect(int)}, with extra headers on the upgrade request (an API key). */
-  static RawWebSocket connect(int port, java.util.Map<String, String> extra) throws IOException {
+  public static RawWebSocket connect(int port, java.util.Map<String, String> extra) throws IOException {
     return connect(port, extra.entrySet().stream().map(h -> h.getKey() + ": " + h.getValue() + "\r\n")
         .reduce("", String::concat), 0);
   }
@@ -62,7 +62,7 @@ final class RawWebSocket implements AutoCloseable {
    * As {@link #connect(int)}, with extra handshake headers (each ending in CRLF) and, when above 0,
    * the socket's send and receive buffers set to {@code bufferBytes} before it connects.
    */
-  static RawWebSocket connect(int port, String extraHeaders, int bufferBytes) throws IOException {
+  public static RawWebSocket connect(int port, String extraHeaders, int bufferBytes) throws IOException {
     Socket s = new Socket();
     if (bufferBytes > 0) {
       s.setSendBufferSize(bufferBytes);
@@ -103,7 +103,7 @@ final class RawWebSocket implements AutoCloseable {
     return b.toString(StandardCharsets.US_ASCII);
   }
 
-  void sendText(String text) throws IOException {
+  public void sendText(String text) throws IOException {
     send(0x80, 1, text.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -112,7 +112,7 @@ final class RawWebSocket implements AutoCloseable {
    *
    * @param flags the first byte's high nibble: FIN {@code 0x80}, RSV1 {@code 0x40}, RSV2 {@code 0x20}, RSV3 {@code 0x10}
    */
-  void send(int flags, int opcode, byte[] payload) throws IOException {
+  public void send(int flags, int opcode, byte[] payload) throws IOException {
     ByteArrayOutputStream f = new ByteArrayOutputStream();
     f.write(flags | opcode);
     if (payload.length < 126) {
@@ -138,13 +138,13 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   /** Raw bytes, no framing. */
-  void sendRaw(byte[] bytes) throws IOException {
+  public void sendRaw(byte[] bytes) throws IOException {
     out.write(bytes);
     out.flush();
   }
 
   /** The next frame, or null when the connection ended. */
-  Frame next() throws IOException {
+  public Frame next() throws IOException {
     int b0;
     try {
       b0 = in.read();
@@ -167,7 +167,7 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   /** The next text frame parsed as JSON, skipping others; null at a close frame or the end. */
-  JsonObject nextJson() throws IOException {
+  public JsonObject nextJson() throws IOException {
     Frame f;
     while ((f = next()) != null) {
       if (f.opcode() == 1) {
@@ -181,7 +181,7 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   /** Leaves with a TCP reset: SO_LINGER 0, then close. */
-  void reset() throws IOException {
+  public void reset() throws IOException {
     socket.setSoLinger(true, 0);
     socket.close();
   }
