@@ -10,7 +10,9 @@ import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Reads what {@link FrameEncoder} wrote. Anything else ends in a {@link MalformedFrameException}. */
 final class FrameDecoder {
@@ -20,6 +22,8 @@ final class FrameDecoder {
   private static final int MIN_TOP_LOGPROB_BYTES = 10;
   private static final int MIN_STRING_BYTES = 1;
   private static final int MIN_MESSAGE_BYTES = 4;
+  /** A token id (a varint, 1 byte at least) and its bias (a double). */
+  private static final int MIN_LOGIT_BIAS_BYTES = 9;
 
   private FrameDecoder() {}
 
@@ -88,14 +92,15 @@ final class FrameDecoder {
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
-        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean());
+        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean(), readLogitBias(r));
     String tools = r.readString();
+    List<Integer> promptTokens = readTokenIds(r);
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
       for (int i = 0; i < messageCount; i++) {
         messages.add(new ChatMessage(roles[i], contents[i], toolCalls[i], toolCallIds[i]));
       }
-      return new GenerationRequest(id, prompt, messages, config, tools);
+      return new GenerationRequest(id, prompt, messages, config, tools, promptTokens);
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }
@@ -108,6 +113,15 @@ final class FrameDecoder {
       ids.add(r.readSignedVarInt());
     }
     return ids;
+  }
+
+  private static Map<Integer, Double> readLogitBias(WireReader r) {
+    int count = r.readCount(MIN_LOGIT_BIAS_BYTES, "logit bias");
+    Map<Integer, Double> bias = new HashMap<>(count * 2);
+    for (int i = 0; i < count; i++) {
+      bias.put(r.readSignedVarInt(), r.readDouble());
+    }
+    return bias;
   }
 
   private static List<String> readStrings(WireReader r) {

@@ -8,6 +8,7 @@ import dev.tokenbus.protocol.Timings;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
+import java.util.Map;
 
 /** Writes a frame's type byte and fields; {@link FrameDecoder} reads them back in the same order. */
 final class FrameEncoder {
@@ -116,7 +117,16 @@ final class FrameEncoder {
     w.writeVarInt(c.topLogprobs());
     w.writeString(c.grammar());
     w.writeBoolean(c.cachePrompt());
+    w.writeVarInt(c.logitBias().size());
+    for (Map.Entry<Integer, Double> bias : c.logitBias().entrySet()) {
+      w.writeSignedVarInt(bias.getKey());
+      w.writeDouble(bias.getValue());
+    }
     w.writeString(r.tools());
+    w.writeVarInt(r.promptTokens().size());
+    for (int token : r.promptTokens()) {
+      w.writeSignedVarInt(token);
+    }
   }
 
   private static void writeResult(GenerationResult r, WireWriter w) {
