@@ -61,6 +61,7 @@ export class Reply {
     this.rate.tick();
     this.text += token.text;
     this.content.append(tokenSpan(token));
+    this.meta.textContent = `streaming · ${this.summary()}`;
   }
 
   /** "12 tokens · 34.5 tok/s" */

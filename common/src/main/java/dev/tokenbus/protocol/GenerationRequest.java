@@ -3,27 +3,41 @@ package dev.tokenbus.protocol;
 import java.util.List;
 
 /**
- * A prompt, or a conversation, and how to stream its continuation. Exactly one of {@code prompt}
- * and {@code messages} is given: a conversation is rendered into a prompt by the worker, with its
- * model's chat template, because only the worker holds the model.
+ * A prompt (text or token ids), or a conversation, and how to stream its continuation. Exactly one
+ * of {@code prompt}, {@code messages} and {@code promptTokens} is given: a conversation is rendered
+ * into a prompt by the worker, with its model's chat template, because only the worker holds the model.
  *
  * @param id the stream id, unique per gateway; used in logs and status
- * @param prompt the text to continue, or null when {@code messages} is given; special-token text
- *     (e.g. a chat template's markers) is parsed
+ * @param prompt the text to continue, or null when {@code messages} or {@code promptTokens} is given;
+ *     special-token text (e.g. a chat template's markers) is parsed
  * @param messages the conversation to answer, or empty when {@code prompt} is given
  * @param config sampling, limits and flow control
  * @param tools the tools the model may call, which the worker hands to its chat template (or writes
  *     into the conversation where the template cannot take them); empty when there are none
+ * @param promptTokens the prompt as token ids of the worker's model, used as they are (no BOS is
+ *     added), or empty; whether each id is in the vocabulary only the worker can tell
  */
 public record GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config,
-    List<Tool> tools) {
+    List<Tool> tools, List<Integer> promptTokens) {
+
+  /** The most token ids a prompt may be given as (no model's context holds more). */
+  public static final int MAX_PROMPT_TOKENS = 1 << 20;
 
   public GenerationRequest {
     if (id == null || id.isEmpty()) {
       throw new RequestValidationException("id", "a generation request needs an id");
     }
     messages = messages == null ? List.of() : List.copyOf(messages);
-    if (messages.isEmpty() && (prompt == null || prompt.isEmpty())) {
+    promptTokens = promptTokens == null ? List.of() : List.copyOf(promptTokens);
+    if (!promptTokens.isEmpty()) {
+      if (prompt != null || !messages.isEmpty()) {
+        throw new RequestValidationException("prompt", "give prompt as text or as token ids, not both");
+      }
+      if (promptTokens.size() > MAX_PROMPT_TOKENS) {
+        throw new RequestValidationException("prompt", "prompt may hold at most " + MAX_PROMPT_TOKENS
+            + " token ids, got " + promptTokens.size());
+      }
+    } else if (messages.isEmpty() && (prompt == null || prompt.isEmpty())) {
       throw new RequestValidationException("prompt", "prompt must be a non-empty string");
     }
     if (!messages.isEmpty() && prompt != null) {
@@ -36,6 +50,12 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
     }
   }
 
+  /** A request whose prompt is text or a conversation. */
+  public GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config,
+      List<Tool> tools) {
+    this(id, prompt, messages, config, tools, List.of());
+  }
+
   /** A request without tools. */
   public GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config) {
     this(id, prompt, messages, config, List.of());
@@ -44,6 +64,14 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
   /** A plain-prompt request. */
   public GenerationRequest(String id, String prompt, StreamConfig config) {
     this(id, prompt, List.of(), config);
+  }
+
+  /** A request whose prompt is token ids of the worker's model (see {@link #promptTokens}). */
+  public static GenerationRequest tokens(String id, List<Integer> promptTokens, StreamConfig config) {
+    if (promptTokens == null || promptTokens.isEmpty()) {
+      throw new RequestValidationException("prompt", "prompt must not be empty");
+    }
+    return new GenerationRequest(id, null, List.of(), config, List.of(), promptTokens);
   }
 
   /** A chat request: the worker applies its model's chat template to {@code messages}. */
@@ -68,6 +96,6 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
 
   /** The same request with other settings. */
   public GenerationRequest withConfig(StreamConfig other) {
-    return new GenerationRequest(id, prompt, messages, other, tools);
+    return new GenerationRequest(id, prompt, messages, other, tools, promptTokens);
   }
 }

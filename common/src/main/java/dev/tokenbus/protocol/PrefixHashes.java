@@ -40,6 +40,13 @@ public final class PrefixHashes {
 
   static String canonical(GenerationRequest request, String reply) {
     StringBuilder sb = new StringBuilder();
+    if (!request.promptTokens().isEmpty()) {
+      sb.append("t\u0000"); // each id as two chars: prompts given as the same ids share blocks
+      for (int token : request.promptTokens()) {
+        sb.append((char) (token >>> 16)).append((char) token);
+      }
+      return reply == null ? sb.toString() : sb.append(reply).toString();
+    }
     if (!request.isChat()) {
       sb.append("p\u0000").append(request.prompt());
       if (reply != null) {

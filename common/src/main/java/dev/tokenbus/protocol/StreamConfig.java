@@ -2,7 +2,10 @@ package dev.tokenbus.protocol;
 
 import dev.tokenbus.grammar.GbnfCheck;
 import dev.tokenbus.grammar.GbnfException;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -19,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * @param repeatLastN how many recent tokens the penalties look at (-1: the whole context)
  * @param frequencyPenalty 0 disables it
  * @param presencePenalty 0 disables it
- * @param seed random seed; null picks one (reported back so a run can be repeated)
+ * @param seed random seed, 0 to {@value #MAX_SEED}; null picks one (reported back so a run can be repeated).
+ *     A request's 64-bit {@code seed} becomes this by {@link #seedOf}
  * @param stop stop sequences; the matched text is not emitted
  * @param streamDelayMs pause between tokens, for pacing
  * @param bufferSize tokens in flight between producer and consumer (the credit window)
@@ -29,15 +33,26 @@ import java.util.concurrent.TimeUnit;
  *     null; JSON Schemas and tool calls arrive here already converted by the gateway
  * @param cachePrompt whether the worker may reuse cached KV cells for a shared prompt prefix and keep
  *     this generation's cells for later ones ({@code cache_prompt}, as llama-server)
+ * @param logitBias OpenAI's {@code logit_bias}: token id to a bias in [-100, 100] added to that token's
+ *     logit before sampling (-100 all but bans it, 100 all but forces it); at most {@value #MAX_LOGIT_BIAS}
+ *     tokens, ordered by id. Whether each id is in the vocabulary only the worker can tell
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
     List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
-    boolean cachePrompt) {
+    boolean cachePrompt, Map<Integer, Double> logitBias) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
   public static final int MAX_STOP_LENGTH = 256;
+  /** The largest seed llama.cpp takes: a uint32 whose largest value, 0xFFFFFFFF, means "random". */
+  public static final long MAX_SEED = 0xFFFF_FFFEL;
+  /** The request {@code seed} that asks for a random one, as llama.cpp's and llama-server's -1. */
+  public static final long RANDOM_SEED = -1;
+  /** The most tokens one {@code logit_bias} may name. */
+  public static final int MAX_LOGIT_BIAS = 1024;
+  /** The largest bias, either way, as OpenAI's. */
+  public static final double MAX_BIAS = 100;
   /** The longest grammar accepted, in characters. */
   public static final int MAX_GRAMMAR_LENGTH = 1 << 20;
   /** {@code timeout_ms} that means the generation has no deadline. */
@@ -49,14 +64,26 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   private static final long NO_DEADLINE_NANOS = Long.MAX_VALUE / 4;
 
   private static final StreamConfig DEFAULTS =
-      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null, true);
+      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null, true, Map.of());
 
   public StreamConfig {
     stop = stop == null ? List.of() : List.copyOf(stop);
+    logitBias = logitBias == null || logitBias.isEmpty() ? Map.of()
+        : Collections.unmodifiableSortedMap(new TreeMap<>(logitBias));
   }
 
   public static StreamConfig defaults() {
     return DEFAULTS;
+  }
+
+  /**
+   * The sampler's seed for a request's {@code seed}, which may be any 64-bit integer (as OpenAI's):
+   * {@value #RANDOM_SEED} asks for a random one (null: the gateway picks one and reports it); 0 to
+   * {@value #MAX_SEED} is used as it is; any other value {@code v} becomes {@code v} modulo 4294967295
+   * ({@code Math.floorMod}, so negative values too), which is in that range.
+   */
+  public static Long seedOf(long requested) {
+    return requested == RANDOM_SEED ? null : Math.floorMod(requested, MAX_SEED + 1);
   }
 
   /**
@@ -77,7 +104,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
         "must be between -2 and 2, got " + frequencyPenalty);
     check(Double.isFinite(presencePenalty) && Math.abs(presencePenalty) <= 2, "presence_penalty",
         "must be between -2 and 2, got " + presencePenalty);
-    check(seed == null || (seed >= 0 && seed <= 0xFFFF_FFFEL), "seed", "must be between 0 and 4294967294, got " + seed);
+    check(seed == null || (seed >= 0 && seed <= MAX_SEED), "seed", "must be between 0 and " + MAX_SEED + ", got " + seed);
     check(stop.size() <= MAX_STOP_SEQUENCES, "stop", "must hold at most " + MAX_STOP_SEQUENCES + " sequences, got " + stop.size());
     for (String s : stop) {
       check(s != null && !s.isEmpty() && s.length() <= MAX_STOP_LENGTH, "stop",
@@ -92,6 +119,14 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
         "must be between 0 and " + MAX_TOP_LOGPROBS + ", got " + topLogprobs);
     check(grammar == null || (!grammar.isBlank() && grammar.length() <= MAX_GRAMMAR_LENGTH), "grammar",
         "must be a non-empty GBNF grammar of at most " + MAX_GRAMMAR_LENGTH + " characters");
+    check(logitBias.size() <= MAX_LOGIT_BIAS, "logit_bias",
+        "may name at most " + MAX_LOGIT_BIAS + " tokens, got " + logitBias.size());
+    for (Map.Entry<Integer, Double> e : logitBias.entrySet()) {
+      check(e.getKey() >= 0, "logit_bias", "keys must be token ids (0 or more), got " + e.getKey());
+      Double bias = e.getValue();
+      check(bias != null && Double.isFinite(bias) && Math.abs(bias) <= MAX_BIAS, "logit_bias",
+          "values must be numbers between -100 and 100, got " + bias + " for token " + e.getKey());
+    }
     if (grammar != null) {
       try {
         GbnfCheck.check(grammar);
@@ -194,6 +229,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     return toBuilder().cachePrompt(v).build();
   }
 
+  public StreamConfig withLogitBias(Map<Integer, Double> v) {
+    return toBuilder().logitBias(v).build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -217,6 +256,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private int topLogprobs;
     private String grammar;
     private boolean cachePrompt;
+    private Map<Integer, Double> logitBias;
 
     private Builder(StreamConfig c) {
       maxTokens = c.maxTokens;
@@ -236,6 +276,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       topLogprobs = c.topLogprobs;
       grammar = c.grammar;
       cachePrompt = c.cachePrompt;
+      logitBias = c.logitBias;
     }
 
     public Builder maxTokens(int v) { maxTokens = v; return this; }
@@ -272,9 +313,12 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
     public Builder cachePrompt(boolean v) { cachePrompt = v; return this; }
 
+    public Builder logitBias(Map<Integer, Double> v) { logitBias = v; return this; }
+
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
-          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, cachePrompt);
+          presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, cachePrompt,
+          logitBias);
     }
   }
 }

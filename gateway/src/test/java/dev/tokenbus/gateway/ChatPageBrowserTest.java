@@ -140,6 +140,9 @@ class ChatPageBrowserTest {
     WebElement reply = lastReply();
     wait.until(d -> reply.findElements(By.cssSelector(".tok")).size() >= 5);
     assertThat(reply.getDomAttribute("data-state")).isEqualTo("streaming");
+    // The status line under the reply follows the tokens already shown, not "waiting for the first token".
+    assertThat(reply.findElement(By.cssSelector(".meta")).getText()).doesNotContain("waiting")
+        .matches("streaming · \\d+ tokens · [0-9.]+ tok/s");
     assertThat(engine.stats().active()).isEqualTo(1);
     assertThat(driver.findElement(By.id("stop")).isEnabled()).isTrue();
     assertThat(driver.findElement(By.id("send")).isEnabled()).isFalse();

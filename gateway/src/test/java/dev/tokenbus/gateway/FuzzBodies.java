@@ -32,7 +32,7 @@ final class FuzzBodies {
 
   static final List<String> FIELDS = List.of("prompt", "stream", "max_tokens", "temperature", "top_k", "top_p",
       "min_p", "repeat_penalty", "repeat_last_n", "frequency_penalty", "presence_penalty", "seed", "stop",
-      "stream_delay_ms", "buffer_size", "timeout_ms", "top_logprobs", "model");
+      "stream_delay_ms", "buffer_size", "timeout_ms", "top_logprobs", "model", "logit_bias");
 
   private static final List<String> NUMBER_LITERALS = List.of("0", "1", "-1", "2", "16", "64", "256", "1000",
       "1024", "4096", "4097", "60000", "60001", "86400000", "86400001", "1000000", "1000001", "2147483647",
@@ -239,13 +239,14 @@ final class FuzzBodies {
       case "repeat_penalty" -> pick(List.of("1", "1.1", "10", "0.01"));
       case "repeat_last_n" -> pick(List.of("-1", "0", "64", "4096"));
       case "frequency_penalty", "presence_penalty" -> pick(List.of("-2", "0", "0.5", "2"));
-      case "seed" -> pick(List.of("0", "42", "4294967294"));
+      case "seed" -> pick(List.of("0", "42", "4294967294", "-1", "9223372036854775807", "-9223372036854775808"));
       case "stop" -> pick(List.of("\"the\"", "[\"a\",\"b\"]", "[]", "\" \""));
       case "stream_delay_ms" -> pick(List.of("0", "1", "5"));
       case "buffer_size" -> pick(List.of("1", "2", "32", "4096"));
       case "timeout_ms" -> pick(List.of("1", "50", "1000", "86400000"));
       case "top_logprobs" -> pick(List.of("0", "1", "20"));
       case "model" -> pick(List.of("\"tiny\"", "null"));
+      case "logit_bias" -> pick(List.of("{}", "{\"1\":-100}", "{\"5\":100,\"6\":-1.5}", "{\"0\":0}"));
       default -> "1";
     };
   }

@@ -219,7 +219,12 @@ class HostileInputSuiteTest {
         {"min_p", "-1", "2", "\"x\""},
         {"stop", "5", "{}", "[1,2]", "[\"\"]", "[" + "\"s\",".repeat(40) + "\"s\"]", "[[]]"},
         {"stream", "\"yes\"", "1", "[]"},
-        {"seed", "\"abc\"", "1.5", "[]", "-1"},
+        {"seed", "\"abc\"", "1.5", "[]", "9223372036854775808", "-9223372036854775809", "1e300",
+            "18446744073709551616"},
+        {"logit_bias", logitBiasBomb(rng), "{\"abc\":1}", "{\"-1\":1}", "{\"1.0\":1}", "{\" 1\":1}", "{\"007\":1}",
+            "{\"\":1}", "{\"99999999999999999999\":1}", "{\"99999\":-100}", "{\"2147483647\":1}", "{\"1\":1e308}",
+            "{\"1\":-1e308}", "{\"1\":100.0001}", "{\"1\":\"NaN\"}", "{\"1\":{\"2\":3}}", "{\"1\":[1]}",
+            "{\"1\":false}", "{\"1\":null}", "[[1,-100]]", "\"1:-100\"", "1"},
         {"buffer_size", "0", "-5", "\"x\"", "1000000000"},
         {"timeout_ms", "-5", "0", "\"x\"", "1e20"},
         {"top_logprobs", "-1", "1000", "\"x\""},
@@ -229,7 +234,8 @@ class HostileInputSuiteTest {
         {"presence_penalty", "\"x\"", "{}", "-99"},
         {"repeat_penalty", "\"x\"", "-1"},
         {"model", "42", "[]", "\"no-such-model\"", "{}"},
-        {"prompt", "\"\"", "42", "[]", "{}", "null"},
+        {"prompt", "\"\"", "42", "[]", "{}", "null", "[-1]", "[1,-2147483649]", "[99999]", "[1,2147483648]", "[1.5]",
+            "[1,\"a\"]", "[[1],[2]]", "[[]]", "[\"a\",\"b\"]", "[[1,[2]]]", "[true]", tokenPromptBomb(rng)},
     };
     String[] f = fields[rng.nextInt(fields.length)];
     String value = f[1 + rng.nextInt(f.length - 1)];
@@ -237,6 +243,30 @@ class HostileInputSuiteTest {
     base.remove(f[0]);
     String json = base.encode();
     return json.substring(0, json.length() - 1) + ",\"" + f[0] + "\":" + value + "}";
+  }
+
+  /** A {@code logit_bias} past its bounds: more than 1024 entries, or a long key. */
+  private static String logitBiasBomb(Random rng) {
+    StringBuilder b = new StringBuilder("{");
+    if (rng.nextBoolean()) {
+      int n = 1025 + rng.nextInt(3000);
+      for (int i = 0; i < n; i++) {
+        b.append(i == 0 ? "" : ",").append('"').append(i).append("\":-100");
+      }
+    } else {
+      b.append('"').append("9".repeat(20 + rng.nextInt(20_000))).append("\":1");
+    }
+    return b.append('}').toString();
+  }
+
+  /** A prompt of token ids, many of them, one of them out of the vocabulary or negative. */
+  private static String tokenPromptBomb(Random rng) {
+    StringBuilder b = new StringBuilder("[");
+    int n = 100 + rng.nextInt(5000);
+    for (int i = 0; i < n; i++) {
+      b.append(i == 0 ? "" : ",").append(rng.nextInt(100));
+    }
+    return b.append(',').append(pick(rng, "-1", "1000000", "2147483647", "-2147483648")).append(']').toString();
   }
 
   // ---- WebSocket frames ----

@@ -146,19 +146,9 @@ public final class LlamaEngine implements Engine {
           "the engine failed: " + loop.failure().getMessage());
     }
     int room = info.contextPerSequence();
-    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
-    // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
-    // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
-    // tokenizer is quadratic on long runs of one character).
-    long bytes = utf8Length(text);
-    if (bytes > (long) room * model.maxPieceBytes()) {
-      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + bytes
-          + " bytes, more than this model's context of " + room + " tokens per request can hold");
-    }
-    int[] prompt = model.tokenize(text, true, true);
-    if (prompt.length == 0) {
-      throw new RequestValidationException("prompt", "prompt has no tokens");
-    }
+    int[] prompt = request.promptTokens().isEmpty() ? tokenize(request, room)
+        : inVocabulary(request.promptTokens(), "prompt");
+    inVocabulary(List.copyOf(request.config().logitBias().keySet()), "logit_bias");
     int[] tokens = withResumed(prompt, resume);
     if (tokens.length > room) {
       throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + prompt.length
@@ -185,6 +175,38 @@ public final class LlamaEngine implements Engine {
     return s;
   }
 
+  /** The request's text prompt, or its conversation rendered with the chat template, as tokens. */
+  private int[] tokenize(GenerationRequest request, int room) {
+    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
+    // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
+    // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
+    // tokenizer is quadratic on long runs of one character).
+    long bytes = utf8Length(text);
+    if (bytes > (long) room * model.maxPieceBytes()) {
+      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + bytes
+          + " bytes, more than this model's context of " + room + " tokens per request can hold");
+    }
+    int[] prompt = model.tokenize(text, true, true);
+    if (prompt.length == 0) {
+      throw new RequestValidationException("prompt", "prompt has no tokens");
+    }
+    return prompt;
+  }
+
+  /** {@code ids} as an array, each checked to be a token of this model; else a 400 naming {@code param}. */
+  private int[] inVocabulary(List<Integer> ids, String param) {
+    int[] out = new int[ids.size()];
+    for (int i = 0; i < out.length; i++) {
+      int t = ids.get(i);
+      if (t < 0 || t >= model.vocabSize()) {
+        throw new RequestValidationException(param, param + ": token id " + t
+            + " is outside this model's vocabulary (ids 0 to " + (model.vocabSize() - 1) + ")");
+      }
+      out[i] = t;
+    }
+    return out;
+  }
+
   /**
    * The request's grammar parsed for this model, or null without one; one that is refused (see
    * {@link GrammarParser}) is a 400.
@@ -198,14 +220,9 @@ public final class LlamaEngine implements Engine {
     if (resume.isEmpty()) {
       return prompt;
     }
-    int[] all = java.util.Arrays.copyOf(prompt, prompt.length + resume.size());
-    for (int i = 0; i < resume.size(); i++) {
-      int t = resume.get(i);
-      if (t < 0 || t >= model.vocabSize()) {
-        throw new RequestValidationException("resume", "token id " + t + " is outside the vocabulary");
-      }
-      all[prompt.length + i] = t;
-    }
+    int[] resumed = inVocabulary(resume, "resume");
+    int[] all = java.util.Arrays.copyOf(prompt, prompt.length + resumed.length);
+    System.arraycopy(resumed, 0, all, prompt.length, resumed.length);
     return all;
   }
 

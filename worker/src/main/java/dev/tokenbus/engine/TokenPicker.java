@@ -8,11 +8,14 @@ import dev.tokenbus.protocol.StreamConfig;
 /**
  * Chooses one sequence's next token, the cheapest way its settings allow:
  * <ul>
- *   <li>greedy without penalties: the arg-max the logit scan already found, no native call;
- *   <li>top-k sampling without penalties: llama.cpp's chain over the scan's top-k candidates;
- *   <li>anything else (penalties, no or very large top-k): llama.cpp's full chain over the vocabulary.
+ *   <li>greedy without penalties or logit bias: the arg-max the logit scan already found, no native call;
+ *   <li>top-k sampling without penalties or logit bias: llama.cpp's chain over the scan's top-k candidates;
+ *   <li>anything else (penalties, {@code logit_bias}, no or very large top-k): llama.cpp's full chain over
+ *       the vocabulary, whose first stage adds the logit bias.
  * </ul>
- * All three give the tokens llama.cpp's own chain would give for the same settings and seed.
+ * All three give the tokens llama.cpp's own chain would give for the same settings and seed. The scan
+ * reads the model's logits as they are, so reported logprobs are those before any bias (as OpenAI's).
+
  *
  * <p><b>Grammar.</b> With a grammar ({@link NativeGrammar}) only tokens it allows may be chosen, and
  * the chosen token is accepted into it:
@@ -48,9 +51,9 @@ final class TokenPicker implements AutoCloseable {
     int lastN = c.repeatLastN() < 0 ? contextPerSequence : Math.min(c.repeatLastN(), contextPerSequence);
     NativeSampler.Settings s = new NativeSampler.Settings((float) c.temperature(), c.topK(), (float) c.topP(),
         (float) c.minP(), seed, (float) c.repeatPenalty(), lastN, (float) c.frequencyPenalty(),
-        (float) c.presencePenalty());
+        (float) c.presencePenalty(), c.logitBias());
     this.topK = c.topK();
-    if (s.penalises() || alwaysFullChain) {
+    if (s.needsWholeVocabulary() || alwaysFullChain) {
       mode = Mode.FULL;
     } else if (c.temperature() <= 0) {
       mode = Mode.GREEDY;

@@ -13,7 +13,9 @@ import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Reads what {@link FrameEncoder} wrote. Anything else ends in a {@link MalformedFrameException}. */
 final class FrameDecoder {
@@ -24,6 +26,8 @@ final class FrameDecoder {
   private static final int MIN_STRING_BYTES = 1;
   private static final int MIN_MESSAGE_BYTES = 4;
   private static final int MIN_TOOL_BYTES = 3;
+  /** A token id (a varint, 1 byte at least) and its bias (a double). */
+  private static final int MIN_LOGIT_BIAS_BYTES = 9;
 
   private FrameDecoder() {}
 
@@ -92,12 +96,13 @@ final class FrameDecoder {
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
-        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean());
+        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean(), readLogitBias(r));
     int toolCount = r.readCount(MIN_TOOL_BYTES, "tool");
     String[][] tools = new String[toolCount][];
     for (int i = 0; i < toolCount; i++) {
       tools[i] = new String[] {r.readString(), r.readString(), r.readString()};
     }
+    List<Integer> promptTokens = readTokenIds(r);
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
       for (int i = 0; i < messageCount; i++) {
@@ -107,7 +112,7 @@ final class FrameDecoder {
       for (String[] t : tools) {
         typed.add(new Tool(t[0], t[1], new JsonObject(t[2])));
       }
-      return new GenerationRequest(id, prompt, messages, config, typed);
+      return new GenerationRequest(id, prompt, messages, config, typed, promptTokens);
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }
@@ -120,6 +125,15 @@ final class FrameDecoder {
       ids.add(r.readSignedVarInt());
     }
     return ids;
+  }
+
+  private static Map<Integer, Double> readLogitBias(WireReader r) {
+    int count = r.readCount(MIN_LOGIT_BIAS_BYTES, "logit bias");
+    Map<Integer, Double> bias = new HashMap<>(count * 2);
+    for (int i = 0; i < count; i++) {
+      bias.put(r.readSignedVarInt(), r.readDouble());
+    }
+    return bias;
   }
 
   private static List<String> readStrings(WireReader r) {

@@ -9,6 +9,7 @@ import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
+import java.util.Map;
 
 /** Writes a frame's type byte and fields; {@link FrameDecoder} reads them back in the same order. */
 final class FrameEncoder {
@@ -117,11 +118,20 @@ final class FrameEncoder {
     w.writeVarInt(c.topLogprobs());
     w.writeString(c.grammar());
     w.writeBoolean(c.cachePrompt());
+    w.writeVarInt(c.logitBias().size());
+    for (Map.Entry<Integer, Double> bias : c.logitBias().entrySet()) {
+      w.writeSignedVarInt(bias.getKey());
+      w.writeDouble(bias.getValue());
+    }
     w.writeVarInt(r.tools().size());
     for (Tool t : r.tools()) {
       w.writeString(t.name());
       w.writeString(t.description());
       w.writeString(t.parameters().encode());
+    }
+    w.writeVarInt(r.promptTokens().size());
+    for (int token : r.promptTokens()) {
+      w.writeSignedVarInt(token);
     }
   }
 

@@ -15,7 +15,9 @@ import dev.tokenbus.protocol.Usage;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Frames as JSON objects with snake_case names. Not used on the bus: it is the baseline that
@@ -148,6 +150,7 @@ public final class FrameJson {
     }
     return new JsonObject().put("id", r.id()).put("prompt", r.prompt()).put("messages", messages)
         .put("tools", new JsonArray(r.tools().stream().map(Tool::toJson).toList()))
+        .put("prompt_tokens", new JsonArray(new ArrayList<>(r.promptTokens())))
         .put("config", new JsonObject()
         .put("max_tokens", c.maxTokens()).put("temperature", c.temperature()).put("top_k", c.topK())
         .put("top_p", c.topP()).put("min_p", c.minP()).put("repeat_penalty", c.repeatPenalty())
@@ -155,7 +158,21 @@ public final class FrameJson {
         .put("presence_penalty", c.presencePenalty()).put("seed", c.seed()).put("stop", new JsonArray(c.stop()))
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize())
         .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()).put("grammar", c.grammar())
-        .put("cache_prompt", c.cachePrompt()));
+        .put("cache_prompt", c.cachePrompt()).put("logit_bias", logitBiasJson(c.logitBias())));
+  }
+
+  private static JsonObject logitBiasJson(Map<Integer, Double> bias) {
+    JsonObject j = new JsonObject();
+    bias.forEach((token, value) -> j.put(Integer.toString(token), value));
+    return j;
+  }
+
+  private static Map<Integer, Double> logitBias(JsonObject j) {
+    Map<Integer, Double> bias = new HashMap<>();
+    if (j != null) {
+      j.forEach(e -> bias.put(Integer.parseInt(e.getKey()), ((Number) e.getValue()).doubleValue()));
+    }
+    return bias;
   }
 
   private static GenerationRequest request(JsonObject j) {
@@ -178,7 +195,8 @@ public final class FrameJson {
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),
         c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs"),
-        c.getString("grammar"), c.getBoolean("cache_prompt", true)), tools(j.getJsonArray("tools")));
+        c.getString("grammar"), c.getBoolean("cache_prompt", true), logitBias(c.getJsonObject("logit_bias"))),
+        tools(j.getJsonArray("tools")), tokenIds(j.getJsonArray("prompt_tokens")));
   }
 
   private static List<Tool> tools(JsonArray a) {

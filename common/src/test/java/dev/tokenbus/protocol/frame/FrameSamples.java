@@ -26,11 +26,13 @@ final class FrameSamples {
   static List<Frame> all() {
     List<Frame> frames = new ArrayList<>();
     StreamConfig config = StreamConfig.defaults().withSeed(4_294_967_294L).withStop(List.of("\n\n", "User:", "🙂"))
-        .withTopLogprobs(5).withRepeatPenalty(1.1).withPenalties(-0.5, 0.25).withTimeoutMs(86_400_000L);
+        .withTopLogprobs(5).withRepeatPenalty(1.1).withPenalties(-0.5, 0.25).withTimeoutMs(86_400_000L)
+        .withLogitBias(java.util.Map.of(436, -100.0, 0, 100.0, 70000, 0.125));
     frames.add(new OpenFrame("s-1", "tokenbus.gateway.abc", "node-1", 32,
         new GenerationRequest("s-1", "Once upon a time " + UNICODE, config)));
     frames.add(new OpenFrame("s-2", "gw", null, 1, new GenerationRequest("s-2", "x", StreamConfig.defaults())));
     frames.add(new OpenFrame("s-3", null, null, 0, null));
+    frames.add(new OpenFrame("s-5", "gw", null, 4, GenerationRequest.tokens("s-5", List.of(1, 0, 70000, 436), config)));
     frames.add(new OpenFrame("s-4~1", "gw", "node-1", 8, new GenerationRequest("s-4", "resumed", StreamConfig.defaults()),
         List.of(3, 0, 70000, 259)));
     frames.add(new OpenFrame("s-4", "gw", "node-1", 8, GenerationRequest.chat("s-4", List.of(

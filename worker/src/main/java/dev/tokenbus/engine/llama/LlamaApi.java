@@ -50,6 +50,11 @@ public final class LlamaApi {
       JAVA_FLOAT.withName("logit"),
       JAVA_FLOAT.withName("p")).withName("llama_token_data");
 
+  /** {@code llama_logit_bias}: a token and the bias added to its logit; the same in every supported release. */
+  public static final StructLayout LOGIT_BIAS = MemoryLayout.structLayout(
+      JAVA_INT.withName("token"),
+      JAVA_FLOAT.withName("bias")).withName("llama_logit_bias");
+
   /** {@code struct llama_token_data_array}, 32 bytes. */
   public static final StructLayout TOKEN_DATA_ARRAY = MemoryLayout.structLayout(
       ADDRESS.withName("data"),
@@ -134,6 +139,7 @@ public final class LlamaApi {
   final MethodHandle samplerInitMinP;
   final MethodHandle samplerInitTemp;
   final MethodHandle samplerInitGrammar;
+  final MethodHandle samplerInitLogitBias;
   final MethodHandle samplerSample;
   final MethodHandle samplerApply;
   final MethodHandle samplerFree;
@@ -200,6 +206,9 @@ public final class LlamaApi {
     samplerInitMinP = fn("llama_sampler_init_min_p", FunctionDescriptor.of(ADDRESS, JAVA_FLOAT, JAVA_LONG));
     samplerInitTemp = fn("llama_sampler_init_temp", FunctionDescriptor.of(ADDRESS, JAVA_FLOAT));
     samplerInitGrammar = fn("llama_sampler_init_grammar", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    // (n_vocab, n_logit_bias, const llama_logit_bias *): v0.5.0 and b4916 alike.
+    samplerInitLogitBias = fn("llama_sampler_init_logit_bias",
+        FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
     samplerSample = fn("llama_sampler_sample", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     samplerApply = fn("llama_sampler_apply", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
     samplerFree = fn("llama_sampler_free", FunctionDescriptor.ofVoid(ADDRESS));

@@ -8,25 +8,46 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.util.Map;
 
 /**
  * One sequence's llama.cpp sampler chain. The chain keeps the state that penalties and the random
  * generator need, so each sequence has its own.
  *
- * <p>Two shapes. {@link #full} is llama.cpp's usual chain over the whole vocabulary: penalties,
- * top-k, top-p, min-p, temperature, a seeded draw (or greedy at temperature 0). {@link #overCandidates}
- * leaves out penalties and top-k: the caller has already picked the top-k candidates (the engine
+ * <p>Two shapes. {@link #full} is llama.cpp's usual chain over the whole vocabulary: logit bias,
+ * penalties, top-k, top-p, min-p, temperature, a seeded draw (or greedy at temperature 0), the order
+ * llama-server's chain has. {@link #overCandidates} leaves out logit bias, penalties and top-k: the
+ * caller has already picked the top-k candidates (the engine
  * does so in the same pass that computes logprobs, which saves llama.cpp a sort of the whole
  * vocabulary per token) and hands them to {@link #sampleFrom}.
  */
 public final class NativeSampler implements AutoCloseable {
 
-  /** The sampling settings of one sequence. {@code topK} 0, {@code topP} 1 and {@code minP} 0 disable those stages. */
+  /**
+   * The sampling settings of one sequence. {@code topK} 0, {@code topP} 1 and {@code minP} 0 disable
+   * those stages; {@code logitBias} (token id to the bias added to its logit) may be empty.
+   */
   public record Settings(float temperature, int topK, float topP, float minP, long seed, float repeatPenalty,
-      int repeatLastN, float frequencyPenalty, float presencePenalty) {
+      int repeatLastN, float frequencyPenalty, float presencePenalty, Map<Integer, Double> logitBias) {
+
+    public Settings {
+      logitBias = logitBias == null ? Map.of() : Map.copyOf(logitBias);
+    }
+
+    /** Settings without logit bias. */
+    public Settings(float temperature, int topK, float topP, float minP, long seed, float repeatPenalty,
+        int repeatLastN, float frequencyPenalty, float presencePenalty) {
+      this(temperature, topK, topP, minP, seed, repeatPenalty, repeatLastN, frequencyPenalty, presencePenalty,
+          Map.of());
+    }
 
     public boolean penalises() {
       return repeatPenalty != 1.0f || frequencyPenalty != 0.0f || presencePenalty != 0.0f;
+    }
+
+    /** Whether the settings change logits before any other stage, which only the whole vocabulary allows. */
+    public boolean needsWholeVocabulary() {
+      return penalises() || !logitBias.isEmpty();
     }
   }
 
@@ -64,6 +85,9 @@ public final class NativeSampler implements AutoCloseable {
         add(g);
       }
       boolean overCandidates = candidateCapacity > 0;
+      if (!overCandidates && !s.logitBias().isEmpty()) {
+        add(logitBias(context.model().vocabSize(), s.logitBias()));
+      }
       if (!overCandidates && s.penalises()) {
         add(api.abi.penalties(context.model().vocabSize(), s.repeatLastN(), s.repeatPenalty(),
             s.frequencyPenalty(), s.presencePenalty()));
@@ -120,10 +144,24 @@ public final class NativeSampler implements AutoCloseable {
    * @param capacity the most candidates that will be passed
    */
   public static NativeSampler overCandidates(NativeContext context, Settings s, int capacity) {
-    if (s.penalises()) {
-      throw new IllegalArgumentException("penalties need the whole vocabulary: use full()");
+    if (s.needsWholeVocabulary()) {
+      throw new IllegalArgumentException("penalties and logit bias need the whole vocabulary: use full()");
     }
     return new NativeSampler(context, s, capacity);
+  }
+
+  /** llama.cpp's logit-bias stage, which copies the array it is given. */
+  private MemorySegment logitBias(int vocabSize, Map<Integer, Double> bias) throws Throwable {
+    try (Arena scratch = Arena.ofConfined()) {
+      MemorySegment array = scratch.allocate(LlamaApi.LOGIT_BIAS, bias.size());
+      long i = 0;
+      for (Map.Entry<Integer, Double> e : bias.entrySet()) {
+        long base = i++ * LlamaApi.LOGIT_BIAS.byteSize();
+        array.set(JAVA_INT, base, e.getKey());
+        array.set(JAVA_FLOAT, base + 4, e.getValue().floatValue());
+      }
+      return (MemorySegment) api.samplerInitLogitBias.invokeExact(vocabSize, bias.size(), array);
+    }
   }
 
   private void add(MemorySegment sampler) throws Throwable {

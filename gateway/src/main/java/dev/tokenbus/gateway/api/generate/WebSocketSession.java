@@ -240,6 +240,10 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
     try {
       params = GenerateParameters.parse(WellFormedText.require(frame));
       credit = frame.getValue("credit") == null ? -1 : creditValue(frame, "credit");
+      if (!params.stream()) {
+        throw new RequestValidationException("stream", "a WebSocket generation always streams: leave stream out"
+            + " or set it to true");
+      }
     } catch (RuntimeException e) {
       sendError(clientId, ApiError.of(e));
       return;

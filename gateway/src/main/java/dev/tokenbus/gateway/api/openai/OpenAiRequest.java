@@ -25,19 +25,24 @@ import java.util.List;
  * work here too); this class adds what OpenAI names differently and refuses what it cannot do.
  *
  * @param chat the chat route (messages) or the completions route (prompt)
+ * @param prompt the completion's prompt as text, or null when it is {@code promptTokens} (or a chat)
+ * @param promptTokens the completion's prompt as token ids, or empty
  * @param logprobs whether each token's log-probability is reported
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with the usage
  * @param tools the chat's tools, or null for a plain answer (no tools, or {@code tool_choice: none})
  */
-public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messages, StreamConfig config,
-    boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
+public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTokens, List<ChatMessage> messages,
+    StreamConfig config, boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
 
   /** OpenAI generates until the model stops or the context is full when no limit is given. */
   static final int UNLIMITED = 1_000_000;
 
   public GenerationRequest toRequest(String id) {
-    return chat ? GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config)
-        : new GenerationRequest(id, prompt, config);
+    if (chat) {
+      return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config);
+    }
+    return prompt != null ? new GenerationRequest(id, prompt, config)
+        : GenerationRequest.tokens(id, promptTokens, config);
   }
 
   public static OpenAiRequest chat(JsonObject body) {
@@ -65,8 +70,8 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
       }
     }
     StreamConfig config = builder.build().validate();
-    return new OpenAiRequest(true, null, messages, config, bool(body, "stream", false), includeUsage(body), logprobs,
-        string(body, "model"), tools);
+    return new OpenAiRequest(true, null, List.of(), messages, config, bool(body, "stream", false), includeUsage(body),
+        logprobs, string(body, "model"), tools);
   }
 
   public static OpenAiRequest completion(JsonObject body) {
@@ -77,7 +82,15 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
     if (bool(body, "echo", false)) {
       throw new RequestValidationException("echo", "echo is not supported");
     }
-    String prompt = completionPrompt(required(body, "prompt"));
+    if (body.getValue("suffix") != null) {
+      throw new RequestValidationException("suffix", "suffix is not supported: text is only continued, never"
+          + " inserted before a suffix");
+    }
+    Object prompt = completionPrompt(required(body, "prompt"));
+    if (body.getValue("top_logprobs") != null) {
+      throw new RequestValidationException("top_logprobs", "completions take the number of alternatives as logprobs"
+          + " (0 to " + StreamConfig.MAX_TOP_LOGPROBS + "), not top_logprobs");
+    }
     // Completions take logprobs as the number of alternatives (0..20); present means reported.
     Integer top = optionalInteger(body, "logprobs");
     Integer limit = optionalInteger(body, "max_tokens");
@@ -87,20 +100,32 @@ public record OpenAiRequest(boolean chat, String prompt, List<ChatMessage> messa
     }
     StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
         .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0).build().validate();
-    return new OpenAiRequest(false, prompt, List.of(), config, bool(body, "stream", false), includeUsage(body),
-        top != null, string(body, "model"), null);
+    return new OpenAiRequest(false, prompt instanceof String text ? text : null,
+        prompt instanceof String ? List.of() : GenerateParameters.tokenIds((JsonArray) prompt), List.of(), config,
+        bool(body, "stream", false), includeUsage(body), top != null, string(body, "model"), null);
   }
 
-  /** A string, or an array holding exactly one string (more would be a batch: n > 1). */
-  private static String completionPrompt(Object value) {
-    if (value instanceof JsonArray a && a.size() == 1) {
+  /**
+   * OpenAI's forms of one prompt: a string, token ids ({@code [1, 2, 3]}), or either alone in an
+   * array ({@code ["text"]}, {@code [[1, 2, 3]]}); more than one prompt would be a batch (n > 1).
+   *
+   * @return the text, or the array of token ids
+   */
+  private static Object completionPrompt(Object value) {
+    if (value instanceof JsonArray a && !a.isEmpty() && (a.getValue(0) instanceof String
+        || a.getValue(0) instanceof JsonArray)) {
+      if (a.size() > 1) {
+        throw new RequestValidationException("prompt", "only one prompt per request is supported (an array of "
+            + a.size() + " prompts was given)");
+      }
       value = a.getValue(0);
-    } else if (value instanceof JsonArray a) {
-      throw new RequestValidationException("prompt", a.isEmpty() ? "prompt must not be empty"
-          : "only one prompt per request is supported (an array of " + a.size() + " was given)");
+    }
+    if (value instanceof JsonArray tokens) {
+      return tokens;
     }
     if (!(value instanceof String p)) {
-      throw new RequestValidationException("prompt", "prompt must be a string, got " + kind(value));
+      throw new RequestValidationException("prompt", "prompt must be a string or an array of token ids, got "
+          + kind(value));
     }
     if (p.isEmpty()) {
       throw new RequestValidationException("prompt", "prompt must not be empty");
