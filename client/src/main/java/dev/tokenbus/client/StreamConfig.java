@@ -1,8 +1,11 @@
 package dev.tokenbus.client;
 
 import io.vertx.core.json.JsonObject;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * How one generation samples, how long it may run and how many tokens may be in flight. Immutable;
@@ -14,7 +17,7 @@ import java.util.Objects;
  *
  * <p>Defaults: maxTokens 256, temperature 0.8, topK 40, topP 0.95, repeatLastN 64, no stop
  * sequences, streamDelayMs 0, bufferSize 32, timeoutMs 30000, no seed (the server picks one and
- * reports it), topLogprobs 0, no grammar or JSON Schema, cachePrompt true, any model: the
+ * reports it), topLogprobs 0, no grammar or JSON Schema, cachePrompt true, no logit bias, any model: the
  * gateway's own defaults. Ranges are those of the gateway's request parameters; {@link Builder#build()}
  * checks them, so a bad value fails here, before anything is sent, with an
  * {@link InvalidRequestException} whose {@link TokenbusException#param() param()} is the request
@@ -29,7 +32,8 @@ import java.util.Objects;
  * @param repeatLastN how many recent tokens the penalties look at, -1 for the whole context
  * @param frequencyPenalty OpenAI-style, -2..2
  * @param presencePenalty OpenAI-style, -2..2
- * @param seed the sampler's seed, 0..4294967294; null lets the server pick one
+ * @param seed the sampler's seed, any 64-bit integer (the server folds it into llama.cpp's 32-bit
+ *     seed; -1 asks for a random one, as null does)
  * @param stopSequences up to 16; the generation ends before the first match, which is not sent
  * @param streamDelayMs a pause between tokens, 0..60000
  * @param bufferSize tokens in flight, 1..4096: the worker's credit window towards the gateway, and
@@ -41,15 +45,17 @@ import java.util.Objects;
  *     grammar), or null; not together with {@code grammar}
  * @param cachePrompt whether the worker may reuse cached KV cells of an earlier prompt sharing this
  *     one's start, and keep this one's for later ones
+ * @param logitBias token id to a bias in [-100, 100] added to its logit before sampling (-100 all but
+ *     bans the token, 100 all but forces it), at most 1024 tokens; empty for none
  * @param model the model to route to (the gateway's {@code model} field); null for any
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
     List<String> stopSequences, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
-    JsonObject jsonSchema, boolean cachePrompt, String model) {
+    JsonObject jsonSchema, boolean cachePrompt, Map<Integer, Double> logitBias, String model) {
 
   private static final StreamConfig DEFAULTS = new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null,
-      List.of(), 0, 32, 30_000, 0, null, null, true, null);
+      List.of(), 0, 32, 30_000, 0, null, null, true, Map.of(), null);
 
   /**
    * Copies the stop sequences and the schema; checks every range (an {@link InvalidRequestException}
@@ -58,6 +64,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   public StreamConfig {
     stopSequences = stopSequences == null ? List.of() : List.copyOf(stopSequences);
     jsonSchema = jsonSchema == null ? null : jsonSchema.copy();
+    logitBias = logitBias == null || logitBias.isEmpty() ? Map.of()
+        : Collections.unmodifiableSortedMap(new TreeMap<>(logitBias));
     check(maxTokens >= 1 && maxTokens <= 1_000_000, "maxTokens", "between 1 and 1000000", maxTokens);
     check(Double.isFinite(temperature) && temperature >= 0 && temperature <= 5, "temperature", "between 0 and 5",
         temperature);
@@ -71,7 +79,6 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
         "between -2 and 2", frequencyPenalty);
     check(Double.isFinite(presencePenalty) && Math.abs(presencePenalty) <= 2, "presencePenalty", "between -2 and 2",
         presencePenalty);
-    check(seed == null || (seed >= 0 && seed <= 0xFFFF_FFFEL), "seed", "between 0 and 4294967294", seed);
     check(stopSequences.size() <= 16, "stopSequences", "at most 16 sequences", stopSequences.size());
     for (String s : stopSequences) {
       check(s != null && !s.isEmpty() && s.length() <= 256, "stopSequences",
@@ -82,6 +89,12 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     check(timeoutMs >= 0 && timeoutMs <= 86_400_000L, "timeoutMs", "between 0 (no timeout) and 86400000", timeoutMs);
     check(topLogprobs >= 0 && topLogprobs <= 20, "topLogprobs", "between 0 and 20", topLogprobs);
     check(grammar == null || !grammar.isBlank(), "grammar", "a non-empty GBNF grammar", grammar);
+    check(logitBias.size() <= 1024, "logitBias", "at most 1024 tokens", logitBias.size());
+    for (Map.Entry<Integer, Double> e : logitBias.entrySet()) {
+      check(e.getKey() != null && e.getKey() >= 0, "logitBias", "keyed by token ids (0 or more)", e.getKey());
+      check(e.getValue() != null && Double.isFinite(e.getValue()) && Math.abs(e.getValue()) <= 100, "logitBias",
+          "biases between -100 and 100", e.getValue());
+    }
     check(grammar == null || jsonSchema == null, "grammar", "left out when jsonSchema is given (one or the other)",
         grammar);
   }
@@ -139,6 +152,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private String grammar;
     private JsonObject jsonSchema;
     private boolean cachePrompt;
+    private Map<Integer, Double> logitBias;
     private String model;
 
     private Builder(StreamConfig c) {
@@ -160,6 +174,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       grammar = c.grammar;
       jsonSchema = c.jsonSchema;
       cachePrompt = c.cachePrompt;
+      logitBias = c.logitBias;
       model = c.model;
     }
 
@@ -223,6 +238,9 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     /** Whether the worker may reuse and keep the prompt's KV cells (prefix cache). */
     public Builder cachePrompt(boolean v) { cachePrompt = v; return this; }
 
+    /** Token id to a bias in [-100, 100] (OpenAI's {@code logit_bias}); empty for none. */
+    public Builder logitBias(Map<Integer, Double> v) { logitBias = v; return this; }
+
     /** The model to route to; null for any. */
     public Builder model(String v) { model = v; return this; }
 
@@ -230,7 +248,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
           presencePenalty, seed, stopSequences, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, jsonSchema,
-          cachePrompt, model);
+          cachePrompt, logitBias, model);
     }
   }
 }

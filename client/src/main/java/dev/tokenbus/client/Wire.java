@@ -40,6 +40,11 @@ final class Wire {
     if (c.jsonSchema() != null) {
       j.put("json_schema", c.jsonSchema());
     }
+    if (!c.logitBias().isEmpty()) {
+      JsonObject bias = new JsonObject();
+      c.logitBias().forEach((token, value) -> bias.put(Integer.toString(token), value));
+      j.put("logit_bias", bias);
+    }
     if (c.model() != null) {
       j.put("model", c.model());
     }

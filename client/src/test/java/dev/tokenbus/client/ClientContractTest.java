@@ -33,7 +33,8 @@ class ClientContractTest {
   private static StreamConfig.Builder everything() {
     return StreamConfig.builder().maxTokens(7).temperature(0.3).topK(5).topP(0.5).minP(0.1).repeatPenalty(1.2)
         .repeatLastN(16).frequencyPenalty(0.5).presencePenalty(-0.5).seed(42).stopSequences("\n\n", "END")
-        .streamDelayMs(3).bufferSize(9).timeoutMs(1234).topLogprobs(2).cachePrompt(false).model("tiny");
+        .streamDelayMs(3).bufferSize(9).timeoutMs(1234).topLogprobs(2).cachePrompt(false)
+        .logitBias(Map.of(5, -100.0, 7, 2.5)).model("tiny");
   }
 
   private static List<StreamConfig> everyKind() {

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +29,8 @@ import org.junit.jupiter.api.Test;
  * given as token ids, and {@code suffix} refused: through the gateway to the real engine on the
  * generated chat model.
  */
+@Tag("engine")
+@Tag("cluster")
 class RequestFieldsRoutesTest {
 
   private static final String MODEL = "tiny-chat";

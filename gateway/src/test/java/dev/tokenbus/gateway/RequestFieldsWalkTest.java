@@ -35,6 +35,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,6 +45,8 @@ import org.junit.jupiter.api.Test;
  * naming it. Each probe runs against the real engine on the generated chat model. The parsers are
  * watched while they read the probes' bodies, so a field they read but the README leaves out fails too.
  */
+@Tag("engine")
+@Tag("cluster")
 class RequestFieldsWalkTest {
 
   private static final String MODEL = "tiny-chat";

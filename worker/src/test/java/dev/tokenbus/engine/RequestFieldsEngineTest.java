@@ -17,6 +17,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * (greedy, top-k over the scan's candidates, the full chain, with a grammar), logprobs are the
  * model's before the bias, ids outside the vocabulary are a 400.
  */
+@Tag("engine")
 class RequestFieldsEngineTest {
 
   private static LlamaEngine engine;
