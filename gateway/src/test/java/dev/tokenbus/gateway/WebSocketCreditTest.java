@@ -74,4 +74,24 @@ class WebSocketCreditTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> engine.stats().active() == 0);
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "").join();
   }
+
+  /**
+   * A generation whose worker has finished while the gateway still holds tokens the client has no
+   * credit for: when the client goes away, the stream is let go at once (nothing left on the
+   * gateway), not kept waiting for credit that can no longer come.
+   */
+  @Test
+  void aFinishedGenerationHeldForCreditIsLetGoWhenTheClientGoesAway() throws Exception {
+    List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    WebSocket ws = cluster.http.newWebSocketBuilder()
+        .buildAsync(URI.create("ws://127.0.0.1:" + cluster.gateway.port() + "/v1/ws"), new JsonFrames(frames::add))
+        .get(10, TimeUnit.SECONDS);
+    ws.sendText(new JsonObject().put("type", "generate").put("id", "held").put("prompt", "credit")
+        .put("max_tokens", 8).put("temperature", 0).put("buffer_size", 16).put("credit", 2).encode(), true).join();
+    await().atMost(Duration.ofSeconds(10)).until(() -> frames.size() == 2 && engine.stats().active() == 0);
+    assertThat(cluster.status().getJsonArray("streams")).as("held on the gateway for credit").hasSize(1);
+
+    ws.abort();
+    cluster.awaitIdle(Duration.ofSeconds(5));
+  }
 }

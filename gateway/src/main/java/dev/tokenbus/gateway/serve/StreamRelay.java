@@ -33,10 +33,12 @@ final class StreamRelay {
     Pipe<TokenData> pipe = stream.pipe().endOnComplete(false);
     boolean[] parked = {false};
     Consumer<String> letGo = reason -> {
-      if (stream.isFinished() || parked[0]) {
-        return;
+      if (parked[0] || stream.result().isComplete()) {
+        return; // over for this client already: its end (or failure) was delivered
       }
-      if (park == null) {
+      if (park == null || stream.isFinished()) {
+        // A stream whose worker has finished can still hold tokens the client never took (no
+        // credit, a full socket): they are dropped with it, or it would wait for them forever.
         stream.cancel(reason);
         return;
       }
@@ -48,7 +50,7 @@ final class StreamRelay {
     client.onAbandoned(letGo);
     return pipe.to(new TokenEventWriter(channel, observer)).transform(piped -> {
       try {
-        if (!stream.isFinished() && !parked[0]) {
+        if (!stream.result().isComplete() && !parked[0]) {
           // The pipe stopped under a live stream: a write failed (a reset can show up as that
           // before the close), or the channel threw. Either way the client is gone.
           client.transportFailed();
