@@ -4,7 +4,6 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.GenerationRequest;
-import dev.tokenbus.protocol.PrefixHashes;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;

@@ -1,7 +1,6 @@
 package dev.tokenbus.gateway.dispatch;
 
 import dev.tokenbus.flow.TokenStream;
-import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.WorkerStatus;

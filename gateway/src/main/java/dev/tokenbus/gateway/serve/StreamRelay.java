@@ -1,10 +1,8 @@
 package dev.tokenbus.gateway.serve;
 
 import dev.tokenbus.flow.TokenStream;
-import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.core.streams.Pipe;
 import java.util.function.Consumer;
 

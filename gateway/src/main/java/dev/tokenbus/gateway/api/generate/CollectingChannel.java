@@ -6,7 +6,6 @@ import dev.tokenbus.gateway.serve.WholeResponseChannel;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 
 /**
  * The answer to {@code "stream": false}: tokens are collected (max_tokens bounds them) and one JSON

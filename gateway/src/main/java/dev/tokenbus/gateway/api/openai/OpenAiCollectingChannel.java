@@ -5,7 +5,6 @@ import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.gateway.serve.WholeResponseChannel;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonObject;
 
 /** A non-streaming OpenAI answer: tokens are gathered, then one {@code chat.completion} or {@code text_completion}. */
 final class OpenAiCollectingChannel extends WholeResponseChannel {

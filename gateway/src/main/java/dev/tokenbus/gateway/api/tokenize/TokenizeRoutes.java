@@ -1,6 +1,5 @@
 package dev.tokenbus.gateway.api.tokenize;
 
-import dev.tokenbus.gateway.api.GenerateParameters;
 import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
