@@ -96,7 +96,7 @@ class ResumeTest {
       StreamSummary summary = s.result().await(10, TimeUnit.SECONDS);
       assertThat(summary.completionTokens()).isEqualTo(MAX_TOKENS);
       // The second gateway served the end of it: the first one gave the stream up.
-      await().atMost(Duration.ofSeconds(15)).until(() -> nodes.gateways().get(0).client().streams().isEmpty());
+      await().atMost(Duration.ofSeconds(15)).until(() -> nodes.gateways().get(0).dispatcher().streams().isEmpty());
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> nodes.engine().stats().active() == 0);
   }

@@ -38,11 +38,17 @@ public final class PrefixHashes {
     return of(canonical(request, reply));
   }
 
+  /** Characters past this are never hashed, so the canonical string stops growing once it has them. */
+  private static final int HASHED_CHARS = MAX_BLOCKS * BLOCK_CHARS;
+
   static String canonical(GenerationRequest request, String reply) {
     StringBuilder sb = new StringBuilder();
     if (!request.promptTokens().isEmpty()) {
       sb.append("t\u0000"); // each id as two chars: prompts given as the same ids share blocks
       for (int token : request.promptTokens()) {
+        if (sb.length() >= HASHED_CHARS) {
+          return sb.toString();
+        }
         sb.append((char) (token >>> 16)).append((char) token);
       }
       return reply == null ? sb.toString() : sb.append(reply).toString();
@@ -60,6 +66,9 @@ public final class PrefixHashes {
       messages.add(new ChatMessage("assistant", reply));
     }
     for (ChatMessage m : messages) {
+      if (sb.length() >= HASHED_CHARS) {
+        break;
+      }
       sb.append(m.role()).append('\u0000').append(m.content()).append('\u0001');
     }
     return sb.toString();

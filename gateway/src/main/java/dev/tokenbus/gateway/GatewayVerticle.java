@@ -40,11 +40,11 @@ public final class GatewayVerticle extends VerticleBase {
   private static final int LOGGED_FRAMES = 24;
 
   private final GatewayOptions options;
-  private final DispatchOptions clientOptions;
+  private final DispatchOptions dispatchOptions;
   private final ClusterMembership membership;
   private final TokenbusMetrics metrics;
   private final OpsRoutes ops;
-  private Dispatcher client;
+  private Dispatcher dispatcher;
   private Generations generations;
   private HttpServer server;
   private ConnectionTimeouts timeouts;
@@ -54,18 +54,18 @@ public final class GatewayVerticle extends VerticleBase {
    * @param ops the node's operations routes, mounted on this gateway's router; the gateway adds
    *     its own readiness condition (at least one known worker reachable)
    */
-  public GatewayVerticle(GatewayOptions options, DispatchOptions clientOptions, ClusterMembership membership,
+  public GatewayVerticle(GatewayOptions options, DispatchOptions dispatchOptions, ClusterMembership membership,
       TokenbusMetrics metrics, OpsRoutes ops) {
     this.options = options;
-    this.clientOptions = clientOptions;
+    this.dispatchOptions = dispatchOptions;
     this.membership = membership;
     this.metrics = metrics;
     this.ops = ops;
   }
 
   /** A gateway on a cluster node, with the node's metrics and its own operations routes. */
-  public static GatewayVerticle forNode(ClusterNode node, GatewayOptions options, DispatchOptions clientOptions) {
-    return new GatewayVerticle(options, clientOptions, node.membership(), node.metrics(), new OpsRoutes(node.vertx()));
+  public static GatewayVerticle forNode(ClusterNode node, GatewayOptions options, DispatchOptions dispatchOptions) {
+    return new GatewayVerticle(options, dispatchOptions, node.membership(), node.metrics(), new OpsRoutes(node.vertx()));
   }
 
   /** The port the server listens on (useful with port 0). */
@@ -73,14 +73,14 @@ public final class GatewayVerticle extends VerticleBase {
     return server.actualPort();
   }
 
-  public Dispatcher client() {
-    return client;
+  public Dispatcher dispatcher() {
+    return dispatcher;
   }
 
   @Override
   public Future<?> start() {
-    return Dispatcher.create(vertx, membership, clientOptions).compose(c -> {
-      client = c;
+    return Dispatcher.create(vertx, membership, dispatchOptions).compose(c -> {
+      dispatcher = c;
       generations = new Generations(vertx, c, metrics, options.keepAliveMs(), options.writeQueueBytes());
       metrics.expectErrors(ApiError.COMMON_CODES);
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
@@ -119,7 +119,7 @@ public final class GatewayVerticle extends VerticleBase {
         ctx.next();
       });
     }
-    ops.readyWhen("workers", () -> draining ? "shutting down" : client.registry().notReady());
+    ops.readyWhen("workers", () -> draining ? "shutting down" : dispatcher.registry().notReady());
     ops.mount(router, metrics);
     if (!options.apiKeys().isEmpty()) {
       router.route("/v1/*").handler(new ApiKeys(options.apiKeys())); // /health, /ready and /metrics stay open
@@ -172,18 +172,18 @@ public final class GatewayVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    if (client == null) {
+    if (dispatcher == null) {
       return Future.succeededFuture();
     }
     draining = true;
-    client.stopAccepting();
+    dispatcher.stopAccepting();
     timeouts.stop();
-    return Drain.until(vertx, () -> client.streams().isEmpty(), options.drainTimeoutMs())
+    return Drain.until(vertx, () -> dispatcher.streams().isEmpty(), options.drainTimeoutMs())
         .compose(drained -> {
           if (!drained) {
-            LOG.warn("{} streams still open after {} ms; ending them", client.streams().size(), options.drainTimeoutMs());
+            LOG.warn("{} streams still open after {} ms; ending them", dispatcher.streams().size(), options.drainTimeoutMs());
           }
-          return client.close();
+          return dispatcher.close();
         })
         .compose(v -> server != null ? server.close() : Future.succeededFuture());
   }

@@ -42,7 +42,7 @@ class ResumeStreamTest {
         .withContextPerSequence(1024), WorkerOptions.defaults("tiny"));
     second = cluster.addGateway(GatewayOptions.defaults(), resumable);
     engine = cluster.engines.getFirst();
-    await().atMost(Duration.ofSeconds(20)).until(() -> second.client().registry().all().size() == 1
+    await().atMost(Duration.ofSeconds(20)).until(() -> second.dispatcher().registry().all().size() == 1
         && cluster.status().getJsonArray("workers").size() == 1);
   }
 
@@ -95,7 +95,7 @@ class ResumeStreamTest {
     // Parked, not cancelled: the sequence holds its slot and waits, generating nothing.
     await().atMost(Duration.ofSeconds(5)).until(() -> engine.stats().paused() == 1);
     assertThat(engine.stats().active()).isEqualTo(1);
-    assertThat(cluster.gateway.client().isParked(streamId)).isTrue();
+    assertThat(cluster.gateway.dispatcher().isParked(streamId)).isTrue();
 
     try (RawHttp again = RawHttp.post(second.port(), "/v1/generate", "",
         0, Map.of("X-Tokenbus-Stream-Id", streamId, "Last-Event-ID", "29"))) {

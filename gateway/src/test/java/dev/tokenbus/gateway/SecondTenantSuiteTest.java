@@ -59,8 +59,8 @@ class SecondTenantSuiteTest {
       c.addWorker(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(4).withContextPerSequence(512),
           WorkerOptions.defaults("tiny"));
       GatewayVerticle second = c.addGateway(keys, resumable);
-      await().atMost(Duration.ofSeconds(20)).until(() -> second.client().registry().all().size() == 1
-          && c.gateway.client().registry().all().size() == 1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> second.dispatcher().registry().all().size() == 1
+          && c.gateway.dispatcher().registry().all().size() == 1);
       Tenant a = new Tenant("sk-tenant-a", c.http);
       Tenant b = new Tenant("sk-tenant-b", c.http);
       int first = c.gateway.port();
@@ -83,7 +83,7 @@ class SecondTenantSuiteTest {
         parkedId = gone.headers.get("x-tokenbus-stream-id");
         parkedStart = Tenant.read(gone.sse(), 0, 5);
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> c.gateway.client().isParked(parkedId));
+      await().atMost(Duration.ofSeconds(5)).until(() -> c.gateway.dispatcher().isParked(parkedId));
       RawWebSocket ws = RawWebSocket.connect(other, a.authorization());
       ws.sendText(new JsonObject(BODY).put("type", "generate").put("id", "g").put("credit", 3).encode());
       StringBuilder wsText = new StringBuilder();
@@ -112,7 +112,7 @@ class SecondTenantSuiteTest {
       // A's streams are all still open, and each ends whole.
       assertThat(a.streamIds(first)).containsExactlyInAnyOrder(targets.get(0).id(), parkedId);
       assertThat(a.streamIds(other)).containsExactlyInAnyOrder(targets.get(1).id(), wsIds.getFirst());
-      assertThat(c.gateway.client().isParked(parkedId)).isTrue();
+      assertThat(c.gateway.dispatcher().isParked(parkedId)).isTrue();
       Tenant.Read hereRest = Tenant.read(hereEvents, 1, -1);
       assertThat(hereStart.text() + hereRest.text()).isEqualTo(reference);
       Tenant.Read thereRest = Tenant.read(thereEvents, 1, -1);

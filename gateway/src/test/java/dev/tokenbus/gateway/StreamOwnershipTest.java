@@ -52,8 +52,8 @@ class StreamOwnershipTest {
     second = cluster.addGateway(keys, resumable);
     a = new Tenant("sk-tenant-a", cluster.http);
     b = new Tenant("sk-tenant-b", cluster.http);
-    await().atMost(Duration.ofSeconds(20)).until(() -> second.client().registry().all().size() == 1
-        && cluster.gateway.client().registry().all().size() == 1);
+    await().atMost(Duration.ofSeconds(20)).until(() -> second.dispatcher().registry().all().size() == 1
+        && cluster.gateway.dispatcher().registry().all().size() == 1);
     try (RawHttp whole = a.generate(cluster.gateway.port(), BODY.replace("\"stream_delay_ms\":30", "\"stream_delay_ms\":0"))) {
       reference = Tenant.read(whole.sse()).text();
     }
@@ -69,8 +69,8 @@ class StreamOwnershipTest {
 
   @AfterEach
   void nothingLeftOpen() {
-    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.client().streams().isEmpty()
-        && second.client().streams().isEmpty());
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.dispatcher().streams().isEmpty()
+        && second.dispatcher().streams().isEmpty());
   }
 
   private static List<Integer> gateways() {
@@ -113,7 +113,7 @@ class StreamOwnershipTest {
           assertThat(post.json().getJsonObject("error").getString("code")).isEqualTo("stream_in_use");
         }
       }
-      assertThat(cluster.gateway.client().isParked(id)).isFalse();
+      assertThat(cluster.gateway.dispatcher().isParked(id)).isFalse();
       Tenant.Read rest = Tenant.read(sse, 1, -1);
       assertThat(first.text() + rest.text()).isEqualTo(reference);
     }
@@ -127,12 +127,12 @@ class StreamOwnershipTest {
       id = stream.headers.get("x-tokenbus-stream-id");
       first = Tenant.read(stream.sse(), 0, 10);
     } // A's connection drops after token 9
-    await().atMost(Duration.ofSeconds(5)).until(() -> cluster.gateway.client().isParked(id));
+    await().atMost(Duration.ofSeconds(5)).until(() -> cluster.gateway.dispatcher().isParked(id));
     assertThat(a.streamIds(cluster.gateway.port())).containsExactly(id);
 
     b.findsNothingOf(id, gateways());
 
-    assertThat(cluster.gateway.client().isParked(id)).as("still parked after B's attempts").isTrue();
+    assertThat(cluster.gateway.dispatcher().isParked(id)).as("still parked after B's attempts").isTrue();
     try (RawHttp again = a.resume(second.port(), id, 9)) {
       assertThat(again.status).isEqualTo(200);
       Tenant.Read rest = Tenant.read(again.sse(), 10, -1);
@@ -202,7 +202,7 @@ class StreamOwnershipTest {
       var waiting = cluster.http.sendAsync(java.net.http.HttpRequest.newBuilder(cluster.uri("/v1/generate"))
           .header("Authorization", "Bearer " + a.key()).POST(java.net.http.HttpRequest.BodyPublishers.ofString(BODY))
           .build(), HttpResponse.BodyHandlers.ofInputStream());
-      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.client().queued() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.dispatcher().queued() == 1);
       String[] leaked = new String[1];
       await().atMost(Duration.ofSeconds(10)).until(() -> {
         leaked[0] = claimAddressesInTheDirectory().stream().filter(id -> !busyIds.contains(id)).findFirst()
@@ -213,7 +213,7 @@ class StreamOwnershipTest {
 
       b.findsNothingOf(id, gateways());
       assertThat(a.streamIds(gw)).as("a waiting request is not an open stream").doesNotContain(id);
-      assertThat(cluster.gateway.client().queued()).as("still waiting").isEqualTo(1);
+      assertThat(cluster.gateway.dispatcher().queued()).as("still waiting").isEqualTo(1);
 
       busy.close(); // frees the slots
       HttpResponse<java.io.InputStream> response = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);

@@ -57,7 +57,7 @@ class StreamOwnershipWithoutGraceTest {
 
   @AfterEach
   void nothingLeftOpen() {
-    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.client().streams().isEmpty());
+    await().atMost(Duration.ofSeconds(10)).until(() -> cluster.gateway.dispatcher().streams().isEmpty());
   }
 
   @Test

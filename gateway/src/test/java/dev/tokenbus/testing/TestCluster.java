@@ -64,11 +64,11 @@ public final class TestCluster implements AutoCloseable {
     return gatewayOnly(gatewayOptions, DispatchOptions.defaults());
   }
 
-  public static TestCluster gatewayOnly(GatewayOptions gatewayOptions, DispatchOptions clientOptions) throws Exception {
+  public static TestCluster gatewayOnly(GatewayOptions gatewayOptions, DispatchOptions dispatchOptions) throws Exception {
     String name = "test-" + System.nanoTime();
     Path credentials = newCredentials();
     ClusterNode gwNode = ClusterNode.start(ClusterOptions.isolated(name, credentials)).await(60, TimeUnit.SECONDS);
-    GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), clientOptions);
+    GatewayVerticle gw = GatewayVerticle.forNode(gwNode, gatewayOptions.withPort(0), dispatchOptions);
     gwNode.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
     return new TestCluster(name, credentials, gwNode, gw,
         gatewayOptions.apiKeys().stream().findFirst().orElse(null));
@@ -126,9 +126,9 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** Another gateway in the same cluster, on a node of its own; closed with the cluster. */
-  public GatewayVerticle addGateway(GatewayOptions gatewayOptions, DispatchOptions clientOptions) throws Exception {
+  public GatewayVerticle addGateway(GatewayOptions gatewayOptions, DispatchOptions dispatchOptions) throws Exception {
     ClusterNode node = startNode(credentials);
-    GatewayVerticle gw = GatewayVerticle.forNode(node, gatewayOptions.withPort(0), clientOptions);
+    GatewayVerticle gw = GatewayVerticle.forNode(node, gatewayOptions.withPort(0), dispatchOptions);
     node.vertx().deployVerticle(gw).await(30, TimeUnit.SECONDS);
     extraGatewayNodes.add(node);
     extraGateways.add(gw);
@@ -151,7 +151,7 @@ public final class TestCluster implements AutoCloseable {
       c.addWorker(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(slots)
           .withContextPerSequence(context), WorkerOptions.defaults("tiny"));
       await().atMost(Duration.ofSeconds(30))
-          .until(() -> c.gateways().stream().allMatch(g -> g.client().registry().all().size() == 1));
+          .until(() -> c.gateways().stream().allMatch(g -> g.dispatcher().registry().all().size() == 1));
       return c;
     } catch (Exception | Error e) {
       c.close();

@@ -61,7 +61,7 @@ final class HttpArgs {
           + " (/health, /ready and /metrics stay open). Default: none asked for.")
   String apiKeys;
 
-  DispatchOptions clientOptions() {
+  DispatchOptions dispatchOptions() {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
     }

@@ -26,17 +26,17 @@ final class RoleCommands {
   /** A role whose front is a gateway; standalone adds a worker behind it. */
   private static class GatewayRole implements NodeRunner.Role {
     private final GatewayOptions options;
-    private final DispatchOptions clientOptions;
+    private final DispatchOptions dispatchOptions;
     private GatewayVerticle gateway;
 
     GatewayRole(HttpArgs http) {
       this.options = http.toOptions();
-      this.clientOptions = http.clientOptions();
+      this.dispatchOptions = http.dispatchOptions();
     }
 
     @Override
     public List<Deployable> front(ClusterNode node, OpsRoutes ops) {
-      gateway = new GatewayVerticle(options, clientOptions, node.membership(), node.metrics(), ops);
+      gateway = new GatewayVerticle(options, dispatchOptions, node.membership(), node.metrics(), ops);
       return List.of(gateway);
     }
 

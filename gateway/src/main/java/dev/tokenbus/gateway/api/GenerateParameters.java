@@ -155,8 +155,8 @@ public final class GenerateParameters {
 
   /**
    * {@code logit_bias}, as OpenAI's: an object from token ids (decimal strings such as {@code "436"})
-   * to numbers. Its size and ranges are checked by {@link StreamConfig#validate()}, the ids against
-   * the vocabulary by the worker.
+   * to numbers. Its size is checked here, before a map of a bomb's size is built; the ranges by
+   * {@link StreamConfig#validate()}, the ids against the vocabulary by the worker.
    */
   private static Map<Integer, Double> logitBias(JsonObject b) {
     Object v = b.getValue("logit_bias");

@@ -427,16 +427,16 @@ public final class Dispatcher {
   }
 
   private void send(String sid, int credits) {
-    String wire = table.liveWire(sid);
-    if (wire != null) {
-      link.send(table.stream(sid).workerEndpoint(), new CreditFrame(wire, credits));
+    Route r = table.live(sid);
+    if (r != null) {
+      link.send(r.stream.workerEndpoint(), new CreditFrame(r.wire, credits));
     }
   }
 
   private void cancel(String sid, String reason) {
-    String wire = table.liveWire(sid);
-    if (wire != null) {
-      link.send(table.stream(sid).workerEndpoint(), new CancelFrame(wire, reason));
+    Route r = table.live(sid);
+    if (r != null) {
+      link.send(r.stream.workerEndpoint(), new CancelFrame(r.wire, reason));
     }
   }
 

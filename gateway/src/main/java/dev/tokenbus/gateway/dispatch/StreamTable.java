@@ -120,9 +120,9 @@ final class StreamTable {
     return routes.values().stream().filter(r -> r.listed).toList();
   }
 
-  /** The wire id of the stream's current leg, or null while it has no worker (unlisted, being opened or moved). */
-  String liveWire(String sid) {
+  /** The stream's record while its current leg has a worker to send to; null while it has none (unlisted, being opened or moved). */
+  Route live(String sid) {
     Route r = routes.get(sid);
-    return r == null || !r.listed || r.moving || r.stream.workerEndpoint() == null ? null : r.wire;
+    return r == null || !r.listed || r.moving || r.stream.workerEndpoint() == null ? null : r;
   }
 }

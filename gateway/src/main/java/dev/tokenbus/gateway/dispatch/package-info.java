@@ -1,5 +1,5 @@
 /**
- * Dispatch (moved from common; used by the gateway alone): {@link dev.tokenbus.gateway.dispatch.Dispatcher}
+ * Dispatch: {@link dev.tokenbus.gateway.dispatch.Dispatcher}
  * opens a generation on a worker chosen by a {@link dev.tokenbus.gateway.dispatch.DispatchPolicy},
  * queues it while every slot is busy ({@link dev.tokenbus.gateway.dispatch.AdmissionQueue}), keeps
  * its record ({@link dev.tokenbus.gateway.dispatch.StreamTable}), moves it when its worker is lost

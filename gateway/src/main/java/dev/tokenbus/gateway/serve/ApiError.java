@@ -23,12 +23,13 @@ import io.vertx.core.json.JsonObject;
 public record ApiError(int status, String type, String message, String param, String code) {
 
   /**
-   * The error codes (or stream error types) requests most often fail with, whose
+   * The error codes requests most often fail with, and every stream error type, whose
    * {@code tokenbus_request_errors_total} series exist from the start, at 0.
    */
-  public static final java.util.List<String> COMMON_CODES = java.util.List.of("invalid_value", "invalid_json",
-      "context_length_exceeded", "model_not_found", "queue_full", "no_worker", "shutting_down", "cancelled",
-      "timeout", "worker_lost", "worker_unresponsive", "protocol_error", "gateway_shutdown", "server_error");
+  public static final java.util.List<String> COMMON_CODES = java.util.stream.Stream.concat(
+      java.util.stream.Stream.of("invalid_value", "invalid_json", "context_length_exceeded", "model_not_found",
+          "queue_full", "shutting_down"),
+      java.util.Arrays.stream(StreamErrorType.values()).map(StreamErrorType::wireName)).distinct().toList();
 
   public static ApiError invalid(String message, String param, String code) {
     return new ApiError(400, "invalid_request_error", message, param, code);

@@ -32,7 +32,7 @@ public final class Generations {
   public static final String STREAM_ID_HEADER = "X-Tokenbus-Stream-Id";
 
   private final Vertx vertx;
-  private final Dispatcher client;
+  private final Dispatcher dispatcher;
   private final TokenbusMetrics metrics;
   private final long sseKeepAliveMs;
   private final int writeQueueBytes;
@@ -41,22 +41,22 @@ public final class Generations {
    * @param sseKeepAliveMs an SSE stream with nothing to send for this long gets a comment line
    * @param writeQueueBytes bytes a response may buffer before it counts as full; 0: Vert.x's default
    */
-  public Generations(Vertx vertx, Dispatcher client, TokenbusMetrics metrics, long sseKeepAliveMs,
+  public Generations(Vertx vertx, Dispatcher dispatcher, TokenbusMetrics metrics, long sseKeepAliveMs,
       int writeQueueBytes) {
     this.vertx = vertx;
-    this.client = client;
+    this.dispatcher = dispatcher;
     this.metrics = metrics;
     this.sseKeepAliveMs = sseKeepAliveMs;
     this.writeQueueBytes = writeQueueBytes;
   }
 
-  public Dispatcher client() {
-    return client;
+  public Dispatcher dispatcher() {
+    return dispatcher;
   }
 
   /** A fresh stream id. */
   public String newId() {
-    return client.newStreamId();
+    return dispatcher.newStreamId();
   }
 
   /**
@@ -78,15 +78,16 @@ public final class Generations {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
     ctx.response().putHeader(STREAM_ID_HEADER, request.id());
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
-        client.generate(request, model, owner), model, channels, resumable);
+        dispatcher.generate(request, model, owner), model, channels, resumable);
   }
 
   /**
    * As {@link #serve(RoutingContext, StreamOwner, GenerationRequest, String, Channels)}, for a client on another
    * transport, whose streams belong to {@code owner}.
    */
-  public Future<Void> serve(ClientLink link, GenerationRequest request, String model, StreamOwner owner, Channels channels) {
-    return start(link, new RequestObserver(metrics, request.id(), model), client.generate(request, model, owner),
+  public Future<Void> serve(ClientLink link, StreamOwner owner, GenerationRequest request, String model,
+      Channels channels) {
+    return start(link, new RequestObserver(metrics, request.id(), model), dispatcher.generate(request, model, owner),
         model, channels, false);
   }
 
@@ -97,7 +98,7 @@ public final class Generations {
   public void resume(RoutingContext ctx, StreamOwner owner, String streamId, int lastIndex, Channels channels) {
     ctx.response().putHeader(STREAM_ID_HEADER, streamId);
     start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
-        client.resume(streamId, lastIndex, owner), null, channels, true);
+        dispatcher.resume(streamId, lastIndex, owner), null, channels, true);
   }
 
   /**
@@ -111,7 +112,7 @@ public final class Generations {
   Future<Void> start(ClientLink link, RequestObserver observer, Future<TokenStream> opened, String model,
       Channels channels, boolean resumable) {
     String sid = observer.streamId();
-    link.onAbandoned(reason -> client.withdraw(sid, reason));
+    link.onAbandoned(reason -> dispatcher.withdraw(sid, reason));
     return opened.transform(ar -> {
       if (ar.failed()) {
         if (ar.cause() instanceof QueueFullException full) {
@@ -127,7 +128,7 @@ public final class Generations {
         refuse(link, observer, ApiError.of(stream.result().cause()));
         return Future.<Void>succeededFuture();
       }
-      String served = model != null ? model : client.registry().modelOf(stream.workerEndpoint());
+      String served = model != null ? model : dispatcher.registry().modelOf(stream.workerEndpoint());
       EventChannel channel;
       try {
         channel = channels.open(stream, served);
@@ -137,7 +138,7 @@ public final class Generations {
         return Future.<Void>succeededFuture();
       }
       return StreamRelay.relay(stream, channel, observer, link,
-          resumable && client.keepsStreamsForReconnect() ? client::park : null);
+          resumable && dispatcher.keepsStreamsForReconnect() ? dispatcher::park : null);
     });
   }
 

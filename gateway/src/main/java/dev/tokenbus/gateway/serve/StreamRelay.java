@@ -8,8 +8,9 @@ import java.util.function.Consumer;
 
 /**
  * Feeds one token stream into one event channel with pipe semantics: when the channel's transport
- * is full the stream pauses, which stops its credits, which pauses the worker's sequence. Ends
- * with a {@code done} event, or an {@code error} event. Every transport uses this one relay.
+ * is full the stream pauses, which stops its credits, which pauses the worker's sequence. Sends
+ * each token as a {@link StreamEvent.Token}, then one {@link StreamEvent.Done} or
+ * {@link StreamEvent.Failed}. Every API uses this one relay.
  *
  * <p>Contract: when the returned future completes, the stream is finished (ended, failed or
  * cancelled on its worker) or parked, whatever happened to the client: it let go ({@link ClientLink}),

@@ -10,7 +10,6 @@ final class TokenEventWriter implements WriteStream<TokenData> {
 
   private final EventChannel channel;
   private final RequestObserver observer;
-  private boolean finalWritten;
 
   TokenEventWriter(EventChannel channel, RequestObserver observer) {
     this.channel = channel;
@@ -19,20 +18,14 @@ final class TokenEventWriter implements WriteStream<TokenData> {
 
   @Override
   public Future<Void> write(TokenData t) {
-    finalWritten |= t.isFinal();
     Future<Void> sent = channel.send(new StreamEvent.Token(t));
     observer.onToken();
     return sent;
   }
 
-  /**
-   * The channel's; but after the final token, only the stream's end is left to take, and a channel
-   * out of credit (a WebSocket generation's) must not hold it back: the {@code done} event costs no
-   * credit, and its client has no token left to take that would grant more.
-   */
   @Override
   public boolean writeQueueFull() {
-    return !finalWritten && channel.writeQueueFull();
+    return channel.writeQueueFull();
   }
 
   @Override

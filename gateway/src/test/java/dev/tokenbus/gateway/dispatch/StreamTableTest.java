@@ -52,14 +52,14 @@ class StreamTableTest {
     assertThat(table.ownedBy(OWNER)).containsExactly(r.stream);
     assertThat(table.ownedBy(StreamOwner.SINGLE_TENANT)).isEmpty();
     assertThat(table.snapshot()).containsExactly(r);
-    assertThat(table.liveWire("s")).as("no worker yet").isNull();
+    assertThat(table.live("s")).as("no worker yet").isNull();
     r.stream.setWorker("w", "node-w");
-    assertThat(table.liveWire("s")).isEqualTo("s");
+    assertThat(table.live("s").wire).isEqualTo("s");
 
     table.unlist("s");
     assertThat(table.stream("s")).as("back in the queue").isNull();
     assertThat(table.byWire("s")).isNull();
-    assertThat(table.liveWire("s")).isNull();
+    assertThat(table.live("s")).isNull();
     assertThat(table.route("s")).isSameAs(r);
 
     table.remove(r);
@@ -77,13 +77,13 @@ class StreamTableTest {
 
     assertThat(table.nextLeg("s")).isEqualTo("s~1");
     assertThat(table.byWire("s")).as("a late frame of the old leg").isNull();
-    assertThat(table.liveWire("s")).as("moving: no worker to send to").isNull();
+    assertThat(table.live("s")).as("moving: no worker to send to").isNull();
     assertThat(table.stream("s")).as("still listed while it moves").isSameAs(r.stream);
 
     table.open("s");
     r.moving = false;
     assertThat(table.byWire("s~1")).isSameAs(r.stream);
-    assertThat(table.liveWire("s")).isEqualTo("s~1");
+    assertThat(table.live("s").wire).isEqualTo("s~1");
     table.remove(r);
     assertThat(table.byWire("s~1")).isNull();
   }

@@ -30,9 +30,6 @@ import java.util.List;
  */
 public final class GenerateRoutes {
 
-  /** Names a stream in a response, and in a request that resumes it. */
-  private static final String STREAM_ID_HEADER = Generations.STREAM_ID_HEADER;
-
   private final Generations generations;
   private final Dispatcher dispatcher;
   private final ClusterMembership membership;
@@ -48,7 +45,7 @@ public final class GenerateRoutes {
   public GenerateRoutes(Generations generations, ClusterMembership membership, int maxStreamsPerSocket,
       int writeQueueBytes, ConnectionTimeouts timeouts) {
     this.generations = generations;
-    this.dispatcher = generations.client();
+    this.dispatcher = generations.dispatcher();
     this.membership = membership;
     this.maxStreamsPerSocket = maxStreamsPerSocket;
     this.writeQueueBytes = writeQueueBytes;
@@ -65,7 +62,7 @@ public final class GenerateRoutes {
   }
 
   private void generate(RoutingContext ctx) {
-    String resumed = ctx.request().getHeader(STREAM_ID_HEADER);
+    String resumed = ctx.request().getHeader(Generations.STREAM_ID_HEADER);
     if (resumed != null) {
       resume(ctx, resumed);
       return;
@@ -150,12 +147,12 @@ public final class GenerateRoutes {
       if (writeQueueBytes > 0) {
         ws.setWriteQueueMaxSize(writeQueueBytes);
       }
-    }).onSuccess(ws -> new WebSocketSession(ws, maxStreamsPerSocket, generations, ApiKeys.ownerOf(ctx), timeouts)).onFailure(err -> {
-          if (!ctx.response().ended()) {
-            error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null,
-                "upgrade_required"));
-          }
-        });
+      new WebSocketSession(ws, maxStreamsPerSocket, generations, ApiKeys.ownerOf(ctx), timeouts);
+    }).onFailure(err -> {
+      if (!ctx.response().ended()) {
+        error(ctx, ApiError.invalid("a WebSocket upgrade is required: " + err.getMessage(), null, "upgrade_required"));
+      }
+    });
   }
 
   /**

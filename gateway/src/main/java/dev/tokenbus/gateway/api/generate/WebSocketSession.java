@@ -252,7 +252,7 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
     links.put(clientId, link);
     Channel channel = new Channel(clientId, credit);
     channels.put(clientId, channel);
-    generations.serve(link, params.toRequest(generations.newId()), params.model(), owner,
+    generations.serve(link, owner, params.toRequest(generations.newId()), params.model(),
         (stream, served) -> channel).onComplete(v -> {
           links.remove(clientId, link);
           channels.remove(clientId, channel);
@@ -339,6 +339,8 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
     private final String clientId;
     /** Token frames this generation may still send; -1: not credited (the socket alone limits it). */
     private long credit;
+    /** Whether the generation's final token went out. */
+    private boolean finalSent;
     private Handler<Void> drainWaiter;
 
     Channel(String clientId, long credit) {
@@ -367,8 +369,11 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
       if (closed) {
         return Future.failedFuture("the socket is closed");
       }
-      if (credit > 0 && event instanceof StreamEvent.Token) {
-        credit--;
+      if (event instanceof StreamEvent.Token t) {
+        finalSent |= t.token().isFinal();
+        if (credit > 0) {
+          credit--;
+        }
       }
       JsonObject frame = new JsonObject().put("type", TokenJson.name(event)).put("id", clientId);
       if (event instanceof StreamEvent.Failed) {
@@ -379,9 +384,13 @@ public final class WebSocketSession implements ConnectionTimeouts.Socket {
       return socket.writeTextMessage(frame.encode());
     }
 
+    /**
+     * Out of credit, or the socket is. After the final token only the end is left, which costs no
+     * credit: a client with no token left to take would never grant more, so credit no longer holds it.
+     */
     @Override
     public boolean writeQueueFull() {
-      return credit == 0 || socket.writeQueueFull();
+      return (credit == 0 && !finalSent) || socket.writeQueueFull();
     }
 
     @Override

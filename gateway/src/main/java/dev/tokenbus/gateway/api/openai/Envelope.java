@@ -10,26 +10,26 @@ import io.vertx.core.json.JsonObject;
  * What every chunk and response of one request repeats: {@code id}, {@code object},
  * {@code created} (seconds, taken once) and {@code model}.
  */
-record Envelope(String id, long created, String model, AnswerShape format) {
+record Envelope(String id, long created, String model, AnswerShape shape) {
 
-  static Envelope of(String streamId, String model, AnswerShape format) {
-    return new Envelope(format.idPrefix() + streamId, System.currentTimeMillis() / 1000, model, format);
+  static Envelope of(String streamId, String model, AnswerShape shape) {
+    return new Envelope(shape.idPrefix() + streamId, System.currentTimeMillis() / 1000, model, shape);
   }
 
   /** A stream chunk with one choice; {@code usage: null} on every chunk when a usage chunk will follow. */
   JsonObject chunk(JsonObject choice, boolean usageFollows) {
-    JsonObject c = head(format.chunkObject()).put("choices", new JsonArray().add(choice));
+    JsonObject c = head(shape.chunkObject()).put("choices", new JsonArray().add(choice));
     return usageFollows ? c.put("usage", null) : c;
   }
 
   /** The last chunk of a stream that asked for usage: no choices. */
   JsonObject usageChunk(JsonObject usage) {
-    return head(format.chunkObject()).put("choices", new JsonArray()).put("usage", usage);
+    return head(shape.chunkObject()).put("choices", new JsonArray()).put("usage", usage);
   }
 
   /** A whole (non-streaming) response. */
   JsonObject response(JsonObject choice, JsonObject usage) {
-    return head(format.responseObject()).put("choices", new JsonArray().add(choice)).put("usage", usage);
+    return head(shape.responseObject()).put("choices", new JsonArray().add(choice)).put("usage", usage);
   }
 
   private JsonObject head(String object) {

@@ -15,7 +15,7 @@ final class OpenAiCollectingChannel extends WholeResponseChannel {
   OpenAiCollectingChannel(HttpServerResponse response, Envelope envelope) {
     super(response);
     this.envelope = envelope;
-    this.collector = envelope.format().collector();
+    this.collector = envelope.shape().collector();
   }
 
   @Override

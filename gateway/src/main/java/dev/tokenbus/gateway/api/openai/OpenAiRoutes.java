@@ -44,10 +44,10 @@ public final class OpenAiRoutes {
       return;
     }
     generations.serve(ctx, ApiKeys.ownerOf(ctx), request.toRequest(id), request.model(), (stream, served) -> {
-      AnswerShape format = !request.chat() ? new TextFormat(request.logprobs())
+      AnswerShape shape = !request.chat() ? new TextFormat(request.logprobs())
           : request.tools() != null ? new ToolCallFormat(new ChatFormat(request.logprobs()), request.tools())
           : new ChatFormat(request.logprobs());
-      Envelope envelope = Envelope.of(id, served, format);
+      Envelope envelope = Envelope.of(id, served, shape);
       return request.stream()
           ? new OpenAiStreamChannel(generations.sse(ctx), envelope, request.includeUsage())
           : new OpenAiCollectingChannel(ctx.response(), envelope);
@@ -56,13 +56,13 @@ public final class OpenAiRoutes {
 
   private void models(RoutingContext ctx) {
     JsonArray data = new JsonArray();
-    generations.client().registry().models().forEach(m -> data.add(modelJson(m)));
+    generations.dispatcher().registry().models().forEach(m -> data.add(modelJson(m)));
     json(ctx, new JsonObject().put("object", "list").put("data", data));
   }
 
   private void model(RoutingContext ctx) {
     String name = ctx.pathParam("model");
-    if (generations.client().registry().models().contains(name)) {
+    if (generations.dispatcher().registry().models().contains(name)) {
       json(ctx, modelJson(name));
     } else {
       ApiError.of(new ModelNotFoundException(name)).send(ctx.response());

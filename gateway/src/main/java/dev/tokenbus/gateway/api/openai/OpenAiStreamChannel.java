@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.SseChannel;
 import dev.tokenbus.gateway.serve.StreamEvent;
@@ -25,7 +26,7 @@ final class OpenAiStreamChannel implements EventChannel {
     this.sse = sse;
     this.envelope = envelope;
     this.includeUsage = includeUsage;
-    JsonObject opening = envelope.format().openingChoice();
+    JsonObject opening = envelope.shape().openingChoice();
     if (opening != null) {
       sse.data(envelope.chunk(opening, includeUsage).encode());
     }
@@ -36,16 +37,16 @@ final class OpenAiStreamChannel implements EventChannel {
     switch (event) {
       case StreamEvent.Token t -> {
         String finish = t.token().isFinal() ? Envelope.finishReason(t.token().finishReason()) : null;
-        JsonObject choice = envelope.format().tokenChoice(t.token(), finish);
+        JsonObject choice = envelope.shape().tokenChoice(t.token(), finish);
         if (choice == null) {
-          return Future.succeededFuture(); // held back by the format (a tool call being written)
+          return Future.succeededFuture(); // held back by the shape (a tool call being written)
         }
         finishSent |= finish != null;
         return sse.data(envelope.chunk(choice, includeUsage).encode());
       }
       case StreamEvent.Done d -> {
         if (!finishSent) {
-          sse.data(envelope.chunk(envelope.format().finishChoice(Envelope.finishReason(
+          sse.data(envelope.chunk(envelope.shape().finishChoice(Envelope.finishReason(
               d.result().finishReason())), includeUsage).encode());
         }
         if (includeUsage) {
@@ -54,8 +55,7 @@ final class OpenAiStreamChannel implements EventChannel {
         return sse.data("[DONE]");
       }
       case StreamEvent.Failed f -> {
-        sse.data(new JsonObject().put("error", new JsonObject().put("message", f.message())
-            .put("type", f.type().wireName()).put("param", null).put("code", null)).encode());
+        sse.data(new JsonObject().put("error", ApiError.ofStream(f.type(), f.message()).body()).encode());
         return sse.data("[DONE]");
       }
     }

@@ -40,7 +40,7 @@ public final class TokenizeRoutes {
       ApiError.of(e).send(ctx.response());
       return;
     }
-    Future<JsonObject> answer = generations.client().tokenizer(Fields.string(body, "model"), request);
+    Future<JsonObject> answer = generations.dispatcher().tokenizer(Fields.string(body, "model"), request);
     answer.onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader("Content-Type", "application/json").end(ar.result().encode());
