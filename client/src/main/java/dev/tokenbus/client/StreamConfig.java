@@ -134,8 +134,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
   private static void check(boolean ok, String field, String range, Object got) {
     if (!ok) {
-      throw new InvalidRequestException(field + " must be " + range + ", got " + got, "invalid_request_error",
-          "invalid_value", Wire.name(field), 0, null);
+      throw Errors.invalid(Wire.name(field), field + " must be " + range + ", got " + got);
     }
   }
 
