@@ -50,6 +50,19 @@ final class Errors {
     };
   }
 
+  /**
+   * A value this client refuses before sending anything: an {@code invalid_request_error} with code
+   * {@code invalid_value}, naming {@code param}, status 0.
+   */
+  static InvalidRequestException invalid(String param, String message) {
+    return invalid(param, message, null);
+  }
+
+  /** {@link #invalid(String, String)} caused by {@code cause}. */
+  static InvalidRequestException invalid(String param, String message, Throwable cause) {
+    return new InvalidRequestException(message, "invalid_request_error", "invalid_value", param, 0, cause);
+  }
+
   static ConnectionException connection(String message, Throwable cause) {
     return new ConnectionException(message, CONNECTION, null, null, 0, cause);
   }

@@ -45,14 +45,20 @@ import java.util.TreeMap;
  *     grammar), or null; not together with {@code grammar}
  * @param cachePrompt whether the worker may reuse cached KV cells of an earlier prompt sharing this
  *     one's start, and keep this one's for later ones
- * @param logitBias token id to a bias in [-100, 100] added to its logit before sampling (-100 all but
- *     bans the token, 100 all but forces it), at most 1024 tokens; empty for none
+ * @param logitBias token id to a bias in [-100, 100] ({@link #MAX_BIAS}) added to its logit
+ *     before sampling (-100 all but bans the token, 100 all but forces it), at most
+ *     {@value #MAX_LOGIT_BIAS} tokens; empty for none
  * @param model the model to route to (the gateway's {@code model} field); null for any
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
     List<String> stopSequences, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
     JsonObject jsonSchema, boolean cachePrompt, Map<Integer, Double> logitBias, String model) {
+
+  /** The most tokens one {@code logitBias} may name (the server's limit). */
+  public static final int MAX_LOGIT_BIAS = 1024;
+  /** The largest bias, either way, in {@code logitBias} (the server's limit, as OpenAI's). */
+  public static final double MAX_BIAS = 100;
 
   private static final StreamConfig DEFAULTS = new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null,
       List.of(), 0, 32, 30_000, 0, null, null, true, Map.of(), null);
@@ -89,11 +95,12 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     check(timeoutMs >= 0 && timeoutMs <= 86_400_000L, "timeoutMs", "between 0 (no timeout) and 86400000", timeoutMs);
     check(topLogprobs >= 0 && topLogprobs <= 20, "topLogprobs", "between 0 and 20", topLogprobs);
     check(grammar == null || !grammar.isBlank(), "grammar", "a non-empty GBNF grammar", grammar);
-    check(logitBias.size() <= 1024, "logitBias", "at most 1024 tokens", logitBias.size());
+    check(logitBias.size() <= MAX_LOGIT_BIAS, "logitBias", "at most " + MAX_LOGIT_BIAS + " tokens",
+        logitBias.size());
     for (Map.Entry<Integer, Double> e : logitBias.entrySet()) {
       check(e.getKey() != null && e.getKey() >= 0, "logitBias", "keyed by token ids (0 or more)", e.getKey());
-      check(e.getValue() != null && Double.isFinite(e.getValue()) && Math.abs(e.getValue()) <= 100, "logitBias",
-          "biases between -100 and 100", e.getValue());
+      check(e.getValue() != null && Double.isFinite(e.getValue()) && Math.abs(e.getValue()) <= MAX_BIAS,
+          "logitBias", "biases between -" + MAX_BIAS + " and " + MAX_BIAS, e.getValue());
     }
     check(grammar == null || jsonSchema == null, "grammar", "left out when jsonSchema is given (one or the other)",
         grammar);
@@ -127,8 +134,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
   private static void check(boolean ok, String field, String range, Object got) {
     if (!ok) {
-      throw new InvalidRequestException(field + " must be " + range + ", got " + got, "invalid_request_error",
-          "invalid_value", Wire.name(field), 0, null);
+      throw Errors.invalid(Wire.name(field), field + " must be " + range + ", got " + got);
     }
   }
 

@@ -59,7 +59,7 @@ public record TokenbusOptions(List<URI> gateways, String apiKey, Transport trans
 
   private static void check(boolean ok, String option, String message) {
     if (!ok) {
-      throw new InvalidRequestException(message, "invalid_request_error", "invalid_value", option, 0, null);
+      throw Errors.invalid(option, message);
     }
   }
 
@@ -73,8 +73,7 @@ public record TokenbusOptions(List<URI> gateways, String apiKey, Transport trans
       try {
         uris.add(URI.create(u));
       } catch (IllegalArgumentException | NullPointerException e) {
-        throw new InvalidRequestException("not a URL: " + u + " (" + e.getMessage() + ")", "invalid_request_error",
-            "invalid_value", "gateways", 0, e);
+        throw Errors.invalid("gateways", "not a URL: " + u + " (" + e.getMessage() + ")", e);
       }
     }
     return new TokenbusOptions(uris, null, Transport.WEBSOCKET, 10_000, 30_000, 64, 64);

@@ -4,25 +4,28 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 
 /**
  * How a {@link Tokenbus} reaches its gateways: {@link #WEBSOCKET} (the default) or {@link #SSE},
  * chosen with {@link TokenbusOptions#withTransport(Transport)}.
  *
- * <p>Each transport is one subclass that opens its own {@link Connection} for a client; a
- * {@code Tokenbus} only ever talks to that connection, so adding a transport is adding one class.
- * {@code Transport} is a sealed abstract class rather than an interface so that this machinery
- * stays inside the library: applications choose a transport, they do not implement one.
+ * <p>Each constant opens its own {@link Connection} for a client; a {@code Tokenbus} only ever talks
+ * to that connection, so adding a transport is adding one constant and its connection class. The
+ * method that opens it is package-private: applications choose a transport, they do not implement one.
  */
-public abstract sealed class Transport permits WebSocketTransport, SseTransport {
+public enum Transport {
 
   /**
    * One WebSocket ({@code /v1/ws}) per client, every generation multiplexed on it, each with its
    * own credit window, so one paused stream pauses only its own generation. A stream does not
    * survive a lost connection: it ends with a {@link ConnectionException}.
    */
-  public static final Transport WEBSOCKET = new WebSocketTransport();
+  WEBSOCKET {
+    @Override
+    Connection connect(Vertx vertx, Context context, TokenbusOptions options) {
+      return new WebSocketConnection(vertx, context, options);
+    }
+  },
 
   /**
    * One Server-Sent Events request ({@code POST /v1/generate}) per generation. Backpressure is
@@ -30,33 +33,15 @@ public abstract sealed class Transport permits WebSocketTransport, SseTransport 
    * the gateways keep streams for a reconnect ({@code resume-grace-ms}): it resumes through any of
    * the client's gateway URLs, without a gap or a repeat.
    */
-  public static final Transport SSE = new SseTransport();
-
-  private static final List<Transport> VALUES = List.of(WEBSOCKET, SSE);
-
-  private final String name;
-
-  Transport(String name) {
-    this.name = name;
-  }
+  SSE {
+    @Override
+    Connection connect(Vertx vertx, Context context, TokenbusOptions options) {
+      return new SseConnection(vertx, context, options);
+    }
+  };
 
   /** A client's connections over this transport, on {@code context}. */
   abstract Connection connect(Vertx vertx, Context context, TokenbusOptions options);
-
-  /** Every transport, the default first. */
-  static List<Transport> values() {
-    return VALUES;
-  }
-
-  /** {@code WEBSOCKET} or {@code SSE}, the name of its constant. */
-  public String name() {
-    return name;
-  }
-
-  @Override
-  public String toString() {
-    return name;
-  }
 
   /** One client's connections over one transport: all a {@link Tokenbus} asks of it. */
   interface Connection {

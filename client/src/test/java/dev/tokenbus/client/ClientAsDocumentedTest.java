@@ -8,7 +8,9 @@ import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -102,6 +104,22 @@ class ClientAsDocumentedTest {
     }
     assertThat(s.result().result().finishReason()).isEqualTo(FinishReason.STOP);
     return b.toString();
+  }
+
+  /** A transport is an enum: a user may switch on it, look it up by name and key an EnumMap with it. */
+  @Test
+  void aTransportIsUsedAsAnEnum() {
+    Map<Transport, String> routes = new EnumMap<>(Transport.class);
+    for (Transport t : Transport.values()) {
+      routes.put(t, switch (t) {
+        case WEBSOCKET -> "/v1/ws";
+        case SSE -> "/v1/generate";
+      });
+    }
+    assertThat(routes).containsExactly(Map.entry(Transport.WEBSOCKET, "/v1/ws"),
+        Map.entry(Transport.SSE, "/v1/generate"));
+    assertThat(Transport.valueOf("SSE")).isSameAs(Transport.SSE);
+    assertThat(Transport.WEBSOCKET).hasToString("WEBSOCKET");
   }
 
   @Test

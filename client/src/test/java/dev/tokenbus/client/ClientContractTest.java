@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,18 @@ class ClientContractTest {
   void theClientsDefaultsAreTheServers() {
     assertThat(GenerateParameters.config(Wire.request("Once", null, StreamConfig.defaults())))
         .isEqualTo(dev.tokenbus.protocol.StreamConfig.defaults());
+  }
+
+  @Test
+  void theClientsLogitBiasLimitsAreTheServers() {
+    assertThat(StreamConfig.MAX_LOGIT_BIAS).isEqualTo(dev.tokenbus.protocol.StreamConfig.MAX_LOGIT_BIAS);
+    assertThat(StreamConfig.MAX_BIAS).isEqualTo(dev.tokenbus.protocol.StreamConfig.MAX_BIAS);
+    Map<Integer, Double> full = new TreeMap<>();
+    for (int token = 0; token < StreamConfig.MAX_LOGIT_BIAS; token++) {
+      full.put(token, token % 2 == 0 ? StreamConfig.MAX_BIAS : -StreamConfig.MAX_BIAS);
+    }
+    StreamConfig atTheLimits = StreamConfig.builder().logitBias(full).build();
+    assertThat(GenerateParameters.config(Wire.request("Once", null, atTheLimits)).logitBias()).isEqualTo(full);
   }
 
   @Test
