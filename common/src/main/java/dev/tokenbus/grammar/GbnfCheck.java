@@ -59,7 +59,7 @@ public final class GbnfCheck {
    * above it, reads a maximum above it as no maximum, and refuses a repetition whose count times the
    * rules the repeated item made exceeds it.
    */
-  static final long LLAMA_REPETITION_THRESHOLD = 2000;
+  public static final int LLAMA_REPETITION_THRESHOLD = 2000;
   /**
    * The most ways llama.cpp may walk from one place in the grammar to the characters that can come
    * next. It walks them all, without memory, each time a token is tried (and keeps the distinct

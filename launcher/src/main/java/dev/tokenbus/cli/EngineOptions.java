@@ -92,7 +92,10 @@ final class EngineOptions {
     }
   }
 
-  /** {@code auto} is null; anything but the three values is refused. */
+  /**
+   * {@code auto} is null; any other value must be one {@link LlamaReleases#parse} takes ({@code current}
+   * or a registered release), else its message, built from the registry, names those allowed.
+   */
   static final class ProfileConverter extends Parsing<LlamaRelease> {
     @Override
     LlamaRelease parse(String value) {

@@ -74,7 +74,7 @@ class LayeredDefaultsTest {
         new PrintWriter(err, true));
     assertThat(code).isEqualTo(2);
     assertThat(err.toString()).contains("--llama-profile").contains("b9999").contains("TOKENBUS_LLAMA_PROFILE")
-        .contains("auto, v0.5.0 or b4916");
+        .contains("auto, current, v0.5.0 or b4916");
   }
 
   @Test

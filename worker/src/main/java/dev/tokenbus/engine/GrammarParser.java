@@ -4,8 +4,8 @@ import dev.tokenbus.engine.llama.InvalidGrammarException;
 import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.grammar.GbnfCheck;
-import dev.tokenbus.grammar.GbnfException;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.StreamConfig;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -20,9 +20,10 @@ import java.util.function.Function;
  * Turns a request's GBNF grammar into a {@link NativeGrammar} for the engine's model, safely:
  *
  * <ol>
- *   <li>{@link GbnfCheck} first, in Java: a grammar too deep, too large or self-contradictory for
- *       llama.cpp never reaches it (a request from a gateway that did not check is still refused);
- *   <li>llama.cpp's parser then runs on one of at most {@value #THREADS} dedicated platform threads
+ *   <li>the grammar has already passed {@link GbnfCheck} in {@link StreamConfig#validate()}, which
+ *       {@link LlamaEngine#submit} runs first: a grammar too deep, too large or self-contradictory for
+ *       llama.cpp never reaches this class (a request from a gateway that did not check is still refused);
+ *   <li>llama.cpp's parser runs on one of at most {@value #THREADS} dedicated platform threads
  *       with a {@value #STACK_MIB} MiB stack, never on the caller's thread (an event loop, or a
  *       worker-pool thread with the default stack): its parser recurses once per nested group;
  *   <li>a grammar that no token of the vocabulary can start is refused: it could only end its
@@ -65,18 +66,14 @@ final class GrammarParser implements AutoCloseable {
   }
 
   /**
-   * The grammar for this model, owned by the caller.
+   * The grammar for this model, owned by the caller; {@code gbnf} must have passed {@link GbnfCheck}
+   * (as {@link StreamConfig#validate()} does), which this does not repeat.
    *
-   * @throws RequestValidationException ({@code grammar}) when it fails the check, does not parse,
-   *     cannot start with any token, or takes longer than the time limit to parse
+   * @throws RequestValidationException ({@code grammar}) when it does not parse, cannot start with
+   *     any token, or takes longer than the time limit to parse
    * @throws AdmissionException when the parser threads are all busy and their queue is full
    */
   NativeGrammar parse(String gbnf) {
-    try {
-      GbnfCheck.check(gbnf);
-    } catch (GbnfException e) {
-      throw refused("is not accepted: " + e.getMessage());
-    }
     CompletableFuture<NativeGrammar> result = new CompletableFuture<>();
     try {
       executor.execute(() -> {

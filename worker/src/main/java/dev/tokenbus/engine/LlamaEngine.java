@@ -16,6 +16,7 @@ import dev.tokenbus.protocol.RequestValidationException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -148,7 +149,10 @@ public final class LlamaEngine implements Engine {
     int room = info.contextPerSequence();
     int[] prompt = request.promptTokens().isEmpty() ? tokenize(request, room)
         : inVocabulary(request.promptTokens(), "prompt");
-    inVocabulary(List.copyOf(request.config().logitBias().keySet()), "logit_bias");
+    if (!request.config().logitBias().isEmpty()) {
+      // validate() refused negative ids: the largest id alone decides whether all are in the vocabulary
+      checkToken(Collections.max(request.config().logitBias().keySet()), "logit_bias");
+    }
     int[] tokens = withResumed(prompt, resume);
     if (tokens.length > room) {
       throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + prompt.length
@@ -193,18 +197,22 @@ public final class LlamaEngine implements Engine {
     return prompt;
   }
 
-  /** {@code ids} as an array, each checked to be a token of this model; else a 400 naming {@code param}. */
+  /** {@code ids} as an array, each checked by {@link #checkToken}. */
   private int[] inVocabulary(List<Integer> ids, String param) {
     int[] out = new int[ids.size()];
     for (int i = 0; i < out.length; i++) {
-      int t = ids.get(i);
-      if (t < 0 || t >= model.vocabSize()) {
-        throw new RequestValidationException(param, param + ": token id " + t
-            + " is outside this model's vocabulary (ids 0 to " + (model.vocabSize() - 1) + ")");
-      }
-      out[i] = t;
+      out[i] = checkToken(ids.get(i), param);
     }
     return out;
+  }
+
+  /** {@code t} if it is a token of this model; else a 400 naming the request parameter {@code param}. */
+  private int checkToken(int t, String param) {
+    if (t < 0 || t >= model.vocabSize()) {
+      throw new RequestValidationException(param, param + ": token id " + t
+          + " is outside this model's vocabulary (ids 0 to " + (model.vocabSize() - 1) + ")");
+    }
+    return t;
   }
 
   /**
@@ -308,22 +316,15 @@ public final class LlamaEngine implements Engine {
 
   @Override
   public byte[] pieceBytes(int token) {
-    checkToken(token);
+    checkToken(token, "tokens");
     return model.pieceBytes(token);
-  }
-
-  private void checkToken(int t) {
-    if (t < 0 || t >= model.vocabSize()) {
-      throw new RequestValidationException("tokens", "token id " + t + " is outside the vocabulary (0.."
-          + (model.vocabSize() - 1) + ")");
-    }
   }
 
   @Override
   public String detokenize(int[] tokens) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int t : tokens) {
-      checkToken(t);
+      checkToken(t, "tokens");
       out.writeBytes(model.pieceBytes(t));
     }
     return out.toString(StandardCharsets.UTF_8);

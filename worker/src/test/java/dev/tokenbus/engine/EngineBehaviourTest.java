@@ -322,6 +322,7 @@ class EngineBehaviourTest {
     int[] ids = engine.tokenize("hello world", false);
     assertThat(engine.detokenize(ids)).isEqualTo(" hello world");
     assertThatThrownBy(() -> engine.detokenize(new int[] {1_000_000}))
-        .isInstanceOf(RequestValidationException.class);
+        .isInstanceOf(RequestValidationException.class).hasMessageContaining("token id 1000000")
+        .satisfies(e -> assertThat(((RequestValidationException) e).param()).isEqualTo("tokens"));
   }
 }

@@ -119,8 +119,9 @@ class RequestFieldsEngineTest {
   void tokenIdsOutsideTheVocabularyAreRefusedNamingTheField() {
     int vocab = engine.model().vocabSize();
     assertThatThrownBy(() -> engine.submit(new GenerationRequest("v" + (++counter), "x",
-        greedy().withLogitBias(Map.of(vocab, -100.0))), new RecordingSink()))
+        greedy().withLogitBias(Map.of(0, 1.0, vocab + 5, -100.0, 1, 2.0))), new RecordingSink()))
         .isInstanceOf(RequestValidationException.class).hasMessageContaining("outside this model's vocabulary")
+        .hasMessageContaining("token id " + (vocab + 5))
         .satisfies(e -> assertThat(((RequestValidationException) e).param()).isEqualTo("logit_bias"));
     assertThatThrownBy(() -> engine.submit(GenerationRequest.tokens("v" + (++counter), List.of(1, vocab), greedy()),
         new RecordingSink()))

@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.grammar;
 
+import dev.tokenbus.grammar.GbnfCheck;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,10 +18,11 @@ final class Gbnf {
   /** The most characters of rules a grammar may have. */
   static final int MAX_CHARS = 256 * 1024;
   /**
-   * llama.cpp's bound on one repetition {@code x{m,n}}: a larger {@code m} is refused, a larger
-   * {@code n} taken as no maximum. {@link #repeat} writes larger ones as repetitions of blocks.
+   * llama.cpp's bound on one repetition {@code x{m,n}} ({@link GbnfCheck#LLAMA_REPETITION_THRESHOLD}):
+   * a larger {@code m} is refused, a larger {@code n} taken as no maximum. {@link #repeat} writes
+   * larger ones as repetitions of blocks.
    */
-  static final int MAX_REPEAT = 2000;
+  static final int MAX_REPEAT = GbnfCheck.LLAMA_REPETITION_THRESHOLD;
   /** The most copies all repetitions together may expand to (llama.cpp makes a rule per optional copy). */
   static final int MAX_REPEATED = 50_000;
   private static final int BLOCK = 1000;

@@ -53,7 +53,7 @@ public final class LlamaReleases {
         return release;
       }
     }
-    throw new IllegalArgumentException("llama-profile must be auto, " + names(" or ") + ", got '" + value + "'");
+    throw new IllegalArgumentException("llama-profile must be auto, current, " + names(" or ") + ", got '" + value + "'");
   }
 
   /** The release the system property names, or null for auto. */

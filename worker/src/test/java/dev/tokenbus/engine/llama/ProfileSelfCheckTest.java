@@ -105,6 +105,6 @@ class ProfileSelfCheckTest {
     assertThat(LlamaReleases.parse("B4916")).isEqualTo(LlamaReleases.B4916);
     assertThat(LlamaReleases.parse("current")).isSameAs(LlamaReleases.current());
     assertThatThrownBy(() -> LlamaReleases.parse("b9999")).isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("llama-profile must be auto, v0.5.0 or b4916, got 'b9999'");
+        .hasMessage("llama-profile must be auto, current, v0.5.0 or b4916, got 'b9999'");
   }
 }
