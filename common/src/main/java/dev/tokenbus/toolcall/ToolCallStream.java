@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public final class ToolCallStream {
 
-  private static final String NAME = "([a-zA-Z0-9_.-]{1,64})";
+  private static final String NAME = "(" + ToolCall.NAME.pattern() + ")";
   private static final String NAME_MARK = "\u0000";
 
   private enum State { PREFIX, OPENING, ARGUMENTS, CLOSING, BETWEEN, DONE }
