@@ -46,7 +46,7 @@ final class JsonCalls {
 
   /** Adds the call of {@code name} with {@code args} (an object, a JSON string of one, or null) when it is a declared tool's. */
   static void add(Object name, Object args, Set<String> names, List<ToolCall> out) {
-    Object value = args instanceof String s ? ToolCall.argumentsValue(s) : args;
+    Object value = ToolCall.argumentsValue(args);
     if (name instanceof String n && names.contains(n) && (value == null || value instanceof JsonObject)) {
       out.add(new ToolCall(ToolCall.newId(), n, value == null ? "{}" : ((JsonObject) value).encode()));
     }

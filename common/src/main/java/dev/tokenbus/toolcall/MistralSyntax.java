@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 final class MistralSyntax implements ToolCallSyntax {
 
   private static final String MARK = "[TOOL_CALLS]";
-  private static final Pattern NEW_FORM = Pattern.compile("\\[TOOL_CALLS\\]\\s*([a-zA-Z0-9_.-]+)\\s*\\[ARGS\\]\\s*",
+  private static final Pattern NEW_FORM = Pattern.compile("\\[TOOL_CALLS\\]\\s*("
+      + ToolCall.NAME.pattern() + ")\\s*\\[ARGS\\]\\s*",
       Pattern.DOTALL);
 
   @Override

@@ -4,12 +4,16 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.security.SecureRandom;
+import java.util.regex.Pattern;
 
 /**
  * One call the model made: the function's name and its arguments as JSON text (as OpenAI sends
  * them), with the call's id.
  */
 public record ToolCall(String id, String name, String arguments) {
+
+  /** A tool's name: 1 to 64 letters, digits, {@code _}, {@code .} or {@code -}, as OpenAI takes them. */
+  public static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,64}");
 
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

@@ -19,6 +19,11 @@ public final class ToolCallReader {
   private final List<ToolCallStream> streams = new ArrayList<>();
   private final StringBuilder text = new StringBuilder();
   private ToolCallStream chosen;
+  // Where the text begins after its leading whitespace, as far as read.
+  private int lead;
+  // Whether the text's beginning has decided if it starts like a call (startsLikeCall then says).
+  private boolean decided;
+  private boolean startsLikeCall;
 
   /** A reader of calls of {@code names}, the declared tools. */
   public ToolCallReader(Set<String> names) {
@@ -56,9 +61,48 @@ public final class ToolCallReader {
     if (chosen != null || !streams.isEmpty()) {
       return true;
     }
-    String s = text.toString().stripLeading();
-    return ToolCallSyntax.ALL.stream().flatMap(f -> f.starts().stream())
-        .anyMatch(start -> s.startsWith(start) || start.startsWith(s));
+    if (!decided) {
+      decide();
+    }
+    return !decided || startsLikeCall;
+  }
+
+  /**
+   * Reads the text's beginning (after leading whitespace) against the families' {@code starts}: it
+   * decides once it begins with a start (a call, whatever follows) or with no start's beginning
+   * (never one); while it is a start's beginning, more text decides. Each call reads at most the
+   * starts' length, not the whole text.
+   */
+  private void decide() {
+    while (lead < text.length() && Character.isWhitespace(text.charAt(lead))) {
+      lead++;
+    }
+    int n = text.length() - lead;
+    boolean open = false;
+    for (ToolCallSyntax f : ToolCallSyntax.ALL) {
+      for (String start : f.starts()) {
+        if (!beginsLike(start, Math.min(n, start.length()))) {
+          continue;
+        }
+        if (n >= start.length()) {
+          decided = true;
+          startsLikeCall = true;
+          return;
+        }
+        open = true;
+      }
+    }
+    decided = !open;
+  }
+
+  /** Whether the text after its leading whitespace begins with the first {@code length} chars of {@code start}. */
+  private boolean beginsLike(String start, int length) {
+    for (int i = 0; i < length; i++) {
+      if (text.charAt(lead + i) != start.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The text read so far. */

@@ -4,7 +4,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,17 +26,31 @@ import java.util.regex.Pattern;
  */
 public final class ToolCallStream {
 
-  private static final String NAME = "([a-zA-Z0-9_.-]{1,64})";
+  private static final String NAME = "(" + ToolCall.NAME.pattern() + ")";
   private static final String NAME_MARK = "\u0000";
+
+  // Each family's patterns, compiled by the first stream of it (the families are the few ToolCallSyntax constants).
+  private static final Map<ToolCallSyntax, Patterns> PATTERNS = new ConcurrentHashMap<>();
 
   private enum State { PREFIX, OPENING, ARGUMENTS, CLOSING, BETWEEN, DONE }
 
+  /** One family's call text as patterns, compiled once per family; {@code suffix} null: none. */
+  private record Patterns(Pattern prefix, Pattern opening, Pattern closing, Pattern separator, Pattern suffix) {
+
+    static Patterns of(ToolCallSyntax syntax) {
+      String lead = syntax.optionalPrefix();
+      String[] open = syntax.open(NAME_MARK).split(NAME_MARK, -1);
+      return new Patterns(
+          loose(syntax.prefix(), lead.isEmpty() ? "" : "(?:" + looseText(lead) + ")?"),
+          Pattern.compile("\\s*" + looseText(open[0]) + NAME + looseText(open[1])),
+          loose(syntax.close(), ""),
+          loose(syntax.separator(), ""),
+          syntax.suffix().isEmpty() ? null : loose(syntax.suffix(), ""));
+    }
+  }
+
   private final Set<String> names;
-  private final Pattern prefix;
-  private final Pattern opening;
-  private final Pattern closing;
-  private final Pattern separator;
-  private final Pattern suffix;
+  private final Patterns patterns;
   private final StringBuilder pending = new StringBuilder();
   private final List<ToolCall> completed = new ArrayList<>();
   private State state = State.PREFIX;
@@ -55,13 +71,7 @@ public final class ToolCallStream {
 
   ToolCallStream(ToolCallSyntax syntax, Set<String> names) {
     this.names = Set.copyOf(names);
-    String lead = syntax.optionalPrefix();
-    this.prefix = loose(syntax.prefix(), lead.isEmpty() ? "" : "(?:" + looseText(lead) + ")?");
-    String[] open = syntax.open(NAME_MARK).split(NAME_MARK, -1);
-    this.opening = Pattern.compile("\\s*" + looseText(open[0]) + NAME + looseText(open[1]));
-    this.closing = loose(syntax.close(), "");
-    this.separator = loose(syntax.separator(), "");
-    this.suffix = syntax.suffix().isEmpty() ? null : loose(syntax.suffix(), "");
+    this.patterns = PATTERNS.computeIfAbsent(syntax, Patterns::of);
   }
 
   /** Whether the answer is not a stream of this family's calls of declared tools (nothing was sent then). */
@@ -134,7 +144,7 @@ public final class ToolCallStream {
   }
 
   private boolean prefix() {
-    return switch (match(prefix)) {
+    return switch (match(patterns.prefix())) {
       case MATCHED -> {
         state = State.OPENING;
         yield true;
@@ -148,7 +158,7 @@ public final class ToolCallStream {
   }
 
   private boolean opening(JsonArray out) {
-    Match r = match(opening);
+    Match r = match(patterns.opening());
     if (r == Match.WAIT) {
       return false;
     }
@@ -225,7 +235,7 @@ public final class ToolCallStream {
   }
 
   private boolean closing() {
-    return switch (match(closing)) {
+    return switch (match(patterns.closing())) {
       case MATCHED -> {
         completed.add(new ToolCall(id, name, arguments.toString()));
         state = State.BETWEEN;
@@ -240,12 +250,12 @@ public final class ToolCallStream {
   }
 
   private boolean between() {
-    Match end = suffix == null ? Match.FAILED : match(suffix);
+    Match end = patterns.suffix() == null ? Match.FAILED : match(patterns.suffix());
     if (end != Match.FAILED) {
       state = end == Match.MATCHED ? State.DONE : state;
       return false;
     }
-    return switch (match(separator)) {
+    return switch (match(patterns.separator())) {
       case MATCHED -> {
         state = State.OPENING;
         yield true;

@@ -1,11 +1,5 @@
 package dev.tokenbus.toolcall;
 
-import dev.tokenbus.protocol.ChatMessage;
-import dev.tokenbus.protocol.Tool;
-import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -15,17 +9,16 @@ import java.util.Set;
  *   <li>the compact text of its calls ({@link #prefix}, {@link #open}, the arguments, {@link #close},
  *       {@link #separator} between calls, {@link #suffix}), which {@link #write}s calls, from which
  *       the gateway builds a required call's grammar and {@link ToolCallStream} its patterns;
- *   <li>its prompt text ({@link #inline}): the tools, earlier calls and tool results written into
- *       the conversation, for a chat template that cannot take them;
  *   <li>its streaming parser ({@link #stream}) and its whole-answer parser ({@link #parse}).
  * </ul>
- * The cluster writes {@link #WRITTEN} (prompt text and the grammar of a required call), and reads
- * every family in {@link #ALL}, as the model may have been trained on any of them.
+ * The cluster writes {@link #WRITTEN} (the grammar of a required call, and the prompt text of
+ * {@link HermesSyntax#inline} for a chat template that cannot take tools), and reads every family
+ * in {@link #ALL}, as the model may have been trained on any of them.
  */
 public sealed interface ToolCallSyntax permits HermesSyntax, MistralSyntax, Llama3Syntax, JsonSyntax {
 
   /** Hermes / Qwen: {@code <tool_call>\n{"name":...,"arguments":{...}}\n</tool_call>}, one block per call. */
-  ToolCallSyntax HERMES = new HermesSyntax();
+  HermesSyntax HERMES = new HermesSyntax();
   /** Mistral: {@code [TOOL_CALLS][{"name":...,"arguments":{...}},...]}. */
   ToolCallSyntax MISTRAL = new MistralSyntax();
   /** Llama 3.x: {@code {"name":...,"parameters":{...}}}, calls separated by {@code ;}. */
@@ -39,7 +32,7 @@ public sealed interface ToolCallSyntax permits HermesSyntax, MistralSyntax, Llam
    * cannot take tools) and in the grammar of a required call, so that both agree: Hermes, which
    * Qwen, Hermes and many fine-tunes are trained on.
    */
-  ToolCallSyntax WRITTEN = HERMES;
+  HermesSyntax WRITTEN = HERMES;
 
   /** The family's name, for logs and tests. */
   String name();
@@ -69,12 +62,6 @@ public sealed interface ToolCallSyntax permits HermesSyntax, MistralSyntax, Llam
    * answer that starts like one of these may still be a call.
    */
   List<String> starts();
-
-  /** The instruction that tells the model how to call, after the tools' signatures. */
-  default String instruction() {
-    return "To call functions, answer with nothing else than the calls, in this form:\n"
-        + prefix() + open("<function-name>") + "<args-json-object>" + close() + suffix();
-  }
 
   /**
    * Reads calls out of a whole answer in a looser form than {@link #stream} follows (whitespace,
@@ -110,61 +97,5 @@ public sealed interface ToolCallSyntax permits HermesSyntax, MistralSyntax, Llam
       return new ParsedAnswer(s.completed(), s.rest().strip());
     }
     return parseLoosely(text, names);
-  }
-
-  /**
-   * A conversation with tool turns written as text in this family, and the tools (when given)
-   * described in its system message (or a new one), for a chat template that cannot take them.
-   */
-  default List<ChatMessage> inline(List<ChatMessage> messages, List<Tool> tools) {
-    List<ChatMessage> out = new ArrayList<>(messages.size() + 1);
-    for (ChatMessage m : messages) {
-      if (m.role().equals("tool")) {
-        out.add(new ChatMessage("user", toolResponse(m.content())));
-      } else if (m.toolCalls() != null) {
-        out.add(new ChatMessage("assistant", assistantCalls(m.content(), new JsonArray(m.toolCalls()))));
-      } else {
-        out.add(m);
-      }
-    }
-    if (tools == null || tools.isEmpty()) {
-      return out;
-    }
-    String described = describe(tools);
-    if (!out.isEmpty() && out.get(0).role().equals("system")) {
-      out.set(0, new ChatMessage("system", out.get(0).content() + "\n\n" + described));
-    } else {
-      out.add(0, new ChatMessage("system", described));
-    }
-    return out;
-  }
-
-  /** The tools' signatures and how to call them, as a system message says it. */
-  default String describe(List<Tool> tools) {
-    StringBuilder s = new StringBuilder();
-    s.append("You may call one or more functions to assist with the user query.\n\n")
-        .append("You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n");
-    for (Tool t : tools) {
-      s.append(t.toJson().encode()).append('\n');
-    }
-    return s.append("</tools>\n\n").append(instruction()).toString();
-  }
-
-  /** An assistant turn that called tools ({@code toolCalls} in OpenAI's form): its text, then the calls. */
-  default String assistantCalls(String content, JsonArray toolCalls) {
-    List<ToolCall> calls = new ArrayList<>(toolCalls.size());
-    for (int i = 0; i < toolCalls.size(); i++) {
-      JsonObject call = toolCalls.getJsonObject(i);
-      JsonObject f = call.getJsonObject("function");
-      calls.add(new ToolCall(call.getString("id"), f.getString("name"),
-          Json.encode(ToolCall.argumentsValue(f.getValue("arguments")))));
-    }
-    String text = content == null ? "" : content;
-    return text + (text.isEmpty() ? "" : "\n") + write(calls);
-  }
-
-  /** A tool's result, as the user turn that carries it. */
-  default String toolResponse(String content) {
-    return "<tool_response>\n" + content + "\n</tool_response>";
   }
 }

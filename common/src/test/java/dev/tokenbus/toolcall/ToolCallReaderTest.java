@@ -57,6 +57,21 @@ class ToolCallReaderTest {
   }
 
   @Test
+  void mayBeCallFollowsTheAnswersBeginningOnly() {
+    ToolCallReader loose = new ToolCallReader(NAMES);
+    loose.feed("\n <tool_call>{\"arguments\":{},"); // a key order no family streams: held, read at the end
+    assertThat(loose.mayBeCall()).isTrue();
+    loose.feed("\"name\":\"search\"}</tool_call> and some words after it");
+    assertThat(loose.mayBeCall()).isTrue();
+    assertThat(loose.parse().calls()).extracting(ToolCall::name).containsExactly("search");
+    ToolCallReader plain = new ToolCallReader(NAMES);
+    plain.feed("Sure");
+    assertThat(plain.mayBeCall()).isFalse();
+    plain.feed(" <tool_call>{\"name\":\"search\",\"arguments\":{}}</tool_call>");
+    assertThat(plain.mayBeCall()).isFalse();
+  }
+
+  @Test
   void plainTextAndUnknownToolsAreContent() {
     for (String text : List.of("It is sunny.", "{\"name\": \"delete_everything\", \"arguments\": {}}",
         "<tool_call>not json</tool_call>", "{\"a\": 1}", "")) {

@@ -3,13 +3,13 @@ package dev.tokenbus.gateway.toolcall;
 import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.Tool;
+import dev.tokenbus.toolcall.ToolCall;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -26,7 +26,6 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
 
   /** The most tools one request may declare. */
   public static final int MAX_TOOLS = 128;
-  private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9_.-]{1,64}");
 
   public enum Choice { AUTO, REQUIRED, NAMED }
 
@@ -100,7 +99,7 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
       if (!(tool.getValue("function") instanceof JsonObject f)) {
         throw new RequestValidationException(at + ".function", at + ".function must be an object");
       }
-      if (!(f.getValue("name") instanceof String name) || !NAME.matcher(name).matches()) {
+      if (!(f.getValue("name") instanceof String name) || !ToolCall.NAME.matcher(name).matches()) {
         throw new RequestValidationException(at + ".function.name", at + ".function.name must be 1 to 64 letters,"
             + " digits, '_', '.' or '-'");
       }
