@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.NamingConvention;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -130,10 +131,15 @@ public final class TokenbusMetrics {
    * the value must never decrease.
    */
   public <T> void counter(String name, String description, Supplier<T> source, ToDoubleFunction<T> value) {
+    counter(name, description, Tags.empty(), source, value);
+  }
+
+  /** {@link #counter(String, String, Supplier, ToDoubleFunction)} for one series of a labelled counter. */
+  public <T> void counter(String name, String description, Tags tags, Supplier<T> source, ToDoubleFunction<T> value) {
     // Micrometer holds a function counter's object weakly: keep the source reachable.
     counterSources.add(source);
     FunctionCounter.builder(name, source, s -> value.applyAsDouble(s.get())).description(description)
-        .register(registry);
+        .tags(tags).register(registry);
   }
 
   /**

@@ -16,6 +16,7 @@ import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import dev.tokenbus.gateway.transport.ProtocolErrors;
 import dev.tokenbus.metrics.TokenbusMetrics;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -83,6 +84,10 @@ public final class GatewayVerticle extends VerticleBase {
       dispatcher = c;
       generations = new Generations(vertx, c, metrics, options.keepAliveMs(), options.writeQueueBytes());
       metrics.expectErrors(ApiError.COMMON_CODES);
+      for (var reason : Dispatcher.moveReasons()) {
+        metrics.counter("tokenbus_stream_moves", "Streams moved to another worker, by why their worker was given up",
+            Tags.of("reason", reason.wireName()), () -> c, d -> d.moves(reason));
+      }
       HttpServerOptions http = new HttpServerOptions().setHost(options.host()).setPort(options.port())
           .setMaxWebSocketFrameSize(options.bodyLimitBytes()).setMaxWebSocketMessageSize(options.bodyLimitBytes())
           // curl -d labels JSON as a form: Vert.x then decodes it as one too, within limits of its own

@@ -172,18 +172,26 @@ public final class Lab implements AutoCloseable {
 
   /** A gateway's {@code GET /v1/status}. */
   public JsonObject status(String gateway) throws IOException {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(url(gateway) + "/v1/status")).timeout(Duration.ofSeconds(5))
-        .build();
+    return new JsonObject(get(gateway, "/v1/status"));
+  }
+
+  private String get(String gateway, String path) throws IOException {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(url(gateway) + path)).timeout(Duration.ofSeconds(5)).build();
     try {
       HttpResponse<String> r = HTTP.send(req, HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
-        throw new IOException(gateway + " /v1/status answered " + r.statusCode() + ": " + r.body());
+        throw new IOException(gateway + " " + path + " answered " + r.statusCode() + ": " + r.body());
       }
-      return new JsonObject(r.body());
+      return r.body();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
     }
+  }
+
+  /** A gateway's {@code GET /metrics} (Prometheus text). */
+  public String metrics(String gateway) throws IOException {
+    return get(gateway, "/metrics");
   }
 
   /** The workers a gateway lists as reachable. */

@@ -125,7 +125,7 @@ public final class WorkerVerticle extends VerticleBase {
       case CancelFrame cancel -> {
         WorkerStream s = streams.get(cancel.streamId());
         if (s != null) {
-          LOG.debug("stream {} cancelled by its gateway: {}", cancel.streamId(), cancel.reason());
+          LOG.info("stream {} cancelled by its gateway: {}", cancel.streamId(), cancel.reason());
           s.cancel();
         }
       }

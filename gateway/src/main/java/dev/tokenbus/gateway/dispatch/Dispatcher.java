@@ -137,6 +137,16 @@ public final class Dispatcher {
     return n;
   }
 
+  /** Why streams move to another worker (a worker lost, silent or shutting down), as metric labels. */
+  public static List<StreamErrorType> moveReasons() {
+    return Failover.MOVE_REASONS;
+  }
+
+  /** Streams moved to another worker for {@code reason} (one of {@link #moveReasons()}) since the start; any thread. */
+  public long moves(StreamErrorType reason) {
+    return failover.moves(reason);
+  }
+
   /** The streams open now, every owner's. */
   public Collection<TokenStream> streams() {
     return table.streams();
@@ -445,6 +455,7 @@ public final class Dispatcher {
     if (s == null) {
       return; // a stream that already ended: late frames are expected after a cancel
     }
+    failover.heard(s, System.nanoTime());
     switch (f) {
       case TokensFrame t -> s.onTokens(t);
       case EndFrame e -> s.onEnd(e);

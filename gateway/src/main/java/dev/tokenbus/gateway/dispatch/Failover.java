@@ -7,8 +7,11 @@ import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CancelFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Promise;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,11 +22,16 @@ import org.slf4j.LoggerFactory;
  * received so far and samples on; the consumer sees the stream go on with the next index. A stream
  * that cannot move (no other worker, moved too often, out of time) fails, and so does one whose
  * worker let its deadline pass. The new worker is the first that takes the leg among those the
- * {@link DispatchPolicy} names, the failed one left out. Used on the dispatcher's context.
+ * {@link DispatchPolicy} names, the failed one left out. A worker is silent when none of its frames
+ * came for its {@link InactivityLimits inactivity limit}, which grows on a link seen to hold frames
+ * back, so that a worker that is only slow keeps its streams. Used on the dispatcher's context.
  */
 final class Failover {
 
   private static final Logger LOG = LoggerFactory.getLogger(Failover.class);
+  /** Why streams move: their worker left the cluster, went silent, or is shutting down. */
+  static final List<StreamErrorType> MOVE_REASONS = List.of(StreamErrorType.WORKER_LOST,
+      StreamErrorType.WORKER_UNRESPONSIVE, StreamErrorType.WORKER_SHUTDOWN);
   /** A stream moves to another worker at most this many times; then it fails with the last problem. */
   static final int MAX_MOVES = 3;
   /** A worker has this long past a stream's timeout_ms to end it with finish_reason timeout itself. */
@@ -33,7 +41,8 @@ final class Failover {
   private final WorkerRegistry registry;
   private final DispatchPolicy policy;
   private final WorkerLink link;
-  private final long inactivityMs;
+  private final InactivityLimits limits;
+  private final Map<StreamErrorType, LongAdder> moves = new EnumMap<>(StreamErrorType.class);
   private final BiConsumer<PendingOpen, List<WorkerStatus>> open;
 
   /**
@@ -45,7 +54,10 @@ final class Failover {
     this.registry = registry;
     this.policy = policy;
     this.link = link;
-    this.inactivityMs = inactivityMs;
+    this.limits = new InactivityLimits(inactivityMs);
+    for (StreamErrorType reason : MOVE_REASONS) {
+      moves.put(reason, new LongAdder());
+    }
     this.open = open;
   }
 
@@ -74,6 +86,7 @@ final class Failover {
       s.fail(candidates.isEmpty() ? StreamErrorType.NO_WORKER : type, problem + "; the stream cannot move: " + cannot);
       return;
     }
+    moves.get(type).increment();
     String wire = table.nextLeg(s.streamId());
     List<Integer> received = s.receivedTokenIds();
     LOG.warn("stream {}: {}; moving it to another worker after {} tokens", s.streamId(), problem, received.size());
@@ -97,21 +110,34 @@ final class Failover {
     open.accept(leg, candidates);
   }
 
+  /** A frame of {@code s} came from its worker at {@code now}: before the stream takes it. */
+  void heard(TokenStream s, long now) {
+    if (s.workerEndpoint() != null) {
+      limits.gap(s.workerEndpoint(), now - s.lastActivityNanos(), now);
+    }
+  }
+
+  /** Streams moved for {@code reason} (one of {@link #MOVE_REASONS}) since the start; any thread. */
+  long moves(StreamErrorType reason) {
+    return moves.get(reason).sum();
+  }
+
   /**
-   * The liveness sweep: moves every stream whose worker sent neither token nor heartbeat for the
+   * The liveness sweep: moves every stream whose worker sent neither token nor heartbeat for its
    * inactivity limit, and fails every stream whose deadline (grace included) has passed.
    */
   void sweep(long now) {
-    long limit = TimeUnit.MILLISECONDS.toNanos(inactivityMs);
+    limits.prune(now);
     long grace = TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS);
     for (Route r : table.snapshot()) {
       TokenStream s = r.stream;
       if (s.isFinished() || r.moving || s.workerEndpoint() == null) {
         continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
+      long limit = limits.limitNanos(s.workerEndpoint(), now);
       if (now - s.lastActivityNanos() > limit) {
         move(s, StreamErrorType.WORKER_UNRESPONSIVE, "no token or heartbeat from worker " + s.workerEndpoint() + " for "
-            + inactivityMs + " ms");
+            + TimeUnit.NANOSECONDS.toMillis(limit) + " ms");
       } else if (now - (r.deadlineNanos + grace) > 0) {
         // The worker should have ended it with finish_reason timeout; end it here and cancel there.
         s.fail(StreamErrorType.TIMEOUT, "timeout_ms elapsed and the worker did not end the stream");

@@ -116,7 +116,10 @@ class FailoverUnitTest {
     h.run(() -> h.link.frame(new HeartbeatFrame("s1", 3, "GENERATING")));
     h.sweepAfter(DispatchHarness.INACTIVITY_MS - 1000);
     assertThat(h.on(() -> h.link.opens.size())).as("a heartbeat is a sign of life").isEqualTo(1);
+    assertThat(h.dispatcher.moves(StreamErrorType.WORKER_UNRESPONSIVE)).isZero();
     h.sweepAfter(DispatchHarness.INACTIVITY_MS + 1000);
+    assertThat(h.dispatcher.moves(StreamErrorType.WORKER_UNRESPONSIVE)).as("counted, for /metrics").isEqualTo(1);
+    assertThat(h.dispatcher.moves(StreamErrorType.WORKER_LOST)).isZero();
     assertMovedToBAndGoesOn(s, "no token or heartbeat from worker a for " + DispatchHarness.INACTIVITY_MS + " ms");
   }
 
