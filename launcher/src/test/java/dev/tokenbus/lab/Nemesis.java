@@ -13,7 +13,7 @@ import java.util.Random;
 /**
  * A Jepsen-style nemesis on a {@link Lab}: for a set time it applies random faults to random hosts
  * and clears each after a random 1 to 8 s, so that no fault lasts. At most {@code maxFaults} hosts
- * are faulty at once, each with one fault. Every choice comes from the {@link Random} it is given,
+ * are faulty (or still starting after a kill) at once, each with one fault. Every choice comes from the {@link Random} it is given,
  * so a seed replays the same schedule (the timing of the cluster around it is not replayed). Each
  * fault and heal is printed with its time, to be read next to the nodes' logs.
  */
@@ -55,7 +55,8 @@ final class Nemesis {
 
   /**
    * Applies and clears faults for {@code duration}: every 0.3 to 2 s a fault on a healthy host
-   * (while fewer than {@code maxFaults} are active), and each fault cleared once its time is up.
+   * (while fewer than {@code maxFaults} are active; a host killed and started again is healthy once
+   * its node said it is ready), and each fault cleared once its time is up.
    * Faults still active at the end stay; {@link #healAll()} clears them.
    */
   void run(Duration duration) throws IOException, InterruptedException {
@@ -69,7 +70,12 @@ final class Nemesis {
         }
       }
       if (now >= nextFault) {
-        List<String> healthy = hosts.stream().filter(h -> !active.containsKey(h)).toList();
+        List<String> healthy = new ArrayList<>();
+        for (String h : hosts) {
+          if (!active.containsKey(h) && lab.started(h)) {
+            healthy.add(h);
+          }
+        }
         if (active.size() < maxFaults && !healthy.isEmpty()) {
           String host = healthy.get(random.nextInt(healthy.size()));
           Kind kind = Kind.values()[random.nextInt(Kind.values().length)];

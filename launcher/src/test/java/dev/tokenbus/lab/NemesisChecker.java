@@ -36,15 +36,17 @@ final class NemesisChecker {
   synchronized String check(NemesisRequest request, LabStream s) {
     streams++;
     perRequest.merge(request.name(), 1, Integer::sum);
-    String v = violation(references.get(request.name()), s);
+    LabStream ref = references.get(request.name());
+    String shortEnd = shortEnd(request, ref, s);
+    String v = violation(ref, s, shortEnd);
     if (v != null) {
       violations.add(request.name() + ": " + v + " [" + s + "]");
       return v;
     }
     switch (s.end) {
       case DONE -> {
-        if (SHORT_FINISHES.contains(s.detail)) {
-          errors.merge("done:" + s.detail, 1, Integer::sum);
+        if (shortEnd != null) {
+          errors.merge(shortEnd, 1, Integer::sum);
         } else {
           identical++;
         }
@@ -56,7 +58,23 @@ final class NemesisChecker {
     return null;
   }
 
-  private static String violation(LabStream ref, LabStream s) {
+  /**
+   * The label of a {@code done} that says the stream ended short, or null: a finish reason of
+   * {@link #SHORT_FINISHES}, or on OpenAI's routes {@code length} before the reference's last token
+   * (OpenAI's format reports {@code timeout_ms} as {@code length}).
+   */
+  private static String shortEnd(NemesisRequest request, LabStream ref, LabStream s) {
+    if (s.end != LabStream.End.DONE) {
+      return null;
+    }
+    if (SHORT_FINISHES.contains(s.detail)) {
+      return "done:" + s.detail;
+    }
+    boolean openAi = request.route() == NemesisRequest.Route.CHAT || request.route() == NemesisRequest.Route.COMPLETIONS;
+    return openAi && "length".equals(s.detail) && s.tokens.size() < ref.tokens.size() ? "done:length(timeout)" : null;
+  }
+
+  private static String violation(LabStream ref, LabStream s, String shortEnd) {
     if (!s.violations.isEmpty()) {
       return "out of sequence: " + s.violations;
     }
@@ -68,7 +86,7 @@ final class NemesisChecker {
     }
     List<String> got = texts(s);
     List<String> want = texts(ref);
-    boolean complete = s.end == LabStream.End.DONE && !SHORT_FINISHES.contains(s.detail);
+    boolean complete = s.end == LabStream.End.DONE && shortEnd == null;
     if (complete) {
       if (!got.equals(want) || !s.detail.equals(ref.detail)) {
         int at = firstDifference(got, want);

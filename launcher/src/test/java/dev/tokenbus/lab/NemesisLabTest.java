@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -43,7 +44,8 @@ import org.junit.jupiter.api.Test;
  * <p>System properties: {@code tokenbus.nemesis.seconds} (how long faults are applied; 75),
  * {@code tokenbus.nemesis.seed} (replays a run's schedule and requests; printed, random by
  * default), {@code tokenbus.nemesis.clients} (concurrent streams; 6), {@code tokenbus.nemesis.faults}
- * (hosts faulty at once; 2), {@code tokenbus.nemesis.cache-prompt} (false). A long run:
+ * (hosts faulty at once; 2), {@code tokenbus.nemesis.gateways} (clients pick one at random for each
+ * stream; faults stay on the workers; 1), {@code tokenbus.nemesis.cache-prompt} (false). A long run:
  * {@code ./mvnw -B -o verify -pl launcher -am -Dllama.b4916.tests.skip=true -Dtest=NemesisLabTest
  * -Dsurefire.failIfNoSpecifiedTests=false -Dtokenbus.nemesis.seconds=600}.
  */
@@ -62,16 +64,17 @@ class NemesisLabTest {
     int seconds = Integer.getInteger("tokenbus.nemesis.seconds", 75);
     int clients = Integer.getInteger("tokenbus.nemesis.clients", 6);
     int maxFaults = Integer.getInteger("tokenbus.nemesis.faults", 2);
+    int gateways = Integer.getInteger("tokenbus.nemesis.gateways", 1);
     boolean cachePrompt = Boolean.getBoolean("tokenbus.nemesis.cache-prompt");
-    System.out.printf("nemesis: seed %d (-Dtokenbus.nemesis.seed=%d replays it), %d s, %d clients, %d faults at once,"
-        + " cache_prompt %b%n", seed, seed, seconds, clients, maxFaults, cachePrompt);
+    System.out.printf("nemesis: seed %d (-Dtokenbus.nemesis.seed=%d replays it), %d s, %d gateway(s), %d clients,"
+        + " %d faults at once, cache_prompt %b%n", seed, seed, seconds, gateways, clients, maxFaults, cachePrompt);
     Random random = new Random(seed);
     Path model = TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults());
-    try (Lab lab = Lab.up("nem", 75, 1, WORKERS, model, "", "--threads 1 --slots 1")) {
-      String gateway = lab.address("g1");
+    try (Lab lab = Lab.up("nem", 75, gateways, WORKERS, model, "", "--threads 1 --slots 1")) {
+      List<String> addresses = IntStream.rangeClosed(1, gateways).mapToObj(g -> lab.address("g" + g)).toList();
       List<NemesisRequest> requests = NemesisRequest.draw(random, 2, cachePrompt);
       requests.forEach(r -> System.out.printf("nemesis: request %s %s%n", r.name(), r.body().encode()));
-      NemesisChecker checker = new NemesisChecker(references(requests, gateway, clients));
+      NemesisChecker checker = new NemesisChecker(references(requests, addresses.get(0), clients));
 
       AtomicBoolean stop = new AtomicBoolean();
       ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -81,7 +84,7 @@ class NemesisLabTest {
         running.add(pool.submit(() -> {
           while (!stop.get()) {
             NemesisRequest r = requests.get(own.nextInt(requests.size()));
-            LabStream s = r.run(gateway, READ_TIMEOUT_MS);
+            LabStream s = r.run(addresses.get(own.nextInt(addresses.size())), READ_TIMEOUT_MS);
             String v = checker.check(r, s);
             if (v != null) {
               System.out.printf("violation %s on %s: %s [%s]%n", Instant.now(), r.name(), v, s);
@@ -106,7 +109,7 @@ class NemesisLabTest {
           .until(() -> lab.started("w1") && lab.started("w2") && lab.started("w3"));
       long started = System.nanoTime();
       AtomicReference<String> lastStatus = new AtomicReference<>();
-      boolean converged = converges(lab, lastStatus);
+      boolean converged = converges(lab, gateways, lastStatus);
       double convergedS = (System.nanoTime() - started) / 1e9;
       pool.shutdown();
       boolean clientsEnded = pool.awaitTermination(READ_TIMEOUT_MS + 30_000, TimeUnit.MILLISECONDS);
@@ -153,22 +156,25 @@ class NemesisLabTest {
   }
 
   /**
-   * Whether, within {@link #CONVERGENCE}, the gateway lists exactly the lab's workers, all
+   * Whether, within {@link #CONVERGENCE}, every gateway lists exactly the lab's workers, all
    * reachable with no sequence active or running, no request queued and no stream open.
    */
-  private static boolean converges(Lab lab, AtomicReference<String> lastStatus) {
+  private static boolean converges(Lab lab, int gateways, AtomicReference<String> lastStatus) {
     try {
       await().atMost(CONVERGENCE).pollInterval(Duration.ofMillis(250)).ignoreExceptions().until(() -> {
-        JsonObject s = lab.status("g1");
-        lastStatus.set(s.encode());
-        if (s.getJsonArray("workers").size() != WORKERS || lab.reachableWorkers("g1") != WORKERS
-            || s.getInteger("queued") != 0 || !s.getJsonArray("streams").isEmpty() || s.getInteger("other_streams") != 0) {
-          return false;
-        }
-        for (Object o : s.getJsonArray("workers")) {
-          JsonObject w = (JsonObject) o;
-          if (w.getInteger("active") != 0 || w.getInteger("running") != 0) {
+        for (int g = 1; g <= gateways; g++) {
+          JsonObject s = lab.status("g" + g);
+          lastStatus.set("g" + g + " " + s.encode());
+          if (s.getJsonArray("workers").size() != WORKERS || lab.reachableWorkers("g" + g) != WORKERS
+              || s.getInteger("queued") != 0 || !s.getJsonArray("streams").isEmpty()
+              || s.getInteger("other_streams") != 0) {
             return false;
+          }
+          for (Object o : s.getJsonArray("workers")) {
+            JsonObject w = (JsonObject) o;
+            if (w.getInteger("active") != 0 || w.getInteger("running") != 0) {
+              return false;
+            }
           }
         }
         return true;
