@@ -170,6 +170,19 @@ public final class Lab implements AutoCloseable {
     return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent() ? pid : -1;
   }
 
+  /**
+   * Whether the host's node runs and has said it is ready (its {@code tokenbus ... ready} line)
+   * since it was last started: its own start is over, whatever the cluster makes of it.
+   */
+  public boolean started(String host) throws IOException {
+    if (pid(host) < 0) {
+      return false;
+    }
+    String log = logText(host);
+    String sinceStart = log.substring(Math.max(0, log.lastIndexOf("\n--- start ")));
+    return sinceStart.contains("\ntokenbus worker ready") || sinceStart.contains("\ntokenbus is ready");
+  }
+
   /** A gateway's {@code GET /v1/status}. */
   public JsonObject status(String gateway) throws IOException {
     return new JsonObject(get(gateway, "/v1/status"));

@@ -18,6 +18,7 @@ import java.util.Locale;
  * plain socket: every event with its id and arrival time, how it ended, and the longest silence.
  * A stream can be continued on another gateway ({@link #resume}) from the last event received.
  * Reads never block longer than the read timeout, so a hung stream ends the read as {@code hung}.
+ * {@link #openAi} reads an OpenAI stream ({@code data:} chunks, {@code [DONE]}) into the same shape.
  */
 public final class LabStream {
 
@@ -39,11 +40,26 @@ public final class LabStream {
   public final List<String> violations = new ArrayList<>();
 
   private long lastEventNanos;
+  private boolean openAi;
 
   /** Opens a stream with {@code body} on {@code host:port} and reads it to its end. */
   public static LabStream run(String host, int port, JsonObject body, int readTimeoutMs) {
     LabStream s = new LabStream();
     s.read(host, port, "POST /v1/generate HTTP/1.1", body.encode(), null, readTimeoutMs);
+    return s;
+  }
+
+  /**
+   * Opens an OpenAI stream ({@code path} is {@code /v1/chat/completions} or {@code /v1/completions},
+   * {@code body} has {@code stream: true}) and reads it to its end: each chunk with text is a token
+   * (indexed in arrival order, token id -1); {@code done} once {@code [DONE]} follows a finish
+   * reason (the detail), {@code error} on an error chunk (its type). A change of the chunks' {@code id}
+   * and a {@code [DONE]} with neither a finish reason nor an error are violations.
+   */
+  public static LabStream openAi(String host, int port, String path, JsonObject body, int readTimeoutMs) {
+    LabStream s = new LabStream();
+    s.openAi = true;
+    s.read(host, port, "POST " + path + " HTTP/1.1", body.encode(), null, readTimeoutMs);
     return s;
   }
 
@@ -106,7 +122,11 @@ public final class LabStream {
         detail = status + " " + b;
         return;
       }
-      readEvents(in);
+      if (openAi) {
+        readChunks(in);
+      } else {
+        readEvents(in);
+      }
     } catch (SocketTimeoutException e) {
       end = End.HUNG;
       detail = "no byte for " + readTimeoutMs + " ms";
@@ -171,6 +191,62 @@ public final class LabStream {
     }
     end = End.CLOSED;
     detail = "the connection closed without done or error";
+  }
+
+  private void readChunks(BufferedReader in) throws IOException {
+    String chunkId = null;
+    String finish = null;
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (!line.startsWith("data:")) {
+        continue; // blank separators and keep-alive comments
+      }
+      String data = line.substring(5).trim();
+      long now = System.nanoTime();
+      longestGapMs = Math.max(longestGapMs, (now - lastEventNanos) / 1e6);
+      lastEventNanos = now;
+      if (data.equals("[DONE]")) {
+        if (end == End.ERROR) {
+          return;
+        }
+        end = finish != null ? End.DONE : End.CLOSED;
+        detail = finish != null ? finish : "[DONE] with neither a finish reason nor an error";
+        return;
+      }
+      JsonObject json = new JsonObject(data);
+      if (json.containsKey("error")) {
+        JsonObject error = json.getJsonObject("error");
+        end = End.ERROR;
+        detail = error.getString("type", error.encode());
+        continue; // [DONE] follows
+      }
+      if (chunkId == null) {
+        chunkId = json.getString("id");
+      } else if (!chunkId.equals(json.getString("id"))) {
+        violations.add("chunk id " + json.getString("id") + " after " + chunkId);
+      }
+      if (json.getJsonArray("choices").isEmpty()) {
+        continue; // the usage chunk
+      }
+      JsonObject choice = json.getJsonArray("choices").getJsonObject(0);
+      JsonObject delta = choice.getJsonObject("delta");
+      String text = delta != null ? delta.getString("content") : choice.getString("text");
+      if (text != null && !text.isEmpty()) {
+        if (finish != null) {
+          violations.add("text after finish reason " + finish);
+        }
+        tokens.add(new Token(tokens.size(), -1, text, now));
+      }
+      if (choice.getString("finish_reason") != null) {
+        finish = choice.getString("finish_reason");
+      }
+    }
+    if (end == End.ERROR) {
+      violations.add("no [DONE] after the error chunk");
+      return;
+    }
+    end = End.CLOSED;
+    detail = "the connection closed without [DONE]";
   }
 
   @Override

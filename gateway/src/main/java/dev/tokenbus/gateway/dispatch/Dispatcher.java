@@ -282,7 +282,8 @@ public final class Dispatcher {
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
     PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request,
-        resume), model, Promise.promise(), now, request.config().deadlineNanos(now));
+        resume), model, Promise.promise(), now, request.config().deadlineNanos(now),
+        !resume.isEmpty() || !wire.equals(sid));
     Route route = new Route(stream, request, model, owner, w.deadlineNanos(), wire);
     table.add(route);
     WorkerLink.Subscription claims = reconnects.listen(sid);
@@ -431,7 +432,11 @@ public final class Dispatcher {
         if (ar.cause() instanceof WorkerLink.NoAnswer none && none.noHandler()) {
           reachability.lost(worker.workerId(), problem);
         }
-        tryOpen(w, candidates, i + 1, worker.workerId() + ": " + problem);
+        // The worker may only be late (stopped, or behind a slow link) and take this OPEN after all:
+        // it is told to drop the leg, and the next worker opens it under a fresh wire id, so that
+        // nothing the late one sends reaches the stream.
+        link.send(worker.workerId(), new CancelFrame(open.streamId(), "no answer to OPEN in time: " + problem));
+        tryOpen(w.onWire(table.renewWire(w.sid())), candidates, i + 1, worker.workerId() + ": " + problem);
       }
     });
   }

@@ -97,7 +97,7 @@ final class Failover {
     int window = Math.max(1, s.window() - s.bufferedTokens());
     long now = System.nanoTime();
     PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request, received),
-        r.model, Promise.promise(), now, r.deadlineNanos);
+        r.model, Promise.promise(), now, r.deadlineNanos, true);
     leg.opened().future().onComplete(ar -> {
       r.moving = false;
       if (ar.failed()) {

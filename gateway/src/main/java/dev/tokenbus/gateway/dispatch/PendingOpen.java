@@ -5,11 +5,12 @@ import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Promise;
 
 /**
- * A stream's leg being opened, or waiting for a slot: a new request, or a stream moving to another
- * worker. {@code open.streamId()} is the wire id of the leg.
+ * A stream's leg being opened, or waiting for a slot: a new request ({@code move} false), or a
+ * stream that ran already, moving to another worker or resumed here. {@code open.streamId()} is
+ * the wire id of the leg.
  */
 record PendingOpen(TokenStream stream, OpenFrame open, String model, Promise<TokenStream> opened,
-    long sinceNanos, long deadlineNanos) {
+    long sinceNanos, long deadlineNanos, boolean move) {
 
   String sid() {
     return stream.streamId();
@@ -17,6 +18,12 @@ record PendingOpen(TokenStream stream, OpenFrame open, String model, Promise<Tok
 
   /** A leg of a stream that ran already (moved or resumed), not a new request. */
   boolean isMove() {
-    return !open.resume().isEmpty() || !open.streamId().equals(stream.streamId());
+    return move;
+  }
+
+  /** This leg, opened under wire id {@code wire}. */
+  PendingOpen onWire(String wire) {
+    return new PendingOpen(stream, new OpenFrame(wire, open.replyTo(), open.gatewayNode(), open.window(),
+        open.request(), open.resume()), model, opened, sinceNanos, deadlineNanos, move);
   }
 }

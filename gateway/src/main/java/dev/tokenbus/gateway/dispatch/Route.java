@@ -17,11 +17,13 @@ final class Route {
   final StreamOwner owner;
   /** The request's timeout_ms deadline ({@link System#nanoTime} based). */
   final long deadlineNanos;
-  /** The first leg's wire id; a move's leg is this plus {@code ~n}. */
+  /** The first leg's wire id; a later one's is this plus {@code ~n}. */
   final String firstWire;
   /** The wire id of the current leg. */
   String wire;
   int moves;
+  /** Wire ids given after the first one: a move's, or a fresh one for an OPEN sent again elsewhere. */
+  private int renewals;
   /** A move's leg is being opened: the stream has no worker. */
   boolean moving;
   /**
@@ -44,8 +46,14 @@ final class Route {
   /** Starts the next leg: a fresh wire id, counted as a move. */
   String nextLeg() {
     moves++;
-    wire = firstWire + "~" + moves;
     moving = true;
+    return renewWire();
+  }
+
+  /** Gives the current leg a fresh wire id (not a move): nothing sent on the one before reaches the stream. */
+  String renewWire() {
+    renewals++;
+    wire = firstWire + "~" + renewals;
     return wire;
   }
 }

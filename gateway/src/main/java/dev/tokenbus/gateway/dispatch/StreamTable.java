@@ -84,6 +84,23 @@ final class StreamTable {
   }
 
   /**
+   * The current leg's OPEN went unanswered and goes to the next worker under a fresh wire id:
+   * frames on the old one (the late answer of a worker that was stopped or slow) are not taken any
+   * more, the new one's are.
+   *
+   * @return the new wire id
+   */
+  String renewWire(String sid) {
+    Route r = routes.get(sid);
+    wires.remove(r.wire, r);
+    String wire = r.renewWire();
+    if (r.listed) {
+      wires.put(wire, r);
+    }
+    return wire;
+  }
+
+  /**
    * The stream ended: its record and wire id are gone. A record the table holds under the same
    * stream id by now (the stream resumed here after this record was given up) stays.
    */

@@ -89,6 +89,24 @@ class StreamTableTest {
   }
 
   @Test
+  void anOpenSentAgainElsewhereTakesFramesOnItsFreshWireIdOnlyAndIsNoMove() {
+    StreamTable table = new StreamTable();
+    Route r = route("s", "s");
+    table.add(r);
+    table.open("s");
+
+    assertThat(table.renewWire("s")).isEqualTo("s~1");
+    assertThat(table.byWire("s")).as("the late answer of the worker that did not answer").isNull();
+    assertThat(table.byWire("s~1")).isSameAs(r.stream);
+    assertThat(r.moves).isZero();
+
+    r.stream.setWorker("w", "node-w");
+    assertThat(table.nextLeg("s")).as("a later move has a wire id of its own").isEqualTo("s~2");
+    assertThat(r.moves).isEqualTo(1);
+    assertThat(table.byWire("s~1")).isNull();
+  }
+
+  @Test
   void removingAnEndedRecordLeavesTheStreamResumedUnderItsId() {
     StreamTable table = new StreamTable();
     Route old = route("s", "s");
