@@ -19,6 +19,7 @@ class ClusterConfigTest {
     Config hz = load(List.of(), 0);
     assertThat(hz.getProperty("hazelcast.merge.first.run.delay.seconds")).isEqualTo("5");
     assertThat(hz.getProperty("hazelcast.merge.next.run.delay.seconds")).isEqualTo("5");
+    assertThat(hz.getProperty("hazelcast.partial.member.disconnection.resolution.heartbeat.count")).isEqualTo("3");
     // Its own loopback list keeps the range of ports (several nodes on one host).
     assertThat(hz.getNetworkConfig().getJoin().getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
   }
