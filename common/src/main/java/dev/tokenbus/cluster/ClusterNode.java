@@ -124,6 +124,7 @@ public final class ClusterNode {
       }
       MemberCheck check = credentials == null ? null : new MemberCheck(vertx, credentials);
       SubscriptionRepair repair = SubscriptionRepair.start(vertx, manager);
+      MinorityMaster.watch(vertx, manager.getHazelcastInstance());
       return new ClusterNode(vertx, new HazelcastMembership(vertx, manager, check), TokenbusMetrics.of(registryName),
           repair);
     });
@@ -136,9 +137,9 @@ public final class ClusterNode {
         hz = new XmlConfigBuilder(in).build();
       }
     } else {
-      try (InputStream in = ClusterNode.class.getResourceAsStream("/tokenbus-cluster.xml")) {
+      try (InputStream in = ClusterNode.class.getResourceAsStream("cluster.xml")) {
         if (in == null) {
-          throw new IOException("tokenbus-cluster.xml is missing from the class path");
+          throw new IOException("dev/tokenbus/cluster/cluster.xml (conf/cluster.xml) is missing from the class path");
         }
         hz = new XmlConfigBuilder(in).build();
       }
@@ -163,8 +164,21 @@ public final class ClusterNode {
     }
     if (!options.members().isEmpty()) {
       JoinConfig join = hz.getNetworkConfig().getJoin();
-      join.getTcpIpConfig().setEnabled(true).setMembers(options.members());
+      int port = hz.getNetworkConfig().getPort();
+      join.getTcpIpConfig().setEnabled(true)
+          .setMembers(options.members().stream().map(m -> withPort(m, port)).toList());
     }
     return hz;
+  }
+
+  /**
+   * A member given without a port is looked for on the cluster port only, not on the XML's range of
+   * ports from there: after a partition, the oldest member looks for the others at every address one
+   * after the other, and each where nobody listens costs it 5 s (Hazelcast's fixed wait), so twenty
+   * ports per host would keep a healed network split for a minute. An IPv6 literal or a host with a
+   * port is left as it is.
+   */
+  static String withPort(String member, int port) {
+    return member.contains(":") ? member : member + ":" + port;
   }
 }

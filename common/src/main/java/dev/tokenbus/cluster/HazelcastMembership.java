@@ -3,6 +3,7 @@ package dev.tokenbus.cluster;
 import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -18,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link ClusterMembership} from Hazelcast's member list, whose members carry their Vert.x node id
- * and what they say they are (role, model). Each member that joins or leaves is logged; with TLS
- * on the bus each new member's event bus is checked ({@link MemberCheck}), and a refused one is
- * logged with the reason.
+ * and what they say they are (role, model). Each member that joins or leaves is logged, one line
+ * each, saying when no member of its role is left (a partition cut this node off from every gateway,
+ * or a gateway from every worker); so is a merge after a partition healed. With TLS on the bus each
+ * new member's event bus is checked ({@link MemberCheck}), and a refused one is logged with the reason.
  */
 final class HazelcastMembership implements ClusterMembership, MembershipListener {
 
@@ -50,6 +52,7 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     vertx.eventBus().consumer(PING_PREFIX + manager.getNodeId(), m -> m.reply(null));
     HazelcastInstance hz = manager.getHazelcastInstance();
     hz.getCluster().addMembershipListener(this);
+    hz.getLifecycleService().addLifecycleListener(this::lifecycle);
     for (com.hazelcast.cluster.Member m : hz.getCluster().getMembers()) {
       if (!m.localMember()) {
         added(m, "cluster member present");
@@ -192,12 +195,31 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
     });
   }
 
+  /**
+   * A merge after a partition: this node's cluster found the larger one again and joins it (Hazelcast
+   * gives this node a new member UUID; its Vert.x node id stays); vertx-hazelcast then announces
+   * this node's subscriptions and node information again, and the members of that cluster join.
+   */
+  private void lifecycle(LifecycleEvent event) {
+    switch (event.getState()) {
+      case MERGING -> LOG.info("cluster partition healed: merging into the cluster found again");
+      case MERGED -> LOG.info("cluster partition healed: rejoined the cluster ({} members)",
+          manager.getHazelcastInstance().getCluster().getMembers().size());
+      case MERGE_FAILED -> LOG.warn("cluster partition: the merge into the cluster found again failed; this node"
+          + " stays in a cluster of its own until the next attempt");
+      default -> { }
+    }
+  }
+
   @Override
   public void memberRemoved(MembershipEvent event) {
     String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
     ClusterMembership.Member m = nodeId == null ? null : members.remove(nodeId);
-    LOG.info("cluster member left: {} ({} members)",
-        m != null ? m.describe() : event.getMember().getAddress() + " node " + nodeId, event.getMembers().size());
+    String role = m == null ? null : m.role();
+    boolean lastOfRole = role != null && members.values().stream().noneMatch(o -> role.equals(o.role()));
+    LOG.info("cluster member left: {} ({} members){}",
+        m != null ? m.describe() : event.getMember().getAddress() + " node " + nodeId, event.getMembers().size(),
+        lastOfRole ? "; no " + role + " is left in this node's cluster" : "");
     if (nodeId == null) {
       return;
     }

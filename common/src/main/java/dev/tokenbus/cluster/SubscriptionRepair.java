@@ -1,5 +1,7 @@
 package dev.tokenbus.cluster;
 
+import com.hazelcast.cluster.MembershipAdapter;
+import com.hazelcast.cluster.MembershipEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.RegistrationInfo;
@@ -32,8 +34,11 @@ import org.slf4j.LoggerFactory;
  * this node still has registered at those addresses and the directory lacks is put back, and
  * nothing else (idempotent; a registration the node removed itself is not put back). Every
  * {@value #AUDIT_MS} ms all of the node's addresses are compared too, for removals Hazelcast tells
- * nobody about ({@code MultiMap.delete}). Repairs are logged as a WARN with their count, at most
- * one line every {@value #REPORT_MS} ms.
+ * nobody about ({@code MultiMap.delete}). Repairs are logged with their count, at most one line
+ * every {@value #REPORT_MS} ms: as an INFO when members left the cluster shortly before (within
+ * {@value #LOSS_MS} ms: entries whose partition and its backup were both on members that left are
+ * lost with them, as when a partition cuts this node off from the others), else as a WARN (someone
+ * removed them).
  */
 public final class SubscriptionRepair {
 
@@ -41,6 +46,7 @@ public final class SubscriptionRepair {
   static final long DELAY_MS = 200;
   static final long AUDIT_MS = 5_000;
   static final long REPORT_MS = 10_000;
+  static final long LOSS_MS = 2 * AUDIT_MS;
 
   private final Vertx vertx;
   private final Context context;
@@ -54,6 +60,7 @@ public final class SubscriptionRepair {
   private final AtomicLong repaired = new AtomicLong();
   private final UUID listener;
   private final long auditTimer;
+  private volatile long membersLostNanos;
   private volatile boolean paused;
   private volatile boolean closed;
   // Touched by checks only, which run one at a time.
@@ -70,6 +77,7 @@ public final class SubscriptionRepair {
     this.listener = subs == null ? null : subs.watch(nodeId, this::suspect, this::suspectEverything);
     this.auditTimer = subs == null ? -1 : vertx.setPeriodic(AUDIT_MS, id -> suspectEverything());
     this.lastReportNanos = System.nanoTime() - REPORT_MS * 1_000_000L;
+    this.membersLostNanos = System.nanoTime() - LOSS_MS * 1_000_000L;
   }
 
   /**
@@ -78,7 +86,17 @@ public final class SubscriptionRepair {
    * ({@link #active()} is false).
    */
   static SubscriptionRepair start(Vertx vertx, HazelcastClusterManager manager) {
-    return new SubscriptionRepair(vertx, manager.getNodeId(), VertxSubscriptions.open(manager), manager::isActive);
+    SubscriptionRepair repair = new SubscriptionRepair(vertx, manager.getNodeId(), VertxSubscriptions.open(manager),
+        manager::isActive);
+    if (repair.subs != null) {
+      manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipAdapter() {
+        @Override
+        public void memberRemoved(MembershipEvent event) {
+          repair.membersLostNanos = System.nanoTime();
+        }
+      });
+    }
+    return repair;
   }
 
   /** Whether this node's subscriptions are watched (false when vertx-hazelcast's internals differ). */
@@ -198,10 +216,15 @@ public final class SubscriptionRepair {
     }
     long now = System.nanoTime();
     if (unreported > 0 && now - lastReportNanos >= REPORT_MS * 1_000_000L) {
-      LOG.warn("{} event-bus subscriptions of this node had been removed from the cluster directory ({}) by"
-          + " another Hazelcast member or client and are announced again ({} repairs); if this repeats, a process"
-          + " that is not a tokenbus node reaches the cluster port", unreported, VertxSubscriptions.MAP,
-          unreportedRounds);
+      if (now - membersLostNanos < LOSS_MS * 1_000_000L) {
+        LOG.info("{} event-bus subscriptions of this node were lost from the cluster directory ({}) with the members"
+            + " that left the cluster, and are announced again", unreported, VertxSubscriptions.MAP);
+      } else {
+        LOG.warn("{} event-bus subscriptions of this node had been removed from the cluster directory ({}) by"
+            + " another Hazelcast member or client and are announced again ({} repairs); if this repeats, a process"
+            + " that is not a tokenbus node reaches the cluster port", unreported, VertxSubscriptions.MAP,
+            unreportedRounds);
+      }
       unreported = 0;
       unreportedRounds = 0;
       lastReportNanos = now;

@@ -27,7 +27,8 @@ final class ClusterArgs {
   String host;
 
   @Option(names = "--cluster-members", paramLabel = "HOSTS",
-      description = "Comma-separated hosts to join. Default: the config file's.")
+      description = "Comma-separated hosts to join, each HOST (looked for on the cluster port) or HOST:PORT."
+          + " Default: the config file's.")
   String members;
 
   @Option(names = "--cluster-name", description = "Cluster name. Default: the config file's (tokenbus) followed by"

@@ -244,6 +244,28 @@ public final class Lab implements AutoCloseable {
     return null;
   }
 
+  /**
+   * The entry of {@code gateway}'s {@code /v1/status} {@code workers} for the worker on lab host
+   * {@code host} (e.g. {@code w1}), or null when the gateway does not list it.
+   */
+  public JsonObject workerStatusOf(String gateway, String host) throws IOException {
+    JsonObject s = status(gateway);
+    String node = null;
+    for (Object o : s.getJsonArray("members")) {
+      JsonObject m = (JsonObject) o;
+      if (m.getString("address").startsWith(address(host) + ":")) {
+        node = m.getString("node");
+      }
+    }
+    for (Object o : s.getJsonArray("workers")) {
+      JsonObject w = (JsonObject) o;
+      if (node != null && node.equals(w.getString("node"))) {
+        return w;
+      }
+    }
+    return null;
+  }
+
   /** Removes the hosts and ends their nodes; logs stay in the lab's directory. */
   @Override
   public void close() {
