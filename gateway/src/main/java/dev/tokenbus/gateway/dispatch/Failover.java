@@ -83,7 +83,8 @@ final class Failover {
     // The new worker may send what the stream's buffer still has room for.
     int window = Math.max(1, s.window() - s.bufferedTokens());
     long now = System.nanoTime();
-    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request, received),
+    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request, received,
+        r.resumable),
         r.model, Promise.promise(), now, r.deadlineNanos);
     leg.opened().future().onComplete(ar -> {
       r.moving = false;

@@ -1,13 +1,14 @@
 package dev.tokenbus.gateway.dispatch;
 
 import dev.tokenbus.flow.TokenStream;
-import dev.tokenbus.protocol.frame.FrameJson;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,23 +18,25 @@ import org.slf4j.LoggerFactory;
  * claims for it ({@link WorkerLink#answerClaims}, on the stream's own address), so a client may come
  * back anywhere, even to a gateway the stream already moved to once. A claim names the claiming client's
  * {@link StreamOwner}; the holder gives the stream up only to its owner, and only while it is parked.
+ *
+ * <p>A stream whose gateway died (killed, cut off) is held by its worker instead: the OPEN of a
+ * resumable stream tells the worker its owner and the grace period ({@link #resumable}), and the
+ * worker keeps the stream paused and answers its claims on the same address. A client may come
+ * back before that: while the dead gateway is still listed as the address's handler a claim gets
+ * no answer, and just after it left there is none yet. So a claim that gets no answer is tried
+ * again for {@code claimTimeoutMs}, each try waiting {@link #CLAIM_TRY_MS} at most; one that finds
+ * no handler is tried again only while a cluster member left recently (within {@code claimTimeoutMs}),
+ * so that an unknown stream id is answered at once otherwise.
  * Used on the dispatcher's context only.
  */
 final class Reconnects {
 
   private static final Logger LOG = LoggerFactory.getLogger(Reconnects.class);
 
-  /** What the holder gives up: the OPEN to continue with (request, tokens to resume after) and the model. */
-  record Handover(OpenFrame open, String model) {
-
-    JsonObject toJson() {
-      return new JsonObject().put("open", FrameJson.toJson(open)).put("model", model);
-    }
-
-    static Handover fromJson(JsonObject j) {
-      return new Handover((OpenFrame) FrameJson.fromJson(j.getJsonObject("open")), j.getString("model"));
-    }
-  }
+  /** How long one try of a claim waits for an answer: a holder answers from memory, at once. */
+  static final long CLAIM_TRY_MS = 500;
+  /** Pause between two tries of a claim that got no answer. */
+  static final long CLAIM_RETRY_MS = 50;
 
   /** The holder's side of a claim. */
   @FunctionalInterface
@@ -54,6 +57,8 @@ final class Reconnects {
   private final Holder holder;
   /** Parked streams by id, with the timer that cancels them when the grace period ends. */
   private final Map<String, Long> parked = new HashMap<>();
+  /** {@link System#nanoTime} when a cluster member last left; 0: none did. */
+  private long memberLeftNanos;
 
   /** @param vertx for the grace timers */
   Reconnects(Vertx vertx, WorkerLink link, long graceMs, long claimTimeoutMs, Holder holder) {
@@ -68,6 +73,19 @@ final class Reconnects {
     return graceMs > 0;
   }
 
+  /**
+   * What the OPEN of a stream of {@code owner} tells its worker, so that the worker keeps the stream
+   * for its client when this gateway goes away; null when disabled.
+   */
+  OpenFrame.Resumable resumable(StreamOwner owner) {
+    return enabled() ? new OpenFrame.Resumable(owner.wire(), graceMs) : null;
+  }
+
+  /** A cluster member left: a stream it held may be on its way to a worker's hands, so claims are patient for a while. */
+  void memberLeft() {
+    memberLeftNanos = System.nanoTime();
+  }
+
   /** Answers claims for stream {@code sid} until the returned subscription is closed; null when disabled. */
   WorkerLink.Subscription listen(String sid) {
     return enabled() ? link.answerClaims(sid, holder) : null;
@@ -75,7 +93,8 @@ final class Reconnects {
 
   /**
    * Claims stream {@code sid} after token {@code last} for {@code claimer}: from this gateway when it
-   * holds the stream, else through the link from the gateway that does. Fails like {@link Holder#giveUp}.
+   * holds the stream, else through the link from the gateway or worker that does (see the class
+   * comment for the retries). Fails like {@link Holder#giveUp}.
    */
   Future<Handover> claim(String sid, int last, StreamOwner claimer, boolean heldHere) {
     if (heldHere) {
@@ -85,7 +104,27 @@ final class Reconnects {
         return Future.failedFuture(e);
       }
     }
-    return link.claim(sid, last, claimer, claimTimeoutMs);
+    Promise<Handover> answer = Promise.promise();
+    tryClaim(sid, last, claimer, System.nanoTime(), 1, answer);
+    return answer.future();
+  }
+
+  private void tryClaim(String sid, int last, StreamOwner claimer, long since, int tries, Promise<Handover> answer) {
+    link.claim(sid, last, claimer, Math.min(CLAIM_TRY_MS, claimTimeoutMs)).onComplete(ar -> {
+      if (ar.succeeded() || !(ar.cause() instanceof WorkerLink.NoAnswer none)) {
+        answer.handle(ar);
+        return;
+      }
+      long now = System.nanoTime();
+      long patience = TimeUnit.MILLISECONDS.toNanos(claimTimeoutMs);
+      boolean holderMayComeUp = !none.noHandler() || memberLeftNanos != 0 && now - memberLeftNanos < patience;
+      if (holderMayComeUp && now - since + TimeUnit.MILLISECONDS.toNanos(CLAIM_RETRY_MS) < patience) {
+        vertx.setTimer(CLAIM_RETRY_MS, id -> tryClaim(sid, last, claimer, since, tries + 1, answer));
+      } else {
+        LOG.debug("stream {}: no holder answered {} claims ({})", sid, tries, none.getMessage());
+        answer.fail(StreamNotFoundException.unknown(sid));
+      }
+    });
   }
 
   /**

@@ -4,6 +4,7 @@ import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Future;
@@ -98,12 +99,14 @@ interface WorkerLink {
 
   /**
    * Claims stream {@code sid} after token {@code lastIndex} for {@code claimer} from whichever
-   * gateway holds it.
+   * gateway (or, its gateway gone, worker) holds it.
    *
-   * @return the holder's handover; or {@link StreamNotFoundException} when no gateway holds it for
-   *     {@code claimer}, {@link StreamInUseException} when it still streams to its client
+   * @return the holder's handover; or {@link StreamNotFoundException} when the holder has no such
+   *     stream for {@code claimer}, {@link StreamInUseException} when it still streams to its client,
+   *     {@link NoAnswer} when nobody answered within {@code timeoutMs} (with {@code noHandler}: nobody
+   *     listens for the stream's claims)
    */
-  Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
+  Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
 
   /** Stops delivering to the inbox. */
   Future<Void> close();

@@ -3,6 +3,7 @@ package dev.tokenbus.gateway.dispatch;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Context;
@@ -130,20 +131,20 @@ final class FakeWorkerLink implements WorkerLink {
 
   /** Runs the holder on its gateway's context and answers on this one, as the event bus would. */
   @Override
-  public Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
-    Promise<Reconnects.Handover> answer = Promise.promise();
+  public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    Promise<Handover> answer = Promise.promise();
     Reconnects.Holder holder = claimHolders.get(sid);
     if (holder == null) {
-      return Future.failedFuture(StreamNotFoundException.unknown(sid));
+      return Future.failedFuture(new NoAnswer("NO_HANDLERS for the claims of " + sid, true));
     }
     holderContexts.get(sid).runOnContext(v -> {
-      Future<Reconnects.Handover> given;
+      Future<Handover> given;
       try {
         given = Future.succeededFuture(holder.giveUp(sid, lastIndex, claimer));
       } catch (RuntimeException e) {
         given = Future.failedFuture(e);
       }
-      Future<Reconnects.Handover> g = given;
+      Future<Handover> g = given;
       context.runOnContext(w -> answer.handle(g));
     });
     return answer.future();
