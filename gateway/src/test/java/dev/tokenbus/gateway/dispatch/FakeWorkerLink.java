@@ -60,6 +60,8 @@ final class FakeWorkerLink implements WorkerLink {
   final List<Sent> sent = new ArrayList<>();
   final List<Tokenize> tokenizes = new ArrayList<>();
   final List<String> probes = new ArrayList<>();
+  /** The stream ids of the claims sent, one per try. */
+  final List<String> claims = new ArrayList<>();
   /** Workers whose address has a handler again, as a probe finds. */
   final Set<String> answering = new HashSet<>();
   private Inbox inbox;
@@ -132,6 +134,7 @@ final class FakeWorkerLink implements WorkerLink {
   /** Runs the holder on its gateway's context and answers on this one, as the event bus would. */
   @Override
   public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    claims.add(sid);
     Promise<Handover> answer = Promise.promise();
     Reconnects.Holder holder = claimHolders.get(sid);
     if (holder == null) {
