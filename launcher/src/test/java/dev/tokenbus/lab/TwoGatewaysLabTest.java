@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -21,9 +20,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Two gateways and two workers on four hosts, the gateways keeping a stream whose client went away
- * for a reconnect ({@code --resume-grace-ms}). A gateway killed mid-stream: its client resumes
- * through the other one, with exactly the uninterrupted text (not yet: see the disabled test). A gateway cut from every worker but
- * not from its clients: they get a clear answer, never a hang, and it serves again once healed.
+ * for a reconnect ({@code --resume-grace-ms}). A gateway killed mid-stream: its worker keeps the
+ * stream, and its client resumes through the other gateway with exactly the uninterrupted text. A
+ * gateway cut from every worker but not from its clients: they get a clear answer, never a hang,
+ * and it serves again once healed.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -112,8 +112,6 @@ class TwoGatewaysLabTest {
 
   @Test
   @Order(2)
-  @Disabled("a resumable stream's request and received tokens live only in the gateway holding it: after that"
-      + " gateway's kill -9 a resume through the other answers 404 stream_not_found (issue 21, item 4)")
   void aStreamWhoseGatewayIsKilledResumesThroughTheOtherWithTheUninterruptedText() throws Exception {
     CompletableFuture<LabStream> run = CompletableFuture.supplyAsync(
         () -> LabStream.run(lab.address("g1"), Lab.HTTP_PORT, body, READ_TIMEOUT_MS));

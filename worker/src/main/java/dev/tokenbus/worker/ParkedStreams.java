@@ -4,6 +4,7 @@ import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.StreamClaim;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -19,8 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Resumable streams whose gateway is gone (unreachable, or its node left the cluster), kept for
  * their client. A parked stream is paused (the engine decodes nothing for it; its slot and KV cells
- * stay) for the grace period its OPEN named, and its claims are answered here, on the stream's claim
- * address, as its gateway answered them: only a claim that names the stream's owner takes it, and
+ * stay) for the grace period its OPEN named, and its claims are answered here, on the worker's claim
+ * address ({@link Addresses#workerClaims}), as its gateway answered them: only a claim that names the stream's owner takes it, and
  * gets a {@link Handover} with the request, its remaining timeout and the ids of the tokens up to the
  * last one its client received; the stream is then cancelled here (its cells stay in the prefix
  * cache, so a new leg on this worker prefills little) and the claiming gateway opens the new leg.
@@ -31,17 +32,28 @@ final class ParkedStreams {
 
   private static final Logger LOG = LoggerFactory.getLogger(ParkedStreams.class);
 
-  private record Parked(WorkerStream stream, MessageConsumer<JsonObject> claims, long timer) {}
+  private record Parked(WorkerStream stream, long timer) {}
 
   private final Vertx vertx;
   private final String model;
   /** By wire id. Changed on the context; concurrent for {@link #size}. */
   private final Map<String, Parked> parked = new ConcurrentHashMap<>();
+  private MessageConsumer<JsonObject> claims;
 
   /** @param model the model name the worker serves, which a handover names */
   ParkedStreams(Vertx vertx, String model) {
     this.vertx = vertx;
     this.model = model;
+  }
+
+  /** Answers claims on worker {@code endpoint}'s claim address from now on; completes once registered. */
+  Future<Void> start(String endpoint) {
+    claims = vertx.eventBus().consumer(Addresses.workerClaims(endpoint), this::answer);
+    return claims.completion();
+  }
+
+  Future<Void> stop() {
+    return claims == null ? Future.succeededFuture() : claims.unregister();
   }
 
   /**
@@ -62,13 +74,12 @@ final class ParkedStreams {
     String sid = s.clientStreamId();
     LOG.info("stream {}: {}; paused for {} ms for its client to resume it through another gateway", sid, why,
         resumable.graceMs());
-    MessageConsumer<JsonObject> claims = vertx.eventBus().consumer(Addresses.streamClaims(sid), m -> answer(m, s));
     long timer = vertx.setTimer(resumable.graceMs(), id -> {
       LOG.info("stream {}: not resumed within {} ms; cancelling", sid, resumable.graceMs());
       release(s);
       s.cancel();
     });
-    parked.put(s.streamId, new Parked(s, claims, timer));
+    parked.put(s.streamId, new Parked(s, timer));
     return true;
   }
 
@@ -85,19 +96,16 @@ final class ParkedStreams {
   private void release(WorkerStream s) {
     Parked p = parked.remove(s.streamId);
     if (p != null) {
-      p.claims.unregister();
       vertx.cancelTimer(p.timer);
     }
   }
 
-  private void answer(Message<JsonObject> m, WorkerStream s) {
-    String sid = s.clientStreamId();
-    if (!parked.containsKey(s.streamId)) {
-      m.fail(StreamClaim.NOT_FOUND, StreamClaim.unknown(sid)); // claimed or ended a moment ago
-      return;
-    }
+  private void answer(Message<JsonObject> m) {
     StreamClaim claim = StreamClaim.fromJson(m.body());
-    if (claim.owner() == null || claim.lastIndex() < -1 || !sameOwner(claim.owner(), s.open.resumable().owner())) {
+    String sid = claim.streamId();
+    WorkerStream s = parked.values().stream().map(Parked::stream).filter(p -> p.clientStreamId().equals(sid))
+        .findFirst().orElse(null);
+    if (s == null || claim.owner() == null || claim.lastIndex() < -1 || !sameOwner(claim.owner(), s.open.resumable().owner())) {
       m.fail(StreamClaim.NOT_FOUND, StreamClaim.unknown(sid));
       return;
     }

@@ -111,7 +111,7 @@ public final class WorkerVerticle extends VerticleBase {
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(options.announceMs(), id -> announce());
-    return Future.all(consumer.completion(), tokenizer.start(endpoint)).onSuccess(v -> {
+    return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint)).onSuccess(v -> {
       announce();
       LOG.info("worker {} serving model '{}' ({} slots)", endpoint, options.modelName(), engine.stats().slots());
     });
@@ -329,7 +329,7 @@ public final class WorkerVerticle extends VerticleBase {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
       }
-      return Future.all(consumer.unregister(), tokenizer.stop());
+      return Future.all(consumer.unregister(), tokenizer.stop(), parked.stop());
     });
   }
 }

@@ -4,10 +4,11 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * A claim for a resumable stream, sent as JSON by the gateway where the stream's client came back,
- * request/reply on the stream's claim address ({@link dev.tokenbus.protocol.Addresses#streamClaims}).
- * Whoever holds the stream answers: the gateway it streams through, or, once that gateway is gone,
- * the worker that generates it. The answer is a {@link Handover}, or a failure with code
- * {@link #NOT_FOUND} or {@link #IN_USE}.
+ * request/reply: on the stream's claim address ({@link dev.tokenbus.protocol.Addresses#streamClaims}),
+ * where the gateway it streams through answers, and on every worker's
+ * ({@link dev.tokenbus.protocol.Addresses#workerClaims}), where the worker that keeps it because
+ * that gateway is gone answers. The answer is a {@link Handover}, or a failure with code
+ * {@link #NOT_FOUND} (a worker that keeps no such stream says {@link #unknown}) or {@link #IN_USE}.
  *
  * @param streamId the stream's id, as its client knows it
  * @param lastIndex the last token index the client received (-1: none)

@@ -29,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * The {@link WorkerLink} over the Vert.x event bus of the cluster: one endpoint address per
  * gateway for its stream frames, request/reply to a worker's address for OPEN and to its tokenizer
  * address, the {@link Addresses#WORKER_STATUS} announcements of members that are ready, and the
- * claims of a resumable stream on its own address ({@link Addresses#streamClaims}, as
- * {@link StreamClaim}s), whose refusals travel as the failure codes {@link StreamClaim#NOT_FOUND}
+ * claims of a resumable stream on its own address ({@link Addresses#streamClaims}) and on the
+ * workers' ({@link Addresses#workerClaims}), as {@link StreamClaim}s, whose refusals travel as the failure codes {@link StreamClaim#NOT_FOUND}
  * and {@link StreamClaim#IN_USE}.
  */
 final class EventBusWorkerLink implements WorkerLink {
@@ -135,8 +135,18 @@ final class EventBusWorkerLink implements WorkerLink {
 
   @Override
   public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    return claim(Addresses.streamClaims(sid), sid, lastIndex, claimer, timeoutMs);
+  }
+
+  @Override
+  public Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer,
+      long timeoutMs) {
+    return claim(Addresses.workerClaims(workerId), sid, lastIndex, claimer, timeoutMs);
+  }
+
+  private Future<Handover> claim(String address, String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
     JsonObject claim = new StreamClaim(sid, lastIndex, claimer.wire()).toJson();
-    return bus.<JsonObject>request(Addresses.streamClaims(sid), claim, new DeliveryOptions().setSendTimeout(timeoutMs))
+    return bus.<JsonObject>request(address, claim, new DeliveryOptions().setSendTimeout(timeoutMs))
         .map(Message::body).map(Handover::fromJson).recover(e -> Future.failedFuture(refusal(sid, e)));
   }
 

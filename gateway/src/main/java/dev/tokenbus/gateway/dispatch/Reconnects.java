@@ -6,9 +6,13 @@ import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,14 +23,17 @@ import org.slf4j.LoggerFactory;
  * back anywhere, even to a gateway the stream already moved to once. A claim names the claiming client's
  * {@link StreamOwner}; the holder gives the stream up only to its owner, and only while it is parked.
  *
- * <p>A stream whose gateway died (killed, cut off) is held by its worker instead: the OPEN of a
+ * <p>A stream whose gateway died (killed, cut off) is kept by its worker instead: the OPEN of a
  * resumable stream tells the worker its owner and the grace period ({@link #resumable}), and the
- * worker keeps the stream paused and answers its claims on the same address. A client may come
- * back before that: while the dead gateway is still listed as the address's handler a claim gets
- * no answer, and just after it left there is none yet. So a claim that gets no answer is tried
- * again for {@code claimTimeoutMs}, each try waiting {@link #CLAIM_TRY_MS} at most; one that finds
- * no handler is tried again only while a cluster member left recently (within {@code claimTimeoutMs}),
- * so that an unknown stream id is answered at once otherwise.
+ * worker keeps the stream paused and answers its claims on the worker's own claim address. So a
+ * claim goes to the stream's address and to every known worker at once; the first handover wins
+ * (were the gateway alive but cut from the worker, the worker's copy would have moved already: the
+ * owner's claim gets whichever answers first, and the other copy is cancelled by its holder). With
+ * no handover, the holding gateway's refusal is the answer. A client may come back before its
+ * worker noticed its gateway died: a claim that no gateway answered (the dead one is still listed
+ * at the stream's address, or just left it) is tried again for {@code claimTimeoutMs}, each try
+ * waiting {@link #CLAIM_TRY_MS} at most; one that found no handler at all only while a cluster
+ * member left recently, so that an unknown stream id is answered at once otherwise.
  * Used on the dispatcher's context only.
  */
 final class Reconnects {
@@ -55,14 +62,21 @@ final class Reconnects {
   private final long graceMs;
   private final long claimTimeoutMs;
   private final Holder holder;
+  /** The ids of the workers known now, whom a claim asks too. */
+  private final Supplier<Collection<String>> workers;
   /** Parked streams by id, with the timer that cancels them when the grace period ends. */
   private final Map<String, Long> parked = new HashMap<>();
   /** {@link System#nanoTime} when a cluster member last left; 0: none did. */
   private long memberLeftNanos;
 
-  /** @param vertx for the grace timers */
-  Reconnects(Vertx vertx, WorkerLink link, long graceMs, long claimTimeoutMs, Holder holder) {
+  /**
+   * @param vertx for the grace timers
+   * @param workers the ids of the workers known now
+   */
+  Reconnects(Vertx vertx, WorkerLink link, long graceMs, long claimTimeoutMs, Holder holder,
+      Supplier<Collection<String>> workers) {
     this.vertx = vertx;
+    this.workers = workers;
     this.link = link;
     this.graceMs = graceMs;
     this.claimTimeoutMs = claimTimeoutMs;
@@ -110,9 +124,25 @@ final class Reconnects {
   }
 
   private void tryClaim(String sid, int last, StreamOwner claimer, long since, int tries, Promise<Handover> answer) {
-    link.claim(sid, last, claimer, Math.min(CLAIM_TRY_MS, claimTimeoutMs)).onComplete(ar -> {
-      if (ar.succeeded() || !(ar.cause() instanceof WorkerLink.NoAnswer none)) {
-        answer.handle(ar);
+    long tryMs = Math.min(CLAIM_TRY_MS, claimTimeoutMs);
+    Future<Handover> fromGateway = link.claim(sid, last, claimer, tryMs);
+    List<Future<Handover>> asked = new ArrayList<>();
+    asked.add(fromGateway);
+    for (String worker : workers.get()) {
+      asked.add(link.claimParked(worker, sid, last, claimer, tryMs));
+    }
+    asked.forEach(f -> f.onSuccess(answer::tryComplete));
+    Future.join(asked).onComplete(all -> {
+      if (answer.future().isComplete()) {
+        return;
+      }
+      // The holding gateway's refusal; else that of a worker that keeps the stream for this owner.
+      String unknown = StreamNotFoundException.unknown(sid).getMessage();
+      Throwable refusal = fromGateway.cause() instanceof WorkerLink.NoAnswer ? asked.stream().skip(1)
+          .map(Future::cause).filter(e -> e instanceof StreamNotFoundException && !unknown.equals(e.getMessage()))
+          .findFirst().orElse(fromGateway.cause()) : fromGateway.cause();
+      if (!(refusal instanceof WorkerLink.NoAnswer none)) {
+        answer.tryFail(refusal);
         return;
       }
       long now = System.nanoTime();
@@ -122,7 +152,7 @@ final class Reconnects {
         vertx.setTimer(CLAIM_RETRY_MS, id -> tryClaim(sid, last, claimer, since, tries + 1, answer));
       } else {
         LOG.debug("stream {}: no holder answered {} claims ({})", sid, tries, none.getMessage());
-        answer.fail(StreamNotFoundException.unknown(sid));
+        answer.tryFail(StreamNotFoundException.unknown(sid));
       }
     });
   }

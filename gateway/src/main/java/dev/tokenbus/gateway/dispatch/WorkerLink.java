@@ -99,7 +99,7 @@ interface WorkerLink {
 
   /**
    * Claims stream {@code sid} after token {@code lastIndex} for {@code claimer} from whichever
-   * gateway (or, its gateway gone, worker) holds it.
+   * gateway holds it.
    *
    * @return the holder's handover; or {@link StreamNotFoundException} when the holder has no such
    *     stream for {@code claimer}, {@link StreamInUseException} when it still streams to its client,
@@ -107,6 +107,16 @@ interface WorkerLink {
    *     listens for the stream's claims)
    */
   Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
+
+  /**
+   * Claims stream {@code sid} as {@link #claim} does, from worker {@code workerId}, which keeps it
+   * if its gateway is gone.
+   *
+   * @return the worker's handover; or {@link StreamNotFoundException} when it keeps no such stream
+   *     for {@code claimer} ({@link StreamNotFoundException#unknown} when it keeps none of that id),
+   *     {@link NoAnswer} when it did not answer within {@code timeoutMs}
+   */
+  Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
 
   /** Stops delivering to the inbox. */
   Future<Void> close();

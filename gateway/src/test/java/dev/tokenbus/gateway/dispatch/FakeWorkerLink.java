@@ -60,8 +60,10 @@ final class FakeWorkerLink implements WorkerLink {
   final List<Sent> sent = new ArrayList<>();
   final List<Tokenize> tokenizes = new ArrayList<>();
   final List<String> probes = new ArrayList<>();
-  /** The stream ids of the claims sent, one per try. */
+  /** The stream ids of the claims sent to a stream's address, one per try. */
   final List<String> claims = new ArrayList<>();
+  /** What workers answer to claims for the streams they keep, by worker id; a worker not here keeps none. */
+  final Map<String, Reconnects.Holder> parkedOn = new java.util.HashMap<>();
   /** Workers whose address has a handler again, as a probe finds. */
   final Set<String> answering = new HashSet<>();
   private Inbox inbox;
@@ -151,6 +153,21 @@ final class FakeWorkerLink implements WorkerLink {
       context.runOnContext(w -> answer.handle(g));
     });
     return answer.future();
+  }
+
+  /** The worker's holder answers at once; a worker without one keeps no stream. */
+  @Override
+  public Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer,
+      long timeoutMs) {
+    Reconnects.Holder holder = parkedOn.get(workerId);
+    try {
+      if (holder == null) {
+        throw StreamNotFoundException.unknown(sid);
+      }
+      return Future.succeededFuture(holder.giveUp(sid, lastIndex, claimer));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   @Override

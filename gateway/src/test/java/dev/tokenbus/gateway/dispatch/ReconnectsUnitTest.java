@@ -190,13 +190,13 @@ class ReconnectsUnitTest {
   }
 
   @Test
-  void aClaimThatFindsNoHolderJustAfterAMemberLeftWaitsForTheWorkerToAnswer() throws Exception {
+  void aClaimThatFindsNoHolderJustAfterAMemberLeftWaitsForTheWorkerToKeepTheStream() throws Exception {
     DispatchHarness g = gateway(60_000);
     g.run(() -> g.link.nodeLeft("node-of-a-killed-gateway"));
     Future<TokenStream> resumed = g.on(() -> g.dispatcher.resume("s1", 1, OWNER));
     g.until(() -> g.link.claims.size() >= 2);
     // The worker parks the stream and answers its claims, as the gateway that held it did.
-    g.run(() -> g.link.answerClaims("s1", (sid, last, claimer) -> {
+    g.run(() -> g.link.parkedOn.put("w", (sid, last, claimer) -> {
       if (!claimer.equals(OWNER)) {
         throw StreamNotFoundException.unknown(sid);
       }
@@ -206,6 +206,29 @@ class ReconnectsUnitTest {
     OpenFrame open = g.on(() -> g.link.lastOpen().frame());
     assertThat(open.resume()).containsExactly(10, 11);
     assertThat(open.resumable()).isEqualTo(new OpenFrame.Resumable(OWNER.wire(), 60_000));
+    g.run(() -> g.link.lastOpen().accept());
+    assertThat(DispatchHarness.result(resumed).streamId()).isEqualTo("s1");
+  }
+
+  @Test
+  void aWorkerThatKeepsTheStreamAnswersItsOwnersClaimAndNoOneElses() throws Exception {
+    DispatchHarness g = gateway(60_000);
+    g.run(() -> g.link.parkedOn.put("w", (sid, last, claimer) -> {
+      if (!claimer.equals(OWNER)) {
+        throw StreamNotFoundException.unknown(sid);
+      }
+      if (last > 1) {
+        throw new StreamNotFoundException(dev.tokenbus.protocol.frame.StreamClaim.tooFewTokens(sid, 2, last));
+      }
+      return new Handover(new OpenFrame(sid, null, null, 4, DispatchHarness.request(sid), List.of(10, 11)), "m");
+    }));
+    assertThat(failureOf(g, g.on(() -> g.dispatcher.resume("s1", 1, OTHER))))
+        .isInstanceOf(StreamNotFoundException.class).hasMessage(StreamNotFoundException.unknown("s1").getMessage());
+    assertThat(failureOf(g, g.on(() -> g.dispatcher.resume("s1", 5, OWNER))))
+        .isInstanceOf(StreamNotFoundException.class).hasMessage("stream s1 has sent 2 tokens, not 6");
+    assertThat(g.on(() -> g.link.opens)).isEmpty();
+    Future<TokenStream> resumed = g.on(() -> g.dispatcher.resume("s1", 1, OWNER));
+    assertThat(g.on(() -> g.link.lastOpen().frame().resume())).containsExactly(10, 11);
     g.run(() -> g.link.lastOpen().accept());
     assertThat(DispatchHarness.result(resumed).streamId()).isEqualTo("s1");
   }

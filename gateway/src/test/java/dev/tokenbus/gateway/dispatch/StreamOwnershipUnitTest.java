@@ -80,10 +80,10 @@ class StreamOwnershipUnitTest {
       return new Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2)), "m");
     };
     EventBusWorkerLink link = new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway"));
-    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder);
+    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder, List::of);
     Reconnects claiming = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
       throw new AssertionError("the claiming side holds nothing");
-    });
+    }, List::of);
     holding.listen("s");
 
     Handover h = claiming.claim("s", 1, A, false).await(10, TimeUnit.SECONDS);
@@ -104,7 +104,7 @@ class StreamOwnershipUnitTest {
     Reconnects holding = new Reconnects(vertx, new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway")), 60_000,
         5_000, (sid, last, claimer) -> {
           throw new AssertionError("a claim without an owner must not reach the holder");
-        });
+        }, List::of);
     holding.listen("s");
     Throwable e = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.streamClaims("s"),
         new JsonObject().put("stream_id", "s").put("last_index", 1)));
