@@ -55,7 +55,7 @@ class TwoGatewaysLabTest {
   }
 
   @Test
-  @Order(1)
+  @Order(2)
   void aGatewayCutFromEveryWorkerAnswersItsClientsAndServesAgainOnceHealed() throws Exception {
     long[] endedAt = new long[1];
     CompletableFuture<LabStream> run = CompletableFuture.supplyAsync(() -> {
@@ -110,8 +110,9 @@ class TwoGatewaysLabTest {
     assertThat(again[0].tokenIds()).isEqualTo(reference.tokenIds());
   }
 
+  /** First: it needs a cluster that is whole, which a healed cut may not give back at once (issue 21, item 2). */
   @Test
-  @Order(2)
+  @Order(1)
   void aStreamWhoseGatewayIsKilledResumesThroughTheOtherWithTheUninterruptedText() throws Exception {
     CompletableFuture<LabStream> run = CompletableFuture.supplyAsync(
         () -> LabStream.run(lab.address("g1"), Lab.HTTP_PORT, body, READ_TIMEOUT_MS));
@@ -131,6 +132,7 @@ class TwoGatewaysLabTest {
       assertThat(stream.tokenIds()).isEqualTo(reference.tokenIds());
     } finally {
       lab.run("start", "g1");
+      lab.run("wait");
     }
   }
 

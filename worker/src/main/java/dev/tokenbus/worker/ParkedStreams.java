@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * stay) for the grace period its OPEN named, and its claims are answered here, on the worker's claim
  * address ({@link Addresses#workerClaims}), as its gateway answered them: only a claim that names the stream's owner takes it, and
  * gets a {@link Handover} with the request, its remaining timeout and the ids of the tokens up to the
- * last one its client received; the stream is then cancelled here (its cells stay in the prefix
- * cache, so a new leg on this worker prefills little) and the claiming gateway opens the new leg.
- * A stream not claimed within the grace period is cancelled. At most one parked stream per slot.
+ * last one its client received, and the claiming gateway opens the new leg. The stream stays parked
+ * meanwhile, so that a claim whose answer was lost or late can be answered again, until a new leg of
+ * it opens on this worker ({@link #superseded}: it is cancelled then, and its cells stay in the
+ * prefix cache, so the new leg prefills little) or the grace period ends (it is cancelled then,
+ * claimed or not). At most one parked stream per slot.
  * Used on the worker verticle's context, except {@link #size}.
  */
 final class ParkedStreams {
@@ -75,7 +77,7 @@ final class ParkedStreams {
     LOG.info("stream {}: {}; paused for {} ms for its client to resume it through another gateway", sid, why,
         resumable.graceMs());
     long timer = vertx.setTimer(resumable.graceMs(), id -> {
-      LOG.info("stream {}: not resumed within {} ms; cancelling", sid, resumable.graceMs());
+      LOG.info("stream {}: kept {} ms for a resume; cancelling", sid, resumable.graceMs());
       release(s);
       s.cancel();
     });
@@ -83,7 +85,17 @@ final class ParkedStreams {
     return true;
   }
 
-  /** The stream ended (claimed, cancelled, or its deadline passed): it answers no claim any more. */
+  /** A new leg of client stream {@code sid} opens here: a stream of that id parked here is done with. */
+  void superseded(String sid) {
+    for (Parked p : List.copyOf(parked.values())) {
+      if (p.stream.clientStreamId().equals(sid)) {
+        release(p.stream);
+        p.stream.cancel();
+      }
+    }
+  }
+
+  /** The stream ended (cancelled, or its deadline passed): it answers no claim any more. */
   void ended(WorkerStream s) {
     release(s);
   }
@@ -118,8 +130,6 @@ final class ParkedStreams {
     OpenFrame open = new OpenFrame(sid, null, null, s.open.window(),
         request.withConfig(request.config().withRemainingTimeout(s.deadlineNanos, System.nanoTime())),
         ids.subList(0, claim.lastIndex() + 1));
-    release(s);
-    s.cancel();
     LOG.info("stream {}: handed to the gateway its client came back to, after token {}", sid, claim.lastIndex());
     m.reply(new Handover(open, model).toJson());
   }

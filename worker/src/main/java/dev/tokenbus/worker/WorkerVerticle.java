@@ -150,6 +150,7 @@ public final class WorkerVerticle extends VerticleBase {
           FrameCodec.options());
       return;
     }
+    parked.superseded(open.request().id());
     CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window(),
         options.coalesceMs());
     boolean cached = prefixCache && open.request().config().cachePrompt();

@@ -84,7 +84,7 @@ public final class Dispatcher {
     this.queue = new AdmissionQueue<>(options.queueSize());
     this.reachability = new Reachability(link, registry, this::pump);
     this.tokenizers = new TokenizerClient(link, registry, options.openTimeoutMs(), reachability);
-    this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp,
+    this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), Reconnects.CLAIM_PATIENCE_MS, this::giveUp,
         () -> registry.all().stream().map(WorkerStatus::workerId).toList());
     this.failover = new Failover(table, registry, policy, link, options.inactivityMs(), this::attempt);
   }

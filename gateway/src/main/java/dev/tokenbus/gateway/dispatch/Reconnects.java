@@ -25,14 +25,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A stream whose gateway died (killed, cut off) is kept by its worker instead: the OPEN of a
  * resumable stream tells the worker its owner and the grace period ({@link #resumable}), and the
- * worker keeps the stream paused and answers its claims on the worker's own claim address. So a
+ * worker keeps the stream paused and answers its claims on the worker's own claim address (again, should an answer be lost). So a
  * claim goes to the stream's address and to every known worker at once; the first handover wins
  * (were the gateway alive but cut from the worker, the worker's copy would have moved already: the
  * owner's claim gets whichever answers first, and the other copy is cancelled by its holder). With
  * no handover, the holding gateway's refusal is the answer. A client may come back before its
  * worker noticed its gateway died: a claim that no gateway answered (the dead one is still listed
  * at the stream's address, or just left it) is tried again for {@code claimTimeoutMs}, each try
- * waiting {@link #CLAIM_TRY_MS} at most; one that found no handler at all only while a cluster
+ * waiting {@link #CLAIM_TRY_MS} at most for the gateway; one that found no handler at all only while a cluster
  * member left recently, so that an unknown stream id is answered at once otherwise.
  * Used on the dispatcher's context only.
  */
@@ -40,8 +40,15 @@ final class Reconnects {
 
   private static final Logger LOG = LoggerFactory.getLogger(Reconnects.class);
 
-  /** How long one try of a claim waits for an answer: a holder answers from memory, at once. */
+  /**
+   * How long one try of a claim waits for the gateway at the stream's address, which answers from
+   * memory at once: a dead one that is still listed there never answers. The workers' answers are
+   * waited for as long as the claim may take: while the cluster settles after a member left, the
+   * event bus can take seconds to route a message.
+   */
   static final long CLAIM_TRY_MS = 500;
+  /** How long a claim may take at most, tries included. */
+  static final long CLAIM_PATIENCE_MS = 8000;
   /** Pause between two tries of a claim that got no answer. */
   static final long CLAIM_RETRY_MS = 50;
 
@@ -71,6 +78,7 @@ final class Reconnects {
 
   /**
    * @param vertx for the grace timers
+   * @param claimTimeoutMs how long a claim may take, tries included ({@link #CLAIM_PATIENCE_MS} in a gateway)
    * @param workers the ids of the workers known now
    */
   Reconnects(Vertx vertx, WorkerLink link, long graceMs, long claimTimeoutMs, Holder holder,
@@ -124,12 +132,12 @@ final class Reconnects {
   }
 
   private void tryClaim(String sid, int last, StreamOwner claimer, long since, int tries, Promise<Handover> answer) {
-    long tryMs = Math.min(CLAIM_TRY_MS, claimTimeoutMs);
-    Future<Handover> fromGateway = link.claim(sid, last, claimer, tryMs);
+    long leftMs = Math.max(1, claimTimeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
+    Future<Handover> fromGateway = link.claim(sid, last, claimer, Math.min(CLAIM_TRY_MS, leftMs));
     List<Future<Handover>> asked = new ArrayList<>();
     asked.add(fromGateway);
     for (String worker : workers.get()) {
-      asked.add(link.claimParked(worker, sid, last, claimer, tryMs));
+      asked.add(link.claimParked(worker, sid, last, claimer, leftMs));
     }
     asked.forEach(f -> f.onSuccess(answer::tryComplete));
     Future.join(asked).onComplete(all -> {
