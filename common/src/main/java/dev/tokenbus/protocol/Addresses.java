@@ -23,6 +23,15 @@ public final class Addresses {
   }
 
   /**
+   * Where a worker answers the claims for the streams it keeps because their gateway is gone: one
+   * address per worker, registered from its start, so a claim reaches it even while the cluster's
+   * directory still lists the dead gateway at the stream's own claim address.
+   */
+  public static String workerClaims(String workerEndpoint) {
+    return workerEndpoint + ".claims";
+  }
+
+  /**
    * A worker's tokenizer: request/reply, JSON ({@code {"op":"tokenize"|"detokenize", ...}}). Beside
    * the frame endpoint so that tokenizing never queues behind a stream's frames.
    */

@@ -125,6 +125,14 @@ public final class TestCluster implements AutoCloseable {
     workerOptions.add(options);
   }
 
+  /**
+   * A bare node of this cluster (its credentials, no verticle), for a test that plays a gateway or a
+   * worker by hand; the caller closes it.
+   */
+  public ClusterNode startNode() throws Exception {
+    return startNode(credentials);
+  }
+
   /** Another gateway in the same cluster, on a node of its own; closed with the cluster. */
   public GatewayVerticle addGateway(GatewayOptions gatewayOptions, DispatchOptions dispatchOptions) throws Exception {
     ClusterNode node = startNode(credentials);

@@ -255,7 +255,7 @@ final class DecodeLoop implements Runnable {
         continue;
       }
       int[] prompt = s.prompt();
-      int take = Math.min(Math.min(batch.remaining(), prefillCap), prompt.length - s.promptDone);
+      int take = s.prefillTake(Math.min(batch.remaining(), prefillCap));
       for (int j = 0; j < take; j++) {
         int p = s.promptDone + j;
         boolean last = p == prompt.length - 1;

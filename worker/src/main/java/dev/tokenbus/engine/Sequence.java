@@ -22,6 +22,16 @@ import java.util.function.Consumer;
  */
 final class Sequence implements Generation {
 
+  /**
+   * The most resumed tokens one step evaluates for a sequence. When they were generated, each went
+   * through llama.cpp alone, one query row; evaluated together they must give the same KV cells and
+   * logits to the last bit, or a greedy stream that moved drifts from the uninterrupted one at the
+   * first near tie. Rows of one step are independent of each other, except that llama.cpp's CPU
+   * flash attention switches at 64 query rows of a sequence (GGML_FA_TILE_Q) to a tiled kernel that
+   * keeps Q in f32 where the one-row kernel rounds it to f16. Chunks of 32 stay on the one-row kernel.
+   */
+  static final int RESUMED_TOKENS_PER_STEP = 32;
+
   private final GenerationRequest request;
   /** The tokens to process before sampling: the prompt, then any resumed tokens. */
   private final int[] prompt;
@@ -149,6 +159,18 @@ final class Sequence implements Generation {
   /** Takes a resumed token's text as if it had been emitted: the UTF-8 carry goes on from it. */
   void replayText(byte[] piece) {
     carry.append(piece);
+  }
+
+  /**
+   * How many of the tokens still to process, from {@link #promptDone}, one step may take, at most
+   * {@code cap}: a chunk never mixes prompt and resumed tokens, and takes at most
+   * {@link #RESUMED_TOKENS_PER_STEP} resumed ones, so that each is evaluated as when it was generated.
+   */
+  int prefillTake(int cap) {
+    if (promptDone < promptLength) {
+      return Math.min(cap, promptLength - promptDone);
+    }
+    return Math.min(Math.min(cap, RESUMED_TOKENS_PER_STEP), prompt.length - promptDone);
   }
 
   boolean promptComplete() {

@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * Serves an engine on the event bus. Answers OPEN with ACCEPT when the engine admits the
  * generation and REFUSE when it does not; connects the engine's sink to a credited stream towards
  * the gateway; applies CREDIT and CANCEL; announces its load; sends heartbeats for quiet streams;
- * cancels streams whose gateway stalls or leaves the cluster.
+ * cancels streams whose gateway stalls. A stream whose gateway becomes unreachable or leaves the
+ * cluster is cancelled too, unless it is resumable: then it is {@link ParkedStreams parked} for its
+ * client to resume through another gateway.
  */
 public final class WorkerVerticle extends VerticleBase {
 
@@ -54,6 +56,7 @@ public final class WorkerVerticle extends VerticleBase {
   private EventBus bus;
   private MessageConsumer<Frame> consumer;
   private TokenizerService tokenizer;
+  private ParkedStreams parked;
   private long announceSequence;
   private boolean announcePending;
   private boolean stopping;
@@ -104,10 +107,11 @@ public final class WorkerVerticle extends VerticleBase {
     registerGauges();
     consumer = bus.consumer(endpoint, this::onFrame);
     tokenizer = new TokenizerService(vertx, engine);
+    parked = new ParkedStreams(vertx, options.modelName());
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(options.announceMs(), id -> announce());
-    return Future.all(consumer.completion(), tokenizer.start(endpoint)).onSuccess(v -> {
+    return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint)).onSuccess(v -> {
       announce();
       LOG.info("worker {} serving model '{}' ({} slots)", endpoint, options.modelName(), engine.stats().slots());
     });
@@ -146,17 +150,15 @@ public final class WorkerVerticle extends VerticleBase {
           FrameCodec.options());
       return;
     }
+    parked.superseded(open.request().id());
     CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window(),
         options.coalesceMs());
     boolean cached = prefixCache && open.request().config().cachePrompt();
     // A resumed stream's earlier text is not known here: only its request is summarised.
     boolean keepReply = cached && open.resume().isEmpty();
-    WorkerStream stream = new WorkerStream(sid, open.gatewayNode(), out, keepReply,
-        s -> context.runOnContext(v -> ended(s, open, cached)));
-    out.exceptionHandler(err -> {
-      LOG.info("stream {}: gateway unreachable ({}); cancelling", sid, err.getMessage());
-      stream.cancel();
-    });
+    WorkerStream stream = new WorkerStream(open, open.request().config().deadlineNanos(System.nanoTime()), out,
+        keepReply, s -> context.runOnContext(v -> ended(s, open, cached)));
+    out.exceptionHandler(err -> gatewayGone(stream, "gateway unreachable (" + err.getMessage() + ")"));
     streams.put(sid, stream);
     if (cached) {
       prefixes.put(sid, PrefixHashes.of(open.request()));
@@ -238,6 +240,7 @@ public final class WorkerVerticle extends VerticleBase {
 
   private void ended(WorkerStream s, OpenFrame open, boolean cached) {
     streams.remove(s.streamId);
+    parked.ended(s);
     if (!cached) {
       prefixes.remove(s.streamId);
     } else {
@@ -252,6 +255,9 @@ public final class WorkerVerticle extends VerticleBase {
     long now = System.nanoTime();
     long stallNanos = TimeUnit.MILLISECONDS.toNanos(options.creditStallMs());
     for (WorkerStream s : new ArrayList<>(streams.values())) {
+      if (s.isParked()) {
+        continue; // its gateway is gone: nothing to send, no credit to wait for
+      }
       long stalledSince = s.out.creditsStalledSinceNanos();
       if (stalledSince != 0 && now - stalledSince > stallNanos) {
         LOG.warn("stream {}: no credit from its gateway for {} ms; cancelling", s.streamId, options.creditStallMs());
@@ -266,10 +272,28 @@ public final class WorkerVerticle extends VerticleBase {
   private void gatewayLeft(String node) {
     for (WorkerStream s : new ArrayList<>(streams.values())) {
       if (node.equals(s.gatewayNode)) {
-        LOG.info("stream {}: its gateway node {} left the cluster; cancelling", s.streamId, node);
-        s.cancel();
+        gatewayGone(s, "its gateway node " + node + " left the cluster");
       }
     }
+  }
+
+  /** Parks a resumable stream whose gateway is gone, cancels any other; nothing for one that ended. */
+  private void gatewayGone(WorkerStream s, String why) {
+    if (streams.get(s.streamId) != s) {
+      return;
+    }
+    if (!parked.park(s, why)) {
+      LOG.info("stream {}: {}; cancelling", s.streamId, why);
+      s.cancel();
+    }
+  }
+
+  /**
+   * How many streams wait for their client to resume them, their gateway gone (see
+   * {@link ParkedStreams}); any thread.
+   */
+  public int parkedStreams() {
+    return parked == null ? 0 : parked.size();
   }
 
   /** Announces soon, coalescing bursts of changes into one announcement. */
@@ -306,7 +330,7 @@ public final class WorkerVerticle extends VerticleBase {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
       }
-      return Future.all(consumer.unregister(), tokenizer.stop());
+      return Future.all(consumer.unregister(), tokenizer.stop(), parked.stop());
     });
   }
 }

@@ -3,6 +3,7 @@ package dev.tokenbus.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -64,6 +65,20 @@ class ResumeTest {
         .withContextPerSequence(256))) {
       assertResumesExactly(engine, "Once upon a time", StreamConfig.defaults().withMaxTokens(80).withTemperature(0.8)
           .withSeed(11L), List.of(5, 40));
+    }
+  }
+
+  /**
+   * A worker that never ran the stream (no cached cells) evaluates every resumed token. Resuming more
+   * tokens than llama.cpp's CPU flash attention takes in one row-by-row pass (64) once gave a long
+   * greedy stream that drifted from the uninterrupted one at token 190 of 300.
+   */
+  @Test
+  void aLongGreedyStreamResumedOnAColdWorkerContinuesTheUninterruptedOneToTheLastToken() {
+    try (LlamaEngine cold = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
+        .withContextPerSequence(512).withPrefixCache(false).withFlashAttention(FlashAttention.ON))) {
+      assertResumesExactly(cold, "Once upon a time", StreamConfig.defaults().withMaxTokens(300).withTemperature(0),
+          List.of(60, 150));
     }
   }
 

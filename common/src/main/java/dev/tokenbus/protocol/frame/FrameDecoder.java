@@ -36,7 +36,7 @@ final class FrameDecoder {
     String streamId = r.readString();
     Frame frame = switch (type) {
       case WireCodes.OPEN -> new OpenFrame(streamId, r.readString(), r.readString(), r.readVarInt(),
-          r.readBoolean() ? readRequest(r) : null, readTokenIds(r));
+          r.readBoolean() ? readRequest(r) : null, readTokenIds(r), r.readBoolean() ? readResumable(r) : null);
       case WireCodes.ACCEPT -> new AcceptFrame(streamId, r.readString(), r.readString(), r.readVarInt());
       case WireCodes.REFUSE -> new RefuseFrame(streamId, WireCodes.refuseReason(r.readByte()), r.readString(),
           r.readString());
@@ -50,6 +50,15 @@ final class FrameDecoder {
     };
     r.expectEnd(frame.getClass().getSimpleName());
     return frame;
+  }
+
+  private static OpenFrame.Resumable readResumable(WireReader r) {
+    String owner = r.readString();
+    long graceMs = r.readVarLong();
+    if (owner == null || graceMs < 1) {
+      throw new MalformedFrameException("a resumable OPEN needs an owner and a grace period of at least 1 ms");
+    }
+    return new OpenFrame.Resumable(owner, graceMs);
   }
 
   private static List<TokenData> readTokens(WireReader r) {

@@ -32,6 +32,11 @@ final class FrameEncoder {
         for (int token : f.resume()) {
           w.writeSignedVarInt(token);
         }
+        w.writeBoolean(f.resumable() != null);
+        if (f.resumable() != null) {
+          w.writeString(f.resumable().owner());
+          w.writeVarLong(f.resumable().graceMs());
+        }
       }
       case AcceptFrame f -> {
         w.writeString(f.workerEndpoint());

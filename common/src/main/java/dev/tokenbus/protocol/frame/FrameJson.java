@@ -32,7 +32,9 @@ public final class FrameJson {
     switch (frame) {
       case OpenFrame f -> j.put("reply_to", f.replyTo()).put("gateway_node", f.gatewayNode())
           .put("window", f.window()).put("request", f.request() == null ? null : requestJson(f.request()))
-          .put("resume", new JsonArray(new ArrayList<>(f.resume())));
+          .put("resume", new JsonArray(new ArrayList<>(f.resume())))
+          .put("resumable", f.resumable() == null ? null : new JsonObject().put("owner", f.resumable().owner())
+              .put("grace_ms", f.resumable().graceMs()));
       case AcceptFrame f -> j.put("worker_endpoint", f.workerEndpoint()).put("worker_node", f.workerNode())
           .put("prompt_tokens", f.promptTokens());
       case RefuseFrame f -> j.put("reason", f.reason() == null ? null : f.reason().name())
@@ -60,7 +62,7 @@ public final class FrameJson {
       return switch (type == null ? "" : type) {
         case "open" -> new OpenFrame(sid, j.getString("reply_to"), j.getString("gateway_node"),
             j.getInteger("window"), j.getJsonObject("request") == null ? null : request(j.getJsonObject("request")),
-            tokenIds(j.getJsonArray("resume")));
+            tokenIds(j.getJsonArray("resume")), resumable(j.getJsonObject("resumable")));
         case "accept" -> new AcceptFrame(sid, j.getString("worker_endpoint"), j.getString("worker_node"),
             j.getInteger("prompt_tokens"));
         case "refuse" -> new RefuseFrame(sid,
@@ -131,6 +133,10 @@ public final class FrameJson {
       top.add(new TopLogprob(p.getInteger("token_id"), p.getString("text"), p.getDouble("logprob")));
     }
     return top;
+  }
+
+  private static OpenFrame.Resumable resumable(JsonObject j) {
+    return j == null ? null : new OpenFrame.Resumable(j.getString("owner"), j.getLong("grace_ms"));
   }
 
   private static List<Integer> tokenIds(JsonArray array) {

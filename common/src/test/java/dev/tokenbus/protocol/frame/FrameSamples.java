@@ -35,6 +35,8 @@ final class FrameSamples {
     frames.add(new OpenFrame("s-5", "gw", null, 4, GenerationRequest.tokens("s-5", List.of(1, 0, 70000, 436), config)));
     frames.add(new OpenFrame("s-4~1", "gw", "node-1", 8, new GenerationRequest("s-4", "resumed", StreamConfig.defaults()),
         List.of(3, 0, 70000, 259)));
+    frames.add(new OpenFrame("s-6@ab12~2", "gw", "node-1", 8, new GenerationRequest("s-6", "kept", config),
+        List.of(5, 9), new OpenFrame.Resumable("sha256:3q2-7w" + UNICODE, 86_400_000L)));
     frames.add(new OpenFrame("s-4", "gw", "node-1", 8, GenerationRequest.chat("s-4", List.of(
         new ChatMessage("system", "Be brief."), new ChatMessage("user", UNICODE), new ChatMessage("assistant", ""),
         new ChatMessage("user", "and?")), config)));

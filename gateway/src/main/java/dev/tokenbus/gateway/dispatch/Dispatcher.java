@@ -12,9 +12,11 @@ import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
+import dev.tokenbus.protocol.frame.StreamClaim;
 import dev.tokenbus.protocol.frame.TokensFrame;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -82,7 +84,8 @@ public final class Dispatcher {
     this.queue = new AdmissionQueue<>(options.queueSize());
     this.reachability = new Reachability(link, registry, this::pump);
     this.tokenizers = new TokenizerClient(link, registry, options.openTimeoutMs(), reachability);
-    this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), options.openTimeoutMs(), this::giveUp);
+    this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), Reconnects.CLAIM_PATIENCE_MS, this::giveUp,
+        () -> registry.all().stream().map(WorkerStatus::workerId).toList());
     this.failover = new Failover(table, registry, policy, link, options.inactivityMs(), this::attempt);
   }
 
@@ -115,6 +118,7 @@ public final class Dispatcher {
 
       @Override
       public void nodeLeft(String nodeId) {
+        reconnects.memberLeft();
         failover.nodeLeft(nodeId);
       }
     });
@@ -215,7 +219,7 @@ public final class Dispatcher {
    * a claim. Only the owner's claim finds the stream; only a parked one is given up, so that a
    * stream still streaming to its client is never taken from it.
    */
-  private Reconnects.Handover giveUp(String sid, int last, StreamOwner claimer) {
+  private Handover giveUp(String sid, int last, StreamOwner claimer) {
     if (!table.owns(claimer, sid)) {
       throw StreamNotFoundException.unknown(sid);
     }
@@ -229,15 +233,14 @@ public final class Dispatcher {
     }
     List<Integer> received = s.receivedTokenIds();
     if (last + 1 > received.size()) {
-      throw new StreamNotFoundException("stream " + sid + " has sent " + received.size() + " tokens, not "
-          + (last + 1));
+      throw new StreamNotFoundException(StreamClaim.tooFewTokens(sid, received.size(), last));
     }
     OpenFrame open = new OpenFrame(sid, null, null, s.window(),
         r.request.withConfig(r.request.config().withRemainingTimeout(r.deadlineNanos, System.nanoTime())),
         received.subList(0, last + 1));
     reconnects.unpark(sid);
     s.cancel("the client resumed the stream on another connection");
-    return new Reconnects.Handover(open, r.model);
+    return new Handover(open, r.model);
   }
 
   /**
@@ -281,10 +284,11 @@ public final class Dispatcher {
     int window = request.config().bufferSize();
     TokenStream stream = new TokenStream(context, sid, window, n -> send(sid, n), reason -> cancel(sid, reason));
     long now = System.nanoTime();
+    OpenFrame.Resumable resumable = reconnects.resumable(owner);
     PendingOpen w = new PendingOpen(stream, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request,
-        resume), model, Promise.promise(), now, request.config().deadlineNanos(now),
+        resume, resumable), model, Promise.promise(), now, request.config().deadlineNanos(now),
         !resume.isEmpty() || !wire.equals(sid));
-    Route route = new Route(stream, request, model, owner, w.deadlineNanos(), wire);
+    Route route = new Route(stream, request, model, owner, resumable, w.deadlineNanos(), wire);
     table.add(route);
     WorkerLink.Subscription claims = reconnects.listen(sid);
     w.opened().future().onFailure(e -> {

@@ -7,7 +7,9 @@ import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.Frame;
 import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
+import dev.tokenbus.protocol.frame.StreamClaim;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -27,18 +29,15 @@ import org.slf4j.LoggerFactory;
  * The {@link WorkerLink} over the Vert.x event bus of the cluster: one endpoint address per
  * gateway for its stream frames, request/reply to a worker's address for OPEN and to its tokenizer
  * address, the {@link Addresses#WORKER_STATUS} announcements of members that are ready, and the
- * claims of a resumable stream on its own address ({@link Addresses#streamClaims}), whose refusals
- * travel as failure codes 404 (not found) and 409 (in use).
+ * claims of a resumable stream on its own address ({@link Addresses#streamClaims}) and on the
+ * workers' ({@link Addresses#workerClaims}), as {@link StreamClaim}s, whose refusals travel as the failure codes {@link StreamClaim#NOT_FOUND}
+ * and {@link StreamClaim#IN_USE}.
  */
 final class EventBusWorkerLink implements WorkerLink {
 
   private static final Logger LOG = LoggerFactory.getLogger(EventBusWorkerLink.class);
   /** A probe is a CREDIT for this stream, which no worker has: a worker takes it and ignores it. */
   private static final String PROBE_STREAM = "tokenbus-reachability-probe";
-  /** A claim's failure code for {@link StreamNotFoundException}. */
-  private static final int NOT_FOUND = 404;
-  /** A claim's failure code for {@link StreamInUseException}. */
-  private static final int IN_USE = 409;
   /** A tokenizer request's failure code for a bad request. */
   private static final int BAD_REQUEST = 400;
 
@@ -116,15 +115,16 @@ final class EventBusWorkerLink implements WorkerLink {
   public Subscription answerClaims(String sid, Reconnects.Holder holder) {
     MessageConsumer<JsonObject> claims = bus.consumer(Addresses.streamClaims(sid), m -> {
       try {
-        StreamOwner claimer = StreamOwner.fromWire(m.body().getString("owner"));
+        StreamClaim claim = StreamClaim.fromJson(m.body());
+        StreamOwner claimer = StreamOwner.fromWire(claim.owner());
         if (claimer == null) {
           throw StreamNotFoundException.unknown(sid); // a claim that names no owner owns nothing
         }
-        m.reply(holder.giveUp(sid, m.body().getInteger("last_index", -1), claimer).toJson());
+        m.reply(holder.giveUp(sid, claim.lastIndex(), claimer).toJson());
       } catch (StreamNotFoundException e) {
-        m.fail(NOT_FOUND, e.getMessage());
+        m.fail(StreamClaim.NOT_FOUND, e.getMessage());
       } catch (StreamInUseException e) {
-        m.fail(IN_USE, e.getMessage());
+        m.fail(StreamClaim.IN_USE, e.getMessage());
       } catch (RuntimeException e) {
         LOG.warn("claim for stream {} failed", sid, e);
         m.fail(500, e.toString());
@@ -134,24 +134,34 @@ final class EventBusWorkerLink implements WorkerLink {
   }
 
   @Override
-  public Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
-    JsonObject claim = new JsonObject().put("stream_id", sid).put("last_index", lastIndex).put("owner", claimer.wire());
-    return bus.<JsonObject>request(Addresses.streamClaims(sid), claim, new DeliveryOptions().setSendTimeout(timeoutMs))
-        .map(Message::body).map(Reconnects.Handover::fromJson).recover(e -> Future.failedFuture(refusal(sid, e)));
+  public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    return claim(Addresses.streamClaims(sid), sid, lastIndex, claimer, timeoutMs);
   }
 
-  /** What a failed claim over the bus means, as the holder's exception. */
+  @Override
+  public Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer,
+      long timeoutMs) {
+    return claim(Addresses.workerClaims(workerId), sid, lastIndex, claimer, timeoutMs);
+  }
+
+  private Future<Handover> claim(String address, String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    JsonObject claim = new StreamClaim(sid, lastIndex, claimer.wire()).toJson();
+    return bus.<JsonObject>request(address, claim, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body).map(Handover::fromJson).recover(e -> Future.failedFuture(refusal(sid, e)));
+  }
+
+  /** What a failed claim over the bus means: the holder's exception, or {@link NoAnswer} when none answered. */
   private static Throwable refusal(String sid, Throwable e) {
-    if (e instanceof ReplyException re && re.failureCode() == NOT_FOUND) {
-      return new StreamNotFoundException(re.getMessage());
+    if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      if (re.failureCode() == StreamClaim.NOT_FOUND) {
+        return new StreamNotFoundException(re.getMessage());
+      }
+      if (re.failureCode() == StreamClaim.IN_USE) {
+        return new StreamInUseException(sid);
+      }
+      return e;
     }
-    if (e instanceof ReplyException re && re.failureCode() == IN_USE) {
-      return new StreamInUseException(sid);
-    }
-    if (noHandlers(e)) {
-      return StreamNotFoundException.unknown(sid);
-    }
-    return e;
+    return noAnswer(e);
   }
 
   /** Whether a failed request to an address found no handler there. */

@@ -96,8 +96,8 @@ final class Failover {
     // The new worker may send what the stream's buffer still has room for.
     int window = Math.max(1, s.window() - s.bufferedTokens());
     long now = System.nanoTime();
-    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request, received),
-        r.model, Promise.promise(), now, r.deadlineNanos, true);
+    PendingOpen leg = new PendingOpen(s, new OpenFrame(wire, link.endpoint(), link.nodeId(), window, request, received,
+        r.resumable), r.model, Promise.promise(), now, r.deadlineNanos, true);
     leg.opened().future().onComplete(ar -> {
       r.moving = false;
       if (ar.failed()) {

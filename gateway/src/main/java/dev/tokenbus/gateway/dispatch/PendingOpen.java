@@ -24,6 +24,6 @@ record PendingOpen(TokenStream stream, OpenFrame open, String model, Promise<Tok
   /** This leg, opened under wire id {@code wire}. */
   PendingOpen onWire(String wire) {
     return new PendingOpen(stream, new OpenFrame(wire, open.replyTo(), open.gatewayNode(), open.window(),
-        open.request(), open.resume()), model, opened, sinceNanos, deadlineNanos, move);
+        open.request(), open.resume(), open.resumable()), model, opened, sinceNanos, deadlineNanos, move);
   }
 }

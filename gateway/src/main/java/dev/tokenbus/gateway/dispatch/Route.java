@@ -2,6 +2,7 @@ package dev.tokenbus.gateway.dispatch;
 
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.frame.OpenFrame;
 
 /**
  * One stream's way through the cluster, its record in the {@link StreamTable}. A stream whose
@@ -15,6 +16,8 @@ final class Route {
   final String model;
   /** Who opened the stream: the only one who may resume, cancel or list it. */
   final StreamOwner owner;
+  /** What every leg's OPEN tells its worker to keep the stream for its client; null when not resumable. */
+  final OpenFrame.Resumable resumable;
   /** The request's timeout_ms deadline ({@link System#nanoTime} based). */
   final long deadlineNanos;
   /** The first leg's wire id; a later one's is this plus {@code ~n}. */
@@ -32,12 +35,13 @@ final class Route {
    */
   volatile boolean listed;
 
-  Route(TokenStream stream, GenerationRequest request, String model, StreamOwner owner, long deadlineNanos,
-      String wire) {
+  Route(TokenStream stream, GenerationRequest request, String model, StreamOwner owner,
+      OpenFrame.Resumable resumable, long deadlineNanos, String wire) {
     this.stream = stream;
     this.request = request;
     this.model = model;
     this.owner = owner;
+    this.resumable = resumable;
     this.deadlineNanos = deadlineNanos;
     this.firstWire = wire;
     this.wire = wire;

@@ -1,5 +1,7 @@
 package dev.tokenbus.gateway.dispatch;
 
+import dev.tokenbus.protocol.frame.StreamClaim;
+
 /**
  * A stream to resume or cancel is not held by any gateway for the caller: it ended, its grace period
  * for a reconnect ran out, or another API key owns it. The last looks the same as the others, so
@@ -13,7 +15,6 @@ public final class StreamNotFoundException extends RuntimeException {
 
   /** The one answer for a stream id the caller cannot resume: unknown, ended, or another key's. */
   public static StreamNotFoundException unknown(String streamId) {
-    return new StreamNotFoundException("no gateway holds stream " + streamId + " for you (it ended, its grace"
-        + " period for a reconnect ran out, its gateway is gone, or another API key opened it)");
+    return new StreamNotFoundException(StreamClaim.unknown(streamId));
   }
 }

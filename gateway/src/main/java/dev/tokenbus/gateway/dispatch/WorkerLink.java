@@ -4,6 +4,7 @@ import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Future;
@@ -100,10 +101,22 @@ interface WorkerLink {
    * Claims stream {@code sid} after token {@code lastIndex} for {@code claimer} from whichever
    * gateway holds it.
    *
-   * @return the holder's handover; or {@link StreamNotFoundException} when no gateway holds it for
-   *     {@code claimer}, {@link StreamInUseException} when it still streams to its client
+   * @return the holder's handover; or {@link StreamNotFoundException} when the holder has no such
+   *     stream for {@code claimer}, {@link StreamInUseException} when it still streams to its client,
+   *     {@link NoAnswer} when nobody answered within {@code timeoutMs} (with {@code noHandler}: nobody
+   *     listens for the stream's claims)
    */
-  Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
+  Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
+
+  /**
+   * Claims stream {@code sid} as {@link #claim} does, from worker {@code workerId}, which keeps it
+   * if its gateway is gone.
+   *
+   * @return the worker's handover; or {@link StreamNotFoundException} when it keeps no such stream
+   *     for {@code claimer} ({@link StreamNotFoundException#unknown} when it keeps none of that id),
+   *     {@link NoAnswer} when it did not answer within {@code timeoutMs}
+   */
+  Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
 
   /** Stops delivering to the inbox. */
   Future<Void> close();

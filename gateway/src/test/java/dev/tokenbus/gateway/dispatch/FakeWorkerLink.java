@@ -3,6 +3,7 @@ package dev.tokenbus.gateway.dispatch;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Context;
@@ -59,6 +60,10 @@ final class FakeWorkerLink implements WorkerLink {
   final List<Sent> sent = new ArrayList<>();
   final List<Tokenize> tokenizes = new ArrayList<>();
   final List<String> probes = new ArrayList<>();
+  /** The stream ids of the claims sent to a stream's address, one per try. */
+  final List<String> claims = new ArrayList<>();
+  /** What workers answer to claims for the streams they keep, by worker id; a worker not here keeps none. */
+  final Map<String, Reconnects.Holder> parkedOn = new java.util.HashMap<>();
   /** Workers whose address has a handler again, as a probe finds. */
   final Set<String> answering = new HashSet<>();
   private Inbox inbox;
@@ -130,23 +135,39 @@ final class FakeWorkerLink implements WorkerLink {
 
   /** Runs the holder on its gateway's context and answers on this one, as the event bus would. */
   @Override
-  public Future<Reconnects.Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
-    Promise<Reconnects.Handover> answer = Promise.promise();
+  public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
+    claims.add(sid);
+    Promise<Handover> answer = Promise.promise();
     Reconnects.Holder holder = claimHolders.get(sid);
     if (holder == null) {
-      return Future.failedFuture(StreamNotFoundException.unknown(sid));
+      return Future.failedFuture(new NoAnswer("NO_HANDLERS for the claims of " + sid, true));
     }
     holderContexts.get(sid).runOnContext(v -> {
-      Future<Reconnects.Handover> given;
+      Future<Handover> given;
       try {
         given = Future.succeededFuture(holder.giveUp(sid, lastIndex, claimer));
       } catch (RuntimeException e) {
         given = Future.failedFuture(e);
       }
-      Future<Reconnects.Handover> g = given;
+      Future<Handover> g = given;
       context.runOnContext(w -> answer.handle(g));
     });
     return answer.future();
+  }
+
+  /** The worker's holder answers at once; a worker without one keeps no stream. */
+  @Override
+  public Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer,
+      long timeoutMs) {
+    Reconnects.Holder holder = parkedOn.get(workerId);
+    try {
+      if (holder == null) {
+        throw StreamNotFoundException.unknown(sid);
+      }
+      return Future.succeededFuture(holder.giveUp(sid, lastIndex, claimer));
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   @Override

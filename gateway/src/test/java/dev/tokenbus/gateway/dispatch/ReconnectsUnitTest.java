@@ -8,6 +8,7 @@ import dev.tokenbus.flow.TokenStreamException;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.CancelFrame;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -169,6 +170,75 @@ class ReconnectsUnitTest {
     assertThat(g.on(() -> g.dispatcher.isParked("s1"))).isFalse();
     assertThat(g.on(() -> g.link.sentOf(CancelFrame.class))).extracting(CancelFrame::reason)
         .containsExactly("client disconnected");
+  }
+
+  @Test
+  void everyLegOfAResumableStreamTellsItsWorkerTheOwnerAndTheGrace() throws Exception {
+    DispatchHarness g = gateway(60_000);
+    g.opened("s1", OWNER, got);
+    OpenFrame first = g.on(() -> g.link.lastOpen().frame());
+    assertThat(first.resumable()).isEqualTo(new OpenFrame.Resumable(OWNER.wire(), 60_000));
+    g.announce("w2", "m", 4, 0);
+    g.run(() -> g.link.nodeLeft(FakeWorkerLink.nodeOf("w")));
+    g.until(() -> g.link.opens.size() == 2);
+    assertThat(g.on(() -> g.link.lastOpen().frame().resumable())).as("a moved leg")
+        .isEqualTo(first.resumable());
+
+    DispatchHarness plain = gateway(0);
+    plain.opened("s2", OWNER, got);
+    assertThat(plain.on(() -> plain.link.lastOpen().frame().resumable())).isNull();
+  }
+
+  @Test
+  void aClaimThatFindsNoHolderJustAfterAMemberLeftWaitsForTheWorkerToKeepTheStream() throws Exception {
+    DispatchHarness g = gateway(60_000);
+    g.run(() -> g.link.nodeLeft("node-of-a-killed-gateway"));
+    Future<TokenStream> resumed = g.on(() -> g.dispatcher.resume("s1", 1, OWNER));
+    g.until(() -> g.link.claims.size() >= 2);
+    // The worker parks the stream and answers its claims, as the gateway that held it did.
+    g.run(() -> g.link.parkedOn.put("w", (sid, last, claimer) -> {
+      if (!claimer.equals(OWNER)) {
+        throw StreamNotFoundException.unknown(sid);
+      }
+      return new Handover(new OpenFrame(sid, null, null, 4, DispatchHarness.request(sid), List.of(10, 11)), "m");
+    }));
+    g.until(() -> !g.link.opens.isEmpty());
+    OpenFrame open = g.on(() -> g.link.lastOpen().frame());
+    assertThat(open.resume()).containsExactly(10, 11);
+    assertThat(open.resumable()).isEqualTo(new OpenFrame.Resumable(OWNER.wire(), 60_000));
+    g.run(() -> g.link.lastOpen().accept());
+    assertThat(DispatchHarness.result(resumed).streamId()).isEqualTo("s1");
+  }
+
+  @Test
+  void aWorkerThatKeepsTheStreamAnswersItsOwnersClaimAndNoOneElses() throws Exception {
+    DispatchHarness g = gateway(60_000);
+    g.run(() -> g.link.parkedOn.put("w", (sid, last, claimer) -> {
+      if (!claimer.equals(OWNER)) {
+        throw StreamNotFoundException.unknown(sid);
+      }
+      if (last > 1) {
+        throw new StreamNotFoundException(dev.tokenbus.protocol.frame.StreamClaim.tooFewTokens(sid, 2, last));
+      }
+      return new Handover(new OpenFrame(sid, null, null, 4, DispatchHarness.request(sid), List.of(10, 11)), "m");
+    }));
+    assertThat(failureOf(g, g.on(() -> g.dispatcher.resume("s1", 1, OTHER))))
+        .isInstanceOf(StreamNotFoundException.class).hasMessage(StreamNotFoundException.unknown("s1").getMessage());
+    assertThat(failureOf(g, g.on(() -> g.dispatcher.resume("s1", 5, OWNER))))
+        .isInstanceOf(StreamNotFoundException.class).hasMessage("stream s1 has sent 2 tokens, not 6");
+    assertThat(g.on(() -> g.link.opens)).isEmpty();
+    Future<TokenStream> resumed = g.on(() -> g.dispatcher.resume("s1", 1, OWNER));
+    assertThat(g.on(() -> g.link.lastOpen().frame().resume())).containsExactly(10, 11);
+    g.run(() -> g.link.lastOpen().accept());
+    assertThat(DispatchHarness.result(resumed).streamId()).isEqualTo("s1");
+  }
+
+  @Test
+  void aClaimThatFindsNoHolderIsAnsweredAtOnceWhenNoMemberLeft() throws Exception {
+    DispatchHarness g = gateway(60_000);
+    assertThat(failureOf(g, g.on(() -> g.dispatcher.resume("gone", 1, OWNER))))
+        .isInstanceOf(StreamNotFoundException.class).hasMessage(StreamNotFoundException.unknown("gone").getMessage());
+    assertThat(g.on(() -> g.link.claims)).containsExactly("gone");
   }
 
   private static Throwable failureOf(DispatchHarness g, Future<?> f) throws Exception {

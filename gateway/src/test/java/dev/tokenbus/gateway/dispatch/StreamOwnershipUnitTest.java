@@ -6,6 +6,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.flow.TokenStream;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -38,7 +39,7 @@ class StreamOwnershipUnitTest {
 
   private TokenStream open(StreamTable table, String sid, StreamOwner owner) {
     TokenStream s = new TokenStream(vertx.getOrCreateContext(), sid, 4, n -> { }, r -> { });
-    table.add(new Route(s, request(sid), null, owner, Long.MAX_VALUE, sid));
+    table.add(new Route(s, request(sid), null, owner, null, Long.MAX_VALUE, sid));
     table.open(sid);
     return s;
   }
@@ -76,16 +77,16 @@ class StreamOwnershipUnitTest {
       if (last < 0) {
         throw new StreamInUseException(sid);
       }
-      return new Reconnects.Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2)), "m");
+      return new Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2)), "m");
     };
     EventBusWorkerLink link = new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway"));
-    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder);
+    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder, List::of);
     Reconnects claiming = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
       throw new AssertionError("the claiming side holds nothing");
-    });
+    }, List::of);
     holding.listen("s");
 
-    Reconnects.Handover h = claiming.claim("s", 1, A, false).await(10, TimeUnit.SECONDS);
+    Handover h = claiming.claim("s", 1, A, false).await(10, TimeUnit.SECONDS);
     assertThat(h.open().resume()).containsExactly(1, 2);
     assertThat(h.model()).isEqualTo("m");
     assertThat(failure(claiming.claim("s", 1, B, false))).isInstanceOf(StreamNotFoundException.class)
@@ -103,7 +104,7 @@ class StreamOwnershipUnitTest {
     Reconnects holding = new Reconnects(vertx, new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway")), 60_000,
         5_000, (sid, last, claimer) -> {
           throw new AssertionError("a claim without an owner must not reach the holder");
-        });
+        }, List::of);
     holding.listen("s");
     Throwable e = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.streamClaims("s"),
         new JsonObject().put("stream_id", "s").put("last_index", 1)));

@@ -32,7 +32,7 @@ class StreamTableTest {
 
   private static Route route(String sid, String wire) {
     TokenStream s = new TokenStream(context, sid, 4, n -> { }, r -> { });
-    return new Route(s, new GenerationRequest(sid, "hi", StreamConfig.defaults()), "m", OWNER, Long.MAX_VALUE, wire);
+    return new Route(s, new GenerationRequest(sid, "hi", StreamConfig.defaults()), "m", OWNER, null, Long.MAX_VALUE, wire);
   }
 
   @Test
