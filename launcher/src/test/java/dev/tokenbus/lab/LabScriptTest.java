@@ -29,6 +29,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Tag("cluster")
+@Tag("lab")
 class LabScriptTest {
 
   private Lab lab;

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Tag("cluster")
+@Tag("lab")
 class LinkCutLabTest {
 
   private Lab lab;

@@ -50,6 +50,7 @@ import org.junit.jupiter.api.Test;
  * -Dsurefire.failIfNoSpecifiedTests=false -Dtokenbus.nemesis.seconds=600}.
  */
 @Tag("cluster")
+@Tag("lab")
 class NemesisLabTest {
 
   private static final int WORKERS = 3;

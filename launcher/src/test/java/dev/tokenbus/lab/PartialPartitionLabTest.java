@@ -35,6 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Tag("cluster")
+@Tag("lab")
 class PartialPartitionLabTest {
 
   /** Longer than Hazelcast's max.no.heartbeat (5 s) and its partial-disconnection resolution. */

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Tag("cluster")
+@Tag("lab")
 class PartitionHealLabTest {
 
   /** Longer than Hazelcast's max.no.heartbeat (5 s): the worker is removed and forms a cluster of its own. */

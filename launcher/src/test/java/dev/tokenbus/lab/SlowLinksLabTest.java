@@ -29,6 +29,7 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Tag("cluster")
+@Tag("lab")
 class SlowLinksLabTest {
 
   private static final String MOVED = "moving it to another worker";

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * {@link NemesisLabTest}: the late worker's tokens, from index 0, were interleaved with the others.
  */
 @Tag("cluster")
+@Tag("lab")
 class StaleOpenLabTest {
 
   private static final List<String> PROMPTS = List.of("Once upon a time", "The cluster heals", "In a distant land",

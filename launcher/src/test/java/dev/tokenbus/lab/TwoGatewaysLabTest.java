@@ -28,6 +28,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Tag("cluster")
+@Tag("lab")
 class TwoGatewaysLabTest {
 
   private static final int READ_TIMEOUT_MS = 20_000;
