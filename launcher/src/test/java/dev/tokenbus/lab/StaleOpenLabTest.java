@@ -30,7 +30,7 @@ class StaleOpenLabTest {
   @Test
   void aWorkerThatAnswersItsOpenTooLateSendsNothingToTheStream() throws Exception {
     Lab.require();
-    try (Lab lab = Lab.up("nem", 75, 1, 2, TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults()), "",
+    try (Lab lab = Lab.up("stale", 76, 1, 2, TinyLlamaModel.cached(TinyLlamaModel.Spec.defaults()), "",
         "--threads 1 --slots 8")) {
       String gateway = lab.address("g1");
       List<JsonObject> bodies = PROMPTS.stream().map(p -> new JsonObject().put("prompt", p).put("max_tokens", 80)
