@@ -33,6 +33,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Hazelcast's master; the cut gateway answers 503 {@code no_worker}, never hangs; and once the
  * cable is back it serves again within 15 s.
  */
+@Disabled("not reliable under load yet: with two lab classes at a time, the other gateway saw 1 of 2 workers during"
+    + " the cut in 1 run of 7, and the cut gateway did not rejoin within 30 s in another; issue 21's note")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Tag("cluster")
