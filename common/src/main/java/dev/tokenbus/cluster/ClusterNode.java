@@ -78,6 +78,9 @@ public final class ClusterNode {
   public static Future<ClusterNode> start(ClusterOptions options) {
     String registryName = "tokenbus-" + java.util.UUID.randomUUID();
     VertxOptions vo = new VertxOptions()
+        // epoll where the platform has it (Linux x86-64; Java NIO elsewhere): fewer syscalls and
+        // thread wake-ups between a request's bytes and its handler, and TCP_QUICKACK on offer.
+        .setPreferNativeTransport(true)
         // Prometheus metrics: Vert.x's own (HTTP, event bus) and tokenbus's, in one registry per node.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setRegistryName(registryName)

@@ -9,7 +9,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * Server-Sent Events on one HTTP response: {@code id:}, {@code event:} and {@code data:} lines
  * per event, and a comment line when nothing was sent for a while (a long prompt), so that
- * proxies keep the connection and a vanished client is noticed by the failed write.
+ * proxies keep the connection and a vanished client is noticed by the failed write. The status
+ * line and headers are written when the channel opens (the stream was accepted by a worker).
  */
 public final class SseChannel {
 
@@ -33,6 +34,10 @@ public final class SseChannel {
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
         .putHeader("X-Accel-Buffering", "no");
+    // The head goes out now, when the worker has accepted the stream, not with the first token: a
+    // client (or a proxy) knows at once that the request was taken and can time its first byte apart
+    // from its first token.
+    response.writeHead();
     long keepAliveNanos = keepAliveMs * 1_000_000L;
     this.keepAliveTimer = vertx.setPeriodic(Math.max(1, keepAliveMs / 2), id -> {
       if (!response.ended() && !response.closed() && System.nanoTime() - lastWriteNanos >= keepAliveNanos) {
