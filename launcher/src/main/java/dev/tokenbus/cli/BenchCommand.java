@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
 /** {@code tokenbus bench ...}: benchmarks that print their figures. */
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
     subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
-        BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class})
+        BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class,
+        BenchCommand.Startup.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -242,6 +243,57 @@ final class BenchCommand implements Runnable {
       new dev.tokenbus.bench.CompareBenchmark(new dev.tokenbus.bench.CompareBenchmark.Options(engine.toConfig(),
           llamaServer, prompt, tokens, concurrency, runs, ttftTokens, ttftRequests,
           noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs(), warmupSeconds), System.out).run();
+      return 0;
+    }
+  }
+
+  @Command(name = "startup", mixinStandardHelpOptions = true,
+      description = {"How fast a server is from its start, a fresh process per row: the time from starting it to its"
+          + " readiness route's first 200 (/ready; llama-server's /health), then the time to first token of each of"
+          + " --requests short generations one at a time (request 1, 10, 100, 1000 and the medians between), sent"
+          + " in one write with TCP_NODELAY on a new connection each. tokenbus standalone without and with the JVM's"
+          + " AOT cache, gateway + worker processes likewise, llama-server when --llama-server is given."})
+  static final class Startup implements Callable<Integer> {
+
+    private static final String AOT_CACHE_FLAG = "-XX:AOTCache=";
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--llama-server", paramLabel = "PATH", description = "A llama-server binary to measure too.")
+    java.nio.file.Path llamaServer;
+
+    @Option(names = "--requests", defaultValue = "1000", description = "Requests after the start (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--tokens", defaultValue = "4", description = "Tokens per request (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--aot-cache", paramLabel = "FILE",
+        description = "The AOT cache of the rows with one (default: the one this JVM runs with: bin/tokenbus passes"
+            + " launcher/target/tokenbus.aot when it is newer than the jar).")
+    java.nio.file.Path aotCache;
+
+    @Option(names = "--no-processes", description = "Skip the gateway + worker processes.")
+    boolean noProcesses;
+
+    @Override
+    public Integer call() throws Exception {
+      engine.benchDefault();
+      List<String> own = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+      List<String> flags = own.stream().filter(a -> !a.startsWith(AOT_CACHE_FLAG)).toList();
+      java.nio.file.Path cache = aotCache != null ? aotCache : own.stream().filter(a -> a.startsWith(AOT_CACHE_FLAG))
+          .map(a -> java.nio.file.Path.of(a.substring(AOT_CACHE_FLAG.length()))).findFirst().orElse(null);
+      java.nio.file.Path jar = JarLocation.current();
+      NodeLauncher cached = null;
+      if (cache != null) {
+        List<String> withCache = new java.util.ArrayList<>(flags);
+        withCache.add(AOT_CACHE_FLAG + cache);
+        cached = NodeLauncher.jar(jar, withCache);
+      }
+      new dev.tokenbus.bench.StartupBenchmark(new dev.tokenbus.bench.StartupBenchmark.Options(engine.toConfig(),
+          requests, tokens, NodeLauncher.jar(jar, flags), cached, llamaServer, !noProcesses, engine.otherWorkerArgs()),
+          System.out).run();
       return 0;
     }
   }

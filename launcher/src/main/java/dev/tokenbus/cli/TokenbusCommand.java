@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tokenbus", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "A distributed LLM text-generation cluster on Vert.x and llama.cpp.",
     subcommands = {RoleCommands.Standalone.class, RoleCommands.Gateway.class, RoleCommands.Worker.class,
-        BenchCommand.class, ModelCommand.class, ClusterCommand.class})
+        BenchCommand.class, ModelCommand.class, ClusterCommand.class, AotTrainCommand.class})
 public final class TokenbusCommand implements Runnable {
 
   @CommandLine.Spec

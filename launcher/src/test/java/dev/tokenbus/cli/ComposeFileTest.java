@@ -102,9 +102,15 @@ class ComposeFileTest {
   @Test
   void dockerfileBuildsFromSourceAndRunsTheLauncher() throws Exception {
     String dockerfile = Files.readString(ROOT.resolve("Dockerfile"));
-    assertThat(dockerfile).contains("AS build").contains("mvn -q -B -DskipTests -P \"${MAVEN_PROFILES}\" package")
-        .contains("COPY --from=build /src/launcher/target/tokenbus.jar").contains("\"-jar\", \"/app/tokenbus.jar\"")
-        .contains("libgomp1");
+    assertThat(dockerfile).contains("AS build")
+        .contains("mvn -q -B -DskipTests -Dtokenbus.aot.skip=true -P \"${MAVEN_PROFILES}\" package")
+        .contains("COPY --from=build /src/launcher/target/tokenbus.jar /app/tokenbus.jar")
+        .contains("\"-jar\", \"/app/tokenbus.jar\"").contains("libgomp1");
+    // The AOT cache is made in the final stage against the jar where it runs, and used by the entry point.
+    String finalStage = dockerfile.substring(dockerfile.lastIndexOf("\nFROM "));
+    assertThat(finalStage).contains("-XX:AOTCacheOutput=/app/tokenbus.aot -jar /app/tokenbus.jar aot-train")
+        .contains("\"-XX:AOTCache=/app/tokenbus.aot\", \"-jar\", \"/app/tokenbus.jar\"");
+    assertThat(finalStage.indexOf("aot-train")).isGreaterThan(finalStage.indexOf("COPY --from=build"));
     assertThat(optionsOf("gateway")).contains("http-host", "cluster-members", "cluster-host");
     // Maven builds every module the root pom lists: each must be in the build stage.
     Matcher module = Pattern.compile("<module>([^<]+)</module>")

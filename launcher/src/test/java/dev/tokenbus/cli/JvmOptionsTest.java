@@ -48,6 +48,10 @@ class JvmOptionsTest {
     assertThat(dockerfile).contains("COPY conf /app/conf")
         .containsPattern("ENTRYPOINT \\[\"java\", \"@/app/conf/jvm\\.options\",");
     assertThat(pom).contains("<argLine>@${maven.multiModuleProjectDirectory}/conf/jvm.options</argLine>");
+    // Beside the file, each passes the AOT cache next to its jar: where it lies is the installation's.
+    assertThat(script).contains("AOT_CACHE=\"${JAR%.jar}.aot\"").contains("-XX:AOTCache=$AOT_CACHE");
+    assertThat(dockerfile).contains("\"-XX:AOTCache=/app/tokenbus.aot\"");
+    assertThat(flags()).noneMatch(f -> f.startsWith("-XX:AOTCache"));
     for (String flag : flags()) {
       assertThat(script).as("bin/tokenbus spells %s itself", flag).doesNotContain(flag);
       assertThat(dockerfile).as("the Dockerfile spells %s itself", flag).doesNotContain(flag);

@@ -1,0 +1,235 @@
+package dev.tokenbus.bench;
+
+import dev.tokenbus.engine.EngineConfig;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How fast a server is from its start: a fresh process per configuration, the time from starting it
+ * to its readiness route answering 200 ({@code /ready} on tokenbus, {@code /health} on llama-server,
+ * polled every millisecond), then {@code requests} short greedy generations one at a time on
+ * {@code /v1/generate} (llama-server: {@code /completion}), each on a new connection by
+ * {@link OneWriteRequest} (the request in one write, {@code TCP_NODELAY}), timed to the first token
+ * event. tokenbus runs as a standalone node, without and with the JVM's AOT cache, and as gateway +
+ * worker processes with it; llama-server when its binary is given.
+ */
+public final class StartupBenchmark {
+
+  /**
+   * What to measure.
+   *
+   * @param engine the model, threads, context and flash attention of every server (one slot each)
+   * @param requests generations after the start, one at a time
+   * @param tokens tokens per generation
+   * @param plain starts tokenbus nodes without the AOT cache
+   * @param cached starts them with it, or null when there is none
+   * @param llamaServer the llama-server binary, or null
+   * @param processes whether gateway + worker processes are measured too
+   * @param otherWorkerArgs tokenbus's arguments beside model, threads and slots ({@code --ctx} is set here)
+   */
+  public record Options(EngineConfig engine, int requests, int tokens, NodeLauncher plain, NodeLauncher cached,
+      Path llamaServer, boolean processes, List<String> otherWorkerArgs) {}
+
+  /**
+   * One fresh server.
+   *
+   * @param readyMs from starting its process to its readiness route's first 200
+   * @param ttftMs the time to first token of each request after that, in order
+   */
+  public record Row(String server, double readyMs, double[] ttftMs) {}
+
+  private static final String PROMPT = "Once upon a time";
+  private static final String TOKEN_EVENT = "event: token";
+  private static final String LLAMA_SERVER_TOKEN = "\"stop\":false";
+
+  private final Options options;
+  private final PrintStream out;
+
+  public StartupBenchmark(Options options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Measures every configuration, prints the table and returns the rows. */
+  public List<Row> run() throws Exception {
+    out.printf(Locale.ROOT, "startup: %s, %d thread(s), nproc %d; %d requests of %d tokens after the start, one at a"
+            + " time, each on a new connection (request in one write, TCP_NODELAY); a fresh process per row%n",
+        options.engine().model().getFileName(), threads(), Runtime.getRuntime().availableProcessors(),
+        options.requests(), options.tokens());
+    List<Row> rows = new ArrayList<>();
+    if (options.llamaServer() != null) {
+      rows.add(llamaServer());
+    }
+    rows.add(standalone("tokenbus standalone, no AOT cache", options.plain()));
+    if (options.cached() != null) {
+      rows.add(standalone("tokenbus standalone, AOT cache", options.cached()));
+    } else {
+      out.println("no AOT cache: bin/tokenbus passes one when launcher/target/tokenbus.aot is newer than the jar"
+          + " (the build makes it unless -Dtokenbus.aot.skip=true)");
+    }
+    if (options.processes()) {
+      rows.add(processes("tokenbus gateway + worker, no AOT cache", options.plain()));
+      if (options.cached() != null) {
+        rows.add(processes("tokenbus gateway + worker, AOT cache", options.cached()));
+      }
+    }
+    out.println();
+    out.print(table(rows));
+    return rows;
+  }
+
+  private Row llamaServer() throws Exception {
+    int port = freePort();
+    EngineConfig cfg = options.engine();
+    List<String> cmd = new ArrayList<>(LlamaServer.arguments(options.llamaServer(), cfg.model(), threads(), 1,
+        context(), cfg.flashAttention(), cfg.gpuLayers(), port));
+    Path log = Files.createTempFile("llama-server-startup", ".log");
+    long t0 = System.nanoTime();
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      double ready = awaitReady(p, port, "/health", t0, log);
+      String body = new JsonObject().put("prompt", PROMPT).put("n_predict", options.tokens()).put("temperature", 0)
+          .put("stream", true).encode();
+      return new Row("llama-server", ready, firstTokens(port, "/completion", body, LLAMA_SERVER_TOKEN));
+    } finally {
+      stop(p);
+      Files.deleteIfExists(log);
+    }
+  }
+
+  private Row standalone(String name, NodeLauncher launcher) throws Exception {
+    int port = freePort();
+    Path log = Files.createTempFile("tokenbus-startup", ".log");
+    long t0 = System.nanoTime();
+    List<String> args = new ArrayList<>(List.of("standalone", "--http-port", Integer.toString(port)));
+    args.addAll(workerArgs());
+    Process p = launcher.start(args, log);
+    try {
+      double ready = awaitReady(p, port, "/ready", t0, log);
+      return new Row(name, ready, firstTokens(port, "/v1/generate", generateBody(), TOKEN_EVENT));
+    } finally {
+      stop(p);
+      Files.deleteIfExists(log);
+    }
+  }
+
+  /** The gateway's start to its seeing the worker is the ready time here (polled every 100 ms by {@link LocalCluster}). */
+  private Row processes(String name, NodeLauncher launcher) throws Exception {
+    long t0 = System.nanoTime();
+    try (LocalCluster c = LocalCluster.start(launcher, 1, workerArgs(), List.of(), null)) {
+      double ready = (System.nanoTime() - t0) / 1e6;
+      return new Row(name, ready, firstTokens(c.port(), "/v1/generate", generateBody(), TOKEN_EVENT));
+    }
+  }
+
+  private int threads() {
+    return options.engine().effectiveThreads();
+  }
+
+  /** The context per sequence: the configuration's, else what {@code bench compare} gives both servers. */
+  private int context() {
+    int ctx = options.engine().contextPerSequence();
+    return ctx > 0 ? ctx : CompareBenchmark.DEFAULT_CONTEXT;
+  }
+
+  /** A tokenbus worker's (or standalone node's) model, threads, one slot and the other settings. */
+  private List<String> workerArgs() {
+    List<String> args = new ArrayList<>(LocalCluster.workerArgs(options.engine().model(), threads(), 1));
+    args.addAll(CompareBenchmark.withContext(options.otherWorkerArgs(), context()));
+    return args;
+  }
+
+  private String generateBody() {
+    return new JsonObject().put("prompt", PROMPT).put("max_tokens", options.tokens()).put("temperature", 0).encode();
+  }
+
+  private double[] firstTokens(int port, String path, String body, String marker) throws IOException {
+    double[] ttft = new double[options.requests()];
+    for (int i = 0; i < ttft.length; i++) {
+      OneWriteRequest.Result r = OneWriteRequest.send(port, "POST", path, body, marker);
+      if (r.status() != 200 || r.markerNanos() < 0) {
+        throw new IllegalStateException("request " + (i + 1) + " to " + path + ": no token event:\n" + r.response());
+      }
+      ttft[i] = r.markerNanos() / 1e6;
+    }
+    return ttft;
+  }
+
+  /** Polls {@code path} every millisecond until it answers 200; returns the milliseconds since {@code t0}. */
+  private static double awaitReady(Process p, int port, String path, long t0, Path log) throws Exception {
+    long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("the server exited with " + p.exitValue() + ":\n" + Files.readString(log));
+      }
+      try {
+        if (OneWriteRequest.send(port, "GET", path, null, null).status() == 200) {
+          return (System.nanoTime() - t0) / 1e6;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      p.waitFor(1, TimeUnit.MILLISECONDS); // the poll's interval; the process's exit ends it early
+    }
+    throw new IllegalStateException(path + " did not answer 200 within 120 s:\n" + Files.readString(log));
+  }
+
+  private static void stop(Process p) throws InterruptedException {
+    p.destroy();
+    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /**
+   * The table in Markdown: ready time, the TTFT of requests 1, 10, 100 and 1,000 (those there are),
+   * and the median of each span between them (2-10, 11-100, 101-1000), which a single request's
+   * noise does not move.
+   */
+  public static String table(List<Row> rows) {
+    int n = rows.stream().mapToInt(r -> r.ttftMs().length).max().orElse(0);
+    List<Integer> marks = new ArrayList<>();
+    for (int m = 1; m <= n; m *= 10) {
+      marks.add(m);
+    }
+    StringBuilder b = new StringBuilder("| server | start to ready ms |");
+    StringBuilder rule = new StringBuilder("|---|---:|");
+    for (int m : marks) {
+      b.append(String.format(Locale.ROOT, " TTFT #%,d ms |", m));
+      rule.append("---:|");
+    }
+    for (int i = 1; i < marks.size(); i++) {
+      b.append(String.format(Locale.ROOT, " p50 #%,d-%,d ms |", marks.get(i - 1) + 1, marks.get(i)));
+      rule.append("---:|");
+    }
+    b.append('\n').append(rule).append('\n');
+    for (Row r : rows) {
+      b.append("| ").append(r.server()).append(String.format(Locale.ROOT, " | %,.0f |", r.readyMs()));
+      for (int m : marks) {
+        b.append(String.format(Locale.ROOT, " %.2f |", r.ttftMs()[m - 1]));
+      }
+      for (int i = 1; i < marks.size(); i++) {
+        double[] span = Arrays.copyOfRange(r.ttftMs(), marks.get(i - 1), marks.get(i));
+        Arrays.sort(span);
+        b.append(String.format(Locale.ROOT, " %.2f |", span[span.length / 2]));
+      }
+      b.append('\n');
+    }
+    return b.toString();
+  }
+}
