@@ -57,6 +57,8 @@ public final class CompareBenchmark {
 
   /** The style every tok/s row is measured with. */
   static final ClientStyle THROUGHPUT_CLIENT = ClientStyle.RAW;
+  /** Short requests one at a time per client style and route in each turn of the warm-up. */
+  private static final int WARMUP_SEQUENTIAL = 20;
   /** The client label of the rows measured without HTTP. */
   static final String NO_CLIENT = "–";
 
@@ -178,16 +180,23 @@ public final class CompareBenchmark {
 
   /**
    * Drives every route of a server for {@link Options#warmupSeconds}, in turns: a TTFT run's short
-   * requests one at a time, then one round at the largest concurrency.
+   * requests one at a time by each client style, then one round at the largest concurrency. Every
+   * style warms up its own code here too: the server measured first would otherwise meet clients
+   * whose JIT had not settled yet, and look slower than it is by their cost.
    */
   private void warmUp(int port, SseLoad.Dialect... dialects) throws Exception {
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.warmupSeconds());
     int most = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
     do {
       for (SseLoad.Dialect d : dialects) {
-        SseLoad load = new SseLoad(port, d, true);
-        load.sequential(20, body(d, options.ttftTokens()));
-        load.run(most, body(d, options.tokens()));
+        for (ClientStyle style : clients) {
+          try (FirstTokenClient client = style.open(port, d, vertx)) {
+            new SseLoad(client).sequential(WARMUP_SEQUENTIAL, body(d, options.ttftTokens()));
+          }
+        }
+        try (FirstTokenClient client = THROUGHPUT_CLIENT.open(port, d, vertx)) {
+          new SseLoad(client).run(most, body(d, options.tokens()));
+        }
       }
     } while (System.nanoTime() < until);
   }

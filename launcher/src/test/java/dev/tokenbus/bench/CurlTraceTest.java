@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The curl style's trace reader on a trace curl 7.88.1 printed ({@code --trace - --trace-time} and the
- * {@code -w} line) for a chunked stream of two tokens and a last event from a loopback server.
+ * {@code -w} line, as {@link CurlClient} runs it) for llama-server v0.5.0's {@code /completion}: a
+ * chunked stream of 4 tokens (a block each) and a last event, stories260K.
  */
 class CurlTraceTest {
 
@@ -22,18 +23,19 @@ class CurlTraceTest {
   @Test
   void theTokensAreTimedFromCurlsConnectToTheBlockThatHeldThemOnCurlsClock() throws Exception {
     CurlTrace trace = CurlTrace.parse(recorded());
-    // 19:02:52.390223 == Info:   Trying ...
-    assertThat(trace.connectNanos()).isEqualTo(((19 * 60 + 2) * 60 + 52) * 1_000_000_000L + 390_223_000L);
-    // The head (4 blocks, a line each) and one block of data: the chunks of both tokens and of the last event.
-    assertThat(trace.received()).hasSize(5);
+    // 19:20:11.977652 == Info:   Trying 127.0.0.1:8191...
+    assertThat(trace.connectNanos()).isEqualTo(((19 * 60 + 20) * 60 + 11) * 1_000_000_000L + 977_652_000L);
+    // The head (8 blocks, a line each), then 7 of data: 4 tokens, the last event, the last chunk in 2 sends.
+    assertThat(trace.received()).hasSize(15);
     assertThat(new String(trace.received().getFirst().bytes(), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200 OK\r\n");
+    assertThat(new String(trace.received().get(8).bytes(), StandardCharsets.US_ASCII)).startsWith("74\r\ndata: {");
     SseLoad.Stream s = trace.stream(SseLoad.Dialect.LLAMA_SERVER, 42);
     assertThat(s.sentNanos()).isEqualTo(42);
-    // 19:02:52.399308 <= Recv data: 9,085 µs after the connect.
-    assertThat(s.arrivalNanos()).containsExactly(9_085_000, 9_085_000);
-    assertThat(s.completionTokens()).isEqualTo(2);
-    // time_starttransfer 0.009062
-    assertThat(s.firstByteNanos()).isEqualTo(9_062_000);
+    // <= Recv data at .981250, .982079, .982631 and .983274: from the connect, in µs.
+    assertThat(s.arrivalNanos()).containsExactly(3_598_000, 4_427_000, 4_979_000, 5_622_000);
+    assertThat(s.completionTokens()).isEqualTo(4);
+    // time_starttransfer 0.002448: the head came 1.1 ms before the first token.
+    assertThat(s.firstByteNanos()).isEqualTo(2_448_000);
   }
 
   @Test
