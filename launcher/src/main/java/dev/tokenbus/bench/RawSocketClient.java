@@ -17,6 +17,8 @@ import java.util.List;
 final class RawSocketClient implements FirstTokenClient {
 
   private static final int READ_BUFFER = 16 * 1024;
+  /** How long a read may wait before the stream is failed (a stalled server, not a slow one). */
+  private static final int READ_TIMEOUT_MS = 120_000;
 
   private final InetSocketAddress address;
   private final String path;
@@ -57,6 +59,7 @@ final class RawSocketClient implements FirstTokenClient {
     long t0 = System.nanoTime();
     try (Socket socket = new Socket()) {
       socket.setTcpNoDelay(noDelay());
+      socket.setSoTimeout(READ_TIMEOUT_MS);
       socket.connect(address, 5_000);
       OutputStream out = socket.getOutputStream();
       for (byte[] w : writes) {
