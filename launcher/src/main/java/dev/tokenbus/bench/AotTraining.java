@@ -152,7 +152,7 @@ public final class AotTraining {
   }
 
   private static void expect(int port, String method, String path, String body, String contains) throws IOException {
-    OneWriteRequest.Result r = OneWriteRequest.send(port, method, path, body, null);
+    OneWriteRequest.Result r = OneWriteRequest.send(port, method, path, body);
     if (r.status() != 200 || !r.response().contains(contains)) {
       throw new IllegalStateException(method + " " + path + " answered " + r.status() + " without " + contains + ":\n"
           + r.response());

@@ -108,10 +108,13 @@ public final class BenchmarkReport {
     CompareBenchmark.Options c = options.compare();
     md.append("## Against llama-server, this report's run\n\n")
         .append("llama.cpp's `llama-server` (").append(c.llamaServer().getFileName())
-        .append(") and tokenbus on the same model, threads and slots, measured one after the other by the same SSE"
-            + " client (`bin/tokenbus bench compare`). TTFT: ").append(c.ttftRequests())
-        .append(" requests per run, one at a time, each on a new connection, prompt \"").append(c.prompt())
-        .append("\", ").append(c.ttftTokens()).append(" tokens. tok/s: up to ").append(c.tokens())
+        .append(") and tokenbus on the same model, threads and slots, measured one after the other"
+            + " (`bin/tokenbus bench compare`). TTFT, by each client style in turn (").append(c.clients().stream()
+            .map(ClientStyle::label).collect(Collectors.joining(", "))).append("): ").append(c.ttftRequests())
+        .append(" requests per run, one at a time, each on a new connection, timed from just before the connection"
+            + " opens to the first token event, prompt \"").append(c.prompt())
+        .append("\", ").append(c.ttftTokens()).append(" tokens. tok/s, by the ").append(CompareBenchmark.THROUGHPUT_CLIENT
+            .label()).append(" client: up to ").append(c.tokens())
         .append(" tokens per stream, after ").append(c.warmupSeconds())
         .append(" s of warm-up per server. Greedy; llama-server's `cache_prompt` and `-fa` follow tokenbus's prefix"
             + " cache and flash-attention settings. nproc: ").append(Runtime.getRuntime().availableProcessors())

@@ -4,6 +4,7 @@ import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import dev.tokenbus.trace.FirstTokenTrace;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.OutputStream;
@@ -12,15 +13,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
- * tokenbus next to llama.cpp's llama-server on the same model, threads and slots, measured by the
- * same SSE client ({@link SseLoad}) in one run, one server at a time: time to first token (one
- * request at a time, a short generation) and streamed tok/s at the given concurrencies, every request
- * on a new connection. tokenbus is measured as a standalone node ({@code /v1/generate} and the OpenAI chat
- * route) and as gateway + worker processes. Every generation is greedy, and llama-server's
- * {@code cache_prompt} follows the engine's prefix cache, so both servers produce the same tokens (and stop at the same end of text); the tokens
- * per stream are printed to show it.
+ * tokenbus next to llama.cpp's llama-server on the same model, threads and slots, in one run, one
+ * server at a time: time to first token (one request at a time, a short generation, every request on
+ * a new connection), measured by each {@link ClientStyle} in turn so that no one client's habits
+ * decide the figures, and streamed tok/s at the given concurrencies, measured by the raw-socket client.
+ * tokenbus is measured as a standalone node ({@code /v1/generate} and the OpenAI chat route) and as
+ * gateway + worker processes. Every generation is greedy, and llama-server's {@code cache_prompt}
+ * follows the engine's prefix cache, so both servers produce the same tokens (and stop at the same end
+ * of text); the tokens per stream are printed to show it.
  */
 public final class CompareBenchmark {
 
@@ -37,14 +40,27 @@ public final class CompareBenchmark {
    * @param warmupSeconds how long each server is driven through all its routes, short requests and
    *     the largest concurrency alike, before any of them is measured: a JVM compiles its hot paths
    *     only after thousands of requests, and a server in service is warm
+   * @param clients the client styles that measure TTFT, each in turn, in this order
    */
   public record Options(EngineConfig engine, Path llamaServer, String prompt, int tokens, List<Integer> concurrency,
       int runs, int ttftTokens, int ttftRequests, NodeLauncher nodes, List<String> otherWorkerArgs,
-      int warmupSeconds) {}
+      int warmupSeconds, List<ClientStyle> clients) {}
 
-  /** One server and route at one concurrency (0: the TTFT row); latency pooled over all runs. */
-  public record Row(String server, int concurrency, double tokensPerSecond, double ttftP50Ms, double ttftP99Ms,
-      double tokensPerStream) {}
+  /**
+   * One server and route at one concurrency (0: a TTFT row), measured by one client style (its label;
+   * "–" for the rows without HTTP); latency pooled over all runs.
+   *
+   * @param firstByteP50Ms the median time to the response's first byte, NaN where the client does not know it
+   */
+  public record Row(String server, String client, int concurrency, double tokensPerSecond, double ttftP50Ms,
+      double ttftP99Ms, double firstByteP50Ms, double tokensPerStream) {}
+
+  /** The style every tok/s row is measured with. */
+  static final ClientStyle THROUGHPUT_CLIENT = ClientStyle.RAW;
+  /** Short requests one at a time per client style and route in each turn of the warm-up. */
+  private static final int WARMUP_SEQUENTIAL = 20;
+  /** The client label of the rows measured without HTTP. */
+  static final String NO_CLIENT = "–";
 
   public static final String LLAMA_SERVER = "llama-server /completion";
   public static final String STANDALONE = "tokenbus standalone /v1/generate";
@@ -61,13 +77,16 @@ public final class CompareBenchmark {
 
   private final Options options;
   private final PrintStream out;
+  /** The styles measured: {@link Options#clients} less those that cannot run here. */
+  private List<ClientStyle> clients;
+  private Vertx vertx;
 
   public CompareBenchmark(Options options, PrintStream out) {
     this.options = options;
     this.out = out;
   }
 
-  /** Measures every server, prints both tables and returns the rows. */
+  /** Measures every server, prints the tables and returns the rows. */
   public List<Row> run() throws Exception {
     int maxConcurrency = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
     EngineConfig cfg = options.engine().withSlots(Math.max(options.engine().slots(), maxConcurrency));
@@ -77,33 +96,54 @@ public final class CompareBenchmark {
     int threads = cfg.effectiveThreads();
     out.printf(Locale.ROOT, "compare: %s, %d thread(s), %d slots, %d context per sequence, nproc %d;"
             + " TTFT: %d requests of %d tokens per run, one at a time, new connection each; tok/s: %d tokens per"
-            + " stream; median of %d runs%n", cfg.model().getFileName(), threads, cfg.slots(),
+            + " stream, %s client; median of %d runs%n", cfg.model().getFileName(), threads, cfg.slots(),
         cfg.contextPerSequence(), Runtime.getRuntime().availableProcessors(), options.ttftRequests(),
-        options.ttftTokens(), options.tokens(), options.runs());
+        options.ttftTokens(), options.tokens(), THROUGHPUT_CLIENT.label(), options.runs());
+    clients = new ArrayList<>();
+    for (ClientStyle c : options.clients()) {
+      String unavailable = c == ClientStyle.CURL ? CurlClient.unavailable() : null;
+      if (unavailable != null) {
+        out.printf("client %s skipped: %s%n", c.label(), unavailable);
+      } else {
+        out.printf("client %s: %s%n", c.label(), c.description());
+        clients.add(c);
+      }
+    }
     List<Row> rows = new ArrayList<>();
     engineAlone(rows, cfg);
+    vertx = clients.contains(ClientStyle.VERTX) ? Vertx.vertx() : null;
+    try {
+      measureServers(rows, cfg, threads);
+    } finally {
+      if (vertx != null) {
+        vertx.close().await(30, TimeUnit.SECONDS);
+      }
+    }
+    print(rows);
+    return rows;
+  }
 
+  /** llama-server, then the standalone node, then gateway + worker processes, each started, warmed up, measured and stopped. */
+  private void measureServers(List<Row> rows, EngineConfig cfg, int threads) throws Exception {
     try (LlamaServer server = LlamaServer.start(options.llamaServer(), cfg.model(), threads, cfg.slots(),
         cfg.contextPerSequence(), cfg.flashAttention(), cfg.gpuLayers())) {
       warmUp(server.port(), SseLoad.Dialect.LLAMA_SERVER);
-      measureAll(rows, LLAMA_SERVER, server.port(), SseLoad.Dialect.LLAMA_SERVER, true);
+      measureAll(rows, LLAMA_SERVER, server.port(), SseLoad.Dialect.LLAMA_SERVER);
     }
     try (LlamaEngine engine = LlamaEngine.start(cfg); StandaloneNode node = StandaloneNode.start(engine)) {
       warmUp(node.port(), SseLoad.Dialect.TOKENBUS, SseLoad.Dialect.OPENAI_CHAT);
-      measureAll(rows, STANDALONE, node.port(), SseLoad.Dialect.TOKENBUS, true);
-      measureAll(rows, STANDALONE_CHAT, node.port(), SseLoad.Dialect.OPENAI_CHAT, true);
+      measureAll(rows, STANDALONE, node.port(), SseLoad.Dialect.TOKENBUS);
+      measureAll(rows, STANDALONE_CHAT, node.port(), SseLoad.Dialect.OPENAI_CHAT);
     }
     if (options.nodes() != null) {
       List<String> workerArgs = new ArrayList<>(LocalCluster.workerArgs(cfg.model(), threads, cfg.slots()));
       workerArgs.addAll(withContext(options.otherWorkerArgs(), cfg.contextPerSequence()));
       try (LocalCluster p = LocalCluster.start(options.nodes(), 1, workerArgs, List.of(), null)) {
         warmUp(p.port(), SseLoad.Dialect.TOKENBUS, SseLoad.Dialect.OPENAI_CHAT);
-        measureAll(rows, PROCESSES, p.port(), SseLoad.Dialect.TOKENBUS, true);
-        measureAll(rows, PROCESSES_CHAT, p.port(), SseLoad.Dialect.OPENAI_CHAT, true);
+        measureAll(rows, PROCESSES, p.port(), SseLoad.Dialect.TOKENBUS);
+        measureAll(rows, PROCESSES_CHAT, p.port(), SseLoad.Dialect.OPENAI_CHAT);
       }
     }
-    print(rows);
-    return rows;
   }
 
   /** {@code args} with {@code --ctx} set to {@code context} (replaced where present, added where not). */
@@ -129,53 +169,71 @@ public final class CompareBenchmark {
         options.tokens(), options.concurrency(), options.runs(), 0), new PrintStream(OutputStream.nullOutputStream()))
         .run();
     for (EngineBenchmark.Row r : measured) {
-      rows.add(new Row(ENGINE, r.concurrency(), r.fullTokensPerSecond(), Double.NaN, Double.NaN, Double.NaN));
+      rows.add(new Row(ENGINE, NO_CLIENT, r.concurrency(), r.fullTokensPerSecond(), Double.NaN, Double.NaN,
+          Double.NaN, Double.NaN));
     }
     for (EngineBenchmark.Row r : measured) {
-      rows.add(new Row(DECODE_ONLY, r.concurrency(), r.decodeOnlyTokensPerSecond(), Double.NaN, Double.NaN,
-          Double.NaN));
+      rows.add(new Row(DECODE_ONLY, NO_CLIENT, r.concurrency(), r.decodeOnlyTokensPerSecond(), Double.NaN,
+          Double.NaN, Double.NaN, Double.NaN));
     }
   }
 
   /**
    * Drives every route of a server for {@link Options#warmupSeconds}, in turns: a TTFT run's short
-   * requests one at a time, then one round at the largest concurrency.
+   * requests one at a time by each client style, then one round at the largest concurrency. Every
+   * style warms up its own code here too: the server measured first would otherwise meet clients
+   * whose JIT had not settled yet, and look slower than it is by their cost.
    */
   private void warmUp(int port, SseLoad.Dialect... dialects) throws Exception {
-    long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(options.warmupSeconds());
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.warmupSeconds());
     int most = options.concurrency().stream().mapToInt(Integer::intValue).max().orElse(1);
     do {
       for (SseLoad.Dialect d : dialects) {
-        SseLoad load = new SseLoad(port, d, true);
-        load.sequential(20, body(d, options.ttftTokens()));
-        load.run(most, body(d, options.tokens()));
+        for (ClientStyle style : clients) {
+          try (FirstTokenClient client = style.open(port, d, vertx)) {
+            new SseLoad(client).sequential(WARMUP_SEQUENTIAL, body(d, options.ttftTokens()));
+          }
+        }
+        try (FirstTokenClient client = THROUGHPUT_CLIENT.open(port, d, vertx)) {
+          new SseLoad(client).run(most, body(d, options.tokens()));
+        }
       }
     } while (System.nanoTime() < until);
   }
 
-  private void measureAll(List<Row> rows, String server, int port, SseLoad.Dialect dialect, boolean fresh)
-      throws Exception {
-    SseLoad ttft = new SseLoad(port, dialect, fresh);
+  /**
+   * TTFT by each client style in turn (after at least one round and 3 s of that style's requests, so
+   * that its own code is compiled too), then tok/s at each concurrency by {@link #THROUGHPUT_CLIENT}.
+   */
+  private void measureAll(List<Row> rows, String server, int port, SseLoad.Dialect dialect) throws Exception {
     String shortBody = body(dialect, options.ttftTokens());
-    // With -Dtokenbus.trace.first-token=true, the standalone node (in this JVM) records each stage.
-    rows.add(row(server, 0, Rounds.measure(options.runs(), () -> {
-      FirstTokenTrace.reset();
-      return ttft.sequential(options.ttftRequests(), shortBody);
-    })));
-    String trace = FirstTokenTrace.summary();
-    if (!trace.isEmpty()) {
-      out.printf("%nfirst-token trace, %s (last run): %s%n", server, trace);
+    for (ClientStyle style : clients) {
+      try (FirstTokenClient client = style.open(port, dialect, vertx)) {
+        SseLoad ttft = new SseLoad(client);
+        // With -Dtokenbus.trace.first-token=true, the standalone node (in this JVM) records each stage.
+        rows.add(row(server, style, 0, Rounds.measure(options.runs(), 1, () -> {
+          FirstTokenTrace.reset();
+          return ttft.sequential(options.ttftRequests(), shortBody);
+        })));
+      }
+      String trace = FirstTokenTrace.summary();
+      if (!trace.isEmpty()) {
+        out.printf("%nfirst-token trace, %s, client %s (last run): %s%n", server, style.label(), trace);
+      }
     }
     // New connections here too: llama-server closes a connection after a stream, which a pooled client would reuse.
-    SseLoad load = new SseLoad(port, dialect, fresh);
-    String body = body(dialect, options.tokens());
-    for (int n : options.concurrency()) {
-      rows.add(row(server, n, Rounds.measure(options.runs(), () -> load.run(n, body))));
+    try (FirstTokenClient client = THROUGHPUT_CLIENT.open(port, dialect, vertx)) {
+      SseLoad load = new SseLoad(client);
+      String body = body(dialect, options.tokens());
+      for (int n : options.concurrency()) {
+        rows.add(row(server, THROUGHPUT_CLIENT, n, Rounds.measure(options.runs(), () -> load.run(n, body))));
+      }
     }
   }
 
-  private static Row row(String server, int n, Rounds.Summary s) {
-    return new Row(server, n, s.tokensPerSecond(), s.ttftMs(50), s.ttftMs(99), s.tokensPerStream());
+  private static Row row(String server, ClientStyle client, int n, Rounds.Summary s) {
+    return new Row(server, client.label(), n, s.tokensPerSecond(), s.ttftMs(50), s.ttftMs(99), s.firstByteMs(50),
+        s.tokensPerStream());
   }
 
   /** A greedy generation of up to {@code tokens} tokens of {@link Options#prompt} in the route's own request shape. */
@@ -198,30 +256,40 @@ public final class CompareBenchmark {
     out.print(table(rows));
   }
 
-  /** Both tables in Markdown: TTFT, then tok/s, each with its comparison to llama-server. */
+  /**
+   * The tables in Markdown: one TTFT table per client style (in the order the rows came), each compared
+   * with llama-server's figure by the same style, then the tok/s table, compared with llama-server's
+   * and with llama_decode alone.
+   */
   public static String table(List<Row> rows) {
     StringBuilder b = new StringBuilder();
-    Row base = find(rows, LLAMA_SERVER, 0);
-    b.append("| server, route | TTFT p50 ms | TTFT p99 ms | p50 − llama-server's | p99 / llama-server's |\n");
-    b.append("|---|---:|---:|---:|---:|\n");
-    for (Row r : rows) {
-      if (r.concurrency() == 0) {
-        b.append(String.format(Locale.ROOT, "| %s | %s | %s | %+.2f ms | %.2fx |%n", r.server(),
-            StreamBenchmark.ms(r.ttftP50Ms()), StreamBenchmark.ms(r.ttftP99Ms()),
-            base == null ? Double.NaN : r.ttftP50Ms() - base.ttftP50Ms(),
-            base == null ? Double.NaN : r.ttftP99Ms() / base.ttftP99Ms()));
+    List<String> styles = rows.stream().filter(r -> r.concurrency() == 0).map(Row::client).distinct().toList();
+    for (String style : styles) {
+      Row base = find(rows, LLAMA_SERVER, style, 0);
+      b.append("TTFT, client `").append(style).append("`:\n\n");
+      b.append("| server, route | TTFT p50 ms | TTFT p99 ms | p50 − llama-server's | p99 / llama-server's |"
+          + " first byte p50 ms |\n");
+      b.append("|---|---:|---:|---:|---:|---:|\n");
+      for (Row r : rows) {
+        if (r.concurrency() == 0 && r.client().equals(style)) {
+          b.append(String.format(Locale.ROOT, "| %s | %s | %s | %+.2f ms | %.2fx | %s |%n", r.server(),
+              StreamBenchmark.ms(r.ttftP50Ms()), StreamBenchmark.ms(r.ttftP99Ms()),
+              base == null ? Double.NaN : r.ttftP50Ms() - base.ttftP50Ms(),
+              base == null ? Double.NaN : r.ttftP99Ms() / base.ttftP99Ms(), StreamBenchmark.ms(r.firstByteP50Ms())));
+        }
       }
+      b.append('\n');
     }
-    b.append('\n');
-    b.append("| server, route | streams | tok/s | vs llama-server | of llama_decode alone | tokens per stream |"
+    b.append("| server, route | client | streams | tok/s | vs llama-server | of llama_decode alone | tokens per stream |"
         + " TTFT p50 ms | TTFT p99 ms |\n");
-    b.append("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
       if (r.concurrency() > 0) {
         Row same = find(rows, LLAMA_SERVER, r.concurrency());
         Row ceiling = find(rows, DECODE_ONLY, r.concurrency());
-        b.append(String.format(Locale.ROOT, "| %s | %d | %,.0f | %.2fx | %s | %s | %s | %s |%n", r.server(),
-            r.concurrency(), r.tokensPerSecond(), same == null ? Double.NaN : r.tokensPerSecond() / same.tokensPerSecond(),
+        b.append(String.format(Locale.ROOT, "| %s | %s | %d | %,.0f | %.2fx | %s | %s | %s | %s |%n", r.server(),
+            r.client(), r.concurrency(), r.tokensPerSecond(),
+            same == null ? Double.NaN : r.tokensPerSecond() / same.tokensPerSecond(),
             ceiling == null ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * r.tokensPerSecond()
                 / ceiling.tokensPerSecond()), Double.isNaN(r.tokensPerStream()) ? "–"
                 : String.format(Locale.ROOT, "%.0f", r.tokensPerStream()), StreamBenchmark.ms(r.ttftP50Ms()),
@@ -229,6 +297,11 @@ public final class CompareBenchmark {
       }
     }
     return b.toString();
+  }
+
+  private static Row find(List<Row> rows, String server, String client, int n) {
+    return rows.stream().filter(r -> r.server().equals(server) && r.client().equals(client) && r.concurrency() == n)
+        .findFirst().orElse(null);
   }
 
   private static Row find(List<Row> rows, String server, int n) {

@@ -13,14 +13,19 @@ final class Rounds {
   }
 
   /**
-   * The measured runs: the median tok/s; TTFT and ITL pooled over every stream of every run; the
-   * requests sent and those refused with 429, summed over the runs.
+   * The measured runs: the median tok/s; TTFT, the response's first byte (where the client knows it)
+   * and ITL pooled over every stream of every run; the requests sent and those refused with 429,
+   * summed over the runs.
    */
-  record Summary(double tokensPerSecond, List<Double> ttftMs, List<Double> itlMs, int requests, long rejected,
-      long tokens) {
+  record Summary(double tokensPerSecond, List<Double> ttftMs, List<Double> firstByteMs, List<Double> itlMs,
+      int requests, long rejected, long tokens) {
 
     double ttftMs(double percentile) {
       return Percentiles.of(ttftMs, percentile);
+    }
+
+    double firstByteMs(double percentile) {
+      return Percentiles.of(firstByteMs, percentile);
     }
 
     double itlMs(double percentile) {
@@ -48,6 +53,7 @@ final class Rounds {
     }
     double[] tps = new double[runs];
     List<Double> ttft = new ArrayList<>();
+    List<Double> firstByte = new ArrayList<>();
     List<Double> itl = new ArrayList<>();
     int requests = 0;
     long rejected = 0;
@@ -61,8 +67,11 @@ final class Rounds {
       rejected += round.rejected();
       for (SseLoad.Stream st : round.streams()) {
         tokens += st.arrivalNanos().length;
+        if (st.firstByteNanos() >= 0) {
+          firstByte.add(st.firstByteNanos() / 1e6);
+        }
       }
     }
-    return new Summary(BenchSink.median(tps), ttft, itl, requests, rejected, tokens);
+    return new Summary(BenchSink.median(tps), ttft, firstByte, itl, requests, rejected, tokens);
   }
 }

@@ -1,16 +1,8 @@
 package dev.tokenbus.bench;
 
 import io.vertx.core.json.JsonObject;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,9 +27,11 @@ public final class SseLoad {
    * @param sentNanos when it was sent ({@link System#nanoTime()})
    * @param arrivalNanos when each token event arrived, from sending the request
    * @param completionTokens {@code done}'s {@code usage.completion_tokens}, or -1 without {@code done}
+   * @param firstByteNanos when the response's first byte arrived, from sending the request, or -1 when
+   *     unknown (a client that only sees the head reports when the head was read)
    */
   public record Stream(int status, long retryAfterSeconds, long sentNanos, long[] arrivalNanos,
-      int completionTokens) {
+      int completionTokens, long firstByteNanos) {
 
     public boolean rejected() {
       return status == 429;
@@ -155,35 +149,26 @@ public final class SseLoad {
     }
   }
 
-  private final HttpClient http = client();
-  private final URI uri;
-  private final Dialect dialect;
-  private final boolean newConnections;
+  private final FirstTokenClient client;
 
-  /**
-   * HTTP/1.1, as SSE clients (browsers, curl, the OpenAI SDKs over http://) speak it: the JDK's
-   * default, HTTP/2, would ask a plain-text server to upgrade (h2c), which Vert.x accepts and
-   * llama-server ignores, so the two would be measured over different protocols.
-   */
-  private static HttpClient client() {
-    return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-  }
-
-  /** tokenbus's {@code /v1/generate}, over pooled connections. */
+  /** tokenbus's {@code /v1/generate}, over pooled connections of the JDK's client. */
   public SseLoad(int port) {
     this(port, Dialect.TOKENBUS, false);
   }
 
   /**
-   * A server's streaming route.
+   * A server's streaming route, read by the JDK's client.
    *
    * @param newConnections every request on a new connection (a client of its own, made before its
    *     clock starts, closed after): the connection's setup counts in TTFT, as for a new visitor
    */
   public SseLoad(int port, Dialect dialect, boolean newConnections) {
-    this.uri = URI.create("http://127.0.0.1:" + port + dialect.path());
-    this.dialect = dialect;
-    this.newConnections = newConnections;
+    this(new JdkClient(port, dialect, newConnections));
+  }
+
+  /** Requests sent and read by {@code client}. */
+  SseLoad(FirstTokenClient client) {
+    this.client = client;
   }
 
   /** {@code requests} requests with {@code body}, one after the other: latency without contention. */
@@ -249,53 +234,7 @@ public final class SseLoad {
   }
 
   private Stream stream(String body) throws Exception {
-    if (!newConnections) {
-      return stream(http, body);
-    }
-    try (HttpClient own = client()) {
-      return stream(own, body);
-    }
-  }
-
-  private Stream stream(HttpClient http, String body) throws Exception {
-    long t0 = System.nanoTime();
-    HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(uri)
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
-    if (r.statusCode() == 429) {
-      r.body().close();
-      return new Stream(429, r.headers().firstValueAsLong("Retry-After").orElse(-1), t0, new long[0], -1);
-    }
-    if (r.statusCode() != 200) {
-      throw new IllegalStateException("HTTP " + r.statusCode() + ": " + new String(r.body().readAllBytes()));
-    }
-    long[] arrivals = new long[64];
-    int count = 0;
-    int completionTokens = -1;
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-      String line;
-      String event = null;
-      while ((line = in.readLine()) != null) {
-        if (line.isEmpty()) {
-          event = null;
-        } else if (line.startsWith("event:")) {
-          event = line.substring(6).trim();
-        } else if (line.startsWith("data:")) {
-          Event e = dialect.classify(event, line.substring(5).trim());
-          switch (e.kind()) {
-            case TOKEN -> {
-              if (count == arrivals.length) {
-                arrivals = Arrays.copyOf(arrivals, count * 2);
-              }
-              arrivals[count++] = System.nanoTime() - t0;
-            }
-            case DONE -> completionTokens = e.completionTokens();
-            case ERROR -> throw new IllegalStateException("stream failed: " + e.error());
-            case OTHER -> { }
-          }
-        }
-      }
-    }
-    return new Stream(200, -1, t0, Arrays.copyOf(arrivals, count), completionTokens);
+    return client.stream(body);
   }
 
   /** {@code usage.completion_tokens} of an event's JSON data, or -1 without it. */

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * to its readiness route answering 200 ({@code /ready} on tokenbus, {@code /health} on llama-server,
  * polled every millisecond), then {@code requests} short greedy generations one at a time on
  * {@code /v1/generate} (llama-server: {@code /completion}), each on a new connection by
- * {@link OneWriteRequest} (the request in one write, {@code TCP_NODELAY}), timed to the first token
+ * the {@code raw} client style ({@link RawSocketClient}: the request in one write, {@code TCP_NODELAY}), timed to the first token
  * event. tokenbus runs as a standalone node, without and with the JVM's AOT cache, and as gateway +
  * worker processes with it; llama-server when its binary is given.
  */
@@ -48,8 +48,6 @@ public final class StartupBenchmark {
   public record Row(String server, double readyMs, double[] ttftMs) {}
 
   private static final String PROMPT = "Once upon a time";
-  private static final String TOKEN_EVENT = "event: token";
-  private static final String LLAMA_SERVER_TOKEN = "\"stop\":false";
 
   private final Options options;
   private final PrintStream out;
@@ -99,7 +97,7 @@ public final class StartupBenchmark {
       double ready = awaitReady(p, port, "/health", t0, log);
       String body = new JsonObject().put("prompt", PROMPT).put("n_predict", options.tokens()).put("temperature", 0)
           .put("stream", true).encode();
-      return new Row("llama-server", ready, firstTokens(port, "/completion", body, LLAMA_SERVER_TOKEN));
+      return new Row("llama-server", ready, firstTokens(port, SseLoad.Dialect.LLAMA_SERVER, body));
     } finally {
       stop(p);
       Files.deleteIfExists(log);
@@ -115,7 +113,7 @@ public final class StartupBenchmark {
     Process p = launcher.start(args, log);
     try {
       double ready = awaitReady(p, port, "/ready", t0, log);
-      return new Row(name, ready, firstTokens(port, "/v1/generate", generateBody(), TOKEN_EVENT));
+      return new Row(name, ready, firstTokens(port, SseLoad.Dialect.TOKENBUS, generateBody()));
     } finally {
       stop(p);
       Files.deleteIfExists(log);
@@ -127,7 +125,7 @@ public final class StartupBenchmark {
     long t0 = System.nanoTime();
     try (LocalCluster c = LocalCluster.start(launcher, 1, workerArgs(), List.of(), null)) {
       double ready = (System.nanoTime() - t0) / 1e6;
-      return new Row(name, ready, firstTokens(c.port(), "/v1/generate", generateBody(), TOKEN_EVENT));
+      return new Row(name, ready, firstTokens(c.port(), SseLoad.Dialect.TOKENBUS, generateBody()));
     }
   }
 
@@ -152,14 +150,16 @@ public final class StartupBenchmark {
     return new JsonObject().put("prompt", PROMPT).put("max_tokens", options.tokens()).put("temperature", 0).encode();
   }
 
-  private double[] firstTokens(int port, String path, String body, String marker) throws IOException {
+  private double[] firstTokens(int port, SseLoad.Dialect dialect, String body) throws Exception {
     double[] ttft = new double[options.requests()];
+    RawSocketClient client = new RawSocketClient(port, dialect, false);
     for (int i = 0; i < ttft.length; i++) {
-      OneWriteRequest.Result r = OneWriteRequest.send(port, "POST", path, body, marker);
-      if (r.status() != 200 || r.markerNanos() < 0) {
-        throw new IllegalStateException("request " + (i + 1) + " to " + path + ": no token event:\n" + r.response());
+      SseLoad.Stream s = client.stream(body);
+      if (s.status() != 200 || s.arrivalNanos().length == 0) {
+        throw new IllegalStateException("request " + (i + 1) + " to " + dialect.path() + ": HTTP " + s.status()
+            + ", no token event");
       }
-      ttft[i] = r.markerNanos() / 1e6;
+      ttft[i] = s.arrivalNanos()[0] / 1e6;
     }
     return ttft;
   }
@@ -172,7 +172,7 @@ public final class StartupBenchmark {
         throw new IllegalStateException("the server exited with " + p.exitValue() + ":\n" + Files.readString(log));
       }
       try {
-        if (OneWriteRequest.send(port, "GET", path, null, null).status() == 200) {
+        if (OneWriteRequest.send(port, "GET", path, null).status() == 200) {
           return (System.nanoTime() - t0) / 1e6;
         }
       } catch (IOException e) {

@@ -71,7 +71,8 @@ final class BenchCommand implements Runnable {
           Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes, engine.otherWorkerArgs());
       var compare = llamaServer == null ? null : new dev.tokenbus.bench.CompareBenchmark.Options(
           engine.toConfig(), llamaServer, Compare.PROMPT, tokens, concurrency, runs, Compare.TTFT_TOKENS,
-          Compare.TTFT_REQUESTS, nodes, engine.otherWorkerArgs(), Compare.WARMUP_SECONDS);
+          Compare.TTFT_REQUESTS, nodes, engine.otherWorkerArgs(), Compare.WARMUP_SECONDS,
+          List.of(dev.tokenbus.bench.ClientStyle.values()));
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
           nodes, cluster, compare, command, out), System.out).run();
       return 0;
@@ -192,9 +193,14 @@ final class BenchCommand implements Runnable {
 
   @Command(name = "compare", mixinStandardHelpOptions = true,
       description = {"tokenbus next to llama.cpp's llama-server on the same model, threads and slots, measured one"
-          + " after the other by the same SSE client: TTFT p50/p99 (one request at a time, a new connection each,"
-          + " --ttft-tokens tokens) and streamed tok/s at each --concurrency, side by side with ratios; tokenbus as a"
-          + " standalone node and as gateway + worker processes, on /v1/generate and the OpenAI chat route.",
+          + " after the other: TTFT p50/p99 (one request at a time, a new connection each, --ttft-tokens tokens) by"
+          + " each --clients style in turn, and streamed tok/s at each --concurrency by the raw-socket client, side"
+          + " by side with ratios; tokenbus as a standalone node and as gateway + worker processes, on /v1/generate"
+          + " and the OpenAI chat route.",
+          "Client styles: raw (a socket, TCP_NODELAY, the request in one write), raw-split (a socket, Nagle on, the"
+              + " head then the body in two writes), curl (the binary, timed by its own --trace-time clock; skipped"
+              + " with the reason when absent), vertx (Vert.x's HttpClient), jdk (java.net.http.HttpClient). Each"
+              + " times from just before its connection opens to the first token event.",
           "llama-server is started on a free loopback port with -m, -t, -tb, -np, -c (slots x --ctx, 1024 when 0),"
               + " --no-kv-unified, -fa as --flash-attention and -ngl as --gpu-layers, and stopped when the benchmark"
               + " ends."})
@@ -202,7 +208,7 @@ final class BenchCommand implements Runnable {
 
     static final String PROMPT = "Once upon a time";
     static final int TTFT_TOKENS = 4;
-    static final int TTFT_REQUESTS = 50;
+    static final int TTFT_REQUESTS = 200;
     static final int WARMUP_SECONDS = 10;
 
     @Mixin
@@ -223,8 +229,14 @@ final class BenchCommand implements Runnable {
     @Option(names = "--ttft-tokens", defaultValue = "4", description = "Tokens per request in the TTFT figures (default: ${DEFAULT-VALUE}).")
     int ttftTokens;
 
-    @Option(names = "--ttft-requests", defaultValue = "50", description = "Requests per measured TTFT run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ttft-requests", defaultValue = "" + TTFT_REQUESTS,
+        description = "Requests per measured TTFT run, per client style (default: ${DEFAULT-VALUE}).")
     int ttftRequests;
+
+    @Option(names = "--clients", defaultValue = "raw,raw-split,curl,vertx,jdk", split = ",",
+        converter = ClientStyleConverter.class,
+        description = "The client styles that measure TTFT, in this order (default: ${DEFAULT-VALUE}).")
+    List<dev.tokenbus.bench.ClientStyle> clients;
 
     @Option(names = "--prompt", defaultValue = PROMPT, description = "Prompt (default: ${DEFAULT-VALUE}).")
     String prompt;
@@ -242,7 +254,7 @@ final class BenchCommand implements Runnable {
       engine.benchDefault();
       new dev.tokenbus.bench.CompareBenchmark(new dev.tokenbus.bench.CompareBenchmark.Options(engine.toConfig(),
           llamaServer, prompt, tokens, concurrency, runs, ttftTokens, ttftRequests,
-          noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs(), warmupSeconds), System.out).run();
+          noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs(), warmupSeconds, clients), System.out).run();
       return 0;
     }
   }
@@ -295,6 +307,14 @@ final class BenchCommand implements Runnable {
           requests, tokens, NodeLauncher.jar(jar, flags), cached, llamaServer, !noProcesses, engine.otherWorkerArgs()),
           System.out).run();
       return 0;
+    }
+  }
+
+  /** A client style by its label ({@code raw-split}, not the enum's name). */
+  static final class ClientStyleConverter implements picocli.CommandLine.ITypeConverter<dev.tokenbus.bench.ClientStyle> {
+    @Override
+    public dev.tokenbus.bench.ClientStyle convert(String value) {
+      return dev.tokenbus.bench.ClientStyle.parse(value);
     }
   }
 

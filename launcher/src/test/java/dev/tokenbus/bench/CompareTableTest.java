@@ -5,20 +5,41 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** bench compare's tables: every figure next to llama-server's and to llama_decode alone. */
+/** bench compare's tables: a TTFT table per client style, each against llama-server by the same style; tok/s against llama-server and llama_decode alone. */
 class CompareTableTest {
+
+  private static CompareBenchmark.Row ttft(String server, String client, double p50, double p99, double firstByte) {
+    return new CompareBenchmark.Row(server, client, 0, 0, p50, p99, firstByte, 4);
+  }
+
+  @Test
+  void eachClientStyleIsComparedWithLlamaServerMeasuredTheSameWay() {
+    String table = CompareBenchmark.table(List.of(
+        ttft(CompareBenchmark.LLAMA_SERVER, "raw", 0.5, 1.0, 0.3),
+        ttft(CompareBenchmark.STANDALONE, "raw", 1.5, 3.0, 1.4),
+        ttft(CompareBenchmark.LLAMA_SERVER, "jdk", 5.0, 8.0, Double.NaN),
+        ttft(CompareBenchmark.STANDALONE, "jdk", 4.5, 6.0, Double.NaN)));
+    assertThat(table).contains("TTFT, client `raw`:\n\n| server, route | TTFT p50 ms | TTFT p99 ms | p50 − llama-server's"
+        + " | p99 / llama-server's | first byte p50 ms |\n|---|---:|---:|---:|---:|---:|\n"
+        + "| llama-server /completion | 0.50 | 1.00 | +0.00 ms | 1.00x | 0.30 |\n"
+        + "| tokenbus standalone /v1/generate | 1.50 | 3.00 | +1.00 ms | 3.00x | 1.40 |\n");
+    assertThat(table).contains("TTFT, client `jdk`:")
+        .contains("| tokenbus standalone /v1/generate | 4.50 | 6.00 | -0.50 ms | 0.75x | – |");
+    assertThat(table.indexOf("client `raw`")).isLessThan(table.indexOf("client `jdk`"));
+  }
 
   @Test
   void throughputIsComparedWithLlamaServerAndWithTheDecodeCeiling() {
     String table = CompareBenchmark.table(List.of(
-        new CompareBenchmark.Row(CompareBenchmark.DECODE_ONLY, 4, 8000, Double.NaN, Double.NaN, Double.NaN),
-        new CompareBenchmark.Row(CompareBenchmark.LLAMA_SERVER, 0, 0, 2.0, 10.0, 4),
-        new CompareBenchmark.Row(CompareBenchmark.LLAMA_SERVER, 4, 4000, 5.0, 6.0, 256),
-        new CompareBenchmark.Row(CompareBenchmark.STANDALONE, 0, 0, 2.5, 8.0, 4),
-        new CompareBenchmark.Row(CompareBenchmark.STANDALONE, 4, 6000, 4.0, 7.0, 256)));
-    assertThat(table).contains("| tokenbus standalone /v1/generate | 2.50 | 8.00 | +0.50 ms | 0.80x |");
-    assertThat(table).contains("| tokenbus standalone /v1/generate | 4 | 6,000 | 1.50x | 75% | 256 | 4.00 | 7.00 |");
-    assertThat(table).contains("| llama-server /completion | 4 | 4,000 | 1.00x | 50% | 256 | 5.00 | 6.00 |");
-    assertThat(table).contains("| llama_decode alone (the ceiling) | 4 | 8,000 | 2.00x | 100% | – | – | – |");
+        new CompareBenchmark.Row(CompareBenchmark.DECODE_ONLY, CompareBenchmark.NO_CLIENT, 4, 8000, Double.NaN,
+            Double.NaN, Double.NaN, Double.NaN),
+        ttft(CompareBenchmark.LLAMA_SERVER, "raw", 2.0, 10.0, 1.0),
+        new CompareBenchmark.Row(CompareBenchmark.LLAMA_SERVER, "raw", 4, 4000, 5.0, 6.0, 1.0, 256),
+        ttft(CompareBenchmark.STANDALONE, "raw", 2.5, 8.0, 1.0),
+        new CompareBenchmark.Row(CompareBenchmark.STANDALONE, "raw", 4, 6000, 4.0, 7.0, 1.0, 256)));
+    assertThat(table).contains("| tokenbus standalone /v1/generate | 2.50 | 8.00 | +0.50 ms | 0.80x | 1.00 |");
+    assertThat(table).contains("| tokenbus standalone /v1/generate | raw | 4 | 6,000 | 1.50x | 75% | 256 | 4.00 | 7.00 |");
+    assertThat(table).contains("| llama-server /completion | raw | 4 | 4,000 | 1.00x | 50% | 256 | 5.00 | 6.00 |");
+    assertThat(table).contains("| llama_decode alone (the ceiling) | – | 4 | 8,000 | 2.00x | 100% | – | – | – |");
   }
 }
