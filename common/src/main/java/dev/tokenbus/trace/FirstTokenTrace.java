@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class FirstTokenTrace {
 
+  /** What a node's log line with its {@link #summary} at shutdown starts with. */
+  public static final String LOG_HEADER = "first-token trace: ";
+
   /** Whether tracing is on ({@code -Dtokenbus.trace.first-token=true}). */
   public static final boolean ENABLED = Boolean.getBoolean("tokenbus.trace.first-token");
 
@@ -79,13 +82,6 @@ public final class FirstTokenTrace {
           RECORDED.add(trace);
         }
       }
-    }
-  }
-
-  /** Forgets the traces recorded so far. */
-  public static void reset() {
-    synchronized (RECORDED) {
-      RECORDED.clear();
     }
   }
 

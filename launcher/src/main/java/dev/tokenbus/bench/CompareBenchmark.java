@@ -1,7 +1,6 @@
 package dev.tokenbus.bench;
 
 import dev.tokenbus.engine.EngineConfig;
-import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.bench.EngineBenchmark;
 import dev.tokenbus.trace.FirstTokenTrace;
 import io.vertx.core.Vertx;
@@ -20,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * server at a time: time to first token (one request at a time, a short generation, every request on
  * a new connection), measured by each {@link ClientStyle} in turn so that no one client's habits
  * decide the figures, and streamed tok/s at the given concurrencies, measured by the raw-socket client.
- * tokenbus is measured as a standalone node ({@code /v1/generate} and the OpenAI chat route) and as
+ * tokenbus is measured as a standalone node process ({@code /v1/generate} and the OpenAI chat route) and as
  * gateway + worker processes. Every generation is greedy, and llama-server's {@code cache_prompt}
  * follows the engine's prefix cache, so both servers produce the same tokens (and stop at the same end
  * of text); the tokens per stream are printed to show it.
@@ -35,15 +34,16 @@ public final class CompareBenchmark {
    * @param tokens tokens per stream in the tok/s figures
    * @param ttftTokens tokens per request in the TTFT figures
    * @param ttftRequests requests per TTFT run
-   * @param nodes starts gateway + worker processes (null: skip them)
-   * @param otherWorkerArgs the worker processes' arguments beside model, threads and slots
+   * @param nodes starts tokenbus's processes: the standalone node, and gateway + worker
+   * @param processes whether gateway + worker processes are measured too
+   * @param otherWorkerArgs the tokenbus processes' arguments beside model, threads and slots
    * @param warmupSeconds how long each server is driven through all its routes, short requests and
    *     the largest concurrency alike, before any of them is measured: a JVM compiles its hot paths
    *     only after thousands of requests, and a server in service is warm
    * @param clients the client styles that measure TTFT, each in turn, in this order
    */
   public record Options(EngineConfig engine, Path llamaServer, String prompt, int tokens, List<Integer> concurrency,
-      int runs, int ttftTokens, int ttftRequests, NodeLauncher nodes, List<String> otherWorkerArgs,
+      int runs, int ttftTokens, int ttftRequests, NodeLauncher nodes, boolean processes, List<String> otherWorkerArgs,
       int warmupSeconds, List<ClientStyle> clients) {}
 
   /**
@@ -63,6 +63,8 @@ public final class CompareBenchmark {
   static final String NO_CLIENT = "–";
 
   public static final String LLAMA_SERVER = "llama-server /completion";
+  /** llama-server's OpenAI chat route, the reference of tokenbus's: both apply the chat template first. */
+  public static final String LLAMA_SERVER_CHAT = "llama-server /v1/chat/completions";
   public static final String STANDALONE = "tokenbus standalone /v1/generate";
   public static final String STANDALONE_CHAT = "tokenbus standalone /v1/chat/completions";
   public static final String PROCESSES = "tokenbus gateway + worker /v1/generate";
@@ -127,17 +129,25 @@ public final class CompareBenchmark {
   private void measureServers(List<Row> rows, EngineConfig cfg, int threads) throws Exception {
     try (LlamaServer server = LlamaServer.start(options.llamaServer(), cfg.model(), threads, cfg.slots(),
         cfg.contextPerSequence(), cfg.flashAttention(), cfg.gpuLayers())) {
-      warmUp(server.port(), SseLoad.Dialect.LLAMA_SERVER);
+      warmUp(server.port(), SseLoad.Dialect.LLAMA_SERVER, SseLoad.Dialect.OPENAI_CHAT);
       measureAll(rows, LLAMA_SERVER, server.port(), SseLoad.Dialect.LLAMA_SERVER);
+      measureAll(rows, LLAMA_SERVER_CHAT, server.port(), SseLoad.Dialect.OPENAI_CHAT);
     }
-    try (LlamaEngine engine = LlamaEngine.start(cfg); StandaloneNode node = StandaloneNode.start(engine)) {
+    List<String> workerArgs = new ArrayList<>(LocalCluster.workerArgs(cfg.model(), threads, cfg.slots()));
+    workerArgs.addAll(withContext(options.otherWorkerArgs(), cfg.contextPerSequence()));
+    // A process of its own, as users run it: this JVM's benchmark code and garbage stay out of its way.
+    try (StandaloneProcess node = StandaloneProcess.start(options.nodes(), workerArgs)) {
       warmUp(node.port(), SseLoad.Dialect.TOKENBUS, SseLoad.Dialect.OPENAI_CHAT);
       measureAll(rows, STANDALONE, node.port(), SseLoad.Dialect.TOKENBUS);
       measureAll(rows, STANDALONE_CHAT, node.port(), SseLoad.Dialect.OPENAI_CHAT);
+      if (FirstTokenTrace.ENABLED) {
+        String log = node.stopAndReadLog(); // the node inherits the property and logs its stages when it stops
+        int at = log.indexOf(FirstTokenTrace.LOG_HEADER);
+        out.printf("%nfirst-token trace, %s (every TTFT request of both routes): %s%n", "tokenbus standalone",
+            at < 0 ? "not in the node's log" : log.substring(at + FirstTokenTrace.LOG_HEADER.length()));
+      }
     }
-    if (options.nodes() != null) {
-      List<String> workerArgs = new ArrayList<>(LocalCluster.workerArgs(cfg.model(), threads, cfg.slots()));
-      workerArgs.addAll(withContext(options.otherWorkerArgs(), cfg.contextPerSequence()));
+    if (options.processes()) {
       try (LocalCluster p = LocalCluster.start(options.nodes(), 1, workerArgs, List.of(), null)) {
         warmUp(p.port(), SseLoad.Dialect.TOKENBUS, SseLoad.Dialect.OPENAI_CHAT);
         measureAll(rows, PROCESSES, p.port(), SseLoad.Dialect.TOKENBUS);
@@ -210,15 +220,8 @@ public final class CompareBenchmark {
     for (ClientStyle style : clients) {
       try (FirstTokenClient client = style.open(port, dialect, vertx)) {
         SseLoad ttft = new SseLoad(client);
-        // With -Dtokenbus.trace.first-token=true, the standalone node (in this JVM) records each stage.
-        rows.add(row(server, style, 0, Rounds.measure(options.runs(), 1, () -> {
-          FirstTokenTrace.reset();
-          return ttft.sequential(options.ttftRequests(), shortBody);
-        })));
-      }
-      String trace = FirstTokenTrace.summary();
-      if (!trace.isEmpty()) {
-        out.printf("%nfirst-token trace, %s, client %s (last run): %s%n", server, style.label(), trace);
+        rows.add(row(server, style, 0, Rounds.measure(options.runs(), 1,
+            () -> ttft.sequential(options.ttftRequests(), shortBody))));
       }
     }
     // New connections here too: llama-server closes a connection after a stream, which a pooled client would reuse.
@@ -257,21 +260,21 @@ public final class CompareBenchmark {
   }
 
   /**
-   * The tables in Markdown: one TTFT table per client style (in the order the rows came), each compared
-   * with llama-server's figure by the same style, then the tok/s table, compared with llama-server's
-   * and with llama_decode alone.
+   * The tables in Markdown: one TTFT table per client style (in the order the rows came), each row
+   * compared with llama-server's same route ({@link #reference}) by the same style, then the tok/s
+   * table, compared likewise and with llama_decode alone.
    */
   public static String table(List<Row> rows) {
     StringBuilder b = new StringBuilder();
     List<String> styles = rows.stream().filter(r -> r.concurrency() == 0).map(Row::client).distinct().toList();
     for (String style : styles) {
-      Row base = find(rows, LLAMA_SERVER, style, 0);
       b.append("TTFT, client `").append(style).append("`:\n\n");
       b.append("| server, route | TTFT p50 ms | TTFT p99 ms | p50 − llama-server's | p99 / llama-server's |"
           + " first byte p50 ms |\n");
       b.append("|---|---:|---:|---:|---:|---:|\n");
       for (Row r : rows) {
         if (r.concurrency() == 0 && r.client().equals(style)) {
+          Row base = find(rows, reference(rows, r.server()), style, 0);
           b.append(String.format(Locale.ROOT, "| %s | %s | %s | %+.2f ms | %.2fx | %s |%n", r.server(),
               StreamBenchmark.ms(r.ttftP50Ms()), StreamBenchmark.ms(r.ttftP99Ms()),
               base == null ? Double.NaN : r.ttftP50Ms() - base.ttftP50Ms(),
@@ -285,7 +288,7 @@ public final class CompareBenchmark {
     b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Row r : rows) {
       if (r.concurrency() > 0) {
-        Row same = find(rows, LLAMA_SERVER, r.concurrency());
+        Row same = find(rows, reference(rows, r.server()), r.concurrency());
         Row ceiling = find(rows, DECODE_ONLY, r.concurrency());
         b.append(String.format(Locale.ROOT, "| %s | %s | %d | %,.0f | %.2fx | %s | %s | %s | %s |%n", r.server(),
             r.client(), r.concurrency(), r.tokensPerSecond(),
@@ -297,6 +300,15 @@ public final class CompareBenchmark {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * The llama-server row a server's route is compared with: its chat route for a chat route (both
+   * template the messages, so both prefill the same tokens), else {@code /completion}.
+   */
+  static String reference(List<Row> rows, String server) {
+    boolean chat = server.endsWith("/v1/chat/completions");
+    return chat && rows.stream().anyMatch(r -> r.server().equals(LLAMA_SERVER_CHAT)) ? LLAMA_SERVER_CHAT : LLAMA_SERVER;
   }
 
   private static Row find(List<Row> rows, String server, String client, int n) {

@@ -86,7 +86,7 @@ public final class StartupBenchmark {
   }
 
   private Row llamaServer() throws Exception {
-    int port = freePort();
+    int port = StandaloneProcess.freePort();
     EngineConfig cfg = options.engine();
     List<String> cmd = new ArrayList<>(LlamaServer.arguments(options.llamaServer(), cfg.model(), threads(), 1,
         context(), cfg.flashAttention(), cfg.gpuLayers(), port));
@@ -94,29 +94,19 @@ public final class StartupBenchmark {
     long t0 = System.nanoTime();
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
-      double ready = awaitReady(p, port, "/health", t0, log);
+      double ready = StandaloneProcess.awaitReady(p, port, "/health", t0, log);
       String body = new JsonObject().put("prompt", PROMPT).put("n_predict", options.tokens()).put("temperature", 0)
           .put("stream", true).encode();
       return new Row("llama-server", ready, firstTokens(port, SseLoad.Dialect.LLAMA_SERVER, body));
     } finally {
-      stop(p);
+      StandaloneProcess.stop(p);
       Files.deleteIfExists(log);
     }
   }
 
   private Row standalone(String name, NodeLauncher launcher) throws Exception {
-    int port = freePort();
-    Path log = Files.createTempFile("tokenbus-startup", ".log");
-    long t0 = System.nanoTime();
-    List<String> args = new ArrayList<>(List.of("standalone", "--http-port", Integer.toString(port)));
-    args.addAll(workerArgs());
-    Process p = launcher.start(args, log);
-    try {
-      double ready = awaitReady(p, port, "/ready", t0, log);
-      return new Row(name, ready, firstTokens(port, SseLoad.Dialect.TOKENBUS, generateBody()));
-    } finally {
-      stop(p);
-      Files.deleteIfExists(log);
+    try (StandaloneProcess node = StandaloneProcess.start(launcher, workerArgs())) {
+      return new Row(name, node.readyMs(), firstTokens(node.port(), SseLoad.Dialect.TOKENBUS, generateBody()));
     }
   }
 
@@ -162,38 +152,6 @@ public final class StartupBenchmark {
       ttft[i] = s.arrivalNanos()[0] / 1e6;
     }
     return ttft;
-  }
-
-  /** Polls {@code path} every millisecond until it answers 200; returns the milliseconds since {@code t0}. */
-  private static double awaitReady(Process p, int port, String path, long t0, Path log) throws Exception {
-    long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
-    while (System.nanoTime() < deadline) {
-      if (!p.isAlive()) {
-        throw new IllegalStateException("the server exited with " + p.exitValue() + ":\n" + Files.readString(log));
-      }
-      try {
-        if (OneWriteRequest.send(port, "GET", path, null).status() == 200) {
-          return (System.nanoTime() - t0) / 1e6;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      p.waitFor(1, TimeUnit.MILLISECONDS); // the poll's interval; the process's exit ends it early
-    }
-    throw new IllegalStateException(path + " did not answer 200 within 120 s:\n" + Files.readString(log));
-  }
-
-  private static void stop(Process p) throws InterruptedException {
-    p.destroy();
-    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   /**

@@ -71,7 +71,7 @@ final class BenchCommand implements Runnable {
           Cluster.WORKERS, tokens, runs, Cluster.SECONDS, Cluster.OVERLOAD, nodes, engine.otherWorkerArgs());
       var compare = llamaServer == null ? null : new dev.tokenbus.bench.CompareBenchmark.Options(
           engine.toConfig(), llamaServer, Compare.PROMPT, tokens, concurrency, runs, Compare.TTFT_TOKENS,
-          Compare.TTFT_REQUESTS, nodes, engine.otherWorkerArgs(), Compare.WARMUP_SECONDS,
+          Compare.TTFT_REQUESTS, nodes, true, engine.otherWorkerArgs(), Compare.WARMUP_SECONDS,
           List.of(dev.tokenbus.bench.ClientStyle.values()));
       new BenchmarkReport(new BenchmarkReport.Options(cfg, engine.model, tokens, concurrency, runs, idleStreams,
           nodes, cluster, compare, command, out), System.out).run();
@@ -254,7 +254,7 @@ final class BenchCommand implements Runnable {
       engine.benchDefault();
       new dev.tokenbus.bench.CompareBenchmark(new dev.tokenbus.bench.CompareBenchmark.Options(engine.toConfig(),
           llamaServer, prompt, tokens, concurrency, runs, ttftTokens, ttftRequests,
-          noProcesses ? null : nodeLauncher(), engine.otherWorkerArgs(), warmupSeconds, clients), System.out).run();
+          nodeLauncher(), !noProcesses, engine.otherWorkerArgs(), warmupSeconds, clients), System.out).run();
       return 0;
     }
   }

@@ -70,6 +70,10 @@ final class NodeRunner {
     LlamaEngine running = engine;
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("tokenbus-shutdown").unstarted(() -> {
       LOG.info("shutting down");
+      if (dev.tokenbus.trace.FirstTokenTrace.ENABLED) {
+        // The stage table for bench compare, which reads it from the node's log (-Dtokenbus.trace.first-token=true).
+        LOG.info("{}{}", dev.tokenbus.trace.FirstTokenTrace.LOG_HEADER, dev.tokenbus.trace.FirstTokenTrace.summary());
+      }
       shutdown(node, running);
       stopped.countDown();
     }));

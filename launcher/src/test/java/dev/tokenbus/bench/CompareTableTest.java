@@ -29,6 +29,21 @@ class CompareTableTest {
   }
 
   @Test
+  void aChatRouteIsComparedWithLlamaServersChatRouteWhenItWasMeasured() {
+    List<CompareBenchmark.Row> rows = List.of(
+        ttft(CompareBenchmark.LLAMA_SERVER, "raw", 0.5, 1.0, 0.3),
+        ttft(CompareBenchmark.LLAMA_SERVER_CHAT, "raw", 0.9, 1.5, 0.3),
+        ttft(CompareBenchmark.STANDALONE, "raw", 0.7, 1.2, 0.6),
+        ttft(CompareBenchmark.STANDALONE_CHAT, "raw", 1.2, 3.0, 1.1));
+    String table = CompareBenchmark.table(rows);
+    assertThat(table).contains("| tokenbus standalone /v1/generate | 0.70 | 1.20 | +0.20 ms | 1.20x | 0.60 |")
+        .contains("| tokenbus standalone /v1/chat/completions | 1.20 | 3.00 | +0.30 ms | 2.00x | 1.10 |");
+    // Without llama-server's chat row (an older run), chat is compared with /completion as before.
+    assertThat(CompareBenchmark.table(List.of(rows.get(0), rows.get(3))))
+        .contains("| tokenbus standalone /v1/chat/completions | 1.20 | 3.00 | +0.70 ms | 3.00x | 1.10 |");
+  }
+
+  @Test
   void throughputIsComparedWithLlamaServerAndWithTheDecodeCeiling() {
     String table = CompareBenchmark.table(List.of(
         new CompareBenchmark.Row(CompareBenchmark.DECODE_ONLY, CompareBenchmark.NO_CLIENT, 4, 8000, Double.NaN,
