@@ -87,6 +87,10 @@ public final class ClusterNode {
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     if (options.local()) {
       // No cluster manager: no Hazelcast, no event-bus port; the event bus delivers in this process only.
+      // One event loop: the gateway and the worker of a node of its own then run on the same thread,
+      // so the frames between them (OPEN, ACCEPT, every TOKENS) never wait for another thread to wake.
+      // The gateway is one verticle instance, so its connections were on one loop already.
+      vo.setEventLoopPoolSize(1);
       Vertx vertx = Vertx.builder().with(vo).withMetrics(new MicrometerMetricsFactory()).build();
       FrameCodec.register(vertx.eventBus());
       LOG.info("a node of its own: no cluster, no cluster port");
