@@ -8,6 +8,7 @@ import dev.tokenbus.protocol.frame.FrameCodec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.micrometer.MicrometerMetricsFactory;
@@ -70,6 +71,17 @@ public final class ClusterNode {
   }
 
   /**
+   * Every node runs one event loop. A stream's frames then stay on one thread in each process: a
+   * gateway's HTTP connections (one verticle instance) and its event-bus connections to the workers,
+   * a worker's verticle and its connections from the gateways, and in a node of its own the gateway
+   * and the worker themselves (OPEN, ACCEPT and every TOKENS frame pass without waking another
+   * thread). With Vert.x's default (two loops a core) each of those hand-offs woke a second thread,
+   * a few tens of microseconds each on the first token's path, more on a busy machine. The decode
+   * thread, Hazelcast's threads and the worker pool are apart from it.
+   */
+  static final int EVENT_LOOPS = 1;
+
+  /**
    * Joins (or forms) the cluster, or for {@link ClusterOptions#standalone()} starts a node of its own
    * with no cluster at all. With credentials, the event bus is TLS both ways: this node's
    * certificate, the cluster's CA as the only trust, a client certificate required. Call from a
@@ -81,16 +93,13 @@ public final class ClusterNode {
         // epoll where the platform has it (Linux x86-64; Java NIO elsewhere): fewer syscalls and
         // thread wake-ups between a request's bytes and its handler, and TCP_QUICKACK on offer.
         .setPreferNativeTransport(true)
+        .setEventLoopPoolSize(EVENT_LOOPS)
         // Prometheus metrics: Vert.x's own (HTTP, event bus) and tokenbus's, in one registry per node.
         .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)
             .setRegistryName(registryName)
             .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
     if (options.local()) {
       // No cluster manager: no Hazelcast, no event-bus port; the event bus delivers in this process only.
-      // One event loop: the gateway and the worker of a node of its own then run on the same thread,
-      // so the frames between them (OPEN, ACCEPT, every TOKENS) never wait for another thread to wake.
-      // The gateway is one verticle instance, so its connections were on one loop already.
-      vo.setEventLoopPoolSize(1);
       Vertx vertx = Vertx.builder().with(vo).withMetrics(new MicrometerMetricsFactory()).build();
       FrameCodec.register(vertx.eventBus());
       LOG.info("a node of its own: no cluster, no cluster port");
@@ -117,6 +126,9 @@ public final class ClusterNode {
     if (credentials != null) {
       bus.setSsl(true).setClientAuth(ClientAuth.REQUIRED)
           .setKeyCertOptions(MemberCheck.keyCert(credentials)).setTrustOptions(MemberCheck.trust(credentials));
+      if (OpenSSLEngineOptions.isAvailable()) {
+        bus.setSslEngineOptions(new OpenSSLEngineOptions()); // BoringSSL, bundled for Linux x86-64
+      }
     } else {
       LOG.warn("the event bus is plain text (cluster-tls=false): prompts and tokens cross it unencrypted, and any"
           + " process that reaches the cluster port can use it");
@@ -126,8 +138,9 @@ public final class ClusterNode {
         .buildClustered().map(vertx -> {
       FrameCodec.register(vertx.eventBus());
       if (credentials != null) {
-        LOG.info("cluster '{}': event bus TLS with mutual authentication, CA {} ({})", hz.getClusterName(),
-            credentials.fingerprint().substring(0, 16), credentials.directory());
+        LOG.info("cluster '{}': event bus TLS ({}) with mutual authentication, CA {} ({})", hz.getClusterName(),
+            OpenSSLEngineOptions.isAvailable() ? "BoringSSL" : "JDK", credentials.fingerprint().substring(0, 16),
+            credentials.directory());
       }
       MemberCheck check = credentials == null ? null : new MemberCheck(vertx, credentials);
       SubscriptionRepair repair = SubscriptionRepair.start(vertx, manager);

@@ -13,14 +13,13 @@ import org.junit.jupiter.api.Test;
 /**
  * How a node runs its sockets: on Netty's epoll transport where the platform has one (Linux x86-64;
  * the native library loads only when its release matches the Netty that Vert.x brings, the root
- * pom's {@code netty.version}), and a node of its own on one event loop.
+ * pom's {@code netty.version}), and every verticle on one event loop ({@link ClusterNode#EVENT_LOOPS}).
  */
 class NodeTransportTest {
 
   @Test
   void aNodeOnLinuxX8664UsesEpoll() throws Exception {
-    assumeTrue(System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
-        && System.getProperty("os.arch").matches("amd64|x86_64"), "epoll is bundled for Linux x86-64 only");
+    assumeTrue(linuxX8664(), "epoll is bundled for Linux x86-64 only");
     ClusterNode node = ClusterNode.start(ClusterOptions.standalone()).await(30, TimeUnit.SECONDS);
     try {
       assertThat(node.vertx().unavailableNativeTransportCause()).isNull();
@@ -31,7 +30,19 @@ class NodeTransportTest {
   }
 
   @Test
-  void aNodeOfItsOwnRunsEveryVerticleOnOneEventLoop() throws Exception {
+  void theEventBusTlsRunsOnBoringSslOnLinuxX8664() {
+    assumeTrue(linuxX8664(), "BoringSSL is bundled for Linux x86-64 only");
+    assertThat(io.netty.handler.ssl.OpenSsl.unavailabilityCause()).isNull();
+    assertThat(io.vertx.core.net.OpenSSLEngineOptions.isAvailable()).isTrue();
+  }
+
+  private static boolean linuxX8664() {
+    return System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
+        && System.getProperty("os.arch").matches("amd64|x86_64");
+  }
+
+  @Test
+  void aNodeRunsEveryVerticleOnItsOneEventLoop() throws Exception {
     ClusterNode node = ClusterNode.start(ClusterOptions.standalone()).await(30, TimeUnit.SECONDS);
     try {
       Set<Thread> threads = ConcurrentHashMap.newKeySet();
