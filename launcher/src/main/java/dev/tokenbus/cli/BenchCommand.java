@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
     subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
         BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class,
-        BenchCommand.Startup.class})
+        BenchCommand.Startup.class, BenchCommand.ClientStart.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -315,6 +315,56 @@ final class BenchCommand implements Runnable {
     @Override
     public dev.tokenbus.bench.ClientStyle convert(String value) {
       return dev.tokenbus.bench.ClientStyle.parse(value);
+    }
+  }
+
+  @Command(name = "client-start", mixinStandardHelpOptions = true,
+      description = {"The Java client's first stream in a fresh JVM, against a running gateway (--url): --jvms processes"
+          + " per row, each running the client's probe (client/target/tokenbus-client-*-bench.jar) on the client jar and its runtime"
+          + " dependencies alone; each creates a client and reads two short greedy streams. Per row the medians of:"
+          + " process start to main, the client's construction, generate to the first token of the first and of the"
+          + " second stream. Rows: each --java with each --transport, without an archive, with an AppCDS archive"
+          + " (-XX:ArchiveClassesAtExit on a training run of the probe, then -XX:SharedArchiveFile) and, on Java 25+,"
+          + " with an AOT cache (-XX:AOTCacheOutput, then -XX:AOTCache); then, per row, one process logged with"
+          + " -Xlog:class+load,startuptime: the JVM's creation and each phase's milliseconds and classes loaded.",
+          "Build the client first (the package build makes the probe's jar and runtime-classpath.txt)."})
+  static final class ClientStart implements Callable<Integer> {
+
+    @Option(names = "--url", required = true, description = "The gateway, e.g. http://127.0.0.1:8095.")
+    String url;
+
+    @Option(names = "--java", paramLabel = "PATH",
+        description = "A java launcher to measure; repeat it to compare (default: the one running this).")
+    List<java.nio.file.Path> javas;
+
+    @Option(names = "--transport", defaultValue = "websocket", split = ",",
+        description = "websocket, sse or both (default: ${DEFAULT-VALUE}).")
+    List<String> transports;
+
+    @Option(names = "--jvms", defaultValue = "5", description = "Processes per row; medians are reported (default: ${DEFAULT-VALUE}).")
+    int jvms;
+
+    @Option(names = "--no-archives", description = "Skip the AppCDS and AOT cache rows.")
+    boolean noArchives;
+
+    @Option(names = "--flags", paramLabel = "\"-Dx=y -XX:...\"",
+        description = "One more row without an archive, with these JVM flags; repeatable.")
+    List<String> flags;
+
+    @Option(names = "--client-target", paramLabel = "DIR",
+        description = "The client module's build directory (default: client/target beside this jar's launcher/).")
+    java.nio.file.Path clientTarget;
+
+    @Override
+    public Integer call() throws Exception {
+      java.nio.file.Path target = clientTarget != null ? clientTarget
+          : JarLocation.current().toAbsolutePath().getParent().getParent().getParent().resolve("client/target");
+      List<java.nio.file.Path> launchers = javas == null || javas.isEmpty()
+          ? List.of(java.nio.file.Path.of(ProcessHandle.current().info().command().orElse("java"))) : javas;
+      new dev.tokenbus.bench.ClientStartBenchmark(new dev.tokenbus.bench.ClientStartBenchmark.Options(url, launchers,
+          transports, jvms, ClientClassPath.of(target), !noArchives, flags == null ? List.of() : flags),
+          System.out).run();
+      return 0;
     }
   }
 
