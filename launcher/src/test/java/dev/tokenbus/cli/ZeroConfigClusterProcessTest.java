@@ -61,8 +61,9 @@ class ZeroConfigClusterProcessTest {
       ClusterCredentials c = ClusterCredentials.load(credentials);
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(credentials))).isEqualTo("rwx------");
       String fingerprint = c.fingerprint().substring(0, 16);
-      assertThat(read(gatewayLog)).contains("event bus TLS with mutual authentication, CA " + fingerprint);
-      assertThat(read(workerLog)).contains("event bus TLS with mutual authentication, CA " + fingerprint);
+      String tls = "event bus TLS \\((BoringSSL|JDK)\\) with mutual authentication, CA " + fingerprint;
+      assertThat(read(gatewayLog)).containsPattern(tls);
+      assertThat(read(workerLog)).containsPattern(tls);
       assertThat(read(gatewayLog) + read(workerLog)).containsOnlyOnce("created new cluster credentials");
       await().atMost(Duration.ofSeconds(30)).until(() -> GatewayStatus.read(http).getJsonArray("members").stream()
           .map(JsonObject.class::cast).anyMatch(m -> "trusted".equals(m.getString("trust"))));
