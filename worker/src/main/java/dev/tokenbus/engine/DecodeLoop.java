@@ -48,9 +48,23 @@ final class DecodeLoop implements Runnable {
   private final LogitScan scan = new LogitScan(LogitKernels.best());
   private final float[] logits;
   private final AtomicBoolean signal = new AtomicBoolean();
+  /** Work other threads hand to the decode thread (state copies and adoptions), run between steps. */
+  private final Queue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** Adopted states waiting for their generation, by request id; claimed by submitters, expired here. */
+  private final java.util.Map<String, Pin> pins = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * A slot holding cells adopted from another worker, kept (with one slot reservation) for the
+   * generation that continues from them until {@code expiresNanos}.
+   */
+  record Pin(String requestId, int slot, long seed, long expiresNanos) {}
+
+  /** Slots reserved for states still in transfer (see {@link Adoption}): counted as active in the stats. */
+  final java.util.concurrent.atomic.AtomicInteger adoptionsInTransfer = new java.util.concurrent.atomic.AtomicInteger();
 
   private volatile Thread thread;
   private volatile boolean stopping;
+  private volatile boolean exited;
   private volatile boolean abortRequested;
   private volatile long stepDeadlineNanos = Long.MAX_VALUE;
   private volatile EngineStats stats;
@@ -126,17 +140,22 @@ final class DecodeLoop implements Runnable {
       }
     } catch (Throwable t) {
       failure = t;
+      stopping = true;
       LOG.error("decode loop failed; ending every generation", t);
       endAll(FinishReason.ERROR, "engine failure: " + t.getMessage());
     } finally {
+      stopping = true;
       endAll(FinishReason.CANCELLED, "engine shut down");
       batch.close();
       context.close();
+      exited = true;
+      endAll(FinishReason.CANCELLED, "engine shut down"); // tasks queued while it closed
     }
   }
 
   private void step() {
     abortRequested = false;
+    runTasks();
     admit();
     long now = System.nanoTime();
     applyCancelsAndDeadlines(now);
@@ -166,19 +185,168 @@ final class DecodeLoop implements Runnable {
     publishStats(0);
   }
 
+  private void runTasks() {
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run();
+    }
+    if (!pins.isEmpty()) {
+      long now = System.nanoTime();
+      for (Pin pin : pins.values()) {
+        if (now - pin.expiresNanos() >= 0 && pins.remove(pin.requestId(), pin)) {
+          LOG.info("adopted state of generation {} was not claimed in time; slot {} goes back to the prefix cache",
+              pin.requestId(), pin.slot());
+          unpin(pin);
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs {@code task} on the decode thread between steps. Any thread. Once the loop has exited the
+   * task runs at once on the caller's thread: {@link #stopping} is set and {@link #active} empty
+   * then, and every task checks those before it touches the context.
+   */
+  private void onLoop(Runnable task) {
+    tasks.add(task);
+    wake();
+    if (exited) {
+      Runnable t;
+      while ((t = tasks.poll()) != null) {
+        t.run();
+      }
+    }
+  }
+
+  /** Gives back a pinned slot nobody continues from: its cells become a prefix-cache entry. */
+  private void unpin(Pin pin) {
+    if (cache.release(pin.slot(), true)) {
+      context.removeSequence(pin.slot());
+    }
+    releaseSlot.run();
+  }
+
+  /**
+   * Takes the adopted state kept for generation {@code requestId}, with its slot reservation, or
+   * returns null when there is none (never adopted, or expired). Any thread.
+   */
+  Pin claimPin(String requestId) {
+    return pins.isEmpty() ? null : pins.remove(requestId);
+  }
+
+  /** Whether an adopted state waits for generation {@code requestId}. Any thread. */
+  boolean pinned(String requestId) {
+    return pins.containsKey(requestId);
+  }
+
+  /**
+   * Copies {@code s}'s KV cells and the tokens they hold at the next step boundary (see
+   * {@link Engine#copyState}). Any thread.
+   */
+  java.util.concurrent.CompletableFuture<SequenceState> copyState(Sequence s) {
+    var done = new java.util.concurrent.CompletableFuture<SequenceState>();
+    onLoop(() -> {
+      if (!active.contains(s) || s.seqId < 0) {
+        done.completeExceptionally(new IllegalStateException("generation " + s.id() + " is not running"));
+        return;
+      }
+      int n = cache.length(s.seqId);
+      if (n == 0) {
+        done.completeExceptionally(new IllegalStateException("generation " + s.id() + " has no KV cells yet"));
+        return;
+      }
+      java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+      try {
+        MemorySegment kv = context.sequenceState(s.seqId, arena);
+        done.complete(new SequenceState(s.id(), java.util.Arrays.copyOf(cache.tokens(s.seqId), n),
+            s.promptTokens(), s.seed(), kv, arena));
+      } catch (RuntimeException e) {
+        arena.close();
+        done.completeExceptionally(e);
+      }
+    });
+    return done;
+  }
+
+  /**
+   * Loads an adopted state into an idle slot and pins it for generation {@code requestId}; the
+   * caller holds one slot reservation, which the pin keeps (or which is released when the load fails).
+   * Any thread.
+   */
+  java.util.concurrent.CompletableFuture<Void> adopt(String requestId, int[] tokens, long seed, MemorySegment kv,
+      long holdNanos) {
+    var done = new java.util.concurrent.CompletableFuture<Void>();
+    onLoop(() -> {
+      if (stopping) {
+        releaseSlot.run();
+        done.completeExceptionally(new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN,
+            "the engine is shutting down"));
+        return;
+      }
+      int slot = cache.claimIdle();
+      try {
+        load(slot, kv);
+      } catch (RuntimeException e) {
+        context.removeSequence(slot);
+        cache.release(slot, false);
+        releaseSlot.run();
+        done.completeExceptionally(e);
+        return;
+      }
+      cache.decoded(slot, tokens, 0, tokens.length);
+      Pin pin = new Pin(requestId, slot, seed, System.nanoTime() + holdNanos);
+      Pin old = pins.put(requestId, pin);
+      if (old != null) {
+        unpin(old); // a second adoption for one generation: the newer state wins
+      }
+      publishStats(0);
+      done.complete(null);
+    });
+    return done;
+  }
+
+  /** Loads a state into an emptied slot; compacts the cache and tries once more when it finds no room. */
+  private void load(int slot, MemorySegment kv) {
+    context.removeSequence(slot);
+    try {
+      context.setSequenceState(slot, kv);
+    } catch (dev.tokenbus.engine.llama.LlamaException first) {
+      context.removeSequence(slot);
+      context.defragment();
+      context.setSequenceState(slot, kv);
+    }
+  }
+
   private void admit() {
     Sequence s;
     while ((s = incoming.poll()) != null) {
       if (s.cancelRequested()) {
         s.finish(FinishReason.CANCELLED, null);
-        releaseSlot.run();
+        if (s.pin != null) {
+          unpin(s.pin);
+        } else {
+          releaseSlot.run();
+        }
         continue;
       }
       try {
         s.picker = new TokenPicker(context, s.config(), s.seed(), contextPerSequence, s.grammar());
+        if (s.pin != null) {
+          for (int t : s.resumedTokens()) {
+            s.picker.replayToken(t);
+          }
+        }
       } catch (RuntimeException e) {
-        s.finish(FinishReason.ERROR, "could not create a sampler: " + e.getMessage());
-        releaseSlot.run();
+        if (s.picker != null) {
+          s.picker.close();
+        }
+        s.finish(FinishReason.ERROR, (s.picker == null ? "could not create a sampler: " : "resuming failed: ")
+            + e.getMessage());
+        if (s.pin != null) {
+          unpin(s.pin);
+        } else {
+          releaseSlot.run();
+        }
         continue;
       }
       dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ADMITTED);
@@ -195,10 +363,11 @@ final class DecodeLoop implements Runnable {
    */
   private void take(Sequence s) {
     int maxReuse = s.prompt().length - 1;
-    if (s.picker.replays()) {
+    if (s.picker.replays() && s.pin == null) {
       maxReuse = Math.min(maxReuse, s.promptTokens() - 1);
     }
-    PrefixCache.Lease lease = cache.acquire(s.prompt(), maxReuse, s.config().cachePrompt());
+    PrefixCache.Lease lease = s.pin != null ? cache.reacquire(s.pin.slot(), s.prompt(), maxReuse)
+        : cache.acquire(s.prompt(), maxReuse, s.config().cachePrompt());
     int reused = lease.reused();
     if (!context.removeTail(lease.slot(), reused)) {
       context.removeSequence(lease.slot());
@@ -478,6 +647,15 @@ final class DecodeLoop implements Runnable {
       releaseSlot.run();
       s.finish(reason, error);
     }
+    for (Pin pin : pins.values()) {
+      if (pins.remove(pin.requestId(), pin)) {
+        releaseSlot.run();
+      }
+    }
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run(); // stopping is set: adoptions fail; a copy of a sequence ended above fails as not running
+    }
   }
 
   private void awaitWork(long nanos) {
@@ -496,7 +674,8 @@ final class DecodeLoop implements Runnable {
       }
     }
     int cached = (int) cache.cachedTokens();
-    stats = new EngineStats(slots, active.size() + incoming.size(), prompt, lastRunning, lastPaused,
+    stats = new EngineStats(slots, active.size() + incoming.size() + pins.size()
+        + adoptionsInTransfer.get(), prompt, lastRunning, lastPaused,
         Math.max(0, context.usedCells() - cached), cached, context.contextSize(), steps, tokensGenerated, stepTokens,
         cache.queries(), cache.hits());
   }

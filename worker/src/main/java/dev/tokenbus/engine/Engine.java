@@ -3,6 +3,7 @@ package dev.tokenbus.engine;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 /** A model served by a decode loop: many generations at once, each streaming into its own sink. */
 public interface Engine extends AutoCloseable {
@@ -29,6 +30,29 @@ public interface Engine extends AutoCloseable {
   Generation submit(GenerationRequest request, List<Integer> resume, TokenSink sink);
 
   EngineStats stats();
+
+  /**
+   * Copies a running generation's KV cells at the next step boundary, for another worker to
+   * {@link #reserveAdoption adopt}; the generation keeps running. Fails when it is not running here
+   * (queued, finished) or has no cells yet.
+   */
+  CompletionStage<SequenceState> copyState(Generation generation);
+
+  /**
+   * Reserves a slot for the state of generation {@code requestId} from another worker, whose cells
+   * hold {@code tokens} tokens.
+   *
+   * @throws AdmissionException no slot is free, the tokens do not fit a slot's context, or the
+   *     engine is closing
+   */
+  Adoption reserveAdoption(String requestId, int tokens);
+
+  /**
+   * What another engine's {@link SequenceState} must have been made with for this one to adopt it
+   * (the llama.cpp release and the KV layout; the model is checked by its file's hash), or null when
+   * this engine cannot adopt states.
+   */
+  String stateFormat();
 
   ModelInfo model();
 

@@ -4,6 +4,7 @@ import dev.tokenbus.engine.gguf.GgufFormatException;
 import dev.tokenbus.engine.gguf.GgufInfo;
 import dev.tokenbus.engine.gguf.GgufValidator;
 import dev.tokenbus.engine.llama.Llama;
+import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.LlamaException;
 import dev.tokenbus.engine.llama.LlamaRelease;
 import dev.tokenbus.engine.llama.LlamaReleases;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -56,12 +58,14 @@ public final class LlamaEngine implements Engine {
   private volatile boolean closed;
   private final LlamaRelease profile;
   private final boolean prefixCache;
+  private final FlashAttention flashAttention;
 
   private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile) {
     this.model = model;
     this.profile = profile;
     this.slots = config.slots();
     this.prefixCache = config.prefixCache();
+    this.flashAttention = config.flashAttention();
     this.incoming = new ArrayBlockingQueue<>(slots);
     int threads = config.effectiveThreads();
     NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
@@ -160,15 +164,18 @@ public final class LlamaEngine implements Engine {
           + " but this model's context holds " + room + " tokens per request (prompt and output)");
     }
     NativeGrammar grammar = parseGrammar(request.config().grammar());
-    if (!tryReserveSlot()) {
+    // An adopted state kept for this generation brings its own slot reservation (and the seed it sampled with).
+    DecodeLoop.Pin pin = resume.isEmpty() && !loop.pinned(request.id()) ? null : loop.claimPin(request.id());
+    if (pin == null && !tryReserveSlot()) {
       if (grammar != null) {
         grammar.close();
       }
       throw new AdmissionException(AdmissionException.Reason.NO_FREE_SLOT, "all " + slots + " slots are busy");
     }
     Long requested = request.config().seed();
-    long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
-    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled);
+    long seed = requested != null ? requested
+        : pin != null ? pin.seed() : ThreadLocalRandom.current().nextLong(0, 1L << 31);
+    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled, pin);
     for (int t : resume) {
       s.replayText(model.pieceBytes(t));
     }
@@ -269,6 +276,66 @@ public final class LlamaEngine implements Engine {
   @Override
   public EngineStats stats() {
     return loop.stats();
+  }
+
+  @Override
+  public CompletionStage<SequenceState> copyState(Generation generation) {
+    if (!(generation instanceof Sequence s)) {
+      throw new IllegalArgumentException("not a generation of this engine: " + generation);
+    }
+    return loop.copyState(s);
+  }
+
+  @Override
+  public Adoption reserveAdoption(String requestId, int tokens) {
+    if (closed || loop.failure() != null) {
+      throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
+    }
+    if (tokens < 1 || tokens > info.contextPerSequence()) {
+      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "a state of " + tokens
+          + " tokens does not fit this model's context of " + info.contextPerSequence() + " tokens per request");
+    }
+    if (!tryReserveSlot()) {
+      throw new AdmissionException(AdmissionException.Reason.NO_FREE_SLOT, "all " + slots + " slots are busy");
+    }
+    loop.adoptionsInTransfer.incrementAndGet();
+    loop.wake(); // publishes the stats with the slot taken
+    return new Adoption() {
+      private final java.util.concurrent.atomic.AtomicBoolean used = new java.util.concurrent.atomic.AtomicBoolean();
+
+      @Override
+      public CompletionStage<Void> adopt(int[] cells, long seed, java.lang.foreign.MemorySegment kv, long holdMs) {
+        if (!used.compareAndSet(false, true)) {
+          throw new IllegalStateException("this reservation was used or released already");
+        }
+        loop.adoptionsInTransfer.decrementAndGet(); // the loop's pin (or the release on failure) takes over
+        if (cells.length != tokens) {
+          reserved.decrementAndGet();
+          throw new IllegalArgumentException("the state holds " + cells.length + " tokens, " + tokens + " were announced");
+        }
+        for (int t : cells) {
+          if (t < 0 || t >= model.vocabSize()) {
+            reserved.decrementAndGet();
+            throw new IllegalArgumentException("token id " + t + " is outside this model's vocabulary");
+          }
+        }
+        return loop.adopt(requestId, cells, seed, kv, TimeUnit.MILLISECONDS.toNanos(holdMs));
+      }
+
+      @Override
+      public void release() {
+        if (used.compareAndSet(false, true)) {
+          loop.adoptionsInTransfer.decrementAndGet();
+          reserved.decrementAndGet();
+          loop.wake();
+        }
+      }
+    };
+  }
+
+  @Override
+  public String stateFormat() {
+    return "llama.cpp " + profile + "; kv f16; flash attention " + flashAttention;
   }
 
   /** The llama.cpp release this engine runs on. */

@@ -96,6 +96,51 @@ final class PrefixCache {
     return new Lease(slot, reused);
   }
 
+  /**
+   * Takes an idle slot for cells that come from elsewhere (an adopted sequence state): an empty one,
+   * else the least recently used; the caller replaces its cells and records them with
+   * {@link #decoded(int, int[], int, int)}. The slot stays busy until {@link #release}d or taken
+   * over with {@link #reacquire}.
+   */
+  int claimIdle() {
+    int lru = -1;
+    for (int i = 0; i < busy.length; i++) {
+      if (busy[i]) {
+        continue;
+      }
+      if (length[i] == 0) {
+        lru = i;
+        break;
+      }
+      if (lru < 0 || lastUsed[i] < lastUsed[lru]) {
+        lru = i;
+      }
+    }
+    if (lru < 0) {
+      throw new IllegalStateException("no idle slot: admission let in more sequences than slots");
+    }
+    busy[lru] = true;
+    length[lru] = 0;
+    return lru;
+  }
+
+  /**
+   * Gives a new sequence a slot it was kept (an adopted state): like {@link #acquire}, but that slot
+   * whatever it shares, and cached cells count as reused whether or not the cache is enabled.
+   */
+  Lease reacquire(int slot, int[] prompt, int maxReuse) {
+    int reused = Math.min(sharedPrefix(tokens[slot], length[slot], prompt), Math.max(0, maxReuse));
+    queries += prompt.length;
+    hits += reused;
+    length[slot] = reused;
+    return new Lease(slot, reused);
+  }
+
+  /** The tokens a slot's cells hold (its first {@link #length} entries); do not modify. */
+  int[] tokens(int slot) {
+    return tokens[slot];
+  }
+
   /** The cache could not cut the slot's cells after all: the sequence starts cold. */
   void reuseFailed(Lease lease) {
     hits -= lease.reused();

@@ -67,6 +67,11 @@ final class Sequence implements Generation {
   int replayRow = -1;
   int replayPosition;
   int replayRows;
+  /**
+   * The adopted state this sequence continues from (see {@link Adoption}), or null. Its slot is
+   * this sequence's, and its sampler replays the resumed tokens by token, not by logits.
+   */
+  final DecodeLoop.Pin pin;
   /** Row of this sequence's logits in the step being decoded, or -1. */
   int batchRow = -1;
   /** Prompt tokens this sequence put into the step being decoded. */
@@ -79,7 +84,13 @@ final class Sequence implements Generation {
 
   Sequence(GenerationRequest request, int[] prompt, int promptLength, TokenSink sink, long seed,
       NativeGrammar grammar, Consumer<Sequence> onCancel) {
+    this(request, prompt, promptLength, sink, seed, grammar, onCancel, null);
+  }
+
+  Sequence(GenerationRequest request, int[] prompt, int promptLength, TokenSink sink, long seed,
+      NativeGrammar grammar, Consumer<Sequence> onCancel, DecodeLoop.Pin pin) {
     this.request = request;
+    this.pin = pin;
     this.grammar = grammar;
     this.prompt = prompt;
     this.promptLength = promptLength;
@@ -153,7 +164,12 @@ final class Sequence implements Generation {
    * follows it: a resumed token, with a sampler that has state to advance.
    */
   boolean replaysAt(int p) {
-    return p >= promptLength - 1 && p < prompt.length - 1 && picker.replays();
+    return pin == null && p >= promptLength - 1 && p < prompt.length - 1 && picker.replays();
+  }
+
+  /** The resumed tokens (generated elsewhere before), in order. */
+  int[] resumedTokens() {
+    return java.util.Arrays.copyOfRange(prompt, promptLength, prompt.length);
   }
 
   /** Takes a resumed token's text as if it had been emitted: the UTF-8 carry goes on from it. */

@@ -133,6 +133,29 @@ final class TokenPicker implements AutoCloseable {
     return picked;
   }
 
+  /**
+   * Replays a token without its logits (see {@link NativeSampler#advance}): the state ends where
+   * {@link #pick} would have left it had it picked {@code token}, since every stateful stage (the
+   * draw's generator, the penalties' history, the grammar) depends on the tokens picked, not on the
+   * logits. For an adopted sequence state, whose cells were computed elsewhere.
+   *
+   * @throws IllegalStateException when the grammar does not allow {@code token}
+   */
+  void replayToken(int token) {
+    if (grammar != null) {
+      if (!grammar.allows(token)) {
+        throw new IllegalStateException("the resumed token " + token + " does not follow the request's grammar");
+      }
+      grammar.accept(token);
+    }
+    if (sampler != null) {
+      sampler.advance(token);
+      if (mode == Mode.FULL) {
+        sampler.accept(token);
+      }
+    }
+  }
+
   private int chooseAllowed(LogitScan scan, float[] logits) {
     int n = logits.length;
     if (mode == Mode.FULL) {

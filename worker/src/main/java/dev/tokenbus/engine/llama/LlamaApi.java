@@ -129,6 +129,10 @@ public final class LlamaApi {
   final MethodHandle decode;
   final MethodHandle getLogitsIth;
   final MethodHandle setAbortCallback;
+  // One sequence's state (its KV cells), the same in every supported release.
+  final MethodHandle stateSeqGetSize;
+  final MethodHandle stateSeqGetData;
+  final MethodHandle stateSeqSetData;
   // Sampling.
   final MethodHandle samplerChainInit;
   final MethodHandle samplerChainAdd;
@@ -196,6 +200,11 @@ public final class LlamaApi {
     decode = fn("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, BATCH));
     getLogitsIth = fn("llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     setAbortCallback = fn("llama_set_abort_callback", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
+    stateSeqGetSize = fn("llama_state_seq_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
+    stateSeqGetData = fn("llama_state_seq_get_data",
+        FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
+    stateSeqSetData = fn("llama_state_seq_set_data",
+        FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT));
 
     samplerChainInit = fn("llama_sampler_chain_init", FunctionDescriptor.of(ADDRESS, CHAIN_PARAMS));
     samplerChainAdd = fn("llama_sampler_chain_add", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));

@@ -161,6 +161,46 @@ public final class NativeContext implements AutoCloseable {
     }
   }
 
+  /**
+   * Copies one sequence's state (its KV cells and their positions, in llama.cpp's own format) into
+   * native memory from {@code arena}; {@link #setSequenceState} on a context of the same model,
+   * release and KV layout puts it back.
+   */
+  public MemorySegment sequenceState(int seq, Arena arena) {
+    try {
+      long size = (long) api.stateSeqGetSize.invokeExact(ctx, seq);
+      MemorySegment dst = arena.allocate(Math.max(1, size), 64);
+      long written = (long) api.stateSeqGetData.invokeExact(ctx, dst, size, seq);
+      if (written != size) {
+        throw new LlamaException("llama_state_seq_get_data wrote " + written + " of " + size + " bytes");
+      }
+      return dst.asSlice(0, size);
+    } catch (LlamaException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new LlamaException("copying the state of sequence " + seq + " failed: " + t, t);
+    }
+  }
+
+  /**
+   * Loads a state from {@link #sequenceState} into sequence {@code seq}, whose cells the caller
+   * emptied first.
+   *
+   * @throws LlamaException llama.cpp refused it (another model, KV type or layout)
+   */
+  public void setSequenceState(int seq, MemorySegment state) {
+    long read;
+    try {
+      read = (long) api.stateSeqSetData.invokeExact(ctx, state, state.byteSize(), seq);
+    } catch (Throwable t) {
+      throw new LlamaException("loading a state into sequence " + seq + " failed: " + t, t);
+    }
+    if (read == 0) {
+      throw new LlamaException("llama.cpp refused the sequence state (" + state.byteSize()
+          + " bytes): another model, KV type or layout, or no room in the KV cache");
+    }
+  }
+
   /** KV cells in use, over all sequences. */
   public int usedCells() {
     try {

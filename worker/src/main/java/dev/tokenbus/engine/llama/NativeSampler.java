@@ -57,6 +57,8 @@ public final class NativeSampler implements AutoCloseable {
   private final MemorySegment candidates;
   private final MemorySegment candidateArray;
   private final MemorySegment arrayOfAll;
+  private final MemorySegment single;
+  private final MemorySegment singleArray;
   private final int capacity;
   private MemorySegment all;
   private int allCapacity;
@@ -72,6 +74,8 @@ public final class NativeSampler implements AutoCloseable {
     this.candidates = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA, candidateCapacity) : null;
     this.candidateArray = candidateCapacity > 0 ? arena.allocate(LlamaApi.TOKEN_DATA_ARRAY) : null;
     this.arrayOfAll = arena.allocate(LlamaApi.TOKEN_DATA_ARRAY);
+    this.single = arena.allocate(LlamaApi.TOKEN_DATA);
+    this.singleArray = arena.allocate(LlamaApi.TOKEN_DATA_ARRAY);
     try {
       MemorySegment params = (MemorySegment) api.samplerChainDefaultParams.invokeExact((SegmentAllocator) arena);
       this.chain = (MemorySegment) api.samplerChainInit.invokeExact(params);
@@ -240,6 +244,27 @@ public final class NativeSampler implements AutoCloseable {
       throw new LlamaException("the sampler chain selected no token (" + selected + ")");
     }
     return data.get(JAVA_INT, selected * LlamaApi.TOKEN_DATA.byteSize());
+  }
+
+  /**
+   * Runs the chain over {@code token} alone, as a draw that can only pick it: every stage sees one
+   * candidate and the draw stage still draws once (llama.cpp keeps its generator aligned so), which
+   * advances the random generator exactly as a real draw would. Records nothing: the caller
+   * {@link #accept}s where the real pick did. Replays a token sampled elsewhere without its logits.
+   */
+  public void advance(int token) {
+    single.set(JAVA_INT, 0, token);
+    single.set(JAVA_FLOAT, 4, 0f);
+    single.set(JAVA_FLOAT, 8, 0f);
+    singleArray.set(java.lang.foreign.ValueLayout.ADDRESS, LlamaApi.TDA_DATA, single);
+    singleArray.set(JAVA_LONG, LlamaApi.TDA_SIZE, 1L);
+    singleArray.set(JAVA_LONG, LlamaApi.TDA_SELECTED, -1L);
+    singleArray.set(JAVA_BOOLEAN, LlamaApi.TDA_SORTED, true);
+    try {
+      api.samplerApply.invokeExact(chain, singleArray);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_sampler_apply failed: " + t, t);
+    }
   }
 
   /** Records {@code token} as this sequence's next token (the penalties' history). */
