@@ -144,6 +144,14 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
     return terminate(new ErrorFrame(streamId, type, message));
   }
 
+  /**
+   * Sends the queued tokens, then ERROR {@code worker_shutdown} naming the worker that adopted the
+   * stream's KV state, where the gateway moves it. Completes when ERROR was handed to the bus.
+   */
+  public Future<Void> handedOff(String message, String moveTo) {
+    return terminate(new ErrorFrame(streamId, StreamErrorType.WORKER_SHUTDOWN, message, moveTo));
+  }
+
   /** Ends without a result: sends ERROR {@code protocol_error} unless finish or fail came first (see class doc). */
   @Override
   public Future<Void> end() {

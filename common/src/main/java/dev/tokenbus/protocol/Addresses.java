@@ -39,6 +39,15 @@ public final class Addresses {
     return workerEndpoint + ".tokenize";
   }
 
+  /**
+   * Where a worker takes running sequences' KV states from other workers, and drain requests:
+   * request/reply, JSON ops ({@code offer}, {@code commit}, {@code abort}, {@code release},
+   * {@code drain}) and binary chunks (see the worker's {@code KvHandoff}).
+   */
+  public static String handoff(String workerEndpoint) {
+    return workerEndpoint + ".kv";
+  }
+
   public static String newGatewayEndpoint() {
     return "tokenbus.gateway." + UUID.randomUUID();
   }

@@ -220,6 +220,10 @@ final class DecodeLoop implements Runnable {
 
   /** Gives back a pinned slot nobody continues from: its cells become a prefix-cache entry. */
   private void unpin(Pin pin) {
+    if (exited) {
+      releaseSlot.run(); // the context is gone with its cells
+      return;
+    }
     if (cache.release(pin.slot(), true)) {
       context.removeSequence(pin.slot());
     }
@@ -232,6 +236,14 @@ final class DecodeLoop implements Runnable {
    */
   Pin claimPin(String requestId) {
     return pins.isEmpty() ? null : pins.remove(requestId);
+  }
+
+  /** Gives back the slot of the adopted state kept for generation {@code requestId}, if any. Any thread. */
+  void dropPin(String requestId) {
+    Pin pin = claimPin(requestId);
+    if (pin != null) {
+      onLoop(() -> unpin(pin));
+    }
   }
 
   /** Whether an adopted state waits for generation {@code requestId}. Any thread. */

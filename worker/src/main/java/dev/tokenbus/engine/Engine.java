@@ -47,6 +47,12 @@ public interface Engine extends AutoCloseable {
    */
   Adoption reserveAdoption(String requestId, int tokens);
 
+  /** Drops the adopted state kept for generation {@code requestId}, if any: its stream will not come. */
+  void dropAdopted(String requestId);
+
+  /** The most bytes a sequence state of {@code tokens} tokens can take on this model (a receiver's bound). */
+  long maxStateBytes(int tokens);
+
   /**
    * What another engine's {@link SequenceState} must have been made with for this one to adopt it
    * (the llama.cpp release and the KV layout; the model is checked by its file's hash), or null when

@@ -334,6 +334,16 @@ public final class LlamaEngine implements Engine {
   }
 
   @Override
+  public void dropAdopted(String requestId) {
+    loop.dropPin(requestId);
+  }
+
+  @Override
+  public long maxStateBytes(int tokens) {
+    return (long) tokens * model.maxKvBytesPerToken() + (1L << 20); // + llama.cpp's headers and positions
+  }
+
+  @Override
   public String stateFormat() {
     return "llama.cpp " + profile + "; kv f16; flash attention " + flashAttention;
   }

@@ -10,7 +10,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 
 /** SHA-256 helpers: the digest, whole-file hashing and the user's hex string. */
-final class Sha256 {
+public final class Sha256 {
   private static final int BUFFER = 1 << 20;
 
   private Sha256() {
@@ -38,7 +38,7 @@ final class Sha256 {
     }
   }
 
-  static String of(Path file) throws IOException {
+  public static String of(Path file) throws IOException {
     MessageDigest digest = newDigest();
     update(digest, file);
     return hex(digest);

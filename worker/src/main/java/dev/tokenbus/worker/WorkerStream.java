@@ -126,6 +126,11 @@ final class WorkerStream implements TokenSink {
     return reply == null ? null : reply.toString();
   }
 
+  /** The engine's generation, or null before the engine admitted it. */
+  Generation generation() {
+    return generation;
+  }
+
   int tokensGenerated() {
     Generation g = generation;
     return g == null ? 0 : g.tokensGenerated();

@@ -26,7 +26,9 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
+import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -57,6 +59,9 @@ public final class WorkerVerticle extends VerticleBase {
   private MessageConsumer<Frame> consumer;
   private TokenizerService tokenizer;
   private ParkedStreams parked;
+  private KvHandoff handoff;
+  /** The drain that runs (or ran): handing off or moving every stream; null before any. */
+  private Future<JsonObject> drain;
   private long announceSequence;
   private boolean announcePending;
   private boolean stopping;
@@ -108,10 +113,13 @@ public final class WorkerVerticle extends VerticleBase {
     consumer = bus.consumer(endpoint, this::onFrame);
     tokenizer = new TokenizerService(vertx, engine);
     parked = new ParkedStreams(vertx, options.modelName());
+    handoff = new KvHandoff(vertx, context, engine, endpoint, options.modelName(), options.announceMs(),
+        () -> drain("an operator asked for a drain"));
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(options.announceMs(), id -> announce());
-    return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint)).onSuccess(v -> {
+    return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint),
+        handoff.start(this::announceSoon)).onSuccess(v -> {
       announce();
       LOG.info("worker {} serving model '{}' ({} slots)", endpoint, options.modelName(), engine.stats().slots());
     });
@@ -314,7 +322,8 @@ public final class WorkerVerticle extends VerticleBase {
     EngineStats st = engine.stats();
     return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
         st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(),
-        stopping || engine.failure() != null, ++announceSequence, prefixes.blocks());
+        stopping || engine.failure() != null, ++announceSequence, prefixes.blocks(),
+        stopping ? null : handoff.stateFormat());
   }
 
   /**
@@ -323,14 +332,83 @@ public final class WorkerVerticle extends VerticleBase {
    */
   @Override
   public Future<?> stop() {
-    stopping = true;
-    announce();
-    return Drain.until(vertx, streams::isEmpty, options.drainTimeoutMs()).compose(drained -> {
+    return drain("the worker is shutting down").transform(ar -> Drain.until(vertx, streams::isEmpty,
+        options.drainTimeoutMs())).compose(drained -> {
       for (WorkerStream s : new ArrayList<>(streams.values())) {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
       }
-      return Future.all(consumer.unregister(), tokenizer.stop(), parked.stop());
+      return Future.all(consumer.unregister(), tokenizer.stop(), parked.stop(), handoff.stop());
     });
+  }
+
+  /**
+   * Drains this worker; any thread. The worker stays deployed, taking no work.
+   *
+   * <p>Drain: stops taking work (announced as draining, OPEN refused) and moves every running stream away:
+   * its KV state to a compatible worker with a free slot, where the gateway continues it without
+   * recomputing; where that is impossible, to any other worker of the model by replay; and where no
+   * other worker serves the model, it stays to finish here. Runs once; later calls get the first's
+   * outcome: counts of streams {@code handed_off}, {@code replayed}, {@code staying} and {@code ended}
+   * (before their move was done).
+   */
+  public Future<JsonObject> drainNow(String why) {
+    io.vertx.core.Promise<JsonObject> done = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> drain(why).onComplete(done));
+    return done.future();
+  }
+
+  private Future<JsonObject> drain(String why) {
+    if (drain != null) {
+      return drain;
+    }
+    stopping = true;
+    handoff.draining();
+    announce();
+    List<WorkerStream> running = new ArrayList<>(streams.values());
+    LOG.info("draining: {}; moving {} streams", why, running.size());
+    int[] counts = new int[4];
+    List<Future<Void>> moves = new ArrayList<>();
+    for (WorkerStream s : running) {
+      if (s.isParked()) {
+        continue; // its gateway is gone: it waits for its client as before
+      }
+      moves.add(handoff.handOff(s.generation()).transform(ar -> {
+        boolean live = streams.get(s.streamId) == s;
+        if (ar.succeeded()) {
+          if (live) {
+            counts[0]++;
+            s.out.handedOff("worker " + endpoint + " is draining; its KV state moved to " + ar.result(), ar.result());
+            s.cancel();
+          } else {
+            counts[3]++; // it ended here while its state was on its way
+            handoff.release(ar.result(), s.clientStreamId());
+          }
+        } else if (!live) {
+          counts[3]++;
+        } else {
+          KvHandoff.Impossible why2 = ar.cause() instanceof KvHandoff.Impossible i ? i
+              : new KvHandoff.Impossible(String.valueOf(ar.cause().getMessage()), false);
+          if (why2.noPeer) {
+            counts[2]++;
+            LOG.info("stream {}: stays here until it ends ({})", s.streamId, why2.getMessage());
+          } else {
+            counts[1]++;
+            LOG.warn("stream {}: KV handoff impossible ({}); its gateway replays it on another worker", s.streamId,
+                why2.getMessage());
+            s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "worker " + endpoint + " is draining");
+            s.cancel();
+          }
+        }
+        return Future.<Void>succeededFuture();
+      }));
+    }
+    drain = Future.all(moves).map(v -> {
+      LOG.info("drain: {} streams handed off with their KV state, {} moved by replay, {} staying to finish here,"
+          + " {} ended meanwhile", counts[0], counts[1], counts[2], counts[3]);
+      return new JsonObject().put("worker_id", endpoint).put("handed_off", counts[0]).put("replayed", counts[1])
+          .put("staying", counts[2]).put("ended", counts[3]);
+    });
+    return drain;
   }
 }

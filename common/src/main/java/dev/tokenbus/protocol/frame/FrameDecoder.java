@@ -42,7 +42,8 @@ final class FrameDecoder {
           r.readString());
       case WireCodes.TOKENS -> new TokensFrame(streamId, r.readVarInt(), readTokens(r));
       case WireCodes.END -> new EndFrame(streamId, r.readBoolean() ? readResult(r) : null);
-      case WireCodes.ERROR -> new ErrorFrame(streamId, StreamErrorType.fromWire(r.readString()), r.readString());
+      case WireCodes.ERROR -> new ErrorFrame(streamId, StreamErrorType.fromWire(r.readString()), r.readString(),
+          r.readString());
       case WireCodes.CREDIT -> new CreditFrame(streamId, r.readVarInt());
       case WireCodes.CANCEL -> new CancelFrame(streamId, r.readString());
       case WireCodes.HEARTBEAT -> new HeartbeatFrame(streamId, r.readVarInt(), r.readString());

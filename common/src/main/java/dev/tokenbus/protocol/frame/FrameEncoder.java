@@ -64,6 +64,7 @@ final class FrameEncoder {
       case ErrorFrame f -> {
         w.writeString(f.type().wireName());
         w.writeString(f.message());
+        w.writeString(f.moveTo());
       }
       case CreditFrame f -> w.writeVarInt(f.credits());
       case CancelFrame f -> w.writeString(f.reason());

@@ -47,7 +47,12 @@ public final class FrameJson {
         j.put("generated", f.generated()).put("tokens", tokens);
       }
       case EndFrame f -> j.put("result", f.result() == null ? null : resultJson(f.result()));
-      case ErrorFrame f -> j.put("error_type", f.type().wireName()).put("message", f.message());
+      case ErrorFrame f -> {
+        j.put("error_type", f.type().wireName()).put("message", f.message());
+        if (f.moveTo() != null) {
+          j.put("move_to", f.moveTo());
+        }
+      }
       case CreditFrame f -> j.put("credits", f.credits());
       case CancelFrame f -> j.put("reason", f.reason());
       case HeartbeatFrame f -> j.put("generated", f.generated()).put("state", f.state());
@@ -70,7 +75,8 @@ public final class FrameJson {
             j.getString("message"), j.getString("param"));
         case "tokens" -> new TokensFrame(sid, j.getInteger("generated"), tokens(j.getJsonArray("tokens")));
         case "end" -> new EndFrame(sid, j.getJsonObject("result") == null ? null : result(j.getJsonObject("result")));
-        case "error" -> new ErrorFrame(sid, StreamErrorType.fromWire(j.getString("error_type")), j.getString("message"));
+        case "error" -> new ErrorFrame(sid, StreamErrorType.fromWire(j.getString("error_type")), j.getString("message"),
+            j.getString("move_to"));
         case "credit" -> new CreditFrame(sid, j.getInteger("credits"));
         case "cancel" -> new CancelFrame(sid, j.getString("reason"));
         case "heartbeat" -> new HeartbeatFrame(sid, j.getInteger("generated"), j.getString("state"));

@@ -468,7 +468,8 @@ public final class Dispatcher {
     switch (f) {
       case TokensFrame t -> s.onTokens(t);
       case EndFrame e -> s.onEnd(e);
-      case ErrorFrame e when e.type() == StreamErrorType.WORKER_SHUTDOWN -> failover.move(s, e.type(), e.message());
+      case ErrorFrame e when e.type() == StreamErrorType.WORKER_SHUTDOWN ->
+          failover.move(s, e.type(), e.message(), e.moveTo());
       case ErrorFrame e -> s.onError(e);
       case HeartbeatFrame h -> s.onHeartbeat(h);
       default -> LOG.warn("unexpected {} on gateway endpoint", f.getClass().getSimpleName());

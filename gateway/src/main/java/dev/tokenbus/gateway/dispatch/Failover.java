@@ -66,6 +66,15 @@ final class Failover {
    * nothing for a stream that is moving already or has ended.
    */
   void move(TokenStream s, StreamErrorType type, String problem) {
+    move(s, type, problem, null);
+  }
+
+  /**
+   * As {@link #move(TokenStream, StreamErrorType, String)}, trying {@code preferred} first when it is
+   * among the candidates: the worker that adopted the stream's KV state from a draining one, which
+   * continues it without recomputing (any other worker replays).
+   */
+  void move(TokenStream s, StreamErrorType type, String problem, String preferred) {
     Route r = table.route(s.streamId());
     if (r == null || r.moving || s.isFinished()) {
       return;
@@ -77,8 +86,8 @@ final class Failover {
       registry.remove(failed); // it comes back with its next announcement if it is alive
     }
     long remainingMs = TimeUnit.NANOSECONDS.toMillis(r.deadlineNanos - System.nanoTime());
-    List<WorkerStatus> candidates = policy.candidates(r.request, registry.eligible(r.model).stream()
-        .filter(c -> !c.workerId().equals(failed)).toList());
+    List<WorkerStatus> candidates = preferredFirst(policy.candidates(r.request, registry.eligible(r.model).stream()
+        .filter(c -> !c.workerId().equals(failed)).toList()), preferred);
     String cannot = r.moves >= MAX_MOVES ? "it moved " + r.moves + " times already"
         : remainingMs <= 0 ? "timeout_ms has elapsed"
         : candidates.isEmpty() ? "no other worker serves its model" : null;
@@ -108,6 +117,16 @@ final class Failover {
       }
     });
     open.accept(leg, candidates);
+  }
+
+  private static List<WorkerStatus> preferredFirst(List<WorkerStatus> candidates, String preferred) {
+    if (preferred == null) {
+      return candidates;
+    }
+    List<WorkerStatus> out = new java.util.ArrayList<>(candidates.size());
+    candidates.stream().filter(c -> c.workerId().equals(preferred)).forEach(out::add);
+    candidates.stream().filter(c -> !c.workerId().equals(preferred)).forEach(out::add);
+    return out;
   }
 
   /** A frame of {@code s} came from its worker at {@code now}: before the stream takes it. */

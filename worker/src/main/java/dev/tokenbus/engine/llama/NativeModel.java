@@ -254,6 +254,20 @@ public final class NativeModel implements AutoCloseable {
     return file;
   }
 
+  /**
+   * The most bytes one token's KV cells can take: keys and values of every layer in f16, each at
+   * most the embedding width (grouped-query attention makes them narrower).
+   */
+  public long maxKvBytesPerToken() {
+    try {
+      int layers = (int) api.modelNLayer.invokeExact(model);
+      int embd = (int) api.modelNEmbd.invokeExact(model);
+      return 2L * 2L * layers * embd;
+    } catch (Throwable t) {
+      throw new LlamaException("reading the model's shape failed: " + t, t);
+    }
+  }
+
   MemorySegment handle() {
     return model;
   }
