@@ -20,13 +20,31 @@ import java.util.Set;
  * @param apiKeys the keys a {@code /v1} request must present as {@code Authorization: Bearer};
  *     empty: none is asked for
  * @param timeouts how long a connection may stay idle, or take to send a request's headers or body
+ * @param adminKeys the keys the operators' {@code /v1/admin} routes need as {@code Authorization: Bearer}
+ *     (never the tenants' API keys); empty: those routes are off
  */
 public record GatewayOptions(String host, int port, int bodyLimitBytes, long keepAliveMs, int sendBufferBytes,
-    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys, ConnectionTimeouts.Limits timeouts) {
+    int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys, ConnectionTimeouts.Limits timeouts,
+    Set<String> adminKeys) {
 
   public GatewayOptions {
     apiKeys = apiKeys == null ? Set.of() : Set.copyOf(apiKeys);
     timeouts = timeouts == null ? ConnectionTimeouts.Limits.defaults() : timeouts;
+    adminKeys = adminKeys == null ? Set.of() : Set.copyOf(adminKeys);
+  }
+
+  /** Options without admin keys: the {@code /v1/admin} routes are off. */
+  public GatewayOptions(String host, int port, int bodyLimitBytes, long keepAliveMs, int sendBufferBytes,
+      int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys,
+      ConnectionTimeouts.Limits timeouts) {
+    this(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs,
+        apiKeys, timeouts, Set.of());
+  }
+
+  /** The keys that open the {@code /v1/admin} routes (none: those routes are off). */
+  public GatewayOptions withAdminKeys(Set<String> v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, v);
   }
 
 
@@ -38,52 +56,52 @@ public record GatewayOptions(String host, int port, int bodyLimitBytes, long kee
 
   public GatewayOptions withDrainTimeoutMs(long v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, v, apiKeys, timeouts);
+        maxStreamsPerSocket, v, apiKeys, timeouts, adminKeys);
   }
 
   /** Small socket and response buffers, so that a slow client pauses its stream after a few KiB. */
   public GatewayOptions withSmallBuffers(int bytes) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, bytes, bytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withPort(int v) {
     return new GatewayOptions(host, v, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withHost(String v) {
     return new GatewayOptions(v, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withSendBufferBytes(int v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, v, writeQueueBytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withKeepAliveMs(long v) {
     return new GatewayOptions(host, port, bodyLimitBytes, v, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withBodyLimitBytes(int v) {
     return new GatewayOptions(host, port, v, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withApiKeys(Set<String> v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, v, timeouts);
+        maxStreamsPerSocket, drainTimeoutMs, v, timeouts, adminKeys);
   }
 
   public GatewayOptions withMaxStreamsPerSocket(int v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, v,
-        drainTimeoutMs, apiKeys, timeouts);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys);
   }
 
   public GatewayOptions withTimeouts(ConnectionTimeouts.Limits v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, v);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, v, adminKeys);
   }
 }

@@ -4,6 +4,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.gateway.api.ApiKeys;
+import dev.tokenbus.gateway.api.admin.AdminRoutes;
 import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
 import dev.tokenbus.gateway.api.generate.GenerateRoutes;
 import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
@@ -126,6 +127,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     ops.readyWhen("workers", () -> draining ? "shutting down" : dispatcher.registry().notReady());
     ops.mount(router, metrics);
+    new AdminRoutes(dispatcher, options.adminKeys()).mount(router); // its own keys: before the tenants' check
     if (!options.apiKeys().isEmpty()) {
       router.route("/v1/*").handler(new ApiKeys(options.apiKeys())); // /health, /ready and /metrics stay open
     }

@@ -61,6 +61,12 @@ final class HttpArgs {
           + " (/health, /ready and /metrics stay open). Default: none asked for.")
   String apiKeys;
 
+  @Option(names = "--admin-keys", defaultValue = "",
+      description = "Comma-separated keys for the operators' routes (POST /v1/admin/workers/{id}/drain), sent as"
+          + " Authorization: Bearer <key>; API keys do not open them, nor these keys the other routes. Default:"
+          + " none, and the admin routes are off.")
+  String adminKeys;
+
   DispatchOptions dispatchOptions() {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
@@ -92,17 +98,32 @@ final class HttpArgs {
       }
     }
     return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
-        .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys))
+        .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys)).withAdminKeys(adminKeys(apiKeys, adminKeys))
         .withTimeouts(new ConnectionTimeouts.Limits(idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs));
+  }
+
+  /** The admin keys, none of which may also be an API key (a tenant would hold an operator's key). */
+  static Set<String> adminKeys(String apiKeyList, String adminKeyList) {
+    Set<String> admin = keys("admin-keys", adminKeyList);
+    for (String k : keys("api-keys", apiKeyList)) {
+      if (admin.contains(k)) {
+        throw new IllegalArgumentException("admin-keys: a key must not also be an API key");
+      }
+    }
+    return admin;
   }
 
   /** The keys in a comma-separated list; blanks around and between them do not count. */
   static Set<String> apiKeys(String list) {
+    return keys("api-keys", list);
+  }
+
+  private static Set<String> keys(String option, String list) {
     Set<String> keys = new LinkedHashSet<>();
     for (String k : list == null ? new String[0] : list.split(",")) {
       String key = k.strip();
       if (key.chars().anyMatch(Character::isWhitespace)) {
-        throw new IllegalArgumentException("api-keys: a key must not contain whitespace");
+        throw new IllegalArgumentException(option + ": a key must not contain whitespace");
       }
       if (!key.isEmpty()) {
         keys.add(key);

@@ -9,6 +9,7 @@ import dev.tokenbus.gateway.GatewayOptions;
 import dev.tokenbus.gateway.GatewayVerticle;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
+import dev.tokenbus.worker.DrainMode;
 import dev.tokenbus.worker.WorkerOptions;
 import dev.tokenbus.worker.WorkerVerticle;
 import io.vertx.core.Deployable;
@@ -168,7 +169,15 @@ final class RoleCommands {
         description = "At shutdown, how long running generations may finish before they are ended (default ${DEFAULT-VALUE}).")
     long drainTimeoutMs;
 
+    @Option(names = "--worker-drain", defaultValue = "handoff", paramLabel = "MODE",
+        description = "What a draining worker (SIGTERM, or POST /v1/admin/workers/{id}/drain) does with running"
+            + " generations: handoff (move each with its KV cells to a compatible worker, which continues without"
+            + " recomputing; replay where impossible), replay (another worker recomputes them) or wait (let them"
+            + " finish here until the drain timeout). Default ${DEFAULT-VALUE}.")
+    String drain;
+
     void validate() {
+      DrainMode.parse(drain);
       if (coalesceMs < 0) {
         throw new IllegalArgumentException("coalesce-ms must be 0 or more, got " + coalesceMs);
       }
@@ -184,7 +193,8 @@ final class RoleCommands {
 
     WorkerOptions toOptions(String defaultName) {
       String name = servedName(defaultName);
-      return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs).withDrainTimeoutMs(drainTimeoutMs);
+      return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs).withDrainTimeoutMs(drainTimeoutMs)
+          .withDrain(DrainMode.parse(drain));
     }
   }
 

@@ -66,6 +66,13 @@ final class KvHandoff {
   static final long REQUEST_TIMEOUT_MS = 10_000;
   private static final int MAX_ID_CHARS = 512;
 
+  /** A sequence handed off: to which worker, how many tokens' cells, how many bytes, in how long. */
+  record Moved(String target, int tokens, long bytes, long millis) {
+    JsonObject toJson() {
+      return new JsonObject().put("to", target).put("tokens", tokens).put("bytes", bytes).put("ms", millis);
+    }
+  }
+
   /** Why a sequence was not handed off; {@code noPeer} when no other worker serves the model at all. */
   static final class Impossible extends RuntimeException {
     final boolean noPeer;
@@ -183,11 +190,11 @@ final class KvHandoff {
   /**
    * Hands generation {@code g}'s sequence to another worker of the model: copies its KV cells (it
    * keeps generating here meanwhile), offers them to the compatible peers with a free slot, most free
-   * first, and transfers them to the first that takes them. Completes with that worker's endpoint,
-   * or fails with {@link Impossible} saying why. Handoffs queue behind each other.
+   * first, and transfers them to the first that takes them. Completes with that worker and the
+   * transfer's size and time (from the offer to the adopter's load), or fails with {@link Impossible} saying why. Handoffs queue behind each other.
    */
-  Future<String> handOff(Generation g) {
-    Promise<String> done = Promise.promise();
+  Future<Moved> handOff(Generation g) {
+    Promise<Moved> done = Promise.promise();
     last = last.transform(ignored -> {
       handOffNow(g).onComplete(done);
       return done.future().transform(ar -> Future.succeededFuture());
@@ -195,7 +202,7 @@ final class KvHandoff {
     return done.future();
   }
 
-  private Future<String> handOffNow(Generation g) {
+  private Future<Moved> handOffNow(Generation g) {
     return knownPeers().compose(all -> {
       if (g == null) {
         boolean others = all.stream().anyMatch(p -> modelName.equals(p.model()) && !p.draining());
@@ -229,7 +236,7 @@ final class KvHandoff {
     });
   }
 
-  private Future<String> offer(SequenceState state, List<WorkerStatus> targets, int i, String lastProblem) {
+  private Future<Moved> offer(SequenceState state, List<WorkerStatus> targets, int i, String lastProblem) {
     if (i == targets.size()) {
       return Future.failedFuture(new Impossible("every compatible worker refused: " + lastProblem, false));
     }
@@ -245,9 +252,10 @@ final class KvHandoff {
       }
       String transfer = ar.result().body().getString("transfer");
       return send(target, transfer, state).compose(v -> commit(target, transfer)).map(v -> {
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         LOG.info("generation {}: handed {} tokens of KV state ({} KiB) to {} in {} ms", state.generationId(),
-            state.tokens().length, state.bytes() >> 10, target, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-        return target;
+            state.tokens().length, state.bytes() >> 10, target, ms);
+        return new Moved(target, state.tokens().length, state.bytes(), ms);
       }).recover(e -> {
         bus.request(Addresses.handoff(target), new JsonObject().put("op", "abort").put("transfer", transfer), timeout());
         return Future.failedFuture(new Impossible("transfer to " + target + " failed: " + e.getMessage(), false));

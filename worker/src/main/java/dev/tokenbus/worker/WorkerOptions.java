@@ -9,23 +9,37 @@ package dev.tokenbus.worker;
  * @param announceMs the longest gap between two status announcements (changes are announced sooner)
  * @param coalesceMs tokens closer together than this travel in one TOKENS frame (see CreditedWriteStream)
  * @param drainTimeoutMs at shutdown, how long running streams may go on before they are ended
+ * @param drain what a drain (shutdown, or an operator's request) does with running streams
  */
 public record WorkerOptions(String modelName, long heartbeatMs, long creditStallMs, long announceMs,
-    long coalesceMs, long drainTimeoutMs) {
+    long coalesceMs, long drainTimeoutMs, DrainMode drain) {
+
+  public WorkerOptions {
+    drain = drain == null ? DrainMode.HANDOFF : drain;
+  }
+
+  public WorkerOptions(String modelName, long heartbeatMs, long creditStallMs, long announceMs, long coalesceMs,
+      long drainTimeoutMs) {
+    this(modelName, heartbeatMs, creditStallMs, announceMs, coalesceMs, drainTimeoutMs, DrainMode.HANDOFF);
+  }
 
   public static WorkerOptions defaults(String modelName) {
-    return new WorkerOptions(modelName, 300, 120_000, 200, 1, 30_000);
+    return new WorkerOptions(modelName, 300, 120_000, 200, 1, 30_000, DrainMode.HANDOFF);
+  }
+
+  public WorkerOptions withDrain(DrainMode v) {
+    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, coalesceMs, drainTimeoutMs, v);
   }
 
   public WorkerOptions withCreditStallMs(long v) {
-    return new WorkerOptions(modelName, heartbeatMs, v, announceMs, coalesceMs, drainTimeoutMs);
+    return new WorkerOptions(modelName, heartbeatMs, v, announceMs, coalesceMs, drainTimeoutMs, drain);
   }
 
   public WorkerOptions withCoalesceMs(long v) {
-    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, v, drainTimeoutMs);
+    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, v, drainTimeoutMs, drain);
   }
 
   public WorkerOptions withDrainTimeoutMs(long v) {
-    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, coalesceMs, v);
+    return new WorkerOptions(modelName, heartbeatMs, creditStallMs, announceMs, coalesceMs, v, drain);
   }
 }

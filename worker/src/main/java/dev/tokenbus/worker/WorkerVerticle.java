@@ -366,36 +366,49 @@ public final class WorkerVerticle extends VerticleBase {
     handoff.draining();
     announce();
     List<WorkerStream> running = new ArrayList<>(streams.values());
-    LOG.info("draining: {}; moving {} streams", why, running.size());
+    LOG.info("draining: {}; {} streams ({} mode)", why, running.size(), options.drain().name().toLowerCase());
     int[] counts = new int[4];
+    io.vertx.core.json.JsonArray details = new io.vertx.core.json.JsonArray();
     List<Future<Void>> moves = new ArrayList<>();
     for (WorkerStream s : running) {
       if (s.isParked()) {
         continue; // its gateway is gone: it waits for its client as before
       }
-      moves.add(handoff.handOff(s.generation()).transform(ar -> {
+      Future<KvHandoff.Moved> move = switch (options.drain()) {
+        case HANDOFF -> handoff.handOff(s.generation());
+        case REPLAY -> Future.failedFuture(new KvHandoff.Impossible("the worker's drain mode is replay", false));
+        case WAIT -> Future.failedFuture(new KvHandoff.Impossible("the worker's drain mode is wait", true));
+      };
+      moves.add(move.transform(ar -> {
         boolean live = streams.get(s.streamId) == s;
         if (ar.succeeded()) {
+          KvHandoff.Moved moved = ar.result();
           if (live) {
             counts[0]++;
-            s.out.handedOff("worker " + endpoint + " is draining; its KV state moved to " + ar.result(), ar.result());
+            details.add(moved.toJson().put("stream", s.clientStreamId()).put("outcome", "handed_off"));
+            s.out.handedOff("worker " + endpoint + " is draining; its KV state moved to " + moved.target(),
+                moved.target());
             s.cancel();
           } else {
             counts[3]++; // it ended here while its state was on its way
-            handoff.release(ar.result(), s.clientStreamId());
+            handoff.release(moved.target(), s.clientStreamId());
           }
         } else if (!live) {
           counts[3]++;
         } else {
           KvHandoff.Impossible why2 = ar.cause() instanceof KvHandoff.Impossible i ? i
               : new KvHandoff.Impossible(String.valueOf(ar.cause().getMessage()), false);
+          details.add(new JsonObject().put("stream", s.clientStreamId())
+              .put("outcome", why2.noPeer ? "staying" : "replayed").put("reason", why2.getMessage()));
           if (why2.noPeer) {
             counts[2]++;
             LOG.info("stream {}: stays here until it ends ({})", s.streamId, why2.getMessage());
           } else {
             counts[1]++;
-            LOG.warn("stream {}: KV handoff impossible ({}); its gateway replays it on another worker", s.streamId,
-                why2.getMessage());
+            if (options.drain() == DrainMode.HANDOFF) {
+              LOG.warn("stream {}: KV handoff impossible ({}); its gateway replays it on another worker", s.streamId,
+                  why2.getMessage());
+            }
             s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "worker " + endpoint + " is draining");
             s.cancel();
           }
@@ -407,7 +420,7 @@ public final class WorkerVerticle extends VerticleBase {
       LOG.info("drain: {} streams handed off with their KV state, {} moved by replay, {} staying to finish here,"
           + " {} ended meanwhile", counts[0], counts[1], counts[2], counts[3]);
       return new JsonObject().put("worker_id", endpoint).put("handed_off", counts[0]).put("replayed", counts[1])
-          .put("staying", counts[2]).put("ended", counts[3]);
+          .put("staying", counts[2]).put("ended", counts[3]).put("streams", details);
     });
     return drain;
   }

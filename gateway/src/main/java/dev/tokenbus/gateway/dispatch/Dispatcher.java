@@ -128,6 +128,26 @@ public final class Dispatcher {
     return link.endpoint();
   }
 
+  /** How long a drain may take to move a worker's streams before the operator's call gives up waiting. */
+  static final long DRAIN_ANSWER_MS = 120_000;
+
+  /**
+   * Asks worker {@code workerId} to drain: it takes no new work and moves its running streams away
+   * (with their KV cells to a compatible worker, else by replay; see the worker's drain mode). Completes
+   * with the worker's account ({@code handed_off}, {@code replayed}, {@code staying}, {@code ended}); fails
+   * with {@link WorkerNotFoundException} for a worker this gateway does not know.
+   */
+  public Future<io.vertx.core.json.JsonObject> drainWorker(String workerId) {
+    if (registry.modelOf(workerId) == null) {
+      return Future.failedFuture(new WorkerNotFoundException("no worker '" + workerId + "' is known here (see the"
+          + " workers of GET /v1/status)"));
+    }
+    return vertx.eventBus().<io.vertx.core.json.JsonObject>request(dev.tokenbus.protocol.Addresses.handoff(workerId),
+        new io.vertx.core.json.JsonObject().put("op", "drain"),
+        new io.vertx.core.eventbus.DeliveryOptions().setSendTimeout(DRAIN_ANSWER_MS))
+        .map(io.vertx.core.eventbus.Message::body);
+  }
+
   public WorkerRegistry registry() {
     return registry;
   }

@@ -8,6 +8,7 @@ import dev.tokenbus.gateway.dispatch.QueueFullException;
 import dev.tokenbus.gateway.dispatch.ShuttingDownException;
 import dev.tokenbus.gateway.dispatch.StreamInUseException;
 import dev.tokenbus.gateway.dispatch.StreamNotFoundException;
+import dev.tokenbus.gateway.dispatch.WorkerNotFoundException;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.StreamErrorType;
 import dev.tokenbus.protocol.frame.RefuseFrame;
@@ -53,6 +54,8 @@ public record ApiError(int status, String type, String message, String param, St
           "model_not_found");
       case StreamNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), null,
           "stream_not_found");
+      case WorkerNotFoundException e -> new ApiError(404, "invalid_request_error", e.getMessage(), null,
+          "worker_not_found");
       case StreamInUseException e -> new ApiError(409, "invalid_request_error", e.getMessage(), null,
           "stream_in_use");
       default -> new ApiError(500, "server_error", "internal error: " + t.getClass().getSimpleName(), null, null);
