@@ -95,9 +95,14 @@ public final class LocalCluster implements AutoCloseable {
     return nodes.get(i + 1);
   }
 
+  /** Worker {@code i}'s log file (0-based, as {@link #worker}), or null without a log directory. */
+  public Path workerLog(int i) {
+    return logs.get(i + 1);
+  }
+
   /** Worker {@code i}'s id in the gateway's {@code /v1/status}, from the line its log starts with; needs a log directory. */
   public String workerId(int i) throws IOException {
-    Path log = logs.get(i + 1);
+    Path log = workerLog(i);
     if (log == null) {
       throw new IllegalStateException("the cluster was started without a log directory");
     }

@@ -214,6 +214,38 @@ class WorkerFailureProcessTest {
     signal("CONT", cluster.worker(stopped[0]));
   }
 
+  /**
+   * SIGTERM: the worker hands its streams, with their KV cells, to the other worker and exits within
+   * seconds, well before its drain timeout (30 s); the streams complete with the text of an
+   * uninterrupted run, as the worker's log says they were handed off.
+   */
+  @Test
+  @Order(3)
+  void aSigtermedWorkerHandsItsStreamsOffAndExits() throws Exception {
+    int streams = 2;
+    Map<Integer, String> reference = references(streams);
+    int[] victim = {-1};
+    long[] exitMs = {-1};
+    List<Received> received = runThrough(streams, w -> {
+      victim[0] = w;
+      long t0 = System.nanoTime();
+      signal("TERM", cluster.worker(w));
+      try {
+        assertThat(cluster.worker(w).waitFor(25, TimeUnit.SECONDS)).as("the worker exited before its drain timeout")
+            .isTrue();
+      } catch (InterruptedException e) {
+        throw new IllegalStateException(e);
+      }
+      exitMs[0] = (System.nanoTime() - t0) / 1_000_000;
+    });
+    for (int i = 0; i < streams; i++) {
+      assertComplete(received.get(i), reference.get(i));
+    }
+    String log = java.nio.file.Files.readString(cluster.workerLog(victim[0]));
+    System.out.println("SIGTERM: the worker exited after " + exitMs[0] + " ms");
+    assertThat(log).containsPattern("drain: [1-9]\\d* streams handed off with their KV state, 0 moved by replay");
+  }
+
   private static void signal(String name, Process p) {
     if (!p.isAlive()) {
       return;
