@@ -22,6 +22,7 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -126,7 +127,8 @@ class KvHandoffTest {
   @Test
   void aDrainedWorkersStreamsGoOnElsewhereWithTheirKvCellsAndTheSameText() throws Exception {
     start(2, 2);
-    for (String sampling : List.of("\"temperature\":0", "\"temperature\":0.9,\"seed\":1234",
+    // Every sampler shape is checked on the engine (SequenceHandoffTest); here greedy and a seeded grammar.
+    for (String sampling : List.of("\"temperature\":0",
         "\"temperature\":0.8,\"seed\":5,\"grammar\":\"root ::= [a-z ]+\"")) {
       String prompt = "handoff " + sampling.length();
       Streamed reference = uninterrupted(prompt, sampling);
@@ -173,6 +175,50 @@ class KvHandoffTest {
       assertThat(drained.get().getInteger("replayed")).as(drained.get().encode()).isEqualTo(1);
       assertThat(drained.get().getInteger("handed_off")).isZero();
       read(other.sse(), () -> { }, -1);
+    }
+    assertAllIdle();
+  }
+
+  /**
+   * A transfer that fails half-way (the receiver takes the offer, then fails the first chunk) ends
+   * in a replay on the real other worker: the same text, no duplicate. The failing receiver is a
+   * bare node that announces itself as a compatible worker with the most free slots, so that the
+   * draining worker offers to it first; it serves no frames, so the gateway's OPEN to it finds no
+   * handler and the stream goes to the real worker.
+   */
+  @Test
+  void aTransferThatFailsHalfWayFallsBackToReplay() throws Exception {
+    start(2, 2);
+    String sampling = "\"temperature\":0.9,\"seed\":77";
+    Streamed reference = uninterrupted("half way", sampling);
+    ClusterNode fakeNode = cluster.startNode();
+    try (RawHttp client = RawHttp.post(cluster.gateway.port(), "/v1/generate", body("half way", sampling, 20), 0)) {
+      int victim = workerOf(1, s -> true);
+      WorkerVerticle worker = cluster.workers.get(victim);
+      String fake = "tokenbus.worker.fake-receiver";
+      EventBus bus = fakeNode.vertx().eventBus();
+      bus.<Object>consumer(Addresses.handoff(fake), m -> {
+        if (m.body() instanceof JsonObject j && "offer".equals(j.getString("op"))) {
+          m.reply(new JsonObject().put("transfer", "t1"));
+        } else {
+          m.fail(500, "the receiver failed");
+        }
+      }).completion().await(10, TimeUnit.SECONDS);
+      dev.tokenbus.protocol.WorkerStatus real = worker.status();
+      long[] sequence = {0};
+      long timer = fakeNode.vertx().setPeriodic(50, id -> bus.publish(Addresses.WORKER_STATUS,
+          new dev.tokenbus.protocol.WorkerStatus(fake, fakeNode.membership().nodeId(), real.model(), 8, 0, 0, 0, 0, 0,
+              8192, real.contextPerSequence(), false, ++sequence[0], Set.of(), real.stateFormat()).toJson()));
+      AtomicReference<JsonObject> drained = new AtomicReference<>();
+      Streamed moved = read(client.sse(), () -> drained.set(done(worker.drainNow("test"))), 30);
+      fakeNode.vertx().cancelTimer(timer);
+      assertThat(moved.error()).as("the stream completes").isNull();
+      assertThat(moved.text()).isEqualTo(reference.text());
+      assertThat(drained.get().getInteger("replayed")).as(drained.get().encode()).isEqualTo(1);
+      assertThat(drained.get().getJsonArray("streams").getJsonObject(0).getString("reason"))
+          .contains("transfer to " + fake + " failed");
+    } finally {
+      fakeNode.close().await(30, TimeUnit.SECONDS);
     }
     assertAllIdle();
   }

@@ -83,6 +83,34 @@ class SequenceHandoffTest {
     assertHandsOff(a, b, "once upon a time", config, 9, 6);
   }
 
+  /** Handoffs at points drawn at random (seeded; the seed is printed), greedy and sampled. */
+  @Test
+  void handoffsAtRandomPointsContinueExactly() {
+    long seed = Long.getLong("tokenbus.handoff.seed", System.nanoTime());
+    System.out.println("SequenceHandoffTest random points: -Dtokenbus.handoff.seed=" + seed);
+    java.util.Random rng = new java.util.Random(seed);
+    List<StreamConfig> configs = samplers();
+    for (int i = 0; i < 6; i++) {
+      StreamConfig config = configs.get(rng.nextInt(configs.size()));
+      int at = 1 + rng.nextInt(config.maxTokens() - 10);
+      int extra = rng.nextInt(5);
+      assertHandsOff(a, b, "point " + i, config, at, extra);
+    }
+  }
+
+  /** A sequence that began from the prefix cache (its prompt's cells reused there) hands off all the same. */
+  @Test
+  void aSequenceThatHitThePrefixCacheHandsOff() {
+    StreamConfig config = StreamConfig.defaults().withMaxTokens(30).withTemperature(0.9).withSeed(77L);
+    String prompt = "the same long opening line of a story about a dog and a cat, then";
+    RecordingSink warm = new RecordingSink();
+    a.submit(request("warm", prompt, config.withMaxTokens(2)), warm);
+    warm.await();
+    long hits = a.stats().prefixHitTokens();
+    assertHandsOff(a, b, prompt, config, 12, 2);
+    assertThat(a.stats().prefixHitTokens() - hits).as("the handed-off sequence reused cached cells on A").isPositive();
+  }
+
   @Test
   void aGrammarConstrainedSequenceKeepsItsGrammarState() {
     StreamConfig config = StreamConfig.defaults().withMaxTokens(30).withTemperature(0.7).withSeed(5L)
@@ -171,7 +199,7 @@ class SequenceHandoffTest {
     SequenceState state = from.copyState(g).toCompletableFuture().join();
     try (state) {
       assertThat(state.tokens().length).isEqualTo(from.tokenize(prompt, true).length + at - 1);
-      assertThat(state.bytes()).isPositive();
+      assertThat(state.bytes()).isPositive().isLessThanOrEqualTo(to.maxStateBytes(state.tokens().length));
       whole.pauseAfter(at + extra);
       whole.setFull(false);
       if (extra > 0) {
