@@ -391,7 +391,10 @@ public final class HandoffBenchmark {
     return d;
   }
 
-  /** Tokens of each stream on the drained worker: it must still run once all of them streamed a few. */
+  /**
+   * Tokens of each stream on the drained worker: the first must still run once the last streamed a few
+   * (it decodes slowly while the others prefill); what they have left is what {@code wait} waits for.
+   */
   private int drainStreamTokens() {
     return DRAIN_STREAMS * (BEFORE_MOVE + options.tokens());
   }
