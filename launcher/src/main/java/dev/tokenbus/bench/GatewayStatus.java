@@ -28,6 +28,17 @@ public final class GatewayStatus {
    * @param failure what went wrong when the wait is hopeless (a node process exited), or null
    */
   public static void awaitWorkers(int port, int count, Duration timeout, Supplier<String> failure) throws Exception {
+    await(port, s -> s.getJsonArray("workers").size() >= count, count + " worker(s)", timeout, failure);
+  }
+
+  /**
+   * Waits until the gateway's status passes {@code test}.
+   *
+   * @param what what the test waits for, for the timeout's message
+   * @param failure what went wrong when the wait is hopeless (a node process exited), or null
+   */
+  public static void await(int port, java.util.function.Predicate<JsonObject> test, String what, Duration timeout,
+      Supplier<String> failure) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String problem = failure.get();
@@ -35,7 +46,7 @@ public final class GatewayStatus {
         throw new IllegalStateException(problem);
       }
       try {
-        if (read(port).getJsonArray("workers").size() >= count) {
+        if (test.test(read(port))) {
           return;
         }
       } catch (IOException e) {
@@ -43,7 +54,7 @@ public final class GatewayStatus {
       }
       Thread.sleep(100); // polling other nodes' start-up: there is nothing to be told by
     }
-    throw new IllegalStateException(count + " worker(s) did not become visible on port " + port + " within "
+    throw new IllegalStateException(what + " did not become visible on port " + port + " within "
         + TimeUnit.NANOSECONDS.toSeconds(timeout.toNanos()) + " s");
   }
 }

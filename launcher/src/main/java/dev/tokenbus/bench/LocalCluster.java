@@ -21,12 +21,17 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Four JVMs starting at once on two cores take a while; a broken one is noticed at once instead. */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final java.util.regex.Pattern WORKER_ID =
+      java.util.regex.Pattern.compile("worker (tokenbus\\.worker\\.[0-9a-f-]+) serving");
 
   private final int port;
   private final List<Process> nodes = new CopyOnWriteArrayList<>(); // read by the shutdown hook too
   private final List<Path> logs = new ArrayList<>();
   private final Thread reaper = new Thread(this::kill, "tokenbus-local-cluster-reaper");
   private Path credentials; // a temporary directory, removed on close
+  private NodeLauncher launcher;
+  private List<String> clusterArgs;
+  private Path logDir;
 
   private LocalCluster(int port) {
     this.port = port;
@@ -61,6 +66,9 @@ public final class LocalCluster implements AutoCloseable {
       ClusterCredentials.create(credentials);
       List<String> cluster = List.of("--cluster-name", name, "--cluster-port", Integer.toString(freePort()),
           "--cluster-credentials", credentials.toString(), "--cluster-tls", Boolean.toString(tls));
+      c.launcher = launcher;
+      c.clusterArgs = cluster;
+      c.logDir = logDir;
       List<String> gw = new ArrayList<>(List.of("gateway", "--http-port", Integer.toString(c.port)));
       gw.addAll(cluster);
       gw.addAll(gatewayArgs);
@@ -90,6 +98,31 @@ public final class LocalCluster implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Starts one more worker with {@code workerArgs} and returns its index (see {@link #worker}) once the
+   * gateway lists it. Needs a log directory: the worker's id is read from its log.
+   *
+   * @throws IllegalStateException when it exits first, or is not listed within the start timeout
+   */
+  public int addWorker(List<String> workerArgs) throws Exception {
+    if (logDir == null) {
+      throw new IllegalStateException("the cluster was started without a log directory");
+    }
+    int i = nodes.size() - 1;
+    List<String> w = new ArrayList<>(List.of("worker"));
+    w.addAll(clusterArgs);
+    w.addAll(workerArgs);
+    spawn(launcher, w, logDir, "worker-" + (i + 1) + ".log");
+    Process p = nodes.get(i + 1);
+    GatewayStatus.await(port, s -> {
+      String id = loggedId(i);
+      return id != null && s.getJsonArray("workers").stream()
+          .anyMatch(o -> o instanceof io.vertx.core.json.JsonObject j && id.equals(j.getString("id")));
+    }, "worker " + i, START_TIMEOUT, () -> p.isAlive() ? null
+        : "worker " + i + " exited with status " + p.exitValue() + tail(logs.get(i + 1)));
+    return i;
+  }
+
   /** Worker {@code i}'s process (from 0), for tests that kill or stop it. */
   public Process worker(int i) {
     return nodes.get(i + 1);
@@ -106,12 +139,27 @@ public final class LocalCluster implements AutoCloseable {
     if (log == null) {
       throw new IllegalStateException("the cluster was started without a log directory");
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("worker (tokenbus\\.worker\\.[0-9a-f-]+) serving")
-        .matcher(Files.readString(log));
-    if (!m.find()) {
+    String id = loggedId(i);
+    if (id == null) {
       throw new IllegalStateException("worker " + i + " has not logged its id" + tail(log));
     }
-    return m.group(1);
+    return id;
+  }
+
+  /** Worker {@code i}'s id as its log states it, or null before it did (or without a log). */
+  private String loggedId(int i) {
+    Path log = logs.get(i + 1);
+    try {
+      java.util.regex.Matcher m = WORKER_ID.matcher(log == null ? "" : Files.readString(log));
+      return m.find() ? m.group(1) : null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** Worker {@code i}'s log, or null without a log directory. */
+  public Path workerLog(int i) {
+    return logs.get(i + 1);
   }
 
   private void spawn(NodeLauncher launcher, List<String> args, Path logDir, String logName) throws IOException {

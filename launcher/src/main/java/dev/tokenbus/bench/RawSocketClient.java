@@ -54,6 +54,15 @@ final class RawSocketClient implements FirstTokenClient {
 
   @Override
   public SseLoad.Stream stream(String body) throws Exception {
+    return stream(body, data -> { });
+  }
+
+  /**
+   * Sends {@code body} and reads its stream to the end, handing each token event's data to
+   * {@code onToken} as it arrives (see {@link SseReader}). Interrupting the reading thread (a
+   * virtual one) closes the connection: the server cancels the stream.
+   */
+  SseLoad.Stream stream(String body, java.util.function.Consumer<String> onToken) throws Exception {
     List<byte[]> writes = writes(body);
     byte[] buffer = new byte[READ_BUFFER];
     long t0 = System.nanoTime();
@@ -65,7 +74,7 @@ final class RawSocketClient implements FirstTokenClient {
       for (byte[] w : writes) {
         out.write(w); // a socket's stream sends each write at once: no buffer between
       }
-      SseReader sse = new SseReader(dialect, t0);
+      SseReader sse = new SseReader(dialect, t0, onToken);
       HttpResponseReader response = new HttpResponseReader(sse);
       InputStream in = socket.getInputStream();
       int n;

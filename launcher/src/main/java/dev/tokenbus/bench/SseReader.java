@@ -13,6 +13,7 @@ final class SseReader implements HttpResponseReader.Body {
 
   private final SseLoad.Dialect dialect;
   private final long startNanos;
+  private final java.util.function.Consumer<String> onToken;
   private byte[] line = new byte[512];
   private int lineLength;
   private String event;
@@ -25,8 +26,17 @@ final class SseReader implements HttpResponseReader.Body {
    *     arrivals are recorded from it
    */
   SseReader(SseLoad.Dialect dialect, long startNanos) {
+    this(dialect, startNanos, data -> { });
+  }
+
+  /**
+   * A reader that also hands each token event's data to {@code onToken}, on the reading thread,
+   * after its arrival was recorded (a caller that reads the text, or acts at the n-th token).
+   */
+  SseReader(SseLoad.Dialect dialect, long startNanos, java.util.function.Consumer<String> onToken) {
     this.dialect = dialect;
     this.startNanos = startNanos;
+    this.onToken = onToken;
   }
 
   /**
@@ -58,13 +68,15 @@ final class SseReader implements HttpResponseReader.Body {
     } else if (text.startsWith("event:")) {
       event = text.substring(6).trim();
     } else if (text.startsWith("data:")) {
-      SseLoad.Event e = dialect.classify(event, text.substring(5).trim());
+      String data = text.substring(5).trim();
+      SseLoad.Event e = dialect.classify(event, data);
       switch (e.kind()) {
         case TOKEN -> {
           if (count == arrivals.length) {
             arrivals = Arrays.copyOf(arrivals, count * 2);
           }
           arrivals[count++] = nowNanos - startNanos;
+          onToken.accept(data);
         }
         case DONE -> completionTokens = e.completionTokens();
         case ERROR -> throw new IllegalStateException("stream failed: " + e.error());

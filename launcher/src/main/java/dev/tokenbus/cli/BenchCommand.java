@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
     subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
         BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class,
-        BenchCommand.Startup.class, BenchCommand.ClientStart.class})
+        BenchCommand.Startup.class, BenchCommand.ClientStart.class, BenchCommand.Handoff.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -307,6 +307,63 @@ final class BenchCommand implements Runnable {
           requests, tokens, NodeLauncher.jar(jar, flags), cached, llamaServer, !noProcesses, engine.otherWorkerArgs()),
           System.out).run();
       return 0;
+    }
+  }
+
+  @Command(name = "handoff", mixinStandardHelpOptions = true,
+      description = {"A running stream moved between worker processes with its KV cells (handoff) against replay"
+          + " (the next worker prefills the prompt and the tokens so far again), at each --contexts prompt length"
+          + " (token ids, temperature 0, prompt cache off): a gateway process, and fresh worker processes of"
+          + " --threads decode threads and 4 slots per case.",
+          "Per context: the client's longest gap between two tokens when its worker is drained by an operator"
+              + " (POST /v1/admin/workers/{id}/drain) in drain mode handoff, then replay, and when it is killed"
+              + " (kill -9), each after 16 tokens, and whether the text equals an uninterrupted run's; the KV bytes"
+              + " moved and the transfer's time (offer to load) next to the cold prefill of the prompt (the"
+              + " uninterrupted run's TTFT); and a worker with 4 running streams stopped by SIGTERM in drain mode"
+              + " handoff, wait and replay: the time to its exit."})
+  static final class Handoff implements Callable<Integer> {
+
+    @Mixin
+    EngineOptions engine;
+
+    @Option(names = "--contexts", defaultValue = "512,2048,4096", split = ",",
+        description = "Prompt lengths in tokens (default: ${DEFAULT-VALUE}).")
+    List<Integer> contexts;
+
+    @Option(names = "--tokens", defaultValue = "64",
+        description = "Tokens each moved stream generates after its move (default: ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--log-dir", paramLabel = "DIR",
+        description = "Where the nodes' logs go (default: a new temporary directory, printed).")
+    java.nio.file.Path logDir;
+
+    @Override
+    public Integer call() throws Exception {
+      if (engine.model == null) {
+        engine.model = dev.tokenbus.engine.gguf.BenchModel.NAME;
+      }
+      var cfg = engine.toConfig();
+      // One decode thread per worker unless told: two workers share this machine's cores.
+      int threads = engine.threads == 0 ? 1 : engine.threads;
+      java.nio.file.Path logs = logDir != null ? java.nio.file.Files.createDirectories(logDir)
+          : java.nio.file.Files.createTempDirectory("tokenbus-bench-handoff");
+      new dev.tokenbus.bench.HandoffBenchmark(new dev.tokenbus.bench.HandoffBenchmark.Options(cfg.model(), threads,
+          contexts, tokens, nodeLauncher(), withoutContext(engine.otherWorkerArgs()), logs, 0), System.out).run();
+      return 0;
+    }
+
+    /** A worker's arguments without {@code --ctx}: the benchmark sizes each context itself. */
+    static List<String> withoutContext(List<String> args) {
+      List<String> kept = new java.util.ArrayList<>();
+      for (int i = 0; i < args.size(); i++) {
+        if (args.get(i).equals("--ctx")) {
+          i++;
+        } else {
+          kept.add(args.get(i));
+        }
+      }
+      return kept;
     }
   }
 
