@@ -148,18 +148,13 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Worker {@code i}'s id as its log states it, or null before it did (or without a log). */
   private String loggedId(int i) {
-    Path log = logs.get(i + 1);
+    Path log = workerLog(i);
     try {
       java.util.regex.Matcher m = WORKER_ID.matcher(log == null ? "" : Files.readString(log));
       return m.find() ? m.group(1) : null;
     } catch (IOException e) {
       return null;
     }
-  }
-
-  /** Worker {@code i}'s log, or null without a log directory. */
-  public Path workerLog(int i) {
-    return logs.get(i + 1);
   }
 
   private void spawn(NodeLauncher launcher, List<String> args, Path logDir, String logName) throws IOException {
