@@ -58,8 +58,8 @@ import org.slf4j.LoggerFactory;
 final class KvHandoff {
 
   private static final Logger LOG = LoggerFactory.getLogger(KvHandoff.class);
-  static final int CHUNK_BYTES = 512 * 1024;
-  static final int WINDOW = 4;
+  static final int CHUNK_BYTES = 1024 * 1024;
+  static final int WINDOW = 8;
   static final long TRANSFER_IDLE_MS = 10_000;
   /** How long an adopted state waits for its stream's OPEN. */
   static final long HOLD_MS = 10_000;
