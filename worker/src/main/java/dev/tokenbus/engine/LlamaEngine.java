@@ -343,9 +343,14 @@ public final class LlamaEngine implements Engine {
     return (long) tokens * model.maxKvBytesPerToken() + (1L << 20); // + llama.cpp's headers and positions
   }
 
+  /**
+   * Only the current release adopts and hands off states: that its draw stage draws exactly once per
+   * token, which rebuilding a sampler by token relies on, is known (and tested) for it alone.
+   */
   @Override
   public String stateFormat() {
-    return "llama.cpp " + profile + "; kv f16; flash attention " + flashAttention;
+    return profile != LlamaReleases.current() ? null
+        : "llama.cpp " + profile + "; kv f16; flash attention " + flashAttention;
   }
 
   /** The llama.cpp release this engine runs on. */

@@ -214,7 +214,9 @@ final class KvHandoff {
         return Future.failedFuture(new Impossible("no other worker serves model '" + modelName + "'", true));
       }
       if (stateFormat == null) {
-        return Future.failedFuture(new Impossible("this worker's model hash is not known yet", false));
+        return Future.failedFuture(new Impossible(engine.stateFormat() == null
+            ? "this worker's llama.cpp release does not hand off KV state" : "this worker's model hash is not known yet",
+            false));
       }
       List<WorkerStatus> compatible = sameModel.stream().filter(p -> stateFormat.equals(p.stateFormat())).toList();
       if (compatible.isEmpty()) {
