@@ -162,16 +162,21 @@ class FailoverTest {
     List<RawHttp> busy = new ArrayList<>();
     CountDownLatch release = new CountDownLatch(1);
     try {
-      for (int i = 0; i < 2; i++) {
+      // Until two workers carry a stream: two streams usually land on two workers, but an announcement
+      // that overtakes the first OPEN can send the second to the same one (which then has no free slot).
+      java.util.Set<String> carrying = new java.util.HashSet<>();
+      for (int i = 0; i < 4 && carrying.size() < 2; i++) {
         busy.add(RawHttp.post(cluster.gateway.port(), "/v1/generate",
             "{\"prompt\":\"busy " + i + "\",\"max_tokens\":3000,\"stream_delay_ms\":20}", 0));
+        int open = busy.size();
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+          carrying.clear();
+          var streams = cluster.status().getJsonArray("streams");
+          streams.forEach(o -> carrying.add(((JsonObject) o).getString("worker")));
+          return streams.size() == open && !carrying.contains(null);
+        });
       }
-      java.util.Set<String> carrying = new java.util.HashSet<>();
-      await().atMost(Duration.ofSeconds(5)).until(() -> {
-        carrying.clear();
-        cluster.status().getJsonArray("streams").forEach(o -> carrying.add(((JsonObject) o).getString("worker")));
-        return carrying.size() == 2;
-      });
+      assertThat(carrying).hasSize(2);
       int idle = -1;
       for (int i = 0; i < cluster.workers.size(); i++) {
         if (!carrying.contains(cluster.workers.get(i).endpoint())) {

@@ -93,6 +93,9 @@ public final class TestCluster implements AutoCloseable {
       c.addWorker(engine, workerOptions);
     }
     await().atMost(Duration.ofSeconds(20)).until(() -> c.status().getJsonArray("workers").size() == workerCount);
+    // Each worker announces once more when it knows its model's hash (its KV state format): wait for that
+    // too, so that no test's first dispatch races an announcement that predates it.
+    await().atMost(Duration.ofSeconds(20)).until(() -> c.workers.stream().allMatch(w -> w.status().stateFormat() != null));
     return c;
   }
 
