@@ -8,11 +8,18 @@ import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.TopLogprob;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,9 +56,9 @@ final class DecodeLoop implements Runnable {
   private final float[] logits;
   private final AtomicBoolean signal = new AtomicBoolean();
   /** Work other threads hand to the decode thread (state copies and adoptions), run between steps. */
-  private final Queue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
   /** Adopted states waiting for their generation, by request id; claimed by submitters, expired here. */
-  private final java.util.Map<String, Pin> pins = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Pin> pins = new ConcurrentHashMap<>();
 
   /**
    * A slot holding cells adopted from another worker, kept (with one slot reservation) for the
@@ -60,7 +67,7 @@ final class DecodeLoop implements Runnable {
   record Pin(String requestId, int slot, long seed, long expiresNanos) {}
 
   /** Slots reserved for states still in transfer (see {@link Adoption}): counted as active in the stats. */
-  final java.util.concurrent.atomic.AtomicInteger adoptionsInTransfer = new java.util.concurrent.atomic.AtomicInteger();
+  final AtomicInteger adoptionsInTransfer = new AtomicInteger();
 
   private volatile Thread thread;
   private volatile boolean stopping;
@@ -255,8 +262,8 @@ final class DecodeLoop implements Runnable {
    * Copies {@code s}'s KV cells and the tokens they hold at the next step boundary (see
    * {@link Engine#copyState}). Any thread.
    */
-  java.util.concurrent.CompletableFuture<SequenceState> copyState(Sequence s) {
-    var done = new java.util.concurrent.CompletableFuture<SequenceState>();
+  CompletableFuture<SequenceState> copyState(Sequence s) {
+    var done = new CompletableFuture<SequenceState>();
     onLoop(() -> {
       if (!active.contains(s) || s.seqId < 0) {
         done.completeExceptionally(new IllegalStateException("generation " + s.id() + " is not running"));
@@ -267,10 +274,10 @@ final class DecodeLoop implements Runnable {
         done.completeExceptionally(new IllegalStateException("generation " + s.id() + " has no KV cells yet"));
         return;
       }
-      java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+      Arena arena = Arena.ofShared();
       try {
         MemorySegment kv = context.sequenceState(s.seqId, arena);
-        done.complete(new SequenceState(s.id(), java.util.Arrays.copyOf(cache.tokens(s.seqId), n),
+        done.complete(new SequenceState(s.id(), Arrays.copyOf(cache.tokens(s.seqId), n),
             s.promptTokens(), s.seed(), kv, arena));
       } catch (RuntimeException e) {
         arena.close();
@@ -285,9 +292,9 @@ final class DecodeLoop implements Runnable {
    * caller holds one slot reservation, which the pin keeps (or which is released when the load fails).
    * Any thread.
    */
-  java.util.concurrent.CompletableFuture<Void> adopt(String requestId, int[] tokens, long seed, MemorySegment kv,
+  CompletableFuture<Void> adopt(String requestId, int[] tokens, long seed, MemorySegment kv,
       long holdNanos) {
-    var done = new java.util.concurrent.CompletableFuture<Void>();
+    var done = new CompletableFuture<Void>();
     onLoop(() -> {
       if (stopping) {
         releaseSlot.run();
