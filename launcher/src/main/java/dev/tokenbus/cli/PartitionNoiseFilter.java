@@ -5,6 +5,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.spi.FilterReply;
 import com.hazelcast.core.MemberLeftException;
+import com.hazelcast.spi.exception.ResponseAlreadySentException;
 import com.hazelcast.spi.exception.TargetNotMemberException;
 import java.util.List;
 import org.slf4j.Marker;
@@ -17,8 +18,11 @@ import org.slf4j.Marker;
  * repetition of a suspicion already logged, the partition table naming members that just left,
  * and the second and third lines of a merge. Vert.x's warning that it could not open an event-bus
  * connection to a node (unreachable while partitioned) is logged as one line with its cause instead
- * of a stack trace. Hazelcast's other warnings still show, and so do these same exceptions when
- * they reach tokenbus code or come from an error, not a warning.
+ * of a stack trace. So is Hazelcast's error that an operation answered an invocation it had
+ * already retried elsewhere ({@link ResponseAlreadySentException}: a member left while a multimap
+ * read of Vert.x's subscriptions was under way; the retry's answer was used, the late one is
+ * dropped). Hazelcast's other warnings still show, and so do these same exceptions when they reach
+ * tokenbus code or come from an error, not a warning.
  */
 public final class PartitionNoiseFilter extends TurboFilter {
 
@@ -43,6 +47,12 @@ public final class PartitionNoiseFilter extends TurboFilter {
     if (level == Level.WARN && t != null && BUS.equals(logger.getName()) && format != null
         && format.startsWith(BUS_CONNECT)) {
       logger.warn("{} ({})", format, rootCause(t)); // no throwable: this filter lets it pass
+      return FilterReply.DENY;
+    }
+    if (level == Level.ERROR && t instanceof ResponseAlreadySentException
+        && logger.getName().startsWith(HAZELCAST)) {
+      logger.warn("a late answer to an operation already retried after a member left was dropped ({})",
+          t.getClass().getSimpleName());
       return FilterReply.DENY;
     }
     if (level != Level.WARN || !logger.getName().startsWith(HAZELCAST)) {

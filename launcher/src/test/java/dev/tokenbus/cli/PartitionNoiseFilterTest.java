@@ -7,6 +7,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import ch.qos.logback.core.spi.FilterReply;
+import com.hazelcast.spi.exception.ResponseAlreadySentException;
 import com.hazelcast.spi.exception.TargetNotMemberException;
 import org.junit.jupiter.api.Test;
 
@@ -62,5 +63,25 @@ class PartitionNoiseFilterTest {
           .isEqualTo("Connecting to server n1 failed (IllegalStateException: handshake timed out after 10000ms)");
       assertThat(e.getThrowableProxy()).isNull();
     });
+  }
+
+  @Test
+  void logsALateAnswerToARetriedOperationAsOneWarningWithoutItsStackTrace() {
+    var op = context.getLogger("com.hazelcast.multimap.impl.operations.GetAllOperation");
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    op.addAppender(lines);
+    assertThat(filter.decide(null, op, Level.ERROR, "[a]:5701 [c] [5.6.0] NormalResponse already responseReceived",
+        null, new ResponseAlreadySentException("NormalResponse already responseReceived"))).isEqualTo(FilterReply.DENY);
+    assertThat(lines.list).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(Level.WARN);
+      assertThat(e.getFormattedMessage()).contains("ResponseAlreadySentException");
+      assertThat(e.getThrowableProxy()).isNull();
+    });
+    // Other errors, and the same exception outside Hazelcast, keep their stack traces.
+    assertThat(filter.decide(null, op, Level.ERROR, "x", null, new IllegalStateException("x")))
+        .isEqualTo(FilterReply.NEUTRAL);
+    assertThat(filter.decide(null, context.getLogger("dev.tokenbus.gateway.X"), Level.ERROR, "x", null,
+        new ResponseAlreadySentException("x"))).isEqualTo(FilterReply.NEUTRAL);
   }
 }
