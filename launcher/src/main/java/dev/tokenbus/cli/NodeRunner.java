@@ -2,7 +2,8 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.engine.Engine;
+import java.util.ArrayList;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import io.vertx.core.Deployable;
 import java.util.List;
@@ -27,11 +28,15 @@ final class NodeRunner {
     /** Verticles that start before the model loads (a gateway, an operations server). */
     List<Deployable> front(ClusterNode node, OpsRoutes ops);
 
-    /** Loads the model, or returns null for a role without one. Blocking. */
-    LlamaEngine engine();
+    /**
+     * Starts the engines, one per worker this node runs (none for a role without a model). Blocking.
+     * Each engine started is added to {@code started} at once, so that a failure part-way closes
+     * the ones already running.
+     */
+    void engines(List<Engine> started);
 
-    /** Verticles that need the engine (a worker). */
-    List<Deployable> back(ClusterNode node, LlamaEngine engine);
+    /** Verticles that need the engines (the workers). */
+    List<Deployable> back(ClusterNode node, List<Engine> engines);
 
     /** Printed once everything is up. */
     String readyMessage();
@@ -50,31 +55,29 @@ final class NodeRunner {
     OpsRoutes ops = new OpsRoutes(node.vertx());
     boolean[] serving = new boolean[1];
     ops.readyWhen("node", () -> serving[0] ? null : "starting");
-    LlamaEngine engine = null;
+    List<Engine> engines = new ArrayList<>();
     try {
       deploy(node, role.front(node, ops));
-      engine = role.engine();
-      LlamaEngine loaded = engine;
-      if (loaded != null) {
-        ops.readyWhen("model", () -> loaded.failure() == null ? null : "the engine failed: " + loaded.failure());
+      role.engines(engines);
+      if (!engines.isEmpty()) {
+        ops.readyWhen("model", () -> failure(engines));
       }
-      deploy(node, role.back(node, engine));
+      deploy(node, role.back(node, List.copyOf(engines)));
     } catch (Exception e) {
       // The message says what is wrong (a model that cannot be had or loaded, a port in use); the trace is for debugging.
       LOG.error("could not start: {}", e.getMessage());
       LOG.debug("start failure", e);
-      shutdown(node, engine);
+      shutdown(node, engines);
       return 2;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    LlamaEngine running = engine;
     Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("tokenbus-shutdown").unstarted(() -> {
       LOG.info("shutting down");
       if (dev.tokenbus.trace.FirstTokenTrace.ENABLED) {
         // The stage table for bench compare, which reads it from the node's log (-Dtokenbus.trace.first-token=true).
         LOG.info("{}{}", dev.tokenbus.trace.FirstTokenTrace.LOG_HEADER, dev.tokenbus.trace.FirstTokenTrace.summary());
       }
-      shutdown(node, running);
+      shutdown(node, engines);
       stopped.countDown();
     }));
     serving[0] = true;
@@ -93,14 +96,24 @@ final class NodeRunner {
     }
   }
 
-  private static void shutdown(ClusterNode node, LlamaEngine engine) {
+  /** Why an engine of this node can no longer generate, or null while all can. */
+  private static String failure(List<Engine> engines) {
+    for (Engine e : engines) {
+      if (e.failure() != null) {
+        return "the engine failed: " + e.failure();
+      }
+    }
+    return null;
+  }
+
+  private static void shutdown(ClusterNode node, List<Engine> engines) {
     try {
       node.close().await(30, TimeUnit.SECONDS); // undeploys verticles (streams cancelled), leaves the cluster
     } catch (Exception e) {
       LOG.warn("cluster shutdown: {}", e.getMessage());
     }
-    if (engine != null) {
-      engine.close();
+    for (Engine e : engines) {
+      e.close();
     }
   }
 

@@ -3,6 +3,7 @@ package dev.tokenbus.cli;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
 import dev.tokenbus.engine.EngineConfig;
+import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.LlamaEngine;
 import dev.tokenbus.engine.ModelLoadException;
 import dev.tokenbus.gateway.GatewayOptions;
@@ -42,12 +43,10 @@ final class RoleCommands {
     }
 
     @Override
-    public LlamaEngine engine() {
-      return null;
-    }
+    public void engines(List<Engine> started) {}
 
     @Override
-    public List<Deployable> back(ClusterNode node, LlamaEngine engine) {
+    public List<Deployable> back(ClusterNode node, List<Engine> engines) {
       return List.of();
     }
 
@@ -82,13 +81,13 @@ final class RoleCommands {
           : ClusterOptions.standalone();
       return NodeRunner.run(options, new GatewayRole(http) {
         @Override
-        public LlamaEngine engine() {
-          return startEngine(engine);
+        public void engines(List<Engine> started) {
+          started.add(startEngine(engine));
         }
 
         @Override
-        public List<Deployable> back(ClusterNode node, LlamaEngine e) {
-          return List.of(WorkerVerticle.forNode(node, e, worker.toOptions(engine.defaultServedName())));
+        public List<Deployable> back(ClusterNode node, List<Engine> engines) {
+          return List.of(WorkerVerticle.forNode(node, engines.get(0), worker.toOptions(engine.defaultServedName())));
         }
       });
     }
@@ -136,15 +135,15 @@ final class RoleCommands {
         }
 
         @Override
-        public LlamaEngine engine() {
-          return startEngine(engine);
+        public void engines(List<Engine> started) {
+          started.add(startEngine(engine));
         }
 
         @Override
-        public List<Deployable> back(ClusterNode node, LlamaEngine e) {
+        public List<Deployable> back(ClusterNode node, List<Engine> engines) {
           WorkerOptions options = worker.toOptions(engine.defaultServedName());
           model[0] = options.modelName();
-          return List.of(WorkerVerticle.forNode(node, e, options));
+          return List.of(WorkerVerticle.forNode(node, engines.get(0), options));
         }
 
         @Override
@@ -199,7 +198,7 @@ final class RoleCommands {
   }
 
   /** Gets and loads the model; one that cannot be had or loaded stops the node with the reason. */
-  private static LlamaEngine startEngine(EngineOptions options) {
+  private static Engine startEngine(EngineOptions options) {
     EngineConfig config = options.toConfig();
     try {
       return LlamaEngine.start(config);
