@@ -26,16 +26,25 @@ import java.util.Set;
  * @param stateFormat what a running sequence's KV state must match for this worker to adopt it in
  *     a handoff (the llama.cpp release, the KV layout and the model file's SHA-256), or null when it
  *     adopts none (its model's hash is not known yet, or it is draining)
+ * @param simulated its engine is the simulated one ({@code --model simulated}): no model, made-up text
  */
 public record WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,
     int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence,
-    Set<Long> prefixBlocks, String stateFormat) {
+    Set<Long> prefixBlocks, String stateFormat, boolean simulated) {
 
   /** Most prefix-block hashes one announcement carries (about 20 bytes of JSON each). */
   public static final int MAX_PREFIX_BLOCKS = 1024;
 
   public WorkerStatus {
     prefixBlocks = prefixBlocks == null ? Set.of() : Set.copyOf(prefixBlocks);
+  }
+
+  /** A worker on a real model. */
+  public WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,
+      int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence,
+      Set<Long> prefixBlocks, String stateFormat) {
+    this(workerId, nodeId, model, slots, active, running, paused, prompt, kvUsed, kvTotal, contextPerSequence,
+        draining, sequence, prefixBlocks, stateFormat, false);
   }
 
   /** A worker that adopts no sequence states. */
@@ -49,7 +58,7 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
   /** The same status with {@code n} more active sequences (a gateway's view after it sent work). */
   public WorkerStatus withActive(int n) {
     return new WorkerStatus(workerId, nodeId, model, slots, active + n, running, paused, prompt, kvUsed, kvTotal,
-        contextPerSequence, draining, sequence, prefixBlocks, stateFormat);
+        contextPerSequence, draining, sequence, prefixBlocks, stateFormat, simulated);
   }
 
   public int freeSlots() {
@@ -61,7 +70,8 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
         .put("active", active).put("running", running).put("paused", paused).put("prompt", prompt)
         .put("kv_used", kvUsed).put("kv_total", kvTotal).put("context_per_sequence", contextPerSequence)
         .put("draining", draining).put("sequence", sequence)
-        .put("prefix_blocks", new JsonArray(new java.util.ArrayList<>(prefixBlocks))).put("state_format", stateFormat);
+        .put("prefix_blocks", new JsonArray(new java.util.ArrayList<>(prefixBlocks))).put("state_format", stateFormat)
+        .put("simulated", simulated);
   }
 
   public static WorkerStatus fromJson(JsonObject j) {
@@ -69,7 +79,7 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
         j.getInteger("slots", 0), j.getInteger("active", 0), j.getInteger("running", 0), j.getInteger("paused", 0),
         j.getInteger("prompt", 0), j.getInteger("kv_used", 0), j.getInteger("kv_total", 0),
         j.getInteger("context_per_sequence", 0), j.getBoolean("draining", false), j.getLong("sequence", 0L),
-        prefixBlocks(j.getJsonArray("prefix_blocks")), j.getString("state_format"));
+        prefixBlocks(j.getJsonArray("prefix_blocks")), j.getString("state_format"), j.getBoolean("simulated", false));
   }
 
   private static Set<Long> prefixBlocks(JsonArray a) {

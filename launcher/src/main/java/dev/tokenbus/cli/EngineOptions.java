@@ -1,6 +1,10 @@
 package dev.tokenbus.cli;
 
+import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineConfig;
+import dev.tokenbus.engine.LlamaEngine;
+import dev.tokenbus.engine.ModelLoadException;
+import dev.tokenbus.engine.SimulatedEngine;
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
 import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.Llama;
@@ -22,7 +26,8 @@ final class EngineOptions {
 
   @Option(names = "--model", paramLabel = "PATH|URL",
       description = "GGUF model file, or an http(s) URL downloaded once into $TOKENBUS_MODEL_CACHE (default "
-          + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise), or 'bench-small' for a generated"
+          + "~/.cache/tokenbus/models), or 'demo' for the built-in generated model (its text is noise), or 'simulated' for an"
+          + " engine without weights that produces made-up words at --sim-itl-ms per token (for scale tests), or 'bench-small' for a generated"
           + " benchmark model with a small real model's shape and cost per token (20 layers, hidden 512, F16, 63 M"
           + " parameters, random weights; written to the generated-model cache on first use). Default: "
           + "Qwen3-0.6B (Q8_0, about 640 MB; Qwen2.5-0.5B-Instruct on llama.cpp b4916), fetched once; offline, the"
@@ -69,6 +74,15 @@ final class EngineOptions {
       description = "The llama.cpp release to drive: v0.5.0 (bundled from npm), b4916 (the de.kherud:llama jar's),"
           + " or auto = v0.5.0, falling back to b4916 with a warning when it cannot be had (default: ${DEFAULT-VALUE}).")
   LlamaRelease llamaProfile;
+
+  @Option(names = "--sim-itl-ms", paramLabel = "MS", defaultValue = "" + SimulatedEngine.Config.DEFAULT_ITL_MS,
+      description = "With --model simulated: how long each decode step takes, i.e. the time between a stream's"
+          + " tokens (default ${DEFAULT-VALUE}).")
+  long simItlMs;
+
+  @Option(names = "--sim-prefill-tps", paramLabel = "N", defaultValue = "" + SimulatedEngine.Config.DEFAULT_PREFILL_TPS,
+      description = "With --model simulated: prompt tokens taken in per second (default ${DEFAULT-VALUE}).")
+  int simPrefillTps;
 
   /** A value's own parser, whose {@link IllegalArgumentException} refuses it while the options are parsed. */
   private abstract static class Parsing<T> implements ITypeConverter<T> {
@@ -141,8 +155,39 @@ final class EngineOptions {
         throw new IllegalArgumentException("model: cannot read " + file.toAbsolutePath());
       }
     }
+    if (simulated()) {
+      simConfig(); // its own ranges
+    }
     if (nativeLibrary != null && !java.nio.file.Files.isRegularFile(nativeLibrary)) {
       throw new IllegalArgumentException("llama-library: no such file: " + nativeLibrary.toAbsolutePath());
+    }
+  }
+
+  /** Whether {@code --model simulated} asks for the engine without a model. */
+  boolean simulated() {
+    return SimulatedEngine.NAME.equals(model);
+  }
+
+  /** The simulated engine's settings (call when {@link #simulated()}). */
+  SimulatedEngine.Config simConfig() {
+    return new SimulatedEngine.Config(slots, contextPerSequence > 0 ? contextPerSequence
+        : SimulatedEngine.Config.DEFAULT_CONTEXT, Math.max(batch, slots), simItlMs, simPrefillTps, prefixCache);
+  }
+
+  /**
+   * Starts the engine these options describe: the simulated one, or llama.cpp with the model
+   * fetched and loaded. One that cannot be had or loaded is an {@link IllegalStateException} with the reason.
+   */
+  Engine start() {
+    if (simulated()) {
+      servedName = "tokenbus-" + SimulatedEngine.NAME;
+      return SimulatedEngine.start(simConfig());
+    }
+    EngineConfig config = toConfig();
+    try {
+      return LlamaEngine.start(config);
+    } catch (ModelLoadException e) {
+      throw new IllegalStateException(e.getMessage(), e);
     }
   }
 
@@ -202,7 +247,8 @@ final class EngineOptions {
 
   /** Whether {@code model} names one of the models the node generates itself rather than a file or URL. */
   private static boolean generated(String model) {
-    return DEMO.equals(model) || dev.tokenbus.engine.gguf.BenchModel.NAME.equals(model);
+    return DEMO.equals(model) || dev.tokenbus.engine.gguf.BenchModel.NAME.equals(model)
+        || SimulatedEngine.NAME.equals(model);
   }
 
   /** The name the model is served under when none is configured (call after {@link #toConfig()}). */

@@ -2,10 +2,7 @@ package dev.tokenbus.cli;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.ClusterOptions;
-import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.Engine;
-import dev.tokenbus.engine.LlamaEngine;
-import dev.tokenbus.engine.ModelLoadException;
 import dev.tokenbus.gateway.GatewayOptions;
 import dev.tokenbus.gateway.GatewayVerticle;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
@@ -82,7 +79,7 @@ final class RoleCommands {
       return NodeRunner.run(options, new GatewayRole(http) {
         @Override
         public void engines(List<Engine> started) {
-          started.add(startEngine(engine));
+          started.add(engine.start());
         }
 
         @Override
@@ -136,7 +133,7 @@ final class RoleCommands {
 
         @Override
         public void engines(List<Engine> started) {
-          started.add(startEngine(engine));
+          started.add(engine.start());
         }
 
         @Override
@@ -194,16 +191,6 @@ final class RoleCommands {
       String name = servedName(defaultName);
       return WorkerOptions.defaults(name).withCoalesceMs(coalesceMs).withDrainTimeoutMs(drainTimeoutMs)
           .withDrain(DrainMode.parse(drain));
-    }
-  }
-
-  /** Gets and loads the model; one that cannot be had or loaded stops the node with the reason. */
-  private static Engine startEngine(EngineOptions options) {
-    EngineConfig config = options.toConfig();
-    try {
-      return LlamaEngine.start(config);
-    } catch (ModelLoadException e) {
-      throw new IllegalStateException(e.getMessage(), e);
     }
   }
 }

@@ -94,6 +94,11 @@ public final class ChatTemplate {
     return new ChatTemplate(model, Kind.CHATML, FALLBACK, null, null);
   }
 
+  /** A Jinja template given as text, for an engine whose model has no file to declare one. */
+  static ChatTemplate jinja(String template, String bos, String eos) {
+    return new ChatTemplate(null, Kind.JINJA, template, new JinjaChatTemplate(template, bos, eos), null);
+  }
+
   /** How this model's prompts are rendered. */
   public Kind kind() {
     return kind;

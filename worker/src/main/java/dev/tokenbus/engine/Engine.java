@@ -62,6 +62,11 @@ public interface Engine extends AutoCloseable {
 
   ModelInfo model();
 
+  /** Whether this engine only simulates a model (made-up text, no weights), for scale tests. */
+  default boolean simulated() {
+    return false;
+  }
+
   /**
    * Tokenizes text; safe from any thread (llama.cpp's tokenizer only reads the vocabulary), so it
    * never waits for the decode thread.

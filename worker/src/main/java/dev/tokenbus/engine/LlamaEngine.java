@@ -17,13 +17,11 @@ import dev.tokenbus.protocol.RequestValidationException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -45,7 +43,7 @@ public final class LlamaEngine implements Engine {
   private final ModelInfo info;
   private final ChatTemplate chatTemplate;
   private final int slots;
-  private final AtomicInteger reserved = new AtomicInteger();
+  private final Admission admission;
   private final ArrayBlockingQueue<Sequence> incoming;
   private final DecodeLoop loop;
   private final Thread thread;
@@ -70,8 +68,9 @@ public final class LlamaEngine implements Engine {
     int threads = config.effectiveThreads();
     NativeContext.Params params = new NativeContext.Params(contextPerSequence * slots, config.batchSize(),
         config.microBatchSize(), slots, threads, threads, config.flashAttention());
+    this.admission = new Admission(slots, model.vocabSize(), contextPerSequence);
     this.loop = new DecodeLoop(model, params, contextPerSequence, config.prefillChunk(), config.prefixCache(), incoming,
-        reserved::decrementAndGet);
+        admission::releaseSlot);
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
@@ -128,11 +127,7 @@ public final class LlamaEngine implements Engine {
   @Override
   public Generation submit(GenerationRequest request, List<Integer> resume, TokenSink sink) {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.SUBMIT);
-    request.config().validate();
-    if (resume.size() >= request.config().maxTokens()) {
-      throw new RequestValidationException("resume", "resume has " + resume.size()
-          + " tokens, max_tokens is " + request.config().maxTokens() + ": nothing is left to generate");
-    }
+    Admission.validate(request, resume);
     Lock lock = modelInUse.readLock();
     lock.lock();
     try {
@@ -150,23 +145,13 @@ public final class LlamaEngine implements Engine {
       throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN,
           "the engine failed: " + loop.failure().getMessage());
     }
-    int room = info.contextPerSequence();
-    int[] prompt = request.promptTokens().isEmpty() ? tokenize(request, room)
-        : inVocabulary(request.promptTokens(), "prompt");
-    if (!request.config().logitBias().isEmpty()) {
-      // validate() refused negative ids: the largest id alone decides whether all are in the vocabulary
-      checkToken(Collections.max(request.config().logitBias().keySet()), "logit_bias");
-    }
-    int[] tokens = withResumed(prompt, resume);
-    if (tokens.length > room) {
-      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + prompt.length
-          + " tokens" + (resume.isEmpty() ? "" : " (plus " + resume.size() + " to resume)")
-          + " but this model's context holds " + room + " tokens per request (prompt and output)");
-    }
+    int[] given = admission.givenPrompt(request);
+    int[] prompt = given != null ? given : tokenize(request);
+    int[] tokens = admission.withResumed(prompt, resume);
     NativeGrammar grammar = parseGrammar(request.config().grammar());
     // An adopted state kept for this generation brings its own slot reservation (and the seed it sampled with).
     DecodeLoop.Pin pin = resume.isEmpty() && !loop.pinned(request.id()) ? null : loop.claimPin(request.id());
-    if (pin == null && !tryReserveSlot()) {
+    if (pin == null && !admission.tryReserveSlot()) {
       if (grammar != null) {
         grammar.close();
       }
@@ -187,39 +172,17 @@ public final class LlamaEngine implements Engine {
   }
 
   /** The request's text prompt, or its conversation rendered with the chat template, as tokens. */
-  private int[] tokenize(GenerationRequest request, int room) {
+  private int[] tokenize(GenerationRequest request) {
     String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
     // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
     // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
     // tokenizer is quadratic on long runs of one character).
-    long bytes = utf8Length(text);
-    if (bytes > (long) room * model.maxPieceBytes()) {
-      throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "the prompt has " + bytes
-          + " bytes, more than this model's context of " + room + " tokens per request can hold");
-    }
+    admission.checkTextLength(text, model.maxPieceBytes());
     int[] prompt = model.tokenize(text, true, true);
     if (prompt.length == 0) {
       throw new RequestValidationException("prompt", "prompt has no tokens");
     }
     return prompt;
-  }
-
-  /** {@code ids} as an array, each checked by {@link #checkToken}. */
-  private int[] inVocabulary(List<Integer> ids, String param) {
-    int[] out = new int[ids.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = checkToken(ids.get(i), param);
-    }
-    return out;
-  }
-
-  /** {@code t} if it is a token of this model; else a 400 naming the request parameter {@code param}. */
-  private int checkToken(int t, String param) {
-    if (t < 0 || t >= model.vocabSize()) {
-      throw new RequestValidationException(param, param + ": token id " + t
-          + " is outside this model's vocabulary (ids 0 to " + (model.vocabSize() - 1) + ")");
-    }
-    return t;
   }
 
   /**
@@ -228,26 +191,6 @@ public final class LlamaEngine implements Engine {
    */
   private NativeGrammar parseGrammar(String gbnf) {
     return gbnf == null ? null : grammars.parse(gbnf);
-  }
-
-  /** The prompt followed by the tokens to resume after; checks that those are in the vocabulary. */
-  private int[] withResumed(int[] prompt, List<Integer> resume) {
-    if (resume.isEmpty()) {
-      return prompt;
-    }
-    int[] resumed = inVocabulary(resume, "resume");
-    int[] all = java.util.Arrays.copyOf(prompt, prompt.length + resumed.length);
-    System.arraycopy(resumed, 0, all, prompt.length, resumed.length);
-    return all;
-  }
-
-  private static long utf8Length(String s) {
-    long n = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      n += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3; // a surrogate pair is 4 bytes: 2 + 2
-    }
-    return n;
   }
 
   @Override
@@ -259,18 +202,6 @@ public final class LlamaEngine implements Engine {
   @Override
   public Throwable failure() {
     return loop.failure();
-  }
-
-  private boolean tryReserveSlot() {
-    while (true) {
-      int r = reserved.get();
-      if (r >= slots) {
-        return false;
-      }
-      if (reserved.compareAndSet(r, r + 1)) {
-        return true;
-      }
-    }
   }
 
   @Override
@@ -295,9 +226,7 @@ public final class LlamaEngine implements Engine {
       throw new AdmissionException(AdmissionException.Reason.PROMPT_TOO_LONG, "a state of " + tokens
           + " tokens does not fit this model's context of " + info.contextPerSequence() + " tokens per request");
     }
-    if (!tryReserveSlot()) {
-      throw new AdmissionException(AdmissionException.Reason.NO_FREE_SLOT, "all " + slots + " slots are busy");
-    }
+    admission.reserveSlot();
     loop.adoptionsInTransfer.incrementAndGet();
     loop.wake(); // publishes the stats with the slot taken
     return new Adoption() {
@@ -310,12 +239,12 @@ public final class LlamaEngine implements Engine {
         }
         loop.adoptionsInTransfer.decrementAndGet(); // the loop's pin (or the release on failure) takes over
         if (cells.length != tokens) {
-          reserved.decrementAndGet();
+          admission.releaseSlot();
           throw new IllegalArgumentException("the state holds " + cells.length + " tokens, " + tokens + " were announced");
         }
         for (int t : cells) {
           if (t < 0 || t >= model.vocabSize()) {
-            reserved.decrementAndGet();
+            admission.releaseSlot();
             throw new IllegalArgumentException("token id " + t + " is outside this model's vocabulary");
           }
         }
@@ -326,7 +255,7 @@ public final class LlamaEngine implements Engine {
       public void release() {
         if (used.compareAndSet(false, true)) {
           loop.adoptionsInTransfer.decrementAndGet();
-          reserved.decrementAndGet();
+          admission.releaseSlot();
           loop.wake();
         }
       }
@@ -398,7 +327,7 @@ public final class LlamaEngine implements Engine {
 
   @Override
   public byte[] pieceBytes(int token) {
-    checkToken(token, "tokens");
+    admission.checkToken(token, "tokens");
     return model.pieceBytes(token);
   }
 
@@ -406,7 +335,7 @@ public final class LlamaEngine implements Engine {
   public String detokenize(int[] tokens) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (int t : tokens) {
-      checkToken(t, "tokens");
+      admission.checkToken(t, "tokens");
       out.writeBytes(model.pieceBytes(t));
     }
     return out.toString(StandardCharsets.UTF_8);

@@ -121,7 +121,8 @@ public final class WorkerVerticle extends VerticleBase {
     return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint),
         handoff.start(this::announceSoon)).onSuccess(v -> {
       announce();
-      LOG.info("worker {} serving model '{}' ({} slots)", endpoint, options.modelName(), engine.stats().slots());
+      LOG.info("worker {} serving model '{}'{} ({} slots)", endpoint, options.modelName(),
+          engine.simulated() ? " (simulated: no weights, made-up text)" : "", engine.stats().slots());
     });
   }
 
@@ -323,7 +324,7 @@ public final class WorkerVerticle extends VerticleBase {
     return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
         st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(),
         stopping || engine.failure() != null, ++announceSequence, prefixes.blocks(),
-        stopping ? null : handoff.stateFormat());
+        stopping ? null : handoff.stateFormat(), engine.simulated());
   }
 
   /**

@@ -123,6 +123,12 @@ public final class WorkerRegistry {
     return all().stream().map(WorkerStatus::model).filter(java.util.Objects::nonNull).distinct().sorted().toList();
   }
 
+  /** Whether every worker serving {@code model} runs the simulated engine (and one does). */
+  public boolean simulated(String model) {
+    List<WorkerStatus> serving = all().stream().filter(w -> model.equals(w.model())).toList();
+    return !serving.isEmpty() && serving.stream().allMatch(WorkerStatus::simulated);
+  }
+
   public Collection<WorkerStatus> all() {
     expire();
     return workers.values().stream().map(Entry::status).toList();

@@ -166,6 +166,9 @@ public final class GenerateRoutes {
       JsonObject worker = new JsonObject().put("id", w.workerId()).put("node", w.nodeId()).put("model", w.model())
           .put("slots", w.slots()).put("active", w.active()).put("running", w.running()).put("paused", w.paused())
           .put("kv_used", w.kvUsed()).put("kv_total", w.kvTotal()).put("reachable", unreachable == null);
+      if (w.simulated()) {
+        worker.put("simulated", true);
+      }
       if (unreachable != null) {
         worker.put("reason", unreachable);
       }

@@ -70,8 +70,12 @@ public final class OpenAiRoutes {
   }
 
   private JsonObject modelJson(String name) {
-    return new JsonObject().put("id", name).put("object", "model").put("created", createdSeconds)
+    JsonObject model = new JsonObject().put("id", name).put("object", "model").put("created", createdSeconds)
         .put("owned_by", "tokenbus");
+    if (generations.dispatcher().registry().simulated(name)) {
+      model.put("simulated", true); // a scale-test engine: its text is made up
+    }
+    return model;
   }
 
   private static void json(RoutingContext ctx, JsonObject body) {

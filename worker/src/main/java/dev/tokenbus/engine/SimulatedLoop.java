@@ -1,0 +1,340 @@
+package dev.tokenbus.engine;
+
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.TopLogprob;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The simulated engine's scheduler, on its own thread: the {@link DecodeLoop}'s schedule without
+ * the model. Each step takes one token of every generating sequence that may advance (its sink
+ * has room and its {@code stream_delay_ms} pacing allows) and chunks of pending prompts up to the
+ * batch size; the step lasts the simulated inter-token latency when it generates, plus its prompt
+ * tokens at the simulated prefill rate. A sequence's next token is a function of every token it
+ * holds (prompt, resumed and generated) and, when it samples, its seed: a stream resumed elsewhere
+ * continues exactly as it would have here. Cancels and deadlines apply between steps; the
+ * {@link PrefixCache} decides, as in the real engine, how much of a prompt is taken from an idle
+ * slot instead of prefilled.
+ */
+final class SimulatedLoop implements Runnable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SimulatedLoop.class);
+  private static final long MAX_IDLE_NANOS = 1_000_000_000L;
+  /** The chosen token's log-probability; each alternative reported after it is one nat less likely. */
+  private static final double LOGPROB = Math.log(0.5);
+
+  /** A sequence with the hash of the tokens it holds. */
+  private static final class Running {
+    final Sequence s;
+    long hash;
+
+    Running(Sequence s) {
+      this.s = s;
+    }
+  }
+
+  private final SimulatedVocabulary vocabulary;
+  private final int slots;
+  private final int contextPerSequence;
+  private final int batch;
+  private final long itlNanos;
+  private final double prefillNanosPerToken;
+  private final Queue<Sequence> incoming;
+  private final Runnable releaseSlot;
+  private final PrefixCache cache;
+  private final List<Running> active = new ArrayList<>();
+  private final AtomicBoolean signal = new AtomicBoolean();
+
+  private volatile Thread thread;
+  private volatile boolean stopping;
+  private volatile EngineStats stats;
+  private volatile Throwable failure;
+  private long steps;
+  private long tokensGenerated;
+  private int lastRunning;
+  private int lastPaused;
+  private int promptRotation;
+
+  SimulatedLoop(SimulatedVocabulary vocabulary, SimulatedEngine.Config config, Queue<Sequence> incoming,
+      Runnable releaseSlot) {
+    this.vocabulary = vocabulary;
+    this.slots = config.slots();
+    this.contextPerSequence = config.contextPerSequence();
+    this.batch = config.batch();
+    this.itlNanos = config.itlMs() * 1_000_000L;
+    this.prefillNanosPerToken = 1e9 / config.prefillTokensPerSecond();
+    this.incoming = incoming;
+    this.releaseSlot = releaseSlot;
+    this.cache = new PrefixCache(slots, contextPerSequence, config.prefixCache());
+    publishStats(0);
+  }
+
+  EngineStats stats() {
+    return stats;
+  }
+
+  Throwable failure() {
+    return failure;
+  }
+
+  /** Wakes the loop: new work, a cancel, or a sink with room again. Any thread. */
+  void wake() {
+    signal.set(true);
+    Thread t = thread;
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  void stop() {
+    stopping = true;
+    wake();
+  }
+
+  @Override
+  public void run() {
+    thread = Thread.currentThread();
+    try {
+      while (!stopping) {
+        step();
+      }
+    } catch (Throwable t) {
+      failure = t;
+      LOG.error("simulated decode loop failed; ending every generation", t);
+      endAll(FinishReason.ERROR, "engine failure: " + t.getMessage());
+    } finally {
+      stopping = true;
+      endAll(FinishReason.CANCELLED, "engine shut down");
+    }
+  }
+
+  private void step() {
+    admit();
+    long now = System.nanoTime();
+    applyCancelsAndDeadlines(now);
+    long wakeAt = now + MAX_IDLE_NANOS;
+    int room = batch;
+    List<Running> generating = new ArrayList<>();
+    int paused = 0;
+    for (Running r : active) {
+      Sequence s = r.s;
+      wakeAt = Math.min(wakeAt, s.deadlineNanos);
+      if (!s.promptComplete()) {
+        continue;
+      }
+      if (s.sink().writeQueueFull()) {
+        s.state(GenerationState.PAUSED);
+        paused++;
+      } else if (now - s.notBeforeNanos < 0) {
+        s.state(GenerationState.PAUSED); // stream_delay_ms pacing
+        wakeAt = Math.min(wakeAt, s.notBeforeNanos);
+      } else if (room > 0) {
+        s.state(GenerationState.GENERATING);
+        generating.add(r);
+        room--;
+      }
+    }
+    // Prompts fill the rest of the batch, a chunk each, starting with a different one every step.
+    int promptTokens = 0;
+    int n = active.size();
+    for (int k = 0; k < n && room > 0; k++) {
+      Sequence s = active.get((promptRotation + k) % n).s;
+      if (!s.promptComplete()) {
+        s.promptInStep = s.prefillTake(room);
+        room -= s.promptInStep;
+        promptTokens += s.promptInStep;
+      }
+    }
+    promptRotation = n == 0 ? 0 : (promptRotation + 1) % n;
+    lastRunning = generating.size();
+    lastPaused = paused;
+    if (generating.isEmpty() && promptTokens == 0) {
+      publishStats(0);
+      awaitWork(wakeAt - System.nanoTime());
+      return;
+    }
+    publishStats(generating.size() + promptTokens);
+    long duration = (generating.isEmpty() ? 0 : itlNanos) + Math.round(promptTokens * prefillNanosPerToken);
+    long end = now + duration;
+    for (long left = duration; left > 0; left = end - System.nanoTime()) {
+      LockSupport.parkNanos(this, left); // a cancel waits for the step's end, as in a real decode step
+    }
+    steps++;
+    advance(generating);
+    publishStats(0);
+  }
+
+  private void admit() {
+    Sequence s;
+    while ((s = incoming.poll()) != null) {
+      if (s.cancelRequested()) {
+        s.finish(FinishReason.CANCELLED, null);
+        releaseSlot.run();
+        continue;
+      }
+      int[] prompt = s.prompt();
+      PrefixCache.Lease lease = cache.acquire(prompt, prompt.length - 1, s.config().cachePrompt());
+      int reused = lease.reused();
+      s.seqId = lease.slot();
+      s.promptDone = reused;
+      s.position = reused;
+      s.reusedTokens = reused;
+      s.cachedTokens = Math.min(reused, s.promptTokens());
+      s.state(GenerationState.PROMPT);
+      Running r = new Running(s);
+      r.hash = hashOf(prompt, s.config().temperature() > 0 && s.config().topK() != 1 ? s.seed() : 0);
+      active.add(r);
+    }
+  }
+
+  private void applyCancelsAndDeadlines(long now) {
+    for (int i = active.size() - 1; i >= 0; i--) {
+      Sequence s = active.get(i).s;
+      if (s.cancelRequested()) {
+        end(active.get(i), FinishReason.CANCELLED, null);
+      } else if (now - s.deadlineNanos >= 0) {
+        emitSafely(active.get(i), () -> s.emitEnd(FinishReason.TIMEOUT));
+        end(active.get(i), FinishReason.TIMEOUT, null);
+      }
+    }
+  }
+
+  private void advance(List<Running> generating) {
+    for (Running r : active.toArray(new Running[0])) {
+      Sequence s = r.s;
+      if (s.promptInStep > 0) {
+        cache.decoded(s.seqId, s.prompt(), s.promptDone, s.promptInStep);
+        s.promptDone += s.promptInStep;
+        s.position += s.promptInStep;
+        s.promptInStep = 0;
+        if (s.promptComplete()) {
+          s.state(GenerationState.GENERATING);
+          sample(r);
+        }
+      }
+    }
+    for (Running r : generating) {
+      Sequence s = r.s;
+      if (active.contains(r)) {
+        cache.decoded(s.seqId, s.position, s.lastToken);
+        s.position++;
+        sample(r);
+      }
+    }
+  }
+
+  private void sample(Running r) {
+    Sequence s = r.s;
+    int token = SimulatedVocabulary.word(Math.floorMod(mix(r.hash), SimulatedVocabulary.WORDS));
+    int topN = s.config().topLogprobs();
+    List<TopLogprob> top = new ArrayList<>(topN);
+    for (int i = 0; i < topN; i++) {
+      int alt = SimulatedVocabulary.word(Math.floorMod(token - SimulatedVocabulary.FIRST_WORD + i,
+          SimulatedVocabulary.WORDS));
+      top.add(new TopLogprob(alt, new String(vocabulary.piece(alt), StandardCharsets.UTF_8), LOGPROB - i));
+    }
+    boolean contextFull = s.position >= contextPerSequence;
+    tokensGenerated++;
+    FinishReason[] reason = new FinishReason[1];
+    if (!emitSafely(r, () -> reason[0] = s.onToken(token, vocabulary.piece(token), false, LOGPROB, top,
+        contextFull))) {
+      return;
+    }
+    if (reason[0] != null) {
+      end(r, reason[0], null);
+    } else {
+      s.lastToken = token;
+      r.hash = next(r.hash, token);
+      long delay = s.config().streamDelayMs();
+      if (delay > 0) {
+        s.notBeforeNanos = System.nanoTime() + delay * 1_000_000L;
+      }
+    }
+  }
+
+  /** Runs an emission; a sink that throws ends its own generation, never the loop. */
+  private boolean emitSafely(Running r, Runnable emission) {
+    try {
+      emission.run();
+      return true;
+    } catch (RuntimeException e) {
+      LOG.warn("sink of generation {} failed; ending it", r.s.id(), e);
+      end(r, FinishReason.ERROR, "sink failed: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private void end(Running r, FinishReason reason, String error) {
+    Sequence s = r.s;
+    if (active.remove(r)) {
+      boolean keep = cache.enabled() && reason != FinishReason.ERROR && s.config().cachePrompt();
+      cache.release(s.seqId, keep);
+      releaseSlot.run();
+    }
+    publishStats(0);
+    try {
+      s.finish(reason, error);
+    } catch (RuntimeException e) {
+      LOG.warn("sink of generation {} failed in end()", s.id(), e);
+    }
+  }
+
+  private void endAll(FinishReason reason, String error) {
+    for (Running r : active.toArray(new Running[0])) {
+      end(r, reason, error);
+    }
+    Sequence s;
+    while ((s = incoming.poll()) != null) {
+      releaseSlot.run();
+      s.finish(reason, error);
+    }
+  }
+
+  private void awaitWork(long nanos) {
+    if (signal.getAndSet(false) || nanos <= 0) {
+      return;
+    }
+    LockSupport.parkNanos(this, nanos);
+    signal.set(false);
+  }
+
+  private void publishStats(int stepTokens) {
+    int prompt = 0;
+    int used = 0;
+    for (Running r : active) {
+      used += r.s.position;
+      if (!r.s.promptComplete()) {
+        prompt++;
+      }
+    }
+    stats = new EngineStats(slots, active.size() + incoming.size(), prompt, lastRunning, lastPaused, used,
+        (int) cache.cachedTokens(), slots * contextPerSequence, steps, tokensGenerated, stepTokens, cache.queries(),
+        cache.hits());
+  }
+
+  /** The hash of {@code tokens} after {@code seed}: what the next token is drawn from. */
+  static long hashOf(int[] tokens, long seed) {
+    long h = mix(seed ^ 0x6a09e667f3bcc908L);
+    for (int t : tokens) {
+      h = next(h, t);
+    }
+    return h;
+  }
+
+  private static long next(long hash, int token) {
+    return mix(hash + token + 0x9e3779b97f4a7c15L);
+  }
+
+  /** A 64-bit finaliser (SplitMix64's). */
+  private static long mix(long z) {
+    z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+    z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+    return z ^ (z >>> 31);
+  }
+}
