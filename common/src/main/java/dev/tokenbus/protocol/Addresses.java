@@ -15,8 +15,17 @@ public final class Addresses {
   }
 
   /**
-   * Where the gateway holding a resumable stream answers claims for it, from the gateway where the
-   * stream's client reconnected.
+   * Where a gateway answers the claims for the resumable streams it made and still holds: one
+   * address per gateway, named by the prefix of its stream ids, so that opening a stream registers
+   * nothing in the cluster's directory.
+   */
+  public static String gatewayClaims(String streamIdPrefix) {
+    return "tokenbus.gateways." + streamIdPrefix + ".claims";
+  }
+
+  /**
+   * Where a gateway holding a resumable stream that another gateway made (its client came back
+   * here once) answers claims for it, from the gateway where the stream's client reconnected next.
    */
   public static String streamClaims(String streamId) {
     return "tokenbus.streams." + streamId + ".claim";

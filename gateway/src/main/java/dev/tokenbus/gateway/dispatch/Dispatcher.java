@@ -85,7 +85,7 @@ public final class Dispatcher {
     this.reachability = new Reachability(link, registry, this::pump);
     this.tokenizers = new TokenizerClient(link, registry, options.openTimeoutMs(), reachability);
     this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), Reconnects.CLAIM_PATIENCE_MS, this::giveUp,
-        () -> registry.all().stream().map(WorkerStatus::workerId).toList());
+        () -> registry.all().stream().map(WorkerStatus::workerId).toList(), ids.prefix());
     this.failover = new Failover(table, registry, policy, link, options.inactivityMs(), this::attempt);
   }
 
@@ -121,7 +121,7 @@ public final class Dispatcher {
         reconnects.memberLeft();
         failover.nodeLeft(nodeId);
       }
-    });
+    }).onSuccess(v -> reconnects.start());
   }
 
   public String endpoint() {
@@ -174,6 +174,11 @@ public final class Dispatcher {
   /** The streams open now, every owner's. */
   public Collection<TokenStream> streams() {
     return table.streams();
+  }
+
+  /** The stream ids of the requests waiting for a slot now, every owner's. Any thread: a weakly consistent view. */
+  public List<String> waiting() {
+    return table.waiting();
   }
 
   /** The streams open now that {@code owner} opened. */
@@ -538,6 +543,7 @@ public final class Dispatcher {
     for (Route r : table.snapshot()) {
       r.stream.fail(StreamErrorType.GATEWAY_SHUTDOWN, "the gateway is shutting down");
     }
+    reconnects.stop();
     return link.close();
   }
 }

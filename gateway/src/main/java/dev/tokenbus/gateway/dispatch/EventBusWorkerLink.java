@@ -113,10 +113,29 @@ final class EventBusWorkerLink implements WorkerLink {
 
   @Override
   public Subscription answerClaims(String sid, Reconnects.Holder holder) {
-    MessageConsumer<JsonObject> claims = bus.consumer(Addresses.streamClaims(sid), m -> {
+    return answer(Addresses.streamClaims(sid), sid::equals, holder);
+  }
+
+  @Override
+  public Subscription answerGatewayClaims(String prefix, Reconnects.Holder holder) {
+    return answer(Addresses.gatewayClaims(prefix), id -> prefix.equals(StreamIds.prefixOf(id)), holder);
+  }
+
+  /** Answers the claims sent to {@code address} for the stream ids {@code covered} accepts; others own nothing. */
+  private Subscription answer(String address, java.util.function.Predicate<String> covered,
+      Reconnects.Holder holder) {
+    MessageConsumer<JsonObject> claims = bus.consumer(address, m -> {
+      String sid = null;
       try {
         StreamClaim claim = StreamClaim.fromJson(m.body());
+        sid = claim.streamId();
         StreamOwner claimer = StreamOwner.fromWire(claim.owner());
+        if (!StreamIds.wellFormed(sid)) {
+          throw StreamNotFoundException.unknown("(malformed)"); // never echo what the id was
+        }
+        if (!covered.test(sid)) {
+          throw StreamNotFoundException.unknown(sid);
+        }
         if (claimer == null) {
           throw StreamNotFoundException.unknown(sid); // a claim that names no owner owns nothing
         }
@@ -136,6 +155,12 @@ final class EventBusWorkerLink implements WorkerLink {
   @Override
   public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
     return claim(Addresses.streamClaims(sid), sid, lastIndex, claimer, timeoutMs);
+  }
+
+  @Override
+  public Future<Handover> claimFromGateway(String prefix, String sid, int lastIndex, StreamOwner claimer,
+      long timeoutMs) {
+    return claim(Addresses.gatewayClaims(prefix), sid, lastIndex, claimer, timeoutMs);
   }
 
   @Override

@@ -19,8 +19,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Streams whose client went away, kept for a grace period, and the claims that hand such a stream
  * to the gateway where its client came back. The gateway holding a resumable stream answers the
- * claims for it ({@link WorkerLink#answerClaims}, on the stream's own address), so a client may come
- * back anywhere, even to a gateway the stream already moved to once. A claim names the claiming client's
+ * claims for it: on one address for all the streams it made ({@link WorkerLink#answerGatewayClaims},
+ * named by the prefix of their ids, so that opening a stream registers nothing in the cluster's
+ * directory), on the stream's own address for a stream another gateway made
+ * ({@link WorkerLink#answerClaims}). A claim asks the gateway that made the stream first, and the
+ * stream's own address when that gateway is gone or holds it no more. So a client may come back
+ * anywhere, even to a gateway the stream already moved to once. A claim names the claiming client's
  * {@link StreamOwner}; the holder gives the stream up only to its owner, and only while it is parked.
  *
  * <p>A stream whose gateway died (killed, cut off) is kept by its worker instead: the OPEN of a
@@ -71,6 +75,9 @@ final class Reconnects {
   private final Holder holder;
   /** The ids of the workers known now, whom a claim asks too. */
   private final Supplier<Collection<String>> workers;
+  /** The prefix of the stream ids this gateway makes. */
+  private final String prefix;
+  private WorkerLink.Subscription ownClaims;
   /** Parked streams by id, with the timer that cancels them when the grace period ends. */
   private final Map<String, Long> parked = new HashMap<>();
   /** {@link System#nanoTime} when a cluster member last left; 0: none did. */
@@ -80,10 +87,12 @@ final class Reconnects {
    * @param vertx for the grace timers
    * @param claimTimeoutMs how long a claim may take, tries included ({@link #CLAIM_PATIENCE_MS} in a gateway)
    * @param workers the ids of the workers known now
+   * @param prefix the prefix of the stream ids this gateway makes (see {@link StreamIds})
    */
   Reconnects(Vertx vertx, WorkerLink link, long graceMs, long claimTimeoutMs, Holder holder,
-      Supplier<Collection<String>> workers) {
+      Supplier<Collection<String>> workers, String prefix) {
     this.vertx = vertx;
+    this.prefix = prefix;
     this.workers = workers;
     this.link = link;
     this.graceMs = graceMs;
@@ -108,9 +117,27 @@ final class Reconnects {
     memberLeftNanos = System.nanoTime();
   }
 
-  /** Answers claims for stream {@code sid} until the returned subscription is closed; null when disabled. */
+  /** Starts answering the claims for the streams this gateway makes, when enabled. */
+  void start() {
+    if (enabled()) {
+      ownClaims = link.answerGatewayClaims(prefix, holder);
+    }
+  }
+
+  /** Stops answering claims for this gateway's streams. */
+  void stop() {
+    if (ownClaims != null) {
+      ownClaims.close();
+      ownClaims = null;
+    }
+  }
+
+  /**
+   * Answers claims for stream {@code sid}, made by another gateway, until the returned subscription
+   * is closed; null when disabled or when the stream is this gateway's own (answered already).
+   */
   WorkerLink.Subscription listen(String sid) {
-    return enabled() ? link.answerClaims(sid, holder) : null;
+    return enabled() && !prefix.equals(StreamIds.prefixOf(sid)) ? link.answerClaims(sid, holder) : null;
   }
 
   /**
@@ -133,7 +160,7 @@ final class Reconnects {
 
   private void tryClaim(String sid, int last, StreamOwner claimer, long since, int tries, Promise<Handover> answer) {
     long leftMs = Math.max(1, claimTimeoutMs - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
-    Future<Handover> fromGateway = link.claim(sid, last, claimer, Math.min(CLAIM_TRY_MS, leftMs));
+    Future<Handover> fromGateway = fromHolder(sid, last, claimer, Math.min(CLAIM_TRY_MS, leftMs));
     List<Future<Handover>> asked = new ArrayList<>();
     asked.add(fromGateway);
     for (String worker : workers.get()) {
@@ -162,6 +189,27 @@ final class Reconnects {
         LOG.debug("stream {}: no holder answered {} claims ({})", sid, tries, none.getMessage());
         answer.tryFail(StreamNotFoundException.unknown(sid));
       }
+    });
+  }
+
+  /**
+   * Claims {@code sid} from the gateway that made it; where that gateway is gone, or holds it no
+   * more, from the stream's own address (a gateway it moved to). When neither holds it, the maker's
+   * refusal is the answer.
+   */
+  private Future<Handover> fromHolder(String sid, int last, StreamOwner claimer, long timeoutMs) {
+    String maker = StreamIds.prefixOf(sid);
+    if (maker == null) {
+      return link.claim(sid, last, claimer, timeoutMs);
+    }
+    return link.claimFromGateway(maker, sid, last, claimer, timeoutMs).recover(first -> {
+      boolean elsewhere = first instanceof StreamNotFoundException
+          || first instanceof WorkerLink.NoAnswer none && none.noHandler();
+      if (!elsewhere) {
+        return Future.failedFuture(first);
+      }
+      return link.claim(sid, last, claimer, timeoutMs).recover(second ->
+          Future.failedFuture(second instanceof WorkerLink.NoAnswer none && none.noHandler() ? first : second));
     });
   }
 

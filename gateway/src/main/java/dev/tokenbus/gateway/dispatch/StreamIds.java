@@ -15,7 +15,9 @@ public final class StreamIds {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Base64.Encoder ENCODER = Base64.getUrlEncoder().withoutPadding();
 
-  private final String prefix = UUID.randomUUID().toString().substring(0, 8);
+  private static final int PREFIX_LENGTH = 8;
+
+  private final String prefix = UUID.randomUUID().toString().substring(0, PREFIX_LENGTH);
   private long next;
 
   StreamIds() {}
@@ -36,6 +38,15 @@ public final class StreamIds {
       }
     }
     return true;
+  }
+
+  /**
+   * The prefix of the gateway that made stream id {@code id} (see {@link #next}), or null when
+   * {@code id} has no such form.
+   */
+  static String prefixOf(String id) {
+    int dash = id.indexOf('-');
+    return dash == PREFIX_LENGTH ? id.substring(0, dash) : null;
   }
 
   /** This gateway's part of its ids, also marking the legs it opens for streams resumed here. */

@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       the new leg's are once it is {@link #open opened}.
  *   <li>{@link #remove}: it ended (or its request failed): nothing of it is left.
  * </ol>
- * Every method is for the dispatcher's context, except {@link #streams} and {@link #ownedBy},
+ * Every method is for the dispatcher's context, except {@link #streams}, {@link #waiting} and {@link #ownedBy},
  * which other threads (status pages, tests) may call: they see a weakly consistent view.
  */
 final class StreamTable {
@@ -125,6 +125,11 @@ final class StreamTable {
   /** The listed streams (a copy). */
   List<TokenStream> streams() {
     return routes.values().stream().filter(r -> r.listed).map(r -> r.stream).toList();
+  }
+
+  /** The ids of the streams recorded but not listed: requests waiting for a slot (a copy). */
+  List<String> waiting() {
+    return routes.values().stream().filter(r -> !r.listed).map(r -> r.stream.streamId()).toList();
   }
 
   /** The listed streams {@code owner} opened (a copy). */

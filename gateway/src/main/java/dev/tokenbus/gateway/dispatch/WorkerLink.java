@@ -93,9 +93,24 @@ interface WorkerLink {
 
   /**
    * Answers the claims for stream {@code sid} (from any gateway, this one included) with
-   * {@code holder}, whose exceptions go back to the claimer as the same exceptions.
+   * {@code holder}, whose exceptions go back to the claimer as the same exceptions: for a stream
+   * another gateway made (its own are answered by {@link #answerGatewayClaims}).
    */
   Subscription answerClaims(String sid, Reconnects.Holder holder);
+
+  /**
+   * Answers the claims for every stream whose id carries {@code prefix}, this gateway's (see
+   * {@link StreamIds}), with {@code holder}, as {@link #answerClaims} does for one stream.
+   */
+  Subscription answerGatewayClaims(String prefix, Reconnects.Holder holder);
+
+  /**
+   * Claims stream {@code sid} as {@link #claim} does, from the gateway whose stream-id prefix is
+   * {@code prefix}: the one that made it.
+   *
+   * @return as {@link #claim}; {@link NoAnswer} with {@code noHandler} when no gateway has that prefix
+   */
+  Future<Handover> claimFromGateway(String prefix, String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
 
   /**
    * Claims stream {@code sid} after token {@code lastIndex} for {@code claimer} from whichever

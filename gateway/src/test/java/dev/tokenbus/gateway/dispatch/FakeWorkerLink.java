@@ -62,6 +62,10 @@ final class FakeWorkerLink implements WorkerLink {
   final List<String> probes = new ArrayList<>();
   /** The stream ids of the claims sent to a stream's address, one per try. */
   final List<String> claims = new ArrayList<>();
+  /** The stream ids of the claims sent to the address of the gateway that made the stream, one per try. */
+  final List<String> gatewayClaims = new ArrayList<>();
+  /** Where {@link #claimHolders} keeps the holder of a gateway's own streams: this, then the gateway's prefix. */
+  static final String GATEWAY = "gateway:";
   /** What workers answer to claims for the streams they keep, by worker id; a worker not here keeps none. */
   final Map<String, Reconnects.Holder> parkedOn = new java.util.HashMap<>();
   /** Workers whose address has a handler again, as a probe finds. */
@@ -133,16 +137,32 @@ final class FakeWorkerLink implements WorkerLink {
     return () -> claimHolders.remove(sid, holder);
   }
 
-  /** Runs the holder on its gateway's context and answers on this one, as the event bus would. */
+  @Override
+  public Subscription answerGatewayClaims(String prefix, Reconnects.Holder holder) {
+    return answerClaims(GATEWAY + prefix, holder);
+  }
+
+  @Override
+  public Future<Handover> claimFromGateway(String prefix, String sid, int lastIndex, StreamOwner claimer,
+      long timeoutMs) {
+    gatewayClaims.add(sid);
+    return ask(GATEWAY + prefix, sid, lastIndex, claimer);
+  }
+
   @Override
   public Future<Handover> claim(String sid, int lastIndex, StreamOwner claimer, long timeoutMs) {
     claims.add(sid);
+    return ask(sid, sid, lastIndex, claimer);
+  }
+
+  /** Runs the holder registered under {@code key} on its gateway's context and answers on this one, as the event bus would. */
+  private Future<Handover> ask(String key, String sid, int lastIndex, StreamOwner claimer) {
     Promise<Handover> answer = Promise.promise();
-    Reconnects.Holder holder = claimHolders.get(sid);
+    Reconnects.Holder holder = claimHolders.get(key);
     if (holder == null) {
-      return Future.failedFuture(new NoAnswer("NO_HANDLERS for the claims of " + sid, true));
+      return Future.failedFuture(new NoAnswer("NO_HANDLERS for the claims of " + key, true));
     }
-    holderContexts.get(sid).runOnContext(v -> {
+    holderContexts.get(key).runOnContext(v -> {
       Future<Handover> given;
       try {
         given = Future.succeededFuture(holder.giveUp(sid, lastIndex, claimer));

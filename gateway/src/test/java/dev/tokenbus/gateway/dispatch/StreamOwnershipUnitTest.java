@@ -80,10 +80,10 @@ class StreamOwnershipUnitTest {
       return new Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2)), "m");
     };
     EventBusWorkerLink link = new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway"));
-    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder, List::of);
+    Reconnects holding = new Reconnects(vertx, link, 60_000, 5_000, holder, List::of, "aaaaaaaa");
     Reconnects claiming = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
       throw new AssertionError("the claiming side holds nothing");
-    }, List::of);
+    }, List::of, "bbbbbbbb");
     holding.listen("s");
 
     Handover h = claiming.claim("s", 1, A, false).await(10, TimeUnit.SECONDS);
@@ -104,12 +104,57 @@ class StreamOwnershipUnitTest {
     Reconnects holding = new Reconnects(vertx, new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway")), 60_000,
         5_000, (sid, last, claimer) -> {
           throw new AssertionError("a claim without an owner must not reach the holder");
-        }, List::of);
+        }, List::of, "aaaaaaaa");
     holding.listen("s");
     Throwable e = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.streamClaims("s"),
         new JsonObject().put("stream_id", "s").put("last_index", 1)));
     assertThat(e).isInstanceOf(io.vertx.core.eventbus.ReplyException.class);
     assertThat(((io.vertx.core.eventbus.ReplyException) e).failureCode()).isEqualTo(404);
+  }
+
+  @Test
+  void aGatewayAnswersTheClaimsForTheStreamsItMadeOnOneAddressAndAMovedStreamOnItsOwn() throws Exception {
+    EventBusWorkerLink link = new EventBusWorkerLink(vertx, ClusterMembership.standalone("gateway"));
+    String made = "aaaaaaaa-1-made";
+    String moved = "aaaaaaaa-2-moved";
+    List<String> asked = new ArrayList<>();
+    Reconnects maker = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
+      asked.add("maker " + sid);
+      if (!sid.equals(made)) {
+        throw StreamNotFoundException.unknown(sid); // moved: handed to the third gateway before
+      }
+      return new Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1)), "m");
+    }, List::of, "aaaaaaaa");
+    Reconnects third = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
+      asked.add("third " + sid);
+      return new Handover(new OpenFrame(sid, null, null, 4, request(sid), List.of(1, 2, 3)), "m");
+    }, List::of, "cccccccc");
+    Reconnects claiming = new Reconnects(vertx, link, 60_000, 5_000, (sid, last, claimer) -> {
+      throw new AssertionError("the claiming side holds nothing");
+    }, List::of, "bbbbbbbb");
+    maker.start();
+    assertThat(maker.listen(made)).as("its own streams need no address of their own").isNull();
+    WorkerLink.Subscription movedHere = third.listen(moved);
+    assertThat(movedHere).isNotNull();
+
+    assertThat(claiming.claim(made, 0, A, false).await(10, TimeUnit.SECONDS).open().resume()).containsExactly(1);
+    assertThat(claiming.claim(moved, 0, A, false).await(10, TimeUnit.SECONDS).open().resume())
+        .containsExactly(1, 2, 3);
+    assertThat(asked).containsExactly("maker " + made, "maker " + moved, "third " + moved);
+
+    // Gone everywhere: the maker's refusal is the answer, and a hostile id is never echoed.
+    movedHere.close();
+    assertThat(failure(claiming.claim(moved, 0, A, false))).isInstanceOf(StreamNotFoundException.class)
+        .hasMessage(StreamNotFoundException.unknown(moved).getMessage());
+    Throwable e = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.gatewayClaims("aaaaaaaa"),
+        new JsonObject().put("stream_id", "aaaaaaaa-<script>".repeat(50)).put("last_index", 1).put("owner", "x")));
+    assertThat(((io.vertx.core.eventbus.ReplyException) e).failureCode()).isEqualTo(404);
+    assertThat(e.getMessage()).doesNotContain("script");
+    Throwable other = failure(vertx.eventBus().request(dev.tokenbus.protocol.Addresses.gatewayClaims("aaaaaaaa"),
+        new JsonObject().put("stream_id", "bbbbbbbb-1-x").put("last_index", 1).put("owner", "x")));
+    assertThat(((io.vertx.core.eventbus.ReplyException) other).failureCode()).isEqualTo(404);
+    maker.stop();
+    assertThat(failure(claiming.claim(made, 0, A, false))).isInstanceOf(StreamNotFoundException.class);
   }
 
   private static Throwable failure(Future<?> f) {
