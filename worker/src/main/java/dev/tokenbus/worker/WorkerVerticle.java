@@ -80,26 +80,6 @@ public final class WorkerVerticle extends VerticleBase {
     return new WorkerVerticle(engine, options, node.membership(), node.metrics());
   }
 
-  /** The engine's load as gauges, under vLLM's names where they mean the same. */
-  private void registerGauges() {
-    metrics.gauge("vllm:num_requests_running", "Sequences generating in the last decode step", engine::stats,
-        EngineStats::running);
-    metrics.gauge("vllm:num_requests_waiting", "Sequences holding a slot but not yet generating (prompt or queued)",
-        engine::stats, st -> st.active() - st.running() - st.paused());
-    metrics.gauge("tokenbus_num_requests_paused", "Sequences paused because their client is not reading",
-        engine::stats, EngineStats::paused);
-    metrics.gauge("vllm:kv_cache_usage_perc",
-        "Fraction of KV cache cells held by running sequences (cells idle slots keep for the prefix cache are free)",
-        engine::stats, st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
-    metrics.gauge("tokenbus_prefix_cache_cells", "KV cells idle slots keep for the prefix cache", engine::stats,
-        EngineStats::kvCellsCached);
-    metrics.counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache", engine::stats,
-        EngineStats::prefixQueryTokens);
-    metrics.counter("vllm:prefix_cache_hits", "Prompt tokens taken from the prefix cache instead of computed",
-        engine::stats, EngineStats::prefixHitTokens);
-    metrics.gauge("tokenbus_worker_slots", "Sequences this worker can run at once", engine::stats, EngineStats::slots);
-  }
-
   /** This worker's endpoint address, which is also its id in the cluster. */
   public String endpoint() {
     return endpoint;
@@ -109,7 +89,7 @@ public final class WorkerVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     FrameCodec.register(bus);
-    registerGauges();
+    WorkerGauges.add(metrics, engine);
     consumer = bus.consumer(endpoint, this::onFrame);
     tokenizer = new TokenizerService(vertx, engine);
     parked = new ParkedStreams(vertx, options.modelName());
