@@ -314,6 +314,10 @@ public final class WorkerVerticle extends VerticleBase {
   public Future<?> stop() {
     return drain("the worker is shutting down").transform(ar -> Drain.until(vertx, streams::isEmpty,
         options.drainTimeoutMs())).compose(drained -> {
+      if (!streams.isEmpty()) {
+        LOG.info("worker {}: drain timeout ({} ms) passed; ending its {} streams", endpoint, options.drainTimeoutMs(),
+            streams.size());
+      }
       for (WorkerStream s : new ArrayList<>(streams.values())) {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
@@ -346,7 +350,8 @@ public final class WorkerVerticle extends VerticleBase {
     handoff.draining();
     announce();
     List<WorkerStream> running = new ArrayList<>(streams.values());
-    LOG.info("draining: {}; {} streams ({} mode)", why, running.size(), options.drain().name().toLowerCase());
+    LOG.info("worker {} draining: {}; {} streams ({} mode)", endpoint, why, running.size(),
+        options.drain().name().toLowerCase());
     int[] counts = new int[4];
     io.vertx.core.json.JsonArray details = new io.vertx.core.json.JsonArray();
     List<Future<Void>> moves = new ArrayList<>();
@@ -397,8 +402,8 @@ public final class WorkerVerticle extends VerticleBase {
       }));
     }
     drain = Future.all(moves).map(v -> {
-      LOG.info("drain: {} streams handed off with their KV state, {} moved by replay, {} staying to finish here,"
-          + " {} ended meanwhile", counts[0], counts[1], counts[2], counts[3]);
+      LOG.info("worker {} drain: {} streams handed off with their KV state, {} moved by replay, {} staying to finish"
+          + " here, {} ended meanwhile", endpoint, counts[0], counts[1], counts[2], counts[3]);
       return new JsonObject().put("worker_id", endpoint).put("handed_off", counts[0]).put("replayed", counts[1])
           .put("staying", counts[2]).put("ended", counts[3]).put("streams", details);
     });
