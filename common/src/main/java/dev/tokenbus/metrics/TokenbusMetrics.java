@@ -39,6 +39,7 @@ public final class TokenbusMetrics {
   private final Counter promptTokens;
   private final Counter generationTokens;
   private final java.util.List<Object> counterSources = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.Map<Class<?>, Object> shared = new java.util.concurrent.ConcurrentHashMap<>();
 
   public TokenbusMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -119,6 +120,15 @@ public final class TokenbusMetrics {
   private Counter errors(String type) {
     return Counter.builder("tokenbus_request_errors").description("Requests that failed, by error type")
         .tag("type", type).register(registry);
+  }
+
+  /**
+   * The one {@code type} object of these metrics, made by {@code create} on the first call; any
+   * thread. For meters that several components of a node feed together (the load of its workers):
+   * the first registers them, every one adds its part.
+   */
+  public <T> T shared(Class<T> type, java.util.function.Function<TokenbusMetrics, T> create) {
+    return type.cast(shared.computeIfAbsent(type, t -> create.apply(this)));
   }
 
   /** Registers a gauge read from {@code source} at each scrape. */

@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a node until the process is asked to stop. Order matters for readiness: join the cluster,
- * start what answers {@code /ready} (503 meanwhile), load the model, deploy the worker, and only
- * then report ready. On SIGTERM/SIGINT: undeploy (streams are cancelled), leave the cluster, free
- * the engine.
+ * start what answers {@code /ready} (503 meanwhile), load the model (one engine per worker), deploy
+ * the workers, and only then report ready. On SIGTERM/SIGINT: undeploy (Vert.x undeploys every
+ * verticle at once, so a node's workers drain together, not one after the other), leave the
+ * cluster, free the engines.
  */
 final class NodeRunner {
 
@@ -90,10 +91,16 @@ final class NodeRunner {
     return 0;
   }
 
+  /**
+   * Deploys {@code verticles} all at once (a node's many workers register their addresses in the
+   * cluster together, not one after the other) and waits for every one; the first failure is thrown.
+   */
   private static void deploy(ClusterNode node, List<Deployable> verticles) throws Exception {
+    List<io.vertx.core.Future<String>> deployed = new ArrayList<>();
     for (Deployable v : verticles) {
-      node.vertx().deployVerticle(v).await(60, TimeUnit.SECONDS);
+      deployed.add(node.vertx().deployVerticle(v));
     }
+    io.vertx.core.Future.all(deployed).await(60, TimeUnit.SECONDS);
   }
 
   /** Why an engine of this node can no longer generate, or null while all can. */

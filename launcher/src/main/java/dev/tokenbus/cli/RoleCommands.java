@@ -102,8 +102,12 @@ final class RoleCommands {
     }
   }
 
-  @Command(name = "worker", mixinStandardHelpOptions = true, description = "A worker: holds a model and generates.")
+  @Command(name = "worker", mixinStandardHelpOptions = true,
+      description = "A worker: holds a model and generates. With --instances N, N workers in one process.")
   static final class Worker implements Callable<Integer> {
+    /** The most workers one process may run: enough for a cluster's worth of simulated workers. */
+    static final int MAX_INSTANCES = 1024;
+
     @Mixin EngineOptions engine;
     @Mixin ClusterArgs cluster;
     @Mixin WorkerArgs worker;
@@ -116,12 +120,22 @@ final class RoleCommands {
         description = "Port of /health, /ready and /metrics; 0 picks a free one (logged).")
     int opsPort;
 
+    @Option(names = "--instances", defaultValue = "1", paramLabel = "N",
+        description = "Workers this process runs (1 to " + MAX_INSTANCES + ", default ${DEFAULT-VALUE}), each a"
+            + " worker of its own in the cluster: its id, event-bus address, slots and status. Each loads its own"
+            + " engine, so N instances of a real model hold N copies of its weights: meant for many simulated"
+            + " workers on one machine (--model simulated).")
+    int instances;
+
     @Override
     public Integer call() {
       engine.validate(); // every setting is checked before the node joins, listens or fetches a model
       worker.validate();
       if (opsPort < 0 || opsPort > 65535) {
         throw new IllegalArgumentException("ops-port must be between 0 and 65535, got " + opsPort);
+      }
+      if (instances < 1 || instances > MAX_INSTANCES) {
+        throw new IllegalArgumentException("instances must be between 1 and " + MAX_INSTANCES + ", got " + instances);
       }
       String[] model = {""};
       return NodeRunner.run(cluster.toOptions("worker", worker.servedName(engine.expectedServedName())),
@@ -133,19 +147,22 @@ final class RoleCommands {
 
         @Override
         public void engines(List<Engine> started) {
-          started.add(engine.start());
+          for (int i = 0; i < instances; i++) {
+            started.add(engine.start());
+          }
         }
 
         @Override
         public List<Deployable> back(ClusterNode node, List<Engine> engines) {
           WorkerOptions options = worker.toOptions(engine.defaultServedName());
           model[0] = options.modelName();
-          return List.of(WorkerVerticle.forNode(node, engines.get(0), options));
+          return engines.stream().<Deployable>map(e -> WorkerVerticle.forNode(node, e, options)).toList();
         }
 
         @Override
         public String readyMessage() {
-          return "tokenbus worker ready: model '" + model[0] + "'";
+          return "tokenbus worker ready: model '" + model[0] + "'" + (instances == 1 ? "" : ", " + instances
+              + " instances");
         }
       });
     }

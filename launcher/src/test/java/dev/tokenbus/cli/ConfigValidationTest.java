@@ -81,6 +81,23 @@ class ConfigValidationTest {
   }
 
   @Test
+  void anInstanceCountOutOfRangeIsRefusedBeforeTheWorkerStarts() throws Exception {
+    for (String n : new String[] {"0", "-1", "1025"}) {
+      Run r = run(Map.of(), "worker", "--model", "demo", "--instances", n);
+      assertThat(r.code()).as(n).isEqualTo(2);
+      assertThat(r.err()).as(n).contains("instances must be between 1 and 1024, got " + n)
+          .contains("from the flag --instances");
+    }
+    Run env = run(Map.of("TOKENBUS_INSTANCES", "0"), "worker", "--model", "demo");
+    assertThat(env.code()).isEqualTo(2);
+    assertThat(env.err()).contains("instances must be between 1 and 1024, got 0")
+        .contains("environment variable TOKENBUS_INSTANCES");
+    Run huge = run(Map.of(), "worker", "--model", "demo", "--instances", "99999999999");
+    assertThat(huge.code()).isEqualTo(2);
+    assertThat(huge.err()).contains("--instances").contains("99999999999");
+  }
+
+  @Test
   void anUnknownFlashAttentionValueFromTheConfigFileIsRefused() throws Exception {
     Path yaml = Files.writeString(dir.resolve("fa.yaml"), "flash-attention: sometimes\n");
     Run r = run(Map.of(), "--config", yaml.toString(), "standalone", "--model", "demo");

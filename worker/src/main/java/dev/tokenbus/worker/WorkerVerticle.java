@@ -80,26 +80,6 @@ public final class WorkerVerticle extends VerticleBase {
     return new WorkerVerticle(engine, options, node.membership(), node.metrics());
   }
 
-  /** The engine's load as gauges, under vLLM's names where they mean the same. */
-  private void registerGauges() {
-    metrics.gauge("vllm:num_requests_running", "Sequences generating in the last decode step", engine::stats,
-        EngineStats::running);
-    metrics.gauge("vllm:num_requests_waiting", "Sequences holding a slot but not yet generating (prompt or queued)",
-        engine::stats, st -> st.active() - st.running() - st.paused());
-    metrics.gauge("tokenbus_num_requests_paused", "Sequences paused because their client is not reading",
-        engine::stats, EngineStats::paused);
-    metrics.gauge("vllm:kv_cache_usage_perc",
-        "Fraction of KV cache cells held by running sequences (cells idle slots keep for the prefix cache are free)",
-        engine::stats, st -> st.kvCellsTotal() == 0 ? 0 : (double) st.kvCellsUsed() / st.kvCellsTotal());
-    metrics.gauge("tokenbus_prefix_cache_cells", "KV cells idle slots keep for the prefix cache", engine::stats,
-        EngineStats::kvCellsCached);
-    metrics.counter("vllm:prefix_cache_queries", "Prompt tokens looked up in the prefix cache", engine::stats,
-        EngineStats::prefixQueryTokens);
-    metrics.counter("vllm:prefix_cache_hits", "Prompt tokens taken from the prefix cache instead of computed",
-        engine::stats, EngineStats::prefixHitTokens);
-    metrics.gauge("tokenbus_worker_slots", "Sequences this worker can run at once", engine::stats, EngineStats::slots);
-  }
-
   /** This worker's endpoint address, which is also its id in the cluster. */
   public String endpoint() {
     return endpoint;
@@ -109,7 +89,7 @@ public final class WorkerVerticle extends VerticleBase {
   public Future<?> start() {
     bus = vertx.eventBus();
     FrameCodec.register(bus);
-    registerGauges();
+    WorkerGauges.add(metrics, engine);
     consumer = bus.consumer(endpoint, this::onFrame);
     tokenizer = new TokenizerService(vertx, engine);
     parked = new ParkedStreams(vertx, options.modelName());
@@ -335,6 +315,10 @@ public final class WorkerVerticle extends VerticleBase {
   public Future<?> stop() {
     return drain("the worker is shutting down").transform(ar -> Drain.until(vertx, streams::isEmpty,
         options.drainTimeoutMs())).compose(drained -> {
+      if (!streams.isEmpty()) {
+        LOG.info("worker {}: drain timeout ({} ms) passed; ending its {} streams", endpoint, options.drainTimeoutMs(),
+            streams.size());
+      }
       for (WorkerStream s : new ArrayList<>(streams.values())) {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
@@ -367,7 +351,8 @@ public final class WorkerVerticle extends VerticleBase {
     handoff.draining();
     announce();
     List<WorkerStream> running = new ArrayList<>(streams.values());
-    LOG.info("draining: {}; {} streams ({} mode)", why, running.size(), options.drain().name().toLowerCase());
+    LOG.info("worker {} draining: {}; {} streams ({} mode)", endpoint, why, running.size(),
+        options.drain().name().toLowerCase());
     int[] counts = new int[4];
     io.vertx.core.json.JsonArray details = new io.vertx.core.json.JsonArray();
     List<Future<Void>> moves = new ArrayList<>();
@@ -418,8 +403,8 @@ public final class WorkerVerticle extends VerticleBase {
       }));
     }
     drain = Future.all(moves).map(v -> {
-      LOG.info("drain: {} streams handed off with their KV state, {} moved by replay, {} staying to finish here,"
-          + " {} ended meanwhile", counts[0], counts[1], counts[2], counts[3]);
+      LOG.info("worker {} drain: {} streams handed off with their KV state, {} moved by replay, {} staying to finish"
+          + " here, {} ended meanwhile", endpoint, counts[0], counts[1], counts[2], counts[3]);
       return new JsonObject().put("worker_id", endpoint).put("handed_off", counts[0]).put("replayed", counts[1])
           .put("staying", counts[2]).put("ended", counts[3]).put("streams", details);
     });
