@@ -44,6 +44,8 @@ public final class ScaleBenchmark {
   /** Streams opened per second per point (connections to the gateways). */
   public static final int DEFAULT_OPEN_RATE = 1000;
   private static final String PROMPT = "Once upon a time";
+  /** Batch tokens per slot: one generated token and a short prompt's. */
+  private static final int BATCH_PER_SLOT = 16;
   private static final int PROMPT_MARGIN = 64;
   private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(120);
   private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
@@ -175,8 +177,12 @@ public final class ScaleBenchmark {
     int processes = options.processPerWorker() ? w : 1;
     int[] opsPorts = new int[processes];
     IntFunction<List<String>> workerArgs = i -> {
+      // A step takes a token of every running stream and whole prompts: room for all, so that a step of
+      // 1 s admits every stream that arrived during it (the default batch of 512 would make new streams
+      // wait for steps, and running ones share them).
       List<String> a = new ArrayList<>(List.of("--model", "simulated", "--sim-itl-ms", Integer.toString(itlMs),
-          "--slots", Integer.toString(slots), "--ctx", Integer.toString(ctx), "--ops-port",
+          "--slots", Integer.toString(slots), "--ctx", Integer.toString(ctx),
+          "--batch", Integer.toString(slots * BATCH_PER_SLOT), "--ops-port",
           Integer.toString(opsPorts[i])));
       if (w > 1 && !options.processPerWorker()) {
         a.addAll(List.of("--instances", Integer.toString(w)));
@@ -268,7 +274,8 @@ public final class ScaleBenchmark {
       gc();
       PrometheusText gw0 = scrapeGateways();
       PrometheusText all0 = gw0.plus(scrapeWorkers());
-      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", tokens).encode();
+      // No deadline: a slow stream outlives any default timeout_ms; it ends when the client closes it.
+      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", tokens).put("timeout_ms", 0).encode();
       try (ScaleLoad load = new ScaleLoad(n)) {
         load.open(ports, n, body, options.openRate());
         long openDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + n / options.openRate());
