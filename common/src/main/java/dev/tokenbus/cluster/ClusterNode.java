@@ -145,8 +145,9 @@ public final class ClusterNode {
       MemberCheck check = credentials == null ? null : new MemberCheck(vertx, credentials);
       SubscriptionRepair repair = SubscriptionRepair.start(vertx, manager);
       MinorityMaster.watch(vertx, manager.getHazelcastInstance());
-      return new ClusterNode(vertx, new HazelcastMembership(vertx, manager, check), TokenbusMetrics.of(registryName),
-          repair);
+      TokenbusMetrics metrics = TokenbusMetrics.of(registryName);
+      HazelcastMetrics.register(metrics, manager.getHazelcastInstance());
+      return new ClusterNode(vertx, new HazelcastMembership(vertx, manager, check), metrics, repair);
     });
   }
 

@@ -31,11 +31,19 @@ public final class TokenbusMetrics {
   private static final Duration[] REQUEST_BUCKETS = seconds(0.01, 0.1, 0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0,
       15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0);
 
+  /**
+   * Buckets for the dispatch's latency, in seconds: from 50 µs, fine below the millisecond where a
+   * healthy dispatch is, up to the queue waits of a saturated cluster.
+   */
+  private static final Duration[] DISPATCH_BUCKETS = seconds(0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001,
+      0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0);
+
   private final MeterRegistry registry;
   private final Timer timeToFirstToken;
   private final Timer interTokenLatency;
   private final Timer endToEnd;
   private final Timer queueTime;
+  private final Timer dispatchLatency;
   private final Counter promptTokens;
   private final Counter generationTokens;
   private final java.util.List<Object> counterSources = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -51,6 +59,9 @@ public final class TokenbusMetrics {
     this.endToEnd = histogram("vllm:e2e_request_latency", "Request time, from arrival to the last event",
         REQUEST_BUCKETS);
     this.queueTime = histogram("vllm:request_queue_time", "Time a request waited for a decode step", REQUEST_BUCKETS);
+    this.dispatchLatency = histogram("tokenbus_dispatch_latency",
+        "Time from the gateway's dispatcher taking a new request to a worker accepting its OPEN (queue wait included)",
+        DISPATCH_BUCKETS);
     this.promptTokens = Counter.builder("vllm:prompt_tokens").description("Prompt tokens processed")
         .register(registry);
     this.generationTokens = Counter.builder("vllm:generation_tokens").description("Tokens generated")
@@ -91,6 +102,11 @@ public final class TokenbusMetrics {
 
   public void queueTime(double ms) {
     queueTime.record(Duration.ofNanos((long) (ms * 1e6)));
+  }
+
+  /** A new request's OPEN was accepted by a worker, {@code nanos} after the dispatcher took the request. */
+  public void dispatchLatency(long nanos) {
+    dispatchLatency.record(Duration.ofNanos(nanos));
   }
 
   public void tokens(int prompt, int generated) {

@@ -12,6 +12,7 @@ import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import dev.tokenbus.gateway.api.tokenize.TokenizeRoutes;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.gateway.dispatch.Dispatcher;
+import dev.tokenbus.gateway.dispatch.WorkerRegistry;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
@@ -85,6 +86,12 @@ public final class GatewayVerticle extends VerticleBase {
       dispatcher = c;
       generations = new Generations(vertx, c, metrics, options.keepAliveMs(), options.writeQueueBytes());
       metrics.expectErrors(ApiError.COMMON_CODES);
+      c.onDispatched(metrics::dispatchLatency);
+      // Read at each scrape, off the gateway's context: a count that may lag by an announcement.
+      metrics.counter("tokenbus_worker_announcements", "Worker status announcements that arrived at this gateway",
+          c::registry, WorkerRegistry::announcements);
+      metrics.counter("tokenbus_worker_announcement_bytes", "Their size on the wire, in bytes",
+          c::registry, WorkerRegistry::announcementBytes);
       for (var reason : Dispatcher.moveReasons()) {
         metrics.counter("tokenbus_stream_moves", "Streams moved to another worker, by why their worker was given up",
             Tags.of("reason", reason.wireName()), () -> c, d -> d.moves(reason));

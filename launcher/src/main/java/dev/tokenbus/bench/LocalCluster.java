@@ -12,10 +12,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One gateway and some workers as separate processes on loopback, in a cluster of their own (its
- * name, its ports and throwaway credentials in a temporary directory, never the user's). They
- * start together; {@link #start} returns once the gateway sees every worker. Closing stops them
- * all (SIGTERM, then SIGKILL for any that lingers), and so does this JVM's exit.
+ * One gateway (or several, {@link #startStaged}) and some workers as separate processes on loopback,
+ * in a cluster of their own (its name, its ports and throwaway credentials in a temporary directory,
+ * never the user's). They start together; {@link #start} returns once the gateway sees every worker.
+ * Closing stops them all (SIGTERM, then SIGKILL for any that lingers), and so does this JVM's exit.
+ * The processes are the gateways first, then the workers.
  */
 public final class LocalCluster implements AutoCloseable {
 
@@ -24,7 +25,7 @@ public final class LocalCluster implements AutoCloseable {
   private static final java.util.regex.Pattern WORKER_ID =
       java.util.regex.Pattern.compile("worker (tokenbus\\.worker\\.[0-9a-f-]+) serving");
 
-  private final int port;
+  private final List<Integer> ports;
   private final List<Process> nodes = new CopyOnWriteArrayList<>(); // read by the shutdown hook too
   private final List<Path> logs = new ArrayList<>();
   private final Thread reaper = new Thread(this::kill, "tokenbus-local-cluster-reaper");
@@ -32,9 +33,10 @@ public final class LocalCluster implements AutoCloseable {
   private NodeLauncher launcher;
   private List<String> clusterArgs;
   private Path logDir;
+  private long joinNanos = -1;
 
-  private LocalCluster(int port) {
-    this.port = port;
+  private LocalCluster(List<Integer> ports) {
+    this.ports = List.copyOf(ports);
   }
 
   /**
@@ -56,7 +58,29 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(NodeLauncher launcher, int workers, List<String> workerArgs,
       List<String> gatewayArgs, Path logDir, boolean tls) throws Exception {
-    LocalCluster c = new LocalCluster(freePort());
+    return start(launcher, 1, workers, workers, i -> workerArgs, gatewayArgs, logDir, tls, false);
+  }
+
+  /**
+   * Starts {@code gateways} gateways, waits until each answers, then starts {@code workerProcesses}
+   * worker processes and times how long it takes until every gateway lists {@code workers} workers
+   * ({@link #joinMillis}): a process may carry several ({@code --instances} in {@code workerArgs}).
+   *
+   * @param workerArgs arguments of worker process i (from 0)
+   * @param logDir where each node's output goes ({@code gateway-N.log}, {@code worker-N.log}), or null
+   */
+  public static LocalCluster startStaged(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
+      java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls) throws Exception {
+    return start(launcher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir, tls, true);
+  }
+
+  private static LocalCluster start(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
+      java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < gateways; i++) {
+      ports.add(freePort());
+    }
+    LocalCluster c = new LocalCluster(ports);
     Runtime.getRuntime().addShutdownHook(c.reaper);
     try {
       // A name and ports of its own: other clusters on this host (the default one on 5701, other tests) stay apart.
@@ -69,17 +93,28 @@ public final class LocalCluster implements AutoCloseable {
       c.launcher = launcher;
       c.clusterArgs = cluster;
       c.logDir = logDir;
-      List<String> gw = new ArrayList<>(List.of("gateway", "--http-port", Integer.toString(c.port)));
-      gw.addAll(cluster);
-      gw.addAll(gatewayArgs);
-      c.spawn(launcher, gw, logDir, "gateway.log");
-      for (int i = 1; i <= workers; i++) {
+      for (int i = 0; i < gateways; i++) {
+        List<String> gw = new ArrayList<>(List.of("gateway", "--http-port", Integer.toString(ports.get(i))));
+        gw.addAll(cluster);
+        gw.addAll(gatewayArgs);
+        c.spawn(launcher, gw, logDir, gateways == 1 ? "gateway.log" : "gateway-" + (i + 1) + ".log");
+      }
+      if (staged) {
+        for (int port : ports) {
+          GatewayStatus.await(port, s -> true, "gateway", START_TIMEOUT, c::exited);
+        }
+      }
+      long t0 = System.nanoTime();
+      for (int i = 1; i <= workerProcesses; i++) {
         List<String> w = new ArrayList<>(List.of("worker"));
         w.addAll(cluster);
-        w.addAll(workerArgs);
+        w.addAll(workerArgs.apply(i - 1));
         c.spawn(launcher, w, logDir, "worker-" + i + ".log");
       }
-      GatewayStatus.awaitWorkers(c.port, workers, START_TIMEOUT, c::exited);
+      for (int port : ports) {
+        GatewayStatus.awaitWorkers(port, workers, START_TIMEOUT, c::exited);
+      }
+      c.joinNanos = System.nanoTime() - t0;
       return c;
     } catch (Exception | Error e) {
       c.close();
@@ -93,9 +128,28 @@ public final class LocalCluster implements AutoCloseable {
         Integer.toString(slots));
   }
 
-  /** The gateway's HTTP port. */
+  /** The (first) gateway's HTTP port. */
   public int port() {
-    return port;
+    return ports.getFirst();
+  }
+
+  /** Every gateway's HTTP port, in start order. */
+  public List<Integer> ports() {
+    return ports;
+  }
+
+  /** Gateway {@code i}'s process (from 0, as {@link #ports}). */
+  public Process gateway(int i) {
+    return nodes.get(i);
+  }
+
+  /**
+   * The time from starting the worker processes to every gateway listing all workers, in ms: the
+   * whole start for {@link #start} (gateways and workers start together), the workers' join for
+   * {@link #startStaged}.
+   */
+  public double joinMillis() {
+    return joinNanos / 1e6;
   }
 
   /**
@@ -108,29 +162,29 @@ public final class LocalCluster implements AutoCloseable {
     if (logDir == null) {
       throw new IllegalStateException("the cluster was started without a log directory");
     }
-    int i = nodes.size() - 1;
+    int i = nodes.size() - ports.size();
     List<String> w = new ArrayList<>(List.of("worker"));
     w.addAll(clusterArgs);
     w.addAll(workerArgs);
     spawn(launcher, w, logDir, "worker-" + (i + 1) + ".log");
-    Process p = nodes.get(i + 1);
-    GatewayStatus.await(port, s -> {
+    Process p = worker(i);
+    GatewayStatus.await(port(), s -> {
       String id = loggedId(i);
       return id != null && s.getJsonArray("workers").stream()
           .anyMatch(o -> o instanceof io.vertx.core.json.JsonObject j && id.equals(j.getString("id")));
     }, "worker " + i, START_TIMEOUT, () -> p.isAlive() ? null
-        : "worker " + i + " exited with status " + p.exitValue() + tail(logs.get(i + 1)));
+        : "worker " + i + " exited with status " + p.exitValue() + tail(workerLog(i)));
     return i;
   }
 
   /** Worker {@code i}'s process (from 0), for tests that kill or stop it. */
   public Process worker(int i) {
-    return nodes.get(i + 1);
+    return nodes.get(ports.size() + i);
   }
 
   /** Worker {@code i}'s log file (0-based, as {@link #worker}), or null without a log directory. */
   public Path workerLog(int i) {
-    return logs.get(i + 1);
+    return logs.get(ports.size() + i);
   }
 
   /** Worker {@code i}'s id in the gateway's {@code /v1/status}, from the line its log starts with; needs a log directory. */
@@ -186,7 +240,8 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  /** A port free on this host now. */
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }

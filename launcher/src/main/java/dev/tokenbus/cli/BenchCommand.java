@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", description = "Benchmarks.", mixinStandardHelpOptions = true,
     subcommands = {BenchCommand.Engine.class, BenchCommand.Stream.class, BenchCommand.Cluster.class,
         BenchCommand.Report.class, BenchCommand.Prefix.class, BenchCommand.Compare.class,
-        BenchCommand.Startup.class, BenchCommand.ClientStart.class, BenchCommand.Handoff.class})
+        BenchCommand.Startup.class, BenchCommand.ClientStart.class, BenchCommand.Handoff.class,
+        BenchCommand.Scale.class})
 final class BenchCommand implements Runnable {
 
   @picocli.CommandLine.Spec
@@ -422,6 +423,108 @@ final class BenchCommand implements Runnable {
           transports, jvms, ClientClassPath.of(target), !noArchives, flags == null ? List.of() : flags),
           System.out).run();
       return 0;
+    }
+  }
+
+  @Command(name = "scale", mixinStandardHelpOptions = true,
+      description = {"What each stream costs the gateway and the bus as workers (W), gateways (G) and streams (N)"
+          + " grow, on simulated workers (--model simulated, no weights): per cluster (bus TLS or plain text, G"
+          + " gateway processes, one worker process with --instances W), N SSE streams opened from this process"
+          + " and spread over the gateways, measured over --window-seconds while all run.",
+          "Per point: gateway CPU seconds per 1,000 tokens relayed, gateway heap per open stream (after a full GC),"
+              + " dispatch latency p50/p99 (request in to OPEN accepted, the gateways' histogram), added"
+              + " inter-token latency at the client (gap minus the simulated ITL) p50/p99, event-bus bytes and"
+              + " messages per token at the gateways, Hazelcast operations per stream opened and per second, the"
+              + " workers' join time, status announcements and their bytes per second at one gateway, and the CPU"
+              + " share of gateways, worker process and client.",
+          "Slow streams get one token a second (--slow-itl-ms 1000); fast streams (--fast-streams) measure"
+              + " throughput. A point the machine cannot hold is reported, not waited for."})
+  static final class Scale implements Callable<Integer> {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--workers", defaultValue = "1,8,32,128", split = ",", description = "Worker counts W (default: ${DEFAULT-VALUE}).")
+    List<Integer> workers;
+
+    @Option(names = "--gateways", defaultValue = "1,2", split = ",", description = "Gateway process counts G (default: ${DEFAULT-VALUE}).")
+    List<Integer> gateways;
+
+    @Option(names = "--streams", defaultValue = "100,1000,10000", split = ",",
+        description = "Slow stream counts N, one token a second each; 0 for none (default: ${DEFAULT-VALUE}).")
+    List<Integer> streams;
+
+    @Option(names = "--fast-streams", defaultValue = "16,256", split = ",",
+        description = "Fast stream counts (throughput, --fast-itl-ms a token); 0 for none (default: ${DEFAULT-VALUE}).")
+    List<Integer> fastStreams;
+
+    @Option(names = "--tls", defaultValue = "both", description = "The event bus: on, off or both (default: ${DEFAULT-VALUE}).")
+    String tls;
+
+    @Option(names = "--window-seconds", defaultValue = "30", description = "Measuring window per point (default: ${DEFAULT-VALUE}).")
+    int windowSeconds;
+
+    @Option(names = "--slow-itl-ms", defaultValue = "1000", description = "The slow streams' workers' --sim-itl-ms (default: ${DEFAULT-VALUE}).")
+    int slowItlMs;
+
+    @Option(names = "--fast-itl-ms", defaultValue = "20", description = "The fast streams' workers' --sim-itl-ms (default: ${DEFAULT-VALUE}).")
+    int fastItlMs;
+
+    @Option(names = "--open-rate", defaultValue = "" + dev.tokenbus.bench.ScaleBenchmark.DEFAULT_OPEN_RATE,
+        description = "Streams opened a second (default: ${DEFAULT-VALUE}).")
+    int openRate;
+
+    @Option(names = "--process-per-worker",
+        description = "W worker processes of one worker each instead of one process with --instances W.")
+    boolean processPerWorker;
+
+    @Option(names = "--resume-grace-ms", defaultValue = "0",
+        description = "The gateways' --resume-grace-ms: above 0 every stream registers a cluster-wide claim address"
+            + " (default: ${DEFAULT-VALUE}).")
+    long resumeGraceMs;
+
+    @Option(names = "--svg", paramLabel = "DIR", description = "Write the cost curves (vs W and vs N) as SVG files here.")
+    java.nio.file.Path svg;
+
+    @Option(names = "--logs", paramLabel = "DIR", description = "Keep the nodes' logs here, a directory per cluster.")
+    java.nio.file.Path logs;
+
+    @Option(names = "--quick",
+        description = "A run of a couple of minutes: W 1,8, G 1, N 100,1000, fast 16, TLS on, a 10 s window"
+            + " (options given explicitly still apply).")
+    boolean quick;
+
+    @Override
+    public Integer call() throws Exception {
+      var given = spec.commandLine().getParseResult();
+      if (quick) {
+        workers = given.hasMatchedOption("--workers") ? workers : List.of(1, 8);
+        gateways = given.hasMatchedOption("--gateways") ? gateways : List.of(1);
+        streams = given.hasMatchedOption("--streams") ? streams : List.of(100, 1000);
+        fastStreams = given.hasMatchedOption("--fast-streams") ? fastStreams : List.of(16);
+        tls = given.hasMatchedOption("--tls") ? tls : "on";
+        windowSeconds = given.hasMatchedOption("--window-seconds") ? windowSeconds : 10;
+      }
+      List<Boolean> modes = switch (tls) {
+        case "on" -> List.of(true);
+        case "off" -> List.of(false);
+        case "both" -> List.of(true, false);
+        default -> throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--tls must be on, off or both, got '" + tls + "'");
+      };
+      if (resumeGraceMs < 0) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+            "--resume-grace-ms must be 0 or more, got " + resumeGraceMs);
+      }
+      new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
+          withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
+          processPerWorker, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
+          System.out).run();
+      return 0;
+    }
+
+    private static List<Integer> withoutZero(List<Integer> counts) {
+      return counts.stream().filter(n -> n != 0).toList();
     }
   }
 

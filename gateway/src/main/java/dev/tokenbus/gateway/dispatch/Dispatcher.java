@@ -73,6 +73,7 @@ public final class Dispatcher {
   private final Reachability reachability;
   private long sweepTimer;
   private boolean closed;
+  private java.util.function.LongConsumer dispatched = nanos -> { };
 
   private Dispatcher(Vertx vertx, WorkerLink link, DispatchOptions options) {
     this.vertx = vertx;
@@ -109,7 +110,8 @@ public final class Dispatcher {
       }
 
       @Override
-      public void status(WorkerStatus s) {
+      public void status(WorkerStatus s, int bytes) {
+        registry.received(bytes);
         registry.update(s);
         if (s.freeSlots() > 0) {
           pump();
@@ -282,6 +284,14 @@ public final class Dispatcher {
     reconnects.park(s);
   }
 
+  /**
+   * Tells {@code observer}, for each new request (not a stream moved or resumed), the nanoseconds
+   * from this dispatcher taking it to a worker accepting its OPEN, queue wait included.
+   */
+  public void onDispatched(java.util.function.LongConsumer observer) {
+    this.dispatched = observer;
+  }
+
   /** Whether streams whose client went away are kept for a reconnect (a grace period is configured). */
   public boolean keepsStreamsForReconnect() {
     return reconnects.enabled();
@@ -430,6 +440,9 @@ public final class Dispatcher {
         switch (ar.result()) {
           case AcceptFrame accept -> {
             dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
+            if (!w.isMove()) {
+              dispatched.accept(System.nanoTime() - w.sinceNanos());
+            }
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
             if (stream.isFinished()) {
               // Cancelled while a move was being opened: the new leg's worker must stop too.

@@ -61,7 +61,7 @@ final class EventBusWorkerLink implements WorkerLink {
     MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
       WorkerStatus s = WorkerStatus.fromJson(m.body());
       if (membership.isReady(s.nodeId())) { // else not yet authenticated and connected: its next announcement counts
-        inbox.status(s);
+        inbox.status(s, m.body().toBuffer().length()); // the JSON codec's wire form is the encoded object
       }
     });
     consumers.add(frames);

@@ -27,8 +27,12 @@ interface WorkerLink {
     /** A frame of one of its streams (TOKENS, END, ERROR, HEARTBEAT), named by the leg's wire id. */
     void frame(Frame frame);
 
-    /** A worker's announcement; only from cluster members that are ready (authenticated and connected). */
-    void status(WorkerStatus status);
+    /**
+     * A worker's announcement; only from cluster members that are ready (authenticated and connected).
+     *
+     * @param bytes its size as encoded on the wire
+     */
+    void status(WorkerStatus status, int bytes);
 
     /** Cluster member {@code nodeId} left: its workers are gone. */
     void nodeLeft(String nodeId);

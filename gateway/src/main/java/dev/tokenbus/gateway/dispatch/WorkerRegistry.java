@@ -21,9 +21,27 @@ public final class WorkerRegistry {
 
   private final Map<String, Entry> workers = new HashMap<>();
   private final long expiryNanos;
+  private volatile long announcements;
+  private volatile long announcementBytes;
 
   public WorkerRegistry(long expiryMs) {
     this.expiryNanos = expiryMs * 1_000_000L;
+  }
+
+  /** Counts an announcement that arrived, of {@code bytes} on the wire (whether or not it is taken). */
+  public void received(int bytes) {
+    announcements++;
+    announcementBytes += bytes;
+  }
+
+  /** Announcements that arrived since this registry was made. */
+  public long announcements() {
+    return announcements;
+  }
+
+  /** Their bytes on the wire. */
+  public long announcementBytes() {
+    return announcementBytes;
   }
 
   /** Takes an announcement; an older one than what is known is ignored. */

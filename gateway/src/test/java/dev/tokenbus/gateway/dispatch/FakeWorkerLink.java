@@ -215,7 +215,7 @@ final class FakeWorkerLink implements WorkerLink {
   }
 
   void status(WorkerStatus s) {
-    inbox.status(s);
+    inbox.status(s, s.toJson().toBuffer().length());
   }
 
   void nodeLeft(String nodeId) {

@@ -1,0 +1,484 @@
+package dev.tokenbus.bench;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
+
+/**
+ * What each stream costs the gateway and the bus as workers (W), gateways (G) and streams (N) grow,
+ * on simulated workers (no weights: {@code --model simulated}, a decode step every
+ * {@code --sim-itl-ms}). Per cluster (TLS on or off, G gateway processes, one worker process
+ * carrying W workers), for each N: open N SSE streams from this process, spread over the gateways,
+ * and measure over a window in which every stream is running:
+ * <ul>
+ *   <li>gateway CPU seconds per 1,000 tokens relayed (utime + stime of the gateway processes over
+ *       the window / tokens the client received in it);
+ *   <li>gateway heap per open stream (after a full GC: with N open minus before any was opened);
+ *   <li>dispatch latency p50/p99 from the gateways' {@code tokenbus_dispatch_latency_seconds}
+ *       histogram, over the opening of the N streams;
+ *   <li>added inter-token latency at the client: each gap between two of a stream's tokens within the
+ *       window minus the simulated ITL, p50/p99 over all streams;
+ *   <li>event-bus bytes and messages per token at the gateways (Vert.x's metrics, read and written);
+ *   <li>Hazelcast operations per stream opened (all nodes, over the opening) and per second (window);
+ *   <li>cluster join time: worker process start until every gateway lists all W workers;
+ *   <li>status traffic: worker announcements per second and their bytes per second at one gateway;
+ *   <li>the CPU share of the gateways, the worker process and this client, to show what is saturated.
+ * </ul>
+ * Slow streams run at one token per second ({@code --sim-itl-ms 1000}): a step emits one token for
+ * every running stream at once, so there is no pacing jitter to subtract. Fast streams measure
+ * throughput. A point the machine cannot hold (streams not all open in time, a node that dies) is
+ * reported as such, and larger N on that cluster are skipped. Every wait has a timeout.
+ */
+public final class ScaleBenchmark {
+
+  /** Context per sequence of the slow streams' workers. */
+  static final int SLOW_CONTEXT = 512;
+  /** Streams opened per second per point (connections to the gateways). */
+  public static final int DEFAULT_OPEN_RATE = 1000;
+  private static final String PROMPT = "Once upon a time";
+  /** Batch tokens per slot: one generated token and a short prompt's. */
+  private static final int BATCH_PER_SLOT = 16;
+  private static final int PROMPT_MARGIN = 64;
+  private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(120);
+  private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+
+  /**
+   * What to measure.
+   *
+   * @param workers worker counts W (one process carrying W, or W processes: {@code processPerWorker})
+   * @param gateways gateway process counts G
+   * @param streams slow stream counts N (one token a second each); may be empty
+   * @param fastStreams fast stream counts (throughput); may be empty
+   * @param tls the bus modes to run, in order (true: TLS)
+   * @param windowSeconds length of the measuring window
+   * @param slowItlMs the slow workers' decode step
+   * @param fastItlMs the fast workers' decode step
+   * @param openRate streams opened a second
+   * @param processPerWorker W worker processes of one worker each instead of one process with
+   *     {@code --instances W}
+   * @param gatewayArgs more arguments of every gateway
+   * @param logDir where the nodes' logs go, or null
+   * @param svgDir where the cost curves go, or null for none
+   */
+  public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
+      List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
+      boolean processPerWorker, List<String> gatewayArgs, NodeLauncher nodes, Path logDir, Path svgDir) {
+
+    public Options {
+      workers = positive("workers", workers);
+      gateways = positive("gateways", gateways);
+      streams = List.copyOf(streams);
+      fastStreams = List.copyOf(fastStreams);
+      streams.forEach(n -> positive("streams", List.of(n)));
+      fastStreams.forEach(n -> positive("fast-streams", List.of(n)));
+      if (streams.isEmpty() && fastStreams.isEmpty()) {
+        throw new IllegalArgumentException("streams and fast-streams are both empty: nothing to measure");
+      }
+      if (tls.isEmpty()) {
+        throw new IllegalArgumentException("no TLS mode to run");
+      }
+      tls = List.copyOf(tls);
+      check(windowSeconds >= 1 && windowSeconds <= 3600, "window-seconds must be between 1 and 3600, got "
+          + windowSeconds);
+      check(slowItlMs >= 1 && slowItlMs <= 10_000, "slow-itl-ms must be between 1 and 10000, got " + slowItlMs);
+      check(fastItlMs >= 1 && fastItlMs <= 10_000, "fast-itl-ms must be between 1 and 10000, got " + fastItlMs);
+      check(openRate >= 1 && openRate <= 100_000, "open-rate must be between 1 and 100000, got " + openRate);
+      gatewayArgs = List.copyOf(gatewayArgs);
+    }
+
+    private static List<Integer> positive(String what, List<Integer> values) {
+      if (values.isEmpty()) {
+        throw new IllegalArgumentException(what + ": give at least one value");
+      }
+      for (int v : values) {
+        check(v >= 1 && v <= 100_000, what + " must be between 1 and 100000, got " + v);
+      }
+      return List.copyOf(values);
+    }
+
+    private static void check(boolean ok, String message) {
+      if (!ok) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+
+  /**
+   * One point's figures (NaN where not measured).
+   *
+   * @param problem why the point is missing or incomplete, or null
+   */
+  public record Row(boolean tls, int gateways, int workers, int streams, int itlMs, boolean fast, long tokens,
+      double seconds, double cpuPerKiloToken, double heapPerStreamBytes, double dispatchP50Ms, double dispatchP99Ms,
+      long dispatched, double addedItlP50Ms, double addedItlP99Ms, double busBytesPerToken, double busMessagesPerToken,
+      double hzOpsPerStream, double hzOpsPerSecond, double joinMs, double statusPerSecond, double statusBytesPerSecond,
+      double gatewayCpuPercent, double workerCpuPercent, double clientCpuPercent, int failed, String problem) {
+
+    double tokensPerSecond() {
+      return tokens / seconds;
+    }
+
+    static Row missing(boolean tls, int g, int w, int n, int itlMs, boolean fast, double joinMs, String problem) {
+      double nan = Double.NaN;
+      return new Row(tls, g, w, n, itlMs, fast, 0, nan, nan, nan, nan, nan, 0, nan, nan, nan, nan, nan, nan, joinMs,
+          nan, nan, nan, nan, nan, 0, problem);
+    }
+  }
+
+  private final Options options;
+  private final PrintStream out;
+  private final List<Row> rows = new ArrayList<>();
+
+  public ScaleBenchmark(Options options, PrintStream out) {
+    this.options = options;
+    this.out = out;
+  }
+
+  /** Runs every point, printing a row as each ends, then the curves when asked; returns the rows. */
+  public List<Row> run() throws Exception {
+    out.printf(Locale.ROOT, "bench scale: %d cores here (nodes and client share them); window %d s; slow streams"
+        + " at %d ms a token, fast at %d ms; %d streams opened a second%n%n", Runtime.getRuntime().availableProcessors(),
+        options.windowSeconds(), options.slowItlMs(), options.fastItlMs(), options.openRate());
+    out.println(header());
+    for (boolean tls : options.tls()) {
+      for (int g : options.gateways()) {
+        for (int w : options.workers()) {
+          if (!options.streams().isEmpty()) {
+            cluster(tls, g, w, options.streams(), options.slowItlMs(), false);
+          }
+          if (!options.fastStreams().isEmpty()) {
+            cluster(tls, g, w, options.fastStreams(), options.fastItlMs(), true);
+          }
+        }
+      }
+    }
+    if (options.svgDir() != null) {
+      List<Path> written = ScaleCharts.write(rows, options.svgDir());
+      out.println();
+      written.forEach(p -> out.println("chart: " + p));
+    }
+    return List.copyOf(rows);
+  }
+
+  /** One cluster, and each stream count on it in turn. */
+  private void cluster(boolean tls, int g, int w, List<Integer> counts, int itlMs, boolean fast) {
+    int most = counts.stream().mapToInt(Integer::intValue).max().orElseThrow();
+    int tokens = maxTokens(itlMs, most);
+    int slots = (most + w - 1) / w + 2;
+    int ctx = fast ? tokens + PROMPT_MARGIN : SLOW_CONTEXT;
+    int processes = options.processPerWorker() ? w : 1;
+    int[] opsPorts = new int[processes];
+    IntFunction<List<String>> workerArgs = i -> {
+      // A step takes a token of every running stream and whole prompts: room for all, so that a step of
+      // 1 s admits every stream that arrived during it (the default batch of 512 would make new streams
+      // wait for steps, and running ones share them).
+      List<String> a = new ArrayList<>(List.of("--model", "simulated", "--sim-itl-ms", Integer.toString(itlMs),
+          "--slots", Integer.toString(slots), "--ctx", Integer.toString(ctx),
+          "--batch", Integer.toString(slots * BATCH_PER_SLOT), "--ops-port",
+          Integer.toString(opsPorts[i])));
+      if (w > 1 && !options.processPerWorker()) {
+        a.addAll(List.of("--instances", Integer.toString(w)));
+      }
+      return a;
+    };
+    LocalCluster cluster;
+    try {
+      for (int i = 0; i < processes; i++) {
+        opsPorts[i] = LocalCluster.freePort();
+      }
+      Path logs = options.logDir() == null ? null
+          : Files.createDirectories(options.logDir().resolve((tls ? "tls" : "plain") + "-g" + g + "-w" + w
+              + (fast ? "-fast" : "-slow")));
+      cluster = LocalCluster.startStaged(options.nodes(), g, processes, w, workerArgs, options.gatewayArgs(), logs,
+          tls);
+    } catch (Exception e) {
+      for (int n : counts) {
+        emit(Row.missing(tls, g, w, n, itlMs, fast, Double.NaN, "cluster did not start: " + e.getMessage()));
+      }
+      return;
+    }
+    try (cluster) {
+      String skip = null;
+      for (int n : counts) {
+        if (skip != null) {
+          emit(Row.missing(tls, g, w, n, itlMs, fast, cluster.joinMillis(), "skipped: " + skip));
+          continue;
+        }
+        Row row;
+        try {
+          row = new Point(cluster, opsPorts, tls, g, w, n, itlMs, fast, tokens).measure();
+        } catch (Exception e) {
+          row = Row.missing(tls, g, w, n, itlMs, fast, cluster.joinMillis(), e.getMessage());
+        }
+        emit(row);
+        if (row.problem() != null && Double.isNaN(row.cpuPerKiloToken())) {
+          skip = "N=" + n + " could not be held";
+        }
+      }
+    }
+  }
+
+  /** Tokens per stream: enough to outlast the opening, the settling and the window. */
+  private int maxTokens(int itlMs, int streams) {
+    double seconds = (double) streams / options.openRate() + options.windowSeconds() + 30 + 4.0 * itlMs / 1000;
+    return (int) Math.ceil(seconds * 1000 / itlMs) + 8;
+  }
+
+  private void emit(Row row) {
+    rows.add(row);
+    out.println(format(row));
+    if (row.problem() != null) {
+      out.println("  (" + row.problem() + ")");
+    }
+    out.flush();
+  }
+
+  /** One point on a running cluster. */
+  private final class Point {
+    private final LocalCluster cluster;
+    private final int[] opsPorts;
+    private final boolean tls;
+    private final int g;
+    private final int w;
+    private final int n;
+    private final int itlMs;
+    private final boolean fast;
+    private final int tokens;
+
+    Point(LocalCluster cluster, int[] opsPorts, boolean tls, int g, int w, int n, int itlMs, boolean fast,
+        int tokens) {
+      this.cluster = cluster;
+      this.opsPorts = opsPorts;
+      this.tls = tls;
+      this.g = g;
+      this.w = w;
+      this.n = n;
+      this.itlMs = itlMs;
+      this.fast = fast;
+      this.tokens = tokens;
+    }
+
+    Row measure() throws Exception {
+      List<Integer> ports = cluster.ports();
+      awaitQuiet();
+      warmUp(ports);
+      awaitQuiet();
+      gc();
+      PrometheusText gw0 = scrapeGateways();
+      PrometheusText all0 = gw0.plus(scrapeWorkers());
+      // No deadline: a slow stream outlives any default timeout_ms; it ends when the client closes it.
+      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", tokens).put("timeout_ms", 0).encode();
+      try (ScaleLoad load = new ScaleLoad(n)) {
+        load.open(ports, n, body, options.openRate());
+        long openDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + n / options.openRate());
+        while (load.started() + load.failed() < n && System.nanoTime() < openDeadline && alive()) {
+          Thread.sleep(50); // polling the client's counters: the streams open on its event loops
+        }
+        if (load.started() < n) {
+          return Row.missing(tls, g, w, n, itlMs, fast, cluster.joinMillis(), load.started() + " of " + n
+              + " streams got a first token within " + (60 + n / options.openRate()) + " s, " + load.failed()
+              + " failed" + problems(load) + (alive() ? "" : "; a node exited"));
+        }
+        PrometheusText all1 = scrapeGateways().plus(scrapeWorkers());
+        // Every stream past its second token: the window holds only steady gaps.
+        Thread.sleep(2L * itlMs + 200);
+        Cpu cpu0 = cpu();
+        PrometheusText w0 = scrapeGateways();
+        PrometheusText first0 = PrometheusText.scrape(ports.getFirst());
+        PrometheusText hz0 = w0.plus(scrapeWorkers());
+        long t0 = System.nanoTime();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
+        long t1 = System.nanoTime();
+        Cpu cpu1 = cpu();
+        PrometheusText w1 = scrapeGateways();
+        PrometheusText first1 = PrometheusText.scrape(ports.getFirst());
+        PrometheusText hz1 = w1.plus(scrapeWorkers());
+        gc();
+        double heapWith = scrapeGateways().sum("jvm_memory_used_bytes", "area=\"heap\"");
+        int failedInWindow = load.failed();
+        int endedEarly = load.ended();
+        load.close();
+        return row(load, t0, t1, cpu0, cpu1, gw0, all0, all1, w0, w1, first0, first1, hz0, hz1, heapWith,
+            failedInWindow, endedEarly);
+      }
+    }
+
+    private Row row(ScaleLoad load, long t0, long t1, Cpu cpu0, Cpu cpu1, PrometheusText gw0, PrometheusText all0,
+        PrometheusText all1, PrometheusText w0, PrometheusText w1, PrometheusText first0, PrometheusText first1,
+        PrometheusText hz0, PrometheusText hz1, double heapWith, int failed, int ended) {
+      double seconds = (t1 - t0) / 1e9;
+      long received = 0;
+      List<Double> added = new ArrayList<>();
+      for (long[] a : load.arrivals()) {
+        for (int i = 0; i < a.length; i++) {
+          if (a[i] >= t0 && a[i] <= t1) {
+            received++;
+            if (i > 0 && a[i - 1] >= t0) {
+              added.add((a[i] - a[i - 1]) / 1e6 - itlMs);
+            }
+          }
+        }
+      }
+      var dispatch = all1.buckets("tokenbus_dispatch_latency_seconds")
+          .minus(all0.buckets("tokenbus_dispatch_latency_seconds"));
+      double heapBefore = gw0.sum("jvm_memory_used_bytes", "area=\"heap\"");
+      double bytes = delta(w0, w1, "vertx_eventbus_bytes_read_sum") + delta(w0, w1, "vertx_eventbus_bytes_written_sum");
+      double messages = delta(w0, w1, "vertx_eventbus_bytes_read_count")
+          + delta(w0, w1, "vertx_eventbus_bytes_written_count");
+      String problem = null;
+      if (failed > 0 || ended > 0) {
+        problem = failed + " streams failed, " + ended + " ended before the window's end" + problems(load);
+      }
+      return new Row(tls, g, w, n, itlMs, fast, received, seconds,
+          (cpu1.gateways - cpu0.gateways) / received * 1000,
+          (heapWith - heapBefore) / n,
+          dispatch.percentile(50) * 1000, dispatch.percentile(99) * 1000, (long) dispatch.count(),
+          Percentiles.of(added, 50), Percentiles.of(added, 99),
+          bytes / received, messages / received,
+          delta(all0, all1, "tokenbus_hazelcast_operations_total") / n,
+          delta(hz0, hz1, "tokenbus_hazelcast_operations_total") / seconds,
+          cluster.joinMillis(),
+          delta(first0, first1, "tokenbus_worker_announcements_total") / seconds,
+          delta(first0, first1, "tokenbus_worker_announcement_bytes_total") / seconds,
+          100 * (cpu1.gateways - cpu0.gateways) / seconds / g, 100 * (cpu1.workers - cpu0.workers) / seconds,
+          100 * (cpu1.client - cpu0.client) / seconds, failed, problem);
+    }
+
+    /** A few streams to their end first: lazily made pools and classes are then in the heap's baseline. */
+    private void warmUp(List<Integer> ports) throws Exception {
+      int count = Math.min(n, 50);
+      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 2).encode();
+      try (ScaleLoad load = new ScaleLoad(count)) {
+        load.open(ports, count, body, options.openRate());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (load.ended() < count && System.nanoTime() < deadline) {
+          Thread.sleep(20); // polling the client's counters
+        }
+        if (load.failed() > 0 || load.ended() < count) {
+          throw new IllegalStateException("warm-up: " + load.ended() + " of " + count + " streams ended, "
+              + load.failed() + " failed" + problems(load));
+        }
+      }
+    }
+
+    /** Waits until no gateway holds a stream and no worker runs one. */
+    private void awaitQuiet() throws Exception {
+      for (int port : cluster.ports()) {
+        GatewayStatus.await(port, s -> s.getJsonArray("streams").isEmpty() && s.getJsonArray("workers").stream()
+            .allMatch(o -> ((JsonObject) o).getInteger("active", 0) == 0), "no stream left", QUIET_TIMEOUT,
+            () -> alive() ? null : "a node exited");
+      }
+    }
+
+    private boolean alive() {
+      for (int i = 0; i < cluster.ports().size(); i++) {
+        if (!cluster.gateway(i).isAlive()) {
+          return false;
+        }
+      }
+      for (int i = 0; i < opsPorts.length; i++) {
+        if (!cluster.worker(i).isAlive()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    /** A full GC in each gateway, twice (what survives the first may be freed by the second). */
+    private void gc() throws Exception {
+      for (int i = 0; i < cluster.ports().size(); i++) {
+        for (int k = 0; k < 2; k++) {
+          jcmd(cluster.gateway(i).pid(), "GC.run");
+        }
+      }
+    }
+
+    private PrometheusText scrapeGateways() throws Exception {
+      PrometheusText sum = null;
+      for (int port : cluster.ports()) {
+        PrometheusText t = PrometheusText.scrape(port);
+        sum = sum == null ? t : sum.plus(t);
+      }
+      return sum;
+    }
+
+    private PrometheusText scrapeWorkers() throws Exception {
+      PrometheusText sum = PrometheusText.parse("");
+      for (int port : opsPorts) {
+        sum = sum.plus(PrometheusText.scrape(port));
+      }
+      return sum;
+    }
+
+    private Cpu cpu() {
+      double gateways = 0;
+      for (int i = 0; i < cluster.ports().size(); i++) {
+        gateways += cpuSeconds(cluster.gateway(i).toHandle());
+      }
+      double workers = 0;
+      for (int i = 0; i < opsPorts.length; i++) {
+        workers += cpuSeconds(cluster.worker(i).toHandle());
+      }
+      return new Cpu(gateways, workers, cpuSeconds(ProcessHandle.current()));
+    }
+  }
+
+  /** CPU seconds (user + system) of the gateways, the worker processes and this process. */
+  private record Cpu(double gateways, double workers, double client) {}
+
+  private static double cpuSeconds(ProcessHandle p) {
+    return p.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
+  }
+
+  private static double delta(PrometheusText before, PrometheusText after, String name) {
+    return after.sum(name) - before.sum(name);
+  }
+
+  private static String problems(ScaleLoad load) {
+    List<String> p = load.problems();
+    return p.isEmpty() ? "" : "; e.g. " + String.join(" | ", p);
+  }
+
+  private static void jcmd(long pid, String command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(JCMD.toString(), Long.toString(pid), command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("jcmd " + pid + " " + command + " did not finish within 60 s");
+    }
+    if (p.exitValue() != 0) {
+      throw new IOException("jcmd " + pid + " " + command + " exited with " + p.exitValue());
+    }
+  }
+
+  static String header() {
+    return "| bus | G | W | N | ITL ms | tok/s | gw CPU s/1k tok | gw heap/stream KB | dispatch p50/p99 ms"
+        + " | added ITL p50/p99 ms | bus B/tok | bus msg/tok | HZ ops/stream | HZ ops/s | join s | status/s"
+        + " | status KB/s | gw CPU % | worker CPU % | client CPU % | failed |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+  }
+
+  static String format(Row r) {
+    return String.format(Locale.ROOT, "| %s | %d | %d | %s%d | %d | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s"
+            + " | %s | %s | %s | %s | %s | %s | %s | %d |",
+        r.tls() ? "TLS" : "plain", r.gateways(), r.workers(), r.fast() ? "fast " : "", r.streams(), r.itlMs(),
+        f(r.tokensPerSecond(), 0), f(r.cpuPerKiloToken(), 3), f(r.heapPerStreamBytes() / 1024, 1),
+        f(r.dispatchP50Ms(), 2), f(r.dispatchP99Ms(), 2), f(r.addedItlP50Ms(), 2), f(r.addedItlP99Ms(), 2),
+        f(r.busBytesPerToken(), 0), f(r.busMessagesPerToken(), 2), f(r.hzOpsPerStream(), 2),
+        f(r.hzOpsPerSecond(), 0), f(r.joinMs() / 1000, 1), f(r.statusPerSecond(), 1),
+        f(r.statusBytesPerSecond() / 1024, 1), f(r.gatewayCpuPercent(), 0), f(r.workerCpuPercent(), 0),
+        f(r.clientCpuPercent(), 0), r.failed());
+  }
+
+  private static String f(double v, int decimals) {
+    return Double.isFinite(v) ? String.format(Locale.ROOT, "%." + decimals + "f", v) : "-";
+  }
+}

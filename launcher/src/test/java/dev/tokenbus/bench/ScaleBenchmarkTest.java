@@ -1,0 +1,65 @@
+package dev.tokenbus.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tokenbus.cli.TokenbusCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bench scale}'s machinery on its smallest point: a gateway process, one simulated worker
+ * process, 20 streams over TLS for a 3 s window. Every figure of the row comes from what the nodes
+ * and the client saw: the gateway's dispatch histogram counted exactly the 20 streams opened (not
+ * the warm-up's), the client received tokens at every stream, the worker announced itself to the
+ * gateway, and the charts were written.
+ */
+@Tag("cluster")
+class ScaleBenchmarkTest {
+
+  private static final int STREAMS = 20;
+  private static final int ITL_MS = 100;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aTinyPointReportsEveryFigureFromWhatTheNodesAndTheClientSaw() throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(), List.of(true), 3,
+        ITL_MS, 20, 1000, false, List.of(), NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
+        dir.resolve("svg"));
+    List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
+        .run();
+    String out = printed.toString(StandardCharsets.UTF_8);
+
+    assertThat(rows).hasSize(1);
+    ScaleBenchmark.Row r = rows.getFirst();
+    assertThat(r.problem()).as(out).isNull();
+    assertThat(r.failed()).isZero();
+    assertThat(r.dispatched()).as("the gateway's histogram counted each stream opened, once").isEqualTo(STREAMS);
+    assertThat(r.dispatchP50Ms()).isPositive();
+    assertThat(r.dispatchP99Ms()).isGreaterThanOrEqualTo(r.dispatchP50Ms());
+    assertThat(r.tokens()).as(out).isPositive();
+    assertThat(r.seconds()).isGreaterThanOrEqualTo(3);
+    assertThat(r.cpuPerKiloToken()).isPositive();
+    assertThat(r.heapPerStreamBytes()).isFinite();
+    assertThat(r.addedItlP50Ms()).isFinite().isGreaterThan(-ITL_MS);
+    assertThat(r.addedItlP99Ms()).isGreaterThanOrEqualTo(r.addedItlP50Ms());
+    assertThat(r.busBytesPerToken()).as("every token crossed the bus").isPositive();
+    assertThat(r.busMessagesPerToken()).isPositive();
+    assertThat(r.hzOpsPerSecond()).as("Hazelcast's count is exported").isPositive();
+    assertThat(r.joinMs()).isPositive();
+    assertThat(r.statusPerSecond()).as("the worker announces itself").isPositive();
+    assertThat(r.statusBytesPerSecond()).isGreaterThan(r.statusPerSecond() * 10);
+    assertThat(out).contains(ScaleBenchmark.header()).contains("| TLS | 1 | 1 | " + STREAMS + " | " + ITL_MS + " |");
+    assertThat(Files.readString(dir.resolve("svg/heap-per-stream-vs-streams.svg"))).startsWith("<svg")
+        .contains("TLS G=1 W=1");
+  }
+}
