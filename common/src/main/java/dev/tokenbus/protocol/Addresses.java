@@ -8,6 +8,13 @@ public final class Addresses {
   /** Workers publish their {@link WorkerStatus} here; every gateway listens. */
   public static final String WORKER_STATUS = "tokenbus.workers";
 
+  /**
+   * A message published here (any body) makes every worker announce its status at once: for a node
+   * that starts listening to {@link #WORKER_STATUS} (a gateway starting, a worker about to hand off),
+   * since a worker whose load does not change announces only once a heartbeat.
+   */
+  public static final String ANNOUNCE_NOW = "tokenbus.workers.announce";
+
   private Addresses() {}
 
   public static String newWorkerEndpoint() {

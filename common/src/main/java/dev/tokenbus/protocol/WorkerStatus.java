@@ -55,6 +55,12 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
         draining, sequence, prefixBlocks, null);
   }
 
+  /** The same status under another announcement number. */
+  public WorkerStatus withSequence(long n) {
+    return new WorkerStatus(workerId, nodeId, model, slots, active, running, paused, prompt, kvUsed, kvTotal,
+        contextPerSequence, draining, n, prefixBlocks, stateFormat, simulated);
+  }
+
   /** The same status with {@code n} more active sequences (a gateway's view after it sent work). */
   public WorkerStatus withActive(int n) {
     return new WorkerStatus(workerId, nodeId, model, slots, active + n, running, paused, prompt, kvUsed, kvTotal,
@@ -72,6 +78,26 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
         .put("draining", draining).put("sequence", sequence)
         .put("prefix_blocks", new JsonArray(new java.util.ArrayList<>(prefixBlocks))).put("state_format", stateFormat)
         .put("simulated", simulated);
+  }
+
+  /** The form announcements travel in: this status's JSON, encoded once by the worker that publishes it. */
+  public io.vertx.core.buffer.Buffer toWire() {
+    return toJson().toBuffer();
+  }
+
+  /**
+   * An announcement as received: the JSON {@link #toWire} encoded, or a {@link JsonObject} (a sender
+   * in this process may publish the object itself).
+   *
+   * @throws RuntimeException when it is neither, or not a status
+   */
+  public static WorkerStatus fromWire(Object body) {
+    return fromJson(body instanceof io.vertx.core.buffer.Buffer b ? new JsonObject(b) : (JsonObject) body);
+  }
+
+  /** The size of an announcement as received, in bytes of JSON. */
+  public static int wireSize(Object body) {
+    return body instanceof io.vertx.core.buffer.Buffer b ? b.length() : ((JsonObject) body).toBuffer().length();
   }
 
   public static WorkerStatus fromJson(JsonObject j) {

@@ -23,7 +23,9 @@ import java.util.function.IntFunction;
  *       the window / tokens the client received in it);
  *   <li>gateway heap per open stream (after a full GC: with N open minus before any was opened);
  *   <li>dispatch latency p50/p99 from the gateways' {@code tokenbus_dispatch_latency_seconds}
- *       histogram, over the opening of the N streams;
+ *       histogram (request taken by the dispatcher to the worker's ACCEPT), over the window, of
+ *       {@link #PROBES_PER_SECOND} one-token probe streams opened while the N streams run: the
+ *       latency a new request sees with N open and W workers, not the backlog of opening N at once;
  *   <li>added inter-token latency at the client: each gap between two of a stream's tokens within the
  *       window minus the simulated ITL, p50/p99 over all streams;
  *   <li>event-bus bytes and messages per token at the gateways (Vert.x's metrics, read and written);
@@ -42,10 +44,14 @@ public final class ScaleBenchmark {
   /** Context per sequence of the slow streams' workers. */
   static final int SLOW_CONTEXT = 512;
   /** Streams opened per second per point (connections to the gateways). */
-  public static final int DEFAULT_OPEN_RATE = 1000;
+  public static final int DEFAULT_OPEN_RATE = 500;
   private static final String PROMPT = "Once upon a time";
   /** Batch tokens per slot: one generated token and a short prompt's. */
   private static final int BATCH_PER_SLOT = 16;
+  /** Short streams opened a second during the window, whose dispatch latency is measured. */
+  static final int PROBES_PER_SECOND = 5;
+  /** Slots per worker beyond its share of the N streams, for the probes. */
+  private static final int PROBE_SLOTS = 8;
   private static final int PROMPT_MARGIN = 64;
   private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(120);
   private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
@@ -172,7 +178,7 @@ public final class ScaleBenchmark {
   private void cluster(boolean tls, int g, int w, List<Integer> counts, int itlMs, boolean fast) {
     int most = counts.stream().mapToInt(Integer::intValue).max().orElseThrow();
     int tokens = maxTokens(itlMs, most);
-    int slots = (most + w - 1) / w + 2;
+    int slots = (most + w - 1) / w + PROBE_SLOTS;
     int ctx = fast ? tokens + PROMPT_MARGIN : SLOW_CONTEXT;
     int processes = options.processPerWorker() ? w : 1;
     int[] opsPorts = new int[processes];
@@ -295,7 +301,12 @@ public final class ScaleBenchmark {
         PrometheusText first0 = PrometheusText.scrape(ports.getFirst());
         PrometheusText hz0 = w0.plus(scrapeWorkers());
         long t0 = System.nanoTime();
-        Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
+        int probeCount = PROBES_PER_SECOND * options.windowSeconds();
+        String probe = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).put("timeout_ms", 0).encode();
+        try (ScaleLoad probes = new ScaleLoad(probeCount)) {
+          probes.open(ports, probeCount, probe, PROBES_PER_SECOND);
+          Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
+        }
         long t1 = System.nanoTime();
         Cpu cpu1 = cpu();
         PrometheusText w1 = scrapeGateways();
@@ -327,8 +338,8 @@ public final class ScaleBenchmark {
           }
         }
       }
-      var dispatch = all1.buckets("tokenbus_dispatch_latency_seconds")
-          .minus(all0.buckets("tokenbus_dispatch_latency_seconds"));
+      var dispatch = w1.buckets("tokenbus_dispatch_latency_seconds")
+          .minus(w0.buckets("tokenbus_dispatch_latency_seconds"));
       double heapBefore = gw0.sum("jvm_memory_used_bytes", "area=\"heap\"");
       double bytes = delta(w0, w1, "vertx_eventbus_bytes_read_sum") + delta(w0, w1, "vertx_eventbus_bytes_written_sum");
       double messages = delta(w0, w1, "vertx_eventbus_bytes_read_count")

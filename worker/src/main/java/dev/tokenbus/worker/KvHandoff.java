@@ -121,7 +121,7 @@ final class KvHandoff {
   private final Map<String, WorkerStatus> peers = new HashMap<>();
   private final Map<String, Long> peersSeen = new HashMap<>();
   private MessageConsumer<Object> consumer;
-  private MessageConsumer<JsonObject> peerConsumer;
+  private MessageConsumer<Object> peerConsumer;
   private long listeningSinceNanos;
   private volatile String stateFormat;
   private boolean draining;
@@ -314,14 +314,15 @@ final class KvHandoff {
   /**
    * The other workers, as last announced: listens to announcements from the first call on (a drain
    * is rare; parsing every worker's announcements all the time would cost every worker in W x W),
-   * and answers once every worker had time to announce itself at least once.
+   * asks every worker to announce itself at once ({@link Addresses#ANNOUNCE_NOW}: an idle one
+   * announces only once a heartbeat), and answers once they had time to.
    */
   private Future<List<WorkerStatus>> knownPeers() {
     if (peerConsumer == null) {
       listeningSinceNanos = System.nanoTime();
-      peerConsumer = bus.consumer(Addresses.WORKER_STATUS, m -> {
+      peerConsumer = bus.<Object>consumer(Addresses.WORKER_STATUS, m -> {
         try {
-          WorkerStatus s = WorkerStatus.fromJson(m.body());
+          WorkerStatus s = WorkerStatus.fromWire(m.body());
           if (!endpoint.equals(s.workerId())) {
             WorkerStatus old = peers.get(s.workerId());
             if (old == null || s.sequence() > old.sequence()) {
@@ -333,11 +334,12 @@ final class KvHandoff {
           LOG.debug("ignoring a malformed worker status: {}", e.getMessage());
         }
       });
+      peerConsumer.completion().onComplete(ar -> bus.publish(Addresses.ANNOUNCE_NOW, null));
     }
     long waitMs = announceMs + 50 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - listeningSinceNanos);
     Promise<List<WorkerStatus>> p = Promise.promise();
     Runnable answer = () -> {
-      long fresh = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(3 * announceMs + 1000);
+      long fresh = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(3 * WorkerVerticle.HEARTBEAT_MS);
       p.complete(peers.values().stream().filter(s -> peersSeen.get(s.workerId()) - fresh > 0).toList());
     };
     if (waitMs > 0) {

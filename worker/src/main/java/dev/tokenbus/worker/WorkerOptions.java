@@ -6,7 +6,8 @@ package dev.tokenbus.worker;
  * @param modelName the name gateways route by; by default the model file's name
  * @param heartbeatMs a stream that sent nothing for this long gets a HEARTBEAT
  * @param creditStallMs a stream whose consumer granted no credit for this long is cancelled (its gateway is stuck or gone)
- * @param announceMs the longest gap between two status announcements (changes are announced sooner)
+ * @param announceMs how often the status is checked for changes not announced yet (opens and ends are
+ *     announced at once); an unchanged status is announced once a heartbeat ({@code WorkerVerticle.HEARTBEAT_MS})
  * @param coalesceMs tokens closer together than this travel in one TOKENS frame (see CreditedWriteStream)
  * @param drainTimeoutMs at shutdown, how long running streams may go on before they are ended
  * @param drain what a drain (shutdown, or an operator's request) does with running streams

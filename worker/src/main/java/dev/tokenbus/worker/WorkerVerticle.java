@@ -46,6 +46,11 @@ public final class WorkerVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
   private static final long SWEEP_MS = 100;
+  /**
+   * The longest gap between two announcements of a worker whose status does not change (changes
+   * are announced within {@link WorkerOptions#announceMs}); gateways forget a worker after 3 s.
+   */
+  static final long HEARTBEAT_MS = 1000;
 
   private final Engine engine;
   private final WorkerOptions options;
@@ -64,6 +69,9 @@ public final class WorkerVerticle extends VerticleBase {
   private Future<JsonObject> drain;
   private long announceSequence;
   private boolean announcePending;
+  private WorkerStatus lastAnnounced;
+  private long lastAnnouncedNanos;
+  private MessageConsumer<Object> announceNow;
   private boolean stopping;
 
   public WorkerVerticle(Engine engine, WorkerOptions options, ClusterMembership membership, TokenbusMetrics metrics) {
@@ -97,9 +105,10 @@ public final class WorkerVerticle extends VerticleBase {
         () -> drain("an operator asked for a drain"));
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
-    vertx.setPeriodic(options.announceMs(), id -> announce());
+    vertx.setPeriodic(options.announceMs(), id -> announceIfChanged());
+    announceNow = bus.consumer(Addresses.ANNOUNCE_NOW, m -> announce());
     return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint),
-        handoff.start(this::announceSoon)).onSuccess(v -> {
+        handoff.start(this::announceSoon), announceNow.completion()).onSuccess(v -> {
       announce();
       LOG.info("worker {} serving model '{}'{} ({} slots)", endpoint, options.modelName(),
           engine.simulated() ? " (simulated: no weights, made-up text)" : "", engine.stats().slots());
@@ -295,15 +304,39 @@ public final class WorkerVerticle extends VerticleBase {
 
   private void announce() {
     announcePending = false;
-    bus.publish(Addresses.WORKER_STATUS, status().toJson());
+    publish(status());
   }
 
-  /** The status this worker announces. */
+  /**
+   * Announces when the status changed since the last announcement, or when the last one is
+   * {@link #HEARTBEAT_MS} old: an idle worker costs every gateway one announcement a second.
+   */
+  private void announceIfChanged() {
+    WorkerStatus s = status(announceSequence + 1);
+    if (lastAnnounced != null && s.withSequence(lastAnnounced.sequence()).equals(lastAnnounced)
+        && System.nanoTime() - lastAnnouncedNanos < TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MS)) {
+      return;
+    }
+    announceSequence++;
+    publish(s);
+  }
+
+  private void publish(WorkerStatus s) {
+    lastAnnounced = s;
+    lastAnnouncedNanos = System.nanoTime();
+    bus.publish(Addresses.WORKER_STATUS, s.toWire());
+  }
+
+  /** The status this worker announces, under the next announcement number. */
   public WorkerStatus status() {
+    return status(++announceSequence);
+  }
+
+  private WorkerStatus status(long sequence) {
     EngineStats st = engine.stats();
     return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
         st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(),
-        stopping || engine.failure() != null, ++announceSequence, prefixes.blocks(),
+        stopping || engine.failure() != null, sequence, prefixes.blocks(),
         stopping ? null : handoff.stateFormat(), engine.simulated());
   }
 
@@ -323,7 +356,8 @@ public final class WorkerVerticle extends VerticleBase {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
       }
-      return Future.all(consumer.unregister(), tokenizer.stop(), parked.stop(), handoff.stop());
+      return Future.all(consumer.unregister(), announceNow.unregister(), tokenizer.stop(), parked.stop(),
+          handoff.stop());
     });
   }
 

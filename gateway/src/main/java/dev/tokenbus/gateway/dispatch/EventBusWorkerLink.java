@@ -58,16 +58,24 @@ final class EventBusWorkerLink implements WorkerLink {
     Context context = vertx.getOrCreateContext();
     FrameCodec.register(bus);
     MessageConsumer<Frame> frames = bus.consumer(endpoint, m -> inbox.frame(m.body()));
-    MessageConsumer<JsonObject> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
-      WorkerStatus s = WorkerStatus.fromJson(m.body());
+    MessageConsumer<Object> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
+      WorkerStatus s;
+      try {
+        s = WorkerStatus.fromWire(m.body());
+      } catch (RuntimeException e) {
+        LOG.debug("ignoring a malformed worker status: {}", e.getMessage());
+        return;
+      }
       if (membership.isReady(s.nodeId())) { // else not yet authenticated and connected: its next announcement counts
-        inbox.status(s, m.body().toBuffer().length()); // the JSON codec's wire form is the encoded object
+        inbox.status(s, WorkerStatus.wireSize(m.body()));
       }
     });
     consumers.add(frames);
     consumers.add(status);
     membership.onNodeLeft(node -> context.runOnContext(v -> inbox.nodeLeft(node)));
-    return Future.all(frames.completion(), status.completion()).mapEmpty();
+    // Idle workers announce once a heartbeat: ask them all now, so that this gateway knows them at once.
+    return Future.all(frames.completion(), status.completion())
+        .onSuccess(v -> bus.publish(Addresses.ANNOUNCE_NOW, null)).mapEmpty();
   }
 
   @Override
