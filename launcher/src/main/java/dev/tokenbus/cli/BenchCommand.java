@@ -479,8 +479,8 @@ final class BenchCommand implements Runnable {
     boolean processPerWorker;
 
     @Option(names = "--resume-grace-ms", defaultValue = "0",
-        description = "The gateways' --resume-grace-ms: above 0 every stream registers a cluster-wide claim address"
-            + " (default: ${DEFAULT-VALUE}).")
+        description = "The gateways' --resume-grace-ms: above 0 streams are resumable (kept for a client that comes"
+            + " back, their OPEN tells the worker their owner) (default: ${DEFAULT-VALUE}).")
     long resumeGraceMs;
 
     @Option(names = "--svg", paramLabel = "DIR", description = "Write the cost curves (vs W and vs N) as SVG files here.")

@@ -115,14 +115,14 @@ final class KvHandoff {
   private final Engine engine;
   private final String endpoint;
   private final String modelName;
-  private final long announceMs;
   private final Supplier<Future<JsonObject>> drainRequested;
   private final Map<String, Incoming> incoming = new HashMap<>();
   private final Map<String, WorkerStatus> peers = new HashMap<>();
   private final Map<String, Long> peersSeen = new HashMap<>();
   private MessageConsumer<Object> consumer;
   private MessageConsumer<Object> peerConsumer;
-  private long listeningSinceNanos;
+  /** Completes when every worker was asked to announce itself (see {@link #knownPeers}), at that time. */
+  private Future<Long> askedAt;
   private volatile String stateFormat;
   private boolean draining;
   private long sweepTimer;
@@ -132,7 +132,7 @@ final class KvHandoff {
   /**
    * @param drainRequested runs a drain (the {@code drain} op) and answers with what it did
    */
-  KvHandoff(Vertx vertx, Context context, Engine engine, String endpoint, String modelName, long announceMs,
+  KvHandoff(Vertx vertx, Context context, Engine engine, String endpoint, String modelName,
       Supplier<Future<JsonObject>> drainRequested) {
     this.vertx = vertx;
     this.context = context;
@@ -140,7 +140,6 @@ final class KvHandoff {
     this.engine = engine;
     this.endpoint = endpoint;
     this.modelName = modelName;
-    this.announceMs = announceMs;
     this.drainRequested = drainRequested;
   }
 
@@ -317,9 +316,11 @@ final class KvHandoff {
    * asks every worker to announce itself at once ({@link Addresses#ANNOUNCE_NOW}: an idle one
    * announces only once a heartbeat), and answers once they had time to.
    */
+  /** How long the workers asked to announce themselves have to answer, from the request. */
+  private static final long PEERS_ANSWER_MS = 250;
+
   private Future<List<WorkerStatus>> knownPeers() {
     if (peerConsumer == null) {
-      listeningSinceNanos = System.nanoTime();
       peerConsumer = bus.<Object>consumer(Addresses.WORKER_STATUS, m -> {
         try {
           WorkerStatus s = WorkerStatus.fromWire(m.body());
@@ -334,20 +335,25 @@ final class KvHandoff {
           LOG.debug("ignoring a malformed worker status: {}", e.getMessage());
         }
       });
-      peerConsumer.completion().onComplete(ar -> bus.publish(Addresses.ANNOUNCE_NOW, null));
+      askedAt = peerConsumer.completion().transform(ar -> {
+        bus.publish(Addresses.ANNOUNCE_NOW, null);
+        return Future.succeededFuture(System.nanoTime());
+      });
     }
-    long waitMs = announceMs + 50 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - listeningSinceNanos);
-    Promise<List<WorkerStatus>> p = Promise.promise();
-    Runnable answer = () -> {
-      long fresh = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(3 * WorkerVerticle.HEARTBEAT_MS);
-      p.complete(peers.values().stream().filter(s -> peersSeen.get(s.workerId()) - fresh > 0).toList());
-    };
-    if (waitMs > 0) {
-      vertx.setTimer(waitMs, id -> answer.run());
-    } else {
-      answer.run();
-    }
-    return p.future();
+    return askedAt.compose(asked -> {
+      long waitMs = PEERS_ANSWER_MS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - asked);
+      Promise<List<WorkerStatus>> p = Promise.promise();
+      Runnable answer = () -> {
+        long fresh = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(3 * WorkerVerticle.HEARTBEAT_MS);
+        p.complete(peers.values().stream().filter(s -> peersSeen.get(s.workerId()) - fresh > 0).toList());
+      };
+      if (waitMs > 0) {
+        vertx.setTimer(waitMs, id -> answer.run());
+      } else {
+        answer.run();
+      }
+      return p.future();
+    });
   }
 
   private static DeliveryOptions timeout() {

@@ -101,7 +101,7 @@ public final class WorkerVerticle extends VerticleBase {
     consumer = bus.consumer(endpoint, this::onFrame);
     tokenizer = new TokenizerService(vertx, engine);
     parked = new ParkedStreams(vertx, options.modelName());
-    handoff = new KvHandoff(vertx, context, engine, endpoint, options.modelName(), options.announceMs(),
+    handoff = new KvHandoff(vertx, context, engine, endpoint, options.modelName(),
         () -> drain("an operator asked for a drain"));
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
