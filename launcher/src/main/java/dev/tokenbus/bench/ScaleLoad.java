@@ -58,9 +58,11 @@ final class ScaleLoad implements AutoCloseable {
    */
   void open(List<Integer> ports, int n, String body, int perSecond) {
     Buffer content = Buffer.buffer(body);
-    int perTick = Math.max(1, (int) Math.ceil(perSecond * TICK_MS / 1000.0));
+    // A tick every TICK_MS sending a share of the rate; below a request a tick, one request a tick, ticks further apart.
+    long tickMs = Math.max(TICK_MS, 1000 / Math.max(1, perSecond));
+    int perTick = Math.max(1, (int) Math.ceil(perSecond * tickMs / 1000.0));
     AtomicInteger sent = new AtomicInteger();
-    vertx.setPeriodic(1, TICK_MS, id -> {
+    vertx.setPeriodic(1, tickMs, id -> {
       for (int k = 0; k < perTick; k++) {
         int i = sent.getAndIncrement();
         if (i >= n) {
