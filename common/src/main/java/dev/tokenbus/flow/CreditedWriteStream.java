@@ -72,6 +72,8 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
   private long lastTokensNanos;
   private volatile int engineGenerated;
   private volatile long lastSendNanos;
+  /** The engine state the last stream heartbeat reported; null before any. Context only. */
+  private String reportedState;
   private volatile Handler<Void> drainHandler;
   private volatile Handler<Throwable> exceptionHandler;
   private volatile Throwable sendFailure;
@@ -241,16 +243,20 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
   }
 
   /**
-   * Sends a HEARTBEAT if nothing was sent for {@code idleNanos} and the stream is still open.
-   * Call on the context (the worker's sweep timer).
+   * Sends a stream HEARTBEAT if nothing was sent for {@code idleNanos}, the stream is still open,
+   * and its engine state differs from the one its last heartbeat reported (its liveness is the
+   * worker heartbeat's business: see {@link HeartbeatFrame}). Call on the context (the worker's
+   * sweep timer).
    *
    * @param state the engine's state for the stream, e.g. {@code PROMPT} or {@code PAUSED}
    * @return whether one was sent
    */
   public boolean heartbeatIfIdle(long idleNanos, String state) {
-    if (closed || terminalQueued.get() || !queued.isEmpty() || System.nanoTime() - lastSendNanos < idleNanos) {
+    if (closed || terminalQueued.get() || !queued.isEmpty() || System.nanoTime() - lastSendNanos < idleNanos
+        || state.equals(reportedState)) {
       return false;
     }
+    reportedState = state;
     send(new HeartbeatFrame(streamId, generated(), state));
     return true;
   }

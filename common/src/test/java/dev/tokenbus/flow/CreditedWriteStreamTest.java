@@ -158,14 +158,17 @@ class CreditedWriteStreamTest {
   }
 
   @Test
-  void heartbeatOnlyWhenIdle() {
+  void heartbeatOnlyWhenIdleAndOnlyWhenTheStateChanged() {
     CreditedWriteStream out = newProducer(target, 8);
     out.setGenerated(5);
     assertThat(OnContext.call(workerContext, () -> out.heartbeatIfIdle(TimeUnit.HOURS.toNanos(1), "PROMPT")))
         .isFalse();
     assertThat(OnContext.call(workerContext, () -> out.heartbeatIfIdle(0, "PROMPT"))).isTrue();
+    // The same state again: its liveness is the worker heartbeat's business, not a frame per stream.
+    assertThat(OnContext.call(workerContext, () -> out.heartbeatIfIdle(0, "PROMPT"))).isFalse();
+    assertThat(OnContext.call(workerContext, () -> out.heartbeatIfIdle(0, "PAUSED"))).isTrue();
     settle();
-    assertThat(received).containsExactly(new HeartbeatFrame("s", 5, "PROMPT"));
+    assertThat(received).containsExactly(new HeartbeatFrame("s", 5, "PROMPT"), new HeartbeatFrame("s", 5, "PAUSED"));
     assertThat(out.lastSendNanos()).isGreaterThan(0);
   }
 

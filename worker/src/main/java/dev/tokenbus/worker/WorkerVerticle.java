@@ -18,6 +18,7 @@ import dev.tokenbus.protocol.frame.CancelFrame;
 import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.Frame;
 import dev.tokenbus.protocol.frame.FrameCodec;
+import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Future;
@@ -28,6 +29,8 @@ import io.vertx.core.eventbus.MessageConsumer;
 import java.util.ArrayList;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +70,9 @@ public final class WorkerVerticle extends VerticleBase {
   private KvHandoff handoff;
   /** The drain that runs (or ran): handing off or moving every stream; null before any. */
   private Future<JsonObject> drain;
+  private long lastHeartbeatNanos;
+  /** Where worker heartbeats go: one sender per gateway with streams here. */
+  private final Map<String, io.vertx.core.eventbus.MessageProducer<Frame>> heartbeats = new HashMap<>();
   private long announceSequence;
   private boolean announcePending;
   private WorkerStatus lastAnnounced;
@@ -252,9 +258,15 @@ public final class WorkerVerticle extends VerticleBase {
   private void sweep() {
     long now = System.nanoTime();
     long stallNanos = TimeUnit.MILLISECONDS.toNanos(options.creditStallMs());
+    long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(options.heartbeatMs());
+    boolean beat = now - lastHeartbeatNanos >= heartbeatNanos;
+    Set<String> gateways = beat ? new HashSet<>() : null;
     for (WorkerStream s : new ArrayList<>(streams.values())) {
       if (s.isParked()) {
         continue; // its gateway is gone: nothing to send, no credit to wait for
+      }
+      if (beat) {
+        gateways.add(s.open.replyTo());
       }
       long stalledSince = s.out.creditsStalledSinceNanos();
       if (stalledSince != 0 && now - stalledSince > stallNanos) {
@@ -262,7 +274,27 @@ public final class WorkerVerticle extends VerticleBase {
         s.out.fail(StreamErrorType.CREDIT_STALL, "the consumer granted no credit for " + options.creditStallMs() + " ms");
         s.cancel();
       } else {
-        s.out.heartbeatIfIdle(TimeUnit.MILLISECONDS.toNanos(options.heartbeatMs()), s.state());
+        s.out.heartbeatIfIdle(heartbeatNanos, s.state());
+      }
+    }
+    if (beat) {
+      // One worker heartbeat per gateway with streams here, however many: their liveness at once.
+      lastHeartbeatNanos = now;
+      heartbeats.keySet().retainAll(gateways);
+      for (String gateway : gateways) {
+        heartbeats.computeIfAbsent(gateway, g -> bus.sender(g, FrameCodec.options()))
+            .write(HeartbeatFrame.ofWorker(endpoint))
+            .onFailure(e -> gatewayUnreachable(gateway, e));
+      }
+    }
+  }
+
+  /** A gateway's endpoint is gone (NO_HANDLERS): its streams are parked or cancelled, as when a token's send fails. */
+  private void gatewayUnreachable(String gateway, Throwable e) {
+    heartbeats.remove(gateway);
+    for (WorkerStream s : new ArrayList<>(streams.values())) {
+      if (!s.isParked() && gateway.equals(s.open.replyTo())) {
+        gatewayGone(s, "gateway unreachable (" + e.getMessage() + ")");
       }
     }
   }

@@ -498,6 +498,10 @@ public final class Dispatcher {
   }
 
   private void onFrame(Frame f) {
+    if (f instanceof HeartbeatFrame h && h.fromWorker()) {
+      failover.workerHeard(h.streamId(), System.nanoTime());
+      return;
+    }
     TokenStream s = table.byWire(f.streamId());
     if (s == null) {
       return; // a stream that already ended: late frames are expected after a cancel

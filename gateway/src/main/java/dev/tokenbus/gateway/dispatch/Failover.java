@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * worker let its deadline pass. The new worker is the first that takes the leg among those the
  * {@link DispatchPolicy} names, the failed one left out. A worker is silent when none of its frames
  * came for its {@link InactivityLimits inactivity limit}, which grows on a link seen to hold frames
- * back, so that a worker that is only slow keeps its streams. Used on the dispatcher's context.
+ * back, so that a worker that is only slow keeps its streams. A stream is heard from with each of
+ * its frames and with each worker heartbeat of its worker (one per gateway and heartbeat period,
+ * for all its streams here). Used on the dispatcher's context.
  */
 final class Failover {
 
@@ -42,6 +44,8 @@ final class Failover {
   private final DispatchPolicy policy;
   private final WorkerLink link;
   private final InactivityLimits limits;
+  /** When each worker's last worker heartbeat came ({@link System#nanoTime}). */
+  private final Map<String, Long> workerHeard = new java.util.HashMap<>();
   private final Map<StreamErrorType, LongAdder> moves = new EnumMap<>(StreamErrorType.class);
   private final BiConsumer<PendingOpen, List<WorkerStatus>> open;
 
@@ -132,8 +136,22 @@ final class Failover {
   /** A frame of {@code s} came from its worker at {@code now}: before the stream takes it. */
   void heard(TokenStream s, long now) {
     if (s.workerEndpoint() != null) {
-      limits.gap(s.workerEndpoint(), now - s.lastActivityNanos(), now);
+      limits.gap(s.workerEndpoint(), now - lastHeard(s), now);
     }
+  }
+
+  /** A worker heartbeat of {@code worker} came at {@code now}: each of its streams here was heard from. */
+  void workerHeard(String worker, long now) {
+    Long before = workerHeard.put(worker, now);
+    if (before != null) {
+      limits.gap(worker, now - before, now);
+    }
+  }
+
+  /** When stream {@code s} was last heard from: its own last frame, or its worker's last heartbeat. */
+  private long lastHeard(TokenStream s) {
+    Long beat = workerHeard.get(s.workerEndpoint());
+    return beat == null || s.lastActivityNanos() - beat > 0 ? s.lastActivityNanos() : beat;
   }
 
   /** Streams moved for {@code reason} (one of {@link #MOVE_REASONS}) since the start; any thread. */
@@ -147,6 +165,8 @@ final class Failover {
    */
   void sweep(long now) {
     limits.prune(now);
+    long forgotten = now - TimeUnit.SECONDS.toNanos(InactivityLimits.WINDOW_S);
+    workerHeard.values().removeIf(t -> t - forgotten < 0); // workers gone long since
     long grace = TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS);
     for (Route r : table.snapshot()) {
       TokenStream s = r.stream;
@@ -154,7 +174,7 @@ final class Failover {
         continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
       long limit = limits.limitNanos(s.workerEndpoint(), now);
-      if (now - s.lastActivityNanos() > limit) {
+      if (now - lastHeard(s) > limit) {
         move(s, StreamErrorType.WORKER_UNRESPONSIVE, "no token or heartbeat from worker " + s.workerEndpoint() + " for "
             + TimeUnit.NANOSECONDS.toMillis(limit) + " ms");
       } else if (now - (r.deadlineNanos + grace) > 0) {

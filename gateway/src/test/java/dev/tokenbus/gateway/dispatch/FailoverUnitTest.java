@@ -124,6 +124,20 @@ class FailoverUnitTest {
   }
 
   @Test
+  void aWorkerHeartbeatIsASignOfLifeForEachOfThatWorkersStreamsOnly() throws Exception {
+    TokenStream s = streamOnA();
+    h.sweepAfter(DispatchHarness.INACTIVITY_MS / 2);
+    h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("a")));
+    h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("b"))); // another worker's: says nothing of a's streams
+    h.sweepAfter(DispatchHarness.INACTIVITY_MS - 1000);
+    assertThat(h.on(() -> h.link.opens.size())).as("its worker's heartbeat is a sign of life").isEqualTo(1);
+    assertThat(s.isFinished()).isFalse();
+    h.sweepAfter(DispatchHarness.INACTIVITY_MS + 1000);
+    assertThat(h.dispatcher.moves(StreamErrorType.WORKER_UNRESPONSIVE)).isEqualTo(1);
+    assertMovedToBAndGoesOn(s, "no token or heartbeat from worker a for " + DispatchHarness.INACTIVITY_MS + " ms");
+  }
+
+  @Test
   void aStreamWithNoOtherWorkerFails() throws Exception {
     h.announce("a", "m", 4, 0);
     TokenStream s = h.opened("s1", OWNER, got);
