@@ -1,7 +1,9 @@
 package dev.tokenbus.gateway.dispatch;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -59,17 +61,17 @@ final class AdmissionQueue<T> {
         .map(e -> e.getKey().isEmpty() ? null : e.getKey()).toList();
   }
 
-  /** Removes the items {@code expired} says are over (their deadline passed), calling it for each. */
+  /**
+   * Removes the items {@code expired} says are over, then calls {@code onRemoved} for each, in queue
+   * order: only once they are out, since what it runs (a failed request's listeners) may queue or
+   * take items itself.
+   */
   void removeIf(java.util.function.Predicate<T> expired, Consumer<T> onRemoved) {
+    List<T> removed = new ArrayList<>();
     for (ArrayDeque<T> q : queues.values()) {
-      q.removeIf(item -> {
-        if (expired.test(item)) {
-          onRemoved.accept(item);
-          return true;
-        }
-        return false;
-      });
+      q.removeIf(item -> expired.test(item) && removed.add(item));
     }
+    removed.forEach(onRemoved);
   }
 
   void served(double seconds) {
