@@ -50,8 +50,11 @@ public final class ScaleBenchmark {
   private static final int BATCH_PER_SLOT = 16;
   /** Short streams opened a second during the window, whose dispatch latency is measured. */
   static final int PROBES_PER_SECOND = 5;
-  /** Slots per worker beyond its share of the N streams, for the probes. */
-  private static final int PROBE_SLOTS = 8;
+  /**
+   * Slots per worker beyond its share of the N streams, for the probes: each holds one for up to two
+   * steps (admitted at a step's start, its token at the next one's end), 10 at once at 1 s a step.
+   */
+  private static final int PROBE_SLOTS = 16;
   private static final int PROMPT_MARGIN = 64;
   private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(120);
   private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");

@@ -118,6 +118,11 @@ final class Admission {
     return slots;
   }
 
+  /** Slots held now. */
+  int reserved() {
+    return reserved.get();
+  }
+
   static long utf8Length(String s) {
     long n = 0;
     for (int i = 0; i < s.length(); i++) {

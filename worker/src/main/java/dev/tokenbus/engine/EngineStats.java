@@ -1,10 +1,12 @@
 package dev.tokenbus.engine;
 
 /**
- * A snapshot of the engine, taken by the decode thread after every step (so it is never torn).
+ * A snapshot of the engine, taken by the decode thread after every step (so it is never torn),
+ * but for {@code active}, which the engine reads when asked: slots are reserved on the callers'
+ * threads, and a step can last long (a long prompt, a simulated second).
  *
  * @param slots sequences the engine can hold at once
- * @param active sequences holding a slot (queued, prompt, generating or paused)
+ * @param active sequences holding a slot (queued, prompt, generating or paused; a state in transfer)
  * @param prompt sequences processing their prompt
  * @param running sequences that took part in the last step as generators
  * @param paused sequences left out because their sink is full
@@ -21,6 +23,12 @@ package dev.tokenbus.engine;
 public record EngineStats(int slots, int active, int prompt, int running, int paused, int kvCellsUsed,
     int kvCellsCached, int kvCellsTotal, long steps, long tokensGenerated, int stepTokens, long prefixQueryTokens,
     long prefixHitTokens) {
+
+  /** The same snapshot with {@code n} slots held. */
+  public EngineStats withActive(int n) {
+    return new EngineStats(slots, n, prompt, running, paused, kvCellsUsed, kvCellsCached, kvCellsTotal, steps,
+        tokensGenerated, stepTokens, prefixQueryTokens, prefixHitTokens);
+  }
 
   public int freeSlots() {
     return slots - active;

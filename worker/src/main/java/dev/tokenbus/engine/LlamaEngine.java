@@ -206,7 +206,7 @@ public final class LlamaEngine implements Engine {
 
   @Override
   public EngineStats stats() {
-    return loop.stats();
+    return loop.stats().withActive(admission.reserved());
   }
 
   @Override

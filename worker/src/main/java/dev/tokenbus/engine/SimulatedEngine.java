@@ -159,7 +159,7 @@ public final class SimulatedEngine implements Engine {
 
   @Override
   public EngineStats stats() {
-    return loop.stats();
+    return loop.stats().withActive(admission.reserved());
   }
 
   @Override
