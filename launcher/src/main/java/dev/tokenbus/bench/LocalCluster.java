@@ -22,6 +22,9 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Four JVMs starting at once on two cores take a while; a broken one is noticed at once instead. */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /** How a node says that a port it was given is taken (in the log tail a failed start carries). */
+  private static final String PORT_TAKEN = "Address already in use";
+  private static final int PORT_ATTEMPTS = 3;
   private static final java.util.regex.Pattern WORKER_ID =
       java.util.regex.Pattern.compile("worker (tokenbus\\.worker\\.[0-9a-f-]+) serving");
 
@@ -74,7 +77,24 @@ public final class LocalCluster implements AutoCloseable {
     return start(launcher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir, tls, true);
   }
 
+  /**
+   * Starts the nodes; again, on other ports, when a node could not bind a port picked free (another
+   * process, or a port the OS gave a node's event bus meanwhile, took it before the node bound it).
+   */
   private static LocalCluster start(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
+      java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(launcher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir, tls, staged);
+      } catch (IllegalStateException e) {
+        if (attempt == PORT_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains(PORT_TAKEN)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static LocalCluster startOnce(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
       java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < gateways; i++) {

@@ -71,8 +71,17 @@ public final class WorkerVerticle extends VerticleBase {
   /** The drain that runs (or ran): handing off or moving every stream; null before any. */
   private Future<JsonObject> drain;
   private long lastHeartbeatNanos;
-  /** Where worker heartbeats go: one sender per gateway with streams here. */
-  private final Map<String, io.vertx.core.eventbus.MessageProducer<Frame>> heartbeats = new HashMap<>();
+  /** Where worker heartbeats go: one sender per gateway with streams here, and how many it sent since. */
+  private final Map<String, Heartbeats> heartbeats = new HashMap<>();
+
+  private static final class Heartbeats {
+    final io.vertx.core.eventbus.MessageProducer<Frame> sender;
+    int sent;
+
+    Heartbeats(io.vertx.core.eventbus.MessageProducer<Frame> sender) {
+      this.sender = sender;
+    }
+  }
   private long announceSequence;
   private boolean announcePending;
   private WorkerStatus lastAnnounced;
@@ -282,9 +291,8 @@ public final class WorkerVerticle extends VerticleBase {
       lastHeartbeatNanos = now;
       heartbeats.keySet().retainAll(gateways);
       for (String gateway : gateways) {
-        heartbeats.computeIfAbsent(gateway, g -> bus.sender(g, FrameCodec.options()))
-            .write(HeartbeatFrame.ofWorker(endpoint))
-            .onFailure(e -> gatewayUnreachable(gateway, e));
+        Heartbeats h = heartbeats.computeIfAbsent(gateway, g -> new Heartbeats(bus.sender(g, FrameCodec.options())));
+        h.sender.write(HeartbeatFrame.ofWorker(endpoint, ++h.sent)).onFailure(e -> gatewayUnreachable(gateway, e));
       }
     }
   }

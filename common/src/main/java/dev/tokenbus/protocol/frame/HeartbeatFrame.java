@@ -11,7 +11,9 @@ package dev.tokenbus.protocol.frame;
  *       the tokens sampled so far, for the gateway's status.
  * </ul>
  *
- * @param generated tokens sampled so far (0 in a worker heartbeat)
+ * @param generated tokens sampled so far; in a worker heartbeat, its number among the worker's heartbeats
+ *     to this gateway since it last had no stream there (1: the first, whose gap to an earlier one
+ *     says nothing of the link)
  * @param state the engine's state for the stream, e.g. {@code PROMPT} or {@code PAUSED}; {@link #WORKER}
  *     in a worker heartbeat
  */
@@ -20,9 +22,9 @@ public record HeartbeatFrame(String streamId, int generated, String state) imple
   /** The state of a worker heartbeat, whose stream id is the worker's endpoint. */
   public static final String WORKER = "WORKER";
 
-  /** A worker heartbeat from the worker at {@code workerEndpoint}. */
-  public static HeartbeatFrame ofWorker(String workerEndpoint) {
-    return new HeartbeatFrame(workerEndpoint, 0, WORKER);
+  /** Worker heartbeat number {@code beat} (see {@link #generated}) from the worker at {@code workerEndpoint}. */
+  public static HeartbeatFrame ofWorker(String workerEndpoint, int beat) {
+    return new HeartbeatFrame(workerEndpoint, beat, WORKER);
   }
 
   /** Whether this is a worker heartbeat; {@link #streamId()} is then the worker's endpoint. */

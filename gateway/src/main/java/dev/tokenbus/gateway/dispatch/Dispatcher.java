@@ -499,7 +499,7 @@ public final class Dispatcher {
 
   private void onFrame(Frame f) {
     if (f instanceof HeartbeatFrame h && h.fromWorker()) {
-      failover.workerHeard(h.streamId(), System.nanoTime());
+      failover.workerHeard(h.streamId(), h.generated(), System.nanoTime());
       return;
     }
     TokenStream s = table.byWire(f.streamId());

@@ -140,10 +140,15 @@ final class Failover {
     }
   }
 
-  /** A worker heartbeat of {@code worker} came at {@code now}: each of its streams here was heard from. */
-  void workerHeard(String worker, long now) {
+  /**
+   * Worker heartbeat number {@code beat} of {@code worker} came at {@code now}: each of its streams
+   * here was heard from. The gap since the one before counts toward the worker's inactivity limit
+   * only when the worker sent that one right before (a first heartbeat follows a time with no stream
+   * on the worker, not a slow link).
+   */
+  void workerHeard(String worker, int beat, long now) {
     Long before = workerHeard.put(worker, now);
-    if (before != null) {
+    if (before != null && beat > 1) {
       limits.gap(worker, now - before, now);
     }
   }

@@ -127,8 +127,8 @@ class FailoverUnitTest {
   void aWorkerHeartbeatIsASignOfLifeForEachOfThatWorkersStreamsOnly() throws Exception {
     TokenStream s = streamOnA();
     h.sweepAfter(DispatchHarness.INACTIVITY_MS / 2);
-    h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("a")));
-    h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("b"))); // another worker's: says nothing of a's streams
+    h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("a", 1)));
+    h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("b", 1))); // another worker's: says nothing of a's streams
     h.sweepAfter(DispatchHarness.INACTIVITY_MS - 1000);
     assertThat(h.on(() -> h.link.opens.size())).as("its worker's heartbeat is a sign of life").isEqualTo(1);
     assertThat(s.isFinished()).isFalse();
