@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashSet;
@@ -81,7 +82,7 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
   }
 
   /** The form announcements travel in: this status's JSON, encoded once by the worker that publishes it. */
-  public io.vertx.core.buffer.Buffer toWire() {
+  public Buffer toWire() {
     return toJson().toBuffer();
   }
 
@@ -92,12 +93,12 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
    * @throws RuntimeException when it is neither, or not a status
    */
   public static WorkerStatus fromWire(Object body) {
-    return fromJson(body instanceof io.vertx.core.buffer.Buffer b ? new JsonObject(b) : (JsonObject) body);
+    return fromJson(body instanceof Buffer b ? new JsonObject(b) : (JsonObject) body);
   }
 
   /** The size of an announcement as received, in bytes of JSON. */
   public static int wireSize(Object body) {
-    return body instanceof io.vertx.core.buffer.Buffer b ? b.length() : ((JsonObject) body).toBuffer().length();
+    return body instanceof Buffer b ? b.length() : ((JsonObject) body).toBuffer().length();
   }
 
   public static WorkerStatus fromJson(JsonObject j) {

@@ -26,6 +26,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.MessageProducer;
 import java.util.ArrayList;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -75,10 +76,10 @@ public final class WorkerVerticle extends VerticleBase {
   private final Map<String, Heartbeats> heartbeats = new HashMap<>();
 
   private static final class Heartbeats {
-    final io.vertx.core.eventbus.MessageProducer<Frame> sender;
+    final MessageProducer<Frame> sender;
     int sent;
 
-    Heartbeats(io.vertx.core.eventbus.MessageProducer<Frame> sender) {
+    Heartbeats(MessageProducer<Frame> sender) {
       this.sender = sender;
     }
   }

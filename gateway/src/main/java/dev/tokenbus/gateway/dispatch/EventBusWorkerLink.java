@@ -22,6 +22,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +131,7 @@ final class EventBusWorkerLink implements WorkerLink {
   }
 
   /** Answers the claims sent to {@code address} for the stream ids {@code covered} accepts; others own nothing. */
-  private Subscription answer(String address, java.util.function.Predicate<String> covered,
+  private Subscription answer(String address, Predicate<String> covered,
       Reconnects.Holder holder) {
     MessageConsumer<JsonObject> claims = bus.consumer(address, m -> {
       String sid = null;
