@@ -122,7 +122,8 @@ public final class WorkerVerticle extends VerticleBase {
     membership.onNodeLeft(node -> context.runOnContext(v -> gatewayLeft(node)));
     vertx.setPeriodic(SWEEP_MS, id -> sweep());
     vertx.setPeriodic(options.announceMs(), id -> announceIfChanged());
-    announceNow = bus.consumer(Addresses.ANNOUNCE_NOW, m -> announce());
+    // Coalesced: a flood of requests (from any member) costs one announcement per 2 ms at most.
+    announceNow = bus.consumer(Addresses.ANNOUNCE_NOW, m -> announceSoon());
     return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint),
         handoff.start(this::announceSoon), announceNow.completion()).onSuccess(v -> {
       announce();
