@@ -9,6 +9,7 @@ import com.hazelcast.spi.exception.ResponseAlreadySentException;
 import com.hazelcast.spi.exception.TargetNotMemberException;
 import java.util.List;
 import org.slf4j.Marker;
+import org.slf4j.helpers.MessageFormatter;
 
 /**
  * Drops Hazelcast's warnings that are no news while the network splits or heals, so that a
@@ -16,13 +17,16 @@ import org.slf4j.Marker;
  * "merging", "rejoined"): operations that were on their way to a member that has just left
  * ({@link TargetNotMemberException}, {@link MemberLeftException}, with a stack trace each), the
  * repetition of a suspicion already logged, the partition table naming members that just left,
- * and the second and third lines of a merge. Vert.x's warning that it could not open an event-bus
- * connection to a node (unreachable while partitioned) is logged as one line with its cause instead
- * of a stack trace. So is Hazelcast's error that an operation answered an invocation it had
- * already retried elsewhere ({@link ResponseAlreadySentException}: a member left while a multimap
- * read of Vert.x's subscriptions was under way; the retry's answer was used, the late one is
- * dropped). Hazelcast's other warnings still show, and so do these same exceptions when they reach
- * tokenbus code or come from an error, not a warning.
+ * and the second and third lines of a merge. Hazelcast's other warnings that carry an exception
+ * (a migration that failed because the partition table changed under it, an operation retried) are
+ * logged as one line with the exception's class and message instead of a stack trace: Hazelcast
+ * recovers from each by itself, and a trace per warning buries the line that matters. Vert.x's
+ * warning that it could not open an event-bus connection to a node (unreachable while partitioned)
+ * is logged as one line with its cause too. So is Hazelcast's error that an operation answered an
+ * invocation it had already retried elsewhere ({@link ResponseAlreadySentException}: a member left
+ * while a multimap read of Vert.x's subscriptions was under way; the retry's answer was used, the
+ * late one is dropped). Hazelcast's other errors keep their stack traces, and so do these same
+ * exceptions when they reach tokenbus code.
  */
 public final class PartitionNoiseFilter extends TurboFilter {
 
@@ -59,6 +63,11 @@ public final class PartitionNoiseFilter extends TurboFilter {
       return FilterReply.NEUTRAL;
     }
     if (t instanceof TargetNotMemberException || t instanceof MemberLeftException) {
+      return FilterReply.DENY;
+    }
+    if (t != null) {
+      String message = format == null ? "" : MessageFormatter.arrayFormat(format, params).getMessage();
+      logger.warn("{} ({}: {})", message, t.getClass().getSimpleName(), t.getMessage()); // no throwable: passes
       return FilterReply.DENY;
     }
     if (format != null) {

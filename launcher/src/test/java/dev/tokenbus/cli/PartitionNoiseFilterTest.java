@@ -40,7 +40,9 @@ class PartitionNoiseFilterTest {
     assertThat(filter.decide(null, joiner, Level.WARN, "[a]:5701 [c] [5.6.0] [a]:5701 is merging [tcp/ip] to [b]:5701",
         null, null)).isEqualTo(FilterReply.NEUTRAL);
     var invoke = context.getLogger("com.hazelcast.spi.impl.operationservice.impl.InvokeOnPartitions");
-    assertThat(filter.decide(null, invoke, Level.WARN, "something else", null, new IllegalStateException("x")))
+    assertThat(filter.decide(null, invoke, Level.WARN, "something else", null, null))
+        .isEqualTo(FilterReply.NEUTRAL);
+    assertThat(filter.decide(null, invoke, Level.ERROR, "x", null, new IllegalStateException("x")))
         .isEqualTo(FilterReply.NEUTRAL);
     assertThat(filter.decide(null, invoke, Level.ERROR, "Not Member! target: x", null,
         new TargetNotMemberException("Not Member! target: x"))).isEqualTo(FilterReply.NEUTRAL);
@@ -83,5 +85,24 @@ class PartitionNoiseFilterTest {
         .isEqualTo(FilterReply.NEUTRAL);
     assertThat(filter.decide(null, context.getLogger("dev.tokenbus.gateway.X"), Level.ERROR, "x", null,
         new ResponseAlreadySentException("x"))).isEqualTo(FilterReply.NEUTRAL);
+  }
+
+  @Test
+  void logsHazelcastsOtherWarningsWithAnExceptionAsOneLineWithItsClassAndMessage() {
+    var migration = context.getLogger("com.hazelcast.internal.partition.operation.MigrationRequestOperation");
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    migration.addAppender(lines);
+    assertThat(filter.decide(null, migration, Level.WARN, "[a]:5701 [c] [5.6.0] Failure while executing {}",
+        new Object[] {"MigrationInfo{partitionId=0}"},
+        new IllegalStateException("Local partition stamp is not equal to master's stamp! Local: 10, Master: 12")))
+        .isEqualTo(FilterReply.DENY);
+    assertThat(lines.list).singleElement().satisfies(e -> {
+      assertThat(e.getLevel()).isEqualTo(Level.WARN);
+      assertThat(e.getFormattedMessage()).isEqualTo("[a]:5701 [c] [5.6.0] Failure while executing "
+          + "MigrationInfo{partitionId=0} (IllegalStateException: Local partition stamp is not equal to master's "
+          + "stamp! Local: 10, Master: 12)");
+      assertThat(e.getThrowableProxy()).isNull();
+    });
   }
 }
