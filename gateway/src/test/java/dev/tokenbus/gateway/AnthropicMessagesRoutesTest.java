@@ -40,6 +40,8 @@ class AnthropicMessagesRoutesTest {
 
   static final String KEY = "sk-ant-messages";
   static final String MODEL = "tiny-chat";
+  /** Short, so that a slowed stream gets pings between its tokens. */
+  static final long KEEP_ALIVE_MS = 150;
   static final JsonObject WEATHER = new JsonObject("""
       {"type":"object","properties":{"city":{"type":"string","maxLength":12}},"required":["city"],
        "additionalProperties":false}""");
@@ -51,7 +53,7 @@ class AnthropicMessagesRoutesTest {
   @BeforeAll
   static void start() throws Exception {
     cluster = TestCluster.start(1, EngineConfig.forModel(TestModels.tinyChat()).withThreads(1).withSlots(2)
-        .withContextPerSequence(2048), GatewayOptions.defaults().withApiKeys(Set.of(KEY)),
+        .withContextPerSequence(2048), GatewayOptions.defaults().withApiKeys(Set.of(KEY)).withKeepAliveMs(KEEP_ALIVE_MS),
         WorkerOptions.defaults(MODEL));
   }
 
@@ -69,6 +71,10 @@ class AnthropicMessagesRoutesTest {
 
   static String forced(String text) {
     return "root ::= \"" + text + "\"";
+  }
+
+  static JsonObject tool(String name, Object schema) {
+    return new JsonObject().put("name", name).put("input_schema", schema);
   }
 
   static JsonArray tools() {
@@ -115,8 +121,15 @@ class AnthropicMessagesRoutesTest {
     }
   }
 
+  /** The events' names, the keep-alive pings after the first left out. */
   static List<String> names(List<Sse.Event> events) {
-    return events.stream().map(Sse.Event::event).toList();
+    List<String> names = new ArrayList<>();
+    for (Sse.Event e : events) {
+      if (!e.event().equals("ping") || names.size() == 1) {
+        names.add(e.event());
+      }
+    }
+    return names;
   }
 
   /** The text of a stream's text_delta events. */
@@ -176,6 +189,19 @@ class AnthropicMessagesRoutesTest {
     JsonObject whole = message(ask("Say hello").put("grammar", forced("Hello there")));
     assertThat(delta.getJsonObject("usage").getInteger("output_tokens"))
         .isEqualTo(whole.getJsonObject("usage").getInteger("output_tokens"));
+  }
+
+  @Test
+  void aSlowStreamIsKeptAliveWithPingEvents() throws Exception {
+    List<Sse.Event> events = stream(ask("Say hello").put("grammar", forced("Hi you")).put("stream_delay_ms",
+        4 * KEEP_ALIVE_MS));
+    List<String> all = events.stream().map(Sse.Event::event).toList();
+    int firstDelta = all.indexOf("content_block_delta");
+    assertThat(all.subList(firstDelta, all.size())).as(all.toString()).contains("ping");
+    assertThat(all.stream().filter("ping"::equals).count()).as(all.toString()).isGreaterThanOrEqualTo(3);
+    assertThat(streamedText(events)).isEqualTo("Hi you");
+    assertThat(names(events)).startsWith("message_start", "ping", "content_block_start")
+        .endsWith("content_block_stop", "message_delta", "message_stop");
   }
 
   @Test
@@ -331,6 +357,11 @@ class AnthropicMessagesRoutesTest {
     assertThat(assertAnthropicError(post("/v1/messages", ask("x").put("messages", new JsonArray()
         .add(new JsonObject().put("role", "system").put("content", "x")))), 400, "invalid_request_error"))
         .contains("messages[0].role");
+    JsonArray falseSchema = new JsonArray().add(tool("never", new JsonObject().put("type", "object")
+        .put("properties", new JsonObject().put("a", false)).put("required", new JsonArray().add("a"))));
+    assertThat(assertAnthropicError(post("/v1/messages", ask("x").put("tools", falseSchema)
+        .put("tool_choice", new JsonObject().put("type", "any"))), 400, "invalid_request_error"))
+        .as("a schema that cannot be enforced is named as the request names it").contains("tools[0].input_schema");
     HttpResponse<String> notJson = cluster.http.send(HttpRequest.newBuilder(cluster.uri("/v1/messages"))
         .header("x-api-key", KEY).POST(HttpRequest.BodyPublishers.ofString("{\"messages\":")).build(),
         HttpResponse.BodyHandlers.ofString());

@@ -145,10 +145,14 @@ public record ApiError(int status, String type, String message, String param, St
     };
   }
 
-  /** Anthropic's shape: {@code {"type":"error","error":{"type","message"}}} (a stream's {@code error} event too). */
+  /**
+   * Anthropic's shape: {@code {"type":"error","error":{"type","message"}}} (a stream's {@code error}
+   * event too). It has no {@code param}: the message names the field when it does not already.
+   */
   public JsonObject anthropicJson() {
+    String text = param == null || message == null || message.contains(param) ? message : param + ": " + message;
     return new JsonObject().put("type", "error")
-        .put("error", new JsonObject().put("type", anthropicType()).put("message", message));
+        .put("error", new JsonObject().put("type", anthropicType()).put("message", text));
   }
 
   /** The error object without the envelope: {@code {"message","type","param","code"}}. */

@@ -158,6 +158,14 @@ public final class Generations {
 
   /** An SSE channel on the request's response, with the gateway's keep-alive and buffer settings. */
   public SseChannel sse(RoutingContext ctx) {
-    return new SseChannel(vertx, ctx.response(), sseKeepAliveMs, writeQueueBytes);
+    return sse(ctx, SseChannel.KEEP_ALIVE_COMMENT);
+  }
+
+  /**
+   * As {@link #sse(RoutingContext)}, keeping the stream alive with {@code keepAlive} (whole SSE
+   * lines, such as an API's ping event) instead of a comment line.
+   */
+  public SseChannel sse(RoutingContext ctx, String keepAlive) {
+    return new SseChannel(vertx, ctx.response(), sseKeepAliveMs, writeQueueBytes, keepAlive);
   }
 }

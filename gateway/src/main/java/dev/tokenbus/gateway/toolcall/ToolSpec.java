@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 
 /**
  * The tools of a {@code /v1/chat/completions} request: {@code tools} (functions with a JSON Schema
- * for their arguments), {@code tool_choice} and {@code parallel_tool_calls}, read strictly.
+ * for their arguments), {@code tool_choice} and {@code parallel_tool_calls}, read strictly; other
+ * APIs (Anthropic's Messages) read their own shapes into it with {@link #tool}.
  *
  * @param tools the functions the model may call
  * @param choice {@code auto} (the model decides), {@code required} (at least one call) or

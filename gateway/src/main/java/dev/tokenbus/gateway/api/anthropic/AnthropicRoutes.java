@@ -63,7 +63,8 @@ public final class AnthropicRoutes {
     generations.serve(ctx, ApiKeys.ownerOf(ctx), request.toRequest(id), request.model(), (stream, served) -> {
       Message message = Message.of(id, served);
       return request.stream()
-          ? new MessagesStreamChannel(generations.sse(ctx), message, request.tools(), stream.promptTokens())
+          ? new MessagesStreamChannel(generations.sse(ctx, MessagesStreamChannel.PING), message, request.tools(),
+              stream.promptTokens())
           : new MessagesCollectingChannel(ctx.response(), message, request.tools());
     });
   }

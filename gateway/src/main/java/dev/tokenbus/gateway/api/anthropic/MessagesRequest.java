@@ -84,7 +84,7 @@ record MessagesRequest(List<ChatMessage> messages, ToolSpec tools, StreamConfig 
         throw new RequestValidationException("tools", "tools cannot be combined with grammar or json_schema");
       }
       if (tools.callRequired()) {
-        builder.grammar(ToolCallGrammar.of(tools));
+        builder.grammar(ToolCallGrammar.of(tools, i -> "tools[" + i + "].input_schema"));
       }
     }
     StreamConfig config = builder.build().validate();

@@ -17,7 +17,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * A streamed message on an SSE response, in Anthropic's event sequence: {@code message_start}
  * (the message without content, the prompt's tokens) and a {@code ping} when the worker accepted
- * the request; then the content blocks ({@link ContentBlocks}): text as {@code text_delta}s, each
+ * the request, and a {@code ping} again whenever nothing was sent for the gateway's keep-alive time
+ * (a long prompt, a slow model); then the content blocks ({@link ContentBlocks}): text as {@code text_delta}s, each
  * tool call as a {@code tool_use} block whose input streams as {@code input_json_delta}s; at the
  * end {@code message_delta} (stop reason, stop sequence, usage) and {@code message_stop}. What is
  * text, a streamed call or held back is decided by {@link StreamedAnswer}, as for OpenAI's chat.
@@ -28,6 +29,9 @@ import io.vertx.core.json.JsonObject;
  * of {@link ContentBlocks} before the answer's blocks; nothing else here changes.
  */
 final class MessagesStreamChannel implements EventChannel {
+
+  /** Anthropic's {@code ping} event: sent after {@code message_start}, and as the keep-alive while nothing else is. */
+  static final String PING = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
 
   private final SseChannel sse;
   private final Message message;
