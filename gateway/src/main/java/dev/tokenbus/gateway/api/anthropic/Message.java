@@ -68,7 +68,7 @@ record Message(String id, String model) {
 
   /** A {@code tool_use} block as it opens, before its input: {@code input} is empty. */
   static JsonObject toolUseBlock(String callId, String name) {
-    return new JsonObject().put("type", "tool_use").put("id", MessagesRequest.TOOL_ID_PREFIX + callId)
+    return new JsonObject().put("type", "tool_use").put("id", Conversation.TOOL_ID_PREFIX + callId)
         .put("name", name).put("input", new JsonObject());
   }
 
