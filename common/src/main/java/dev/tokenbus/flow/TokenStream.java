@@ -94,6 +94,7 @@ public final class TokenStream implements ReadStream<TokenData> {
   private volatile String workerNode;
   private volatile String workerState;
   private volatile double gatewayQueueMs;
+  private volatile int promptTokens;
 
   /**
    * @param context where the stream lives: intake, handlers and timers run there
@@ -297,6 +298,15 @@ public final class TokenStream implements ReadStream<TokenData> {
   /** {@link System#nanoTime()} of the last frame from the worker (or of creation), for the inactivity sweep. */
   public long lastActivityNanos() {
     return lastActivityNanos;
+  }
+
+  /** The prompt's length in tokens, as the worker that accepted the stream counted it; 0 before. */
+  public int promptTokens() {
+    return promptTokens;
+  }
+
+  public void setPromptTokens(int tokens) {
+    this.promptTokens = tokens;
   }
 
   /** How long the request waited at the gateway for a free slot before it was opened. */

@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol;
 
+import io.vertx.core.json.JsonObject;
 import java.util.Set;
 
 /**
@@ -34,5 +35,21 @@ public record ChatMessage(String role, String content, String toolCalls, String 
   /** A plain turn. */
   public ChatMessage(String role, String content) {
     this(role, content, null, null);
+  }
+
+  /** {@code {"role","content","tool_calls","tool_call_id"}}, as it travels in JSON between nodes. */
+  public JsonObject toJson() {
+    return new JsonObject().put("role", role).put("content", content).put("tool_calls", toolCalls)
+        .put("tool_call_id", toolCallId);
+  }
+
+  /** A turn from {@link #toJson()}'s form; a malformed one is a {@link RequestValidationException}. */
+  public static ChatMessage fromJson(JsonObject o) {
+    if (!(o.getValue("role") instanceof String role) || !(o.getValue("content") instanceof String content)
+        || !(o.getValue("tool_calls") == null || o.getValue("tool_calls") instanceof String)
+        || !(o.getValue("tool_call_id") == null || o.getValue("tool_call_id") instanceof String)) {
+      throw new RequestValidationException("messages", "a message needs a string role and content");
+    }
+    return new ChatMessage(role, content, o.getString("tool_calls"), o.getString("tool_call_id"));
   }
 }

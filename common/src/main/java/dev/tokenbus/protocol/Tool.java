@@ -32,4 +32,14 @@ public record Tool(String name, String description, JsonObject parameters) {
     f.put("parameters", parameters.copy());
     return new JsonObject().put("type", "function").put("function", f);
   }
+
+  /** A tool from {@link #toJson()}'s form; a malformed one is a {@link RequestValidationException}. */
+  public static Tool fromJson(JsonObject json) {
+    if (!(json.getValue("function") instanceof JsonObject f) || !(f.getValue("name") instanceof String name)
+        || !(f.getValue("description") == null || f.getValue("description") instanceof String)
+        || !(f.getValue("parameters") == null || f.getValue("parameters") instanceof JsonObject)) {
+      throw new RequestValidationException("tools", "a tool needs a function with a string name");
+    }
+    return new Tool(name, f.getString("description"), f.getJsonObject("parameters"));
+  }
 }

@@ -5,6 +5,7 @@ import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.gateway.api.ApiKeys;
 import dev.tokenbus.gateway.api.admin.AdminRoutes;
+import dev.tokenbus.gateway.api.anthropic.AnthropicRoutes;
 import dev.tokenbus.gateway.api.chatpage.ChatPageRoutes;
 import dev.tokenbus.gateway.api.generate.GenerateRoutes;
 import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
@@ -32,7 +33,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A gateway node: its HTTP server, its connection guards and its one route table
  * ({@link #router()}), where each API mounts its routes: the native API ({@link GenerateRoutes}),
- * OpenAI's ({@link OpenAiRoutes}), tokenize, the operations routes and the chat page. Generations go
+ * OpenAI's ({@link OpenAiRoutes}), Anthropic's ({@link AnthropicRoutes}), tokenize, the operations routes and the chat page. Generations go
  * to workers through a {@link Dispatcher}; every API is fed by the same relay
  * ({@link Generations}).
  */
@@ -135,6 +136,7 @@ public final class GatewayVerticle extends VerticleBase {
     ops.readyWhen("workers", () -> draining ? "shutting down" : dispatcher.registry().notReady());
     ops.mount(router, metrics);
     new AdminRoutes(dispatcher, options.adminKeys()).mount(router); // its own keys: before the tenants' check
+    AnthropicRoutes.shapeErrors(router); // before the tenants' check: its 401 takes Anthropic's shape there
     if (!options.apiKeys().isEmpty()) {
       router.route("/v1/*").handler(new ApiKeys(options.apiKeys())); // /health, /ready and /metrics stay open
     }
@@ -144,6 +146,7 @@ public final class GatewayVerticle extends VerticleBase {
     new GenerateRoutes(generations, membership, options.maxStreamsPerSocket(), options.writeQueueBytes(), timeouts)
         .mount(router, body);
     new OpenAiRoutes(generations).mount(router, body);
+    new AnthropicRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> {
       // The rest of the body may still be on its way: the connection closes once it is refused.
@@ -177,7 +180,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private static void error(RoutingContext ctx, ApiError e) {
-    e.send(ctx.response());
+    e.send(ctx);
   }
 
   /**

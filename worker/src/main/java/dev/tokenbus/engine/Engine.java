@@ -2,6 +2,7 @@ package dev.tokenbus.engine;
 
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.Tool;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
@@ -84,8 +85,13 @@ public interface Engine extends AutoCloseable {
   /** The raw bytes of a token's text (may end inside a UTF-8 character); do not modify. */
   byte[] pieceBytes(int token);
 
-  /** The prompt a chat request becomes: its messages through the model's chat template. */
-  String renderChat(List<ChatMessage> messages);
+  /** The prompt a chat request without tools becomes: its messages through the model's chat template. */
+  default String renderChat(List<ChatMessage> messages) {
+    return renderChat(messages, List.of());
+  }
+
+  /** The prompt a chat request becomes: its messages and tools through the model's chat template. */
+  String renderChat(List<ChatMessage> messages, List<Tool> tools);
 
   /** The template chat requests are rendered with. */
   ChatTemplate chatTemplate();

@@ -14,6 +14,7 @@ import dev.tokenbus.engine.llama.NativeModel;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.Tool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -293,14 +294,14 @@ public final class LlamaEngine implements Engine {
   }
 
   @Override
-  public String renderChat(List<ChatMessage> messages) {
+  public String renderChat(List<ChatMessage> messages, List<Tool> tools) {
     Lock lock = modelInUse.readLock();
     lock.lock();
     try {
       if (closed) {
         throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
       }
-      return chatTemplate.render(messages);
+      return chatTemplate.render(messages, tools);
     } finally {
       lock.unlock();
     }

@@ -283,7 +283,8 @@ final class Sequence implements Generation {
     double genMs = firstTokenNanos == 0 ? 0 : ms(now - firstTokenNanos);
     int n = generated;
     GenerationResult r = new GenerationResult(reason, new Usage(promptLength, n, cachedTokens),
-        new Timings(queueMs, promptMs, genMs, promptDone - reusedTokens, n), error, seed);
+        new Timings(queueMs, promptMs, genMs, promptDone - reusedTokens, n), error, seed,
+        stops != null && reason == FinishReason.STOP ? stops.matchedSequence() : null);
     try {
       sink.end(r);
     } finally {

@@ -3,6 +3,7 @@ package dev.tokenbus.engine;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.Tool;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -208,8 +209,8 @@ public final class SimulatedEngine implements Engine {
   }
 
   @Override
-  public String renderChat(List<ChatMessage> messages) {
-    return chatTemplate.render(messages);
+  public String renderChat(List<ChatMessage> messages, List<Tool> tools) {
+    return chatTemplate.render(messages, tools);
   }
 
   @Override

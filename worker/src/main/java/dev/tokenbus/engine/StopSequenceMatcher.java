@@ -17,6 +17,7 @@ final class StopSequenceMatcher {
   private final ArrayDeque<TokenData> held = new ArrayDeque<>();
   private final StringBuilder heldText = new StringBuilder();
   private boolean matched;
+  private String matchedSequence;
 
   StopSequenceMatcher(List<String> stops) {
     this.stops = List.copyOf(stops);
@@ -49,12 +50,18 @@ final class StopSequenceMatcher {
     return matched;
   }
 
+  /** The stop sequence that matched (the earliest in the text; of two there, the first given), or null. */
+  String matchedSequence() {
+    return matchedSequence;
+  }
+
   private int earliestMatch() {
     int best = -1;
     for (String s : stops) {
       int i = heldText.indexOf(s);
       if (i >= 0 && (best < 0 || i < best)) {
         best = i;
+        matchedSequence = s;
       }
     }
     return best;

@@ -2,7 +2,9 @@ package dev.tokenbus.worker;
 
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.Tool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.Message;
@@ -13,6 +15,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A worker's tokenizer on the event bus, request/reply on {@link Addresses#tokenizer}. Requests
@@ -24,6 +28,9 @@ import java.nio.charset.StandardCharsets;
  *       {@code {"tokens":[id...]}}, or {@code {"tokens":[{"id","piece"}...]}} with pieces (a piece
  *       that is not valid UTF-8 on its own is its byte values)
  *   <li>{@code {"op":"detokenize","tokens":[id...]}} answers {@code {"content":s}}
+ *   <li>{@code {"op":"count_chat","messages":[...],"tools":[...]}} (each as {@link ChatMessage#toJson()}
+ *       and {@link Tool#toJson()}) answers {@code {"count":n}}: the tokens of the prompt the
+ *       conversation becomes through the model's chat template, as a generation would see it
  * </ul>
  *
  * A bad request fails the reply with code 400 and the message {@code param: text}.
@@ -66,6 +73,7 @@ final class TokenizerService {
     return switch (request.getString("op", "")) {
       case "tokenize" -> tokenize(request);
       case "detokenize" -> detokenize(request);
+      case "count_chat" -> countChat(request);
       default -> throw new RequestValidationException("op", "unknown tokenizer op " + request.getString("op"));
     };
   }
@@ -92,6 +100,22 @@ final class TokenizerService {
       }
       return out;
     }
+  }
+
+  private JsonObject countChat(JsonObject request) {
+    List<ChatMessage> messages = new ArrayList<>();
+    for (Object m : request.getJsonArray("messages", new JsonArray())) {
+      messages.add(ChatMessage.fromJson((JsonObject) m));
+    }
+    List<Tool> tools = new ArrayList<>();
+    for (Object t : request.getJsonArray("tools", new JsonArray())) {
+      tools.add(Tool.fromJson((JsonObject) t));
+    }
+    if (messages.isEmpty()) {
+      throw new RequestValidationException("messages", "messages must not be empty");
+    }
+    String prompt = engine.renderChat(messages, tools);
+    return new JsonObject().put("count", engine.tokenize(prompt, true, true).length);
   }
 
   private JsonObject detokenize(JsonObject request) {

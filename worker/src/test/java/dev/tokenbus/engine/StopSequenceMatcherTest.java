@@ -53,6 +53,7 @@ class StopSequenceMatcherTest {
     StopSequenceMatcher m = new StopSequenceMatcher(List.of("world", "lo w"));
     List<TokenData> out = m.offer(t("hello world"));
     assertThat(m.matched()).isTrue();
+    assertThat(m.matchedSequence()).as("the one that matched, not the first given").isEqualTo("lo w");
     assertThat(text(out)).isEqualTo("hel");
   }
 

@@ -165,6 +165,6 @@ final class FrameDecoder {
     Timings timings = r.readBoolean()
         ? new Timings(r.readDouble(), r.readDouble(), r.readDouble(), r.readVarInt(), r.readVarInt())
         : null;
-    return new GenerationResult(finish, usage, timings, r.readString(), r.readSignedVarLong());
+    return new GenerationResult(finish, usage, timings, r.readString(), r.readSignedVarLong(), r.readString());
   }
 }

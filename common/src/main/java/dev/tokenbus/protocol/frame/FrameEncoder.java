@@ -161,5 +161,6 @@ final class FrameEncoder {
     }
     w.writeString(r.error());
     w.writeSignedVarLong(r.seed());
+    w.writeString(r.stopSequence());
   }
 }

@@ -157,8 +157,7 @@ public final class FrameJson {
     StreamConfig c = r.config();
     JsonArray messages = new JsonArray();
     for (ChatMessage m : r.messages()) {
-      messages.add(new JsonObject().put("role", m.role()).put("content", m.content())
-          .put("tool_calls", m.toolCalls()).put("tool_call_id", m.toolCallId()));
+      messages.add(m.toJson());
     }
     return new JsonObject().put("id", r.id()).put("prompt", r.prompt()).put("messages", messages)
         .put("tools", new JsonArray(r.tools().stream().map(Tool::toJson).toList()))
@@ -197,9 +196,7 @@ public final class FrameJson {
     JsonArray m = j.getJsonArray("messages");
     if (m != null) {
       for (int i = 0; i < m.size(); i++) {
-        JsonObject o = m.getJsonObject(i);
-        messages.add(new ChatMessage(o.getString("role"), o.getString("content"), o.getString("tool_calls"),
-            o.getString("tool_call_id")));
+        messages.add(ChatMessage.fromJson(m.getJsonObject(i)));
       }
     }
     return new GenerationRequest(j.getString("id"), j.getString("prompt"), messages, new StreamConfig(c.getInteger("max_tokens"),
@@ -215,8 +212,7 @@ public final class FrameJson {
     List<Tool> tools = new ArrayList<>();
     if (a != null) {
       for (int i = 0; i < a.size(); i++) {
-        JsonObject f = a.getJsonObject(i).getJsonObject("function");
-        tools.add(new Tool(f.getString("name"), f.getString("description"), f.getJsonObject("parameters")));
+        tools.add(Tool.fromJson(a.getJsonObject(i)));
       }
     }
     return tools;
@@ -225,7 +221,7 @@ public final class FrameJson {
   private static JsonObject resultJson(GenerationResult r) {
     JsonObject j = new JsonObject()
         .put("finish_reason", r.finishReason() == null ? null : r.finishReason().wireName())
-        .put("error", r.error()).put("seed", r.seed());
+        .put("error", r.error()).put("seed", r.seed()).put("stop_sequence", r.stopSequence());
     if (r.usage() != null) {
       j.put("usage", new JsonObject().put("prompt_tokens", r.usage().promptTokens())
           .put("completion_tokens", r.usage().completionTokens())
@@ -249,6 +245,6 @@ public final class FrameJson {
             u.getInteger("cached_tokens", 0)),
         t == null ? null : new Timings(t.getDouble("queue_ms"), t.getDouble("prompt_ms"), t.getDouble("generation_ms"),
             t.getInteger("prompt_tokens"), t.getInteger("generated_tokens")),
-        j.getString("error"), j.getLong("seed"));
+        j.getString("error"), j.getLong("seed"), j.getString("stop_sequence"));
   }
 }

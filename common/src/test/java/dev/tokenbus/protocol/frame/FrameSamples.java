@@ -64,6 +64,8 @@ final class FrameSamples {
           reason.ordinal() * 1_000_000_007L)));
     }
     frames.add(new EndFrame("s-1", new GenerationResult(null, null, null, null, -1)));
+    frames.add(new EndFrame("s-1", new GenerationResult(FinishReason.STOP, new Usage(3, 4, 2), null, null, 7,
+        "\n\nUser:" + UNICODE)));
     frames.add(new EndFrame("s-1", null));
     frames.add(new ErrorFrame("s-1", StreamErrorType.ENGINE_ERROR, "out of " + UNICODE));
     frames.add(new ErrorFrame("s-1", StreamErrorType.SERVER_ERROR, null));

@@ -11,8 +11,9 @@ import java.util.Set;
 
 /**
  * Checks {@code Authorization: Bearer <key>} against the configured keys, for every {@code /v1}
- * route (the WebSocket's upgrade request included). A missing or wrong key gets 401 in OpenAI's
- * shape. Keys are compared in constant time, so timing does not tell how much of a key was right.
+ * route (the WebSocket's upgrade request included); the header {@code x-api-key: <key>}, as
+ * Anthropic's clients send it, is taken the same way when there is no bearer token. A missing or
+ * wrong key gets 401 in the shape of the route's API. Keys are compared in constant time, so timing does not tell how much of a key was right.
  *
  * <p>A browser cannot set headers on a WebSocket, so the {@code /v1/ws} upgrade may carry the key
  * as the query parameter {@code api_key} instead (the web chat page does).
@@ -24,6 +25,7 @@ import java.util.Set;
 public final class ApiKeys implements Handler<RoutingContext> {
 
   private static final String BEARER = "bearer ";
+  private static final String X_API_KEY = "x-api-key";
   private static final String WEBSOCKET_PATH = "/v1/ws";
   private static final String QUERY_KEY = "api_key";
   /** The routing context's entry for the owner of the streams the request opens. */
@@ -55,10 +57,12 @@ public final class ApiKeys implements Handler<RoutingContext> {
     if (header != null && header.length() > BEARER.length()
         && header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       presented = header.substring(BEARER.length()).strip();
+    } else if (ctx.request().getHeader(X_API_KEY) != null) {
+      presented = ctx.request().getHeader(X_API_KEY).strip();
     } else if (WEBSOCKET_PATH.equals(ctx.request().path()) && ctx.request().getParam(QUERY_KEY) != null) {
       presented = ctx.request().getParam(QUERY_KEY);
     } else {
-      refuse(ctx, "no API key: send the header Authorization: Bearer <key>");
+      refuse(ctx, "no API key: send the header Authorization: Bearer <key> (or x-api-key: <key>)");
       return;
     }
     byte[] given = presented.getBytes(StandardCharsets.UTF_8);
@@ -78,6 +82,6 @@ public final class ApiKeys implements Handler<RoutingContext> {
 
   private static void refuse(RoutingContext ctx, String message) {
     ctx.response().putHeader("WWW-Authenticate", "Bearer");
-    new ApiError(401, "invalid_request_error", message, null, "invalid_api_key").send(ctx.response());
+    new ApiError(401, "invalid_request_error", message, null, "invalid_api_key").send(ctx);
   }
 }

@@ -444,6 +444,7 @@ public final class Dispatcher {
               dispatched.accept(System.nanoTime() - w.sinceNanos());
             }
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
+            stream.setPromptTokens(accept.promptTokens());
             if (stream.isFinished()) {
               // Cancelled while a move was being opened: the new leg's worker must stop too.
               link.send(accept.workerEndpoint(), new CancelFrame(open.streamId(), "cancelled"));

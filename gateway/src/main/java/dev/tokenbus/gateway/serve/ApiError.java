@@ -15,13 +15,38 @@ import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
 
 /**
  * An error as clients see it: an HTTP status and OpenAI's error object
  * {@code {"error":{"message","type","param","code"}}}. Every failure path of the gateway goes
- * through {@link #of(Throwable)}, so statuses and shapes are the same everywhere.
+ * through {@link #of(Throwable)}, so statuses and shapes are the same everywhere. Routes of
+ * Anthropic's API render the same error in Anthropic's shape ({@link #anthropicJson}), with the same
+ * status; a route says which shape its errors take with {@link Shape#use}.
  */
 public record ApiError(int status, String type, String message, String param, String code) {
+
+  /** The JSON shape an API's errors take. */
+  public enum Shape {
+    /** {@code {"error":{"message","type","param","code"}}}: every route but Anthropic's. */
+    OPENAI,
+    /** {@code {"type":"error","error":{"type","message"}}}: Anthropic's Messages API. */
+    ANTHROPIC;
+
+    /** The routing context's entry for the shape of the request's errors. */
+    private static final String KEY = "tokenbus.error-shape";
+
+    /** Makes the request's errors take this shape, from wherever they are sent (401 and 413 included). */
+    public void use(RoutingContext ctx) {
+      ctx.put(KEY, this);
+    }
+
+    /** The shape of the request's errors: OpenAI's unless its route said otherwise. */
+    public static Shape of(RoutingContext ctx) {
+      Shape s = ctx.get(KEY);
+      return s != null ? s : OPENAI;
+    }
+  }
 
   /**
    * The error codes requests most often fail with, and every stream error type, whose
@@ -84,11 +109,50 @@ public record ApiError(int status, String type, String message, String param, St
     return new ApiError(type.httpStatus(), type.wireName(), message, null, null);
   }
 
-  /** Sends this error as the response, unless the response is already over. */
+  /** Sends this error as the response in OpenAI's shape, unless the response is already over. */
   public void send(HttpServerResponse response) {
+    send(response, Shape.OPENAI);
+  }
+
+  /** Sends this error as the response in the shape of the request's API, unless the response is already over. */
+  public void send(RoutingContext ctx) {
+    send(ctx.response(), Shape.of(ctx));
+  }
+
+  /** Sends this error as the response in {@code shape}, unless the response is already over. */
+  public void send(HttpServerResponse response, Shape shape) {
     if (!response.ended() && !response.closed()) {
-      response.setStatusCode(status).putHeader("Content-Type", "application/json").end(toJson().encode());
+      JsonObject body = shape == Shape.ANTHROPIC ? anthropicJson() : toJson();
+      response.setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
     }
+  }
+
+  /**
+   * Anthropic's error type for this error, by its status as Anthropic's API documents them
+   * (400 and the other 4xx: {@code invalid_request_error}); a gateway that cannot serve now
+   * (no worker, shutting down, a worker failed: 503) is {@code overloaded_error}, which Anthropic's
+   * clients retry as they retry its 529.
+   */
+  public String anthropicType() {
+    return switch (status) {
+      case 401 -> "authentication_error";
+      case 403 -> "permission_error";
+      case 404 -> "not_found_error";
+      case 413 -> "request_too_large";
+      case 429 -> "rate_limit_error";
+      case 503, 529 -> "overloaded_error";
+      default -> status >= 500 ? "api_error" : "invalid_request_error";
+    };
+  }
+
+  /**
+   * Anthropic's shape: {@code {"type":"error","error":{"type","message"}}} (a stream's {@code error}
+   * event too). It has no {@code param}: the message names the field when it does not already.
+   */
+  public JsonObject anthropicJson() {
+    String text = param == null || message == null || message.contains(param) ? message : param + ": " + message;
+    return new JsonObject().put("type", "error")
+        .put("error", new JsonObject().put("type", anthropicType()).put("message", text));
   }
 
   /** The error object without the envelope: {@code {"message","type","param","code"}}. */

@@ -77,7 +77,7 @@ public final class Generations {
       Channels channels, boolean resumable) {
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.BODY_READ);
     ctx.response().putHeader(STREAM_ID_HEADER, request.id());
-    start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, request.id(), model),
+    start(new HttpClientLink(ctx.response(), ApiError.Shape.of(ctx)), new RequestObserver(metrics, request.id(), model),
         dispatcher.generate(request, model, owner), model, channels, resumable);
   }
 
@@ -97,7 +97,7 @@ public final class Generations {
    */
   public void resume(RoutingContext ctx, StreamOwner owner, String streamId, int lastIndex, Channels channels) {
     ctx.response().putHeader(STREAM_ID_HEADER, streamId);
-    start(new HttpClientLink(ctx.response()), new RequestObserver(metrics, streamId, null),
+    start(new HttpClientLink(ctx.response(), ApiError.Shape.of(ctx)), new RequestObserver(metrics, streamId, null),
         dispatcher.resume(streamId, lastIndex, owner), null, channels, true);
   }
 
@@ -148,7 +148,7 @@ public final class Generations {
   }
 
   private static void refuse(RoutingContext ctx, RequestObserver observer, ApiError e) {
-    refuse(new HttpClientLink(ctx.response()), observer, e);
+    refuse(new HttpClientLink(ctx.response(), ApiError.Shape.of(ctx)), observer, e);
   }
 
   private static void refuse(ClientLink link, RequestObserver observer, ApiError e) {
@@ -158,6 +158,14 @@ public final class Generations {
 
   /** An SSE channel on the request's response, with the gateway's keep-alive and buffer settings. */
   public SseChannel sse(RoutingContext ctx) {
-    return new SseChannel(vertx, ctx.response(), sseKeepAliveMs, writeQueueBytes);
+    return sse(ctx, SseChannel.KEEP_ALIVE_COMMENT);
+  }
+
+  /**
+   * As {@link #sse(RoutingContext)}, keeping the stream alive with {@code keepAlive} (whole SSE
+   * lines, such as an API's ping event) instead of a comment line.
+   */
+  public SseChannel sse(RoutingContext ctx, String keepAlive) {
+    return new SseChannel(vertx, ctx.response(), sseKeepAliveMs, writeQueueBytes, keepAlive);
   }
 }

@@ -9,11 +9,14 @@ public final class HttpClientLink implements ClientLink {
   public static final String DISCONNECTED = "client disconnected";
 
   private final HttpServerResponse response;
+  private final ApiError.Shape errors;
   private String abandoned;
   private Consumer<String> handler;
 
-  HttpClientLink(HttpServerResponse response) {
+  /** @param errors the shape of the errors it is answered with */
+  HttpClientLink(HttpServerResponse response, ApiError.Shape errors) {
     this.response = response;
+    this.errors = errors;
     response.closeHandler(v -> abandon());
   }
 
@@ -52,7 +55,7 @@ public final class HttpClientLink implements ClientLink {
 
   @Override
   public void refuse(ApiError error) {
-    error.send(response);
+    error.send(response, errors);
   }
 
   @Override

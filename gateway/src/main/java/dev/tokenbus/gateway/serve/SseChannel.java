@@ -8,11 +8,15 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Server-Sent Events on one HTTP response: {@code id:}, {@code event:} and {@code data:} lines
- * per event, and a comment line when nothing was sent for a while (a long prompt), so that
- * proxies keep the connection and a vanished client is noticed by the failed write. The status
+ * per event, and a keep-alive when nothing was sent for a while (a long prompt): a comment line,
+ * or the API's own event where its clients expect one (Anthropic's {@code ping}), so that proxies
+ * keep the connection and a vanished client is noticed by the failed write. The status
  * line and headers are written when the channel opens (the stream was accepted by a worker).
  */
 public final class SseChannel {
+
+  /** The keep-alive of a stream whose API has none of its own: an SSE comment line. */
+  static final String KEEP_ALIVE_COMMENT = ": keep-alive\n\n";
 
   /** Past this many gathered bytes a write goes out at once instead of at the end of the burst. */
   private static final int GATHER_LIMIT = 16 * 1024;
@@ -24,7 +28,8 @@ public final class SseChannel {
   private boolean flushScheduled;
   private long lastWriteNanos = System.nanoTime();
 
-  SseChannel(Vertx vertx, HttpServerResponse response, long keepAliveMs, int writeQueueBytes) {
+  /** @param keepAlive what is written after {@code keepAliveMs} with nothing sent: whole SSE lines */
+  SseChannel(Vertx vertx, HttpServerResponse response, long keepAliveMs, int writeQueueBytes, String keepAlive) {
     this.vertx = vertx;
     this.response = response;
     if (writeQueueBytes > 0) {
@@ -41,7 +46,7 @@ public final class SseChannel {
     long keepAliveNanos = keepAliveMs * 1_000_000L;
     this.keepAliveTimer = vertx.setPeriodic(Math.max(1, keepAliveMs / 2), id -> {
       if (!response.ended() && !response.closed() && System.nanoTime() - lastWriteNanos >= keepAliveNanos) {
-        write(": keep-alive\n\n");
+        write(keepAlive);
       }
     });
   }

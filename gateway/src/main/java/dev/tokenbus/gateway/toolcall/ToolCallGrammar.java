@@ -6,6 +6,7 @@ import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.toolcall.ToolCallSyntax;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /**
  * The grammar of an answer that must call a tool, in one family's syntax ({@link ToolCallSyntax}):
@@ -24,13 +25,29 @@ public final class ToolCallGrammar {
 
   private ToolCallGrammar() {}
 
+  /** Where OpenAI's chat request holds the schema of tool {@code i}'s arguments. */
+  private static final IntFunction<String> FUNCTION_PARAMETERS = i -> "tools[" + i + "].function.parameters";
+
   /** The grammar of {@code spec}'s required call in the family the cluster writes. */
   public static String of(ToolSpec spec) {
-    return of(spec, ToolCallSyntax.WRITTEN);
+    return of(spec, ToolCallSyntax.WRITTEN, FUNCTION_PARAMETERS);
+  }
+
+  /**
+   * As {@link #of(ToolSpec)}, naming a schema that cannot be enforced as the request names it.
+   *
+   * @param schemaParam where the request holds the schema of tool {@code i}'s arguments
+   */
+  public static String of(ToolSpec spec, IntFunction<String> schemaParam) {
+    return of(spec, ToolCallSyntax.WRITTEN, schemaParam);
   }
 
   /** The grammar of {@code spec}'s required call in {@code syntax}. */
   public static String of(ToolSpec spec, ToolCallSyntax syntax) {
+    return of(spec, syntax, FUNCTION_PARAMETERS);
+  }
+
+  private static String of(ToolSpec spec, ToolCallSyntax syntax, IntFunction<String> schemaParam) {
     JsonSchemaGrammar g = JsonSchemaGrammar.builder();
     List<String> calls = new ArrayList<>();
     List<Tool> callable = spec.callable();
@@ -39,7 +56,7 @@ public final class ToolCallGrammar {
       try {
         args = g.valueRule(t.parameters(), "args-" + t.name());
       } catch (UnsupportedSchemaException e) {
-        throw e.forParam("tools[" + spec.tools().indexOf(t) + "].function.parameters");
+        throw e.forParam(schemaParam.apply(spec.tools().indexOf(t)));
       }
       calls.add(literal(syntax.open(t.name())) + args + " " + literal(syntax.close()));
     }

@@ -14,7 +14,8 @@ import java.util.stream.Collectors;
 
 /**
  * The tools of a {@code /v1/chat/completions} request: {@code tools} (functions with a JSON Schema
- * for their arguments), {@code tool_choice} and {@code parallel_tool_calls}, read strictly.
+ * for their arguments), {@code tool_choice} and {@code parallel_tool_calls}, read strictly; other
+ * APIs (Anthropic's Messages) read their own shapes into it with {@link #tool}.
  *
  * @param tools the functions the model may call
  * @param choice {@code auto} (the model decides), {@code required} (at least one call) or
@@ -83,12 +84,7 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
   }
 
   private static List<Tool> tools(Object value) {
-    if (!(value instanceof JsonArray array)) {
-      throw new RequestValidationException("tools", "tools must be an array, got " + Fields.kind(value));
-    }
-    if (array.size() > MAX_TOOLS) {
-      throw new RequestValidationException("tools", "at most " + MAX_TOOLS + " tools");
-    }
+    JsonArray array = declared(value);
     List<Tool> out = new ArrayList<>();
     Set<String> names = new HashSet<>();
     for (int i = 0; i < array.size(); i++) {
@@ -99,25 +95,47 @@ public record ToolSpec(List<Tool> tools, Choice choice, String named, boolean pa
       if (!(tool.getValue("function") instanceof JsonObject f)) {
         throw new RequestValidationException(at + ".function", at + ".function must be an object");
       }
-      if (!(f.getValue("name") instanceof String name) || !ToolCall.NAME.matcher(name).matches()) {
-        throw new RequestValidationException(at + ".function.name", at + ".function.name must be 1 to 64 letters,"
-            + " digits, '_', '.' or '-'");
-      }
-      if (!names.add(name)) {
-        throw new RequestValidationException(at + ".function.name", "two tools are named " + name);
-      }
-      Object d = f.getValue("description");
-      if (d != null && !(d instanceof String)) {
-        throw new RequestValidationException(at + ".function.description", at + ".function.description must be a string");
-      }
-      Object p = f.getValue("parameters");
-      if (p != null && !(p instanceof JsonObject)) {
-        throw new RequestValidationException(at + ".function.parameters", at + ".function.parameters must be a JSON Schema");
-      }
-      JsonObject parameters = p == null ? new JsonObject().put("type", "object").put("properties", new JsonObject())
-          .put("additionalProperties", false) : (JsonObject) p;
-      out.add(new Tool(name, (String) d, parameters));
+      out.add(tool(f, at + ".function", "parameters", names));
     }
     return out;
+  }
+
+  /** A request's {@code tools} array, within {@link #MAX_TOOLS}. */
+  public static JsonArray declared(Object value) {
+    if (!(value instanceof JsonArray array)) {
+      throw new RequestValidationException("tools", "tools must be an array, got " + Fields.kind(value));
+    }
+    if (array.size() > MAX_TOOLS) {
+      throw new RequestValidationException("tools", "at most " + MAX_TOOLS + " tools");
+    }
+    return array;
+  }
+
+  /**
+   * One declared function, read strictly, in any API's shape: its {@code name} (unique among
+   * {@code names}, which it joins), {@code description} and the JSON Schema of its arguments under
+   * {@code schemaKey} (an object that takes nothing when absent).
+   *
+   * @param at where the function is in the request, for errors ({@code tools[0].function})
+   */
+  public static Tool tool(JsonObject f, String at, String schemaKey, Set<String> names) {
+    if (!(f.getValue("name") instanceof String name) || !ToolCall.NAME.matcher(name).matches()) {
+      throw new RequestValidationException(at + ".name", at + ".name must be 1 to 64 letters,"
+          + " digits, '_', '.' or '-'");
+    }
+    if (!names.add(name)) {
+      throw new RequestValidationException(at + ".name", "two tools are named " + name);
+    }
+    Object d = f.getValue("description");
+    if (d != null && !(d instanceof String)) {
+      throw new RequestValidationException(at + ".description", at + ".description must be a string");
+    }
+    Object p = f.getValue(schemaKey);
+    if (p != null && !(p instanceof JsonObject)) {
+      throw new RequestValidationException(at + "." + schemaKey, at + "." + schemaKey + " must be a JSON Schema");
+    }
+    JsonObject parameters = p == null ? new JsonObject().put("type", "object").put("properties", new JsonObject())
+        .put("additionalProperties", false) : (JsonObject) p;
+    return new Tool(name, (String) d, parameters);
   }
 }

@@ -1,10 +1,10 @@
 package dev.tokenbus.gateway.api.openai;
 
+import dev.tokenbus.gateway.toolcall.StreamedAnswer;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
 import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.toolcall.ParsedAnswer;
 import dev.tokenbus.toolcall.ToolCall;
-import dev.tokenbus.toolcall.ToolCallReader;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -12,25 +12,19 @@ import io.vertx.core.json.JsonObject;
  * {@code /v1/chat/completions} with tools: the answer's tool calls become {@code tool_calls}
  * ({@code finish_reason: "tool_calls"}), in the message of a whole response or as
  * {@code delta.tool_calls} chunks of a stream (each call with its index, id, name and arguments).
- *
- * <p>Streaming ({@link ToolCallReader}): calls in a family's own syntax stream as they are
- * generated: a call's index, id and name as soon as its name is complete, then its arguments
- * fragment by fragment, the bytes the model wrote, which a whole response gives too. Otherwise,
- * while the answer may still be a call, its text is held back; once it cannot be, the held text
- * and the rest stream as content; a call in a looser form is parsed at the end and sent as one
- * chunk. One instance per response.
+ * What is content, a streamed call or held back is decided by {@link StreamedAnswer}; this class
+ * only shapes it as OpenAI's chunks. One instance per response.
  */
 final class ToolCallFormat implements AnswerShape {
 
   private final ChatFormat chat;
   private final ToolSpec spec;
-  private final ToolCallReader reader;
-  private boolean content;
+  private final StreamedAnswer answer;
 
   ToolCallFormat(ChatFormat chat, ToolSpec spec) {
     this.chat = chat;
     this.spec = spec;
-    this.reader = new ToolCallReader(spec.names());
+    this.answer = new StreamedAnswer(spec);
   }
 
   @Override
@@ -56,29 +50,20 @@ final class ToolCallFormat implements AnswerShape {
   /** Null while the text is held back (no chunk is sent for this token). */
   @Override
   public JsonObject tokenChoice(TokenData token, String finishReason) {
-    if (content) {
-      return chat.tokenChoice(token, finishReason);
-    }
-    JsonArray streamed = reader.feed(token.text());
-    if (reader.calls() > 0) {
-      if (streamed.isEmpty() && finishReason == null) {
-        return null;
-      }
-      return callsChoice(streamed, finishReason);
-    }
-    if (!spec.callRequired() && !reader.mayBeCall()) {
-      content = true;
-      return chat.tokenChoice(token.withText(reader.text()), finishReason);
-    }
-    return finishReason == null ? null : heldChoice(finishReason);
+    return switch (answer.feed(token.text())) {
+      case StreamedAnswer.Content c -> chat.tokenChoice(token.withText(c.text()), finishReason);
+      case StreamedAnswer.Calls c -> c.deltas().isEmpty() && finishReason == null ? null
+          : callsChoice(c.deltas(), finishReason);
+      case StreamedAnswer.Held h -> finishReason == null ? null : heldChoice(finishReason);
+    };
   }
 
   @Override
   public JsonObject finishChoice(String finishReason) {
-    if (reader.calls() > 0) {
+    if (answer.streamedCalls() > 0) {
       return callsChoice(new JsonArray(), finishReason);
     }
-    return content || reader.text().isEmpty() ? chat.finishChoice(finishReason) : heldChoice(finishReason);
+    return answer.holding() ? heldChoice(finishReason) : chat.finishChoice(finishReason);
   }
 
   /** A chunk of streamed call deltas; a stream that called tools ends with {@code tool_calls}. */
@@ -92,7 +77,7 @@ final class ToolCallFormat implements AnswerShape {
   }
 
   private JsonObject heldChoice(String finishReason) {
-    ParsedAnswer parsed = reader.parse();
+    ParsedAnswer parsed = answer.parseHeld();
     JsonObject delta = new JsonObject();
     if (!parsed.content().isEmpty()) {
       delta.put("content", parsed.content());
@@ -126,7 +111,7 @@ final class ToolCallFormat implements AnswerShape {
       @Override
       public JsonObject choice(String finishReason) {
         JsonObject choice = inner.choice(finishReason);
-        ParsedAnswer parsed = ToolCallReader.parse(text.toString(), spec.names());
+        ParsedAnswer parsed = StreamedAnswer.parse(text.toString(), spec);
         if (parsed.calls().isEmpty()) {
           return choice;
         }
