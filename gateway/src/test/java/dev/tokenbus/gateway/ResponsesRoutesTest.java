@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonArray;
@@ -232,6 +233,49 @@ class ResponsesRoutesTest {
   }
 
   @Test
+  void aBackgroundResponseIsPolledThroughTheOtherGateway() throws Exception {
+    JsonObject queued = created(0, greeting().put("background", true));
+    assertThat(queued.getString("status")).isEqualTo("queued");
+    assertThat(queued.getBoolean("background")).isTrue();
+    String id = queued.getString("id");
+    JsonObject[] last = new JsonObject[1];
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+      HttpResponse<String> r = send(1, KEY, "GET", "/v1/responses/" + id, null);
+      assertThat(r.statusCode()).isEqualTo(200);
+      last[0] = new JsonObject(r.body());
+      assertThat(last[0].getString("status")).isIn("completed", "incomplete");
+    });
+    assertThat(text(last[0])).isNotEmpty();
+    assertThat(last[0].getJsonObject("usage").getInteger("output_tokens")).isBetween(1, 6);
+    assertThat(last[0].getString("model")).isEqualTo("tiny");
+    // An ended response is answered as it is by a cancel.
+    HttpResponse<String> late = send(1, KEY, "POST", "/v1/responses/" + id + "/cancel", null);
+    assertThat(new JsonObject(late.body())).isEqualTo(last[0]);
+  }
+
+  @Test
+  void aBackgroundResponseIsCancelledThroughTheOtherGatewayAndFreesItsSlot() throws Exception {
+    JsonObject queued = created(0, new JsonObject().put("input", "Tell a long story").put("background", true)
+        .put("max_output_tokens", 900).put("stream_delay_ms", 50));
+    String id = queued.getString("id");
+    await().atMost(Duration.ofSeconds(30)).until(() -> new JsonObject(send(1, KEY, "GET", "/v1/responses/" + id,
+        null).body()).getString("status").equals("in_progress"));
+    // Another key cannot cancel it.
+    assertThat(send(1, OTHER, "POST", "/v1/responses/" + id + "/cancel", null).statusCode()).isEqualTo(404);
+    HttpResponse<String> cancelled = send(1, KEY, "POST", "/v1/responses/" + id + "/cancel", null);
+    assertThat(cancelled.statusCode()).as(cancelled.body()).isEqualTo(200);
+    JsonObject r = new JsonObject(cancelled.body());
+    assertThat(r.getString("status")).isEqualTo("cancelled");
+    assertThat(new JsonObject(send(0, KEY, "GET", "/v1/responses/" + id, null).body()).getString("status"))
+        .isEqualTo("cancelled");
+    cluster.awaitIdle(Duration.ofSeconds(10));
+    // A response that is not a background one cannot be cancelled.
+    JsonObject plain = created(0, greeting());
+    HttpResponse<String> refused = send(1, KEY, "POST", "/v1/responses/" + plain.getString("id") + "/cancel", null);
+    assertThat(refused.statusCode()).isEqualTo(400);
+  }
+
+  @Test
   void refusesWhatItCannotDoNamingTheField() throws Exception {
     record Bad(String param, JsonObject body) {}
     List<Bad> bad = List.of(
@@ -247,7 +291,8 @@ class ResponsesRoutesTest {
         new Bad("tools[0].type", greeting().put("tools", new JsonArray().add(new JsonObject()
             .put("type", "web_search")))),
         new Bad("truncation", greeting().put("truncation", "auto")),
-        new Bad("background", greeting().put("background", true)),
+        new Bad("background", greeting().put("background", true).put("stream", true)),
+        new Bad("background", greeting().put("background", true).put("store", false)),
         new Bad("max_output_tokens", greeting().put("max_output_tokens", 0)),
         new Bad("metadata", greeting().put("metadata", new JsonObject().put("k", 1))),
         new Bad("text.format.type", greeting().put("text", new JsonObject().put("format",

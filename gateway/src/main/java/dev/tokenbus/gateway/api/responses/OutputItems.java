@@ -34,6 +34,21 @@ final class OutputItems {
     void done(int index, JsonObject item);
   }
 
+  /** A listener for a response no one streams. */
+  static final Listener SILENT = new Listener() {
+    @Override
+    public void added(int index, JsonObject item) {}
+
+    @Override
+    public void text(int index, String itemId, String delta) {}
+
+    @Override
+    public void arguments(int index, String itemId, String delta) {}
+
+    @Override
+    public void done(int index, JsonObject item) {}
+  };
+
   private final ToolSpec tools;
   private final ToolCallReader reader;
   private final Listener listener;

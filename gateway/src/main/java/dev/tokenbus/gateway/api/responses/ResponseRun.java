@@ -26,11 +26,13 @@ final class ResponseRun {
 
   private final String id;
   private final long createdAt = System.currentTimeMillis() / 1000;
-  private final String model;
+  private String model;
   private final ResponsesRequest request;
   private final JsonArray history;
   private final ResponseStore store;
   private final StreamOwner owner;
+  /** The stores of this response, one after the other, so that a later state never loses to an earlier one. */
+  private Future<Void> writes = Future.succeededFuture();
 
   ResponseRun(String id, String model, ResponsesRequest request, JsonArray history, ResponseStore store,
       StreamOwner owner) {
@@ -46,9 +48,24 @@ final class ResponseRun {
     return id;
   }
 
+  /** Names the model that serves the response, once a worker took it. */
+  void servedBy(String servedModel) {
+    this.model = servedModel;
+  }
+
   /** The response while it is being made: no output yet. */
   JsonObject inProgress() {
     return object("in_progress", new JsonArray(), null, null, null);
+  }
+
+  /** A background response's state before its end, stored: {@code queued}, or {@code in_progress} once it runs. */
+  Future<JsonObject> storedState(String status) {
+    return stored(object(status, new JsonArray(), null, null, null), new JsonArray());
+  }
+
+  /** The response of a background generation cancelled before its end, with what it had made. */
+  Future<JsonObject> cancelled(JsonArray output) {
+    return stored(object("cancelled", output, null, null, null), output);
   }
 
   /** The response of a generation that ended, stored first when the request asked for it. */
@@ -71,12 +88,13 @@ final class ResponseRun {
     }
     JsonObject entry = new JsonObject().put(RESPONSE, response).put(INPUT, request.input())
         .put(CONVERSATION, history.copy().addAll(request.input()).addAll(output));
-    return store.put(id, owner, entry).transform(ar -> {
+    writes = writes.transform(ignored -> store.put(id, owner, entry)).transform(ar -> {
       if (ar.failed()) {
         LOG.warn("response {} could not be stored: {}", id, ar.cause().toString());
       }
-      return Future.succeededFuture(response);
+      return Future.succeededFuture();
     });
+    return writes.map(response);
   }
 
   private JsonObject object(String status, JsonArray output, JsonObject usage, JsonObject error,

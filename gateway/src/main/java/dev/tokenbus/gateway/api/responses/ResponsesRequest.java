@@ -27,20 +27,20 @@ import java.util.Set;
  * turn, it becomes the chat messages the worker renders. Function tools, {@code tool_choice} and
  * {@code text.format} are read as the chat route reads {@code tools} and {@code response_format}
  * (one reader each); sampling fields, and tokenbus's extras such as {@code top_k}, by
- * {@link GenerateParameters}. Built-in tools, {@code background}, {@code truncation: "auto"} and
- * {@code conversation} are refused: nothing here would do what they ask.
+ * {@link GenerateParameters}. Built-in tools, {@code truncation: "auto"}, {@code conversation} and a
+ * streamed {@code background} response are refused: nothing here would do what they ask.
  *
  * @param input this request's input items, in {@link Items}' stored form
  * @param tools the function tools, or null for none (or {@code tool_choice: "none"})
  * @param echo the request's settings as the response object repeats them
  */
 record ResponsesRequest(String model, JsonArray input, String instructions, String previousResponseId, boolean store,
-    boolean stream, JsonObject metadata, ToolSpec tools, StreamConfig config, JsonObject echo) {
+    boolean stream, boolean background, JsonObject metadata, ToolSpec tools, StreamConfig config, JsonObject echo) {
 
   /** Most {@code metadata} pairs, and the longest key and value, as OpenAI allows. */
   static final int MAX_METADATA = 16, MAX_METADATA_KEY = 64, MAX_METADATA_VALUE = 512;
 
-  private static final Set<String> REFUSED = Set.of("background", "conversation", "prompt");
+  private static final Set<String> REFUSED = Set.of("conversation", "prompt");
 
   static ResponsesRequest parse(JsonObject body) {
     for (String field : REFUSED) {
@@ -87,9 +87,21 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
       }
     }
     StreamConfig config = builder.build().validate();
+    boolean store = bool(body, "store", true);
+    boolean stream = bool(body, "stream", false);
+    boolean background = bool(body, "background", false);
+    if (background && !store) {
+      throw new RequestValidationException("background", "a background response is stored: background needs store"
+          + " true");
+    }
+    if (background && stream) {
+      throw new RequestValidationException("background", "a background response is not streamed: poll GET"
+          + " /v1/responses/{id}");
+    }
     JsonObject metadata = metadata(body);
     JsonObject reasoning = reasoning(body);
     JsonObject echo = new JsonObject()
+        .put("background", background)
         .put("instructions", string(body, "instructions"))
         .put("max_output_tokens", limit)
         .put("parallel_tool_calls", bool(body, "parallel_tool_calls", true))
@@ -101,8 +113,8 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
         .put("top_p", config.topP())
         .put("truncation", "disabled")
         .put("user", string(body, "user"));
-    return new ResponsesRequest(string(body, "model"), input, string(body, "instructions"), previous,
-        bool(body, "store", true), bool(body, "stream", false), metadata, tools, config, echo);
+    return new ResponsesRequest(string(body, "model"), input, string(body, "instructions"), previous, store, stream,
+        background, metadata, tools, config, echo);
   }
 
   /**

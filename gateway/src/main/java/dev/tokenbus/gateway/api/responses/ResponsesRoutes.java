@@ -13,11 +13,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Set;
 
 /**
  * OpenAI's Responses API on a gateway: {@code POST /v1/responses} (streamed or whole), and for
  * stored responses {@code GET /v1/responses/{id}}, {@code GET /v1/responses/{id}/input_items} and
- * {@code DELETE /v1/responses/{id}}. A response goes the same way as a chat completion
+ * {@code DELETE /v1/responses/{id}}, and {@code POST /v1/responses/{id}/cancel} for a background
+ * response (one run with no client connected; polled with {@code GET}). A response goes the same way as a chat completion
  * ({@link Generations}); only the parsing ({@link ResponsesRequest}) and the encoding
  * ({@link ResponsesStreamChannel}, {@link ResponsesWholeChannel}) are this API's. Stored responses
  * live in the cluster's {@link ResponseStore}, so {@code previous_response_id} continues a
@@ -25,11 +27,15 @@ import io.vertx.ext.web.RoutingContext;
  */
 public final class ResponsesRoutes {
 
+  /** A response's id is this, then the id of the stream that made it. */
+  static final String RESPONSE_PREFIX = "resp_";
+
   /** Most input items one page of {@code input_items} lists. */
   static final int MAX_PAGE = 100;
 
   private final Generations generations;
   private final ResponseStore store;
+  private final BackgroundRuns backgrounds = new BackgroundRuns();
 
   public ResponsesRoutes(Generations generations, ResponseStore store) {
     this.generations = generations;
@@ -42,6 +48,8 @@ public final class ResponsesRoutes {
     router.get("/v1/responses/:id").handler(this::get);
     router.get("/v1/responses/:id/input_items").handler(this::inputItems);
     router.delete("/v1/responses/:id").handler(this::delete);
+    router.post("/v1/responses/:id/cancel").handler(this::cancel);
+    generations.dispatcher().answerCancels(backgrounds::cancel);
   }
 
   private void create(RoutingContext ctx) {
@@ -61,11 +69,61 @@ public final class ResponsesRoutes {
       }
       JsonArray history = ar.result();
       var generation = request.toRequest(sid, history);
+      if (request.background()) {
+        background(ctx, sid, owner, request, history, generation);
+        return;
+      }
       generations.serve(ctx, owner, generation, request.model(), (stream, served) -> {
-        ResponseRun run = new ResponseRun("resp_" + sid, served, request, history, store, owner);
+        ResponseRun run = new ResponseRun(RESPONSE_PREFIX + sid, served, request, history, store, owner);
         return request.stream() ? new ResponsesStreamChannel(generations.sse(ctx), run, request)
             : new ResponsesWholeChannel(ctx.response(), run, request);
       });
+    });
+  }
+
+  /**
+   * Answers a background request at once with its {@code queued} state (stored first, so that a
+   * poll right after finds it), then runs it with no client.
+   */
+  private void background(RoutingContext ctx, String sid, StreamOwner owner, ResponsesRequest request,
+      JsonArray history, dev.tokenbus.protocol.GenerationRequest generation) {
+    ResponseRun run = new ResponseRun(RESPONSE_PREFIX + sid, request.model(), request, history, store, owner);
+    BackgroundRuns.Run held = backgrounds.start(run, request, sid, owner);
+    run.storedState("queued").onSuccess(queued -> {
+      json(ctx, queued);
+      generations.serve(held, owner, generation, request.model(), (stream, served) -> held.opened(served));
+    });
+  }
+
+  /**
+   * Cancels a background response through any gateway: the gateway running it lets go of its
+   * generation and stores it as {@code cancelled} with what it made so far; the answer is the
+   * stored response. An ended response is answered as it is; one that is not a background
+   * response is a 400. A background response whose gateway is gone is stored as cancelled.
+   */
+  private void cancel(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    StreamOwner owner = ApiKeys.ownerOf(ctx);
+    stored(ctx, id, entry -> {
+      JsonObject response = entry.getJsonObject(ResponseRun.RESPONSE);
+      if (!response.getBoolean("background", false)) {
+        ApiError.invalid("only a background response can be cancelled", null, "invalid_value").send(ctx.response());
+        return;
+      }
+      if (!Set.of("queued", "in_progress").contains(response.getString("status"))) {
+        json(ctx, response);
+        return;
+      }
+      generations.dispatcher().cancelWherever(id.substring(RESPONSE_PREFIX.length()), owner)
+          .compose(found -> found ? store.get(id, owner) : store.put(id, owner, entry.copy().put(ResponseRun.RESPONSE,
+              response.copy().put("status", "cancelled"))).compose(v -> store.get(id, owner)))
+          .onComplete(ar -> {
+            if (ar.failed() || ar.result() == null) {
+              notFound(ctx, id);
+            } else {
+              json(ctx, ar.result().getJsonObject(ResponseRun.RESPONSE));
+            }
+          });
     });
   }
 

@@ -5,7 +5,6 @@ import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.gateway.serve.WholeResponseChannel;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonObject;
 
 /** A response not streamed: its output gathered, stored when asked, then answered as one object. */
 final class ResponsesWholeChannel extends WholeResponseChannel {
@@ -16,7 +15,7 @@ final class ResponsesWholeChannel extends WholeResponseChannel {
   ResponsesWholeChannel(HttpServerResponse response, ResponseRun run, ResponsesRequest request) {
     super(response);
     this.run = run;
-    this.items = new OutputItems(request.tools(), SILENT);
+    this.items = new OutputItems(request.tools(), OutputItems.SILENT);
   }
 
   @Override
@@ -28,18 +27,4 @@ final class ResponsesWholeChannel extends WholeResponseChannel {
     }
     return Future.succeededFuture();
   }
-
-  private static final OutputItems.Listener SILENT = new OutputItems.Listener() {
-    @Override
-    public void added(int index, JsonObject item) {}
-
-    @Override
-    public void text(int index, String itemId, String delta) {}
-
-    @Override
-    public void arguments(int index, String itemId, String delta) {}
-
-    @Override
-    public void done(int index, JsonObject item) {}
-  };
 }
