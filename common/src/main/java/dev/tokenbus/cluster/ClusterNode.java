@@ -1,6 +1,10 @@
 package dev.tokenbus.cluster;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.EvictionConfig;
+import com.hazelcast.config.EvictionPolicy;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.XmlConfigBuilder;
 import dev.tokenbus.metrics.TokenbusMetrics;
@@ -29,6 +33,11 @@ import org.slf4j.LoggerFactory;
 public final class ClusterNode {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterNode.class);
+
+  /** The Hazelcast map of the Responses API's stored responses (Vert.x's shared data names it as it is). */
+  public static final String RESPONSES_MAP = "tokenbus.responses";
+  /** Megabytes of stored responses each member holds at most, when the configuration file sets none. */
+  public static final int RESPONSES_MAP_MB = 256;
 
   private final Vertx vertx;
   private final ClusterMembership membership;
@@ -172,6 +181,9 @@ public final class ClusterNode {
       hz.setClusterName(hz.getClusterName() + "-" + credentials.fingerprint().substring(0, 16));
     }
     options.attributes().forEach((k, v) -> hz.getMemberAttributeConfig().setAttribute(k, v));
+    if (hz.getMapConfigOrNull(RESPONSES_MAP) == null) {
+      hz.addMapConfig(responsesMap());
+    }
     if (options.host().matches("[0-9.]+")) {
       // Bind Hazelcast to this address only (the file's default is loopback).
       hz.getNetworkConfig().getInterfaces().setEnabled(true).setInterfaces(java.util.List.of(options.host()));
@@ -190,6 +202,16 @@ public final class ClusterNode {
           .setMembers(options.members().stream().map(m -> withPort(m, port)).toList());
     }
     return hz;
+  }
+
+  /**
+   * The stored responses of OpenAI's Responses API, unless the configuration file names this map:
+   * one backup, and at most {@link #RESPONSES_MAP_MB} MB of them on each member, the least recently
+   * used evicted first.
+   */
+  static MapConfig responsesMap() {
+    return new MapConfig(RESPONSES_MAP).setBackupCount(1).setEvictionConfig(new EvictionConfig()
+        .setEvictionPolicy(EvictionPolicy.LRU).setMaxSizePolicy(MaxSizePolicy.USED_HEAP_SIZE).setSize(RESPONSES_MAP_MB));
   }
 
   /**

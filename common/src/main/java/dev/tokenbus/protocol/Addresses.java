@@ -31,6 +31,15 @@ public final class Addresses {
   }
 
   /**
+   * Where a gateway answers requests to cancel the work it runs for no connected client (the
+   * Responses API's background responses), named as {@link #gatewayClaims} is: any gateway where
+   * the cancel arrives sends it here, by the prefix of the work's stream id.
+   */
+  public static String gatewayCancels(String streamIdPrefix) {
+    return "tokenbus.gateways." + streamIdPrefix + ".cancels";
+  }
+
+  /**
    * Where a gateway holding a resumable stream that another gateway made (its client came back
    * here once) answers claims for it, from the gateway where the stream's client reconnected next.
    */

@@ -95,8 +95,8 @@ class AbruptDisconnectTest {
     ListAppender<ILoggingEvent> log = new ListAppender<>();
     log.start();
     root.addAppender(log);
-    String[] paths = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize"};
-    byte[] body = ("{\"prompt\":\"once upon a time\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+    String[] paths = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize", "/v1/responses"};
+    byte[] body = ("{\"prompt\":\"once upon a time\",\"input\":\"once\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
         + "\"max_tokens\":4}").getBytes(StandardCharsets.UTF_8);
     Random rng = new Random(19);
     ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -146,7 +146,8 @@ class AbruptDisconnectTest {
         {"/v1/generate", "{\"prompt\":\"once\",\"max_tokens\":2000,\"timeout_ms\":600000}"},
         {"/v1/completions", "{\"prompt\":\"once\",\"max_tokens\":2000,\"stream\":true}"},
         {"/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2000,"
-            + "\"stream\":true}"}};
+            + "\"stream\":true}"},
+        {"/v1/responses", "{\"input\":\"hi\",\"max_output_tokens\":2000,\"stream\":true}"}};
     for (int i = 0; i < 2 * SLOTS; i++) {
       String[] r = requests[i % requests.length];
       RawHttp http = RawHttp.post(cluster.gateway.port(), r[0], r[1], 0);

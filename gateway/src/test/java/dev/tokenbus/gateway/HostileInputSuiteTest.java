@@ -72,7 +72,12 @@ class HostileInputSuiteTest {
         yield post(rng, r.route(), "application/json", r.body());
       }
       case JSON -> post(rng, route(rng), "application/json", badJson(rng));
-      default -> post(rng, route(rng), "application/json", badParameters(rng).getBytes(StandardCharsets.UTF_8));
+      default -> {
+        String route = route(rng);
+        String body = "/v1/responses".equals(route) && rng.nextBoolean() ? badResponsesInput(rng)
+            : badParameters(rng, route);
+        yield post(rng, route, "application/json", body.getBytes(StandardCharsets.UTF_8));
+      }
     };
     String shown = preview(request);
     long t0 = System.nanoTime();
@@ -92,7 +97,8 @@ class HostileInputSuiteTest {
     }
   }
 
-  private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize"};
+  private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize",
+      "/v1/responses"};
 
   private static String route(Random rng) {
     return ROUTES[rng.nextInt(ROUTES.length)];
@@ -210,7 +216,7 @@ class HostileInputSuiteTest {
   }
 
   /** Valid JSON, wrong values: one field at a time, on a body that is otherwise right for {@code /v1/generate}. */
-  private static String badParameters(Random rng) {
+  private static String badParameters(Random rng, String route) {
     String[][] fields = {
         {"max_tokens", "-1", "\"ten\"", "1.5", "[]", "true", "1000000000", "-2147483648"},
         {"temperature", "-1", "\"hot\"", "[]", "1e300", "-0.1"},
@@ -226,7 +232,7 @@ class HostileInputSuiteTest {
             "{\"1\":-1e308}", "{\"1\":100.0001}", "{\"1\":\"NaN\"}", "{\"1\":{\"2\":3}}", "{\"1\":[1]}",
             "{\"1\":false}", "{\"1\":null}", "[[1,-100]]", "\"1:-100\"", "1"},
         {"buffer_size", "0", "-5", "\"x\"", "1000000000"},
-        {"timeout_ms", "-5", "0", "\"x\"", "1e20"},
+        {"timeout_ms", "-5", "\"x\"", "1e20"}, // 0 is valid: no deadline
         {"top_logprobs", "-1", "1000", "\"x\""},
         {"stream_delay_ms", "-1", "\"x\"", "100000000"},
         {"repeat_last_n", "-2", "\"x\"", "1.5"},
@@ -239,7 +245,53 @@ class HostileInputSuiteTest {
     };
     String[] f = fields[rng.nextInt(fields.length)];
     String value = f[1 + rng.nextInt(f.length - 1)];
-    JsonObject base = new JsonObject().put("prompt", "hi").put("max_tokens", 2).put("stream", false);
+    JsonObject base = "/v1/responses".equals(route)
+        ? new JsonObject().put("input", "hi").put("max_output_tokens", 2).put("stream", false)
+        : new JsonObject().put("prompt", "hi").put("max_tokens", 2).put("stream", false);
+    if ("/v1/responses".equals(route) && "max_tokens".equals(f[0])) {
+      f = new String[] {"max_output_tokens", "0", "-1", "\"ten\"", "1.5", "[]", "true"};
+      value = f[1 + rng.nextInt(f.length - 1)];
+    }
+    base.remove(f[0]);
+    String json = base.encode();
+    return json.substring(0, json.length() - 1) + ",\"" + f[0] + "\":" + value + "}";
+  }
+
+  /** A Responses API body whose input, tools, format, metadata or conversation fields are wrong or too big. */
+  private static String badResponsesInput(Random rng) {
+    int depth = 200 + rng.nextInt(5000);
+    String deep = "[".repeat(depth) + "]".repeat(depth);
+    StringBuilder many = new StringBuilder("[");
+    int n = 1025 + rng.nextInt(2000);
+    for (int i = 0; i < n; i++) {
+      many.append(i == 0 ? "" : ",").append("{\"role\":\"user\",\"content\":\"x\"}");
+    }
+    many.append(']');
+    String[][] fields = {
+        {"input", "\"\"", "42", "[]", "{}", "null", "[1]", "[[]]", "[{}]", "[{\"type\":\"input_image\"}]",
+            "[{\"role\":\"tool\",\"content\":\"x\"}]", "[{\"role\":\"user\",\"content\":[]}]",
+            "[{\"role\":\"user\",\"content\":[{\"type\":\"input_file\",\"file_id\":\"f\"}]}]",
+            "[{\"type\":\"function_call\",\"call_id\":1}]", "[{\"type\":\"function_call_output\"}]",
+            "[{\"role\":\"user\",\"content\":\"x\",\"id\":\"" + "i".repeat(200) + "\"}]",
+            "[{\"type\":\"item_reference\",\"id\":\"msg_1\"}]", deep, many.toString()},
+        {"instructions", "42", "[]", "{}"},
+        {"tools", "{}", "[1]", "[{\"type\":\"web_search\"}]", "[{\"type\":\"function\"}]",
+            "[{\"type\":\"function\",\"name\":\"bad name!\"}]"},
+        {"tool_choice", "\"sometimes\"", "42", "{\"type\":\"file_search\"}", "{\"type\":\"function\"}"},
+        {"text", "42", "\"json\"", "{\"format\":1}", "{\"format\":{\"type\":\"yaml\"}}",
+            "{\"format\":{\"type\":\"json_schema\",\"schema\":7}}"},
+        {"metadata", "[]", "\"x\"", "{\"k\":1}", "{\"" + "k".repeat(100) + "\":\"v\"}",
+            "{\"k\":\"" + "v".repeat(600) + "\"}"},
+        {"previous_response_id", "42", "\"\"", "\"resp_absent\"", "\"" + "r".repeat(10_000) + "\"", "[]"},
+        {"truncation", "\"auto\"", "42"},
+        {"background", "true", "\"yes\""},
+        {"store", "\"yes\"", "1"},
+        {"reasoning", "42", "[]"},
+        {"parallel_tool_calls", "\"no\"", "[]"},
+    };
+    String[] f = fields[rng.nextInt(fields.length)];
+    String value = f[1 + rng.nextInt(f.length - 1)];
+    JsonObject base = new JsonObject().put("input", "hi").put("max_output_tokens", 2);
     base.remove(f[0]);
     String json = base.encode();
     return json.substring(0, json.length() - 1) + ",\"" + f[0] + "\":" + value + "}";
@@ -282,7 +334,7 @@ class HostileInputSuiteTest {
       switch (kind) {
         case 0 -> ws.sendText(new String(badJson(rng), StandardCharsets.UTF_8).replace("\u0000", " "));
         case 1 -> {
-          String params = badParameters(rng);
+          String params = badParameters(rng, "/v1/generate");
           ws.sendText("{\"type\":\"generate\",\"id\":\"p\"," + params.substring(1));
         }
         case 2 -> ws.sendText(pick(rng, "{\"type\":\"generate\"}", "{\"type\":\"generate\",\"id\":5}",
@@ -365,7 +417,7 @@ class HostileInputSuiteTest {
   private static byte[] badFrame(Random rng) {
     String frame = switch (rng.nextInt(3)) {
       case 0 -> new String(badJson(rng), StandardCharsets.UTF_8).replace("\u0000", " ");
-      case 1 -> "{\"type\":\"generate\",\"id\":\"p\"," + badParameters(rng).substring(1);
+      case 1 -> "{\"type\":\"generate\",\"id\":\"p\"," + badParameters(rng, "/v1/generate").substring(1);
       default -> pick(rng, "{}", "{\"type\":\"launch\",\"id\":\"a\"}", "{\"id\":\"a\"}", "");
     };
     return frame.getBytes(StandardCharsets.UTF_8);

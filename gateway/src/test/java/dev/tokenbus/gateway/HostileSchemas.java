@@ -37,7 +37,7 @@ final class HostileSchemas {
     JsonArray messages = new JsonArray().add(new JsonObject().put("role", "user").put("content", "hi"));
     JsonObject mark = new JsonObject(MARK);
     JsonObject toolChoice = new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "f"));
-    Request r = switch (rng.nextInt(4)) {
+    Request r = switch (rng.nextInt(6)) {
       case 0 -> new Request("/v1/generate", bytes(new JsonObject().put("prompt", "hi").put("max_tokens", 2)
           .put("json_schema", mark)));
       case 1 -> new Request("/v1/completions", bytes(new JsonObject().put("prompt", "hi").put("max_tokens", 2)
@@ -45,6 +45,13 @@ final class HostileSchemas {
       case 2 -> new Request("/v1/chat/completions", bytes(new JsonObject().put("messages", messages).put("max_tokens", 2)
           .put("response_format", new JsonObject().put("type", "json_schema").put("json_schema",
               new JsonObject().put("name", "x").put("strict", true).put("schema", mark)))));
+      case 4 -> new Request("/v1/responses", bytes(new JsonObject().put("input", "hi").put("max_output_tokens", 2)
+          .put("text", new JsonObject().put("format", new JsonObject().put("type", "json_schema").put("name", "x")
+              .put("strict", true).put("schema", mark)))));
+      case 5 -> new Request("/v1/responses", bytes(new JsonObject().put("input", "hi").put("max_output_tokens", 2)
+          .put("tool_choice", rng.nextBoolean() ? "required" : new JsonObject().put("type", "function").put("name", "f"))
+          .put("tools", new JsonArray().add(new JsonObject().put("type", "function").put("name", "f")
+              .put("parameters", mark)))));
       default -> new Request("/v1/chat/completions", bytes(new JsonObject().put("messages", messages)
           .put("max_tokens", 2).put("tool_choice", rng.nextBoolean() ? "required" : toolChoice)
           .put("tools", new JsonArray().add(new JsonObject().put("type", "function").put("function",

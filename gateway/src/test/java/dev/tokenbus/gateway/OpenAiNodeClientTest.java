@@ -75,11 +75,13 @@ class OpenAiNodeClientTest {
     Path source = Path.of("src", "test", "js");
     Path dir = Path.of("target", "openai-node-client");
     Files.createDirectories(dir);
-    for (String file : List.of("package.json", "client.mjs", "structured.mjs", "anthropic.mjs")) {
+    for (String file : List.of("package.json", "client.mjs", "structured.mjs", "anthropic.mjs", "responses.mjs")) {
       Files.copy(source.resolve(file), dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
     }
-    if (!Files.isRegularFile(dir.resolve("node_modules/openai/package.json"))
-        || !Files.isRegularFile(dir.resolve("node_modules/@anthropic-ai/sdk/package.json"))) {
+    JsonObject dependencies = new JsonObject(Files.readString(dir.resolve("package.json")))
+        .getJsonObject("dependencies");
+    if (!dependencies.fieldNames().stream()
+        .allMatch(name -> Files.isRegularFile(dir.resolve("node_modules").resolve(name).resolve("package.json")))) {
       run(dir, 300, "npm", "install", "--no-audit", "--no-fund", "--loglevel=error");
     }
     return dir;

@@ -42,7 +42,7 @@ class VanishingClientsChaosTest {
   private static final int CLIENTS = 300;
   private static final int AT_ONCE = 16;
 
-  private enum Channel { SSE, WHOLE, OPENAI_CHAT, OPENAI_TEXT, WS, WS_TWO }
+  private enum Channel { SSE, WHOLE, OPENAI_CHAT, OPENAI_TEXT, RESPONSES, WS, WS_TWO }
 
   private enum Way { RESET, FIN, CLOSE_FRAME, GARBAGE_FRAME }
 
@@ -150,6 +150,8 @@ class VanishingClientsChaosTest {
       case OPENAI_CHAT -> new String[] {"/v1/chat/completions",
           "{\"messages\":[{\"role\":\"user\",\"content\":\"chaos\"}],\"max_tokens\":500,\"stream\":"
               + rng.nextBoolean() + "}"};
+      case RESPONSES -> new String[] {"/v1/responses", "{\"input\":\"chaos\",\"max_output_tokens\":500,\"stream\":"
+          + rng.nextBoolean() + "}"};
       default -> new String[] {"/v1/completions", "{\"prompt\":\"chaos\",\"max_tokens\":500,\"stream\":"
           + rng.nextBoolean() + "}"};
     };

@@ -56,6 +56,12 @@ final class HttpArgs {
           + " least loaded (default ${DEFAULT-VALUE}).")
   int prefixRoutingSlack;
 
+  @Option(names = "--responses-ttl-s", defaultValue = "86400",
+      description = "How long a response stored by POST /v1/responses (store: true) is kept for GET and"
+          + " previous_response_id, through any gateway; the cluster also drops the least recently used ones beyond"
+          + " its memory bound (default ${DEFAULT-VALUE}).")
+  long responsesTtlS;
+
   @Option(names = "--api-keys", defaultValue = "",
       description = "Comma-separated API keys; when set, every /v1 route needs Authorization: Bearer <key>"
           + " (/health, /ready and /metrics stay open). Default: none asked for.")
@@ -77,8 +83,11 @@ final class HttpArgs {
     if (prefixRoutingSlack < -1) {
       throw new IllegalArgumentException("prefix-routing-slack must be -1 (off) or more, got " + prefixRoutingSlack);
     }
+    if (responsesTtlS < 1) {
+      throw new IllegalArgumentException("responses-ttl-s must be at least 1, got " + responsesTtlS);
+    }
     return DispatchOptions.defaults().withQueueSize(queueSize).withResumeGraceMs(resumeGraceMs)
-        .withPrefixRoutingSlack(prefixRoutingSlack);
+        .withPrefixRoutingSlack(prefixRoutingSlack).withResponsesTtlMs(responsesTtlS * 1000);
   }
 
   GatewayOptions toOptions() {

@@ -27,6 +27,10 @@ import java.util.regex.Pattern;
  */
 public final class GenerateParameters {
 
+  /** OpenAI's APIs generate until the model stops or the context is full when no limit is given. */
+  public static final int UNLIMITED = 1_000_000;
+
+
   /** A token id as a {@code logit_bias} key: decimal digits, no sign, no leading zero, at most 10 digits. */
   private static final Pattern TOKEN_ID = Pattern.compile("0|[1-9][0-9]{0,9}");
 

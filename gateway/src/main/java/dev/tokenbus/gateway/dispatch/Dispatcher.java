@@ -28,6 +28,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +74,8 @@ public final class Dispatcher {
   private final Reachability reachability;
   private long sweepTimer;
   private boolean closed;
+  private BiFunction<String, StreamOwner, Future<Boolean>> localCancel;
+  private WorkerLink.Subscription cancelAnswers;
   private java.util.function.LongConsumer dispatched = nanos -> { };
 
   private Dispatcher(Vertx vertx, WorkerLink link, DispatchOptions options) {
@@ -201,6 +204,34 @@ public final class Dispatcher {
     }
     s.cancel(reason);
     return true;
+  }
+
+  /**
+   * Runs {@code cancel} for the cancel requests that reach this gateway for its own work (see
+   * {@link #cancelWherever}); one handler per gateway, set once.
+   */
+  public void answerCancels(BiFunction<String, StreamOwner, Future<Boolean>> cancel) {
+    if (localCancel != null) {
+      throw new IllegalStateException("cancel requests are answered already");
+    }
+    localCancel = cancel;
+    cancelAnswers = link.answerCancels(ids.prefix(), cancel);
+  }
+
+  /**
+   * Cancels the work of {@code owner} under stream id {@code sid}, here or at the gateway that made
+   * the id: true when that gateway had such work and cancelled it; false when it had none, or is
+   * gone, or did not answer within the open timeout.
+   */
+  public Future<Boolean> cancelWherever(String sid, StreamOwner owner) {
+    if (!StreamIds.wellFormed(sid)) {
+      return Future.succeededFuture(false);
+    }
+    String prefix = StreamIds.prefixOf(sid);
+    if (prefix.equals(ids.prefix())) {
+      return localCancel == null ? Future.succeededFuture(false) : localCancel.apply(sid, owner);
+    }
+    return link.cancelAt(prefix, sid, owner, options.openTimeoutMs());
   }
 
   /** A fresh stream id, unique across gateways and unguessable (see {@link StreamIds}). */
@@ -562,6 +593,9 @@ public final class Dispatcher {
       r.stream.fail(StreamErrorType.GATEWAY_SHUTDOWN, "the gateway is shutting down");
     }
     reconnects.stop();
+    if (cancelAnswers != null) {
+      cancelAnswers.close();
+    }
     return link.close();
   }
 }

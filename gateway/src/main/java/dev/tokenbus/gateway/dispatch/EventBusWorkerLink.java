@@ -22,6 +22,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -128,6 +129,27 @@ final class EventBusWorkerLink implements WorkerLink {
   @Override
   public Subscription answerGatewayClaims(String prefix, Reconnects.Holder holder) {
     return answer(Addresses.gatewayClaims(prefix), id -> prefix.equals(StreamIds.prefixOf(id)), holder);
+  }
+
+  @Override
+  public Subscription answerCancels(String prefix, BiFunction<String, StreamOwner, Future<Boolean>> cancel) {
+    MessageConsumer<JsonObject> consumer = bus.consumer(Addresses.gatewayCancels(prefix), m -> {
+      String sid = m.body().getString("id");
+      StreamOwner owner = StreamOwner.fromWire(m.body().getString("owner"));
+      if (sid == null || owner == null || !StreamIds.wellFormed(sid) || !prefix.equals(StreamIds.prefixOf(sid))) {
+        m.reply(false);
+        return;
+      }
+      cancel.apply(sid, owner).onComplete(ar -> m.reply(ar.succeeded() && ar.result()));
+    });
+    return consumer::unregister;
+  }
+
+  @Override
+  public Future<Boolean> cancelAt(String prefix, String sid, StreamOwner owner, long timeoutMs) {
+    return bus.<Boolean>request(Addresses.gatewayCancels(prefix), new JsonObject().put("id", sid)
+        .put("owner", owner.wire()), new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body).otherwise(false);
   }
 
   /** Answers the claims sent to {@code address} for the stream ids {@code covered} accepts; others own nothing. */

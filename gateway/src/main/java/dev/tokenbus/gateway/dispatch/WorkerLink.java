@@ -8,6 +8,7 @@ import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Future;
+import java.util.function.BiFunction;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -136,6 +137,18 @@ interface WorkerLink {
    *     {@link NoAnswer} when it did not answer within {@code timeoutMs}
    */
   Future<Handover> claimParked(String workerId, String sid, int lastIndex, StreamOwner claimer, long timeoutMs);
+
+  /**
+   * Answers the cancel requests for the work this gateway runs under stream ids carrying
+   * {@code prefix}, with {@code cancel} (true: there was such work of that owner, now cancelled).
+   */
+  Subscription answerCancels(String prefix, BiFunction<String, StreamOwner, Future<Boolean>> cancel);
+
+  /**
+   * Asks the gateway whose stream-id prefix is {@code prefix} to cancel its work {@code sid} of
+   * {@code owner}; false when it has no such work, or nobody answered within {@code timeoutMs}.
+   */
+  Future<Boolean> cancelAt(String prefix, String sid, StreamOwner owner, long timeoutMs);
 
   /** Stops delivering to the inbox. */
   Future<Void> close();

@@ -51,7 +51,7 @@ final class DispatchHarness implements AutoCloseable {
 
   /** Options for these tests: queue of {@code queueSize}, grace {@code graceMs}, least loaded dispatch. */
   static DispatchOptions options(int queueSize, long graceMs) {
-    return new DispatchOptions(2000, INACTIVITY_MS, 600_000, queueSize, graceMs, -1);
+    return new DispatchOptions(2000, INACTIVITY_MS, 600_000, queueSize, graceMs, -1, 60_000);
   }
 
   static DispatchHarness start(Vertx vertx, DispatchOptions options) throws Exception {

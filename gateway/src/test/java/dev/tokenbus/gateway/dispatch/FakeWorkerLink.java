@@ -142,6 +142,23 @@ final class FakeWorkerLink implements WorkerLink {
     return answerClaims(GATEWAY + prefix, holder);
   }
 
+  /** Each prefix's cancel handler, as {@link #answerCancels} registers it. */
+  private final java.util.Map<String, java.util.function.BiFunction<String, StreamOwner, Future<Boolean>>> cancels =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public Subscription answerCancels(String prefix,
+      java.util.function.BiFunction<String, StreamOwner, Future<Boolean>> cancel) {
+    cancels.put(prefix, cancel);
+    return () -> cancels.remove(prefix, cancel);
+  }
+
+  @Override
+  public Future<Boolean> cancelAt(String prefix, String sid, StreamOwner owner, long timeoutMs) {
+    var cancel = cancels.get(prefix);
+    return cancel == null ? Future.succeededFuture(false) : cancel.apply(sid, owner);
+  }
+
   @Override
   public Future<Handover> claimFromGateway(String prefix, String sid, int lastIndex, StreamOwner claimer,
       long timeoutMs) {

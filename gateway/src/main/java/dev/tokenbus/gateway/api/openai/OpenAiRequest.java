@@ -34,8 +34,7 @@ import java.util.List;
 public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTokens, List<ChatMessage> messages,
     StreamConfig config, boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
 
-  /** OpenAI generates until the model stops or the context is full when no limit is given. */
-  static final int UNLIMITED = 1_000_000;
+  static final int UNLIMITED = GenerateParameters.UNLIMITED;
 
   public GenerationRequest toRequest(String id) {
     if (chat) {
