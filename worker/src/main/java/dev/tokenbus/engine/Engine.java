@@ -62,6 +62,11 @@ public interface Engine extends AutoCloseable {
 
   ModelInfo model();
 
+  /** The model's embeddings, or empty where this engine computes none (the simulated one). */
+  default java.util.Optional<Embedder> embedder() {
+    return java.util.Optional.empty();
+  }
+
   /** Whether this engine only simulates a model (made-up text, no weights), for scale tests. */
   default boolean simulated() {
     return false;

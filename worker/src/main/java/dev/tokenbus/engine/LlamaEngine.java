@@ -11,6 +11,7 @@ import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.engine.llama.NativeModel;
+import dev.tokenbus.engine.llama.Pooling;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -57,8 +58,10 @@ public final class LlamaEngine implements Engine {
   private final LlamaRelease profile;
   private final boolean prefixCache;
   private final FlashAttention flashAttention;
+  private final LlamaEmbedder embedder;
 
-  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile) {
+  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile,
+      Pooling pooling) {
     this.model = model;
     this.profile = profile;
     this.slots = config.slots();
@@ -75,13 +78,17 @@ public final class LlamaEngine implements Engine {
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
     this.grammars = new GrammarParser(model, GrammarParser.DEFAULT_TIMEOUT_MS);
+    // An input's tokens all go into one ubatch (pooling needs the whole sequence at once): sized like a step.
+    this.embedder = new LlamaEmbedder(model, text -> tokenize(text, true, false), pooling,
+        Math.min(contextPerSequence, config.batchSize()), threads, config.flashAttention());
     // A roomy stack: matching a grammar recurses along its chains of rules (on b4916, up to GbnfCheck.MAX_DEPTH).
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).stackSize(DECODE_STACK_BYTES)
         .unstarted(loop);
     thread.start();
     LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
-        + " prefix cache {}, flash attention {}", config.model().getFileName(), model.description(), profile, slots,
-        contextPerSequence, threads, config.batchSize(), config.prefixCache() ? "on" : "off", config.flashAttention());
+        + " prefix cache {}, flash attention {}, embeddings {} wide with {} pooling", config.model().getFileName(),
+        model.description(), profile, slots, contextPerSequence, threads, config.batchSize(),
+        config.prefixCache() ? "on" : "off", config.flashAttention(), embedder.dimensions(), pooling);
   }
 
   /**
@@ -117,11 +124,36 @@ public final class LlamaEngine implements Engine {
     int perSequence = config.contextPerSequence() > 0 ? config.contextPerSequence()
         : Math.min(model.contextTrain() > 0 ? model.contextTrain() : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
     try {
-      return new LlamaEngine(config, model, perSequence, llama.release());
+      return new LlamaEngine(config, model, perSequence, llama.release(), pooling(config, model, gguf));
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
+  }
+
+  /**
+   * The configured pooling, else the model's own ({@code <architecture>.pooling_type}), else mean
+   * (what a generative model, which declares none, is embedded with).
+   */
+  private static Pooling pooling(EngineConfig config, NativeModel model, GgufInfo gguf) {
+    if (config.pooling() != null) {
+      return config.pooling();
+    }
+    String declared = model.metadata(gguf.architecture() + ".pooling_type");
+    Pooling own = null;
+    if (declared != null) {
+      try {
+        own = Pooling.ofLlamaType(Integer.parseInt(declared.strip()));
+      } catch (NumberFormatException e) {
+        LOG.warn("ignoring {}.pooling_type '{}': not a number", gguf.architecture(), declared);
+      }
+    }
+    return own != null ? own : Pooling.MEAN;
+  }
+
+  @Override
+  public java.util.Optional<Embedder> embedder() {
+    return java.util.Optional.of(embedder);
   }
 
   @Override
@@ -362,6 +394,10 @@ public final class LlamaEngine implements Engine {
     }
     if (thread.isAlive()) {
       LOG.error("the decode thread did not stop within 30 s; leaving the model loaded");
+      return;
+    }
+    if (!embedder.close()) {
+      LOG.error("the embedding thread did not stop within 30 s; leaving the model loaded");
       return;
     }
     if (!grammars.close(TimeUnit.SECONDS.toMillis(30))) {

@@ -90,6 +90,8 @@ final class B4916Abi implements LlamaAbi {
   static final long CP_N_THREADS = off(CONTEXT_PARAMS, "n_threads");
   static final long CP_N_THREADS_BATCH = off(CONTEXT_PARAMS, "n_threads_batch");
   static final long CP_DEFRAG_THOLD = off(CONTEXT_PARAMS, "defrag_thold");
+  static final long CP_POOLING_TYPE = off(CONTEXT_PARAMS, "pooling_type");
+  static final long CP_EMBEDDINGS = off(CONTEXT_PARAMS, "embeddings");
   static final long CP_TYPE_K = off(CONTEXT_PARAMS, "type_k");
   static final long CP_TYPE_V = off(CONTEXT_PARAMS, "type_v");
   static final long CP_OFFLOAD_KQV = off(CONTEXT_PARAMS, "offload_kqv");
@@ -199,20 +201,43 @@ final class B4916Abi implements LlamaAbi {
   @Override
   public MemorySegment initContext(MemorySegment model, NativeContext.Params p) throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment cp = (MemorySegment) contextDefaultParams.invokeExact((SegmentAllocator) arena);
-      cp.set(JAVA_INT, CP_N_CTX, p.contextSize());
-      cp.set(JAVA_INT, CP_N_BATCH, p.batchSize());
-      cp.set(JAVA_INT, CP_N_UBATCH, p.microBatchSize());
-      cp.set(JAVA_INT, CP_N_SEQ_MAX, p.sequences());
-      cp.set(JAVA_INT, CP_N_THREADS, p.threads());
-      cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
-      // Sequences come and go in one shared pool; let llama.cpp compact it before fragmentation stops a prompt chunk fitting.
-      cp.set(JAVA_FLOAT, CP_DEFRAG_THOLD, 0.1f);
-      // b4916 has no "auto": its default, and so auto here, is off.
-      cp.set(JAVA_BOOLEAN, CP_FLASH_ATTN, p.flashAttention() == FlashAttention.ON);
-      cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
+      return (MemorySegment) initFromModel.invokeExact(model, params(arena, p));
+    }
+  }
+
+  /** b4916's KV cache is one pool shared by all sequences already. */
+  @Override
+  public MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params p, Pooling pooling)
+      throws Throwable {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment cp = params(arena, p);
+      cp.set(JAVA_BOOLEAN, CP_EMBEDDINGS, true);
+      cp.set(JAVA_INT, CP_POOLING_TYPE, pooling.llamaType());
       return (MemorySegment) initFromModel.invokeExact(model, cp);
     }
+  }
+
+  /** b4916 has no separate output width: a pooled embedding is {@code n_embd} wide. */
+  @Override
+  public int embeddingSize(MemorySegment model) throws Throwable {
+    return (int) api.modelNEmbd.invokeExact(model);
+  }
+
+  /** The release's default context parameters with {@code p} applied, in {@code arena}. */
+  private MemorySegment params(Arena arena, NativeContext.Params p) throws Throwable {
+    MemorySegment cp = (MemorySegment) contextDefaultParams.invokeExact((SegmentAllocator) arena);
+    cp.set(JAVA_INT, CP_N_CTX, p.contextSize());
+    cp.set(JAVA_INT, CP_N_BATCH, p.batchSize());
+    cp.set(JAVA_INT, CP_N_UBATCH, p.microBatchSize());
+    cp.set(JAVA_INT, CP_N_SEQ_MAX, p.sequences());
+    cp.set(JAVA_INT, CP_N_THREADS, p.threads());
+    cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
+    // Sequences come and go in one shared pool; let llama.cpp compact it before fragmentation stops a prompt chunk fitting.
+    cp.set(JAVA_FLOAT, CP_DEFRAG_THOLD, 0.1f);
+    // b4916 has no "auto": its default, and so auto here, is off.
+    cp.set(JAVA_BOOLEAN, CP_FLASH_ATTN, p.flashAttention() == FlashAttention.ON);
+    cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
+    return cp;
   }
 
   @Override

@@ -1,0 +1,132 @@
+package dev.tokenbus.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.engine.llama.Pooling;
+import dev.tokenbus.protocol.RequestValidationException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** Embeddings on the real engine over the generated tiny model: shape, norm, determinism, batching, pooling. */
+@Tag("engine")
+class EmbeddingsEngineTest {
+
+  private static final int CONTEXT = 128;
+  private static LlamaEngine engine;
+  private static Embedder embedder;
+
+  @BeforeAll
+  static void start() {
+    engine = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
+        .withContextPerSequence(CONTEXT));
+    embedder = engine.embedder().orElseThrow();
+  }
+
+  @AfterAll
+  static void stop() {
+    engine.close();
+  }
+
+  private static float[][] embed(Embedder e, String... texts) throws Exception {
+    List<int[]> inputs = new ArrayList<>();
+    for (int i = 0; i < texts.length; i++) {
+      inputs.add(e.tokenize(texts[i], "input[" + i + "]"));
+    }
+    return e.embed(inputs).get(60, TimeUnit.SECONDS);
+  }
+
+  private static double norm(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += (double) x * x;
+    }
+    return Math.sqrt(s);
+  }
+
+  @Test
+  void vectorsHaveTheModelsWidthAndUnitLength() throws Exception {
+    assertThat(embedder.dimensions()).isEqualTo(TinyLlamaModel.Spec.defaults().embd());
+    assertThat(embedder.pooling()).as("the tiny model declares no pooling: mean").isEqualTo(Pooling.MEAN);
+    float[][] v = embed(embedder, "hello world", "a second, longer input of several words");
+    assertThat(v).hasNumberOfRows(2);
+    for (float[] row : v) {
+      assertThat(row).hasSize(embedder.dimensions());
+      assertThat(norm(row)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+    }
+  }
+
+  @Test
+  void identicalInputsGiveIdenticalVectorsAndDifferentInputsDiffer() throws Exception {
+    float[] a = embed(embedder, "the cat sat on the mat")[0];
+    float[] again = embed(embedder, "the cat sat on the mat")[0];
+    float[] b = embed(embedder, "quantum chromodynamics, gluons!")[0];
+    assertThat(again).containsExactly(a);
+    assertThat(b).isNotEqualTo(a);
+  }
+
+  @Test
+  void aBatchOfInputsEqualsEachEmbeddedAlone() throws Exception {
+    String[] texts = {"one", "two words", "three words here", "and a fourth input, longer than the rest of them"};
+    float[][] batch = embed(embedder, texts);
+    for (int i = 0; i < texts.length; i++) {
+      float[] single = embed(embedder, texts[i])[0];
+      assertThat(batch[i]).as("input %d", i).containsExactly(single, org.assertj.core.data.Offset.offset(1e-4f));
+    }
+  }
+
+  @Test
+  void moreInputsThanOneDecodeTakesAreSplitAcrossDecodes() throws Exception {
+    List<int[]> inputs = new ArrayList<>();
+    for (int i = 0; i < LlamaEmbedder.SEQUENCES * 2 + 3; i++) {
+      inputs.add(embedder.tokenize("input number " + i + " " + "x".repeat(i), "input"));
+    }
+    float[][] all = embedder.embed(inputs).get(60, TimeUnit.SECONDS);
+    assertThat(all).hasNumberOfRows(inputs.size());
+    float[] last = embedder.embed(List.of(inputs.getLast())).get(60, TimeUnit.SECONDS)[0];
+    assertThat(all[inputs.size() - 1]).containsExactly(last, org.assertj.core.data.Offset.offset(1e-4f));
+  }
+
+  @Test
+  void poolingsGiveDifferentVectors() throws Exception {
+    String text = "pooling decides which hidden states count";
+    float[] mean = embed(embedder, text)[0];
+    for (Pooling p : List.of(Pooling.CLS, Pooling.LAST)) {
+      try (LlamaEngine other = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1)
+          .withSlots(1).withContextPerSequence(CONTEXT).withPooling(p))) {
+        Embedder e = other.embedder().orElseThrow();
+        assertThat(e.pooling()).isEqualTo(p);
+        float[] v = embed(e, text)[0];
+        assertThat(norm(v)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(v).as(p + " vs mean").isNotEqualTo(mean);
+      }
+    }
+  }
+
+  @Test
+  void tooLongEmptyAndOutOfVocabularyInputsAreRefused() {
+    int[] tooMany = new int[embedder.maxTokens() + 1];
+    assertThatThrownBy(() -> embedder.check(tooMany, "input[0]")).isInstanceOf(RequestValidationException.class)
+        .hasMessageContaining("more than the " + embedder.maxTokens() + " tokens");
+    assertThatThrownBy(() -> embedder.tokenize("word ".repeat(CONTEXT * 2), "input[1]"))
+        .isInstanceOf(RequestValidationException.class).hasMessageContaining("input[1]");
+    assertThatThrownBy(() -> embedder.tokenize("", "input[2]")).isInstanceOf(RequestValidationException.class)
+        .hasMessageContaining("empty");
+    assertThatThrownBy(() -> embedder.check(new int[0], "input[3]")).isInstanceOf(RequestValidationException.class);
+    assertThatThrownBy(() -> embedder.check(new int[] {1, engine.model().vocabSize()}, "input[4]"))
+        .isInstanceOf(RequestValidationException.class).hasMessageContaining("vocabulary");
+  }
+
+  @Test
+  void theSimulatedEngineComputesNoEmbeddings() {
+    try (SimulatedEngine sim = SimulatedEngine.start(new SimulatedEngine.Config(1, 64, 1, 1, 1000, false))) {
+      assertThat(sim.embedder()).isEmpty();
+    }
+  }
+}
