@@ -10,6 +10,7 @@ import dev.tokenbus.gateway.api.generate.GenerateRoutes;
 import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import dev.tokenbus.gateway.api.tokenize.TokenizeRoutes;
+import dev.tokenbus.gateway.api.embeddings.EmbeddingsRoutes;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.gateway.dispatch.Dispatcher;
 import dev.tokenbus.gateway.dispatch.WorkerRegistry;
@@ -145,6 +146,7 @@ public final class GatewayVerticle extends VerticleBase {
         .mount(router, body);
     new OpenAiRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
+    new EmbeddingsRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> {
       // The rest of the body may still be on its way: the connection closes once it is refused.
       ctx.response().putHeader("Connection", "close");

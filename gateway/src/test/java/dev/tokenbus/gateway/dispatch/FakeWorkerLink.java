@@ -130,6 +130,12 @@ final class FakeWorkerLink implements WorkerLink {
     return answer.future();
   }
 
+  /** No worker of these tests computes embeddings. */
+  @Override
+  public Future<io.vertx.core.buffer.Buffer> embeddings(String workerId, JsonObject request, long timeoutMs) {
+    return Future.failedFuture(new NoAnswer("the fake link has no embeddings", true));
+  }
+
   @Override
   public Subscription answerClaims(String sid, Reconnects.Holder holder) {
     claimHolders.put(sid, holder);
