@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The project's hostile-input suite: thousands of inputs, every one of them wrong, at five levels
- * (HTTP framing, JSON, request parameters, WebSocket frames, JSON Schemas and patterns on every
+ * (HTTP framing, JSON, request parameters (embeddings' among them), WebSocket frames, JSON Schemas and patterns on every
  * route that reads one: {@link HostileSchemas}). Each must be refused with a 4xx and
  * the documented error object (on a WebSocket: an error frame with that object, or a close with
  * the RFC 6455 code for what was wrong) within 5 s; nothing may log a stack trace; afterwards
@@ -72,7 +72,11 @@ class HostileInputSuiteTest {
         yield post(rng, r.route(), "application/json", r.body());
       }
       case JSON -> post(rng, route(rng), "application/json", badJson(rng));
-      default -> post(rng, route(rng), "application/json", badParameters(rng).getBytes(StandardCharsets.UTF_8));
+      default -> {
+        String route = route(rng);
+        String body = EMBEDDINGS.equals(route) ? badEmbeddingParameters(rng) : badParameters(rng);
+        yield post(rng, route, "application/json", body.getBytes(StandardCharsets.UTF_8));
+      }
     };
     String shown = preview(request);
     long t0 = System.nanoTime();
@@ -92,7 +96,9 @@ class HostileInputSuiteTest {
     }
   }
 
-  private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize"};
+  private static final String EMBEDDINGS = "/v1/embeddings";
+  private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize",
+      EMBEDDINGS};
 
   private static String route(Random rng) {
     return ROUTES[rng.nextInt(ROUTES.length)];
@@ -243,6 +249,33 @@ class HostileInputSuiteTest {
     base.remove(f[0]);
     String json = base.encode();
     return json.substring(0, json.length() - 1) + ",\"" + f[0] + "\":" + value + "}";
+  }
+
+  /** An embeddings request with one field wrong: wrong types, nested junk, empty or too many inputs, too long ones. */
+  private static String badEmbeddingParameters(Random rng) {
+    String[][] fields = {
+        {"input", "\"\"", "[]", "[\"\"]", "42", "{}", "null", "true", "[[]]", "[1.5]", "[-1]", "[1,\"a\"]",
+            "[\"a\",1]", "[[1],\"a\"]", "[[1,[2]]]", "[[1],[]]", "[99999999]", "[2147483648]", "[\"a\",[1]]",
+            "[[-1]]", "[{}]", "[null]", "[\"a\",null]", "[[1],{}]", "[true]", "\"" + "word ".repeat(3000) + "\"",
+            "[\"a\"" + ",\"b\"".repeat(2048) + "]", "[[1]" + ",[2]".repeat(2048) + "]", tokenPromptBomb(rng),
+            nested(2 + rng.nextInt(2000)),
+            "[" + "1,".repeat(600 + rng.nextInt(3000)) + "1]"},
+        {"encoding_format", "\"int8\"", "\"FLOAT\"", "1", "[]", "{}", "\"\"", "true"},
+        {"dimensions", "0", "-1", "1.5", "\"x\"", "[]", "7", "99999999999", "1e300"},
+        {"model", "42", "[]", "\"no-such-model\"", "{}"},
+        {"user", "1", "[]", "{}", "true"},
+    };
+    String[] f = fields[rng.nextInt(fields.length)];
+    String value = f[1 + rng.nextInt(f.length - 1)];
+    JsonObject base = new JsonObject().put("input", "hi");
+    base.remove(f[0]);
+    String json = base.encode();
+    return json.substring(0, json.length() - 1) + (base.isEmpty() ? "" : ",") + "\"" + f[0] + "\":" + value + "}";
+  }
+
+  /** A token id inside {@code depth} arrays. */
+  private static String nested(int depth) {
+    return "[".repeat(depth) + "1" + "]".repeat(depth);
   }
 
   /** A {@code logit_bias} past its bounds: more than 1024 entries, or a long key. */
