@@ -58,6 +58,7 @@ public final class LlamaEngine implements Engine {
   private final LlamaRelease profile;
   private final boolean prefixCache;
   private final FlashAttention flashAttention;
+  /** Null where the llama.cpp release computes no embeddings. */
   private final LlamaEmbedder embedder;
 
   private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile,
@@ -79,16 +80,17 @@ public final class LlamaEngine implements Engine {
     this.chatTemplate = ChatTemplate.of(model);
     this.grammars = new GrammarParser(model, GrammarParser.DEFAULT_TIMEOUT_MS);
     // An input's tokens all go into one ubatch (pooling needs the whole sequence at once): sized like a step.
-    this.embedder = new LlamaEmbedder(model, text -> tokenize(text, true, false), pooling,
-        Math.min(contextPerSequence, config.batchSize()), threads, config.flashAttention());
+    this.embedder = !model.computesEmbeddings() ? null : new LlamaEmbedder(model, text -> tokenize(text, true, false),
+        pooling, Math.min(contextPerSequence, config.batchSize()), threads, config.flashAttention());
     // A roomy stack: matching a grammar recurses along its chains of rules (on b4916, up to GbnfCheck.MAX_DEPTH).
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).stackSize(DECODE_STACK_BYTES)
         .unstarted(loop);
     thread.start();
     LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
-        + " prefix cache {}, flash attention {}, embeddings {} wide with {} pooling", config.model().getFileName(),
+        + " prefix cache {}, flash attention {}, embeddings {}", config.model().getFileName(),
         model.description(), profile, slots, contextPerSequence, threads, config.batchSize(),
-        config.prefixCache() ? "on" : "off", config.flashAttention(), embedder.dimensions(), pooling);
+        config.prefixCache() ? "on" : "off", config.flashAttention(), embedder == null ? "none on this release"
+            : embedder.dimensions() + " wide with " + pooling + " pooling");
   }
 
   /**
@@ -153,7 +155,7 @@ public final class LlamaEngine implements Engine {
 
   @Override
   public java.util.Optional<Embedder> embedder() {
-    return java.util.Optional.of(embedder);
+    return java.util.Optional.ofNullable(embedder);
   }
 
   @Override
@@ -396,7 +398,7 @@ public final class LlamaEngine implements Engine {
       LOG.error("the decode thread did not stop within 30 s; leaving the model loaded");
       return;
     }
-    if (!embedder.close()) {
+    if (embedder != null && !embedder.close()) {
       LOG.error("the embedding thread did not stop within 30 s; leaving the model loaded");
       return;
     }

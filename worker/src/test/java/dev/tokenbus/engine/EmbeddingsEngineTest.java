@@ -2,8 +2,10 @@ package dev.tokenbus.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.tokenbus.engine.gguf.TinyLlamaModel;
+import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.engine.llama.Pooling;
 import dev.tokenbus.protocol.RequestValidationException;
 import java.util.ArrayList;
@@ -11,10 +13,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** Embeddings on the real engine over the generated tiny model: shape, norm, determinism, batching, pooling. */
+/**
+ * Embeddings on the real engine over the generated tiny model: shape, norm, determinism, batching,
+ * pooling. Run on both releases: on b4916, which computes none, only that the engine offers none.
+ */
 @Tag("engine")
 class EmbeddingsEngineTest {
 
@@ -26,7 +33,25 @@ class EmbeddingsEngineTest {
   static void start() {
     engine = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
         .withContextPerSequence(CONTEXT));
-    embedder = engine.embedder().orElseThrow();
+    embedder = engine.embedder().orElse(null);
+  }
+
+  /** Whether the engine runs on the current release (the one that computes embeddings). */
+  private static boolean current() {
+    return engine.llamaProfile() == LlamaReleases.current();
+  }
+
+  @BeforeEach
+  void onTheCurrentRelease(TestInfo test) {
+    if (!test.getTestMethod().orElseThrow().getName().equals("onlyTheCurrentReleaseComputesEmbeddings")) {
+      assumeTrue(current(), "llama.cpp " + engine.llamaProfile() + " computes no embeddings");
+    }
+  }
+
+  @Test
+  void onlyTheCurrentReleaseComputesEmbeddings() {
+    assertThat(engine.embedder().isPresent()).as("embeddings on llama.cpp " + engine.llamaProfile())
+        .isEqualTo(current());
   }
 
   @AfterAll

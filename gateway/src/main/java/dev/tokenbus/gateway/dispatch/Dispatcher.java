@@ -379,7 +379,8 @@ public final class Dispatcher {
     if (!eligible.isEmpty() && serving.isEmpty()) {
       return Future.failedFuture(new dev.tokenbus.protocol.RequestValidationException("model",
           (model == null ? "no model here" : "model '" + model + "'") + " computes no embeddings"
-              + (eligible.stream().allMatch(WorkerStatus::simulated) ? " (its workers run the simulated engine)" : "")));
+              + (eligible.stream().allMatch(WorkerStatus::simulated) ? " (its workers run the simulated engine)"
+                  : " (its workers run the simulated engine, llama.cpp b4916, or a version without embeddings)")));
     }
     return requests.ask(model, serving, "embeddings", false, worker -> link.embeddings(worker, request, timeoutMs));
   }

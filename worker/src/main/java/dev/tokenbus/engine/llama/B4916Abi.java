@@ -90,8 +90,6 @@ final class B4916Abi implements LlamaAbi {
   static final long CP_N_THREADS = off(CONTEXT_PARAMS, "n_threads");
   static final long CP_N_THREADS_BATCH = off(CONTEXT_PARAMS, "n_threads_batch");
   static final long CP_DEFRAG_THOLD = off(CONTEXT_PARAMS, "defrag_thold");
-  static final long CP_POOLING_TYPE = off(CONTEXT_PARAMS, "pooling_type");
-  static final long CP_EMBEDDINGS = off(CONTEXT_PARAMS, "embeddings");
   static final long CP_TYPE_K = off(CONTEXT_PARAMS, "type_k");
   static final long CP_TYPE_V = off(CONTEXT_PARAMS, "type_v");
   static final long CP_OFFLOAD_KQV = off(CONTEXT_PARAMS, "offload_kqv");
@@ -205,16 +203,20 @@ final class B4916Abi implements LlamaAbi {
     }
   }
 
-  /** b4916's KV cache is one pool shared by all sequences already. */
+  /**
+   * No: b4916 has the fields (embeddings, pooling_type), but its first decode of a llama model in an
+   * embedding context aborts the process ({@code GGML_ASSERT(ggml_can_mul_mat(a, b))}, measured on the
+   * generated tiny model with mean pooling, one sequence or several). Workers on b4916 announce no
+   * embeddings.
+   */
   @Override
-  public MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params p, Pooling pooling)
-      throws Throwable {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment cp = params(arena, p);
-      cp.set(JAVA_BOOLEAN, CP_EMBEDDINGS, true);
-      cp.set(JAVA_INT, CP_POOLING_TYPE, pooling.llamaType());
-      return (MemorySegment) initFromModel.invokeExact(model, cp);
-    }
+  public boolean computesEmbeddings() {
+    return false;
+  }
+
+  @Override
+  public MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params p, Pooling pooling) {
+    throw new LlamaException("llama.cpp b4916 computes no embeddings here (use llama-profile v0.5.0)");
   }
 
   /** b4916 has no separate output width: a pooled embedding is {@code n_embd} wide. */

@@ -37,6 +37,9 @@ interface LlamaAbi {
   /** {@code llama_init_from_model} with per-sequence KV where the release has it; NULL on failure. */
   MemorySegment initContext(MemorySegment model, NativeContext.Params params) throws Throwable;
 
+  /** Whether this release computes embeddings of the models it generates with (see {@link #initEmbeddingContext}). */
+  boolean computesEmbeddings();
+
   /**
    * {@code llama_init_from_model} for an embedding context: {@code embeddings} on, {@code pooling}
    * as given, one KV pool shared by all {@code params.sequences()} sequences; NULL on failure.

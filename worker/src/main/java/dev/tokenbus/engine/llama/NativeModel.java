@@ -245,6 +245,11 @@ public final class NativeModel implements AutoCloseable {
     return parameterCount;
   }
 
+  /** Whether the loaded llama.cpp release computes embeddings ({@link NativeContext#createForEmbeddings}). */
+  public boolean computesEmbeddings() {
+    return api.abi.computesEmbeddings();
+  }
+
   /** The length of the model's pooled embeddings. */
   public int embeddingSize() {
     try {

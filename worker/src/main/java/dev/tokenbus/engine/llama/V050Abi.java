@@ -293,6 +293,11 @@ final class V050Abi implements LlamaAbi {
   }
 
   @Override
+  public boolean computesEmbeddings() {
+    return true;
+  }
+
+  @Override
   public MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params p, Pooling pooling)
       throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
