@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.api.embeddings;
 
+import dev.tokenbus.gateway.dispatch.QueueFullException;
 import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
@@ -89,6 +90,9 @@ public final class EmbeddingsRoutes {
 
   private void fail(RoutingContext ctx, Throwable cause) {
     ApiError error = ApiError.of(cause);
+    if (cause instanceof QueueFullException full) {
+      ctx.response().putHeader("Retry-After", Long.toString(full.retryAfterSeconds()));
+    }
     generations.metrics().failed(error.code() != null ? error.code() : error.type());
     error.send(ctx.response());
   }
