@@ -93,8 +93,9 @@ final class LlamaEmbedder implements Embedder {
       throw new RequestValidationException(param, param + " must not be empty");
     }
     // More bytes than maxTokens of the longest piece cannot fit: refused before tokenizing.
-    if (Admission.utf8Length(text) > (long) maxTokens * maxPieceBytes) {
-      throw tooLong(param, "more than " + maxTokens + " tokens");
+    long bytes = Admission.utf8Length(text);
+    if (bytes > (long) maxTokens * maxPieceBytes) {
+      throw tooLong(param, bytes + " bytes of text");
     }
     int[] tokens = tokenizer.apply(text);
     check(tokens, param);
@@ -119,7 +120,7 @@ final class LlamaEmbedder implements Embedder {
 
   private RequestValidationException tooLong(String param, String has) {
     return new RequestValidationException(param, param + " has " + has + ", more than the " + maxTokens
-        + " tokens this model's workers embed at most");
+        + " tokens this model's workers embed at most in one input");
   }
 
   @Override
