@@ -233,6 +233,41 @@ class EmbeddingsRoutesTest {
   }
 
   @Test
+  void clientsThatLeaveBeforeTheAnswerLogNothingAndLeaveTheWorkerServing() throws Exception {
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+        new ch.qos.logback.core.read.ListAppender<>();
+    log.start();
+    root.addAppender(log);
+    JsonArray inputs = new JsonArray();
+    for (int i = 0; i < 256; i++) {
+      inputs.add("an input the client will not wait for, number " + i);
+    }
+    byte[] body = new JsonObject().put("input", inputs).encode().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      for (int i = 0; i < 8; i++) {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", cluster.gateway.port())) {
+          s.getOutputStream().write(("POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+              + "Content-Length: " + body.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          s.getOutputStream().write(body);
+          s.getOutputStream().flush();
+          s.setSoLinger(true, 0); // a reset, at once
+        }
+      }
+      // A later request is answered: the abandoned ones were computed and their answers dropped quietly.
+      ok(new JsonObject().put("input", "after"));
+    } finally {
+      root.detachAppender(log);
+    }
+    List<String> logged = log.list.stream()
+        .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN) || e.getThrowableProxy() != null)
+        .filter(e -> !e.getLoggerName().startsWith("com.hazelcast"))
+        .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()).toList();
+    assertThat(logged).as("logged for clients that went away").isEmpty();
+  }
+
+  @Test
   void requestsAndTokensAreCounted() throws Exception {
     ok(new JsonObject().put("input", "count me"));
     String metrics = cluster.http.send(HttpRequest.newBuilder(cluster.uri("/metrics")).build(),

@@ -56,8 +56,10 @@ public final class EmbeddingsRoutes {
         return;
       }
       generations.metrics().embeddings(answer.count(), answer.promptTokens());
-      ctx.response().putHeader("Content-Type", "application/json")
-          .end(response(answer, request.base64(), model).toBuffer());
+      if (!ctx.response().closed()) { // the client may have gone while the worker computed
+        ctx.response().putHeader("Content-Type", "application/json")
+            .end(response(answer, request.base64(), model).toBuffer());
+      }
     });
   }
 
