@@ -149,6 +149,37 @@ class EmbeddingsEngineTest {
   }
 
   @Test
+  void aFullQueueRefusesMoreRequestsAndEveryAcceptedOneIsAnswered() throws Exception {
+    // One long request keeps the embedding thread busy while more arrive than the queue holds.
+    List<int[]> long_ = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      long_.add(embedder.tokenize("a long request, input " + i + ", " + "words ".repeat(10), "input"));
+    }
+    List<java.util.concurrent.CompletableFuture<float[][]>> accepted = new ArrayList<>();
+    accepted.add(embedder.embed(long_));
+    int refused = 0;
+    int acceptedBeforeARefusal = -1;
+    for (int i = 0; i < LlamaEmbedder.QUEUE * 4; i++) {
+      try {
+        accepted.add(embedder.embed(List.of(embedder.tokenize("queued " + i, "input"))));
+      } catch (AdmissionException e) {
+        assertThat(e.reason()).isEqualTo(AdmissionException.Reason.NO_FREE_SLOT);
+        assertThat(e.getMessage()).contains("queue is full");
+        if (refused++ == 0) {
+          acceptedBeforeARefusal = accepted.size();
+        }
+      }
+    }
+    assertThat(refused).as("requests refused while the queue was full").isPositive();
+    assertThat(acceptedBeforeARefusal).as("requests taken before the first refusal: the queue's size at least")
+        .isGreaterThanOrEqualTo(LlamaEmbedder.QUEUE);
+    for (var f : accepted) {
+      assertThat(f.get(120, TimeUnit.SECONDS)).isNotEmpty();
+    }
+    embed(embedder, "the queue drained: accepted again");
+  }
+
+  @Test
   void theSimulatedEngineComputesNoEmbeddings() {
     try (SimulatedEngine sim = SimulatedEngine.start(new SimulatedEngine.Config(1, 64, 1, 1, 1000, false))) {
       assertThat(sim.embedder()).isEmpty();
