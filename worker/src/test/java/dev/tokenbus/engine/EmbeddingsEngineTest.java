@@ -135,6 +135,32 @@ class EmbeddingsEngineTest {
   }
 
   @Test
+  void theGgufFilesPoolingIsTakenUnlessTheWorkerSetsOne(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    java.nio.file.Path declaresCls = dir.resolve("cls.gguf");
+    TinyLlamaModel.writer(TinyLlamaModel.Spec.defaults()).putU32("llama.pooling_type", Pooling.CLS.llamaType())
+        .writeTo(declaresCls);
+    String text = "the file says how to pool";
+    float[] configuredCls;
+    try (LlamaEngine configured = LlamaEngine.start(EngineConfig.forModel(TestModels.tiny()).withThreads(1)
+        .withSlots(1).withContextPerSequence(CONTEXT).withPooling(Pooling.CLS))) {
+      configuredCls = embed(configured.embedder().orElseThrow(), text)[0];
+    }
+    try (LlamaEngine own = LlamaEngine.start(EngineConfig.forModel(declaresCls).withThreads(1).withSlots(1)
+        .withContextPerSequence(CONTEXT))) {
+      Embedder e = own.embedder().orElseThrow();
+      assertThat(e.pooling()).isEqualTo(Pooling.CLS);
+      assertThat(embed(e, text)[0]).containsExactly(configuredCls, org.assertj.core.data.Offset.offset(1e-5f));
+    }
+    try (LlamaEngine overridden = LlamaEngine.start(EngineConfig.forModel(declaresCls).withThreads(1).withSlots(1)
+        .withContextPerSequence(CONTEXT).withPooling(Pooling.MEAN))) {
+      Embedder e = overridden.embedder().orElseThrow();
+      assertThat(e.pooling()).isEqualTo(Pooling.MEAN);
+      assertThat(embed(e, text)[0]).containsExactly(embed(embedder, text)[0], org.assertj.core.data.Offset.offset(1e-5f));
+    }
+  }
+
+  @Test
   void tooLongEmptyAndOutOfVocabularyInputsAreRefused() {
     int[] tooMany = new int[embedder.maxTokens() + 1];
     assertThatThrownBy(() -> embedder.check(tooMany, "input[0]")).isInstanceOf(RequestValidationException.class)
