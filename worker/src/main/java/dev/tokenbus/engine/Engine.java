@@ -3,6 +3,7 @@ package dev.tokenbus.engine;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /** A model served by a decode loop: many generations at once, each streaming into its own sink. */
@@ -63,8 +64,8 @@ public interface Engine extends AutoCloseable {
   ModelInfo model();
 
   /** The model's embeddings, or empty where this engine computes none (the simulated one). */
-  default java.util.Optional<Embedder> embedder() {
-    return java.util.Optional.empty();
+  default Optional<Embedder> embedder() {
+    return Optional.empty();
   }
 
   /** Whether this engine only simulates a model (made-up text, no weights), for scale tests. */

@@ -19,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -154,8 +155,8 @@ public final class LlamaEngine implements Engine {
   }
 
   @Override
-  public java.util.Optional<Embedder> embedder() {
-    return java.util.Optional.ofNullable(embedder);
+  public Optional<Embedder> embedder() {
+    return Optional.ofNullable(embedder);
   }
 
   @Override

@@ -29,23 +29,23 @@ final class WorkerRequests {
    *
    * @param candidates the workers that may answer, of {@code model} (null: any)
    * @param what the request's name, for messages
-   * @param onTimeout whether a worker that did not answer (in time, or failed) is passed over for
+   * @param passOverSilent whether a worker that did not answer (in time, or failed) is passed over for
    *     the next one (a request that is cheap to repeat), or fails the call with
    *     {@link NoWorkerException}; a worker that is gone is always passed over
    * @return the answer; or a failure: {@link ModelNotFoundException} or {@link NoWorkerException}
    *     when no candidate is there, the call's own failure otherwise
    */
-  <T> Future<T> ask(String model, List<WorkerStatus> candidates, String what, boolean onTimeout,
+  <T> Future<T> ask(String model, List<WorkerStatus> candidates, String what, boolean passOverSilent,
       Function<String, Future<T>> call) {
     if (candidates.isEmpty()) {
       return Future.failedFuture(registry.noCandidate(model));
     }
     Promise<T> answer = Promise.promise();
-    ask(LeastLoadedPolicy.byLoad(candidates), 0, what, onTimeout, call, answer);
+    ask(LeastLoadedPolicy.byLoad(candidates), 0, what, passOverSilent, call, answer);
     return answer.future();
   }
 
-  private <T> void ask(List<WorkerStatus> candidates, int i, String what, boolean onTimeout,
+  private <T> void ask(List<WorkerStatus> candidates, int i, String what, boolean passOverSilent,
       Function<String, Future<T>> call, Promise<T> answer) {
     if (i == candidates.size()) {
       answer.fail(new NoWorkerException("no worker answered the " + what + " request"));
@@ -59,12 +59,12 @@ final class WorkerRequests {
         LOG.debug("{} request to {} failed: {}", what, workerId, none.getMessage());
         if (none.noHandler()) {
           reachability.lost(workerId, none.getMessage());
-        } else if (!onTimeout) {
+        } else if (!passOverSilent) {
           answer.fail(new NoWorkerException("the worker did not answer the " + what + " request: "
               + none.getMessage()));
           return;
         }
-        ask(candidates, i + 1, what, onTimeout, call, answer);
+        ask(candidates, i + 1, what, passOverSilent, call, answer);
       } else {
         answer.fail(ar.cause());
       }
