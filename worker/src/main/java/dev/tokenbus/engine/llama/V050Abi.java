@@ -181,7 +181,6 @@ final class V050Abi implements LlamaAbi {
     contextDefaultParams = api.fn("llama_context_default_params", FunctionDescriptor.of(CONTEXT_PARAMS));
     modelLoadFromFile = api.fn("llama_model_load_from_file", FunctionDescriptor.of(ADDRESS, ADDRESS, MODEL_PARAMS));
     initFromModel = api.fn("llama_init_from_model", FunctionDescriptor.of(ADDRESS, ADDRESS, CONTEXT_PARAMS));
-    modelNEmbdOut = api.fn("llama_model_n_embd_out", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     getMemory = api.fn("llama_get_memory", FunctionDescriptor.of(ADDRESS, ADDRESS));
     memorySeqRm = api.fn("llama_memory_seq_rm", FunctionDescriptor.of(JAVA_BOOLEAN, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT));
     memorySeqPosMin = api.fn("llama_memory_seq_pos_min", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -189,6 +188,8 @@ final class V050Abi implements LlamaAbi {
     memoryClear = api.fn("llama_memory_clear", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));
     samplerInitPenalties = api.fn("llama_sampler_init_penalties",
         FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
+    // After llama_get_memory, whose absence names the release a library is not.
+    modelNEmbdOut = api.fn("llama_model_n_embd_out", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // ggml's own functions live in libggml beside libllama (already loaded as its dependency).
     Path ggml = ggmlLibrary(api.libraryPath);
     SymbolLookup ggmlSymbols = SymbolLookup.libraryLookup(ggml, Arena.global());
