@@ -1,5 +1,6 @@
 // Drives a tokenbus gateway with the official openai client, unchanged: a streamed chat completion
-// and a streamed completion, both asking for usage, and a whole chat completion. Prints one JSON
+// and a streamed completion, both asking for usage, a whole chat completion, and embeddings (the
+// client's default, base64 that it decodes itself, and float and base64 asked for). Prints one JSON
 // line with what it saw; the JUnit test checks it. Usage: node client.mjs <baseURL> <apiKey> <model>
 import OpenAI from "openai";
 
@@ -68,6 +69,30 @@ async function refused() {
   }
 }
 
+async function embeddings() {
+  const input = ["The quick brown fox", "jumped over the lazy dog"];
+  const byDefault = await client.embeddings.create({ model, input });
+  const float = await client.embeddings.create({ model, input, encoding_format: "float" });
+  const base64 = await client.embeddings.create({ model, input, encoding_format: "base64" });
+  let refused;
+  try {
+    await client.embeddings.create({ model, input: "" });
+    refused = { status: 0 };
+  } catch (e) {
+    refused = { status: e.status, param: e.param, type: e.type };
+  }
+  return {
+    object: byDefault.object,
+    model: byDefault.model,
+    usage: byDefault.usage,
+    indexes: byDefault.data.map((d) => d.index),
+    byDefault: byDefault.data.map((d) => d.embedding),
+    float: float.data.map((d) => d.embedding),
+    base64: base64.data.map((d) => d.embedding),
+    refused,
+  };
+}
+
 const models = (await client.models.list()).data.map((m) => m.id);
 const result = {
   models,
@@ -75,5 +100,6 @@ const result = {
   completion: await completionStream(),
   whole: await chatWhole(),
   refused: await refused(),
+  embeddings: await embeddings(),
 };
 console.log(JSON.stringify(result));

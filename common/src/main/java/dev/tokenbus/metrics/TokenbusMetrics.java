@@ -46,6 +46,9 @@ public final class TokenbusMetrics {
   private final Timer dispatchLatency;
   private final Counter promptTokens;
   private final Counter generationTokens;
+  private final Counter embeddingRequests;
+  private final Counter embeddingInputs;
+  private final Counter embeddingTokens;
   private final java.util.List<Object> counterSources = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final java.util.Map<Class<?>, Object> shared = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -65,6 +68,12 @@ public final class TokenbusMetrics {
     this.promptTokens = Counter.builder("vllm:prompt_tokens").description("Prompt tokens processed")
         .register(registry);
     this.generationTokens = Counter.builder("vllm:generation_tokens").description("Tokens generated")
+        .register(registry);
+    this.embeddingRequests = Counter.builder("tokenbus_embedding_requests")
+        .description("Embedding requests answered").register(registry);
+    this.embeddingInputs = Counter.builder("tokenbus_embedding_inputs")
+        .description("Inputs embedded (one vector each)").register(registry);
+    this.embeddingTokens = Counter.builder("tokenbus_embedding_tokens").description("Tokens embedded")
         .register(registry);
   }
 
@@ -112,6 +121,13 @@ public final class TokenbusMetrics {
   public void tokens(int prompt, int generated) {
     promptTokens.increment(prompt);
     generationTokens.increment(generated);
+  }
+
+  /** An embeddings request was answered: {@code inputs} vectors of {@code tokens} tokens in all. */
+  public void embeddings(int inputs, int tokens) {
+    embeddingRequests.increment();
+    embeddingInputs.increment(inputs);
+    embeddingTokens.increment(tokens);
   }
 
   /** A request ended normally, by {@code finish_reason}. */

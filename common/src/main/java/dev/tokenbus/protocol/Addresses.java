@@ -65,6 +65,14 @@ public final class Addresses {
   }
 
   /**
+   * A worker's embeddings: request/reply, a JSON request and a binary answer ({@link EmbeddingsWire}).
+   * Beside the frame endpoint, so that embedding requests never queue behind a stream's frames.
+   */
+  public static String embeddings(String workerEndpoint) {
+    return workerEndpoint + ".embed";
+  }
+
+  /**
    * Where a worker takes running sequences' KV states from other workers, and drain requests:
    * request/reply, JSON ops ({@code offer}, {@code commit}, {@code abort}, {@code release},
    * {@code drain}) and binary chunks (see the worker's {@code KvHandoff}).

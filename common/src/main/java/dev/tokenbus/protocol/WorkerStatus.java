@@ -28,16 +28,26 @@ import java.util.Set;
  *     a handoff (the llama.cpp release, the KV layout and the model file's SHA-256), or null when it
  *     adopts none (its model's hash is not known yet, or it is draining)
  * @param simulated its engine is the simulated one ({@code --model simulated}): no model, made-up text
+ * @param embeddingSize the length of the embeddings it computes ({@link Addresses#embeddings}), or 0
+ *     when it computes none (the simulated engine; a worker of a version before embeddings announces none)
  */
 public record WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,
     int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence,
-    Set<Long> prefixBlocks, String stateFormat, boolean simulated) {
+    Set<Long> prefixBlocks, String stateFormat, boolean simulated, int embeddingSize) {
 
   /** Most prefix-block hashes one announcement carries (about 20 bytes of JSON each). */
   public static final int MAX_PREFIX_BLOCKS = 1024;
 
   public WorkerStatus {
     prefixBlocks = prefixBlocks == null ? Set.of() : Set.copyOf(prefixBlocks);
+  }
+
+  /** A worker that computes no embeddings. */
+  public WorkerStatus(String workerId, String nodeId, String model, int slots, int active, int running,
+      int paused, int prompt, int kvUsed, int kvTotal, int contextPerSequence, boolean draining, long sequence,
+      Set<Long> prefixBlocks, String stateFormat, boolean simulated) {
+    this(workerId, nodeId, model, slots, active, running, paused, prompt, kvUsed, kvTotal, contextPerSequence,
+        draining, sequence, prefixBlocks, stateFormat, simulated, 0);
   }
 
   /** A worker on a real model. */
@@ -59,13 +69,13 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
   /** The same status under another announcement number. */
   public WorkerStatus withSequence(long n) {
     return new WorkerStatus(workerId, nodeId, model, slots, active, running, paused, prompt, kvUsed, kvTotal,
-        contextPerSequence, draining, n, prefixBlocks, stateFormat, simulated);
+        contextPerSequence, draining, n, prefixBlocks, stateFormat, simulated, embeddingSize);
   }
 
   /** The same status with {@code n} more active sequences (a gateway's view after it sent work). */
   public WorkerStatus withActive(int n) {
     return new WorkerStatus(workerId, nodeId, model, slots, active + n, running, paused, prompt, kvUsed, kvTotal,
-        contextPerSequence, draining, sequence, prefixBlocks, stateFormat, simulated);
+        contextPerSequence, draining, sequence, prefixBlocks, stateFormat, simulated, embeddingSize);
   }
 
   public int freeSlots() {
@@ -78,7 +88,7 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
         .put("kv_used", kvUsed).put("kv_total", kvTotal).put("context_per_sequence", contextPerSequence)
         .put("draining", draining).put("sequence", sequence)
         .put("prefix_blocks", new JsonArray(new java.util.ArrayList<>(prefixBlocks))).put("state_format", stateFormat)
-        .put("simulated", simulated);
+        .put("simulated", simulated).put("embedding_size", embeddingSize);
   }
 
   /** The form announcements travel in: this status's JSON, encoded once by the worker that publishes it. */
@@ -106,7 +116,8 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
         j.getInteger("slots", 0), j.getInteger("active", 0), j.getInteger("running", 0), j.getInteger("paused", 0),
         j.getInteger("prompt", 0), j.getInteger("kv_used", 0), j.getInteger("kv_total", 0),
         j.getInteger("context_per_sequence", 0), j.getBoolean("draining", false), j.getLong("sequence", 0L),
-        prefixBlocks(j.getJsonArray("prefix_blocks")), j.getString("state_format"), j.getBoolean("simulated", false));
+        prefixBlocks(j.getJsonArray("prefix_blocks")), j.getString("state_format"), j.getBoolean("simulated", false),
+        Math.max(0, j.getInteger("embedding_size", 0)));
   }
 
   private static Set<Long> prefixBlocks(JsonArray a) {

@@ -12,6 +12,7 @@ import dev.tokenbus.gateway.api.openai.OpenAiRoutes;
 import dev.tokenbus.gateway.api.ops.OpsRoutes;
 import dev.tokenbus.gateway.api.responses.ResponsesRoutes;
 import dev.tokenbus.gateway.api.tokenize.TokenizeRoutes;
+import dev.tokenbus.gateway.api.embeddings.EmbeddingsRoutes;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.gateway.dispatch.Dispatcher;
 import dev.tokenbus.gateway.dispatch.ResponseStore;
@@ -152,6 +153,7 @@ public final class GatewayVerticle extends VerticleBase {
     new TokenizeRoutes(generations).mount(router, body);
     new ResponsesRoutes(generations, ResponseStore.of(vertx, dispatchOptions.responsesTtlMs(),
         ClusterNode.RESPONSES_MAP_MB * 1024L * 1024)).mount(router, body);
+    new EmbeddingsRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> {
       // The rest of the body may still be on its way: the connection closes once it is refused.
       ctx.response().putHeader("Connection", "close");

@@ -95,8 +95,9 @@ class AbruptDisconnectTest {
     ListAppender<ILoggingEvent> log = new ListAppender<>();
     log.start();
     root.addAppender(log);
-    String[] paths = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize", "/v1/responses"};
-    byte[] body = ("{\"prompt\":\"once upon a time\",\"input\":\"once\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+    String[] paths = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize", "/v1/responses",
+        "/v1/embeddings"};
+    byte[] body = ("{\"prompt\":\"once upon a time\",\"input\":\"once upon a time\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
         + "\"max_tokens\":4}").getBytes(StandardCharsets.UTF_8);
     Random rng = new Random(19);
     ExecutorService pool = Executors.newFixedThreadPool(8);

@@ -34,7 +34,8 @@ class ApiKeyTest {
       "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2}",
       "/v1/completions", "{\"prompt\":\"hi\",\"max_tokens\":2}",
       "/v1/tokenize", "{\"content\":\"hi\"}",
-      "/v1/detokenize", "{\"tokens\":[104]}");
+      "/v1/detokenize", "{\"tokens\":[104]}",
+      "/v1/embeddings", "{\"input\":\"hi\"}");
   private static TestCluster cluster;
 
   @BeforeAll

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The project's hostile-input suite: thousands of inputs, every one of them wrong, at five levels
- * (HTTP framing, JSON, request parameters, WebSocket frames, JSON Schemas and patterns on every
+ * (HTTP framing, JSON, request parameters (embeddings' among them), WebSocket frames, JSON Schemas and patterns on every
  * route that reads one: {@link HostileSchemas}). Each must be refused with a 4xx and
  * the documented error object (on a WebSocket: an error frame with that object, or a close with
  * the RFC 6455 code for what was wrong) within 5 s; nothing may log a stack trace; afterwards
@@ -74,7 +74,8 @@ class HostileInputSuiteTest {
       case JSON -> post(rng, route(rng), "application/json", badJson(rng));
       default -> {
         String route = route(rng);
-        String body = "/v1/responses".equals(route) && rng.nextBoolean() ? badResponsesInput(rng)
+        String body = EMBEDDINGS.equals(route) ? badEmbeddingParameters(rng)
+            : RESPONSES.equals(route) && rng.nextBoolean() ? badResponsesInput(rng)
             : badParameters(rng, route);
         yield post(rng, route, "application/json", body.getBytes(StandardCharsets.UTF_8));
       }
@@ -97,8 +98,10 @@ class HostileInputSuiteTest {
     }
   }
 
+  private static final String EMBEDDINGS = "/v1/embeddings";
+  private static final String RESPONSES = "/v1/responses";
   private static final String[] ROUTES = {"/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize",
-      "/v1/responses"};
+      EMBEDDINGS, RESPONSES};
 
   private static String route(Random rng) {
     return ROUTES[rng.nextInt(ROUTES.length)];
@@ -232,7 +235,7 @@ class HostileInputSuiteTest {
             "{\"1\":-1e308}", "{\"1\":100.0001}", "{\"1\":\"NaN\"}", "{\"1\":{\"2\":3}}", "{\"1\":[1]}",
             "{\"1\":false}", "{\"1\":null}", "[[1,-100]]", "\"1:-100\"", "1"},
         {"buffer_size", "0", "-5", "\"x\"", "1000000000"},
-        {"timeout_ms", "-5", "\"x\"", "1e20"}, // 0 is valid: no deadline
+        {"timeout_ms", "-5", "\"x\"", "1e20", "86400001"}, // 0 is valid: no deadline
         {"top_logprobs", "-1", "1000", "\"x\""},
         {"stream_delay_ms", "-1", "\"x\"", "100000000"},
         {"repeat_last_n", "-2", "\"x\"", "1.5"},
@@ -295,6 +298,33 @@ class HostileInputSuiteTest {
     base.remove(f[0]);
     String json = base.encode();
     return json.substring(0, json.length() - 1) + ",\"" + f[0] + "\":" + value + "}";
+  }
+
+  /** An embeddings request with one field wrong: wrong types, nested junk, empty or too many inputs, too long ones. */
+  private static String badEmbeddingParameters(Random rng) {
+    String[][] fields = {
+        {"input", "\"\"", "[]", "[\"\"]", "42", "{}", "null", "true", "[[]]", "[1.5]", "[-1]", "[1,\"a\"]",
+            "[\"a\",1]", "[[1],\"a\"]", "[[1,[2]]]", "[[1],[]]", "[99999999]", "[2147483648]", "[\"a\",[1]]",
+            "[[-1]]", "[{}]", "[null]", "[\"a\",null]", "[[1],{}]", "[true]", "\"" + "word ".repeat(3000) + "\"",
+            "[\"a\"" + ",\"b\"".repeat(2048) + "]", "[[1]" + ",[2]".repeat(2048) + "]", tokenPromptBomb(rng),
+            nested(2 + rng.nextInt(2000)),
+            "[" + "1,".repeat(600 + rng.nextInt(3000)) + "1]"},
+        {"encoding_format", "\"int8\"", "\"FLOAT\"", "1", "[]", "{}", "\"\"", "true"},
+        {"dimensions", "0", "-1", "1.5", "\"x\"", "[]", "7", "99999999999", "1e300"},
+        {"model", "42", "[]", "\"no-such-model\"", "{}"},
+        {"user", "1", "[]", "{}", "true"},
+    };
+    String[] f = fields[rng.nextInt(fields.length)];
+    String value = f[1 + rng.nextInt(f.length - 1)];
+    JsonObject base = new JsonObject().put("input", "hi");
+    base.remove(f[0]);
+    String json = base.encode();
+    return json.substring(0, json.length() - 1) + (base.isEmpty() ? "" : ",") + "\"" + f[0] + "\":" + value + "}";
+  }
+
+  /** A token id inside {@code depth} arrays. */
+  private static String nested(int depth) {
+    return "[".repeat(depth) + "1" + "]".repeat(depth);
   }
 
   /** A {@code logit_bias} past its bounds: more than 1024 entries, or a long key. */

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The official {@code openai} npm package, unchanged, against a running gateway and worker: it
- * streams a chat completion and a completion, reads their usage, gets a whole answer and a refusal
- * (src/test/js/client.mjs). The package is installed from the npm registry into the build
+ * streams a chat completion and a completion, reads their usage, gets a whole answer and a refusal,
+ * and computes embeddings with {@code embeddings.create} in its default encoding (base64, decoded by
+ * the client) and in the two it can ask for (src/test/js/client.mjs). The package is installed from the npm registry into the build
  * directory on first run. Skipped only when node or npm is not installed.
  */
 @Tag("engine")
@@ -33,7 +34,7 @@ class OpenAiNodeClientTest {
   private static final String MODEL = "tiny-chat";
 
   @Test
-  void theOpenAiNpmClientStreamsChatAndCompletionsAndReadsUsage() throws Exception {
+  void theOpenAiNpmClientStreamsChatAndCompletionsReadsUsageAndEmbeds() throws Exception {
     assumeTrue(onPath("node") && onPath("npm"), "node and npm are not installed; skipping the openai npm client check");
     Path dir = prepare();
     try (TestCluster cluster = TestCluster.start(1, EngineConfig.forModel(TestModels.tinyChat()).withThreads(1)
@@ -67,7 +68,47 @@ class OpenAiNodeClientTest {
       assertThat(refused.getInteger("status")).isEqualTo(400);
       assertThat(refused.getString("param")).isEqualTo("n");
       assertThat(refused.getString("type")).isEqualTo("invalid_request_error");
+
+      JsonObject embeddings = r.getJsonObject("embeddings");
+      assertThat(embeddings.getString("object")).isEqualTo("list");
+      assertThat(embeddings.getString("model")).isEqualTo(MODEL);
+      assertThat(embeddings.getJsonArray("indexes").getList()).containsExactly(0, 1);
+      int tokens = cluster.engine().tokenize("The quick brown fox", true, false).length
+          + cluster.engine().tokenize("jumped over the lazy dog", true, false).length;
+      assertThat(embeddings.getJsonObject("usage")).isEqualTo(new JsonObject().put("prompt_tokens", tokens)
+          .put("total_tokens", tokens));
+      int dims = cluster.engine().embedder().orElseThrow().dimensions();
+      for (int i = 0; i < 2; i++) {
+        float[] byDefault = floats(embeddings.getJsonArray("byDefault").getJsonArray(i));
+        float[] asFloat = floats(embeddings.getJsonArray("float").getJsonArray(i));
+        java.nio.FloatBuffer asBase64 = java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder()
+            .decode(embeddings.getJsonArray("base64").getString(i))).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .asFloatBuffer();
+        float[] decoded = new float[asBase64.remaining()];
+        asBase64.get(decoded);
+        assertThat(asFloat).hasSize(dims);
+        assertThat(byDefault).as("the client's own base64 decoding").containsExactly(asFloat);
+        assertThat(decoded).containsExactly(asFloat);
+        double norm = 0;
+        for (float x : asFloat) {
+          norm += x * x;
+        }
+        assertThat(Math.sqrt(norm)).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+      }
+      assertThat(floats(embeddings.getJsonArray("float").getJsonArray(0)))
+          .isNotEqualTo(floats(embeddings.getJsonArray("float").getJsonArray(1)));
+      JsonObject embeddingRefused = embeddings.getJsonObject("refused");
+      assertThat(embeddingRefused.getInteger("status")).isEqualTo(400);
+      assertThat(embeddingRefused.getString("param")).isEqualTo("input");
     }
+  }
+
+  private static float[] floats(io.vertx.core.json.JsonArray a) {
+    float[] v = new float[a.size()];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = a.getNumber(i).floatValue();
+    }
+    return v;
   }
 
   /** A copy of src/test/js in the build directory with its packages installed (once). Shared with other node tests. */

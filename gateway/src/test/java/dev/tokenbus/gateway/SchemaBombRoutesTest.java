@@ -127,7 +127,8 @@ class SchemaBombRoutesTest {
   @Test
   void aHundredThousandNestedArraysAre400sOnEveryRouteAndField() throws Exception {
     String deep = "[".repeat(100_000) + "]".repeat(100_000);
-    for (String route : List.of("/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize")) {
+    for (String route : List.of("/v1/generate", "/v1/completions", "/v1/chat/completions", "/v1/tokenize",
+        "/v1/embeddings")) {
       JsonObject error = refused(route, deep, null);
       assertThat(error.getString("message")).contains("deeper than 256 levels");
       refused(route, "{\"prompt\":\"hi\",\"stop\":" + deep + "}", "stop");

@@ -10,6 +10,7 @@ import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.Llama;
 import dev.tokenbus.engine.llama.LlamaRelease;
 import dev.tokenbus.engine.llama.LlamaReleases;
+import dev.tokenbus.engine.llama.Pooling;
 import dev.tokenbus.model.ModelFetcher;
 import dev.tokenbus.model.ModelSource;
 import java.io.IOException;
@@ -65,6 +66,12 @@ final class EngineOptions {
           + " heads (docs/BENCHMARKS.md) (default: ${DEFAULT-VALUE}).")
   FlashAttention flashAttention;
 
+  @Option(names = "--pooling", paramLabel = "mean|cls|last", converter = PoolingConverter.class,
+      description = "How /v1/embeddings pools an input's hidden states into one vector: mean (their average),"
+          + " cls (the first token's) or last (the last token's). Default: the model's own (its GGUF file's"
+          + " <architecture>.pooling_type), else mean.")
+  Pooling pooling;
+
   @Option(names = "--llama-library", paramLabel = "PATH",
       description = "A llama.cpp shared library (libllama of release v0.5.0, or a b4916 build) instead of the bundled one.")
   Path nativeLibrary;
@@ -103,6 +110,14 @@ final class EngineOptions {
     @Override
     FlashAttention parse(String value) {
       return FlashAttention.parse(value);
+    }
+  }
+
+  /** mean, cls or last. */
+  static final class PoolingConverter extends Parsing<Pooling> {
+    @Override
+    Pooling parse(String value) {
+      return Pooling.parse(value);
     }
   }
 
@@ -210,7 +225,7 @@ final class EngineOptions {
       servedName = nameOf(model);
     }
     return new EngineConfig(file, slots, contextPerSequence, Math.max(batch, slots), Math.min(512, Math.max(batch, slots)),
-        256, threads, gpuLayers, nativeLibrary, profile(), prefixCache, flashAttention);
+        256, threads, gpuLayers, nativeLibrary, profile(), prefixCache, flashAttention, pooling);
   }
 
   /** The options beside model, threads and slots, as a worker process started by a benchmark takes them. */
@@ -220,6 +235,9 @@ final class EngineOptions {
         Boolean.toString(prefixCache), "--flash-attention", flashAttention.value()));
     if (nativeLibrary != null) {
       args.addAll(List.of("--llama-library", nativeLibrary.toString()));
+    }
+    if (pooling != null) {
+      args.addAll(List.of("--pooling", pooling.value()));
     }
     args.addAll(List.of("--llama-profile", llamaProfile == null ? "auto" : llamaProfile.name()));
     return args;

@@ -4,6 +4,7 @@ import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.Tool;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 /** A model served by a decode loop: many generations at once, each streaming into its own sink. */
@@ -62,6 +63,11 @@ public interface Engine extends AutoCloseable {
   String stateFormat();
 
   ModelInfo model();
+
+  /** The model's embeddings, or empty where this engine computes none (the simulated one). */
+  default Optional<Embedder> embedder() {
+    return Optional.empty();
+  }
 
   /** Whether this engine only simulates a model (made-up text, no weights), for scale tests. */
   default boolean simulated() {

@@ -2,6 +2,7 @@ package dev.tokenbus.engine;
 
 import dev.tokenbus.engine.llama.FlashAttention;
 import dev.tokenbus.engine.llama.LlamaRelease;
+import dev.tokenbus.engine.llama.Pooling;
 import java.nio.file.Path;
 
 /**
@@ -23,13 +24,15 @@ import java.nio.file.Path;
  * @param prefixCache whether a sequence's KV cells stay in its slot after it ends, for a later prompt
  *     sharing its prefix to reuse (see {@link PrefixCache})
  * @param flashAttention whether attention uses llama.cpp's fused flash-attention kernel (see {@link FlashAttention})
+ * @param pooling how embeddings pool a sequence's hidden states, or null for the model's own
+ *     ({@code <architecture>.pooling_type} in its GGUF file; mean where it declares none)
  */
 public record EngineConfig(Path model, int slots, int contextPerSequence, int batchSize, int microBatchSize,
     int prefillChunk, int threads, int gpuLayers, Path nativeLibrary, LlamaRelease llamaProfile, boolean prefixCache,
-    FlashAttention flashAttention) {
+    FlashAttention flashAttention, Pooling pooling) {
 
   public static EngineConfig forModel(Path model) {
-    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null, true, FlashAttention.AUTO);
+    return new EngineConfig(model, 4, 0, 512, 512, 256, 0, 0, null, null, true, FlashAttention.AUTO, null);
   }
 
   public EngineConfig {
@@ -58,52 +61,57 @@ public record EngineConfig(Path model, int slots, int contextPerSequence, int ba
 
   public EngineConfig withSlots(int v) {
     return new EngineConfig(model, v, contextPerSequence, Math.max(batchSize, v), microBatchSize, prefillChunk,
-        threads, gpuLayers, nativeLibrary, llamaProfile, prefixCache, flashAttention);
+        threads, gpuLayers, nativeLibrary, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withContextPerSequence(int v) {
     return new EngineConfig(model, slots, v, batchSize, microBatchSize, prefillChunk, threads, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache, flashAttention);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withBatch(int batch, int microBatch) {
     return new EngineConfig(model, slots, contextPerSequence, batch, microBatch, prefillChunk, threads, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache, flashAttention);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withPrefillChunk(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, v, threads, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache, flashAttention);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withThreads(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, v, gpuLayers,
-        nativeLibrary, llamaProfile, prefixCache, flashAttention);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withGpuLayers(int v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads, v,
-        nativeLibrary, llamaProfile, prefixCache, flashAttention);
+        nativeLibrary, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withNativeLibrary(Path v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, v, llamaProfile, prefixCache, flashAttention);
+        gpuLayers, v, llamaProfile, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withLlamaProfile(LlamaRelease v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, nativeLibrary, v, prefixCache, flashAttention);
+        gpuLayers, nativeLibrary, v, prefixCache, flashAttention, pooling);
   }
 
   public EngineConfig withPrefixCache(boolean v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, nativeLibrary, llamaProfile, v, flashAttention);
+        gpuLayers, nativeLibrary, llamaProfile, v, flashAttention, pooling);
   }
 
   public EngineConfig withFlashAttention(FlashAttention v) {
     return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
-        gpuLayers, nativeLibrary, llamaProfile, prefixCache, v);
+        gpuLayers, nativeLibrary, llamaProfile, prefixCache, v, pooling);
+  }
+
+  public EngineConfig withPooling(Pooling v) {
+    return new EngineConfig(model, slots, contextPerSequence, batchSize, microBatchSize, prefillChunk, threads,
+        gpuLayers, nativeLibrary, llamaProfile, prefixCache, flashAttention, v);
   }
 
   /** The thread count to use: {@link #threads} or, when 0, half the available cores. */

@@ -11,6 +11,7 @@ import dev.tokenbus.engine.llama.LlamaReleases;
 import dev.tokenbus.engine.llama.NativeContext;
 import dev.tokenbus.engine.llama.NativeGrammar;
 import dev.tokenbus.engine.llama.NativeModel;
+import dev.tokenbus.engine.llama.Pooling;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
@@ -19,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -58,8 +60,11 @@ public final class LlamaEngine implements Engine {
   private final LlamaRelease profile;
   private final boolean prefixCache;
   private final FlashAttention flashAttention;
+  /** Null where the llama.cpp release computes no embeddings. */
+  private final LlamaEmbedder embedder;
 
-  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile) {
+  private LlamaEngine(EngineConfig config, NativeModel model, int contextPerSequence, LlamaRelease profile,
+      Pooling pooling) {
     this.model = model;
     this.profile = profile;
     this.slots = config.slots();
@@ -76,13 +81,18 @@ public final class LlamaEngine implements Engine {
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
     this.grammars = new GrammarParser(model, GrammarParser.DEFAULT_TIMEOUT_MS);
+    // An input's tokens all go into one ubatch (pooling needs the whole sequence at once): sized like a step.
+    this.embedder = !model.computesEmbeddings() ? null : new LlamaEmbedder(model, text -> tokenize(text, true, false),
+        pooling, Math.min(contextPerSequence, config.batchSize()), threads, config.flashAttention());
     // A roomy stack: matching a grammar recurses along its chains of rules (on b4916, up to GbnfCheck.MAX_DEPTH).
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).stackSize(DECODE_STACK_BYTES)
         .unstarted(loop);
     thread.start();
     LOG.info("engine ready: {} ({}) on llama.cpp {}, {} slots x {} tokens of context, {} threads, batch {},"
-        + " prefix cache {}, flash attention {}", config.model().getFileName(), model.description(), profile, slots,
-        contextPerSequence, threads, config.batchSize(), config.prefixCache() ? "on" : "off", config.flashAttention());
+        + " prefix cache {}, flash attention {}, embeddings {}", config.model().getFileName(),
+        model.description(), profile, slots, contextPerSequence, threads, config.batchSize(),
+        config.prefixCache() ? "on" : "off", config.flashAttention(), embedder == null ? "none on this release"
+            : embedder.dimensions() + " wide with " + pooling + " pooling");
   }
 
   /**
@@ -118,11 +128,36 @@ public final class LlamaEngine implements Engine {
     int perSequence = config.contextPerSequence() > 0 ? config.contextPerSequence()
         : Math.min(model.contextTrain() > 0 ? model.contextTrain() : DEFAULT_CONTEXT_CAP, DEFAULT_CONTEXT_CAP);
     try {
-      return new LlamaEngine(config, model, perSequence, llama.release());
+      return new LlamaEngine(config, model, perSequence, llama.release(), pooling(config, model, gguf));
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
+  }
+
+  /**
+   * The configured pooling, else the model's own ({@code <architecture>.pooling_type}), else mean
+   * (what a generative model, which declares none, is embedded with).
+   */
+  private static Pooling pooling(EngineConfig config, NativeModel model, GgufInfo gguf) {
+    if (config.pooling() != null) {
+      return config.pooling();
+    }
+    String declared = model.metadata(gguf.architecture() + ".pooling_type");
+    Pooling own = null;
+    if (declared != null) {
+      try {
+        own = Pooling.ofLlamaType(Integer.parseInt(declared.strip()));
+      } catch (NumberFormatException e) {
+        LOG.warn("ignoring {}.pooling_type '{}': not a number", gguf.architecture(), declared);
+      }
+    }
+    return own != null ? own : Pooling.MEAN;
+  }
+
+  @Override
+  public Optional<Embedder> embedder() {
+    return Optional.ofNullable(embedder);
   }
 
   @Override
@@ -363,6 +398,10 @@ public final class LlamaEngine implements Engine {
     }
     if (thread.isAlive()) {
       LOG.error("the decode thread did not stop within 30 s; leaving the model loaded");
+      return;
+    }
+    if (embedder != null && !embedder.close()) {
+      LOG.error("the embedding thread did not stop within 30 s; leaving the model loaded");
       return;
     }
     if (!grammars.close(TimeUnit.SECONDS.toMillis(30))) {

@@ -4,6 +4,7 @@ import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.cluster.Drain;
 import dev.tokenbus.engine.AdmissionException;
+import dev.tokenbus.engine.Embedder;
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineStats;
 import dev.tokenbus.flow.CreditedWriteStream;
@@ -67,6 +68,7 @@ public final class WorkerVerticle extends VerticleBase {
   private EventBus bus;
   private MessageConsumer<Frame> consumer;
   private TokenizerService tokenizer;
+  private EmbeddingService embeddings;
   private ParkedStreams parked;
   private KvHandoff handoff;
   /** The drain that runs (or ran): handing off or moving every stream; null before any. */
@@ -116,6 +118,7 @@ public final class WorkerVerticle extends VerticleBase {
     WorkerGauges.add(metrics, engine);
     consumer = bus.consumer(endpoint, this::onFrame);
     tokenizer = new TokenizerService(vertx, engine);
+    embeddings = new EmbeddingService(vertx, engine);
     parked = new ParkedStreams(vertx, options.modelName());
     handoff = new KvHandoff(vertx, context, engine, endpoint, options.modelName(),
         () -> drain("an operator asked for a drain"));
@@ -124,8 +127,8 @@ public final class WorkerVerticle extends VerticleBase {
     vertx.setPeriodic(options.announceMs(), id -> announceIfChanged());
     // Coalesced: a flood of requests (from any member) costs one announcement per 2 ms at most.
     announceNow = bus.consumer(Addresses.ANNOUNCE_NOW, m -> announceSoon());
-    return Future.all(consumer.completion(), tokenizer.start(endpoint), parked.start(endpoint),
-        handoff.start(this::announceSoon), announceNow.completion()).onSuccess(v -> {
+    return Future.all(List.of(consumer.completion(), tokenizer.start(endpoint), embeddings.start(endpoint),
+        parked.start(endpoint), handoff.start(this::announceSoon), announceNow.completion())).onSuccess(v -> {
       announce();
       LOG.info("worker {} serving model '{}'{} ({} slots)", endpoint, options.modelName(),
           engine.simulated() ? " (simulated: no weights, made-up text)" : "", engine.stats().slots());
@@ -379,7 +382,8 @@ public final class WorkerVerticle extends VerticleBase {
     return new WorkerStatus(endpoint, membership.nodeId(), options.modelName(), st.slots(), st.active(), st.running(),
         st.paused(), st.prompt(), st.kvCellsUsed(), st.kvCellsTotal(), engine.model().contextPerSequence(),
         stopping || engine.failure() != null, sequence, prefixes.blocks(),
-        stopping ? null : handoff.stateFormat(), engine.simulated());
+        stopping ? null : handoff.stateFormat(), engine.simulated(),
+        engine.embedder().map(Embedder::dimensions).orElse(0));
   }
 
   /**
@@ -398,8 +402,8 @@ public final class WorkerVerticle extends VerticleBase {
         s.out.fail(StreamErrorType.WORKER_SHUTDOWN, "the worker is shutting down");
         s.cancel();
       }
-      return Future.all(consumer.unregister(), announceNow.unregister(), tokenizer.stop(), parked.stop(),
-          handoff.stop());
+      return Future.all(consumer.unregister(), announceNow.unregister(), tokenizer.stop(), embeddings.stop(),
+          parked.stop(), handoff.stop());
     });
   }
 

@@ -22,6 +22,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.Collection;
 import java.util.HashSet;
@@ -70,7 +71,8 @@ public final class Dispatcher {
   private final StreamTable table = new StreamTable();
   private final Failover failover;
   private final Reconnects reconnects;
-  private final TokenizerClient tokenizers;
+  private final WorkerRequests requests;
+  private final long tokenizerTimeoutMs;
   private final Reachability reachability;
   private long sweepTimer;
   private boolean closed;
@@ -87,7 +89,8 @@ public final class Dispatcher {
     this.registry = new WorkerRegistry(options.workerExpiryMs());
     this.queue = new AdmissionQueue<>(options.queueSize());
     this.reachability = new Reachability(link, registry, this::pump);
-    this.tokenizers = new TokenizerClient(link, registry, options.openTimeoutMs(), reachability);
+    this.requests = new WorkerRequests(registry, reachability);
+    this.tokenizerTimeoutMs = options.openTimeoutMs();
     this.reconnects = new Reconnects(vertx, link, options.resumeGraceMs(), Reconnects.CLAIM_PATIENCE_MS, this::giveUp,
         () -> registry.all().stream().map(WorkerStatus::workerId).toList(), ids.prefix());
     this.failover = new Failover(table, registry, policy, link, options.inactivityMs(), this::attempt);
@@ -387,7 +390,30 @@ public final class Dispatcher {
    * {@link dev.tokenbus.protocol.RequestValidationException} when the worker finds the request bad.
    */
   public Future<JsonObject> tokenizer(String model, JsonObject request) {
-    return tokenizers.ask(model, request);
+    return requests.ask(model, registry.eligible(model), "tokenizer", true,
+        worker -> link.tokenizer(worker, request, tokenizerTimeoutMs));
+  }
+
+  /**
+   * Asks a worker of {@code model} (null: any) that computes embeddings for them: request/reply on
+   * its embeddings address ({@link dev.tokenbus.protocol.EmbeddingsWire}), the least loaded worker
+   * first, the next one only when a worker is gone (a worker that is slow to answer is busy: its
+   * request is not repeated elsewhere). Fails like {@link #generate} when no worker serves the model;
+   * with {@link dev.tokenbus.protocol.RequestValidationException} when its workers compute no
+   * embeddings or the worker finds the request bad, {@link QueueFullException} when its queue is full.
+   *
+   * @param timeoutMs how long a worker may take to answer
+   */
+  public Future<Buffer> embeddings(String model, JsonObject request, long timeoutMs) {
+    List<WorkerStatus> eligible = registry.eligible(model);
+    List<WorkerStatus> serving = eligible.stream().filter(s -> s.embeddingSize() > 0).toList();
+    if (!eligible.isEmpty() && serving.isEmpty()) {
+      return Future.failedFuture(new dev.tokenbus.protocol.RequestValidationException("model",
+          (model == null ? "no model here" : "model '" + model + "'") + " computes no embeddings"
+              + (eligible.stream().allMatch(WorkerStatus::simulated) ? " (its workers run the simulated engine)"
+                  : " (its workers run the simulated engine, llama.cpp b4916, or a version without embeddings)")));
+    }
+    return requests.ask(model, serving, "embeddings", false, worker -> link.embeddings(worker, request, timeoutMs));
   }
 
   /** Tries the workers in order; when all are busy, the request waits in the queue. */

@@ -2,6 +2,7 @@ package dev.tokenbus.gateway.dispatch;
 
 import dev.tokenbus.cluster.ClusterMembership;
 import dev.tokenbus.protocol.Addresses;
+import dev.tokenbus.protocol.EmbeddingsWire;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CreditFrame;
@@ -13,6 +14,7 @@ import dev.tokenbus.protocol.frame.StreamClaim;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
@@ -40,8 +42,8 @@ final class EventBusWorkerLink implements WorkerLink {
   private static final Logger LOG = LoggerFactory.getLogger(EventBusWorkerLink.class);
   /** A probe is a CREDIT for this stream, which no worker has: a worker takes it and ignores it. */
   private static final String PROBE_STREAM = "tokenbus-reachability-probe";
-  /** A tokenizer request's failure code for a bad request. */
-  private static final int BAD_REQUEST = 400;
+  /** A tokenizer or embeddings request's failure code for a bad request. */
+  private static final int BAD_REQUEST = EmbeddingsWire.BAD_REQUEST;
 
   private final Vertx vertx;
   private final EventBus bus;
@@ -110,15 +112,36 @@ final class EventBusWorkerLink implements WorkerLink {
   @Override
   public Future<JsonObject> tokenizer(String workerId, JsonObject request, long timeoutMs) {
     return bus.<JsonObject>request(Addresses.tokenizer(workerId), request, new DeliveryOptions().setSendTimeout(timeoutMs))
-        .map(Message::body).recover(e -> {
-          if (e instanceof ReplyException re && re.failureCode() == BAD_REQUEST) {
-            String message = String.valueOf(re.getMessage());
-            int colon = message.indexOf(": ");
-            return Future.failedFuture(new RequestValidationException(colon > 0 ? message.substring(0, colon) : null,
-                colon > 0 ? message.substring(colon + 2) : message));
-          }
-          return Future.failedFuture(noAnswer(e));
-        });
+        .map(Message::body).recover(e -> Future.failedFuture(refusal(e)));
+  }
+
+  @Override
+  public Future<Buffer> embeddings(String workerId, JsonObject request, long timeoutMs) {
+    return bus.<Buffer>request(Addresses.embeddings(workerId), request, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .map(Message::body).recover(e -> Future.failedFuture(refusal(e)));
+  }
+
+  /**
+   * A worker's failed answer as the {@link WorkerLink}'s failures: {@link RequestValidationException}
+   * for a bad request ({@code param: text}), {@link QueueFullException} when it is busy,
+   * {@link NoWorkerException} when it cannot serve the request, and {@link NoAnswer} otherwise (no
+   * answer came, or the worker failed).
+   */
+  private static Throwable refusal(Throwable e) {
+    if (e instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {
+      String message = String.valueOf(re.getMessage());
+      return switch (re.failureCode()) {
+        case BAD_REQUEST -> {
+          int colon = message.indexOf(": ");
+          yield new RequestValidationException(colon > 0 ? message.substring(0, colon) : null,
+              colon > 0 ? message.substring(colon + 2) : message);
+        }
+        case EmbeddingsWire.BUSY -> new QueueFullException("the worker is busy: " + message, 1);
+        case EmbeddingsWire.UNAVAILABLE -> new NoWorkerException("the worker cannot answer: " + message);
+        default -> noAnswer(e);
+      };
+    }
+    return noAnswer(e);
   }
 
   @Override

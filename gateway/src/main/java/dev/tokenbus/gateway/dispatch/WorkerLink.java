@@ -8,12 +8,13 @@ import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import io.vertx.core.Future;
-import java.util.function.BiFunction;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import java.util.function.BiFunction;
 
 /**
  * How the dispatch reaches workers and other gateways: everything the {@link Dispatcher},
- * {@link Failover}, {@link Reconnects}, {@link Reachability} and {@link TokenizerClient} send or
+ * {@link Failover}, {@link Reconnects}, {@link Reachability} and {@link WorkerRequests} send or
  * receive goes through it, so that their logic does not depend on the transport. The cluster's
  * implementation is {@link EventBusWorkerLink}; tests use a fake.
  *
@@ -95,6 +96,15 @@ interface WorkerLink {
    *     request bad, {@link NoAnswer} when it does not answer within {@code timeoutMs}
    */
   Future<JsonObject> tokenizer(String workerId, JsonObject request, long timeoutMs);
+
+  /**
+   * An embeddings request to worker {@code workerId} ({@link dev.tokenbus.protocol.EmbeddingsWire}).
+   *
+   * @return the worker's binary answer; or {@link RequestValidationException} when the worker finds
+   *     the request bad, {@link QueueFullException} when its embeddings queue is full,
+   *     {@link NoAnswer} when it does not answer within {@code timeoutMs}
+   */
+  Future<Buffer> embeddings(String workerId, JsonObject request, long timeoutMs);
 
   /**
    * Answers the claims for stream {@code sid} (from any gateway, this one included) with

@@ -54,6 +54,11 @@ public final class Generations {
     return dispatcher;
   }
 
+  /** The node's metrics, for the routes that answer outside a stream. */
+  public TokenbusMetrics metrics() {
+    return metrics;
+  }
+
   /** A fresh stream id. */
   public String newId() {
     return dispatcher.newStreamId();

@@ -52,6 +52,9 @@ final class FakeWorkerLink implements WorkerLink {
   /** A tokenizer request, waiting for the test's answer. */
   record Tokenize(String workerId, JsonObject request, Promise<JsonObject> answer) {}
 
+  /** An embeddings request, waiting for the test's answer. */
+  record Embed(String workerId, JsonObject request, Promise<io.vertx.core.buffer.Buffer> answer) {}
+
   private final Context context;
   private final String endpoint;
   private final Map<String, Reconnects.Holder> claimHolders;
@@ -59,6 +62,7 @@ final class FakeWorkerLink implements WorkerLink {
   final List<Open> opens = new ArrayList<>();
   final List<Sent> sent = new ArrayList<>();
   final List<Tokenize> tokenizes = new ArrayList<>();
+  final List<Embed> embeds = new ArrayList<>();
   final List<String> probes = new ArrayList<>();
   /** The stream ids of the claims sent to a stream's address, one per try. */
   final List<String> claims = new ArrayList<>();
@@ -128,6 +132,18 @@ final class FakeWorkerLink implements WorkerLink {
     Promise<JsonObject> answer = Promise.promise();
     tokenizes.add(new Tokenize(workerId, request, answer));
     return answer.future();
+  }
+
+  @Override
+  public Future<io.vertx.core.buffer.Buffer> embeddings(String workerId, JsonObject request, long timeoutMs) {
+    Promise<io.vertx.core.buffer.Buffer> answer = Promise.promise();
+    embeds.add(new Embed(workerId, request, answer));
+    return answer.future();
+  }
+
+  /** A link failure as {@link EventBusWorkerLink} reports it: no handler there, or no answer in time. */
+  static NoAnswer noAnswer(boolean noHandler) {
+    return new NoAnswer(noHandler ? "NO_HANDLERS" : "TIMEOUT", noHandler);
   }
 
   @Override

@@ -199,20 +199,47 @@ final class B4916Abi implements LlamaAbi {
   @Override
   public MemorySegment initContext(MemorySegment model, NativeContext.Params p) throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment cp = (MemorySegment) contextDefaultParams.invokeExact((SegmentAllocator) arena);
-      cp.set(JAVA_INT, CP_N_CTX, p.contextSize());
-      cp.set(JAVA_INT, CP_N_BATCH, p.batchSize());
-      cp.set(JAVA_INT, CP_N_UBATCH, p.microBatchSize());
-      cp.set(JAVA_INT, CP_N_SEQ_MAX, p.sequences());
-      cp.set(JAVA_INT, CP_N_THREADS, p.threads());
-      cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
-      // Sequences come and go in one shared pool; let llama.cpp compact it before fragmentation stops a prompt chunk fitting.
-      cp.set(JAVA_FLOAT, CP_DEFRAG_THOLD, 0.1f);
-      // b4916 has no "auto": its default, and so auto here, is off.
-      cp.set(JAVA_BOOLEAN, CP_FLASH_ATTN, p.flashAttention() == FlashAttention.ON);
-      cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
-      return (MemorySegment) initFromModel.invokeExact(model, cp);
+      return (MemorySegment) initFromModel.invokeExact(model, params(arena, p));
     }
+  }
+
+  /**
+   * No: b4916 has the fields (embeddings, pooling_type), but its first decode of a llama model in an
+   * embedding context aborts the process ({@code GGML_ASSERT(ggml_can_mul_mat(a, b))}, measured on the
+   * generated tiny model with mean pooling, one sequence or several). Workers on b4916 announce no
+   * embeddings.
+   */
+  @Override
+  public boolean computesEmbeddings() {
+    return false;
+  }
+
+  @Override
+  public MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params p, Pooling pooling) {
+    throw new LlamaException("llama.cpp b4916 computes no embeddings here (use llama-profile v0.5.0)");
+  }
+
+  /** b4916 has no separate output width: a pooled embedding is {@code n_embd} wide. */
+  @Override
+  public int embeddingSize(MemorySegment model) throws Throwable {
+    return (int) api.modelNEmbd.invokeExact(model);
+  }
+
+  /** The release's default context parameters with {@code p} applied, in {@code arena}. */
+  private MemorySegment params(Arena arena, NativeContext.Params p) throws Throwable {
+    MemorySegment cp = (MemorySegment) contextDefaultParams.invokeExact((SegmentAllocator) arena);
+    cp.set(JAVA_INT, CP_N_CTX, p.contextSize());
+    cp.set(JAVA_INT, CP_N_BATCH, p.batchSize());
+    cp.set(JAVA_INT, CP_N_UBATCH, p.microBatchSize());
+    cp.set(JAVA_INT, CP_N_SEQ_MAX, p.sequences());
+    cp.set(JAVA_INT, CP_N_THREADS, p.threads());
+    cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
+    // Sequences come and go in one shared pool; let llama.cpp compact it before fragmentation stops a prompt chunk fitting.
+    cp.set(JAVA_FLOAT, CP_DEFRAG_THOLD, 0.1f);
+    // b4916 has no "auto": its default, and so auto here, is off.
+    cp.set(JAVA_BOOLEAN, CP_FLASH_ATTN, p.flashAttention() == FlashAttention.ON);
+    cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
+    return cp;
   }
 
   @Override

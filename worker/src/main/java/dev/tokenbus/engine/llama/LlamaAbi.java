@@ -37,6 +37,19 @@ interface LlamaAbi {
   /** {@code llama_init_from_model} with per-sequence KV where the release has it; NULL on failure. */
   MemorySegment initContext(MemorySegment model, NativeContext.Params params) throws Throwable;
 
+  /** Whether this release computes embeddings of the models it generates with (see {@link #initEmbeddingContext}). */
+  boolean computesEmbeddings();
+
+  /**
+   * {@code llama_init_from_model} for an embedding context: {@code embeddings} on, {@code pooling}
+   * as given, one KV pool shared by all {@code params.sequences()} sequences; NULL on failure.
+   */
+  MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params params, Pooling pooling)
+      throws Throwable;
+
+  /** The length of a pooled embedding of the model (its output width). */
+  int embeddingSize(MemorySegment model) throws Throwable;
+
   /** Frees every KV cell of a sequence. */
   boolean removeSequence(MemorySegment ctx, int seq) throws Throwable;
 

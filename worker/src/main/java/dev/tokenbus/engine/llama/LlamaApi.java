@@ -128,6 +128,7 @@ public final class LlamaApi {
   final MethodHandle batchFree;
   final MethodHandle decode;
   final MethodHandle getLogitsIth;
+  final MethodHandle getEmbeddingsSeq;
   final MethodHandle setAbortCallback;
   // One sequence's state (its KV cells), the same in every supported release.
   final MethodHandle stateSeqGetSize;
@@ -199,6 +200,7 @@ public final class LlamaApi {
     // Never critical: it runs long and calls the abort and log callbacks.
     decode = fn("llama_decode", FunctionDescriptor.of(JAVA_INT, ADDRESS, BATCH));
     getLogitsIth = fn("llama_get_logits_ith", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
+    getEmbeddingsSeq = fn("llama_get_embeddings_seq", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT));
     setAbortCallback = fn("llama_set_abort_callback", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
     stateSeqGetSize = fn("llama_state_seq_get_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
     stateSeqGetData = fn("llama_state_seq_get_data",

@@ -60,11 +60,29 @@ public final class NativeContext implements AutoCloseable {
    *     {@link LlamaApi#DECODE_ABORTED} with the KV cache rolled back. It must be cheap and must not throw.
    */
   public static NativeContext create(NativeModel model, Params p, BooleanSupplier abortCheck) {
+    return create(model, p, abortCheck, (abi, m) -> abi.initContext(m, p));
+  }
+
+  /**
+   * Creates an embedding context for a model: every token of a decode is output, and
+   * {@link #embedding} gives each sequence's hidden states pooled by {@code pooling}. Its KV cells
+   * are one pool shared by the sequences of a decode.
+   */
+  public static NativeContext createForEmbeddings(NativeModel model, Params p, Pooling pooling) {
+    return create(model, p, () -> false, (abi, m) -> abi.initEmbeddingContext(m, p, pooling));
+  }
+
+  /** How a context is made in the loaded release. */
+  private interface Init {
+    MemorySegment init(LlamaAbi abi, MemorySegment model) throws Throwable;
+  }
+
+  private static NativeContext create(NativeModel model, Params p, BooleanSupplier abortCheck, Init init) {
     LlamaApi api = model.api();
     MemorySegment ctx;
     try {
       LlamaLog.takeFirstError();
-      ctx = api.abi.initContext(model.handle(), p);
+      ctx = init.init(api.abi, model.handle());
     } catch (Throwable t) {
       throw new LlamaException("llama_init_from_model failed: " + t, t);
     }
@@ -118,6 +136,25 @@ public final class NativeContext implements AutoCloseable {
       throw new LlamaException("no logits for batch entry " + i);
     }
     return row.reinterpret(logitsBytes);
+  }
+
+  /**
+   * Copies sequence {@code seq}'s pooled embedding after the last decode into {@code out}, whose
+   * length must be the model's {@linkplain NativeModel#embeddingSize embedding size} (an embedding
+   * context only).
+   */
+  public void embedding(int seq, float[] out) {
+    MemorySegment row;
+    try {
+      row = (MemorySegment) api.getEmbeddingsSeq.invokeExact(ctx, seq);
+    } catch (Throwable t) {
+      throw new LlamaException("llama_get_embeddings_seq failed: " + t, t);
+    }
+    if (row.equals(MemorySegment.NULL)) {
+      throw new LlamaException("no pooled embedding for sequence " + seq);
+    }
+    MemorySegment.copy(row.reinterpret((long) out.length * Float.BYTES), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0,
+        out, 0, out.length);
   }
 
   /** Whether llama.cpp polls the abort check during decodes. Polling costs a little, so it is off for short steps. */

@@ -245,6 +245,40 @@ public final class NativeModel implements AutoCloseable {
     return parameterCount;
   }
 
+  /** Whether the loaded llama.cpp release computes embeddings ({@link NativeContext#createForEmbeddings}). */
+  public boolean computesEmbeddings() {
+    return api.abi.computesEmbeddings();
+  }
+
+  /** The length of the model's pooled embeddings. */
+  public int embeddingSize() {
+    try {
+      return api.abi.embeddingSize(model);
+    } catch (Throwable t) {
+      throw new LlamaException("reading the model's embedding size failed: " + t, t);
+    }
+  }
+
+  /** A GGUF metadata value as text (numbers in decimal), or null when the file has no such key. */
+  public String metadata(String key) {
+    checkOpen();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment k = arena.allocateFrom(key);
+      MemorySegment buf = arena.allocate(256);
+      int n = (int) api.modelMetaValStr.invokeExact(model, k, buf, buf.byteSize());
+      if (n < 0) {
+        return null;
+      }
+      if (n >= buf.byteSize()) {
+        buf = arena.allocate(n + 1L);
+        n = (int) api.modelMetaValStr.invokeExact(model, k, buf, buf.byteSize());
+      }
+      return buf.getString(0);
+    } catch (Throwable t) {
+      throw new LlamaException("reading metadata " + key + " failed: " + t, t);
+    }
+  }
+
   /** The model's own chat template from its GGUF metadata, or null. */
   public String chatTemplate() {
     return chatTemplate;

@@ -118,6 +118,8 @@ final class V050Abi implements LlamaAbi {
   static final long CP_N_THREADS = off(CONTEXT_PARAMS, "n_threads");
   static final long CP_N_THREADS_BATCH = off(CONTEXT_PARAMS, "n_threads_batch");
   static final long CP_CTX_TYPE = off(CONTEXT_PARAMS, "ctx_type");
+  static final long CP_POOLING_TYPE = off(CONTEXT_PARAMS, "pooling_type");
+  static final long CP_EMBEDDINGS = off(CONTEXT_PARAMS, "embeddings");
   static final long CP_FLASH_ATTN_TYPE = off(CONTEXT_PARAMS, "flash_attn_type");
   static final long CP_YARN_EXT_FACTOR = off(CONTEXT_PARAMS, "yarn_ext_factor");
   static final long CP_DEFRAG_THOLD = off(CONTEXT_PARAMS, "defrag_thold");
@@ -163,6 +165,7 @@ final class V050Abi implements LlamaAbi {
   private final MethodHandle contextDefaultParams;
   private final MethodHandle modelLoadFromFile;
   private final MethodHandle initFromModel;
+  private final MethodHandle modelNEmbdOut;
   private final MethodHandle getMemory;
   private final MethodHandle memorySeqRm;
   private final MethodHandle memorySeqPosMin;
@@ -185,6 +188,8 @@ final class V050Abi implements LlamaAbi {
     memoryClear = api.fn("llama_memory_clear", FunctionDescriptor.ofVoid(ADDRESS, JAVA_BOOLEAN));
     samplerInitPenalties = api.fn("llama_sampler_init_penalties",
         FunctionDescriptor.of(ADDRESS, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
+    // After llama_get_memory, whose absence names the release a library is not.
+    modelNEmbdOut = api.fn("llama_model_n_embd_out", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     // ggml's own functions live in libggml beside libllama (already loaded as its dependency).
     Path ggml = ggmlLibrary(api.libraryPath);
     SymbolLookup ggmlSymbols = SymbolLookup.libraryLookup(ggml, Arena.global());
@@ -284,20 +289,48 @@ final class V050Abi implements LlamaAbi {
   @Override
   public MemorySegment initContext(MemorySegment model, NativeContext.Params p) throws Throwable {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment cp = (MemorySegment) contextDefaultParams.invokeExact((SegmentAllocator) arena);
-      // Without a unified cache, each sequence gets n_ctx / n_seq_max cells of its own (rounded up to 256)
-      // and attends over those alone.
-      cp.set(JAVA_INT, CP_N_CTX, p.contextSize());
-      cp.set(JAVA_INT, CP_N_BATCH, p.batchSize());
-      cp.set(JAVA_INT, CP_N_UBATCH, p.microBatchSize());
-      cp.set(JAVA_INT, CP_N_SEQ_MAX, p.sequences());
-      cp.set(JAVA_INT, CP_N_THREADS, p.threads());
-      cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
-      cp.set(JAVA_BOOLEAN, CP_KV_UNIFIED, false);
-      cp.set(JAVA_INT, CP_FLASH_ATTN_TYPE, p.flashAttention().llamaType());
-      cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
+      return (MemorySegment) initFromModel.invokeExact(model, params(arena, p));
+    }
+  }
+
+  @Override
+  public boolean computesEmbeddings() {
+    return true;
+  }
+
+  @Override
+  public MemorySegment initEmbeddingContext(MemorySegment model, NativeContext.Params p, Pooling pooling)
+      throws Throwable {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment cp = params(arena, p);
+      cp.set(JAVA_BOOLEAN, CP_EMBEDDINGS, true);
+      cp.set(JAVA_INT, CP_POOLING_TYPE, pooling.llamaType());
+      // The inputs of one decode share the pool: their lengths vary, a fixed share each would waste it.
+      cp.set(JAVA_BOOLEAN, CP_KV_UNIFIED, true);
       return (MemorySegment) initFromModel.invokeExact(model, cp);
     }
+  }
+
+  @Override
+  public int embeddingSize(MemorySegment model) throws Throwable {
+    return (int) modelNEmbdOut.invokeExact(model);
+  }
+
+  /** The release's default context parameters with {@code p} applied, in {@code arena}. */
+  private MemorySegment params(Arena arena, NativeContext.Params p) throws Throwable {
+    MemorySegment cp = (MemorySegment) contextDefaultParams.invokeExact((SegmentAllocator) arena);
+    // Without a unified cache, each sequence gets n_ctx / n_seq_max cells of its own (rounded up to 256)
+    // and attends over those alone.
+    cp.set(JAVA_INT, CP_N_CTX, p.contextSize());
+    cp.set(JAVA_INT, CP_N_BATCH, p.batchSize());
+    cp.set(JAVA_INT, CP_N_UBATCH, p.microBatchSize());
+    cp.set(JAVA_INT, CP_N_SEQ_MAX, p.sequences());
+    cp.set(JAVA_INT, CP_N_THREADS, p.threads());
+    cp.set(JAVA_INT, CP_N_THREADS_BATCH, p.batchThreads());
+    cp.set(JAVA_BOOLEAN, CP_KV_UNIFIED, false);
+    cp.set(JAVA_INT, CP_FLASH_ATTN_TYPE, p.flashAttention().llamaType());
+    cp.set(JAVA_BOOLEAN, CP_NO_PERF, true);
+    return cp;
   }
 
   private MemorySegment memory(MemorySegment ctx) throws Throwable {
