@@ -287,7 +287,7 @@ class HostileInputSuiteTest {
             "{\"k\":\"" + "v".repeat(600) + "\"}"},
         {"previous_response_id", "42", "\"\"", "\"resp_absent\"", "\"" + "r".repeat(10_000) + "\"", "[]"},
         {"truncation", "\"auto\"", "42"},
-        {"background", "true", "\"yes\""},
+        {"background", "\"yes\"", "1", "[]"},
         {"store", "\"yes\"", "1"},
         {"reasoning", "42", "[]"},
         {"parallel_tool_calls", "\"no\"", "[]"},
