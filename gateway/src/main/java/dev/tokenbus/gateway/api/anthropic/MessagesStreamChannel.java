@@ -1,8 +1,8 @@
 package dev.tokenbus.gateway.api.anthropic;
 
 import dev.tokenbus.gateway.serve.ApiError;
-import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.SseChannel;
+import dev.tokenbus.gateway.serve.SseEventChannel;
 import dev.tokenbus.gateway.serve.StreamEvent;
 import dev.tokenbus.gateway.toolcall.StreamedAnswer;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
@@ -10,7 +10,6 @@ import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.toolcall.ParsedAnswer;
 import dev.tokenbus.toolcall.ToolCall;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -28,12 +27,11 @@ import io.vertx.core.json.JsonObject;
  * <p>Thinking: once a token says it is reasoning, {@link #send} gives its text to a thinking block
  * of {@link ContentBlocks} before the answer's blocks; nothing else here changes.
  */
-final class MessagesStreamChannel implements EventChannel {
+final class MessagesStreamChannel extends SseEventChannel {
 
   /** Anthropic's {@code ping} event: sent after {@code message_start}, and as the keep-alive while nothing else is. */
   static final String PING = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
 
-  private final SseChannel sse;
   private final Message message;
   private final ContentBlocks blocks;
   /** Reads the answer for tool calls; null when the request declared none. */
@@ -42,7 +40,7 @@ final class MessagesStreamChannel implements EventChannel {
 
   /** @param tools the request's tools, or null for a plain answer */
   MessagesStreamChannel(SseChannel sse, Message message, ToolSpec tools, int promptTokens) {
-    this.sse = sse;
+    super(sse);
     this.message = message;
     this.blocks = new ContentBlocks(sse);
     this.answer = tools == null ? null : new StreamedAnswer(tools);
@@ -100,20 +98,5 @@ final class MessagesStreamChannel implements EventChannel {
     sse.event("message_delta", null, new JsonObject().put("type", "message_delta").put("delta", delta)
         .put("usage", Message.usage(result)));
     return sse.event("message_stop", null, new JsonObject().put("type", "message_stop"));
-  }
-
-  @Override
-  public boolean writeQueueFull() {
-    return sse.writeQueueFull();
-  }
-
-  @Override
-  public void drainHandler(Handler<Void> handler) {
-    sse.drainHandler(handler);
-  }
-
-  @Override
-  public void close() {
-    sse.close();
   }
 }

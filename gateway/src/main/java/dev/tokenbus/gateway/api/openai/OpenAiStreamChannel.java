@@ -1,11 +1,10 @@
 package dev.tokenbus.gateway.api.openai;
 
 import dev.tokenbus.gateway.serve.ApiError;
-import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.SseChannel;
+import dev.tokenbus.gateway.serve.SseEventChannel;
 import dev.tokenbus.gateway.serve.StreamEvent;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -15,15 +14,14 @@ import io.vertx.core.json.JsonObject;
  * {@code data: [DONE]} ends it. A failure after the start is a {@code data: {"error": ...}} chunk,
  * then {@code [DONE]}. Backpressure and disconnects are the SSE channel's.
  */
-final class OpenAiStreamChannel implements EventChannel {
+final class OpenAiStreamChannel extends SseEventChannel {
 
-  private final SseChannel sse;
   private final Envelope envelope;
   private final boolean includeUsage;
   private boolean finishSent;
 
   OpenAiStreamChannel(SseChannel sse, Envelope envelope, boolean includeUsage) {
-    this.sse = sse;
+    super(sse);
     this.envelope = envelope;
     this.includeUsage = includeUsage;
     JsonObject opening = envelope.shape().openingChoice();
@@ -59,20 +57,5 @@ final class OpenAiStreamChannel implements EventChannel {
         return sse.data("[DONE]");
       }
     }
-  }
-
-  @Override
-  public boolean writeQueueFull() {
-    return sse.writeQueueFull();
-  }
-
-  @Override
-  public void drainHandler(Handler<Void> handler) {
-    sse.drainHandler(handler);
-  }
-
-  @Override
-  public void close() {
-    sse.close();
   }
 }

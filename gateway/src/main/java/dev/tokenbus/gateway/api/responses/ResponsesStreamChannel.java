@@ -1,11 +1,10 @@
 package dev.tokenbus.gateway.api.responses;
 
 import dev.tokenbus.gateway.serve.ApiError;
-import dev.tokenbus.gateway.serve.EventChannel;
 import dev.tokenbus.gateway.serve.SseChannel;
+import dev.tokenbus.gateway.serve.SseEventChannel;
 import dev.tokenbus.gateway.serve.StreamEvent;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -19,15 +18,14 @@ import io.vertx.core.json.JsonObject;
  * {@code response.output_item.done}; and last {@code response.completed}, {@code response.incomplete}
  * (a token limit) or {@code response.failed}. The stream ends after it (no {@code [DONE]}).
  */
-final class ResponsesStreamChannel implements EventChannel, OutputItems.Listener {
+final class ResponsesStreamChannel extends SseEventChannel implements OutputItems.Listener {
 
-  private final SseChannel sse;
   private final ResponseRun run;
   private final OutputItems items;
   private int sequence;
 
   ResponsesStreamChannel(SseChannel sse, ResponseRun run, ResponsesRequest request) {
-    this.sse = sse;
+    super(sse);
     this.run = run;
     this.items = new OutputItems(request.tools(), this);
     JsonObject response = run.inProgress();
@@ -101,20 +99,5 @@ final class ResponsesStreamChannel implements EventChannel, OutputItems.Listener
     JsonObject event = new JsonObject().put("type", type).put("sequence_number", sequence++);
     data.forEach(e -> event.put(e.getKey(), e.getValue()));
     return sse.event(type, null, event);
-  }
-
-  @Override
-  public boolean writeQueueFull() {
-    return sse.writeQueueFull();
-  }
-
-  @Override
-  public void drainHandler(Handler<Void> handler) {
-    sse.drainHandler(handler);
-  }
-
-  @Override
-  public void close() {
-    sse.close();
   }
 }
