@@ -11,8 +11,11 @@ import java.util.Set;
  *     ({@code [{"id","type":"function","function":{"name","arguments"}}]}, {@code arguments} a JSON
  *     string); otherwise null
  * @param toolCallId for a {@code tool} turn (a tool's result), the id of the call it answers; otherwise null
+ * @param reasoningContent for an assistant turn, the thinking that came before its answer
+ *     ({@code reasoning_content}), which templates that take it render back; otherwise null
  */
-public record ChatMessage(String role, String content, String toolCalls, String toolCallId) {
+public record ChatMessage(String role, String content, String toolCalls, String toolCallId,
+    String reasoningContent) {
 
   public static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
 
@@ -29,10 +32,18 @@ public record ChatMessage(String role, String content, String toolCalls, String 
     if (role.equals("tool") != (toolCallId != null)) {
       throw new RequestValidationException("messages", "a tool message, and only a tool message, has a tool_call_id");
     }
+    if (reasoningContent != null && !role.equals("assistant")) {
+      throw new RequestValidationException("messages", "only assistant messages have reasoning_content");
+    }
+  }
+
+  /** A turn without reasoning. */
+  public ChatMessage(String role, String content, String toolCalls, String toolCallId) {
+    this(role, content, toolCalls, toolCallId, null);
   }
 
   /** A plain turn. */
   public ChatMessage(String role, String content) {
-    this(role, content, null, null);
+    this(role, content, null, null, null);
   }
 }

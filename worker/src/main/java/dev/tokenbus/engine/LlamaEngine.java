@@ -42,6 +42,8 @@ public final class LlamaEngine implements Engine {
   private final NativeModel model;
   private final ModelInfo info;
   private final ChatTemplate chatTemplate;
+  /** The closing marker of the model's thinking as tokens, for a spent reasoning budget; null without thinking syntax. */
+  private final int[] closeTokens;
   private final int slots;
   private final Admission admission;
   private final ArrayBlockingQueue<Sequence> incoming;
@@ -74,6 +76,11 @@ public final class LlamaEngine implements Engine {
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
+    ReasoningSyntax syntax = chatTemplate.reasoningSyntax();
+    this.closeTokens = syntax == null ? null : model.tokenize(syntax.forcedClose(), false, true);
+    if (syntax != null) {
+      LOG.info("the model's thinking is split from its answer ({} syntax)", syntax.name());
+    }
     this.grammars = new GrammarParser(model, GrammarParser.DEFAULT_TIMEOUT_MS);
     // A roomy stack: matching a grammar recurses along its chains of rules (on b4916, up to GbnfCheck.MAX_DEPTH).
     this.thread = Thread.ofPlatform().name("tokenbus-decode").daemon(false).stackSize(DECODE_STACK_BYTES)
@@ -146,7 +153,8 @@ public final class LlamaEngine implements Engine {
           "the engine failed: " + loop.failure().getMessage());
     }
     int[] given = admission.givenPrompt(request);
-    int[] prompt = given != null ? given : tokenize(request);
+    String text = given != null ? null : promptText(request);
+    int[] prompt = given != null ? given : tokenize(text);
     int[] tokens = admission.withResumed(prompt, resume);
     NativeGrammar grammar = parseGrammar(request.config().grammar());
     // An adopted state kept for this generation brings its own slot reservation (and the seed it sampled with).
@@ -160,7 +168,10 @@ public final class LlamaEngine implements Engine {
     Long requested = request.config().seed();
     long seed = requested != null ? requested
         : pin != null ? pin.seed() : ThreadLocalRandom.current().nextLong(0, 1L << 31);
-    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled, pin);
+    ReasoningSyntax syntax = chatTemplate.reasoningSyntax();
+    Sequence.Thinking thinking = syntax == null ? null
+        : new Sequence.Thinking(syntax, syntax.startsInside(text), closeTokens);
+    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled, pin, thinking);
     for (int t : resume) {
       s.replayText(model.pieceBytes(t));
     }
@@ -171,9 +182,14 @@ public final class LlamaEngine implements Engine {
     return s;
   }
 
-  /** The request's text prompt, or its conversation rendered with the chat template, as tokens. */
-  private int[] tokenize(GenerationRequest request) {
-    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
+  /** The request's text prompt, or its conversation rendered with the chat template. */
+  private String promptText(GenerationRequest request) {
+    return request.isChat() ? chatTemplate.render(request.messages(), request.tools(), request.templateArgs())
+        : request.prompt();
+  }
+
+  /** A prompt's text as tokens. */
+  private int[] tokenize(String text) {
     // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
     // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
     // tokenizer is quadratic on long runs of one character).

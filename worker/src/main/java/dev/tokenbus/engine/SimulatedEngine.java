@@ -148,7 +148,8 @@ public final class SimulatedEngine implements Engine {
   }
 
   private int[] tokenize(GenerationRequest request) {
-    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
+    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools(), request.templateArgs())
+        : request.prompt();
     admission.checkTextLength(text, 1); // text that is not made of the engine's words is a token a byte
     int[] prompt = vocabulary.tokenize(text, true);
     if (prompt.length < 2) {

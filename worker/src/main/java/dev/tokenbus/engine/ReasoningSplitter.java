@@ -1,0 +1,154 @@
+package dev.tokenbus.engine;
+
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.TokenData;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Splits one generation's text into thinking and answer ({@link TokenData#reasoning}) by its
+ * model's {@link ReasoningSyntax}, across token boundaries: tokens whose text may be the start of a
+ * marker are held back ({@link HeldTokens}, as stop sequences are), the markers' text is dropped
+ * (the tokens that spell them carry empty text, so indices stay consecutive), and the tokens after a
+ * marker carry its side's flag. A block may open only before any answer text, and only once.
+ * Where one token's text holds both the end of a marker and text of the other side, that text moves
+ * to the next token. It also counts thinking tokens against the request's reasoning budget.
+ *
+ * <p>With {@code separate} off, tokens pass unchanged (no flag, markers left in the text); only the
+ * counting is done.
+ */
+final class ReasoningSplitter {
+
+  private final ReasoningSyntax syntax;
+  private final boolean separate;
+  private final int budget;
+  private final HeldTokens held = new HeldTokens();
+  private boolean reasoning;
+  private boolean opensAllowed;
+  private int reasoningTokens;
+  private boolean closeForced;
+  /** Text after a marker that ended inside a token which also held text before it: goes to the next token. */
+  private String pending = "";
+
+  /**
+   * @param startsInside whether the prompt opened the block (generation starts in the thinking)
+   */
+  ReasoningSplitter(ReasoningSyntax syntax, boolean startsInside, StreamConfig config) {
+    this.syntax = syntax;
+    this.separate = config.separateReasoning();
+    this.budget = config.reasoningBudget();
+    this.reasoning = startsInside;
+    this.opensAllowed = !startsInside;
+  }
+
+  /** Adds a token; returns the tokens that may be emitted now, in order, each flagged. */
+  List<TokenData> offer(TokenData token) {
+    if (reasoning) {
+      reasoningTokens++;
+    }
+    TokenData t = pending.isEmpty() ? token : token.withText(pending + token.text());
+    pending = "";
+    held.add(t.withReasoning(reasoning));
+    List<TokenData> out = new ArrayList<>();
+    scan(out);
+    return separate ? out : List.of(token);
+  }
+
+  /** Releases everything held, when the generation ends. */
+  List<TokenData> flush() {
+    List<TokenData> out = held.flush();
+    if (!pending.isEmpty() && !out.isEmpty()) {
+      int last = out.size() - 1;
+      out.set(last, out.get(last).withText(out.get(last).text() + pending));
+    }
+    pending = "";
+    return separate ? out : List.of();
+  }
+
+  /** Whether the thinking has used up its budget and the block is still open: time to close it. */
+  boolean closeDue() {
+    return reasoning && budget != StreamConfig.UNLIMITED_REASONING && reasoningTokens >= budget && !closeForced;
+  }
+
+  /** The worker is writing the closing marker itself (once per generation). */
+  void closing() {
+    closeForced = true;
+  }
+
+  /** Whether the text now is thinking. */
+  boolean reasoning() {
+    return reasoning;
+  }
+
+  private List<String> markers() {
+    return reasoning ? List.of(syntax.close()) : opensAllowed ? syntax.openers() : List.of();
+  }
+
+  private void scan(List<TokenData> out) {
+    while (true) {
+      List<String> markers = markers();
+      int at = markers.isEmpty() ? -1 : held.earliestMatch(markers);
+      if (at < 0) {
+        List<TokenData> released = held.release(held.text().length() - held.longestPartialMatch(markers));
+        for (TokenData t : released) {
+          if (!t.reasoning() && !t.text().isBlank()) {
+            opensAllowed = false;
+          }
+        }
+        out.addAll(released);
+        return;
+      }
+      String marker = longestAt(markers, at);
+      consume(at, at + marker.length(), out);
+      reasoning = marker.equals(syntax.open());
+      opensAllowed = false;
+      for (TokenData t : held.flush()) {
+        held.add(t.withReasoning(reasoning));
+      }
+    }
+  }
+
+  private String longestAt(List<String> markers, int at) {
+    String best = null;
+    for (String m : markers) {
+      if (held.text().length() - at >= m.length() && held.text().subSequence(at, at + m.length()).equals(m)
+          && (best == null || m.length() > best.length())) {
+        best = m;
+      }
+    }
+    return best;
+  }
+
+  /** Emits the held tokens up to the marker at [{@code start}, {@code end}), its own tokens with empty text. */
+  private void consume(int start, int end, List<TokenData> out) {
+    int pos = 0;
+    while (pos < end) {
+      TokenData t = held.removeFirst();
+      String text = t.text();
+      int tokenEnd = pos + text.length();
+      String before = pos < start ? text.substring(0, Math.min(text.length(), start - pos)) : "";
+      if (tokenEnd > end) {
+        String after = text.substring(end - pos);
+        if (before.isEmpty()) {
+          held.addFirst(t.withText(after)); // the token starts the other side
+        } else {
+          out.add(t.withText(before));
+          carry(after);
+        }
+      } else {
+        out.add(t.withText(before));
+      }
+      pos = tokenEnd;
+    }
+  }
+
+  /** Text of the other side left in a token that was emitted for this one: into the next token. */
+  private void carry(String after) {
+    if (held.isEmpty()) {
+      pending = after;
+    } else {
+      TokenData next = held.removeFirst();
+      held.addFirst(next.withText(after + next.text()));
+    }
+  }
+}
