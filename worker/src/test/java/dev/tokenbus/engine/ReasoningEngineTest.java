@@ -1,0 +1,183 @@
+package dev.tokenbus.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.tokenbus.engine.gguf.TinyArchModel;
+import dev.tokenbus.engine.gguf.TinyArchModel.Architecture;
+import dev.tokenbus.engine.llama.Llama;
+import dev.tokenbus.protocol.ChatMessage;
+import dev.tokenbus.protocol.FinishReason;
+import dev.tokenbus.protocol.GenerationRequest;
+import dev.tokenbus.protocol.GenerationResult;
+import dev.tokenbus.protocol.StreamConfig;
+import dev.tokenbus.protocol.TokenData;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The worker splits a thinking model's think block from its answer: on a tiny qwen3 model with
+ * Qwen3's published template (byte-level vocabulary, so every marker is spelled over several tokens),
+ * with the output forced by a grammar; the template variables reach the template; the reasoning
+ * budget closes the block; and gpt-oss's harmony channels split the same way.
+ */
+@Tag("engine")
+class ReasoningEngineTest {
+
+  static final String THOUGHT = "<think>\nI should greet.\n</think>\n\nHello!";
+  /** The byte-level vocabulary's token for a newline. */
+  static final int NEWLINE = '\n';
+  static final String HARMONY_TEMPLATE = "{%- for m in messages -%}<|start|>{{ m.role }}{% if m.role == 'assistant' %}"
+      + "<|channel|>final{% endif %}<|message|>{{ m.content }}<|end|>{%- endfor -%}"
+      + "{%- if add_generation_prompt -%}<|start|>assistant{%- endif -%}";
+
+  @TempDir
+  static Path dir;
+  private static LlamaEngine qwen3;
+  private static int counter;
+
+  @BeforeAll
+  static void start() throws Exception {
+    qwen3 = start(TinyArchModel.publishedTemplate("qwen3"), "qwen3");
+  }
+
+  @AfterAll
+  static void stop() {
+    if (qwen3 != null) {
+      qwen3.close();
+    }
+  }
+
+  private static LlamaEngine start(String template, String name) throws Exception {
+    assumeTrue(Llama.open(null, null).knowsArchitecture(Architecture.QWEN3.ggufName()));
+    Path file = dir.resolve(name + ".gguf");
+    TinyArchModel.writer(Architecture.QWEN3, 42, template).writeTo(file);
+    return LlamaEngine.start(EngineConfig.forModel(file).withThreads(1).withSlots(2).withContextPerSequence(1024));
+  }
+
+  static String literal(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\n", "\\n").replace("\"", "\\\"") + "\"";
+  }
+
+  static StreamConfig forced(String grammar) {
+    return StreamConfig.defaults().withTemperature(0).withMaxTokens(200).withGrammar(grammar);
+  }
+
+  private static RecordingSink run(LlamaEngine engine, GenerationRequest request) {
+    RecordingSink sink = new RecordingSink();
+    engine.submit(request, sink);
+    sink.await();
+    return sink;
+  }
+
+  private static GenerationRequest chat(StreamConfig config) {
+    return GenerationRequest.chat("r" + (++counter), List.of(new ChatMessage("user", "Hi")), config);
+  }
+
+  static String text(List<TokenData> tokens, boolean reasoning) {
+    return tokens.stream().filter(t -> t.reasoning() == reasoning).map(TokenData::text).collect(Collectors.joining());
+  }
+
+  @Test
+  void theThinkBlockIsSplitFromTheAnswerWithoutItsMarkers() {
+    RecordingSink sink = run(qwen3, chat(forced("root ::= " + literal(THOUGHT))));
+    List<TokenData> tokens = sink.tokens();
+    assertThat(sink.await().finishReason()).isEqualTo(FinishReason.STOP);
+    assertThat(text(tokens, true)).isEqualTo("\nI should greet.\n");
+    assertThat(text(tokens, false)).isEqualTo("\n\nHello!");
+    assertThat(tokens).extracting(TokenData::index).containsExactlyElementsOf(
+        IntStream.range(0, tokens.size()).boxed().toList());
+    // Every reasoning token comes before every answer token that has text.
+    int lastReasoning = tokens.stream().filter(TokenData::reasoning).mapToInt(TokenData::index).max().orElseThrow();
+    assertThat(tokens.stream().filter(t -> !t.reasoning() && !t.text().isEmpty()).mapToInt(TokenData::index).min()
+        .orElseThrow()).isGreaterThan(lastReasoning);
+  }
+
+  @Test
+  void withTheSplitOffTheRawTextStaysTheAnswer() {
+    StreamConfig config = forced("root ::= " + literal(THOUGHT)).toBuilder().separateReasoning(false).build();
+    RecordingSink sink = run(qwen3, chat(config));
+    assertThat(sink.tokens()).noneMatch(TokenData::reasoning);
+    assertThat(sink.text()).isEqualTo(THOUGHT);
+  }
+
+  @Test
+  void templateVariablesReachTheTemplate() {
+    GenerationRequest thinking = chat(forced("root ::= \"Hi\""));
+    GenerationRequest off = thinking.withTemplateArgs(new JsonObject().put("enable_thinking", false));
+    GenerationResult on = run(qwen3, thinking).await();
+    GenerationResult without = run(qwen3, off).await();
+    assertThat(qwen3.chatTemplate().render(off.messages(), List.of(), off.templateArgs()))
+        .endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n");
+    // The empty think block is 15 byte-level tokens more.
+    assertThat(without.usage().promptTokens()).isEqualTo(on.usage().promptTokens() + "<think>\n\n</think>\n\n".length());
+  }
+
+  @Test
+  void anEarlierTurnsReasoningGoesBackToTheTemplate() {
+    List<ChatMessage> turns = List.of(new ChatMessage("user", "Hi"),
+        new ChatMessage("assistant", "Hello!", null, null, "They greet me."), new ChatMessage("user", "Bye"),
+        new ChatMessage("assistant", "See you.", null, null, "Leaving."));
+    assertThat(qwen3.chatTemplate().render(turns)).contains("<think>\nLeaving.\n</think>\n\nSee you.");
+  }
+
+  @Test
+  void theBudgetClosesTheBlockAfterItsTokens() {
+    // The grammar lets the model think on ("a" after "a") or close; a newline is all but banned, so
+    // it would think until max_tokens: the worker closes the block after 6 thinking tokens.
+    String grammar = "root ::= \"<think>\" \"a\"* \"\\n</think>\\n\\nDone.\"";
+    StreamConfig config = forced(grammar).toBuilder().logitBias(Map.of(NEWLINE, -100.0)).reasoningBudget(6).build();
+    RecordingSink sink = run(qwen3, chat(config));
+    assertThat(sink.await().finishReason()).isEqualTo(FinishReason.STOP);
+    assertThat(text(sink.tokens(), true)).isEqualTo("aaaaaa\n");
+    assertThat(text(sink.tokens(), false)).isEqualTo("\n\nDone.");
+
+    RecordingSink unlimited = run(qwen3, chat(forced(grammar).toBuilder().logitBias(Map.of(NEWLINE, -100.0))
+        .maxTokens(40).build()));
+    assertThat(unlimited.await().finishReason()).isEqualTo(FinishReason.LENGTH);
+    assertThat(text(unlimited.tokens(), false)).isEmpty();
+  }
+
+  @Test
+  void aBudgetOfZeroClosesTheBlockAsItOpens() {
+    String grammar = "root ::= \"<think>\" \"a\"* \"\\n</think>\\n\\nDone.\"";
+    StreamConfig config = forced(grammar).toBuilder().logitBias(Map.of(NEWLINE, -100.0)).reasoningBudget(0).build();
+    RecordingSink sink = run(qwen3, chat(config));
+    assertThat(text(sink.tokens(), true)).isEqualTo("\n");
+    assertThat(text(sink.tokens(), false)).isEqualTo("\n\nDone.");
+  }
+
+  @Test
+  void harmonyChannelsSplitTheSameWay() throws Exception {
+    try (LlamaEngine harmony = start(HARMONY_TEMPLATE, "harmony")) {
+      assertThat(harmony.chatTemplate().reasoningSyntax()).isEqualTo(ReasoningSyntax.HARMONY);
+      String out = "<|channel|>analysis<|message|>Think first.<|end|><|start|>assistant<|channel|>final<|message|>Hi.";
+      RecordingSink sink = run(harmony, chat(forced("root ::= " + literal(out))));
+      assertThat(text(sink.tokens(), true)).isEqualTo("Think first.");
+      assertThat(text(sink.tokens(), false)).isEqualTo("Hi.");
+
+      RecordingSink direct = run(harmony, chat(forced("root ::= " + literal("<|channel|>final<|message|>Hi."))));
+      assertThat(direct.tokens()).noneMatch(TokenData::reasoning);
+      assertThat(direct.text()).isEqualTo("Hi.");
+    }
+  }
+
+  @Test
+  void aModelWithoutThinkingSyntaxNeverFlagsReasoning() throws Exception {
+    try (LlamaEngine plain = start(TinyArchModel.CHATML_TEMPLATE, "chatml")) {
+      assertThat(plain.chatTemplate().reasoningSyntax()).isNull();
+      RecordingSink sink = run(plain, chat(forced("root ::= " + literal(THOUGHT))));
+      assertThat(sink.tokens()).noneMatch(TokenData::reasoning);
+      assertThat(sink.text()).isEqualTo(THOUGHT);
+    }
+  }
+}
