@@ -143,7 +143,7 @@ public final class GatewayVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes());
     new GenerateRoutes(generations, membership, options.maxStreamsPerSocket(), options.writeQueueBytes(), timeouts)
         .mount(router, body);
-    new OpenAiRoutes(generations).mount(router, body);
+    new OpenAiRoutes(generations, options.reasoning()).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> {
       // The rest of the body may still be on its way: the connection closes once it is refused.

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.api.openai.OpenAiRequest;
 import dev.tokenbus.testing.JsonFrames;
 import dev.tokenbus.testing.TestCluster;
@@ -522,8 +523,8 @@ class RequestFieldsWalkTest {
           try {
             switch (r) {
               case GENERATE, WEBSOCKET -> GenerateParameters.parse(keys);
-              case CHAT -> OpenAiRequest.chat(keys);
-              case COMPLETIONS -> OpenAiRequest.completion(keys);
+              case CHAT -> OpenAiRequest.chat(keys, ReasoningParameters.Defaults.standard());
+              case COMPLETIONS -> OpenAiRequest.completion(keys, ReasoningParameters.Defaults.standard());
             }
           } catch (RuntimeException refused) {
             // a refused field was read too

@@ -7,6 +7,7 @@ import static dev.tokenbus.gateway.json.Fields.string;
 
 import dev.tokenbus.gateway.api.ChatMessages;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.api.StructuredOutput;
 import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
@@ -30,22 +31,27 @@ import java.util.List;
  * @param logprobs whether each token's log-probability is reported
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with the usage
  * @param tools the chat's tools, or null for a plain answer (no tools, or {@code tool_choice: none})
+ * @param reasoning the chat's thinking fields (where the answer puts the reasoning, the template's variables);
+ *     for a completion, the gateway's format and no variables
  */
 public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTokens, List<ChatMessage> messages,
-    StreamConfig config, boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
+    StreamConfig config, boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools,
+    ReasoningParameters reasoning) {
 
   /** OpenAI generates until the model stops or the context is full when no limit is given. */
   static final int UNLIMITED = 1_000_000;
 
   public GenerationRequest toRequest(String id) {
     if (chat) {
-      return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config);
+      return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config)
+          .withTemplateArgs(reasoning.templateArgs());
     }
     return prompt != null ? new GenerationRequest(id, prompt, config)
         : GenerationRequest.tokens(id, promptTokens, config);
   }
 
-  public static OpenAiRequest chat(JsonObject body) {
+  /** A chat body, with the gateway's defaults for the thinking fields. */
+  public static OpenAiRequest chat(JsonObject body, ReasoningParameters.Defaults defaults) {
     refuseUnsupported(body);
     ToolSpec tools = ToolSpec.parse(body, bool(body, "parallel_tool_calls", true));
     List<ChatMessage> messages = ChatMessages.parse(required(body, "messages"));
@@ -60,6 +66,7 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
     }
     StreamConfig.Builder builder = withResponseFormat(GenerateParameters.configBuilder(body), body)
         .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top);
+    ReasoningParameters reasoning = ReasoningParameters.parse(body, defaults, builder);
     if (tools != null) {
       if (builder.build().grammar() != null) {
         throw new RequestValidationException("tools", "tools cannot be combined with response_format, grammar or"
@@ -71,10 +78,11 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
     }
     StreamConfig config = builder.build().validate();
     return new OpenAiRequest(true, null, List.of(), messages, config, bool(body, "stream", false), includeUsage(body),
-        logprobs, string(body, "model"), tools);
+        logprobs, string(body, "model"), tools, reasoning);
   }
 
-  public static OpenAiRequest completion(JsonObject body) {
+  /** A completions body; a thinking model's reasoning goes where the gateway's format says. */
+  public static OpenAiRequest completion(JsonObject body, ReasoningParameters.Defaults defaults) {
     refuseUnsupported(body);
     if (body.getValue("best_of") != null && integer(body, "best_of", 1) != 1) {
       throw new RequestValidationException("best_of", "best_of other than 1 is not supported");
@@ -99,10 +107,12 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
           + ", got " + top);
     }
     StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
-        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0).build().validate();
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0)
+        .separateReasoning(defaults.format().separates()).reasoningBudget(defaults.budget()).build().validate();
     return new OpenAiRequest(false, prompt instanceof String text ? text : null,
         prompt instanceof String ? List.of() : GenerateParameters.tokenIds((JsonArray) prompt), List.of(), config,
-        bool(body, "stream", false), includeUsage(body), top != null, string(body, "model"), null);
+        bool(body, "stream", false), includeUsage(body), top != null, string(body, "model"), null,
+        new ReasoningParameters(defaults.format(), new JsonObject()));
   }
 
   /**

@@ -53,9 +53,27 @@ final class ToolCallFormat implements AnswerShape {
     return chat.openingChoice();
   }
 
-  /** Null while the text is held back (no chunk is sent for this token). */
+  /**
+   * Null while the text is held back (no chunk is sent for this token). Reasoning passes as it
+   * comes; only the answer's text is read for calls.
+   */
   @Override
   public JsonObject tokenChoice(TokenData token, String finishReason) {
+    if (chat.isReasoning(token)) {
+      if (finishReason == null || content || (reader.calls() == 0 && reader.text().isEmpty())) {
+        return chat.tokenChoice(token, finishReason);
+      }
+      // The generation ended inside the thinking with answer text held: that text and the finish, then this.
+      JsonObject choice = answerChoice(token.withText("").withReasoning(false), finishReason);
+      if (!token.text().isEmpty()) {
+        choice.getJsonObject("delta").put(chat.reasoningField(), token.text());
+      }
+      return choice;
+    }
+    return answerChoice(token, finishReason);
+  }
+
+  private JsonObject answerChoice(TokenData token, String finishReason) {
     if (content) {
       return chat.tokenChoice(token, finishReason);
     }
@@ -120,7 +138,9 @@ final class ToolCallFormat implements AnswerShape {
       @Override
       public void add(TokenData token) {
         inner.add(token);
-        text.append(token.text());
+        if (!chat.isReasoning(token)) {
+          text.append(token.text());
+        }
       }
 
       @Override
