@@ -12,7 +12,9 @@ import java.util.List;
  * (the tokens that spell them carry empty text, so indices stay consecutive), and the tokens after a
  * marker carry its side's flag. A block may open only before any answer text, and only once.
  * Where one token's text holds both the end of a marker and text of the other side, that text moves
- * to the next token. It also counts thinking tokens against the request's reasoning budget.
+ * to the next token. Whitespace around the thinking (after a marker, and before the closing one)
+ * is dropped too, as llama-server trims it, so the reasoning and the answer start with their text.
+ * It also counts thinking tokens against the request's reasoning budget.
  *
  * <p>With {@code separate} off, tokens pass unchanged (no flag, markers left in the text); only the
  * counting is done.
@@ -27,6 +29,8 @@ final class ReasoningSplitter {
   private boolean opensAllowed;
   private int reasoningTokens;
   private boolean closeForced;
+  /** Whitespace is dropped from released text until some other character comes (after a marker). */
+  private boolean trimLeading;
   /** Text after a marker that ended inside a token which also held text before it: goes to the next token. */
   private String pending = "";
 
@@ -39,6 +43,7 @@ final class ReasoningSplitter {
     this.budget = config.reasoningBudget();
     this.reasoning = startsInside;
     this.opensAllowed = !startsInside;
+    this.trimLeading = startsInside;
   }
 
   /** Adds a token; returns the tokens that may be emitted now, in order, each flagged. */
@@ -89,23 +94,46 @@ final class ReasoningSplitter {
       List<String> markers = markers();
       int at = markers.isEmpty() ? -1 : held.earliestMatch(markers);
       if (at < 0) {
-        List<TokenData> released = held.release(held.text().length() - held.longestPartialMatch(markers));
-        for (TokenData t : released) {
-          if (!t.reasoning() && !t.text().isBlank()) {
-            opensAllowed = false;
-          }
+        int safe = held.text().length() - held.longestPartialMatch(markers);
+        if (reasoning) { // whitespace may be the end of the thinking: held until more comes
+          safe = withoutTrailingWhitespace(held.text().subSequence(0, safe));
         }
-        out.addAll(released);
+        for (TokenData t : held.release(safe)) {
+          out.add(trimmed(t));
+        }
         return;
       }
       String marker = longestAt(markers, at);
-      consume(at, at + marker.length(), out);
+      int start = marker.equals(syntax.close()) ? withoutTrailingWhitespace(held.text().subSequence(0, at)) : at;
+      consume(start, at + marker.length(), out);
       reasoning = marker.equals(syntax.open());
       opensAllowed = false;
+      trimLeading = true;
       for (TokenData t : held.flush()) {
         held.add(t.withReasoning(reasoning));
       }
     }
+  }
+
+  /** A released token, its leading whitespace dropped right after a marker. */
+  private TokenData trimmed(TokenData t) {
+    if (trimLeading) {
+      String text = t.text().stripLeading();
+      trimLeading = text.isEmpty();
+      t = t.withText(text);
+    }
+    if (!t.reasoning() && !t.text().isBlank()) {
+      opensAllowed = false;
+    }
+    return t;
+  }
+
+  private static int withoutTrailingWhitespace(CharSequence text) {
+    int n = text.length();
+    while (n > 0 && Character.isWhitespace(text.charAt(n - 1))) {
+      n--;
+    }
+    return n;
   }
 
   private String longestAt(List<String> markers, int at) {
