@@ -264,6 +264,13 @@ class RequestFieldsWalkTest {
           b -> b.put("tool_choice", "required"));
       case "parallel_tool_calls" -> differs(base(r).put("tools", new JsonArray().add(tool())).put("max_tokens", 64)
           .put("tool_choice", "required"), b -> b.put("parallel_tool_calls", "no"));
+      // The walk's model has no thinking syntax: what these fields do shows in ReasoningRoutesTest; here, that
+      // each is read (a value out of range is refused).
+      case "chat_template_kwargs" -> refused(r, "chat_template_kwargs", new JsonObject().put("messages", 1));
+      case "enable_thinking" -> refused(r, "enable_thinking", "yes");
+      case "reasoning_effort" -> refused(r, "reasoning_effort", "bogus");
+      case "reasoning_budget" -> refused(r, "reasoning_budget", -2);
+      case "reasoning_format" -> refused(r, "reasoning_format", "bogus");
       default -> fail("the README documents " + field + " on " + r.path + " but no probe shows what it does");
     };
   }
