@@ -76,7 +76,7 @@ final class HttpArgs {
   String reasoningFormat;
 
   @Option(names = "--reasoning-budget", defaultValue = "-1",
-      description = "Thinking tokens a chat request may spend when it gives no reasoning_budget; then the worker"
+      description = "Thinking tokens a request to the OpenAI routes may spend when it gives no reasoning_budget; then the worker"
           + " closes the think block and the answer follows; -1 = unlimited, 0 = no thinking (default ${DEFAULT-VALUE}).")
   int reasoningBudget;
 

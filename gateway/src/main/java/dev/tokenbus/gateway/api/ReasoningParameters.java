@@ -1,7 +1,6 @@
 package dev.tokenbus.gateway.api;
 
 import static dev.tokenbus.gateway.json.Fields.bool;
-import static dev.tokenbus.gateway.json.Fields.integer;
 import static dev.tokenbus.gateway.json.Fields.kind;
 import static dev.tokenbus.gateway.json.Fields.string;
 
@@ -13,9 +12,10 @@ import io.vertx.core.json.JsonObject;
 /**
  * A chat request's fields about thinking, as llama-server and vLLM take them:
  * {@code chat_template_kwargs} (variables for the model's chat template), {@code enable_thinking}
- * (a shortcut for the variable of that name), {@code reasoning_effort} (OpenAI's levels, passed to
- * the template), {@code reasoning_budget} (thinking tokens before the worker closes the block) and
- * {@code reasoning_format} (where the answer puts the reasoning). Shared by the routes that chat.
+ * (a shortcut for the variable of that name) and {@code reasoning_effort} (OpenAI's levels, passed to
+ * the template); with the gateway's defaults for {@code reasoning_budget} (thinking tokens before
+ * the worker closes the block) and {@code reasoning_format} (where the answer puts the reasoning).
+ * Shared by the routes that chat.
  *
  * @param format where the answer puts the reasoning (or that it is not split)
  * @param templateArgs the variables for the chat template, checked
@@ -40,19 +40,32 @@ public record ReasoningParameters(ReasoningFormat format, JsonObject templateArg
       }
     }
 
+    /**
+     * The format a body asks for, or this default; the default budget and split go on {@code config}
+     * where the body gives none ({@link GenerateParameters#configBuilder} has read the ones it gives).
+     */
+    public ReasoningFormat applyTo(JsonObject body, StreamConfig.Builder config) {
+      if (body.getValue("reasoning_budget") == null) {
+        config.reasoningBudget(budget);
+      }
+      ReasoningFormat f = GenerateParameters.reasoningFormat(body, format);
+      config.separateReasoning(f.separates());
+      return f;
+    }
+
     /** Reasoning in {@code reasoning_content}, no budget. */
     public static Defaults standard() {
       return new Defaults(ReasoningFormat.REASONING_CONTENT, StreamConfig.UNLIMITED_REASONING);
     }
   }
 
-  /** The fields of {@code body}; sets the budget and the split on {@code config}. */
+  /**
+   * The chat fields of {@code body}, over {@code config} read by {@link GenerateParameters#configBuilder}
+   * (which reads {@code reasoning_budget} and {@code reasoning_format}, as every route does); the
+   * gateway's defaults go on {@code config} where the body gives none.
+   */
   public static ReasoningParameters parse(JsonObject body, Defaults defaults, StreamConfig.Builder config) {
-    String name = string(body, "reasoning_format");
-    ReasoningFormat format = name == null ? defaults.format() : ReasoningFormat.parse(name, "reasoning_format");
-    config.separateReasoning(format.separates())
-        .reasoningBudget(body.getValue("reasoning_budget") == null ? defaults.budget()
-            : integer(body, "reasoning_budget", defaults.budget()));
+    ReasoningFormat format = defaults.applyTo(body, config);
     Object kwargs = body.getValue("chat_template_kwargs");
     if (kwargs != null && !(kwargs instanceof JsonObject)) {
       throw new RequestValidationException("chat_template_kwargs", "chat_template_kwargs must be an object, got "

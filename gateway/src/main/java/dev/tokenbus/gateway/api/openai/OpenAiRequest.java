@@ -7,6 +7,7 @@ import static dev.tokenbus.gateway.json.Fields.string;
 
 import dev.tokenbus.gateway.api.ChatMessages;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningFormat;
 import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.api.StructuredOutput;
 import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
@@ -108,13 +109,14 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
       throw new RequestValidationException("logprobs", "logprobs must be between 0 and " + StreamConfig.MAX_TOP_LOGPROBS
           + ", got " + top);
     }
-    StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
-        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0)
-        .separateReasoning(defaults.format().separates()).reasoningBudget(defaults.budget()).build().validate();
+    StreamConfig.Builder builder = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0);
+    ReasoningFormat format = defaults.applyTo(body, builder);
+    StreamConfig config = builder.build().validate();
     return new OpenAiRequest(false, prompt instanceof String text ? text : null,
         prompt instanceof String ? List.of() : GenerateParameters.tokenIds((JsonArray) prompt), List.of(), config,
         bool(body, "stream", false), includeUsage(body), top != null, string(body, "model"), null,
-        new ReasoningParameters(defaults.format(), new JsonObject()));
+        new ReasoningParameters(format, new JsonObject()));
   }
 
   /**
