@@ -15,7 +15,7 @@ import java.util.List;
  * @param finishReason set on the final frame, null otherwise
  * @param reasoning true when {@code text} is the model's thinking, not its answer: text inside a
  *     think block (or a reasoning channel). The worker splits them, so every API sees the same; the
- *     tokens that spell the block's markers carry empty text
+ *     tokens that spell the block's markers carry empty text, flagged as reasoning
  */
 public record TokenData(int index, String text, int tokenId, double logprob, List<TopLogprob> topLogprobs,
     boolean isFinal, FinishReason finishReason, boolean reasoning) {

@@ -9,7 +9,7 @@ import java.util.List;
  * Splits one generation's text into thinking and answer ({@link TokenData#reasoning}) by its
  * model's {@link ReasoningSyntax}, across token boundaries: tokens whose text may be the start of a
  * marker are held back ({@link HeldTokens}, as stop sequences are), the markers' text is dropped
- * (the tokens that spell them carry empty text, so indices stay consecutive), and the tokens after a
+ * (the tokens that spell them carry empty text, flagged as thinking, so indices stay consecutive), and the tokens after a
  * marker carry its side's flag. A block may open only before any answer text, and only once.
  * Where one token's text holds both the end of a marker and text of the other side, that text moves
  * to the next token. Whitespace around the thinking (after a marker, and before the closing one)
@@ -105,7 +105,7 @@ final class ReasoningSplitter {
       }
       String marker = longestAt(markers, at);
       int start = marker.equals(syntax.close()) ? withoutTrailingWhitespace(held.text().subSequence(0, at)) : at;
-      consume(start, at + marker.length(), out);
+      consume(start, at + marker.length(), !marker.equals(syntax.answerStart()), out);
       reasoning = marker.equals(syntax.open());
       opensAllowed = false;
       trimLeading = true;
@@ -147,8 +147,11 @@ final class ReasoningSplitter {
     return best;
   }
 
-  /** Emits the held tokens up to the marker at [{@code start}, {@code end}), its own tokens with empty text. */
-  private void consume(int start, int end, List<TokenData> out) {
+  /**
+   * Emits the held tokens up to the marker at [{@code start}, {@code end}), its own tokens with empty
+   * text, flagged as thinking when the marker opens or closes it ({@code thinkingMarker}).
+   */
+  private void consume(int start, int end, boolean thinkingMarker, List<TokenData> out) {
     int pos = 0;
     while (pos < end) {
       TokenData t = held.removeFirst();
@@ -164,7 +167,7 @@ final class ReasoningSplitter {
           carry(after);
         }
       } else {
-        out.add(t.withText(before));
+        out.add(before.isEmpty() ? t.withText("").withReasoning(thinkingMarker) : t.withText(before));
       }
       pos = tokenEnd;
     }

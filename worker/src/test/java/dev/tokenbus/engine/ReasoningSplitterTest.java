@@ -35,6 +35,10 @@ class ReasoningSplitterTest {
     assertThat(out).extracting(TokenData::index).containsExactly(0, 1, 2, 3, 4, 5);
     assertThat(text(out, true)).isEqualTo("Hmm.");
     assertThat(text(out, false)).isEqualTo("Yes");
+    // The markers' tokens are part of the thinking, without text.
+    assertThat(out.subList(0, 2)).allMatch(t -> t.reasoning() && t.text().isEmpty());
+    assertThat(out.get(4).reasoning()).isTrue();
+    assertThat(out.get(4).text()).isEmpty();
   }
 
   @Test
