@@ -21,6 +21,9 @@ import java.util.List;
  */
 final class ReasoningSplitter {
 
+  /** The index that marks a replayed token (see {@link #replay}), which is never emitted. */
+  private static final int REPLAYED = -1;
+
   private final ReasoningSyntax syntax;
   private final boolean separate;
   private final int budget;
@@ -46,6 +49,14 @@ final class ReasoningSplitter {
     this.trimLeading = startsInside;
   }
 
+  /**
+   * Takes the text of a token generated before a resumed stream, as if it had been offered: the
+   * state goes on from it, but the token, already emitted, never comes out again.
+   */
+  void replay(String text) {
+    offer(new TokenData(REPLAYED, text, -1, 0.0, List.of(), false, null));
+  }
+
   /** Adds a token; returns the tokens that may be emitted now, in order, each flagged. */
   List<TokenData> offer(TokenData token) {
     if (reasoning) {
@@ -56,6 +67,7 @@ final class ReasoningSplitter {
     held.add(t.withReasoning(reasoning));
     List<TokenData> out = new ArrayList<>();
     scan(out);
+    out.removeIf(emitted -> emitted.index() == REPLAYED);
     return separate ? out : List.of(token);
   }
 
@@ -67,12 +79,21 @@ final class ReasoningSplitter {
       out.set(last, out.get(last).withText(out.get(last).text() + pending));
     }
     pending = "";
+    out.removeIf(emitted -> emitted.index() == REPLAYED);
     return separate ? out : List.of();
   }
 
   /** Whether the thinking has used up its budget and the block is still open: time to close it. */
   boolean closeDue() {
     return reasoning && budget != StreamConfig.UNLIMITED_REASONING && reasoningTokens >= budget && !closeForced;
+  }
+
+  /**
+   * Thinking tokens past the budget: on a resumed stream, the closing marker's tokens written before
+   * it moved (the worker writes them from the moment the budget is spent).
+   */
+  int pastBudget() {
+    return reasoningTokens - budget;
   }
 
   /** The worker is writing the closing marker itself (once per generation). */

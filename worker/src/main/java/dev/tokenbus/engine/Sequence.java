@@ -113,7 +113,6 @@ final class Sequence implements Generation {
     this.reasoning = thinking == null ? null
         : new ReasoningSplitter(thinking.syntax(), thinking.startsInside(), request.config());
     this.closeTokens = thinking == null ? null : thinking.closeTokens();
-    forceCloseIfDue();
   }
 
   /**
@@ -198,15 +197,19 @@ final class Sequence implements Generation {
   void replayText(byte[] piece) {
     String text = carry.append(piece);
     if (reasoning != null) {
-      reasoning.offer(new TokenData(0, text, -1, 0.0, List.of(), false, null));
+      reasoning.replay(text);
     }
   }
 
   /**
    * The token the model is made to write next instead of sampling one (the closing marker of a
-   * think block whose budget is spent), or -1 to sample.
+   * think block whose budget is spent), or -1 to sample. Asked before each sampling, so a resumed
+   * stream decides on the text it replayed.
    */
   int forcedToken() {
+    if (forced == null) {
+      forceCloseIfDue();
+    }
     return forced == null ? -1 : forced[forcedAt];
   }
 
@@ -215,11 +218,15 @@ final class Sequence implements Generation {
     forced = null;
   }
 
+  /** Starts writing the closing marker once the budget is spent; a resumed stream goes on where it was. */
   private void forceCloseIfDue() {
-    if (reasoning != null && reasoning.closeDue() && closeTokens.length > 0) {
+    if (reasoning != null && reasoning.closeDue()) {
       reasoning.closing();
-      forced = closeTokens;
-      forcedAt = 0;
+      int written = reasoning.pastBudget();
+      if (written < closeTokens.length) {
+        forced = closeTokens;
+        forcedAt = written;
+      }
     }
   }
 
@@ -298,7 +305,6 @@ final class Sequence implements Generation {
       return limit;
     }
     emit(split(out));
-    forceCloseIfDue();
     return null;
   }
 

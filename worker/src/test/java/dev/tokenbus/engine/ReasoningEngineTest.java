@@ -83,6 +83,11 @@ class ReasoningEngineTest {
     return GenerationRequest.chat("r" + (++counter), List.of(new ChatMessage("user", "Hi")), config);
   }
 
+  /** What the split decides for a token: its index, text, flag and end. */
+  static String split(TokenData t) {
+    return t.index() + " " + JsonObject.of("t", t.text()).encode() + " " + t.reasoning() + " " + t.finishReason();
+  }
+
   static String text(List<TokenData> tokens, boolean reasoning) {
     return tokens.stream().filter(t -> t.reasoning() == reasoning).map(TokenData::text).collect(Collectors.joining());
   }
@@ -156,6 +161,47 @@ class ReasoningEngineTest {
     assertThat(text(sink.tokens(), true)).isEmpty();
     assertThat(text(sink.tokens(), false)).isEqualTo("Done.");
     assertThat(sink.text()).isEqualTo("Done.");
+  }
+
+  @Test
+  void aResumedStreamGoesOnInTheRightPart() {
+    // Split at points inside the opening marker, inside the thinking, inside the budget's closing marker
+    // and in the answer: the rest is flagged exactly as in the uninterrupted stream.
+    String grammar = "root ::= \"<think>\" \"a\"* \"\\n</think>\\n\\nDone.\"";
+    StreamConfig config = forced(grammar).toBuilder().logitBias(Map.of(NEWLINE, -100.0)).reasoningBudget(6).build();
+    GenerationRequest request = chat(config);
+    RecordingSink whole = run(qwen3, request);
+    List<Integer> ids = whole.tokenIds();
+    for (int k : List.of(3, 9, 15, ids.size() - 2)) {
+      RecordingSink rest = new RecordingSink();
+      qwen3.submit(chat(config), ids.subList(0, k), rest);
+      rest.await();
+      assertThat(rest.tokenIds()).as("tokens after resuming at %d", k).isEqualTo(ids.subList(k, ids.size()));
+      // Logprobs may differ in the last bits (the resumed tokens are evaluated together); the split may not.
+      assertThat(rest.tokens()).as("resumed at %d", k).extracting(ReasoningEngineTest::split)
+          .isEqualTo(whole.tokens().subList(k, ids.size()).stream().map(ReasoningEngineTest::split).toList());
+    }
+  }
+
+  @Test
+  void aStreamResumedWhileTheWorkerWritesTheClosingMarkerFinishesIt() {
+    // No grammar: a prompt that opens the block, and a budget of 4; the closing marker is 12 byte tokens.
+    StreamConfig config = StreamConfig.defaults().withTemperature(0).withMaxTokens(24).withReasoningBudget(4);
+    String prompt = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n";
+    RecordingSink whole = run(qwen3, new GenerationRequest("w" + (++counter), prompt, config));
+    String raw = whole.tokens().stream().map(t -> new String(qwen3.pieceBytes(t.tokenId()),
+        java.nio.charset.StandardCharsets.UTF_8)).collect(Collectors.joining());
+    assertThat(raw).contains("\n</think>\n\n");
+    assertThat(whole.tokens().subList(0, 4)).allMatch(TokenData::reasoning);
+    List<Integer> ids = whole.tokenIds();
+    for (int k : List.of(5, 9, 15)) {
+      RecordingSink rest = new RecordingSink();
+      qwen3.submit(new GenerationRequest("w" + (++counter), prompt, config), ids.subList(0, k), rest);
+      rest.await();
+      assertThat(rest.tokenIds()).as("tokens after resuming at %d", k).isEqualTo(ids.subList(k, ids.size()));
+      assertThat(rest.tokens()).as("resumed at %d", k).extracting(ReasoningEngineTest::split)
+          .isEqualTo(whole.tokens().subList(k, ids.size()).stream().map(ReasoningEngineTest::split).toList());
+    }
   }
 
   @Test
