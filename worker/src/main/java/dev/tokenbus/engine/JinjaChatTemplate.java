@@ -84,7 +84,8 @@ final class JinjaChatTemplate {
    * Renders a conversation.
    *
    * @param messages OpenAI-shaped messages as plain maps and lists ({@code role}, {@code content},
-   *     and where present {@code tool_calls} with parsed {@code arguments}, {@code tool_call_id})
+   *     and where present {@code tool_calls} with parsed {@code arguments}, {@code tool_call_id},
+   *     {@code reasoning_content})
    * @param tools OpenAI-shaped tool definitions as plain maps, or null for none
    * @throws TemplateException when the template fails (the message says why; {@code raise_exception}'s text verbatim)
    */
