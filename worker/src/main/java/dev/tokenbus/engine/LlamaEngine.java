@@ -18,6 +18,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -44,6 +45,8 @@ public final class LlamaEngine implements Engine {
   private final ChatTemplate chatTemplate;
   /** The closing marker of the model's thinking as tokens, for a spent reasoning budget; null without thinking syntax. */
   private final int[] closeTokens;
+  /** The text of the thinking markers' control tokens, whose pieces are empty (see {@link Sequence.Thinking}). */
+  private final Map<Integer, byte[]> markerPieces;
   private final int slots;
   private final Admission admission;
   private final ArrayBlockingQueue<Sequence> incoming;
@@ -78,6 +81,7 @@ public final class LlamaEngine implements Engine {
     this.chatTemplate = ChatTemplate.of(model);
     ReasoningSyntax syntax = chatTemplate.reasoningSyntax();
     this.closeTokens = syntax == null ? null : model.tokenize(syntax.forcedClose(), false, true);
+    this.markerPieces = syntax == null ? Map.of() : markerPieces(model, syntax);
     if (syntax != null) {
       LOG.info("the model's thinking is split from its answer ({} syntax)", syntax.name());
     }
@@ -170,16 +174,35 @@ public final class LlamaEngine implements Engine {
         : pin != null ? pin.seed() : ThreadLocalRandom.current().nextLong(0, 1L << 31);
     ReasoningSyntax syntax = chatTemplate.reasoningSyntax();
     Sequence.Thinking thinking = syntax == null ? null
-        : new Sequence.Thinking(syntax, syntax.startsInside(text), closeTokens);
+        : new Sequence.Thinking(syntax, syntax.startsInside(text), closeTokens, markerPieces);
     Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled, pin, thinking);
     for (int t : resume) {
-      s.replayText(model.pieceBytes(t));
+      s.replayText(t, model.pieceBytes(t));
     }
     sink.drainHandler(loop::wake);
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.QUEUED);
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
     loop.wake();
     return s;
+  }
+
+  /**
+   * The markers' tokens that llama.cpp gives no text (control tokens, as gpt-oss's channel markers
+   * are), with their text, so that the split can find the markers; other control tokens stay silent.
+   */
+  private static Map<Integer, byte[]> markerPieces(NativeModel model, ReasoningSyntax syntax) {
+    Map<Integer, byte[]> pieces = new java.util.HashMap<>();
+    for (String marker : new String[] {syntax.open(), syntax.close(), syntax.answerStart()}) {
+      if (marker == null) {
+        continue;
+      }
+      for (int t : model.tokenize(marker, false, true)) {
+        if (model.pieceBytes(t).length == 0 && !model.isEndOfGeneration(t)) {
+          pieces.put(t, model.specialText(t).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return Map.copyOf(pieces);
   }
 
   /** The request's text prompt, or its conversation rendered with the chat template. */

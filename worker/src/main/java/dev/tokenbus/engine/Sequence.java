@@ -11,6 +11,7 @@ import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -47,6 +48,7 @@ final class Sequence implements Generation {
   private final ReasoningSplitter reasoning;
   /** The tokens of the closing marker the worker writes when the reasoning budget is spent. */
   private final int[] closeTokens;
+  private final Thinking thinking;
   /** Tokens being written for the model instead of sampled (a budget's closing marker), or null. */
   private int[] forced;
   private int forcedAt;
@@ -113,6 +115,7 @@ final class Sequence implements Generation {
     this.reasoning = thinking == null ? null
         : new ReasoningSplitter(thinking.syntax(), thinking.startsInside(), request.config());
     this.closeTokens = thinking == null ? null : thinking.closeTokens();
+    this.thinking = thinking;
   }
 
   /**
@@ -120,8 +123,17 @@ final class Sequence implements Generation {
    *
    * @param startsInside whether the prompt opened the think block
    * @param closeTokens the closing marker ({@link ReasoningSyntax#forcedClose}) as the model's tokens
+   * @param markerPieces the text of the markers' tokens whose piece is empty (control tokens, such as
+   *     gpt-oss's {@code <|channel|>}), so that the split sees the markers; by token id
    */
-  record Thinking(ReasoningSyntax syntax, boolean startsInside, int[] closeTokens) {}
+  record Thinking(ReasoningSyntax syntax, boolean startsInside, int[] closeTokens, Map<Integer, byte[]> markerPieces) {
+
+    /** A token's text as the split reads it: its piece, or a marker's control text. */
+    byte[] piece(int token, byte[] piece) {
+      byte[] marker = piece.length == 0 ? markerPieces.get(token) : null;
+      return marker != null ? marker : piece;
+    }
+  }
 
   @Override
   public String id() {
@@ -194,8 +206,8 @@ final class Sequence implements Generation {
   }
 
   /** Takes a resumed token's text as if it had been emitted: the UTF-8 carry goes on from it. */
-  void replayText(byte[] piece) {
-    String text = carry.append(piece);
+  void replayText(int token, byte[] piece) {
+    String text = carry.append(thinking == null ? piece : thinking.piece(token, piece));
     if (reasoning != null) {
       reasoning.replay(text);
     }
@@ -281,7 +293,8 @@ final class Sequence implements Generation {
       emit(ended(out, FinishReason.STOP));
       return FinishReason.STOP;
     }
-    TokenData frame = new TokenData(index, carry.append(piece), token, logprob, top, false, null);
+    TokenData frame = new TokenData(index, carry.append(thinking == null ? piece : thinking.piece(token, piece)), token,
+        logprob, top, false, null);
     FinishReason limit = index + 1 >= config().maxTokens() || contextFull ? FinishReason.LENGTH : null;
     List<TokenData> out;
     if (stops == null) {

@@ -139,7 +139,7 @@ public final class SimulatedEngine implements Engine {
     long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
     Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, null, q -> loop.wake());
     for (int t : resume) {
-      s.replayText(vocabulary.piece(t));
+      s.replayText(t, vocabulary.piece(t));
     }
     sink.drainHandler(loop::wake);
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above

@@ -14,6 +14,7 @@ import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.TokenData;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -216,6 +217,34 @@ class ReasoningEngineTest {
       RecordingSink direct = run(harmony, chat(forced("root ::= " + literal("<|channel|>final<|message|>Hi."))));
       assertThat(direct.tokens()).noneMatch(TokenData::reasoning);
       assertThat(direct.text()).isEqualTo("Hi.");
+    }
+  }
+
+  @Test
+  void harmonyMarkersThatAreControlTokensAreFoundToo() throws Exception {
+    // gpt-oss's vocabulary has its channel markers as control tokens, some of which llama.cpp gives no
+    // text: four of the tiny vocabulary's unused control tokens are renamed to them.
+    List<String> tokens = new ArrayList<>(new dev.tokenbus.engine.gguf.ByteLevelVocabulary().tokens());
+    Map<String, String> renamed = Map.of("<bos>", "<|start|>", "<eos>", "<|channel|>", "<start_of_turn>", "<|message|>",
+        "<end_of_turn>", "<|end|>");
+    tokens.replaceAll(t -> renamed.getOrDefault(t, t));
+    Path file = dir.resolve("harmony-control.gguf");
+    TinyArchModel.writer(Architecture.QWEN3, 42, HARMONY_TEMPLATE).putStringArray("tokenizer.ggml.tokens", tokens)
+        .writeTo(file);
+    try (LlamaEngine harmony = LlamaEngine.start(EngineConfig.forModel(file).withThreads(1).withSlots(1)
+        .withContextPerSequence(512))) {
+      int channel = tokens.indexOf("<|channel|>");
+      // llama.cpp writes gpt-oss's <|start|>, <|channel|> and <|message|> as text, but not <|end|>.
+      int end = tokens.indexOf("<|end|>");
+      assertThat(harmony.pieceBytes(end)).as("<|end|> has no text of its own").isEmpty();
+      assertThat(harmony.pieceBytes(channel)).isNotEmpty();
+      String out = "<|channel|>analysis<|message|>Think first.<|end|><|start|>assistant<|channel|>final<|message|>Hi.";
+      // The byte '<' all but banned: the grammar's markers can only be the control tokens.
+      StreamConfig config = forced("root ::= " + literal(out)).withLogitBias(Map.of((int) '<', -100.0));
+      RecordingSink sink = run(harmony, chat(config));
+      assertThat(sink.tokenIds()).contains(channel, end);
+      assertThat(text(sink.tokens(), true)).isEqualTo("Think first.");
+      assertThat(text(sink.tokens(), false)).isEqualTo("Hi.");
     }
   }
 
