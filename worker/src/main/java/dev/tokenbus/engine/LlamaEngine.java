@@ -197,7 +197,7 @@ public final class LlamaEngine implements Engine {
         continue;
       }
       for (int t : model.tokenize(marker, false, true)) {
-        if (model.pieceBytes(t).length == 0 && !model.isEndOfGeneration(t)) {
+        if (model.pieceBytes(t).length == 0) {
           pieces.put(t, model.specialText(t).getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
       }

@@ -238,13 +238,27 @@ class ReasoningEngineTest {
       int end = tokens.indexOf("<|end|>");
       assertThat(harmony.pieceBytes(end)).as("<|end|> has no text of its own").isEmpty();
       assertThat(harmony.pieceBytes(channel)).isNotEmpty();
-      String out = "<|channel|>analysis<|message|>Think first.<|end|><|start|>assistant<|channel|>final<|message|>Hi.";
-      // The byte '<' all but banned: the grammar's markers can only be the control tokens.
-      StreamConfig config = forced("root ::= " + literal(out)).withLogitBias(Map.of((int) '<', -100.0));
-      RecordingSink sink = run(harmony, chat(config));
-      assertThat(sink.tokenIds()).contains(channel, end);
-      assertThat(text(sink.tokens(), true)).isEqualTo("Think first.");
-      assertThat(text(sink.tokens(), false)).isEqualTo("Hi.");
+      // A grammar cannot write a token without text: the stream is resumed after the model wrote the
+      // thinking, <|end|> and the final channel's header; what it writes next is the answer.
+      List<Integer> written = new ArrayList<>();
+      for (int t : harmony.tokenize("<|channel|>analysis<|message|>Think first.", false, true)) {
+        written.add(t);
+      }
+      written.add(end);
+      for (int t : harmony.tokenize("<|start|>assistant<|channel|>final<|message|>", false, true)) {
+        written.add(t);
+      }
+      assertThat(written).contains(channel);
+      StreamConfig config = StreamConfig.defaults().withTemperature(0).withMaxTokens(written.size() + 4);
+      RecordingSink sink = new RecordingSink();
+      harmony.submit(chat(config), written, sink);
+      sink.await();
+      assertThat(sink.tokens()).isNotEmpty().noneMatch(TokenData::reasoning);
+
+      RecordingSink thinking = new RecordingSink();
+      harmony.submit(chat(config), written.subList(0, written.indexOf(end)), thinking);
+      thinking.await();
+      assertThat(thinking.tokens()).as("resumed inside the thinking").isNotEmpty().allMatch(TokenData::reasoning);
     }
   }
 
