@@ -189,7 +189,9 @@ async function send(text) {
 
   const finish = (assistantText) => {
     if (assistantText !== null) {
-      turns.push({ role: 'assistant', content: assistantText });
+      // The reasoning goes back with the turn, for templates that render it (Qwen3's).
+      turns.push(reply.reasoning ? { role: 'assistant', content: assistantText, reasoning_content: reply.reasoning }
+        : { role: 'assistant', content: assistantText });
     }
     current = null;
     setBusy(false);

@@ -1,5 +1,6 @@
 // The conversation's entries on screen: a user message, and an assistant reply that fills with
-// token spans as they stream and then shows how it ended.
+// token spans as they stream and then shows how it ended. A thinking model's reasoning (tokens
+// flagged `reasoning`) goes into a collapsed "Reasoning" section above the answer.
 import { tokenSpan } from './tokens.js';
 
 function entry(role, label) {
@@ -52,16 +53,40 @@ export class Reply {
     this.item.dataset.state = 'waiting';
     this.item.setAttribute('aria-busy', 'true');
     this.rate = new Rate();
+    /** The answer's text, without the reasoning. */
     this.text = '';
+    /** The reasoning's text; empty for a model that did not think. */
+    this.reasoning = '';
+    this.thinking = null;
     this.meta.textContent = 'waiting for the first token…';
   }
 
   addToken(token) {
     this.item.dataset.state = 'streaming';
     this.rate.tick();
-    this.text += token.text;
-    this.content.append(tokenSpan(token));
+    if (token.reasoning) {
+      this.reasoning += token.text;
+      this.thinkingSection().append(tokenSpan(token));
+    } else {
+      this.text += token.text;
+      this.content.append(tokenSpan(token));
+    }
     this.meta.textContent = `streaming · ${this.summary()}`;
+  }
+
+  /** The collapsed section the reasoning streams into, made before the answer on its first token. */
+  thinkingSection() {
+    if (this.thinking === null) {
+      const details = document.createElement('details');
+      details.className = 'reasoning';
+      const summary = document.createElement('summary');
+      summary.textContent = 'Reasoning';
+      this.thinking = document.createElement('div');
+      this.thinking.className = 'thinking';
+      details.append(summary, this.thinking);
+      this.content.before(details);
+    }
+    return this.thinking;
   }
 
   /** "12 tokens · 34.5 tok/s" */

@@ -17,7 +17,8 @@ import java.util.TreeMap;
  *
  * <p>Defaults: maxTokens 256, temperature 0.8, topK 40, topP 0.95, repeatLastN 64, no stop
  * sequences, streamDelayMs 0, bufferSize 32, timeoutMs 30000, no seed (the server picks one and
- * reports it), topLogprobs 0, no grammar or JSON Schema, cachePrompt true, no logit bias, any model: the
+ * reports it), topLogprobs 0, no grammar or JSON Schema, cachePrompt true, no logit bias, any model, no
+ * reasoning budget (-1), reasoning split as the gateway says (null): the
  * gateway's own defaults. Ranges are those of the gateway's request parameters; {@link Builder#build()}
  * checks them, so a bad value fails here, before anything is sent, with an
  * {@link InvalidRequestException} whose {@link TokenbusException#param() param()} is the request
@@ -49,11 +50,17 @@ import java.util.TreeMap;
  *     before sampling (-100 all but bans the token, 100 all but forces it), at most
  *     {@value #MAX_LOGIT_BIAS} tokens; empty for none
  * @param model the model to route to (the gateway's {@code model} field); null for any
+ * @param reasoningBudget for a thinking model, the most tokens it may think for before the worker
+ *     closes its think block, -1..1000000; -1 is no limit, 0 no thinking
+ * @param reasoningFormat {@code "none"} to get a thinking model's think block as plain text, unsplit;
+ *     {@code "reasoning_content"} or {@code "reasoning"} (or null) to get its tokens flagged
+ *     {@link TokenData#reasoning()}
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
     List<String> stopSequences, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
-    JsonObject jsonSchema, boolean cachePrompt, Map<Integer, Double> logitBias, String model) {
+    JsonObject jsonSchema, boolean cachePrompt, Map<Integer, Double> logitBias, String model, int reasoningBudget,
+    String reasoningFormat) {
 
   /** The most tokens one {@code logitBias} may name (the server's limit). */
   public static final int MAX_LOGIT_BIAS = 1024;
@@ -61,7 +68,7 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   public static final double MAX_BIAS = 100;
 
   private static final StreamConfig DEFAULTS = new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null,
-      List.of(), 0, 32, 30_000, 0, null, null, true, Map.of(), null);
+      List.of(), 0, 32, 30_000, 0, null, null, true, Map.of(), null, -1, null);
 
   /**
    * Copies the stop sequences and the schema; checks every range (an {@link InvalidRequestException}
@@ -104,6 +111,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     }
     check(grammar == null || jsonSchema == null, "grammar", "left out when jsonSchema is given (one or the other)",
         grammar);
+    check(reasoningBudget >= -1 && reasoningBudget <= 1_000_000, "reasoningBudget",
+        "-1 (unlimited), 0 (no thinking) or up to 1000000 tokens", reasoningBudget);
+    check(reasoningFormat == null || List.of("reasoning_content", "reasoning", "none").contains(reasoningFormat),
+        "reasoningFormat", "reasoning_content, reasoning, none or null", reasoningFormat);
   }
 
   /** A copy: the record's own schema cannot be changed through it. */
@@ -160,6 +171,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private boolean cachePrompt;
     private Map<Integer, Double> logitBias;
     private String model;
+    private int reasoningBudget;
+    private String reasoningFormat;
 
     private Builder(StreamConfig c) {
       maxTokens = c.maxTokens;
@@ -182,6 +195,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       cachePrompt = c.cachePrompt;
       logitBias = c.logitBias;
       model = c.model;
+      reasoningBudget = c.reasoningBudget;
+      reasoningFormat = c.reasoningFormat;
     }
 
     /** Most tokens to generate. */
@@ -250,11 +265,17 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     /** The model to route to; null for any. */
     public Builder model(String v) { model = v; return this; }
 
+    /** Most tokens a thinking model may think for; -1 for no limit, 0 for no thinking. */
+    public Builder reasoningBudget(int v) { reasoningBudget = v; return this; }
+
+    /** {@code "none"} leaves a thinking model's think block unsplit; null: the gateway's setting. */
+    public Builder reasoningFormat(String v) { reasoningFormat = v; return this; }
+
     /** The configuration; an {@link InvalidRequestException} names a field out of range. */
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
           presencePenalty, seed, stopSequences, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, jsonSchema,
-          cachePrompt, logitBias, model);
+          cachePrompt, logitBias, model, reasoningBudget, reasoningFormat);
     }
   }
 }

@@ -13,9 +13,16 @@ import java.util.List;
  * @param topLogprobs the most likely alternatives, best first; empty unless {@link StreamConfig#topLogprobs()} &gt; 0
  * @param isFinal true on the last token of a generation, and only there
  * @param finishReason why the generation ended, on the final token; null on the others
+ * @param reasoning true when {@code text} is a thinking model's reasoning rather than its answer
  */
 public record TokenData(int index, String text, int tokenId, double logprob, List<TopLogprob> topLogprobs,
-    boolean isFinal, FinishReason finishReason) {
+    boolean isFinal, FinishReason finishReason, boolean reasoning) {
+
+  /** A token of the answer. */
+  public TokenData(int index, String text, int tokenId, double logprob, List<TopLogprob> topLogprobs,
+      boolean isFinal, FinishReason finishReason) {
+    this(index, text, tokenId, logprob, topLogprobs, isFinal, finishReason, false);
+  }
 
   /** Copies {@code topLogprobs}; a null list is empty, a null text is "". */
   public TokenData {

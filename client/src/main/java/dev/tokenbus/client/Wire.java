@@ -27,7 +27,11 @@ final class Wire {
         .put("top_p", c.topP()).put("min_p", c.minP()).put("repeat_penalty", c.repeatPenalty())
         .put("repeat_last_n", c.repeatLastN()).put("frequency_penalty", c.frequencyPenalty()).put("presence_penalty", c.presencePenalty())
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize()).put("timeout_ms", c.timeoutMs())
-        .put("top_logprobs", c.topLogprobs()).put("cache_prompt", c.cachePrompt());
+        .put("top_logprobs", c.topLogprobs()).put("cache_prompt", c.cachePrompt())
+        .put("reasoning_budget", c.reasoningBudget());
+    if (c.reasoningFormat() != null) {
+      j.put("reasoning_format", c.reasoningFormat());
+    }
     if (c.seed() != null) {
       j.put("seed", c.seed());
     }
@@ -88,7 +92,7 @@ final class Wire {
         throw new IllegalArgumentException("a final token without a known finish_reason: " + reason);
       }
       return new TokenData(required(j, "index"), j.getString("text", ""), j.getInteger("token_id", -1),
-          j.getDouble("logprob", 0.0), top, isFinal, isFinal ? finish : null);
+          j.getDouble("logprob", 0.0), top, isFinal, isFinal ? finish : null, j.getBoolean("reasoning", false));
     } catch (RuntimeException e) {
       throw Errors.protocol("a token event this client cannot read: " + e.getMessage(), e);
     }

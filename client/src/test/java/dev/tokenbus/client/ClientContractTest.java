@@ -35,7 +35,7 @@ class ClientContractTest {
     return StreamConfig.builder().maxTokens(7).temperature(0.3).topK(5).topP(0.5).minP(0.1).repeatPenalty(1.2)
         .repeatLastN(16).frequencyPenalty(0.5).presencePenalty(-0.5).seed(42).stopSequences("\n\n", "END")
         .streamDelayMs(3).bufferSize(9).timeoutMs(1234).topLogprobs(2).cachePrompt(false)
-        .logitBias(Map.of(5, -100.0, 7, 2.5)).model("tiny");
+        .logitBias(Map.of(5, -100.0, 7, 2.5)).model("tiny").reasoningBudget(64).reasoningFormat("none");
   }
 
   private static List<StreamConfig> everyKind() {

@@ -1,5 +1,6 @@
 package dev.tokenbus.protocol;
 
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
@@ -16,9 +17,11 @@ import java.util.List;
  *     into the conversation where the template cannot take them); empty when there are none
  * @param promptTokens the prompt as token ids of the worker's model, used as they are (no BOS is
  *     added), or empty; whether each id is in the vocabulary only the worker can tell
+ * @param templateArgs variables for the chat template ({@code chat_template_kwargs}, checked by
+ *     {@link TemplateArgs#checked}); empty when there are none
  */
 public record GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config,
-    List<Tool> tools, List<Integer> promptTokens) {
+    List<Tool> tools, List<Integer> promptTokens, JsonObject templateArgs) {
 
   /** The most token ids a prompt may be given as (no model's context holds more). */
   public static final int MAX_PROMPT_TOKENS = 1 << 20;
@@ -48,6 +51,18 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
     if (!tools.isEmpty() && messages.isEmpty()) {
       throw new RequestValidationException("tools", "tools need messages");
     }
+    templateArgs = TemplateArgs.checked(templateArgs);
+  }
+
+  /** A request without template variables. */
+  public GenerationRequest(String id, String prompt, List<ChatMessage> messages, StreamConfig config,
+      List<Tool> tools, List<Integer> promptTokens) {
+    this(id, prompt, messages, config, tools, promptTokens, null);
+  }
+
+  @Override
+  public JsonObject templateArgs() {
+    return templateArgs.copy();
   }
 
   /** A request whose prompt is text or a conversation. */
@@ -96,6 +111,11 @@ public record GenerationRequest(String id, String prompt, List<ChatMessage> mess
 
   /** The same request with other settings. */
   public GenerationRequest withConfig(StreamConfig other) {
-    return new GenerationRequest(id, prompt, messages, other, tools, promptTokens);
+    return new GenerationRequest(id, prompt, messages, other, tools, promptTokens, templateArgs);
+  }
+
+  /** The same request with variables for the chat template (see {@link #templateArgs}). */
+  public GenerationRequest withTemplateArgs(JsonObject args) {
+    return new GenerationRequest(id, prompt, messages, config, tools, promptTokens, args);
   }
 }

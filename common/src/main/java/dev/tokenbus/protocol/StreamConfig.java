@@ -36,11 +36,16 @@ import java.util.concurrent.TimeUnit;
  * @param logitBias OpenAI's {@code logit_bias}: token id to a bias in [-100, 100] added to that token's
  *     logit before sampling (-100 all but bans it, 100 all but forces it); at most {@value #MAX_LOGIT_BIAS}
  *     tokens, ordered by id. Whether each id is in the vocabulary only the worker can tell
+ * @param reasoningBudget the most tokens the model may think for, in a model with thinking syntax:
+ *     once spent, the worker closes the think block itself and the answer follows;
+ *     {@value #UNLIMITED_REASONING} is no limit, 0 no thinking (a block is closed as soon as it opens)
+ * @param separateReasoning whether the worker marks the thinking as {@link TokenData#reasoning} and
+ *     hides the block's markers; false leaves the raw text (markers included) as answer text
  */
 public record StreamConfig(int maxTokens, double temperature, int topK, double topP, double minP,
     double repeatPenalty, int repeatLastN, double frequencyPenalty, double presencePenalty, Long seed,
     List<String> stop, long streamDelayMs, int bufferSize, long timeoutMs, int topLogprobs, String grammar,
-    boolean cachePrompt, Map<Integer, Double> logitBias) {
+    boolean cachePrompt, Map<Integer, Double> logitBias, int reasoningBudget, boolean separateReasoning) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
@@ -57,6 +62,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   public static final int MAX_GRAMMAR_LENGTH = 1 << 20;
   /** {@code timeout_ms} that means the generation has no deadline. */
   public static final long NO_TIMEOUT = 0;
+  /** {@code reasoning_budget} that puts no limit on thinking. */
+  public static final int UNLIMITED_REASONING = -1;
+  /** The largest {@code reasoning_budget}. */
+  public static final int MAX_REASONING_BUDGET = 1_000_000;
   /**
    * How far ahead "no deadline" lies, in nanoseconds (about 73 years): far enough never to come,
    * near enough that {@code now - deadline} comparisons of {@link System#nanoTime()} values cannot overflow.
@@ -64,7 +73,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
   private static final long NO_DEADLINE_NANOS = Long.MAX_VALUE / 4;
 
   private static final StreamConfig DEFAULTS =
-      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null, true, Map.of());
+      new StreamConfig(256, 0.8, 40, 0.95, 0.0, 1.0, 64, 0.0, 0.0, null, List.of(), 0, 32, 30_000, 0, null, true, Map.of(),
+          UNLIMITED_REASONING, true);
 
   public StreamConfig {
     stop = stop == null ? List.of() : List.copyOf(stop);
@@ -127,6 +137,9 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       check(bias != null && Double.isFinite(bias) && Math.abs(bias) <= MAX_BIAS, "logit_bias",
           "values must be numbers between -100 and 100, got " + bias + " for token " + e.getKey());
     }
+    check(reasoningBudget >= UNLIMITED_REASONING && reasoningBudget <= MAX_REASONING_BUDGET, "reasoning_budget",
+        "must be -1 (unlimited), 0 (no thinking) or a number of tokens up to " + MAX_REASONING_BUDGET + ", got "
+        + reasoningBudget);
     if (grammar != null) {
       try {
         GbnfCheck.check(grammar);
@@ -233,6 +246,10 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     return toBuilder().logitBias(v).build();
   }
 
+  public StreamConfig withReasoningBudget(int v) {
+    return toBuilder().reasoningBudget(v).build();
+  }
+
   public Builder toBuilder() {
     return new Builder(this);
   }
@@ -257,6 +274,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
     private String grammar;
     private boolean cachePrompt;
     private Map<Integer, Double> logitBias;
+    private int reasoningBudget;
+    private boolean separateReasoning;
 
     private Builder(StreamConfig c) {
       maxTokens = c.maxTokens;
@@ -277,6 +296,8 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
       grammar = c.grammar;
       cachePrompt = c.cachePrompt;
       logitBias = c.logitBias;
+      reasoningBudget = c.reasoningBudget;
+      separateReasoning = c.separateReasoning;
     }
 
     public Builder maxTokens(int v) { maxTokens = v; return this; }
@@ -315,10 +336,14 @@ public record StreamConfig(int maxTokens, double temperature, int topK, double t
 
     public Builder logitBias(Map<Integer, Double> v) { logitBias = v; return this; }
 
+    public Builder reasoningBudget(int v) { reasoningBudget = v; return this; }
+
+    public Builder separateReasoning(boolean v) { separateReasoning = v; return this; }
+
     public StreamConfig build() {
       return new StreamConfig(maxTokens, temperature, topK, topP, minP, repeatPenalty, repeatLastN, frequencyPenalty,
           presencePenalty, seed, stop, streamDelayMs, bufferSize, timeoutMs, topLogprobs, grammar, cachePrompt,
-          logitBias);
+          logitBias, reasoningBudget, separateReasoning);
     }
   }
 }

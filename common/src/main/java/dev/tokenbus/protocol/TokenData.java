@@ -13,9 +13,18 @@ import java.util.List;
  * @param topLogprobs the most likely alternatives at this position, best first; empty unless asked for
  * @param isFinal true on exactly one frame, the last
  * @param finishReason set on the final frame, null otherwise
+ * @param reasoning true when {@code text} is the model's thinking, not its answer: text inside a
+ *     think block (or a reasoning channel). The worker splits them, so every API sees the same; the
+ *     tokens that spell the block's markers carry empty text, flagged as reasoning
  */
 public record TokenData(int index, String text, int tokenId, double logprob, List<TopLogprob> topLogprobs,
-    boolean isFinal, FinishReason finishReason) {
+    boolean isFinal, FinishReason finishReason, boolean reasoning) {
+
+  /** A token of the answer (not reasoning). */
+  public TokenData(int index, String text, int tokenId, double logprob, List<TopLogprob> topLogprobs,
+      boolean isFinal, FinishReason finishReason) {
+    this(index, text, tokenId, logprob, topLogprobs, isFinal, finishReason, false);
+  }
 
   public TokenData {
     topLogprobs = topLogprobs == null ? List.of() : topLogprobs;
@@ -26,12 +35,17 @@ public record TokenData(int index, String text, int tokenId, double logprob, Lis
 
   /** This token as the last of its generation. */
   public TokenData asFinal(FinishReason reason) {
-    return new TokenData(index, text, tokenId, logprob, topLogprobs, true, reason);
+    return new TokenData(index, text, tokenId, logprob, topLogprobs, true, reason, reasoning);
+  }
+
+  /** This token, its text marked as reasoning or as answer. */
+  public TokenData withReasoning(boolean r) {
+    return r == reasoning ? this : new TokenData(index, text, tokenId, logprob, topLogprobs, isFinal, finishReason, r);
   }
 
   /** This token with its text replaced (cut at a stop sequence, or with carried bytes added). */
   public TokenData withText(String newText) {
-    return new TokenData(index, newText, tokenId, logprob, topLogprobs, isFinal, finishReason);
+    return new TokenData(index, newText, tokenId, logprob, topLogprobs, isFinal, finishReason, reasoning);
   }
 
   /** A final frame that carries no token, for generations that end between tokens. */

@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway;
 
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import java.util.Set;
 
@@ -22,12 +23,14 @@ import java.util.Set;
  * @param timeouts how long a connection may stay idle, or take to send a request's headers or body
  * @param adminKeys the keys the operators' {@code /v1/admin} routes need as {@code Authorization: Bearer}
  *     (never the tenants' API keys); empty: those routes are off
+ * @param reasoning where chat answers put a thinking model's reasoning, and its default budget
  */
 public record GatewayOptions(String host, int port, int bodyLimitBytes, long keepAliveMs, int sendBufferBytes,
     int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys, ConnectionTimeouts.Limits timeouts,
-    Set<String> adminKeys) {
+    Set<String> adminKeys, ReasoningParameters.Defaults reasoning) {
 
   public GatewayOptions {
+    reasoning = reasoning == null ? ReasoningParameters.Defaults.standard() : reasoning;
     apiKeys = apiKeys == null ? Set.of() : Set.copyOf(apiKeys);
     timeouts = timeouts == null ? ConnectionTimeouts.Limits.defaults() : timeouts;
     adminKeys = adminKeys == null ? Set.of() : Set.copyOf(adminKeys);
@@ -38,13 +41,13 @@ public record GatewayOptions(String host, int port, int bodyLimitBytes, long kee
       int writeQueueBytes, int maxStreamsPerSocket, long drainTimeoutMs, Set<String> apiKeys,
       ConnectionTimeouts.Limits timeouts) {
     this(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket, drainTimeoutMs,
-        apiKeys, timeouts, Set.of());
+        apiKeys, timeouts, Set.of(), ReasoningParameters.Defaults.standard());
   }
 
   /** The keys that open the {@code /v1/admin} routes (none: those routes are off). */
   public GatewayOptions withAdminKeys(Set<String> v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, v);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, v, reasoning);
   }
 
 
@@ -56,52 +59,58 @@ public record GatewayOptions(String host, int port, int bodyLimitBytes, long kee
 
   public GatewayOptions withDrainTimeoutMs(long v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, v, apiKeys, timeouts, adminKeys);
+        maxStreamsPerSocket, v, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   /** Small socket and response buffers, so that a slow client pauses its stream after a few KiB. */
   public GatewayOptions withSmallBuffers(int bytes) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, bytes, bytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withPort(int v) {
     return new GatewayOptions(host, v, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withHost(String v) {
     return new GatewayOptions(v, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withSendBufferBytes(int v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, v, writeQueueBytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withKeepAliveMs(long v) {
     return new GatewayOptions(host, port, bodyLimitBytes, v, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withBodyLimitBytes(int v) {
     return new GatewayOptions(host, port, v, keepAliveMs, sendBufferBytes, writeQueueBytes, maxStreamsPerSocket,
-        drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withApiKeys(Set<String> v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, v, timeouts, adminKeys);
+        maxStreamsPerSocket, drainTimeoutMs, v, timeouts, adminKeys, reasoning);
   }
 
   public GatewayOptions withMaxStreamsPerSocket(int v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes, v,
-        drainTimeoutMs, apiKeys, timeouts, adminKeys);
+        drainTimeoutMs, apiKeys, timeouts, adminKeys, reasoning);
+  }
+
+  /** Where chat answers put the reasoning, and the thinking budget of a request that gives none. */
+  public GatewayOptions withReasoning(ReasoningParameters.Defaults v) {
+    return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, timeouts, adminKeys, v);
   }
 
   public GatewayOptions withTimeouts(ConnectionTimeouts.Limits v) {
     return new GatewayOptions(host, port, bodyLimitBytes, keepAliveMs, sendBufferBytes, writeQueueBytes,
-        maxStreamsPerSocket, drainTimeoutMs, apiKeys, v, adminKeys);
+        maxStreamsPerSocket, drainTimeoutMs, apiKeys, v, adminKeys, reasoning);
   }
 }

@@ -148,7 +148,7 @@ public final class GatewayVerticle extends VerticleBase {
     BodyHandler body = BodyHandler.create(false).setBodyLimit(options.bodyLimitBytes());
     new GenerateRoutes(generations, membership, options.maxStreamsPerSocket(), options.writeQueueBytes(), timeouts)
         .mount(router, body);
-    new OpenAiRoutes(generations).mount(router, body);
+    new OpenAiRoutes(generations, options.reasoning()).mount(router, body);
     new AnthropicRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     new ResponsesRoutes(generations, ResponseStore.of(vertx, dispatchOptions.responsesTtlMs(),

@@ -232,6 +232,39 @@ class ChatPageBrowserTest {
     screenshot("chat-narrow.png");
   }
 
+  /** ChatML whose generation prompt opens a think block, as DeepSeek-R1's does: every token is reasoning. */
+  private static final String THINKING_TEMPLATE = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n'"
+      + " + m['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}"
+      + "{{ '<|im_start|>assistant\\n<think>\\n' }}{% endif %}";
+
+  @Test
+  void aThinkingModelsReasoningIsShownCollapsedAboveTheAnswer() throws Exception {
+    Path thinker = Files.createTempFile("tiny-thinker", ".gguf");
+    dev.tokenbus.engine.gguf.TinyArchModel.writer(dev.tokenbus.engine.gguf.TinyArchModel.Architecture.QWEN3, 42,
+        THINKING_TEMPLATE).writeTo(thinker);
+    try (TestCluster own = TestCluster.start(1, EngineConfig.forModel(thinker).withThreads(1).withSlots(1)
+        .withContextPerSequence(512), GatewayOptions.defaults(), WorkerOptions.defaults("thinker"))) {
+      driver.get(own.uri("/").toString());
+      wait.until(d -> "thinker".equals(d.findElement(By.id("model")).getDomProperty("value")));
+      setField("max-tokens", "12");
+      send("Hi");
+      WebElement reply = lastReply();
+      wait.until(d -> "done".equals(reply.getDomAttribute("data-state")));
+      WebElement details = reply.findElement(By.cssSelector("details.reasoning"));
+      assertThat(details.getDomAttribute("open")).as("collapsed").isNull();
+      assertThat(details.findElements(By.cssSelector(".thinking > span.tok"))).hasSize(12);
+      assertThat(reply.findElements(By.cssSelector(".content > span"))).as("no answer before the block closes").isEmpty();
+      // Above the answer: the section comes before the content in the reply.
+      assertThat((Boolean) driver.executeScript("return arguments[0].compareDocumentPosition(arguments[1])"
+          + " === Node.DOCUMENT_POSITION_FOLLOWING", details, reply.findElement(By.cssSelector(".content")))).isTrue();
+      details.findElement(By.tagName("summary")).click();
+      wait.until(d -> details.getDomAttribute("open") != null);
+      screenshot("chat-reasoning.png");
+    } finally {
+      Files.deleteIfExists(thinker);
+    }
+  }
+
   @Test
   void errorsFromTheGatewayAreShownReadably() throws Exception {
     setField("temperature", "9");

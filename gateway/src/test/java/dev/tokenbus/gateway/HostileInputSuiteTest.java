@@ -242,6 +242,8 @@ class HostileInputSuiteTest {
         {"frequency_penalty", "\"x\"", "[]", "99"},
         {"presence_penalty", "\"x\"", "{}", "-99"},
         {"repeat_penalty", "\"x\"", "-1"},
+        {"reasoning_budget", "-2", "\"x\"", "1000001", "1.5", "{}"},
+        {"reasoning_format", "\"bogus\"", "7", "[]", "\"" + "x".repeat(5000) + "\""},
         {"model", "42", "[]", "\"no-such-model\"", "{}"},
         {"prompt", "\"\"", "42", "[]", "{}", "null", "[-1]", "[1,-2147483649]", "[99999]", "[1,2147483648]", "[1.5]",
             "[1,\"a\"]", "[[1],[2]]", "[[]]", "[\"a\",\"b\"]", "[[1,[2]]]", "[true]", tokenPromptBomb(rng)},

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.tokenbus.engine.EngineConfig;
 import dev.tokenbus.engine.TestModels;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.api.openai.OpenAiRequest;
 import dev.tokenbus.testing.JsonFrames;
 import dev.tokenbus.testing.TestCluster;
@@ -263,6 +264,13 @@ class RequestFieldsWalkTest {
           b -> b.put("tool_choice", "required"));
       case "parallel_tool_calls" -> differs(base(r).put("tools", new JsonArray().add(tool())).put("max_tokens", 64)
           .put("tool_choice", "required"), b -> b.put("parallel_tool_calls", "no"));
+      // The walk's model has no thinking syntax: what these fields do shows in ReasoningRoutesTest; here, that
+      // each is read (a value out of range is refused).
+      case "chat_template_kwargs" -> refused(r, "chat_template_kwargs", new JsonObject().put("messages", 1));
+      case "enable_thinking" -> refused(r, "enable_thinking", "yes");
+      case "reasoning_effort" -> refused(r, "reasoning_effort", "bogus");
+      case "reasoning_budget" -> refused(r, "reasoning_budget", -2);
+      case "reasoning_format" -> refused(r, "reasoning_format", "bogus");
       default -> fail("the README documents " + field + " on " + r.path + " but no probe shows what it does");
     };
   }
@@ -522,8 +530,8 @@ class RequestFieldsWalkTest {
           try {
             switch (r) {
               case GENERATE, WEBSOCKET -> GenerateParameters.parse(keys);
-              case CHAT -> OpenAiRequest.chat(keys);
-              case COMPLETIONS -> OpenAiRequest.completion(keys);
+              case CHAT -> OpenAiRequest.chat(keys, ReasoningParameters.Defaults.standard());
+              case COMPLETIONS -> OpenAiRequest.completion(keys, ReasoningParameters.Defaults.standard());
             }
           } catch (RuntimeException refused) {
             // a refused field was read too

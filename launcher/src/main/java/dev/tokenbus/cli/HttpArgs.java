@@ -1,6 +1,8 @@
 package dev.tokenbus.cli;
 
 import dev.tokenbus.gateway.GatewayOptions;
+import dev.tokenbus.gateway.api.ReasoningFormat;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.dispatch.DispatchOptions;
 import dev.tokenbus.gateway.transport.ConnectionTimeouts;
 import java.util.LinkedHashSet;
@@ -73,6 +75,17 @@ final class HttpArgs {
           + " none, and the admin routes are off.")
   String adminKeys;
 
+  @Option(names = "--reasoning-format", defaultValue = "reasoning_content",
+      description = "Where chat and completion answers put a thinking model's reasoning: reasoning_content,"
+          + " reasoning, or none (left unsplit in content); a request's reasoning_format overrides it"
+          + " (default ${DEFAULT-VALUE}).")
+  String reasoningFormat;
+
+  @Option(names = "--reasoning-budget", defaultValue = "-1",
+      description = "Thinking tokens a request to the OpenAI routes may spend when it gives no reasoning_budget; then the worker"
+          + " closes the think block and the answer follows; -1 = unlimited, 0 = no thinking (default ${DEFAULT-VALUE}).")
+  int reasoningBudget;
+
   DispatchOptions dispatchOptions() {
     if (queueSize < 0) {
       throw new IllegalArgumentException("queue-size must be 0 or more, got " + queueSize);
@@ -108,7 +121,19 @@ final class HttpArgs {
     }
     return GatewayOptions.defaults().withHost(host).withPort(port).withBodyLimitBytes(bodyLimit)
         .withDrainTimeoutMs(drainTimeoutMs).withApiKeys(apiKeys(apiKeys)).withAdminKeys(adminKeys(apiKeys, adminKeys))
-        .withTimeouts(new ConnectionTimeouts.Limits(idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs));
+        .withTimeouts(new ConnectionTimeouts.Limits(idleTimeoutMs, headerTimeoutMs, bodyTimeoutMs))
+        .withReasoning(reasoning());
+  }
+
+  /** The reasoning settings, checked. */
+  ReasoningParameters.Defaults reasoning() {
+    ReasoningFormat format;
+    try {
+      format = ReasoningFormat.parse(reasoningFormat, "reasoning-format");
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    return new ReasoningParameters.Defaults(format, reasoningBudget);
   }
 
   /** The admin keys, none of which may also be an API key (a tenant would hold an operator's key). */

@@ -46,6 +46,17 @@ class ConfigValidationTest {
   }
 
   @Test
+  void anUnknownReasoningFormatOrABudgetOutOfRangeIsRefusedAtStart() throws Exception {
+    Run r = run(Map.of(), "gateway", "--reasoning-format", "deep");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("reasoning-format must be reasoning_content, reasoning or none, got 'deep'")
+        .contains("from the flag --reasoning-format");
+    r = run(Map.of("TOKENBUS_REASONING_BUDGET", "-5"), "gateway");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("reasoning-budget must be -1").contains("TOKENBUS_REASONING_BUDGET");
+  }
+
+  @Test
   void aNegativeSlotCountFromTheEnvironmentIsRefusedNamingTheVariable() throws Exception {
     Run r = run(Map.of("TOKENBUS_SLOTS", "-3"), "worker", "--model", "demo");
     assertThat(r.code()).isEqualTo(2);

@@ -3,6 +3,8 @@ package dev.tokenbus.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.tokenbus.gateway.api.ReasoningFormat;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -45,6 +47,17 @@ class HttpArgsTest {
         .containsExactlyInAnyOrder("sk-a", "sk-b");
     assertThat(parse(yaml, Map.of("TOKENBUS_API_KEYS", "sk-a"), "--api-keys", "sk-flag").toOptions().apiKeys())
         .containsExactly("sk-flag");
+  }
+
+  @Test
+  void theReasoningSettingsReachGatewayOptions() throws Exception {
+    assertThat(parse(null, Map.of()).toOptions().reasoning())
+        .isEqualTo(new ReasoningParameters.Defaults(ReasoningFormat.REASONING_CONTENT, -1));
+    Path yaml = Files.writeString(dir.resolve("r.yaml"), "reasoning-format: none\nreasoning-budget: 512\n");
+    assertThat(parse(yaml, Map.of()).toOptions().reasoning())
+        .isEqualTo(new ReasoningParameters.Defaults(ReasoningFormat.NONE, 512));
+    assertThat(parse(yaml, Map.of(), "--reasoning-format", "reasoning").toOptions().reasoning().format())
+        .isEqualTo(ReasoningFormat.REASONING);
   }
 
   @Test

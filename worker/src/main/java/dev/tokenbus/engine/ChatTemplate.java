@@ -55,6 +55,7 @@ public final class ChatTemplate {
   private final JinjaChatTemplate jinja;
   private final String leadingBos;
   private final boolean takesTools;
+  private final ReasoningSyntax reasoningSyntax;
 
   private ChatTemplate(NativeModel model, Kind kind, String template, JinjaChatTemplate jinja, String leadingBos) {
     this.model = model;
@@ -63,6 +64,8 @@ public final class ChatTemplate {
     this.jinja = jinja;
     this.leadingBos = leadingBos;
     this.takesTools = jinja != null && template.contains("tools");
+    this.reasoningSyntax = ReasoningSyntax.of(model == null ? template : model.chatTemplate() != null
+        ? model.chatTemplate() : template);
   }
 
   /** The best way {@code model}'s template can be rendered; says which in the log. */
@@ -113,6 +116,14 @@ public final class ChatTemplate {
     return takesTools;
   }
 
+  /**
+   * How this model marks its thinking, read from its declared chat template (even where the
+   * fallback renders prompts), or null for a model without such syntax.
+   */
+  public ReasoningSyntax reasoningSyntax() {
+    return reasoningSyntax;
+  }
+
   /** Whether the model's own template is used (false: the fallback). */
   public boolean isModelsOwn() {
     return kind != Kind.CHATML;
@@ -134,6 +145,17 @@ public final class ChatTemplate {
    * @throws RequestValidationException when the template refuses the conversation ({@code raise_exception})
    */
   public String render(List<ChatMessage> messages, List<Tool> tools) {
+    return render(messages, tools, new JsonObject());
+  }
+
+  /**
+   * The prompt for {@code messages} with {@code tools} (none: empty) and the request's template
+   * variables ({@code chat_template_kwargs}, such as {@code enable_thinking}; only a Jinja template
+   * takes them), ending with the opening of the assistant's turn.
+   *
+   * @throws RequestValidationException when the template refuses the conversation ({@code raise_exception})
+   */
+  public String render(List<ChatMessage> messages, List<Tool> tools, JsonObject templateArgs) {
     if (!takesTools) {
       messages = ToolCallSyntax.WRITTEN.inline(messages, tools);
       tools = List.of();
@@ -151,7 +173,8 @@ public final class ChatTemplate {
       String prompt;
       try {
         prompt = jinja.render(maps, tools.isEmpty() ? null
-            : plainList(new JsonArray(tools.stream().map(Tool::toJson).toList())), true);
+            : plainList(new JsonArray(tools.stream().map(Tool::toJson).toList())), true,
+            castMap(plain(templateArgs)));
       } catch (JinjaChatTemplate.TemplateException e) {
         throw new RequestValidationException("messages", "the model's chat template refuses this conversation: "
             + e.getMessage());
@@ -190,6 +213,9 @@ public final class ChatTemplate {
     if (m.toolCallId() != null) {
       map.put("tool_call_id", m.toolCallId());
     }
+    if (m.reasoningContent() != null) {
+      map.put("reasoning_content", m.reasoningContent());
+    }
     return map;
   }
 
@@ -204,6 +230,11 @@ public final class ChatTemplate {
       case JsonArray a -> plainList(a);
       case null, default -> json;
     };
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> castMap(Object map) {
+    return (Map<String, Object>) map;
   }
 
   @SuppressWarnings("unchecked")

@@ -553,7 +553,7 @@ final class DecodeLoop implements Runnable {
     // Logprobs describe the model's own distribution: read them before a grammar narrows the choice.
     double logSumExp = scan.logSumExp;
     List<TopLogprob> top = topN == 0 ? List.of() : scan.top(topN, this::text);
-    int token = s.picker.pick(context, row, scan, logits);
+    int token = pickOrForce(s, row);
     double logprob = logits[token] - logSumExp;
     boolean contextFull = s.position >= contextPerSequence;
     tokensGenerated++;
@@ -572,6 +572,24 @@ final class DecodeLoop implements Runnable {
         s.notBeforeNanos = System.nanoTime() + delay * 1_000_000L;
       }
     }
+  }
+
+  /**
+   * The sampled token, or the one the sequence must write instead (a think block's closing marker
+   * when its budget is spent), which the sampler takes as if it had picked it, as for a resumed token.
+   * A grammar that does not allow the forced token leaves the choice to sampling.
+   */
+  private int pickOrForce(Sequence s, int row) {
+    int forced = s.forcedToken();
+    if (forced >= 0 && s.picker.allows(forced)) {
+      s.picker.replay(context, row, scan, logits, forced);
+      return forced;
+    }
+    if (forced >= 0) {
+      LOG.debug("generation {}: its grammar does not allow the closing marker; the model thinks on", s.id());
+      s.dropForced();
+    }
+    return s.picker.pick(context, row, scan, logits);
   }
 
   private String text(int token) {

@@ -84,12 +84,22 @@ final class JinjaChatTemplate {
    * Renders a conversation.
    *
    * @param messages OpenAI-shaped messages as plain maps and lists ({@code role}, {@code content},
-   *     and where present {@code tool_calls} with parsed {@code arguments}, {@code tool_call_id})
+   *     and where present {@code tool_calls} with parsed {@code arguments}, {@code tool_call_id},
+   *     {@code reasoning_content})
    * @param tools OpenAI-shaped tool definitions as plain maps, or null for none
    * @throws TemplateException when the template fails (the message says why; {@code raise_exception}'s text verbatim)
    */
   String render(List<Map<String, Object>> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt) {
-    Map<String, Object> context = new HashMap<>();
+    return render(messages, tools, addGenerationPrompt, Map.of());
+  }
+
+  /**
+   * Renders a conversation with extra variables ({@code chat_template_kwargs}); the variables this
+   * class sets itself win over them.
+   */
+  String render(List<Map<String, Object>> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt,
+      Map<String, Object> variables) {
+    Map<String, Object> context = new HashMap<>(variables);
     context.put("messages", messages);
     context.put("tools", tools);
     context.put("add_generation_prompt", addGenerationPrompt);

@@ -20,6 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -45,6 +46,10 @@ public final class LlamaEngine implements Engine {
   private final NativeModel model;
   private final ModelInfo info;
   private final ChatTemplate chatTemplate;
+  /** The closing marker of the model's thinking as tokens, for a spent reasoning budget; null without thinking syntax. */
+  private final int[] closeTokens;
+  /** The text of the thinking markers' control tokens, whose pieces are empty (see {@link Sequence.Thinking}). */
+  private final Map<Integer, byte[]> markerPieces;
   private final int slots;
   private final Admission admission;
   private final ArrayBlockingQueue<Sequence> incoming;
@@ -80,6 +85,12 @@ public final class LlamaEngine implements Engine {
     this.info = new ModelInfo(config.model(), model.description(), model.vocabSize(), model.contextTrain(),
         contextPerSequence, model.sizeBytes(), model.parameterCount(), model.chatTemplate());
     this.chatTemplate = ChatTemplate.of(model);
+    ReasoningSyntax syntax = chatTemplate.reasoningSyntax();
+    this.closeTokens = syntax == null ? null : model.tokenize(syntax.forcedClose(), false, true);
+    this.markerPieces = syntax == null ? Map.of() : markerPieces(model, syntax);
+    if (syntax != null) {
+      LOG.info("the model's thinking is split from its answer ({} syntax)", syntax.name());
+    }
     this.grammars = new GrammarParser(model, GrammarParser.DEFAULT_TIMEOUT_MS);
     // An input's tokens all go into one ubatch (pooling needs the whole sequence at once): sized like a step.
     this.embedder = !model.computesEmbeddings() ? null : new LlamaEmbedder(model, text -> tokenize(text, true, false),
@@ -182,7 +193,8 @@ public final class LlamaEngine implements Engine {
           "the engine failed: " + loop.failure().getMessage());
     }
     int[] given = admission.givenPrompt(request);
-    int[] prompt = given != null ? given : tokenize(request);
+    String text = given != null ? null : promptText(request);
+    int[] prompt = given != null ? given : tokenize(text);
     int[] tokens = admission.withResumed(prompt, resume);
     NativeGrammar grammar = parseGrammar(request.config().grammar());
     // An adopted state kept for this generation brings its own slot reservation (and the seed it sampled with).
@@ -196,9 +208,12 @@ public final class LlamaEngine implements Engine {
     Long requested = request.config().seed();
     long seed = requested != null ? requested
         : pin != null ? pin.seed() : ThreadLocalRandom.current().nextLong(0, 1L << 31);
-    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled, pin);
+    ReasoningSyntax syntax = chatTemplate.reasoningSyntax();
+    Sequence.Thinking thinking = syntax == null ? null
+        : new Sequence.Thinking(syntax, syntax.startsInside(text), closeTokens, markerPieces);
+    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, grammar, loop::cancelled, pin, thinking);
     for (int t : resume) {
-      s.replayText(model.pieceBytes(t));
+      s.replayText(t, model.pieceBytes(t));
     }
     sink.drainHandler(loop::wake);
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.QUEUED);
@@ -207,9 +222,33 @@ public final class LlamaEngine implements Engine {
     return s;
   }
 
-  /** The request's text prompt, or its conversation rendered with the chat template, as tokens. */
-  private int[] tokenize(GenerationRequest request) {
-    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
+  /**
+   * The markers' tokens that llama.cpp gives no text (control tokens, as gpt-oss's channel markers
+   * are), with their text, so that the split can find the markers; other control tokens stay silent.
+   */
+  private static Map<Integer, byte[]> markerPieces(NativeModel model, ReasoningSyntax syntax) {
+    Map<Integer, byte[]> pieces = new java.util.HashMap<>();
+    for (String marker : new String[] {syntax.open(), syntax.close(), syntax.answerStart()}) {
+      if (marker == null) {
+        continue;
+      }
+      for (int t : model.tokenize(marker, false, true)) {
+        if (model.pieceBytes(t).length == 0) {
+          pieces.put(t, model.specialText(t).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+      }
+    }
+    return Map.copyOf(pieces);
+  }
+
+  /** The request's text prompt, or its conversation rendered with the chat template. */
+  private String promptText(GenerationRequest request) {
+    return request.isChat() ? chatTemplate.render(request.messages(), request.tools(), request.templateArgs())
+        : request.prompt();
+  }
+
+  /** A prompt's text as tokens. */
+  private int[] tokenize(String text) {
     // Every token covers at most the longest piece of the vocabulary: a prompt with more bytes than
     // that many pieces cannot fit, and tokenizing it first could take seconds (llama.cpp's
     // tokenizer is quadratic on long runs of one character).

@@ -11,6 +11,7 @@ import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
@@ -43,6 +44,14 @@ final class Sequence implements Generation {
   private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
   private final Utf8Carry carry = new Utf8Carry();
   private final StopSequenceMatcher stops;
+  /** Splits thinking from answer, for a model with thinking syntax; null otherwise. */
+  private final ReasoningSplitter reasoning;
+  /** The tokens of the closing marker the worker writes when the reasoning budget is spent. */
+  private final int[] closeTokens;
+  private final Thinking thinking;
+  /** Tokens being written for the model instead of sampled (a budget's closing marker), or null. */
+  private int[] forced;
+  private int forcedAt;
   /** The request's parsed grammar, or null; the picker owns it once admitted, {@link #finish} frees it before. */
   private final NativeGrammar grammar;
 
@@ -84,11 +93,14 @@ final class Sequence implements Generation {
 
   Sequence(GenerationRequest request, int[] prompt, int promptLength, TokenSink sink, long seed,
       NativeGrammar grammar, Consumer<Sequence> onCancel) {
-    this(request, prompt, promptLength, sink, seed, grammar, onCancel, null);
+    this(request, prompt, promptLength, sink, seed, grammar, onCancel, null, null);
   }
 
+  /**
+   * @param thinking how this generation's text marks its thinking, or null for a model without such syntax
+   */
   Sequence(GenerationRequest request, int[] prompt, int promptLength, TokenSink sink, long seed,
-      NativeGrammar grammar, Consumer<Sequence> onCancel, DecodeLoop.Pin pin) {
+      NativeGrammar grammar, Consumer<Sequence> onCancel, DecodeLoop.Pin pin, Thinking thinking) {
     this.request = request;
     this.pin = pin;
     this.grammar = grammar;
@@ -100,6 +112,27 @@ final class Sequence implements Generation {
     this.onCancel = onCancel;
     this.stops = request.config().stop().isEmpty() ? null : new StopSequenceMatcher(request.config().stop());
     this.deadlineNanos = request.config().deadlineNanos(submittedNanos);
+    this.reasoning = thinking == null ? null
+        : new ReasoningSplitter(thinking.syntax(), thinking.startsInside(), request.config());
+    this.closeTokens = thinking == null ? null : thinking.closeTokens();
+    this.thinking = thinking;
+  }
+
+  /**
+   * A generation's thinking syntax, as its engine found it for this prompt.
+   *
+   * @param startsInside whether the prompt opened the think block
+   * @param closeTokens the closing marker ({@link ReasoningSyntax#forcedClose}) as the model's tokens
+   * @param markerPieces the text of the markers' tokens whose piece is empty (control tokens, such as
+   *     gpt-oss's {@code <|channel|>}), so that the split sees the markers; by token id
+   */
+  record Thinking(ReasoningSyntax syntax, boolean startsInside, int[] closeTokens, Map<Integer, byte[]> markerPieces) {
+
+    /** A token's text as the split reads it: its piece, or a marker's control text. */
+    byte[] piece(int token, byte[] piece) {
+      byte[] marker = piece.length == 0 ? markerPieces.get(token) : null;
+      return marker != null ? marker : piece;
+    }
   }
 
   @Override
@@ -173,8 +206,46 @@ final class Sequence implements Generation {
   }
 
   /** Takes a resumed token's text as if it had been emitted: the UTF-8 carry goes on from it. */
-  void replayText(byte[] piece) {
-    carry.append(piece);
+  void replayText(int token, byte[] piece) {
+    String text = carry.append(thinking == null ? piece : thinking.piece(token, piece));
+    if (reasoning != null) {
+      reasoning.replay(text);
+    }
+  }
+
+  /**
+   * The token the model is made to write next instead of sampling one (the closing marker of a
+   * think block whose budget is spent), or -1 to sample. Asked before each sampling, so a resumed
+   * stream decides on the text it replayed.
+   */
+  int forcedToken() {
+    if (forced == null) {
+      forceCloseIfDue();
+    }
+    return forced == null ? -1 : forced[forcedAt];
+  }
+
+  /** The forced token could not be written (the request's grammar does not allow it): sampling goes on. */
+  void dropForced() {
+    forced = null;
+  }
+
+  /** Starts writing the closing marker once the budget is spent; a resumed stream goes on where it was. */
+  private void forceCloseIfDue() {
+    if (reasoning != null && reasoning.closeDue()) {
+      reasoning.closing();
+      int written = reasoning.pastBudget();
+      if (written < closeTokens.length) {
+        forced = closeTokens;
+        forcedAt = written;
+      }
+    }
+  }
+
+  private void advanceForced(int token) {
+    if (forced != null && forced[forcedAt] == token && ++forcedAt == forced.length) {
+      forced = null;
+    }
   }
 
   /**
@@ -215,13 +286,15 @@ final class Sequence implements Generation {
     if (firstTokenNanos == 0) {
       firstTokenNanos = System.nanoTime();
     }
+    advanceForced(token);
     if (endOfGeneration) {
       List<TokenData> out = held();
-      out.add(new TokenData(index, carry.flush(), token, logprob, top, true, FinishReason.STOP));
-      emit(out);
+      out.add(new TokenData(index, carry.flush(), token, logprob, top, false, null));
+      emit(ended(out, FinishReason.STOP));
       return FinishReason.STOP;
     }
-    TokenData frame = new TokenData(index, carry.append(piece), token, logprob, top, false, null);
+    TokenData frame = new TokenData(index, carry.append(thinking == null ? piece : thinking.piece(token, piece)), token,
+        logprob, top, false, null);
     FinishReason limit = index + 1 >= config().maxTokens() || contextFull ? FinishReason.LENGTH : null;
     List<TokenData> out;
     if (stops == null) {
@@ -230,9 +303,7 @@ final class Sequence implements Generation {
     } else {
       out = stops.offer(frame);
       if (stops.matched()) {
-        int last = out.size() - 1;
-        out.set(last, out.get(last).asFinal(FinishReason.STOP));
-        emit(out);
+        emit(ended(out, FinishReason.STOP));
         return FinishReason.STOP;
       }
       if (limit != null) {
@@ -240,12 +311,14 @@ final class Sequence implements Generation {
       }
     }
     if (limit != null) {
-      int last = out.size() - 1;
-      TokenData t = out.get(last);
-      out.set(last, t.withText(t.text() + carry.flush()).asFinal(limit));
+      List<TokenData> last = ended(out, limit);
+      int i = last.size() - 1;
+      last.set(i, last.get(i).withText(last.get(i).text() + carry.flush()));
+      emit(last);
+      return limit;
     }
-    emit(out);
-    return limit;
+    emit(split(out));
+    return null;
   }
 
   /**
@@ -254,12 +327,36 @@ final class Sequence implements Generation {
    */
   void emitEnd(FinishReason reason) {
     List<TokenData> out = held();
-    out.add(TokenData.end(generated, carry.flush(), reason));
-    emit(out);
+    out.add(new TokenData(generated, carry.flush(), -1, 0.0, List.of(), false, null));
+    emit(ended(out, reason));
   }
 
+  /** The tokens the stop matcher holds, released. */
   private List<TokenData> held() {
     return stops == null ? new ArrayList<>(1) : new ArrayList<>(stops.flush());
+  }
+
+  /** Tokens through the reasoning split (as they are for a model without thinking syntax). */
+  private List<TokenData> split(List<TokenData> tokens) {
+    if (reasoning == null) {
+      return tokens;
+    }
+    List<TokenData> out = new ArrayList<>(tokens.size());
+    for (TokenData t : tokens) {
+      out.addAll(reasoning.offer(t));
+    }
+    return out;
+  }
+
+  /** The last tokens of a generation, split and released, the last one final with {@code reason}. */
+  private List<TokenData> ended(List<TokenData> tokens, FinishReason reason) {
+    List<TokenData> out = split(tokens);
+    if (reasoning != null) {
+      out.addAll(reasoning.flush());
+    }
+    int last = out.size() - 1;
+    out.set(last, out.get(last).asFinal(reason));
+    return out;
   }
 
   private void emit(List<TokenData> frames) {

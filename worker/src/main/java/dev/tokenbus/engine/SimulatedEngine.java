@@ -140,7 +140,7 @@ public final class SimulatedEngine implements Engine {
     long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
     Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, null, q -> loop.wake());
     for (int t : resume) {
-      s.replayText(vocabulary.piece(t));
+      s.replayText(t, vocabulary.piece(t));
     }
     sink.drainHandler(loop::wake);
     incoming.add(s); // never full: every queued sequence holds one of the slots reserved above
@@ -149,7 +149,8 @@ public final class SimulatedEngine implements Engine {
   }
 
   private int[] tokenize(GenerationRequest request) {
-    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools()) : request.prompt();
+    String text = request.isChat() ? chatTemplate.render(request.messages(), request.tools(), request.templateArgs())
+        : request.prompt();
     admission.checkTextLength(text, 1); // text that is not made of the engine's words is a token a byte
     int[] prompt = vocabulary.tokenize(text, true);
     if (prompt.length < 2) {

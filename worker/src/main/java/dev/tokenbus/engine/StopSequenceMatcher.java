@@ -1,7 +1,6 @@
 package dev.tokenbus.engine;
 
 import dev.tokenbus.protocol.TokenData;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,8 +13,7 @@ import java.util.List;
 final class StopSequenceMatcher {
 
   private final List<String> stops;
-  private final ArrayDeque<TokenData> held = new ArrayDeque<>();
-  private final StringBuilder heldText = new StringBuilder();
+  private final HeldTokens held = new HeldTokens();
   private boolean matched;
   private String matchedSequence;
 
@@ -28,22 +26,20 @@ final class StopSequenceMatcher {
    * one returned is the (possibly cut) token where the stop sequence began, and {@link #matched()} is true.
    */
   List<TokenData> offer(TokenData token) {
-    held.addLast(token);
-    heldText.append(token.text());
-    int at = earliestMatch();
+    held.add(token);
+    int at = held.earliestMatch(stops);
     if (at >= 0) {
       matched = true;
+      String text = held.text().toString();
+      matchedSequence = stops.stream().filter(stop -> text.startsWith(stop, at)).findFirst().orElseThrow();
       return cutAt(at);
     }
-    return release(heldText.length() - longestPartialMatch());
+    return held.release(held.text().length() - held.longestPartialMatch(stops));
   }
 
   /** Releases everything held, when the generation ends for another reason. */
   List<TokenData> flush() {
-    List<TokenData> out = new ArrayList<>(held);
-    held.clear();
-    heldText.setLength(0);
-    return out;
+    return held.flush();
   }
 
   boolean matched() {
@@ -53,56 +49,6 @@ final class StopSequenceMatcher {
   /** The stop sequence that matched (the earliest in the text; of two there, the first given), or null. */
   String matchedSequence() {
     return matchedSequence;
-  }
-
-  private int earliestMatch() {
-    int best = -1;
-    for (String s : stops) {
-      int i = heldText.indexOf(s);
-      if (i >= 0 && (best < 0 || i < best)) {
-        best = i;
-        matchedSequence = s;
-      }
-    }
-    return best;
-  }
-
-  /** Length of the longest suffix of the held text that is a proper prefix of some stop sequence. */
-  private int longestPartialMatch() {
-    int best = 0;
-    int len = heldText.length();
-    for (String s : stops) {
-      for (int k = Math.min(s.length() - 1, len); k > best; k--) {
-        if (endsWithPrefix(heldText, s, k)) {
-          best = k;
-          break;
-        }
-      }
-    }
-    return best;
-  }
-
-  private static boolean endsWithPrefix(StringBuilder text, String stop, int k) {
-    int offset = text.length() - k;
-    for (int i = 0; i < k; i++) {
-      if (text.charAt(offset + i) != stop.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** Releases the held tokens that end at or before {@code safeLength} characters. */
-  private List<TokenData> release(int safeLength) {
-    List<TokenData> out = new ArrayList<>();
-    int consumed = 0;
-    while (!held.isEmpty() && consumed + held.peekFirst().text().length() <= safeLength) {
-      TokenData t = held.removeFirst();
-      consumed += t.text().length();
-      out.add(t);
-    }
-    heldText.delete(0, consumed);
-    return out;
   }
 
   private List<TokenData> cutAt(int at) {
@@ -119,8 +65,7 @@ final class StopSequenceMatcher {
       }
       start = end;
     }
-    held.clear();
-    heldText.setLength(0);
+    held.flush();
     return out;
   }
 }

@@ -100,6 +100,11 @@ final class TokenPicker implements AutoCloseable {
     return token;
   }
 
+  /** Whether the request's grammar (if any) allows {@code token} next. */
+  boolean allows(int token) {
+    return grammar == null || grammar.allows(token);
+  }
+
   /** Whether {@link #replay} has anything to do: a random draw, a penalty history or a grammar to advance. */
   boolean replays() {
     return mode != Mode.GREEDY || grammar != null;

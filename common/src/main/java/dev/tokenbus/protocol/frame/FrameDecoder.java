@@ -24,7 +24,7 @@ final class FrameDecoder {
   private static final int MIN_TOKEN_BYTES = 13;
   private static final int MIN_TOP_LOGPROB_BYTES = 10;
   private static final int MIN_STRING_BYTES = 1;
-  private static final int MIN_MESSAGE_BYTES = 4;
+  private static final int MIN_MESSAGE_BYTES = 5;
   private static final int MIN_TOOL_BYTES = 3;
   /** A token id (a varint, 1 byte at least) and its bias (a double). */
   private static final int MIN_LOGIT_BIAS_BYTES = 9;
@@ -70,9 +70,11 @@ final class FrameDecoder {
       String text = r.readString();
       int tokenId = r.readSignedVarInt();
       double logprob = r.readDouble();
-      FinishReason finish = WireCodes.finishReason(r.readByte());
+      int flags = r.readByte();
+      FinishReason finish = WireCodes.finishReason(flags & ~WireCodes.REASONING_BIT);
       List<TopLogprob> top = readTopLogprobs(r);
-      tokens.add(new TokenData(index, text, tokenId, logprob, top, finish != null, finish));
+      tokens.add(new TokenData(index, text, tokenId, logprob, top, finish != null, finish,
+          (flags & WireCodes.REASONING_BIT) != 0));
     }
     return tokens;
   }
@@ -97,32 +99,37 @@ final class FrameDecoder {
     String[] contents = new String[messageCount];
     String[] toolCalls = new String[messageCount];
     String[] toolCallIds = new String[messageCount];
+    String[] reasoning = new String[messageCount];
     for (int i = 0; i < messageCount; i++) {
       roles[i] = r.readString();
       contents[i] = r.readString();
       toolCalls[i] = r.readString();
       toolCallIds[i] = r.readString();
+      reasoning[i] = r.readString();
     }
     StreamConfig config = new StreamConfig(r.readVarInt(), r.readDouble(), r.readVarInt(), r.readDouble(),
         r.readDouble(), r.readDouble(), r.readSignedVarInt(), r.readDouble(), r.readDouble(),
         r.readBoolean() ? r.readSignedVarLong() : null, readStrings(r), r.readSignedVarLong(), r.readVarInt(),
-        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean(), readLogitBias(r));
+        r.readSignedVarLong(), r.readVarInt(), r.readString(), r.readBoolean(), readLogitBias(r),
+        r.readSignedVarInt(), r.readBoolean());
     int toolCount = r.readCount(MIN_TOOL_BYTES, "tool");
     String[][] tools = new String[toolCount][];
     for (int i = 0; i < toolCount; i++) {
       tools[i] = new String[] {r.readString(), r.readString(), r.readString()};
     }
     List<Integer> promptTokens = readTokenIds(r);
+    String templateArgs = r.readString();
     try {
       List<ChatMessage> messages = new ArrayList<>(messageCount);
       for (int i = 0; i < messageCount; i++) {
-        messages.add(new ChatMessage(roles[i], contents[i], toolCalls[i], toolCallIds[i]));
+        messages.add(new ChatMessage(roles[i], contents[i], toolCalls[i], toolCallIds[i], reasoning[i]));
       }
       List<Tool> typed = new ArrayList<>(toolCount);
       for (String[] t : tools) {
         typed.add(new Tool(t[0], t[1], new JsonObject(t[2])));
       }
-      return new GenerationRequest(id, prompt, messages, config, typed, promptTokens);
+      return new GenerationRequest(id, prompt, messages, config, typed, promptTokens,
+          templateArgs == null ? null : new JsonObject(templateArgs));
     } catch (RuntimeException e) {
       throw new MalformedFrameException("OPEN frame carries an invalid request: " + e.getMessage(), e);
     }

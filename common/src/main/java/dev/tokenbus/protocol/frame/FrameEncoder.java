@@ -9,6 +9,7 @@ import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.protocol.TopLogprob;
 import dev.tokenbus.protocol.Usage;
+import io.vertx.core.json.JsonObject;
 import java.util.Map;
 
 /** Writes a frame's type byte and fields; {@link FrameDecoder} reads them back in the same order. */
@@ -80,8 +81,9 @@ final class FrameEncoder {
     w.writeString(t.text());
     w.writeSignedVarInt(t.tokenId());
     w.writeDouble(t.logprob());
-    // The finish reason's presence is what makes a token final (TokenData enforces it), so one byte says both.
-    w.writeByte(WireCodes.finishReason(t.finishReason()));
+    // The finish reason's presence is what makes a token final (TokenData enforces it), so one byte says both;
+    // its high bit says whether the text is reasoning (frames written before the flag existed have it clear).
+    w.writeByte(WireCodes.finishReason(t.finishReason()) | (t.reasoning() ? WireCodes.REASONING_BIT : 0));
     w.writeVarInt(t.topLogprobs().size());
     for (TopLogprob top : t.topLogprobs()) {
       w.writeSignedVarInt(top.tokenId());
@@ -99,6 +101,7 @@ final class FrameEncoder {
       w.writeString(m.content());
       w.writeString(m.toolCalls());
       w.writeString(m.toolCallId());
+      w.writeString(m.reasoningContent());
     }
     StreamConfig c = r.config();
     w.writeVarInt(c.maxTokens());
@@ -129,6 +132,8 @@ final class FrameEncoder {
       w.writeSignedVarInt(bias.getKey());
       w.writeDouble(bias.getValue());
     }
+    w.writeSignedVarInt(c.reasoningBudget());
+    w.writeBoolean(c.separateReasoning());
     w.writeVarInt(r.tools().size());
     for (Tool t : r.tools()) {
       w.writeString(t.name());
@@ -139,6 +144,8 @@ final class FrameEncoder {
     for (int token : r.promptTokens()) {
       w.writeSignedVarInt(token);
     }
+    JsonObject args = r.templateArgs();
+    w.writeString(args.isEmpty() ? null : args.encode());
   }
 
   private static void writeResult(GenerationResult r, WireWriter w) {

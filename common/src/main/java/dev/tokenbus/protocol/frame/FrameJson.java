@@ -114,6 +114,9 @@ public final class FrameJson {
     if (t.isFinal()) {
       j.put("is_final", true).put("finish_reason", t.finishReason().wireName());
     }
+    if (t.reasoning()) {
+      j.put("reasoning", true);
+    }
     return j;
   }
 
@@ -124,7 +127,7 @@ public final class FrameJson {
       String finish = t.getString("finish_reason");
       tokens.add(new TokenData(t.getInteger("index"), t.getString("text"), t.getInteger("token_id"),
           t.getDouble("logprob"), topLogprobs(t.getJsonArray("top_logprobs")), t.getBoolean("is_final", false),
-          finish == null ? null : FinishReason.fromWireName(finish)));
+          finish == null ? null : FinishReason.fromWireName(finish), t.getBoolean("reasoning", false)));
     }
     return tokens;
   }
@@ -169,7 +172,9 @@ public final class FrameJson {
         .put("presence_penalty", c.presencePenalty()).put("seed", c.seed()).put("stop", new JsonArray(c.stop()))
         .put("stream_delay_ms", c.streamDelayMs()).put("buffer_size", c.bufferSize())
         .put("timeout_ms", c.timeoutMs()).put("top_logprobs", c.topLogprobs()).put("grammar", c.grammar())
-        .put("cache_prompt", c.cachePrompt()).put("logit_bias", logitBiasJson(c.logitBias())));
+        .put("cache_prompt", c.cachePrompt()).put("logit_bias", logitBiasJson(c.logitBias()))
+        .put("reasoning_budget", c.reasoningBudget()).put("separate_reasoning", c.separateReasoning()))
+        .put("template_args", r.templateArgs().isEmpty() ? null : r.templateArgs());
   }
 
   private static JsonObject logitBiasJson(Map<Integer, Double> bias) {
@@ -204,8 +209,9 @@ public final class FrameJson {
         c.getDouble("repeat_penalty"), c.getInteger("repeat_last_n"), c.getDouble("frequency_penalty"),
         c.getDouble("presence_penalty"), c.getLong("seed"), stop, c.getLong("stream_delay_ms"),
         c.getInteger("buffer_size"), c.getLong("timeout_ms"), c.getInteger("top_logprobs"),
-        c.getString("grammar"), c.getBoolean("cache_prompt", true), logitBias(c.getJsonObject("logit_bias"))),
-        tools(j.getJsonArray("tools")), tokenIds(j.getJsonArray("prompt_tokens")));
+        c.getString("grammar"), c.getBoolean("cache_prompt", true), logitBias(c.getJsonObject("logit_bias")),
+        c.getInteger("reasoning_budget", StreamConfig.UNLIMITED_REASONING), c.getBoolean("separate_reasoning", true)),
+        tools(j.getJsonArray("tools")), tokenIds(j.getJsonArray("prompt_tokens")), j.getJsonObject("template_args"));
   }
 
   private static List<Tool> tools(JsonArray a) {

@@ -18,6 +18,8 @@ final class WireCodes {
   static final int CREDIT = 7;
   static final int CANCEL = 8;
   static final int HEARTBEAT = 9;
+  /** Set in a token's finish-reason byte when its text is reasoning ({@link dev.tokenbus.protocol.TokenData#reasoning}). */
+  static final int REASONING_BIT = 0x80;
 
   private WireCodes() {}
 

@@ -52,6 +52,23 @@ class FrameCodecTest {
   }
 
   @Test
+  void theReasoningFlagRidesOnTheFinishReasonByteSoUnflaggedFramesReadAsAnswers() {
+    TokensFrame answer = new TokensFrame("s", 2, List.of(FrameSamples.token(1, "x", List.of())));
+    TokensFrame thought = new TokensFrame("s", 2, List.of(FrameSamples.token(1, "x", List.of()).withReasoning(true)));
+    Buffer a = FrameCodec.toBuffer(answer);
+    Buffer t = FrameCodec.toBuffer(thought);
+    assertThat(t.length()).isEqualTo(a.length());
+    assertThat(((TokensFrame) FrameCodec.fromBuffer(a)).tokens().getFirst().reasoning()).isFalse();
+    assertThat(((TokensFrame) FrameCodec.fromBuffer(t)).tokens().getFirst().reasoning()).isTrue();
+    for (FinishReason reason : FinishReason.values()) {
+      TokenData last = new TokenData(5, "", 42, -1.5, List.of(), true, reason, true);
+      TokenData back = ((TokensFrame) FrameCodec.fromBuffer(FrameCodec.toBuffer(new TokensFrame("s", 6,
+          List.of(last))))).tokens().getFirst();
+      assertThat(back).isEqualTo(last);
+    }
+  }
+
+  @Test
   void aTypicalTokenIsCompact() {
     TokensFrame frame = new TokensFrame("cmpl-6f1c2a9e4b7d4e0c8a3f5b21", 121,
         List.of(new TokenData(120, " quick", 4013, -0.141, List.of(), false, null)));

@@ -47,6 +47,11 @@ final class FrameSamples {
         new Tool("get_weather", "The weather " + UNICODE, new JsonObject().put("type", "object")
             .put("properties", new JsonObject().put("city", new JsonObject().put("type", "string")))),
         new Tool("now", null, new JsonObject())), StreamConfig.defaults())));
+    frames.add(new OpenFrame("s-7", "gw", "node-1", 8, GenerationRequest.chat("s-7", List.of(
+        new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello!", null, null, "They greet " + UNICODE),
+        new ChatMessage("user", "Bye")), config.toBuilder().reasoningBudget(512).separateReasoning(false).build())
+        .withTemplateArgs(new JsonObject().put("enable_thinking", false).put("reasoning_effort", "low")
+            .put("nested", new JsonObject().put("list", new io.vertx.core.json.JsonArray().add(1).add("x"))))));
     frames.add(new AcceptFrame("s-1", "tokenbus.worker.def", "node-2", 1234));
     frames.add(new AcceptFrame(null, null, null, 0));
     for (RefuseFrame.Reason reason : RefuseFrame.Reason.values()) {
@@ -57,6 +62,9 @@ final class FrameSamples {
     frames.add(new TokensFrame("s-1", 0, List.of()));
     frames.add(new TokensFrame("s-1", 9, List.of(token(1, UNICODE, tops(5)), token(2, "", tops(1)),
         token(3, null, List.of()), new TokenData(4, " end", 2, -0.5, tops(20), true, FinishReason.STOP))));
+    frames.add(new TokensFrame("s-8", 3, List.of(token(0, "", List.of()).withReasoning(true),
+        token(1, "I think", tops(2)).withReasoning(true), token(2, "Yes", List.of()),
+        new TokenData(3, "", 7, -0.5, List.of(), true, FinishReason.LENGTH, true))));
     for (FinishReason reason : FinishReason.values()) {
       frames.add(new TokensFrame("s-" + reason, Integer.MAX_VALUE, List.of(TokenData.end(77, "", reason))));
       frames.add(new EndFrame("s-1", new GenerationResult(reason, new Usage(12, 34),

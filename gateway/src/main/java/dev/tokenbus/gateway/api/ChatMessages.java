@@ -14,7 +14,9 @@ import java.util.List;
  * it called tools) and {@code tool} (a result, with {@code tool_call_id}); content a string or an
  * array of {@code {"type":"text","text":...}} parts, joined. Tool turns travel as they are (the
  * calls as OpenAI's JSON, {@code arguments} a JSON string); the worker's chat template renders
- * them, or writes them as text where it cannot ({@link dev.tokenbus.toolcall.ToolCallSyntax#inline}). Other
+ * them, or writes them as text where it cannot ({@link dev.tokenbus.toolcall.ToolCallSyntax#inline}). An
+ * assistant turn's earlier thinking ({@code reasoning_content}, or vLLM's {@code reasoning}) is kept
+ * for templates that render it. Other
  * roles and part types (images) are refused, naming the offending message.
  */
 public final class ChatMessages {
@@ -66,14 +68,31 @@ public final class ChatMessages {
       throw new RequestValidationException(where + ".function_call", "function_call is the deprecated form: use tool_calls");
     }
     Object calls = m.getValue("tool_calls");
-    if (calls != null) {
-      if (!"assistant".equals(mapped)) {
-        throw new RequestValidationException(where + ".tool_calls", "only assistant messages have tool_calls");
-      }
-      return new ChatMessage("assistant", content(m.getValue("content"), mapped, where + ".content"),
-          toolCalls(calls, where + ".tool_calls").encode(), null);
+    if (calls != null && !"assistant".equals(mapped)) {
+      throw new RequestValidationException(where + ".tool_calls", "only assistant messages have tool_calls");
     }
-    return new ChatMessage(mapped, content(m.getValue("content"), mapped, where + ".content"));
+    String reasoning = reasoning(m, mapped, where);
+    return new ChatMessage(mapped, content(m.getValue("content"), mapped, where + ".content"),
+        calls == null ? null : toolCalls(calls, where + ".tool_calls").encode(), null, reasoning);
+  }
+
+  /** An assistant turn's {@code reasoning_content} (or {@code reasoning}), or null; other roles have none. */
+  private static String reasoning(JsonObject m, String role, String where) {
+    for (String key : new String[] {"reasoning_content", "reasoning"}) {
+      Object v = m.getValue(key);
+      if (v == null) {
+        continue;
+      }
+      if (!(v instanceof String s)) {
+        throw new RequestValidationException(where + "." + key, where + "." + key + " must be a string, got "
+            + Fields.kind(v));
+      }
+      if (!"assistant".equals(role)) {
+        throw new RequestValidationException(where + "." + key, "only assistant messages have " + key);
+      }
+      return s;
+    }
+    return null;
   }
 
   /** The calls in OpenAI's shape, {@code arguments} always a JSON string. */

@@ -137,7 +137,15 @@ public final class GenerateParameters {
         .topLogprobs(integer(b, "top_logprobs", d.topLogprobs()))
         .grammar(StructuredOutput.nativeGrammar(b))
         .cachePrompt(bool(b, "cache_prompt", d.cachePrompt()))
-        .logitBias(logitBias(b));
+        .logitBias(logitBias(b))
+        .reasoningBudget(integer(b, "reasoning_budget", d.reasoningBudget()))
+        .separateReasoning(reasoningFormat(b, ReasoningFormat.REASONING_CONTENT).separates());
+  }
+
+  /** {@code reasoning_format}, or {@code fallback} when it is not given. */
+  static ReasoningFormat reasoningFormat(JsonObject b, ReasoningFormat fallback) {
+    String name = string(b, "reasoning_format");
+    return name == null ? fallback : ReasoningFormat.parse(name, "reasoning_format");
   }
 
   private static Long seed(JsonObject b) {

@@ -39,7 +39,10 @@ public final class TokenJson {
     };
   }
 
-  /** {@code {index, text, token_id, logprob, top_logprobs?, is_final, finish_reason?}}. */
+  /**
+   * {@code {index, text, token_id, logprob, top_logprobs?, is_final, finish_reason?, reasoning?}}:
+   * {@code reasoning: true} on a thinking model's reasoning tokens.
+   */
   public static JsonObject token(TokenData t) {
     JsonObject j = new JsonObject().put("index", t.index()).put("text", t.text()).put("token_id", t.tokenId())
         .put("logprob", t.logprob());
@@ -53,6 +56,9 @@ public final class TokenJson {
     j.put("is_final", t.isFinal());
     if (t.finishReason() != null) {
       j.put("finish_reason", t.finishReason().wireName());
+    }
+    if (t.reasoning()) {
+      j.put("reasoning", true);
     }
     return j;
   }

@@ -7,6 +7,8 @@ import static dev.tokenbus.gateway.json.Fields.string;
 
 import dev.tokenbus.gateway.api.ChatMessages;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningFormat;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.api.StructuredOutput;
 import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
@@ -30,21 +32,26 @@ import java.util.List;
  * @param logprobs whether each token's log-probability is reported
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with the usage
  * @param tools the chat's tools, or null for a plain answer (no tools, or {@code tool_choice: none})
+ * @param reasoning the chat's thinking fields (where the answer puts the reasoning, the template's variables);
+ *     for a completion, the gateway's format and no variables
  */
 public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTokens, List<ChatMessage> messages,
-    StreamConfig config, boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools) {
+    StreamConfig config, boolean stream, boolean includeUsage, boolean logprobs, String model, ToolSpec tools,
+    ReasoningParameters reasoning) {
 
   static final int UNLIMITED = GenerateParameters.UNLIMITED;
 
   public GenerationRequest toRequest(String id) {
     if (chat) {
-      return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config);
+      return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config)
+          .withTemplateArgs(reasoning.templateArgs());
     }
     return prompt != null ? new GenerationRequest(id, prompt, config)
         : GenerationRequest.tokens(id, promptTokens, config);
   }
 
-  public static OpenAiRequest chat(JsonObject body) {
+  /** A chat body, with the gateway's defaults for the thinking fields. */
+  public static OpenAiRequest chat(JsonObject body, ReasoningParameters.Defaults defaults) {
     refuseUnsupported(body);
     ToolSpec tools = ToolSpec.parse(body, bool(body, "parallel_tool_calls", true));
     List<ChatMessage> messages = ChatMessages.parse(required(body, "messages"));
@@ -59,10 +66,13 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
     }
     StreamConfig.Builder builder = withResponseFormat(GenerateParameters.configBuilder(body), body)
         .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top);
+    ReasoningParameters reasoning = ReasoningParameters.parse(body, defaults, builder);
     if (tools != null) {
-      if (builder.build().grammar() != null) {
-        throw new RequestValidationException("tools", "tools cannot be combined with response_format, grammar or"
-            + " json_schema");
+      // A grammar may shape an answer whose calls are read from it; a required call brings its own grammar.
+      String grammar = builder.build().grammar();
+      if (grammar != null && (body.getValue("grammar") == null || tools.callRequired())) {
+        throw new RequestValidationException("tools", "tools cannot be combined with response_format or"
+            + " json_schema, nor a required call with grammar");
       }
       if (tools.callRequired()) {
         builder.grammar(ToolCallGrammar.of(tools));
@@ -70,10 +80,11 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
     }
     StreamConfig config = builder.build().validate();
     return new OpenAiRequest(true, null, List.of(), messages, config, bool(body, "stream", false), includeUsage(body),
-        logprobs, string(body, "model"), tools);
+        logprobs, string(body, "model"), tools, reasoning);
   }
 
-  public static OpenAiRequest completion(JsonObject body) {
+  /** A completions body; a thinking model's reasoning goes where the gateway's format says. */
+  public static OpenAiRequest completion(JsonObject body, ReasoningParameters.Defaults defaults) {
     refuseUnsupported(body);
     if (body.getValue("best_of") != null && integer(body, "best_of", 1) != 1) {
       throw new RequestValidationException("best_of", "best_of other than 1 is not supported");
@@ -97,11 +108,14 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
       throw new RequestValidationException("logprobs", "logprobs must be between 0 and " + StreamConfig.MAX_TOP_LOGPROBS
           + ", got " + top);
     }
-    StreamConfig config = withResponseFormat(GenerateParameters.configBuilder(body), body)
-        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0).build().validate();
+    StreamConfig.Builder builder = withResponseFormat(GenerateParameters.configBuilder(body), body)
+        .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top != null ? top : 0);
+    ReasoningFormat format = defaults.applyTo(body, builder);
+    StreamConfig config = builder.build().validate();
     return new OpenAiRequest(false, prompt instanceof String text ? text : null,
         prompt instanceof String ? List.of() : GenerateParameters.tokenIds((JsonArray) prompt), List.of(), config,
-        bool(body, "stream", false), includeUsage(body), top != null, string(body, "model"), null);
+        bool(body, "stream", false), includeUsage(body), top != null, string(body, "model"), null,
+        new ReasoningParameters(format, new JsonObject()));
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.api.openai;
 
 import dev.tokenbus.gateway.api.ApiKeys;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.dispatch.ModelNotFoundException;
 import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
@@ -20,16 +21,21 @@ import java.util.function.Function;
 public final class OpenAiRoutes {
 
   private final Generations generations;
+  private final ReasoningParameters.Defaults reasoning;
   private final long createdSeconds = System.currentTimeMillis() / 1000;
 
-  public OpenAiRoutes(Generations generations) {
+  /** @param reasoning where answers put a thinking model's reasoning, and the default budget */
+  public OpenAiRoutes(Generations generations, ReasoningParameters.Defaults reasoning) {
     this.generations = generations;
+    this.reasoning = reasoning;
   }
 
   /** Mounts the routes; {@code body} reads (and limits) request bodies. */
   public void mount(Router router, Handler<RoutingContext> body) {
-    router.post("/v1/chat/completions").handler(body).handler(ctx -> generate(ctx, OpenAiRequest::chat));
-    router.post("/v1/completions").handler(body).handler(ctx -> generate(ctx, OpenAiRequest::completion));
+    router.post("/v1/chat/completions").handler(body)
+        .handler(ctx -> generate(ctx, b -> OpenAiRequest.chat(b, reasoning)));
+    router.post("/v1/completions").handler(body)
+        .handler(ctx -> generate(ctx, b -> OpenAiRequest.completion(b, reasoning)));
     router.get("/v1/models").handler(this::models);
     router.get("/v1/models/:model").handler(this::model);
   }
@@ -44,9 +50,10 @@ public final class OpenAiRoutes {
       return;
     }
     generations.serve(ctx, ApiKeys.ownerOf(ctx), request.toRequest(id), request.model(), (stream, served) -> {
-      AnswerShape shape = !request.chat() ? new TextFormat(request.logprobs())
-          : request.tools() != null ? new ToolCallFormat(new ChatFormat(request.logprobs()), request.tools())
-          : new ChatFormat(request.logprobs());
+      String field = request.reasoning().format().field();
+      AnswerShape shape = !request.chat() ? new TextFormat(request.logprobs(), field)
+          : request.tools() != null ? new ToolCallFormat(new ChatFormat(request.logprobs(), field), request.tools())
+          : new ChatFormat(request.logprobs(), field);
       Envelope envelope = Envelope.of(id, served, shape);
       return request.stream()
           ? new OpenAiStreamChannel(generations.sse(ctx), envelope, request.includeUsage())

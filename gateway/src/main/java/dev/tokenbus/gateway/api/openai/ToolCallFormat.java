@@ -47,9 +47,23 @@ final class ToolCallFormat implements AnswerShape {
     return chat.openingChoice();
   }
 
-  /** Null while the text is held back (no chunk is sent for this token). */
+  /**
+   * Null while the text is held back (no chunk is sent for this token). Reasoning passes as it
+   * comes; only the answer's text is read for calls.
+   */
   @Override
   public JsonObject tokenChoice(TokenData token, String finishReason) {
+    if (chat.isReasoning(token)) {
+      if (finishReason == null || !answer.holding()) {
+        return chat.tokenChoice(token, finishReason);
+      }
+      // The generation ended inside the thinking with answer text held: that text and the finish, then this.
+      JsonObject choice = heldChoice(finishReason);
+      if (!token.text().isEmpty()) {
+        choice.getJsonObject("delta").put(chat.reasoningField(), token.text());
+      }
+      return choice;
+    }
     return switch (answer.feed(token.text())) {
       case StreamedAnswer.Content c -> chat.tokenChoice(token.withText(c.text()), finishReason);
       case StreamedAnswer.Calls c -> c.deltas().isEmpty() && finishReason == null ? null
@@ -105,7 +119,9 @@ final class ToolCallFormat implements AnswerShape {
       @Override
       public void add(TokenData token) {
         inner.add(token);
-        text.append(token.text());
+        if (!chat.isReasoning(token)) {
+          text.append(token.text());
+        }
       }
 
       @Override
