@@ -152,7 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
     new AnthropicRoutes(generations).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     new ResponsesRoutes(generations, ResponseStore.of(vertx, dispatchOptions.responsesTtlMs(),
-        ClusterNode.RESPONSES_MAP_MB * 1024L * 1024)).mount(router, body);
+        ClusterNode.RESPONSES_MAP_MB * 1024L * 1024), options.reasoning()).mount(router, body);
     new EmbeddingsRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> {
       // The rest of the body may still be on its way: the connection closes once it is refused.

@@ -146,8 +146,11 @@ class HostileMessagesTest {
       many.add(new JsonObject().put("role", i % 2 == 0 ? "user" : "assistant").put("content", "a"));
     }
     bodies.put("1025 messages", valid().put("messages", many).encode());
-    bodies.put("tools with a grammar", valid().put("tools", new JsonArray().add(tool("a", new JsonObject())))
-        .put("grammar", "root ::= \"a\"").encode());
+    // A grammar may shape an answer free to call a tool, as on the chat route, not one that must call.
+    bodies.put("a required tool with a grammar", valid().put("tools", new JsonArray().add(tool("a", new JsonObject())))
+        .put("tool_choice", new JsonObject().put("type", "any")).put("grammar", "root ::= \"a\"").encode());
+    bodies.put("tools with a json_schema", valid().put("tools", new JsonArray().add(tool("a", new JsonObject())))
+        .put("json_schema", new JsonObject().put("type", "object")).encode());
     bodies.put("a duplicate key", "{\"max_tokens\":4,\"max_tokens\":5,\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}");
     bodies.put("not JSON", "{\"messages\":[");
     bodies.put("not an object", "[1,2]");

@@ -218,4 +218,62 @@ class ReasoningRoutesTest {
     assertThat(choice.getString("reasoning_content")).isEqualTo("I should greet.");
     assertThat(choice.getString("text")).isEqualTo("Hello!");
   }
+
+  @Test
+  void theResponsesApiGivesTheThinkingAsAReasoningItemWholeAndStreamed() throws Exception {
+    JsonObject body = new JsonObject().put("input", "Hi").put("temperature", 0).put("max_output_tokens", 200)
+        .put("grammar", "root ::= " + literal(THOUGHT));
+    JsonObject response = post("/v1/responses", body);
+    JsonArray output = response.getJsonArray("output");
+    assertThat(output.stream().map(o -> ((JsonObject) o).getString("type")).toList())
+        .containsExactly("reasoning", "message");
+    assertThat(output.getJsonObject(0).getJsonArray("content").getJsonObject(0).getString("text"))
+        .isEqualTo("I should greet.");
+    assertThat(output.getJsonObject(1).getJsonArray("content").getJsonObject(0).getString("text")).isEqualTo("Hello!");
+    JsonObject usage = response.getJsonObject("usage");
+    assertThat(usage.getJsonObject("output_tokens_details").getInteger("reasoning_tokens"))
+        .isPositive().isLessThan(usage.getInteger("output_tokens"));
+
+    HttpResponse<String> streamed = cluster.post("/v1/responses", body.copy().put("stream", true).encode());
+    StringBuilder reasoning = new StringBuilder();
+    StringBuilder text = new StringBuilder();
+    List<String> order = new java.util.ArrayList<>();
+    for (String line : streamed.body().split("\n")) {
+      if (!line.startsWith("data: ")) {
+        continue;
+      }
+      JsonObject e = new JsonObject(line.substring(6));
+      switch (e.getString("type")) {
+        case "response.reasoning_text.delta" -> {
+          reasoning.append(e.getString("delta"));
+          order.add("reasoning");
+        }
+        case "response.output_text.delta" -> {
+          text.append(e.getString("delta"));
+          order.add("text");
+        }
+        case "response.content_part.added" -> order.add(e.getJsonObject("part").getString("type"));
+        default -> { }
+      }
+    }
+    assertThat(reasoning.toString()).isEqualTo("I should greet.");
+    assertThat(text.toString()).isEqualTo("Hello!");
+    assertThat(order.get(0)).isEqualTo("reasoning_text");
+    assertThat(order.indexOf("output_text")).isGreaterThan(order.lastIndexOf("reasoning"));
+  }
+
+  @Test
+  void theResponsesApisReasoningEffortReachesTheTemplate() throws Exception {
+    JsonObject plain = new JsonObject().put("input", "Hi").put("temperature", 0).put("max_output_tokens", 1)
+        .put("store", false);
+    int thinking = post("/v1/responses", plain).getJsonObject("usage").getInteger("input_tokens");
+    int off = post("/v1/responses", plain.copy().put("reasoning", new JsonObject().put("effort", "none")))
+        .getJsonObject("usage").getInteger("input_tokens");
+    int kwargs = post("/v1/responses", plain.copy().put("chat_template_kwargs",
+        new JsonObject().put("enable_thinking", false))).getJsonObject("usage").getInteger("input_tokens");
+    assertThat(off).isGreaterThan(thinking).isEqualTo(kwargs);
+    HttpResponse<String> bogus = cluster.post("/v1/responses", plain.copy()
+        .put("reasoning", new JsonObject().put("effort", "bogus")).encode());
+    assertThat(bogus.statusCode()).isEqualTo(400);
+  }
 }

@@ -2,6 +2,8 @@ package dev.tokenbus.gateway.toolcall;
 
 import dev.tokenbus.gateway.grammar.JsonSchemaGrammar;
 import dev.tokenbus.gateway.grammar.UnsupportedSchemaException;
+import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.StreamConfig;
 import dev.tokenbus.protocol.Tool;
 import dev.tokenbus.toolcall.ToolCallSyntax;
 import java.util.ArrayList;
@@ -25,8 +27,29 @@ public final class ToolCallGrammar {
 
   private ToolCallGrammar() {}
 
+  /**
+   * Puts a request's tools into its {@code config}, the one rule of every route that takes tools: a
+   * required call constrains the answer to its grammar, and so takes no other grammar; an answer
+   * free to call or not may be shaped by the request's own {@code grammar} field (the calls are
+   * read from it), but not by structured output, whose answer could never be a call.
+   *
+   * @param grammarField whether the grammar {@code config} holds, if any, came from the request's
+   *     {@code grammar} field (not from a schema)
+   * @param structuredOutput the request's fields that ask for structured output, for the refusal
+   * @param schemaParam where the request holds the schema of tool {@code i}'s arguments
+   * @throws RequestValidationException naming {@code tools} when the combination cannot be honoured
+   */
+  public static StreamConfig.Builder constrain(StreamConfig.Builder config, ToolSpec spec, boolean grammarField,
+      String structuredOutput, IntFunction<String> schemaParam) {
+    if (config.build().grammar() != null && (!grammarField || spec.callRequired())) {
+      throw new RequestValidationException("tools", "tools cannot be combined with " + structuredOutput
+          + ", nor a required call with grammar");
+    }
+    return spec.callRequired() ? config.grammar(of(spec, ToolCallSyntax.WRITTEN, schemaParam)) : config;
+  }
+
   /** Where OpenAI's chat request holds the schema of tool {@code i}'s arguments. */
-  private static final IntFunction<String> FUNCTION_PARAMETERS = i -> "tools[" + i + "].function.parameters";
+  public static final IntFunction<String> FUNCTION_PARAMETERS = i -> "tools[" + i + "].function.parameters";
 
   /** The grammar of {@code spec}'s required call in the family the cluster writes. */
   public static String of(ToolSpec spec) {

@@ -72,12 +72,8 @@ record MessagesRequest(List<ChatMessage> messages, ToolSpec tools, StreamConfig 
       builder.maxTokens(1); // count_tokens: nothing is generated
     }
     if (tools != null) {
-      if (builder.build().grammar() != null) {
-        throw new RequestValidationException("tools", "tools cannot be combined with grammar or json_schema");
-      }
-      if (tools.callRequired()) {
-        builder.grammar(ToolCallGrammar.of(tools, i -> "tools[" + i + "].input_schema"));
-      }
+      ToolCallGrammar.constrain(builder, tools, body.getValue("grammar") != null, "json_schema",
+          i -> "tools[" + i + "].input_schema");
     }
     StreamConfig config = builder.build().validate();
     return new MessagesRequest(messages, tools, config, bool(body, "stream", false), string(body, "model"));

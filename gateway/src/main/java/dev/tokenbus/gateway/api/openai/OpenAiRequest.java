@@ -68,15 +68,8 @@ public record OpenAiRequest(boolean chat, String prompt, List<Integer> promptTok
         .maxTokens(limit != null ? limit : UNLIMITED).topLogprobs(top);
     ReasoningParameters reasoning = ReasoningParameters.parse(body, defaults, builder);
     if (tools != null) {
-      // A grammar may shape an answer whose calls are read from it; a required call brings its own grammar.
-      String grammar = builder.build().grammar();
-      if (grammar != null && (body.getValue("grammar") == null || tools.callRequired())) {
-        throw new RequestValidationException("tools", "tools cannot be combined with response_format or"
-            + " json_schema, nor a required call with grammar");
-      }
-      if (tools.callRequired()) {
-        builder.grammar(ToolCallGrammar.of(tools));
-      }
+      ToolCallGrammar.constrain(builder, tools, body.getValue("grammar") != null, "response_format or json_schema",
+          ToolCallGrammar.FUNCTION_PARAMETERS);
     }
     StreamConfig config = builder.build().validate();
     return new OpenAiRequest(true, null, List.of(), messages, config, bool(body, "stream", false), includeUsage(body),

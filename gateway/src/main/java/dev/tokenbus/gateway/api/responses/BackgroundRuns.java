@@ -113,7 +113,7 @@ final class BackgroundRuns {
           items.add(t.token());
           yield null;
         }
-        case StreamEvent.Done d -> response.finished(d.result(), items.finish());
+        case StreamEvent.Done d -> response.finished(d.result(), items.finish(), items.reasoningTokens());
         case StreamEvent.Failed f when f.type() == StreamErrorType.CANCELLED && abandoned != null ->
             response.cancelled(items.finish());
         case StreamEvent.Failed f -> {

@@ -185,11 +185,13 @@ final class Items {
   /**
    * Appends the conversation {@code items} to {@code messages} as the chat route's messages:
    * consecutive function calls become one assistant turn's {@code tool_calls} (joined to the
-   * assistant message right before them), outputs {@code tool} turns. Reasoning items are not
-   * sent back: the templates that take earlier reasoning render it from the assistant turn.
+   * assistant message right before them), outputs {@code tool} turns. A reasoning item's text
+   * becomes the {@code reasoning_content} of the assistant turn after it, which the templates that
+   * take earlier reasoning (Qwen3's) render.
    */
   static void toChatMessages(JsonArray items, JsonArray messages) {
     JsonObject lastAssistant = null;
+    String reasoning = null;
     for (int i = 0; i < items.size(); i++) {
       JsonObject item = items.getJsonObject(i);
       switch (item.getString("type")) {
@@ -202,10 +204,27 @@ final class Items {
           JsonObject m = new JsonObject().put("role", item.getString("role")).put("content", text.toString());
           messages.add(m);
           lastAssistant = "assistant".equals(item.getString("role")) ? m : null;
+          if (lastAssistant != null && reasoning != null) {
+            lastAssistant.put("reasoning_content", reasoning);
+          }
+          reasoning = null;
+        }
+        case "reasoning" -> {
+          StringBuilder text = new StringBuilder();
+          JsonArray parts = item.getJsonArray("content");
+          for (int p = 0; p < parts.size(); p++) {
+            text.append(parts.getJsonObject(p).getString("text"));
+          }
+          reasoning = text.isEmpty() ? null : text.toString();
+          lastAssistant = null;
         }
         case "function_call" -> {
           if (lastAssistant == null) {
             lastAssistant = new JsonObject().put("role", "assistant").put("content", null);
+            if (reasoning != null) {
+              lastAssistant.put("reasoning_content", reasoning);
+              reasoning = null;
+            }
             messages.add(lastAssistant);
           }
           JsonArray calls = lastAssistant.getJsonArray("tool_calls");
@@ -221,8 +240,9 @@ final class Items {
           messages.add(new JsonObject().put("role", "tool").put("tool_call_id", item.getString("call_id"))
               .put("content", item.getString("output")));
           lastAssistant = null;
+          reasoning = null;
         }
-        default -> { } // reasoning
+        default -> throw new IllegalStateException("not a stored item: " + item.getString("type"));
       }
     }
   }

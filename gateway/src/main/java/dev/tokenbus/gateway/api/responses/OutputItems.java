@@ -9,8 +9,9 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Makes a response's {@code output} items from its tokens as they come: the answer's text as one
- * {@code message} item, and with tools, each call as a {@code function_call} item, as
+ * Makes a response's {@code output} items from its tokens as they come: a thinking model's
+ * reasoning (tokens the worker flags) as a {@code reasoning} item with one {@code reasoning_text}
+ * part, the answer's text as one {@code message} item, and with tools, each call as a {@code function_call} item, as
  * {@link StreamedAnswer} (shared with the chat and Messages routes) decides: calls in a family's
  * own syntax stream as they are written (the item as soon as its name is complete, then its
  * arguments fragment by fragment); text that may still become a call is held back, then sent as
@@ -28,6 +29,9 @@ final class OutputItems {
     /** Text for the message item {@code index}. */
     void text(int index, String itemId, String delta);
 
+    /** Thinking for the reasoning item {@code index}. */
+    void reasoning(int index, String itemId, String delta);
+
     /** Arguments for the function call item {@code index}. */
     void arguments(int index, String itemId, String delta);
 
@@ -42,6 +46,9 @@ final class OutputItems {
 
     @Override
     public void text(int index, String itemId, String delta) {}
+
+    @Override
+    public void reasoning(int index, String itemId, String delta) {}
 
     @Override
     public void arguments(int index, String itemId, String delta) {}
@@ -59,6 +66,10 @@ final class OutputItems {
   private final StringBuilder messageText = new StringBuilder();
   /** Index in {@link #output} of the first streamed call. */
   private int firstCall = -1;
+  /** The reasoning item being written (its index in {@link #output}), or -1. */
+  private int reasoning = -1;
+  private final StringBuilder reasoningText = new StringBuilder();
+  private int reasoningTokens;
 
   OutputItems(ToolSpec tools, Listener listener) {
     this.answer = tools == null ? null : new StreamedAnswer(tools);
@@ -66,6 +77,11 @@ final class OutputItems {
   }
 
   void add(TokenData token) {
+    if (token.reasoning()) {
+      reasoningTokens++;
+      appendReasoning(token.text());
+      return;
+    }
     if (answer == null) {
       appendText(token.text());
       return;
@@ -81,8 +97,14 @@ final class OutputItems {
     }
   }
 
+  /** How many of the tokens were thinking (the markers of the think block included). */
+  int reasoningTokens() {
+    return reasoningTokens;
+  }
+
   /** Closes what is open and returns the output items, each complete. */
   JsonArray finish() {
+    closeReasoning();
     if (answer != null && answer.holding()) {
       ParsedAnswer parsed = answer.parseHeld();
       appendText(parsed.content());
@@ -109,6 +131,7 @@ final class OutputItems {
       return;
     }
     if (message < 0) {
+      closeReasoning();
       message = output.size();
       JsonObject item = new JsonObject().put("id", Items.newId("msg_")).put("type", "message").put("status", "in_progress")
           .put("role", "assistant").put("content", new JsonArray());
@@ -117,6 +140,34 @@ final class OutputItems {
     }
     messageText.append(delta);
     listener.text(message, output.getJsonObject(message).getString("id"), delta);
+  }
+
+  private void appendReasoning(String delta) {
+    if (delta.isEmpty()) {
+      return;
+    }
+    if (reasoning < 0) {
+      closeMessage();
+      reasoning = output.size();
+      JsonObject item = new JsonObject().put("id", Items.newId("rs_")).put("type", "reasoning")
+          .put("status", "in_progress").put("summary", new JsonArray()).put("content", new JsonArray());
+      output.add(item);
+      listener.added(reasoning, item.copy());
+    }
+    reasoningText.append(delta);
+    listener.reasoning(reasoning, output.getJsonObject(reasoning).getString("id"), delta);
+  }
+
+  private void closeReasoning() {
+    if (reasoning < 0) {
+      return;
+    }
+    JsonObject item = output.getJsonObject(reasoning);
+    item.put("status", "completed").put("content", new JsonArray().add(new JsonObject().put("type", "reasoning_text")
+        .put("text", reasoningText.toString())));
+    listener.done(reasoning, item);
+    reasoning = -1;
+    reasoningText.setLength(0);
   }
 
   private void closeMessage() {
@@ -151,6 +202,7 @@ final class OutputItems {
   }
 
   private int openCall(String callId, String name) {
+    closeReasoning();
     closeMessage();
     int index = output.size();
     JsonObject item = new JsonObject().put("id", Items.newId("fc_")).put("type", "function_call").put("status", "in_progress")

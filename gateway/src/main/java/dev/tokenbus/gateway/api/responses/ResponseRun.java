@@ -68,10 +68,15 @@ final class ResponseRun {
     return stored(object("cancelled", output, null, null, null), output);
   }
 
-  /** The response of a generation that ended, stored first when the request asked for it. */
-  Future<JsonObject> finished(GenerationResult result, JsonArray output) {
+  /**
+   * The response of a generation that ended, stored first when the request asked for it.
+   *
+   * @param reasoningTokens how many of its tokens were thinking
+   */
+  Future<JsonObject> finished(GenerationResult result, JsonArray output, int reasoningTokens) {
     boolean complete = result.finishReason() == FinishReason.STOP;
-    JsonObject response = object(complete ? "completed" : "incomplete", output, usage(result.usage()), null,
+    JsonObject response = object(complete ? "completed" : "incomplete", output, usage(result.usage(), reasoningTokens),
+        null,
         complete ? null : new JsonObject().put("reason", "max_output_tokens"));
     return stored(response, output);
   }
@@ -107,11 +112,11 @@ final class ResponseRun {
     return o;
   }
 
-  private static JsonObject usage(Usage u) {
+  private static JsonObject usage(Usage u, int reasoningTokens) {
     return new JsonObject().put("input_tokens", u.promptTokens())
         .put("input_tokens_details", new JsonObject().put("cached_tokens", u.cachedTokens()))
         .put("output_tokens", u.completionTokens())
-        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", 0))
+        .put("output_tokens_details", new JsonObject().put("reasoning_tokens", reasoningTokens))
         .put("total_tokens", u.totalTokens());
   }
 }

@@ -7,6 +7,7 @@ import static dev.tokenbus.gateway.json.Fields.string;
 
 import dev.tokenbus.gateway.api.ChatMessages;
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.api.StructuredOutput;
 import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
@@ -27,7 +28,9 @@ import java.util.Set;
  * turn, it becomes the chat messages the worker renders. Function tools, {@code tool_choice} and
  * {@code text.format} are read as the chat route reads {@code tools} and {@code response_format}
  * (one reader each); sampling fields, and tokenbus's extras such as {@code top_k}, by
- * {@link GenerateParameters}. Built-in tools, {@code truncation: "auto"}, {@code conversation} and a
+ * {@link GenerateParameters}; {@code reasoning.effort} and the chat route's thinking fields
+ * ({@code chat_template_kwargs}, {@code reasoning_budget}, ...) by {@link ReasoningParameters}.
+ * Built-in tools, {@code truncation: "auto"}, {@code conversation} and a
  * streamed {@code background} response are refused: nothing here would do what they ask.
  *
  * @param input this request's input items, in {@link Items}' stored form
@@ -35,14 +38,16 @@ import java.util.Set;
  * @param echo the request's settings as the response object repeats them
  */
 record ResponsesRequest(String model, JsonArray input, String instructions, String previousResponseId, boolean store,
-    boolean stream, boolean background, JsonObject metadata, ToolSpec tools, StreamConfig config, JsonObject echo) {
+    boolean stream, boolean background, JsonObject metadata, ToolSpec tools, StreamConfig config,
+    ReasoningParameters reasoning, JsonObject echo) {
 
   /** Most {@code metadata} pairs, and the longest key and value, as OpenAI allows. */
   static final int MAX_METADATA = 16, MAX_METADATA_KEY = 64, MAX_METADATA_VALUE = 512;
 
   private static final Set<String> REFUSED = Set.of("conversation", "prompt");
 
-  static ResponsesRequest parse(JsonObject body) {
+  /** A body, with the gateway's defaults for the thinking fields. */
+  static ResponsesRequest parse(JsonObject body, ReasoningParameters.Defaults defaults) {
     for (String field : REFUSED) {
       if (body.getValue(field) != null && !Boolean.FALSE.equals(body.getValue(field))) {
         throw new RequestValidationException(field, field + " is not supported");
@@ -78,14 +83,14 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
       }
     }
     if (tools != null) {
-      if (builder.build().grammar() != null) {
-        throw new RequestValidationException("tools", "tools cannot be combined with text.format, grammar or"
-            + " json_schema");
-      }
-      if (tools.callRequired()) {
-        builder.grammar(ToolCallGrammar.of(tools));
-      }
+      ToolCallGrammar.constrain(builder, tools, body.getValue("grammar") != null, "text.format or json_schema",
+          i -> "tools[" + i + "].parameters");
     }
+    JsonObject reasoning = reasoning(body);
+    // reasoning.effort is the chat route's reasoning_effort; the chat route's other thinking fields work too.
+    JsonObject chatView = reasoning.getValue("effort") == null ? body
+        : body.copy().put("reasoning_effort", reasoning.getValue("effort"));
+    ReasoningParameters thinking = ReasoningParameters.parse(chatView, defaults, builder);
     StreamConfig config = builder.build().validate();
     boolean store = bool(body, "store", true);
     boolean stream = bool(body, "stream", false);
@@ -99,7 +104,6 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
           + " /v1/responses/{id}");
     }
     JsonObject metadata = metadata(body);
-    JsonObject reasoning = reasoning(body);
     JsonObject echo = new JsonObject()
         .put("background", background)
         .put("instructions", string(body, "instructions"))
@@ -114,7 +118,7 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
         .put("truncation", "disabled")
         .put("user", string(body, "user"));
     return new ResponsesRequest(string(body, "model"), input, string(body, "instructions"), previous, store, stream,
-        background, metadata, tools, config, echo);
+        background, metadata, tools, config, thinking, echo);
   }
 
   /**
@@ -129,7 +133,8 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
     JsonArray conversation = history.copy().addAll(input);
     Items.toChatMessages(conversation, messages);
     List<ChatMessage> parsed = ChatMessages.parse(messages);
-    return GenerationRequest.chat(id, parsed, tools != null ? tools.tools() : List.of(), config);
+    return GenerationRequest.chat(id, parsed, tools != null ? tools.tools() : List.of(), config)
+        .withTemplateArgs(reasoning.templateArgs());
   }
 
   /** {@code tools} and {@code tool_choice} in the chat route's shape, for {@link ToolSpec#parse}. */

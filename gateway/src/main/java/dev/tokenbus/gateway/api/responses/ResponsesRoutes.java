@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.api.responses;
 
 import dev.tokenbus.gateway.api.ApiKeys;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.dispatch.ResponseStore;
 import dev.tokenbus.gateway.dispatch.StreamOwner;
 import dev.tokenbus.gateway.json.Fields;
@@ -35,11 +36,14 @@ public final class ResponsesRoutes {
 
   private final Generations generations;
   private final ResponseStore store;
+  private final ReasoningParameters.Defaults reasoning;
   private final BackgroundRuns backgrounds = new BackgroundRuns();
 
-  public ResponsesRoutes(Generations generations, ResponseStore store) {
+  /** @param reasoning the gateway's defaults for a thinking model's reasoning */
+  public ResponsesRoutes(Generations generations, ResponseStore store, ReasoningParameters.Defaults reasoning) {
     this.generations = generations;
     this.store = store;
+    this.reasoning = reasoning;
   }
 
   /** Mounts the routes; {@code body} reads (and limits) request bodies. */
@@ -56,7 +60,7 @@ public final class ResponsesRoutes {
     String sid = generations.newId();
     ResponsesRequest request;
     try {
-      request = ResponsesRequest.parse(Fields.body(ctx));
+      request = ResponsesRequest.parse(Fields.body(ctx), reasoning);
     } catch (RuntimeException e) {
       generations.refuse(ctx, sid, null, e);
       return;

@@ -13,7 +13,9 @@ import io.vertx.core.json.JsonObject;
  * and a {@code sequence_number} in its data: {@code response.created} and
  * {@code response.in_progress}; per output item {@code response.output_item.added}, then for a
  * message {@code response.content_part.added}, {@code response.output_text.delta}…,
- * {@code response.output_text.done}, {@code response.content_part.done}, and for a function call
+ * {@code response.output_text.done}, {@code response.content_part.done}, for reasoning the same with
+ * a {@code reasoning_text} part and {@code response.reasoning_text.delta}/{@code .done}, and for a
+ * function call
  * {@code response.function_call_arguments.delta}…, {@code response.function_call_arguments.done};
  * {@code response.output_item.done}; and last {@code response.completed}, {@code response.incomplete}
  * (a token limit) or {@code response.failed}. The stream ends after it (no {@code [DONE]}).
@@ -42,7 +44,7 @@ final class ResponsesStreamChannel extends SseEventChannel implements OutputItem
       }
       case StreamEvent.Done d -> {
         JsonArray output = items.finish();
-        yield run.finished(d.result(), output).compose(r -> emit(
+        yield run.finished(d.result(), output, items.reasoningTokens()).compose(r -> emit(
             "completed".equals(r.getString("status")) ? "response.completed" : "response.incomplete",
             new JsonObject().put("response", r)));
       }
@@ -59,7 +61,14 @@ final class ResponsesStreamChannel extends SseEventChannel implements OutputItem
     emit("response.output_item.added", new JsonObject().put("output_index", index).put("item", item));
     if ("message".equals(item.getString("type"))) {
       emit("response.content_part.added", part(index, item.getString("id")).put("part", textPart("")));
+    } else if ("reasoning".equals(item.getString("type"))) {
+      emit("response.content_part.added", part(index, item.getString("id")).put("part", reasoningPart("")));
     }
+  }
+
+  @Override
+  public void reasoning(int index, String itemId, String delta) {
+    emit("response.reasoning_text.delta", part(index, itemId).put("delta", delta));
   }
 
   @Override
@@ -80,6 +89,10 @@ final class ResponsesStreamChannel extends SseEventChannel implements OutputItem
       String text = item.getJsonArray("content").getJsonObject(0).getString("text");
       emit("response.output_text.done", part(index, itemId).put("text", text).put("logprobs", new JsonArray()));
       emit("response.content_part.done", part(index, itemId).put("part", textPart(text)));
+    } else if ("reasoning".equals(item.getString("type"))) {
+      String text = item.getJsonArray("content").getJsonObject(0).getString("text");
+      emit("response.reasoning_text.done", part(index, itemId).put("text", text));
+      emit("response.content_part.done", part(index, itemId).put("part", reasoningPart(text)));
     } else if ("function_call".equals(item.getString("type"))) {
       emit("response.function_call_arguments.done", new JsonObject().put("item_id", itemId).put("output_index", index)
           .put("arguments", item.getString("arguments")));
@@ -89,6 +102,10 @@ final class ResponsesStreamChannel extends SseEventChannel implements OutputItem
 
   private static JsonObject part(int index, String itemId) {
     return new JsonObject().put("item_id", itemId).put("output_index", index).put("content_index", 0);
+  }
+
+  private static JsonObject reasoningPart(String text) {
+    return new JsonObject().put("type", "reasoning_text").put("text", text);
   }
 
   private static JsonObject textPart(String text) {

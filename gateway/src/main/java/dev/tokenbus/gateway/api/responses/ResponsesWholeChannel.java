@@ -22,7 +22,7 @@ final class ResponsesWholeChannel extends WholeResponseChannel {
   public Future<Void> send(StreamEvent event) {
     switch (event) {
       case StreamEvent.Token t -> items.add(t.token());
-      case StreamEvent.Done d -> run.finished(d.result(), items.finish()).onSuccess(r -> respond(200, r));
+      case StreamEvent.Done d -> run.finished(d.result(), items.finish(), items.reasoningTokens()).onSuccess(r -> respond(200, r));
       case StreamEvent.Failed f -> ApiError.ofStream(f.type(), f.message()).send(response);
     }
     return Future.succeededFuture();
