@@ -149,7 +149,7 @@ public final class GatewayVerticle extends VerticleBase {
     new GenerateRoutes(generations, membership, options.maxStreamsPerSocket(), options.writeQueueBytes(), timeouts)
         .mount(router, body);
     new OpenAiRoutes(generations, options.reasoning()).mount(router, body);
-    new AnthropicRoutes(generations).mount(router, body);
+    new AnthropicRoutes(generations, options.reasoning()).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
     new ResponsesRoutes(generations, ResponseStore.of(vertx, dispatchOptions.responsesTtlMs(),
         ClusterNode.RESPONSES_MAP_MB * 1024L * 1024), options.reasoning()).mount(router, body);

@@ -276,4 +276,70 @@ class ReasoningRoutesTest {
         .put("reasoning", new JsonObject().put("effort", "bogus")).encode());
     assertThat(bogus.statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void anthropicsMessagesGiveTheThinkingAsAThinkingBlockWholeAndStreamed() throws Exception {
+    JsonObject body = new JsonObject().put("messages", hi()).put("temperature", 0).put("max_tokens", 200)
+        .put("grammar", "root ::= " + literal(THOUGHT));
+    JsonArray content = post("/v1/messages", body).getJsonArray("content");
+    assertThat(content.stream().map(o -> ((JsonObject) o).getString("type")).toList())
+        .containsExactly("thinking", "text");
+    assertThat(content.getJsonObject(0).getString("thinking")).isEqualTo("I should greet.");
+    assertThat(content.getJsonObject(1).getString("text")).isEqualTo("Hello!");
+
+    HttpResponse<String> streamed = cluster.post("/v1/messages", body.copy().put("stream", true).encode());
+    StringBuilder thinking = new StringBuilder();
+    StringBuilder text = new StringBuilder();
+    List<String> blocks = new java.util.ArrayList<>();
+    List<String> deltas = new java.util.ArrayList<>();
+    for (String line : streamed.body().split("\n")) {
+      if (!line.startsWith("data: ")) {
+        continue;
+      }
+      JsonObject e = new JsonObject(line.substring(6));
+      if ("content_block_start".equals(e.getString("type"))) {
+        blocks.add(e.getJsonObject("content_block").getString("type"));
+      } else if ("content_block_delta".equals(e.getString("type"))) {
+        JsonObject d = e.getJsonObject("delta");
+        deltas.add(d.getString("type"));
+        thinking.append(d.getString("thinking", ""));
+        text.append(d.getString("text", ""));
+      }
+    }
+    assertThat(blocks).containsExactly("thinking", "text");
+    assertThat(thinking.toString()).isEqualTo("I should greet.");
+    assertThat(text.toString()).isEqualTo("Hello!");
+    // The thinking block's signature comes before it closes, before any text.
+    assertThat(deltas.indexOf("signature_delta")).isLessThan(deltas.indexOf("text_delta"))
+        .isGreaterThan(deltas.lastIndexOf("thinking_delta"));
+  }
+
+  @Test
+  void anthropicsThinkingSettingsReachTheTemplateAndTheBudget() throws Exception {
+    JsonObject plain = new JsonObject().put("messages", hi()).put("temperature", 0).put("max_tokens", 1);
+    int thinking = count(plain);
+    int emptyBlock = "<think>\n\n</think>\n\n".length(); // a token a byte
+    assertThat(count(plain.copy().put("thinking", new JsonObject().put("type", "disabled"))))
+        .isEqualTo(thinking + emptyBlock);
+    assertThat(count(plain.copy().put("thinking", new JsonObject().put("type", "enabled").put("budget_tokens", 64))))
+        .isEqualTo(thinking);
+    // budget_tokens is the reasoning budget: the worker closes the block after it.
+    JsonObject budgeted = new JsonObject().put("messages", hi()).put("temperature", 0).put("max_tokens", 100)
+        .put("thinking", new JsonObject().put("type", "enabled").put("budget_tokens", 6))
+        .put("grammar", "root ::= \"<think>\" \"a\"* \"\\n</think>\\n\\nDone.\"")
+        .put("logit_bias", new JsonObject().put(Integer.toString('\n'), -100));
+    JsonArray content = post("/v1/messages", budgeted).getJsonArray("content");
+    assertThat(content.getJsonObject(0).getString("thinking")).isEqualTo("aaaaaa");
+    assertThat(content.getJsonObject(1).getString("text")).isEqualTo("Done.");
+    HttpResponse<String> bad = cluster.post("/v1/messages", plain.copy()
+        .put("thinking", new JsonObject().put("type", "enabled").put("budget_tokens", 0)).encode());
+    assertThat(bad.statusCode()).isEqualTo(400);
+  }
+
+  private static int count(JsonObject body) throws Exception {
+    int viaRoute = post("/v1/messages/count_tokens", body).getInteger("input_tokens");
+    JsonObject usage = post("/v1/messages", body).getJsonObject("usage");
+    assertThat(usage.getInteger("input_tokens") + usage.getInteger("cache_read_input_tokens")).isEqualTo(viaRoute);
+    return viaRoute;
+  }
 }

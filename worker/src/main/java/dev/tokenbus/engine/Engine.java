@@ -3,6 +3,7 @@ package dev.tokenbus.engine;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.Tool;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -93,11 +94,14 @@ public interface Engine extends AutoCloseable {
 
   /** The prompt a chat request without tools becomes: its messages through the model's chat template. */
   default String renderChat(List<ChatMessage> messages) {
-    return renderChat(messages, List.of());
+    return renderChat(messages, List.of(), new JsonObject());
   }
 
-  /** The prompt a chat request becomes: its messages and tools through the model's chat template. */
-  String renderChat(List<ChatMessage> messages, List<Tool> tools);
+  /**
+   * The prompt a chat request becomes: its messages and tools through the model's chat template,
+   * with the request's template variables ({@code chat_template_kwargs}, checked).
+   */
+  String renderChat(List<ChatMessage> messages, List<Tool> tools, JsonObject templateArgs);
 
   /** The template chat requests are rendered with. */
   ChatTemplate chatTemplate();

@@ -19,6 +19,7 @@ import dev.tokenbus.protocol.Tool;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -368,14 +369,14 @@ public final class LlamaEngine implements Engine {
   }
 
   @Override
-  public String renderChat(List<ChatMessage> messages, List<Tool> tools) {
+  public String renderChat(List<ChatMessage> messages, List<Tool> tools, JsonObject templateArgs) {
     Lock lock = modelInUse.readLock();
     lock.lock();
     try {
       if (closed) {
         throw new AdmissionException(AdmissionException.Reason.SHUTTING_DOWN, "the engine is shutting down");
       }
-      return chatTemplate.render(messages, tools);
+      return chatTemplate.render(messages, tools, templateArgs);
     } finally {
       lock.unlock();
     }

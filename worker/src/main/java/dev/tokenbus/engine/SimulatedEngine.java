@@ -5,6 +5,7 @@ import dev.tokenbus.protocol.GenerationRequest;
 import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.Tool;
 import java.nio.file.Path;
+import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -210,8 +211,8 @@ public final class SimulatedEngine implements Engine {
   }
 
   @Override
-  public String renderChat(List<ChatMessage> messages, List<Tool> tools) {
-    return chatTemplate.render(messages, tools);
+  public String renderChat(List<ChatMessage> messages, List<Tool> tools, JsonObject templateArgs) {
+    return chatTemplate.render(messages, tools, templateArgs);
   }
 
   @Override

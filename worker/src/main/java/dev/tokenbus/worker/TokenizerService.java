@@ -4,6 +4,7 @@ import dev.tokenbus.engine.Engine;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.ChatMessage;
 import dev.tokenbus.protocol.RequestValidationException;
+import dev.tokenbus.protocol.TemplateArgs;
 import dev.tokenbus.protocol.Tool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,8 +29,9 @@ import java.util.List;
  *       {@code {"tokens":[id...]}}, or {@code {"tokens":[{"id","piece"}...]}} with pieces (a piece
  *       that is not valid UTF-8 on its own is its byte values)
  *   <li>{@code {"op":"detokenize","tokens":[id...]}} answers {@code {"content":s}}
- *   <li>{@code {"op":"count_chat","messages":[...],"tools":[...]}} (each as {@link ChatMessage#toJson()}
- *       and {@link Tool#toJson()}) answers {@code {"count":n}}: the tokens of the prompt the
+ *   <li>{@code {"op":"count_chat","messages":[...],"tools":[...],"template_args":{...}}} (each as
+ *       {@link ChatMessage#toJson()} and {@link Tool#toJson()}; the chat template's variables,
+ *       checked as a generation's are) answers {@code {"count":n}}: the tokens of the prompt the
  *       conversation becomes through the model's chat template, as a generation would see it
  * </ul>
  *
@@ -114,7 +116,7 @@ final class TokenizerService {
     if (messages.isEmpty()) {
       throw new RequestValidationException("messages", "messages must not be empty");
     }
-    String prompt = engine.renderChat(messages, tools);
+    String prompt = engine.renderChat(messages, tools, TemplateArgs.checked(request.getJsonObject("template_args")));
     return new JsonObject().put("count", engine.tokenize(prompt, true, true).length);
   }
 

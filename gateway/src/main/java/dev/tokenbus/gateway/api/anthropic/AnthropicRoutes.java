@@ -1,6 +1,7 @@
 package dev.tokenbus.gateway.api.anthropic;
 
 import dev.tokenbus.gateway.api.ApiKeys;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.json.Fields;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.Generations;
@@ -27,9 +28,12 @@ public final class AnthropicRoutes {
   private static final String COUNT_TOKENS = "/v1/messages/count_tokens";
 
   private final Generations generations;
+  private final ReasoningParameters.Defaults reasoning;
 
-  public AnthropicRoutes(Generations generations) {
+  /** @param reasoning the gateway's defaults for a thinking model's reasoning */
+  public AnthropicRoutes(Generations generations, ReasoningParameters.Defaults reasoning) {
     this.generations = generations;
+    this.reasoning = reasoning;
   }
 
   /**
@@ -55,7 +59,7 @@ public final class AnthropicRoutes {
     String id = generations.newId();
     MessagesRequest request;
     try {
-      request = MessagesRequest.create(Fields.body(ctx));
+      request = MessagesRequest.create(Fields.body(ctx), reasoning);
     } catch (RuntimeException e) {
       generations.refuse(ctx, id, null, e);
       return;
@@ -73,7 +77,7 @@ public final class AnthropicRoutes {
   private void countTokens(RoutingContext ctx) {
     MessagesRequest request;
     try {
-      request = MessagesRequest.count(Fields.body(ctx));
+      request = MessagesRequest.count(Fields.body(ctx), reasoning);
     } catch (RuntimeException e) {
       ApiError.of(e).send(ctx);
       return;
@@ -88,7 +92,8 @@ public final class AnthropicRoutes {
         tools.add(t.toJson());
       }
     }
-    JsonObject ask = new JsonObject().put("op", "count_chat").put("messages", messages).put("tools", tools);
+    JsonObject ask = new JsonObject().put("op", "count_chat").put("messages", messages).put("tools", tools)
+        .put("template_args", request.reasoning().templateArgs());
     generations.dispatcher().tokenizer(request.model(), ask).onComplete(ar -> {
       if (ar.succeeded()) {
         ctx.response().putHeader("Content-Type", "application/json")

@@ -8,9 +8,10 @@ import io.vertx.core.json.JsonObject;
  * The content blocks of one streamed message, as Anthropic's events: each block opens with
  * {@code content_block_start} (its index, from 0, and its empty form), grows by
  * {@code content_block_delta}s and ends with {@code content_block_stop}; one block is open at a
- * time, and a block of another type closes the open one. A block type is the one place to add:
- * a {@code thinking} block would open with {@code {"type":"thinking","thinking":""}}, grow by
- * {@code thinking_delta}s and send its {@code signature_delta} before it closes.
+ * time, and a block of another type closes the open one. A {@code thinking} block (a thinking
+ * model's reasoning) opens with {@code {"type":"thinking","thinking":""}}, grows by
+ * {@code thinking_delta}s and sends a {@code signature_delta} before it closes; its signature is
+ * empty: this server neither signs reasoning nor checks the signatures it is given back.
  */
 final class ContentBlocks {
 
@@ -34,6 +35,17 @@ final class ContentBlocks {
     return delta(new JsonObject().put("type", "text_delta").put("text", text));
   }
 
+  /** Reasoning: into the open thinking block, or a new one. Empty text sends nothing. */
+  Future<Void> thinking(String text) {
+    if (text.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    if (!"thinking".equals(open)) {
+      start(Message.thinkingBlock(""));
+    }
+    return delta(new JsonObject().put("type", "thinking_delta").put("thinking", text));
+  }
+
   /** A tool call's block, opened with its id and name; its input follows as {@link #inputJson}. */
   void toolUse(String callId, String name) {
     start(Message.toolUseBlock(callId, name));
@@ -46,6 +58,9 @@ final class ContentBlocks {
 
   /** Ends the open block, if any. */
   void close() {
+    if ("thinking".equals(open)) {
+      delta(new JsonObject().put("type", "signature_delta").put("signature", ""));
+    }
     if (open != null) {
       sse.event("content_block_stop", null, new JsonObject().put("type", "content_block_stop").put("index", index));
       open = null;

@@ -16,7 +16,8 @@ import java.util.List;
  * {@code text}; on user turns {@code tool_result} (its {@code content} a string or text blocks,
  * {@code is_error}), which becomes a {@code tool} turn answering the call; on assistant turns
  * {@code tool_use} (a call, {@code input} an object), carried as the turn's calls, and
- * {@code thinking} / {@code redacted_thinking}, which are accepted and left out of the prompt.
+ * {@code thinking} (given to the chat template as the turn's {@code reasoning_content}, which
+ * Qwen3's renders) and {@code redacted_thinking} (left out: it cannot be read).
  * {@code image} and {@code document} blocks are refused: the models served read text only.
  */
 final class Conversation {
@@ -118,6 +119,7 @@ final class Conversation {
     }
     JsonArray blocks = blocks(content, where);
     StringBuilder text = new StringBuilder();
+    StringBuilder thinking = new StringBuilder();
     JsonArray calls = new JsonArray();
     for (int i = 0; i < blocks.size(); i++) {
       String at = where + "[" + i + "]";
@@ -125,14 +127,20 @@ final class Conversation {
       switch ((String) block.getValue("type")) {
         case "text" -> text.append(blockText(block, at));
         case "tool_use" -> calls.add(toolUse(block, at));
-        case "thinking", "redacted_thinking" -> {
-          // Earlier reasoning is not part of the prompt here.
+        case "thinking" -> {
+          if (!(block.getValue("thinking") instanceof String t)) {
+            throw new RequestValidationException(at + ".thinking", at + ".thinking must be a string");
+          }
+          thinking.append(t);
+        }
+        case "redacted_thinking" -> {
+          // Encrypted by another server: nothing here can read it.
         }
         default -> throw unsupported(block, at, "text, tool_use, thinking or redacted_thinking");
       }
     }
-    return calls.isEmpty() ? new ChatMessage("assistant", text.toString())
-        : new ChatMessage("assistant", text.toString(), calls.encode(), null);
+    return new ChatMessage("assistant", text.toString(), calls.isEmpty() ? null : calls.encode(), null,
+        thinking.isEmpty() ? null : thinking.toString());
   }
 
   /** A {@code tool_use} block as the OpenAI-shaped call the chat templates take. */

@@ -62,6 +62,11 @@ record Message(String id, String model) {
   }
 
   /** A {@code text} block. */
+  /** A thinking block; its signature is empty (reasoning is not signed here). */
+  static JsonObject thinkingBlock(String thinking) {
+    return new JsonObject().put("type", "thinking").put("thinking", thinking).put("signature", "");
+  }
+
   static JsonObject textBlock(String text) {
     return new JsonObject().put("type", "text").put("text", text);
   }

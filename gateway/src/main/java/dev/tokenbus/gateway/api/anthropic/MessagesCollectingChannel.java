@@ -13,14 +13,16 @@ import io.vertx.core.json.JsonArray;
 
 /**
  * A non-streaming message: the answer's text is gathered, then read for tool calls when the
- * request declared tools, and sent as one {@code message} whose content is a {@code text} block
- * (when there is text) and a {@code tool_use} block per call.
+ * request declared tools, and sent as one {@code message} whose content is a {@code thinking}
+ * block (a thinking model's reasoning, when there is some), a {@code text} block (when there is
+ * text) and a {@code tool_use} block per call.
  */
 final class MessagesCollectingChannel extends WholeResponseChannel {
 
   private final Message message;
   private final ToolSpec tools;
   private final StringBuilder text = new StringBuilder();
+  private final StringBuilder thinking = new StringBuilder();
 
   /** @param tools the request's tools, or null for a plain answer */
   MessagesCollectingChannel(HttpServerResponse response, Message message, ToolSpec tools) {
@@ -32,11 +34,15 @@ final class MessagesCollectingChannel extends WholeResponseChannel {
   @Override
   public Future<Void> send(StreamEvent event) {
     switch (event) {
+      case StreamEvent.Token t when t.token().reasoning() -> thinking.append(t.token().text());
       case StreamEvent.Token t -> text.append(t.token().text());
       case StreamEvent.Done d -> {
         ParsedAnswer answer = tools == null ? null : StreamedAnswer.parse(text.toString(), tools);
         String shown = answer == null ? text.toString() : answer.content();
         JsonArray content = new JsonArray();
+        if (!thinking.isEmpty()) {
+          content.add(Message.thinkingBlock(thinking.toString()));
+        }
         if (!shown.isEmpty()) {
           content.add(Message.textBlock(shown));
         }

@@ -6,6 +6,7 @@ import static dev.tokenbus.gateway.json.Fields.kind;
 import static dev.tokenbus.gateway.json.Fields.string;
 
 import dev.tokenbus.gateway.api.GenerateParameters;
+import dev.tokenbus.gateway.api.ReasoningParameters;
 import dev.tokenbus.gateway.toolcall.ToolCallGrammar;
 import dev.tokenbus.gateway.toolcall.ToolSpec;
 import dev.tokenbus.protocol.ChatMessage;
@@ -28,32 +29,34 @@ import java.util.Set;
  *
  * <p>{@code system} and {@code messages} are read by {@link Conversation}; {@code tools} with
  * {@code input_schema}, {@code tool_choice}, {@code stop_sequences}, {@code metadata} and
- * {@code thinking} here.
+ * {@code thinking} here (as the chat route's thinking fields, {@link ReasoningParameters}, which
+ * also read here).
  *
  * @param messages the conversation, as the worker's chat template takes it
  * @param tools the tools, or null for a plain answer (no tools, or {@code tool_choice: none})
  */
 record MessagesRequest(List<ChatMessage> messages, ToolSpec tools, StreamConfig config, boolean stream,
-    String model) {
+    String model, ReasoningParameters reasoning) {
 
   GenerationRequest toRequest(String id) {
-    return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config);
+    return GenerationRequest.chat(id, messages, tools != null ? tools.tools() : List.of(), config)
+        .withTemplateArgs(reasoning.templateArgs());
   }
 
   /** A {@code /v1/messages} body: {@code max_tokens} is required. */
-  static MessagesRequest create(JsonObject body) {
+  static MessagesRequest create(JsonObject body, ReasoningParameters.Defaults defaults) {
     if (body.getValue("max_tokens") == null) {
       throw new RequestValidationException("max_tokens", "max_tokens is required");
     }
-    return parse(body);
+    return parse(body, defaults);
   }
 
   /** A {@code /v1/messages/count_tokens} body: the conversation and tools; {@code max_tokens} is not needed. */
-  static MessagesRequest count(JsonObject body) {
-    return parse(body);
+  static MessagesRequest count(JsonObject body, ReasoningParameters.Defaults defaults) {
+    return parse(body, defaults);
   }
 
-  private static MessagesRequest parse(JsonObject body) {
+  private static MessagesRequest parse(JsonObject body, ReasoningParameters.Defaults defaults) {
     ToolSpec tools = tools(body);
     List<ChatMessage> messages = new ArrayList<>();
     Object system = body.getValue("system");
@@ -62,9 +65,9 @@ record MessagesRequest(List<ChatMessage> messages, ToolSpec tools, StreamConfig 
     }
     messages.addAll(Conversation.read(body.getValue("messages")));
     metadata(body);
-    thinking(body);
     List<String> stops = stopSequences(body);
     StreamConfig.Builder builder = GenerateParameters.configBuilder(body);
+    ReasoningParameters reasoning = ReasoningParameters.parse(thinking(body, builder), defaults, builder);
     if (!stops.isEmpty()) {
       builder.stop(stops);
     }
@@ -76,7 +79,7 @@ record MessagesRequest(List<ChatMessage> messages, ToolSpec tools, StreamConfig 
           i -> "tools[" + i + "].input_schema");
     }
     StreamConfig config = builder.build().validate();
-    return new MessagesRequest(messages, tools, config, bool(body, "stream", false), string(body, "model"));
+    return new MessagesRequest(messages, tools, config, bool(body, "stream", false), string(body, "model"), reasoning);
   }
 
   /** {@code tools} and {@code tool_choice} (with {@code disable_parallel_tool_use}). */
@@ -182,21 +185,38 @@ record MessagesRequest(List<ChatMessage> messages, ToolSpec tools, StreamConfig 
   }
 
   /**
-   * {@code thinking}: {@code {"type":"enabled","budget_tokens":n}} or {@code {"type":"disabled"}},
-   * read strictly; the answer's thinking is not split out on this route yet.
+   * {@code thinking}, read strictly, as the chat route's thinking fields: {@code {"type":"enabled",
+   * "budget_tokens":n}} caps the thinking at {@code n} tokens (the worker then closes the block
+   * itself), {@code {"type":"disabled"}} turns it off in the template ({@code enable_thinking:
+   * false}), {@code {"type":"adaptive"}} leaves both to the model and the gateway's defaults.
+   *
+   * @return the body as {@link ReasoningParameters} reads it
    */
-  private static void thinking(JsonObject body) {
+  private static JsonObject thinking(JsonObject body, StreamConfig.Builder config) {
     Object v = body.getValue("thinking");
     if (v == null) {
-      return;
+      return body;
     }
     if (!(v instanceof JsonObject t) || !(t.getValue("type") instanceof String type)
         || !(type.equals("enabled") || type.equals("disabled") || type.equals("adaptive"))) {
       throw new RequestValidationException("thinking", "thinking must be {\"type\":\"enabled\",\"budget_tokens\":n}"
           + " or {\"type\":\"disabled\"}");
     }
-    if (t.getValue("budget_tokens") != null && integer(t, "budget_tokens", 0) < 1) {
-      throw new RequestValidationException("thinking.budget_tokens", "thinking.budget_tokens must be at least 1");
+    JsonObject view = body.copy();
+    if (t.getValue("budget_tokens") != null) {
+      int budget = integer(t, "budget_tokens", 0);
+      if (budget < 1 || budget > StreamConfig.MAX_REASONING_BUDGET) {
+        throw new RequestValidationException("thinking.budget_tokens", "thinking.budget_tokens must be 1 to "
+            + StreamConfig.MAX_REASONING_BUDGET + ", got " + budget);
+      }
+      if ("enabled".equals(type)) {
+        config.reasoningBudget(budget);
+        view.put("reasoning_budget", budget);
+      }
     }
+    if ("disabled".equals(type)) {
+      view.put("enable_thinking", false);
+    }
+    return view;
   }
 }

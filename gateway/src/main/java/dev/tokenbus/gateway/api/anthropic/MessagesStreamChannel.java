@@ -52,6 +52,7 @@ final class MessagesStreamChannel extends SseEventChannel {
   @Override
   public Future<Void> send(StreamEvent event) {
     return switch (event) {
+      case StreamEvent.Token t when t.token().reasoning() -> blocks.thinking(t.token().text());
       case StreamEvent.Token t -> answer == null ? blocks.text(t.token().text()) : switch (answer.feed(t.token().text())) {
         case StreamedAnswer.Content c -> blocks.text(c.text());
         case StreamedAnswer.Calls c -> calls(c.deltas());
