@@ -12,7 +12,8 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Set;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The official {@code @anthropic-ai/sdk} npm package, unchanged, against a running gateway and
@@ -27,18 +28,23 @@ import org.junit.jupiter.api.Test;
 class AnthropicNodeClientTest {
 
   private static final String KEY = "sk-ant-node-client";
-  private static final String MODEL = "tiny-chat";
 
-  @Test
-  void theAnthropicSdkCreatesStreamsCallsToolsAndCountsTokens() throws Exception {
+  /**
+   * @param model the generated tiny chat model, or the trained stories260K of ../shared/models
+   *     (skipped when absent), whose vocabulary and template (none: ChatML) are real ones
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-chat", "stories260K"})
+  void theAnthropicSdkCreatesStreamsCallsToolsAndCountsTokens(String model) throws Exception {
     assumeTrue(OpenAiNodeClientTest.onPath("node") && OpenAiNodeClientTest.onPath("npm"),
         "node and npm are not installed; skipping the @anthropic-ai/sdk client check");
+    Path file = "tiny-chat".equals(model) ? TestModels.tinyChat() : TestModels.stories260k();
     Path dir = OpenAiNodeClientTest.prepare();
-    try (TestCluster cluster = TestCluster.start(1, EngineConfig.forModel(TestModels.tinyChat()).withThreads(1)
+    try (TestCluster cluster = TestCluster.start(1, EngineConfig.forModel(file).withThreads(1)
         .withSlots(2).withContextPerSequence(2048), GatewayOptions.defaults().withApiKeys(Set.of(KEY)),
-        WorkerOptions.defaults(MODEL))) {
+        WorkerOptions.defaults(model))) {
       String root = cluster.uri("/").toString().replaceAll("/$", "");
-      String out = OpenAiNodeClientTest.run(dir, 120, "node", "anthropic.mjs", root, KEY, MODEL);
+      String out = OpenAiNodeClientTest.run(dir, 120, "node", "anthropic.mjs", root, KEY, model);
       JsonObject r = new JsonObject(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
       System.out.println("@anthropic-ai/sdk saw: " + r.encode());
 

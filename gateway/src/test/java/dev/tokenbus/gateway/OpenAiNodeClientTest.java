@@ -116,7 +116,8 @@ class OpenAiNodeClientTest {
     Path source = Path.of("src", "test", "js");
     Path dir = Path.of("target", "openai-node-client");
     Files.createDirectories(dir);
-    for (String file : List.of("package.json", "client.mjs", "structured.mjs", "anthropic.mjs", "responses.mjs")) {
+    for (String file : List.of("package.json", "client.mjs", "structured.mjs", "anthropic.mjs", "responses.mjs",
+        "thinking.mjs")) {
       Files.copy(source.resolve(file), dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
     }
     JsonObject dependencies = new JsonObject(Files.readString(dir.resolve("package.json")))

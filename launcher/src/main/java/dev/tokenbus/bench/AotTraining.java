@@ -46,7 +46,8 @@ public final class AotTraining {
   static final List<String> ROUTES = List.of("GET /health", "GET /ready", "GET /v1/models", "GET /v1/status",
       "GET /metrics", "POST /v1/tokenize", "POST /v1/detokenize", "POST /v1/generate (SSE)",
       "POST /v1/generate (JSON)", "POST /v1/chat/completions (SSE)", "POST /v1/chat/completions (JSON)",
-      "POST /v1/completions (SSE)", "POST /v1/completions (JSON)", "GET /v1/ws");
+      "POST /v1/completions (SSE)", "POST /v1/completions (JSON)", "POST /v1/messages (SSE)", "POST /v1/messages (JSON)",
+      "POST /v1/responses (SSE)", "POST /v1/responses (JSON)", "GET /v1/ws");
 
   private static final String PROMPT = "Once upon a time";
   private static final int TOKENS = 4;
@@ -146,6 +147,13 @@ public final class AotTraining {
         expect(port, "POST", "/v1/chat/completions", chat.encode(), "\"choices\"");
         expect(port, "POST", "/v1/completions", completion.copy().put("stream", true).encode(), "[DONE]");
         expect(port, "POST", "/v1/completions", completion.encode(), "\"choices\"");
+        expect(port, "POST", "/v1/messages", chat.copy().put("stream", true).encode(), "event: message_stop");
+        expect(port, "POST", "/v1/messages", chat.encode(), "\"stop_reason\"");
+        // Not stored: a training run leaves nothing behind in the cluster.
+        JsonObject response = new JsonObject().put("input", PROMPT).put("max_output_tokens", TOKENS)
+            .put("temperature", 0).put("store", false);
+        expect(port, "POST", "/v1/responses", response.copy().put("stream", true).encode(), "event: response.created");
+        expect(port, "POST", "/v1/responses", response.encode(), "\"output\"");
         webSocket(http, port, generate);
       }
     }

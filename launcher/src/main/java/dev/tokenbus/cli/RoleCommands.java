@@ -50,7 +50,8 @@ final class RoleCommands {
     @Override
     public String readyMessage() {
       return "tokenbus is ready: http://" + options.host() + ":" + gateway.port()
-          + "/  (POST /v1/generate, GET /v1/ws, POST /v1/chat/completions, POST /v1/completions, GET /v1/status)"
+          + "/  (POST /v1/generate, GET /v1/ws, POST /v1/chat/completions, POST /v1/completions, POST /v1/responses,"
+          + " POST /v1/messages, POST /v1/embeddings, GET /v1/status)"
           + (options.apiKeys().isEmpty() ? "" : "; /v1 needs an API key");
     }
   }
