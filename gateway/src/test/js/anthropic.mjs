@@ -42,7 +42,8 @@ async function streamed() {
 
 async function toolRoundTrip() {
   const stream = client.messages.stream({
-    model, max_tokens: 200, temperature: 0, messages: question, tools, tool_choice: { type: "any" },
+    model, max_tokens: 200, temperature: 0, messages: question, tools,
+    tool_choice: { type: "any", disable_parallel_tool_use: true }, // one call, to answer with one result
   });
   const json = [];
   stream.on("inputJson", (partial) => json.push(partial));
