@@ -9,6 +9,7 @@ import com.hazelcast.spi.properties.ClusterProperty;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,10 +63,16 @@ final class MinorityMaster {
     }
     long timeout = node.getProperties().getMillis(ClusterProperty.MAX_NO_HEARTBEAT_SECONDS);
     MinorityMaster m = new MinorityMaster(hz, timeout * SILENT_PERCENT / 100);
-    vertx.setPeriodic(CHECK_MS, t -> vertx.executeBlocking(() -> {
-      m.check();
-      return null;
-    }, false));
+    vertx.setPeriodic(CHECK_MS, t -> {
+      try {
+        vertx.executeBlocking(() -> {
+          m.check();
+          return null;
+        }, false);
+      } catch (RejectedExecutionException e) {
+        vertx.cancelTimer(t); // Vert.x is closing: its worker pool takes no more tasks
+      }
+    });
   }
 
   private void check() {

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -158,10 +159,18 @@ public final class SubscriptionRepair {
     if (subs != null && !closed && scheduled.compareAndSet(false, true)) {
       context.runOnContext(v -> vertx.setTimer(DELAY_MS, t -> {
         scheduled.set(false);
-        context.executeBlocking(() -> {
-          check();
-          return null;
-        }, true).onFailure(e -> LOG.debug("subscription check failed: {}", e.toString()));
+        if (closed) {
+          return;
+        }
+        try {
+          context.executeBlocking(() -> {
+            check();
+            return null;
+          }, true).onFailure(e -> LOG.debug("subscription check failed: {}", e.toString()));
+        } catch (RejectedExecutionException e) {
+          // Vert.x is closing: its worker pool takes no more tasks, and a leaving node repairs nothing.
+          LOG.debug("subscription check not run, Vert.x is closing: {}", e.toString());
+        }
       }));
     }
   }
