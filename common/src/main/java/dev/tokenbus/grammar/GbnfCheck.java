@@ -71,9 +71,12 @@ public final class GbnfCheck {
   /**
    * What a grammar that passed expands to: its rules (groups' and repetitions' included), the
    * elements made while expanding it, its deepest group nesting, its longest chain of rules a rule
-   * can start with, and the steps of llama.cpp's left-recursion check.
+   * can start with, the steps of llama.cpp's left-recursion check, and the tokens it names by text
+   * ({@code <text>}, the angle brackets included, as llama.cpp tokenizes them): each must be exactly
+   * one token of the model's vocabulary, which llama.cpp checks and this class cannot.
    */
-  public record Summary(int rules, long elements, int nesting, int depth, long leftRecursionSteps) {}
+  public record Summary(int rules, long elements, int nesting, int depth, long leftRecursionSteps,
+      List<String> tokenTexts) {}
 
   private static final int TERMINAL = -1;
   private static final long NO_MAX = -1;
@@ -109,6 +112,8 @@ public final class GbnfCheck {
     /** Per symbol: its alternatives, or null while undefined. */
     private final List<List<Ints>> rules = new ArrayList<>();
     private long elements;
+    /** The {@code <text>} token references, brackets included. */
+    private final List<String> tokenTexts = new ArrayList<>();
     private int nesting;
     private int maxNesting;
 
@@ -435,6 +440,7 @@ public final class GbnfCheck {
       if (close < 0) {
         throw fail("expecting '>'", src.length());
       }
+      tokenTexts.add(src.substring(at, close + 1));
       return close + 1;
     }
 
@@ -765,7 +771,7 @@ public final class GbnfCheck {
               + " ways (from rule '" + p.names.get(root) + "'), more than llama.cpp can check in reasonable time", true);
         }
       }
-      return new Summary(n, p.elements, p.maxNesting, maxDepth, steps);
+      return new Summary(n, p.elements, p.maxNesting, maxDepth, steps, List.copyOf(p.tokenTexts));
     }
   }
 

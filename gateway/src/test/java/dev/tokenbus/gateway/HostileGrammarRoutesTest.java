@@ -69,6 +69,7 @@ class HostileGrammarRoutesTest {
     grammars.put("a character no token holds", "root ::= \"\\x00\"");
     grammars.put("a left recursion behind a rule empty through another",
         "root ::= a root \"x\" | \"y\"\na ::= b\nb ::= \"\" | \"z\"\n");
+    grammars.put("a token the vocabulary does not have", "root ::= \"a\" <? >");
     grammars.put("optional rules nested 16 deep", HostileGrammarSuiteTest.optionalsNested(16, "?"));
     try (TestCluster c = TestCluster.start(1, EngineConfig.forModel(TestModels.tiny()).withThreads(1).withSlots(2)
         .withContextPerSequence(256), GatewayOptions.defaults(), WorkerOptions.defaults("tiny"));

@@ -12,12 +12,16 @@ import org.slf4j.LoggerFactory;
  * Its chatter (tensor listings, buffer sizes) goes to DEBUG; warnings and errors keep their level.
  * The first error of each thread since the last {@link #takeFirstError()} is kept, because a
  * failed load returns only NULL and the reason is in the log (later lines just say "failed").
+ * Errors of a call that reads a client's input ({@link #clientInput}) are that client's answer,
+ * not the node's trouble: they go to DEBUG.
  */
 final class LlamaLog {
 
   private static final Logger LOG = LoggerFactory.getLogger("llama.cpp");
   private static final ThreadLocal<StringBuilder> PARTIAL = ThreadLocal.withInitial(StringBuilder::new);
   private static final ThreadLocal<String> FIRST_ERROR = new ThreadLocal<>();
+  /** Set while this thread runs a call whose errors answer a client's input (a grammar it sent). */
+  private static final ThreadLocal<Boolean> CLIENT_INPUT = new ThreadLocal<>();
   private static int lastLevel = LlamaApi.LOG_INFO;
 
   private LlamaLog() {}
@@ -64,7 +68,11 @@ final class LlamaLog {
         if (FIRST_ERROR.get() == null) {
           FIRST_ERROR.set(message.strip());
         }
-        LOG.error(message);
+        if (CLIENT_INPUT.get() != null) {
+          LOG.debug(message);
+        } else {
+          LOG.error(message);
+        }
       }
       case LlamaApi.LOG_WARN -> LOG.warn(message);
       default -> LOG.debug(message);
@@ -73,6 +81,18 @@ final class LlamaLog {
 
   private static boolean isExpectedAbort(String message) {
     return message.contains("failed to decode, ret = 2") || message.contains("graph_compute: ggml_backend_sched_graph_compute_async failed");
+  }
+
+  /**
+   * Marks (true) or unmarks this thread as running a call on a client's input, whose errors llama.cpp
+   * logs are refusals of that input (the client hears them), logged at DEBUG.
+   */
+  static void clientInput(boolean on) {
+    if (on) {
+      CLIENT_INPUT.set(Boolean.TRUE);
+    } else {
+      CLIENT_INPUT.remove();
+    }
   }
 
   /** The first error llama.cpp logged on this thread since the last call, then forgets it. */

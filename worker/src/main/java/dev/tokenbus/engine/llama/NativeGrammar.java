@@ -72,11 +72,14 @@ public final class NativeGrammar implements AutoCloseable {
     String reason;
     try (Arena a = Arena.ofConfined()) {
       LlamaLog.takeFirstError();
+      LlamaLog.clientInput(true);
       sampler = (MemorySegment) api.samplerInitGrammar.invokeExact(model.vocabHandle(), a.allocateFrom(gbnf),
           a.allocateFrom(root));
       reason = LlamaLog.takeFirstError();
     } catch (Throwable t) {
       throw new LlamaException("llama_sampler_init_grammar failed: " + t, t);
+    } finally {
+      LlamaLog.clientInput(false);
     }
     if (!api.abi.grammarParsed(sampler)) {
       if (!sampler.equals(MemorySegment.NULL)) {
