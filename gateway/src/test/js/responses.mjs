@@ -1,6 +1,7 @@
 // Drives two tokenbus gateways of one cluster with clients we did not write: the official openai
 // package's Responses API (create, stream, retrieve, delete, a function call round trip, each
-// continued through the other gateway with previous_response_id) and the Vercel AI SDK's default
+// continued through the other gateway with previous_response_id; a background stream left after a few
+// events and resumed through the other gateway with retrieve's starting_after) and the Vercel AI SDK's default
 // OpenAI provider (generateText and generateObject, which call /v1/responses). Prints one JSON line
 // with what it saw; the JUnit test checks it.
 // Usage: node responses.mjs <baseURL of gateway 0> <baseURL of gateway 1> <apiKey> <model>
@@ -61,6 +62,33 @@ async function functionCall() {
   return { name: call.name, arguments: JSON.parse(call.arguments), answered: answered.status };
 }
 
+async function resumedStream() {
+  // A background response streamed here; the client leaves after a few events, and streams the
+  // rest through the other gateway from the last sequence number it saw.
+  const seen = [];
+  const first = await here.responses.create({ model, input: "Tell a story", max_output_tokens: 24,
+    temperature: 0, background: true, stream: true, stream_delay_ms: 20 });
+  for await (const event of first) {
+    seen.push(event);
+    if (event.type === "response.output_text.delta" && seen.filter((e) => e.type === event.type).length === 3) break;
+  }
+  const last = seen[seen.length - 1].sequence_number;
+  const rest = [];
+  const resumed = await there.responses.retrieve(seen[0].response.id, { stream: true, starting_after: last });
+  for await (const event of resumed) rest.push(event);
+  const all = [...seen, ...rest];
+  const end = all[all.length - 1];
+  return {
+    types: all.map((e) => e.type),
+    sequence: all.map((e) => e.sequence_number),
+    resumedAfter: last,
+    deltas: all.filter((e) => e.type === "response.output_text.delta").map((e) => e.delta).join(""),
+    status: end.response.status,
+    text: end.response.output.filter((i) => i.type === "message").flatMap((i) => i.content.map((c) => c.text)).join(""),
+    stored: (await here.responses.retrieve(seen[0].response.id)).output_text,
+  };
+}
+
 async function aiSdk() {
   const provider = createOpenAI({ baseURL: url0, apiKey });
   const text = await generateText({ model: provider(model), prompt: "Say hello", maxOutputTokens: 8,
@@ -70,5 +98,6 @@ async function aiSdk() {
   return { text: text.text, finishReason: text.finishReason, usage: text.usage, object: object.object };
 }
 
-const result = { conversation: await conversation(), functionCall: await functionCall(), aiSdk: await aiSdk() };
+const result = { conversation: await conversation(), functionCall: await functionCall(),
+  resumedStream: await resumedStream(), aiSdk: await aiSdk() };
 console.log(JSON.stringify(result));

@@ -40,6 +40,15 @@ public final class Addresses {
   }
 
   /**
+   * Where a gateway answers reads of the event logs of the work it runs for no connected client
+   * (a background response streamed, or streamed again after {@code starting_after}), named as
+   * {@link #gatewayClaims} is.
+   */
+  public static String gatewayEvents(String streamIdPrefix) {
+    return "tokenbus.gateways." + streamIdPrefix + ".events";
+  }
+
+  /**
    * Where a gateway holding a resumable stream that another gateway made (its client came back
    * here once) answers claims for it, from the gateway where the stream's client reconnected next.
    */

@@ -151,7 +151,7 @@ public final class GatewayVerticle extends VerticleBase {
     new OpenAiRoutes(generations, options.reasoning()).mount(router, body);
     new AnthropicRoutes(generations, options.reasoning()).mount(router, body);
     new TokenizeRoutes(generations).mount(router, body);
-    new ResponsesRoutes(generations, ResponseStore.of(vertx, dispatchOptions.responsesTtlMs(),
+    new ResponsesRoutes(vertx, generations, ResponseStore.of(vertx, dispatchOptions.responsesTtlMs(),
         ClusterNode.RESPONSES_MAP_MB * 1024L * 1024), options.reasoning()).mount(router, body);
     new EmbeddingsRoutes(generations).mount(router, body);
     router.errorHandler(413, ctx -> {

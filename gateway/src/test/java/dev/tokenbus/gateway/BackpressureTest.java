@@ -121,6 +121,72 @@ class BackpressureTest {
     }
   }
 
+  /**
+   * The agents' routes, each streaming (the native route's case is
+   * {@link #stoppedReaderStopsTheGeneration}): a client that stops reading pauses its own sequence in the
+   * engine and holds nothing else up; a bystander on the same route is answered in full meanwhile.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"/v1/messages", "/v1/responses"})
+  void aStoppedReaderOnAnAgentRoutePausesOnlyItsOwnSequence(String route) throws Exception {
+    long before = engine.stats().tokensGenerated();
+    try (RawHttp stopped = RawHttp.post(cluster.gateway.port(), route, agentRequest(route, "slow reader", 2000), 4096)) {
+      assertThat(stopped.status).isEqualTo(200);
+      Sse sse = stopped.sse();
+      for (int i = 0; i < 5; i++) {
+        assertThat(sse.next()).isNotNull();
+      }
+      await().pollInterval(Duration.ofMillis(20)).during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(10))
+          .until(() -> engine.stats().paused() == 1);
+      long paused = engine.stats().tokensGenerated();
+      assertThat(paused - before).as(route).isLessThan(500);
+      // A bystander on the same route gets its whole answer while the stopped reader stays paused.
+      try (RawHttp bystander = RawHttp.post(cluster.gateway.port(), route, agentRequest(route, "bystander", 40), 0)) {
+        assertThat(bystander.status).isEqualTo(200);
+        var events = bystander.sse().all();
+        assertThat(events).as(route).isNotEmpty();
+        assertThat(events.getLast().event()).as(route).isIn("message_stop", "response.incomplete",
+            "response.completed");
+      }
+      assertThat(engine.stats().paused()).as(route + ": the stopped reader is still paused").isEqualTo(1);
+    }
+  }
+
+  /**
+   * A background response streamed to a client that stops reading goes on to its end: the client's
+   * stream reads the response's bounded log, one batch at a time, and holds the generation up at no
+   * point; the response completes with all its tokens.
+   */
+  @Test
+  void aBackgroundResponseGoesOnPastAClientThatStopsReadingItsStream() throws Exception {
+    String body = new JsonObject().put("input", "slow reader").put("max_output_tokens", 600).put("temperature", 0)
+        .put("background", true).put("stream", true).encode();
+    try (RawHttp stopped = RawHttp.post(cluster.gateway.port(), "/v1/responses", body, 4096)) {
+      assertThat(stopped.status).isEqualTo(200);
+      Sse sse = stopped.sse();
+      Sse.Event created = sse.next();
+      assertThat(created.event()).isEqualTo("response.created");
+      String id = created.data().getJsonObject("response").getString("id");
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        JsonObject r = cluster.getJson("/v1/responses/" + id);
+        return "incomplete".equals(r.getString("status")) || "completed".equals(r.getString("status"));
+      });
+      JsonObject done = cluster.getJson("/v1/responses/" + id);
+      assertThat(done.getJsonObject("usage").getInteger("output_tokens")).isGreaterThan(100);
+      assertThat(engine.stats().paused()).isZero();
+    }
+  }
+
+  private static String agentRequest(String route, String prompt, int maxTokens) {
+    JsonObject body = new JsonObject().put("model", "tiny").put("temperature", 0).put("stream", true)
+        .put("buffer_size", WINDOW);
+    return switch (route) {
+      case "/v1/responses" -> body.put("input", prompt).put("max_output_tokens", maxTokens).encode();
+      default -> body.put("max_tokens", maxTokens).put("messages", new JsonArray().add(new JsonObject()
+          .put("role", "user").put("content", prompt))).encode();
+    };
+  }
+
   /** Tokens per second of a 400-token stream read as fast as possible. */
   private static double fastStreamTokensPerSecond() throws Exception {
     long t0 = System.nanoTime();

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.tokenbus.testing.TestCluster;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +56,18 @@ class ResponsesNodeClientTest {
       assertThat(call.getString("name")).isEqualTo("get_weather");
       assertThat(call.getJsonObject("arguments").getString("city")).isNotNull();
       assertThat(call.getString("answered")).isIn("completed", "incomplete");
+
+      // A background stream left after a few events goes on through the other gateway: every event
+      // once, in order, and the text the deltas made is the stored response's.
+      JsonObject resumed = r.getJsonObject("resumedStream");
+      List<Integer> sequence = resumed.getJsonArray("sequence").stream().map(n -> (Integer) n).toList();
+      assertThat(sequence).isEqualTo(IntStream.range(0, sequence.size()).boxed().toList());
+      assertThat(resumed.getInteger("resumedAfter")).isBetween(4, sequence.size() - 2);
+      assertThat(resumed.getJsonArray("types").getList()).startsWith("response.created", "response.queued",
+          "response.in_progress");
+      assertThat(resumed.getString("status")).isIn("completed", "incomplete");
+      assertThat(resumed.getString("deltas")).isNotEmpty().isEqualTo(resumed.getString("text"))
+          .isEqualTo(resumed.getString("stored"));
 
       JsonObject sdk = r.getJsonObject("aiSdk");
       assertThat(sdk.getString("text")).isNotEmpty();

@@ -275,6 +275,92 @@ class ResponsesRoutesTest {
     assertThat(refused.statusCode()).isEqualTo(400);
   }
 
+  /** The events of an SSE body, each checked to carry its {@code event:} line's type. */
+  private static List<JsonObject> events(String body) {
+    List<JsonObject> events = new ArrayList<>();
+    String pendingType = null;
+    for (String line : body.split("\n")) {
+      if (line.startsWith("event: ")) {
+        pendingType = line.substring(7);
+      } else if (line.startsWith("data: ")) {
+        JsonObject e = new JsonObject(line.substring(6));
+        assertThat(e.getString("type")).isEqualTo(pendingType);
+        events.add(e);
+      }
+    }
+    return events;
+  }
+
+  @Test
+  void aBackgroundStreamLeftMidwayIsStreamedOnThroughTheOtherGatewayEveryEventOnce() throws Exception {
+    HttpRequest create = HttpRequest.newBuilder(URI.create(cluster.url(0) + "/v1/responses"))
+        .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + KEY)
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(new JsonObject()
+            .put("input", "Tell a story").put("max_output_tokens", 40).put("temperature", 0)
+            .put("background", true).put("stream", true).put("stream_delay_ms", 30).encode())).build();
+    HttpResponse<java.io.InputStream> r = cluster.http.send(create, HttpResponse.BodyHandlers.ofInputStream());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
+    // The client reads until its third text delta, then goes away.
+    StringBuilder read = new StringBuilder();
+    try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(r.body(),
+        java.nio.charset.StandardCharsets.UTF_8))) {
+      int deltas = 0;
+      for (String line = lines.readLine(); line != null && deltas < 3; line = lines.readLine()) {
+        read.append(line).append('\n');
+        if (line.startsWith("data: ") && line.contains("\"response.output_text.delta\"")) {
+          deltas++;
+        }
+      }
+    }
+    List<JsonObject> before = events(read.toString());
+    assertThat(before).extracting(e -> e.getString("type")).startsWith("response.created", "response.queued",
+        "response.in_progress");
+    assertThat(before.get(0).getJsonObject("response").getString("status")).isEqualTo("queued");
+    String id = before.get(0).getJsonObject("response").getString("id");
+    int last = before.get(before.size() - 1).getInteger("sequence_number");
+
+    // The rest, through the other gateway, from the last event the client had.
+    HttpResponse<String> rest = send(1, KEY, "GET", "/v1/responses/" + id + "?stream=true&starting_after=" + last,
+        null);
+    assertThat(rest.statusCode()).as(rest.body()).isEqualTo(200);
+    List<JsonObject> after = events(rest.body());
+    List<JsonObject> joined = new ArrayList<>(before);
+    joined.addAll(after);
+    for (int i = 0; i < joined.size(); i++) {
+      assertThat(joined.get(i).getInteger("sequence_number")).isEqualTo(i);
+    }
+    JsonObject end = joined.get(joined.size() - 1);
+    assertThat(end.getString("type")).isIn("response.completed", "response.incomplete");
+    // The client going away did not stop the response, and the whole stream, read again from its
+    // start through either gateway, is exactly what the two reads saw.
+    assertThat(events(send(1, KEY, "GET", "/v1/responses/" + id + "?stream=true", null).body())).isEqualTo(joined);
+    assertThat(events(send(0, KEY, "GET", "/v1/responses/" + id + "?stream=true&starting_after=2", null).body()))
+        .isEqualTo(joined.subList(3, joined.size()));
+    StringBuilder deltas = new StringBuilder();
+    joined.stream().filter(e -> "response.output_text.delta".equals(e.getString("type")))
+        .forEach(e -> deltas.append(e.getString("delta")));
+    JsonObject stored = new JsonObject(send(1, KEY, "GET", "/v1/responses/" + id, null).body());
+    assertThat(stored).isEqualTo(end.getJsonObject("response"));
+    assertThat(text(stored)).isEqualTo(deltas.toString()).isNotEmpty();
+
+    // Another key streams nothing of it; a response made without background is not streamed again.
+    assertThat(send(1, OTHER, "GET", "/v1/responses/" + id + "?stream=true", null).statusCode()).isEqualTo(404);
+    JsonObject plain = created(0, greeting());
+    HttpResponse<String> notBackground = send(1, KEY, "GET", "/v1/responses/" + plain.getString("id")
+        + "?stream=true", null);
+    assertThat(notBackground.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(notBackground.body()).getJsonObject("error").getString("param")).isEqualTo("stream");
+    for (String query : List.of("?stream=yes", "?starting_after=3", "?stream=true&starting_after=-1",
+        "?stream=true&starting_after=x", "?stream=true&starting_after=99999999999")) {
+      HttpResponse<String> bad = send(1, KEY, "GET", "/v1/responses/" + id + query, null);
+      assertThat(bad.statusCode()).as(query).isEqualTo(400);
+      assertThat(new JsonObject(bad.body()).getJsonObject("error").getString("param")).as(query)
+          .isIn("stream", "starting_after");
+    }
+    cluster.awaitIdle(Duration.ofSeconds(10));
+  }
+
   @Test
   void refusesWhatItCannotDoNamingTheField() throws Exception {
     record Bad(String param, JsonObject body) {}
@@ -291,7 +377,6 @@ class ResponsesRoutesTest {
         new Bad("tools[0].type", greeting().put("tools", new JsonArray().add(new JsonObject()
             .put("type", "web_search")))),
         new Bad("truncation", greeting().put("truncation", "auto")),
-        new Bad("background", greeting().put("background", true).put("stream", true)),
         new Bad("background", greeting().put("background", true).put("store", false)),
         new Bad("max_output_tokens", greeting().put("max_output_tokens", 0)),
         new Bad("metadata", greeting().put("metadata", new JsonObject().put("k", 1))),

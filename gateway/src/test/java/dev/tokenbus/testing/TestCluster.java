@@ -193,7 +193,12 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public JsonObject status() throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri("/v1/status"));
+    return getJson("/v1/status");
+  }
+
+  /** GET {@code path} on the first gateway (with the cluster's API key, if any), as JSON. */
+  public JsonObject getJson(String path) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri(path));
     if (apiKey != null) {
       request.header("Authorization", "Bearer " + apiKey);
     }

@@ -77,6 +77,8 @@ public final class Dispatcher {
   private long sweepTimer;
   private boolean closed;
   private BiFunction<String, StreamOwner, Future<Boolean>> localCancel;
+  private EventBatch.Reader localEvents;
+  private WorkerLink.Subscription eventAnswers;
   private WorkerLink.Subscription cancelAnswers;
   private java.util.function.LongConsumer dispatched = nanos -> { };
 
@@ -219,6 +221,37 @@ public final class Dispatcher {
     }
     localCancel = cancel;
     cancelAnswers = link.answerCancels(ids.prefix(), cancel);
+  }
+
+  /**
+   * Answers with {@code reader} the reads of this gateway's event logs that reach it (see
+   * {@link #readEventsWherever}); one reader per gateway, set once.
+   */
+  public void answerEventReads(EventBatch.Reader reader) {
+    if (localEvents != null) {
+      throw new IllegalStateException("event reads are answered already");
+    }
+    localEvents = reader;
+    eventAnswers = link.answerEventReads(ids.prefix(), reader);
+  }
+
+  /**
+   * Reads the events after {@code after} of {@code owner}'s work {@code sid}, here or at the gateway
+   * that made the id, as {@link EventBatch.Reader#read} says; a gateway that is gone, or does not
+   * answer within its wait and the open timeout, keeps no such log.
+   */
+  public Future<EventBatch> readEventsWherever(String sid, StreamOwner owner, long after) {
+    if (!StreamIds.wellFormed(sid)) {
+      return Future.failedFuture(StreamNotFoundException.unknown("(malformed)"));
+    }
+    String prefix = StreamIds.prefixOf(sid);
+    if (prefix.equals(ids.prefix())) {
+      return localEvents == null ? Future.failedFuture(StreamNotFoundException.unknown(sid))
+          : localEvents.read(sid, owner, after);
+    }
+    return link.readEventsAt(prefix, sid, owner, after, EventBatch.WAIT_MS + options.openTimeoutMs())
+        .recover(e -> Future.failedFuture(e instanceof WorkerLink.NoAnswer
+            ? new StreamNotFoundException("the gateway that runs " + sid + " did not answer (it may be gone)") : e));
   }
 
   /**
@@ -621,6 +654,9 @@ public final class Dispatcher {
     reconnects.stop();
     if (cancelAnswers != null) {
       cancelAnswers.close();
+    }
+    if (eventAnswers != null) {
+      eventAnswers.close();
     }
     return link.close();
   }

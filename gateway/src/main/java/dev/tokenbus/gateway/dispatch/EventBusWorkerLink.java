@@ -175,6 +175,30 @@ final class EventBusWorkerLink implements WorkerLink {
         .map(Message::body).otherwise(false);
   }
 
+  @Override
+  public Subscription answerEventReads(String prefix, EventBatch.Reader reader) {
+    MessageConsumer<JsonObject> consumer = bus.consumer(Addresses.gatewayEvents(prefix), m -> {
+      String sid = m.body().getString("id");
+      StreamOwner owner = StreamOwner.fromWire(m.body().getString("owner"));
+      Long after = m.body().getLong("after");
+      if (sid == null || owner == null || after == null || !StreamIds.wellFormed(sid)
+          || !prefix.equals(StreamIds.prefixOf(sid))) {
+        m.reply(EventBatch.refusal(StreamNotFoundException.unknown("(malformed)")));
+        return;
+      }
+      reader.read(sid, owner, after).onComplete(ar -> m.reply(ar.succeeded() ? ar.result().toJson()
+          : EventBatch.refusal(ar.cause())));
+    });
+    return consumer::unregister;
+  }
+
+  @Override
+  public Future<EventBatch> readEventsAt(String prefix, String sid, StreamOwner owner, long after, long timeoutMs) {
+    return bus.<JsonObject>request(Addresses.gatewayEvents(prefix), new JsonObject().put("id", sid)
+        .put("owner", owner.wire()).put("after", after), new DeliveryOptions().setSendTimeout(timeoutMs))
+        .transform(ar -> ar.succeeded() ? EventBatch.fromJson(ar.result().body()) : Future.failedFuture(noAnswer(ar.cause())));
+  }
+
   /** Answers the claims sent to {@code address} for the stream ids {@code covered} accepts; others own nothing. */
   private Subscription answer(String address, Predicate<String> covered,
       Reconnects.Holder holder) {

@@ -160,6 +160,19 @@ interface WorkerLink {
    */
   Future<Boolean> cancelAt(String prefix, String sid, StreamOwner owner, long timeoutMs);
 
+  /**
+   * Answers the reads of the event logs of the work this gateway runs under stream ids carrying
+   * {@code prefix}, with {@code reader}.
+   */
+  Subscription answerEventReads(String prefix, EventBatch.Reader reader);
+
+  /**
+   * Reads the events after {@code after} of {@code owner}'s work {@code sid} at the gateway whose
+   * stream-id prefix is {@code prefix}, as {@link EventBatch.Reader#read} answers there; fails
+   * with {@link NoAnswer} when nobody answered within {@code timeoutMs}.
+   */
+  Future<EventBatch> readEventsAt(String prefix, String sid, StreamOwner owner, long after, long timeoutMs);
+
   /** Stops delivering to the inbox. */
   Future<Void> close();
 }

@@ -53,13 +53,26 @@ public final class SseChannel {
 
   /** Sends one event: {@code id:} (when not null), {@code event:} and one {@code data:} line. */
   public Future<Void> event(String event, String id, JsonObject payload) {
-    StringBuilder sb = new StringBuilder(64 + payload.size() * 16);
+    // JSON from encode() has no raw newlines, so one data line is always enough.
+    return event(event, id, payload.encode());
+  }
+
+  /**
+   * As {@link #event(String, String, JsonObject)}, with the payload encoded already (JSON as
+   * {@link JsonObject#encode()} writes it: one line).
+   */
+  public Future<Void> event(String event, String id, String encodedPayload) {
+    StringBuilder sb = new StringBuilder(32 + event.length() + encodedPayload.length());
     if (id != null) {
       sb.append("id: ").append(id).append('\n');
     }
-    // JSON from encode() has no raw newlines, so one data line is always enough.
-    sb.append("event: ").append(event).append('\n').append("data: ").append(payload.encode()).append("\n\n");
+    sb.append("event: ").append(event).append('\n').append("data: ").append(encodedPayload).append("\n\n");
     return write(sb.toString());
+  }
+
+  /** True once the client closed the connection or the response ended. */
+  public boolean isClosed() {
+    return response.ended() || response.closed();
   }
 
   /**

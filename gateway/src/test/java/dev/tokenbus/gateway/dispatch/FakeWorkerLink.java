@@ -175,6 +175,22 @@ final class FakeWorkerLink implements WorkerLink {
     return cancel == null ? Future.succeededFuture(false) : cancel.apply(sid, owner);
   }
 
+  /** Each prefix's event reader, as {@link #answerEventReads} registers it. */
+  private final java.util.Map<String, EventBatch.Reader> eventReaders = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Override
+  public Subscription answerEventReads(String prefix, EventBatch.Reader reader) {
+    eventReaders.put(prefix, reader);
+    return () -> eventReaders.remove(prefix, reader);
+  }
+
+  @Override
+  public Future<EventBatch> readEventsAt(String prefix, String sid, StreamOwner owner, long after, long timeoutMs) {
+    EventBatch.Reader reader = eventReaders.get(prefix);
+    return reader == null ? Future.failedFuture(new NoAnswer("no gateway " + prefix, true))
+        : reader.read(sid, owner, after);
+  }
+
   @Override
   public Future<Handover> claimFromGateway(String prefix, String sid, int lastIndex, StreamOwner claimer,
       long timeoutMs) {

@@ -1,5 +1,7 @@
 package dev.tokenbus.gateway.api.responses;
 
+import dev.tokenbus.gateway.dispatch.EventBatch;
+import dev.tokenbus.gateway.dispatch.StreamNotFoundException;
 import dev.tokenbus.gateway.dispatch.StreamOwner;
 import dev.tokenbus.gateway.serve.ApiError;
 import dev.tokenbus.gateway.serve.ClientLink;
@@ -9,8 +11,12 @@ import dev.tokenbus.protocol.StreamErrorType;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -18,22 +24,56 @@ import java.util.function.Consumer;
  * The background responses this gateway runs ({@code background: true}): generations with no
  * client connected, whose states are stored as they change ({@code queued}, {@code in_progress},
  * then {@code completed}, {@code incomplete}, {@code failed} or {@code cancelled}) for clients to
- * poll through any gateway. Each is held by a {@link Run}, the generation's {@link ClientLink}
- * (letting go of it is the cancel: a queued request leaves the queue, a running one is cancelled on
- * its worker within a decode step) and its {@link EventChannel}. Used on the gateway's event loop.
+ * poll through any gateway, and whose events go into an {@link EventLog} for clients to stream
+ * through any gateway ({@link #read}), from the start or after a {@code starting_after}. Each is
+ * held by a {@link Run}, the generation's {@link ClientLink} (letting go of it is the cancel: a
+ * queued request leaves the queue, a running one is cancelled on its worker within a decode step)
+ * and its {@link EventChannel}. A log is kept {@link #KEEP_MS} after its response ended, at most
+ * {@link #MAX_ENDED} ended ones (the oldest go first). Used on the gateway's event loop.
  */
-final class BackgroundRuns {
+final class BackgroundRuns implements EventBatch.Reader {
 
   static final String CANCELLED = "cancelled by POST /v1/responses/{id}/cancel";
 
-  private final Map<String, Run> runs = new HashMap<>();
+  /** How long the events of an ended background response stay readable. */
+  static final long KEEP_MS = 10 * 60_000;
 
-  /** A background run for {@code response}, kept until it is over. */
+  /** Most logs of ended responses kept. */
+  static final int MAX_ENDED = 256;
+
+  private final Vertx vertx;
+  private final Map<String, Run> runs = new HashMap<>();
+  private final LinkedHashMap<String, Run> logs = new LinkedHashMap<>();
+  private int ended;
+
+  BackgroundRuns(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** A background run for {@code response}, kept until it is over; its log from then for {@link #KEEP_MS}. */
   Run start(ResponseRun response, ResponsesRequest request, String sid, StreamOwner owner) {
-    Run run = new Run(response, request, owner);
+    Run run = new Run(new EventLog(vertx, response.id()), response, request, owner);
     runs.put(sid, run);
-    run.over.future().onComplete(ar -> runs.remove(sid, run));
+    logs.put(sid, run);
+    run.over.future().onComplete(ar -> {
+      runs.remove(sid, run);
+      ended++;
+      vertx.setTimer(KEEP_MS, t -> forget(sid, run));
+      Iterator<Map.Entry<String, Run>> oldest = logs.entrySet().iterator();
+      while (ended > MAX_ENDED && oldest.hasNext()) {
+        if (oldest.next().getValue().log.ended()) {
+          oldest.remove();
+          ended--;
+        }
+      }
+    });
     return run;
+  }
+
+  private void forget(String sid, Run run) {
+    if (logs.remove(sid, run)) {
+      ended--;
+    }
   }
 
   /** Cancels {@code owner}'s run under stream id {@code sid}; completes once its last state is stored. */
@@ -46,6 +86,18 @@ final class BackgroundRuns {
     return run.over.future().map(true);
   }
 
+  /** Reads the log of {@code owner}'s run {@code sid}, waiting up to {@link EventBatch#WAIT_MS} for an event. */
+  @Override
+  public Future<EventBatch> read(String sid, StreamOwner owner, long after) {
+    Run run = logs.get(sid);
+    if (run == null || !run.owner.equals(owner)) {
+      return Future.failedFuture(new StreamNotFoundException("the events of response " + ResponsesRoutes.RESPONSE_PREFIX
+          + sid + " are not kept (they are kept " + KEEP_MS / 60_000 + " minutes after it ends, on the gateway that"
+          + " ran it); GET it without stream=true"));
+    }
+    return run.log.read(after, EventBatch.WAIT_MS);
+  }
+
   /** How many runs this gateway holds. */
   int size() {
     return runs.size();
@@ -54,17 +106,24 @@ final class BackgroundRuns {
   /** One background generation: the client side of its link, and the channel its events go to. */
   static final class Run implements ClientLink, EventChannel {
 
+    private final EventLog log;
     private final ResponseRun response;
+    private final ResponseEvents events;
     private final OutputItems items;
     private final StreamOwner owner;
     private final Promise<Void> over = Promise.promise();
     private String abandoned;
     private Consumer<String> onAbandoned;
 
-    private Run(ResponseRun response, ResponsesRequest request, StreamOwner owner) {
+    private Run(EventLog log, ResponseRun response, ResponsesRequest request, StreamOwner owner) {
+      this.log = log;
       this.response = response;
-      this.items = new OutputItems(request.tools(), OutputItems.SILENT);
+      this.events = new ResponseEvents(log::append);
+      this.items = new OutputItems(request.tools(), events);
       this.owner = owner;
+      JsonObject queued = response.state("queued");
+      events.state("response.created", queued);
+      events.state("response.queued", queued);
     }
 
     private void letGo(String reason) {
@@ -79,6 +138,7 @@ final class BackgroundRuns {
     /** The run's channel, once its generation opened on {@code model}: the state becomes {@code in_progress}. */
     EventChannel opened(String model) {
       response.servedBy(model);
+      events.state("response.in_progress", response.state("in_progress"));
       response.storedState("in_progress");
       return this;
     }
@@ -98,9 +158,8 @@ final class BackgroundRuns {
 
     @Override
     public void refuse(ApiError error) {
-      Future<?> last = abandoned != null ? response.cancelled(new JsonArray())
-          : response.failed(error.type(), error.message(), new JsonArray());
-      last.onComplete(ar -> over.tryComplete());
+      end(abandoned != null ? response.cancelled(new JsonArray())
+          : response.failed(error.type(), error.message(), new JsonArray()));
     }
 
     @Override
@@ -108,23 +167,30 @@ final class BackgroundRuns {
 
     @Override
     public Future<Void> send(StreamEvent event) {
-      Future<?> last = switch (event) {
+      return switch (event) {
         case StreamEvent.Token t -> {
           items.add(t.token());
-          yield null;
+          yield Future.succeededFuture();
         }
-        case StreamEvent.Done d -> response.finished(d.result(), items.finish(), items.reasoningTokens());
+        case StreamEvent.Done d -> end(response.finished(d.result(), items.finish(), items.reasoningTokens()));
         case StreamEvent.Failed f when f.type() == StreamErrorType.CANCELLED && abandoned != null ->
-            response.cancelled(items.finish());
+            end(response.cancelled(items.finish()));
         case StreamEvent.Failed f -> {
           ApiError e = ApiError.ofStream(f.type(), f.message());
-          yield response.failed(e.type(), e.message(), items.finish());
+          yield end(response.failed(e.type(), e.message(), items.finish()));
         }
       };
-      if (last == null) {
-        return Future.succeededFuture();
-      }
-      return last.onComplete(ar -> over.tryComplete()).mapEmpty();
+    }
+
+    /** The last state, once stored, is the log's last event; then the run is over. */
+    private Future<Void> end(Future<JsonObject> last) {
+      return last.onComplete(ar -> {
+        if (!log.ended()) {
+          events.ended(ar.succeeded() ? ar.result() : response.state("failed"));
+          log.end();
+        }
+        over.tryComplete();
+      }).mapEmpty();
     }
 
     @Override

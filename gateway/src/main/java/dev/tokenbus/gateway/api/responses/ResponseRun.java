@@ -55,12 +55,17 @@ final class ResponseRun {
 
   /** The response while it is being made: no output yet. */
   JsonObject inProgress() {
-    return object("in_progress", new JsonArray(), null, null, null);
+    return state("in_progress");
+  }
+
+  /** The response before its end, with no output: {@code queued}, or {@code in_progress} once it runs. */
+  JsonObject state(String status) {
+    return object(status, new JsonArray(), null, null, null);
   }
 
   /** A background response's state before its end, stored: {@code queued}, or {@code in_progress} once it runs. */
   Future<JsonObject> storedState(String status) {
-    return stored(object(status, new JsonArray(), null, null, null), new JsonArray());
+    return stored(state(status), new JsonArray());
   }
 
   /** The response of a background generation cancelled before its end, with what it had made. */

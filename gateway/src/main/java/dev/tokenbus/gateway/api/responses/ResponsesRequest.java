@@ -30,8 +30,8 @@ import java.util.Set;
  * (one reader each); sampling fields, and tokenbus's extras such as {@code top_k}, by
  * {@link GenerateParameters}; {@code reasoning.effort} and the chat route's thinking fields
  * ({@code chat_template_kwargs}, {@code reasoning_budget}, ...) by {@link ReasoningParameters}.
- * Built-in tools, {@code truncation: "auto"}, {@code conversation} and a
- * streamed {@code background} response are refused: nothing here would do what they ask.
+ * Built-in tools, {@code truncation: "auto"} and {@code conversation} are refused: nothing here
+ * would do what they ask.
  *
  * @param input this request's input items, in {@link Items}' stored form
  * @param tools the function tools, or null for none (or {@code tool_choice: "none"})
@@ -98,10 +98,6 @@ record ResponsesRequest(String model, JsonArray input, String instructions, Stri
     if (background && !store) {
       throw new RequestValidationException("background", "a background response is stored: background needs store"
           + " true");
-    }
-    if (background && stream) {
-      throw new RequestValidationException("background", "a background response is not streamed: poll GET"
-          + " /v1/responses/{id}");
     }
     JsonObject metadata = metadata(body);
     JsonObject echo = new JsonObject()

@@ -10,6 +10,7 @@ import dev.tokenbus.gateway.serve.Generations;
 import dev.tokenbus.protocol.RequestValidationException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -37,10 +38,12 @@ public final class ResponsesRoutes {
   private final Generations generations;
   private final ResponseStore store;
   private final ReasoningParameters.Defaults reasoning;
-  private final BackgroundRuns backgrounds = new BackgroundRuns();
+  private final BackgroundRuns backgrounds;
 
   /** @param reasoning the gateway's defaults for a thinking model's reasoning */
-  public ResponsesRoutes(Generations generations, ResponseStore store, ReasoningParameters.Defaults reasoning) {
+  public ResponsesRoutes(Vertx vertx, Generations generations, ResponseStore store,
+      ReasoningParameters.Defaults reasoning) {
+    this.backgrounds = new BackgroundRuns(vertx);
     this.generations = generations;
     this.store = store;
     this.reasoning = reasoning;
@@ -54,6 +57,7 @@ public final class ResponsesRoutes {
     router.delete("/v1/responses/:id").handler(this::delete);
     router.post("/v1/responses/:id/cancel").handler(this::cancel);
     generations.dispatcher().answerCancels(backgrounds::cancel);
+    generations.dispatcher().answerEventReads(backgrounds);
   }
 
   private void create(RoutingContext ctx) {
@@ -86,15 +90,21 @@ public final class ResponsesRoutes {
   }
 
   /**
-   * Answers a background request at once with its {@code queued} state (stored first, so that a
-   * poll right after finds it), then runs it with no client.
+   * Answers a background request at once (its {@code queued} state is stored first, so that a poll
+   * right after finds it), then runs it with no client: the answer is the {@code queued} response,
+   * or with {@code stream}, its events as they come (a client that goes away stops only its own
+   * stream; it can stream the rest through any gateway with {@code GET ?stream=true&starting_after}).
    */
   private void background(RoutingContext ctx, String sid, StreamOwner owner, ResponsesRequest request,
       JsonArray history, dev.tokenbus.protocol.GenerationRequest generation) {
     ResponseRun run = new ResponseRun(RESPONSE_PREFIX + sid, request.model(), request, history, store, owner);
     BackgroundRuns.Run held = backgrounds.start(run, request, sid, owner);
     run.storedState("queued").onSuccess(queued -> {
-      json(ctx, queued);
+      if (request.stream()) {
+        LoggedEventsRelay.relay(ctx, generations, sid, owner, -1);
+      } else {
+        json(ctx, queued);
+      }
       generations.serve(held, owner, generation, request.model(), (stream, served) -> held.opened(served));
     });
   }
@@ -142,9 +152,44 @@ public final class ResponsesRoutes {
             + request.previousResponseId() + "' not found (never stored, expired, deleted, or another key's)")));
   }
 
+  /**
+   * A stored response; with {@code stream=true}, a background response's events instead, from its
+   * start or after {@code starting_after} (a {@code sequence_number}), as they come until its end,
+   * through any gateway.
+   */
   private void get(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    stored(ctx, id, entry -> json(ctx, entry.getJsonObject(ResponseRun.RESPONSE)));
+    String stream = ctx.request().getParam("stream", "false");
+    String startingAfter = ctx.request().getParam("starting_after");
+    if (!"true".equals(stream) && !"false".equals(stream)) {
+      ApiError.invalid("stream must be true or false", "stream", "invalid_value").send(ctx.response());
+      return;
+    }
+    long after = -1;
+    if (startingAfter != null) {
+      try {
+        after = Long.parseLong(startingAfter);
+      } catch (NumberFormatException e) {
+        after = -2;
+      }
+      if (after < 0 || after > Integer.MAX_VALUE || "false".equals(stream)) {
+        ApiError.invalid("starting_after must be a sequence number (0 to " + Integer.MAX_VALUE
+            + "), with stream=true", "starting_after", "invalid_value").send(ctx.response());
+        return;
+      }
+    }
+    long from = after;
+    stored(ctx, id, entry -> {
+      JsonObject response = entry.getJsonObject(ResponseRun.RESPONSE);
+      if ("false".equals(stream)) {
+        json(ctx, response);
+      } else if (!response.getBoolean("background", false)) {
+        ApiError.invalid("only a background response can be streamed again: this one was created with background"
+            + " false", "stream", "invalid_value").send(ctx.response());
+      } else {
+        LoggedEventsRelay.relay(ctx, generations, id.substring(RESPONSE_PREFIX.length()), ApiKeys.ownerOf(ctx), from);
+      }
+    });
   }
 
   private void inputItems(RoutingContext ctx) {
