@@ -35,7 +35,9 @@ import java.util.function.IntFunction;
  *   <li>the CPU share of the gateways, the worker process and this client, to show what is saturated.
  * </ul>
  * Slow streams run at one token per second ({@code --sim-itl-ms 1000}): a step emits one token for
- * every running stream at once, so there is no pacing jitter to subtract. Fast streams measure
+ * every running stream at once, so there is no pacing jitter to subtract; or, with
+ * {@code phasedStepMs}, each is paced to one token a second by its own {@code stream_delay_ms}
+ * on workers stepping every few ms, out of phase with the others (the step adds up to its length). Fast streams measure
  * throughput. A point the machine cannot hold (streams not all open in time, a node that dies) is
  * reported as such, and larger N on that cluster are skipped. Every wait has a timeout.
  */
@@ -71,6 +73,10 @@ public final class ScaleBenchmark {
    * @param slowItlMs the slow workers' decode step
    * @param fastItlMs the fast workers' decode step
    * @param openRate streams opened a second
+   * @param phasedStepMs 0: the slow streams' workers step once per {@code slowItlMs}, every stream's
+   *     token in the same step (a real engine's batch, all in phase); above 0: they step every
+   *     {@code phasedStepMs} and each stream is paced to {@code slowItlMs} by its own
+   *     {@code stream_delay_ms} from its own start, out of phase with the others (independent clients)
    * @param processPerWorker W worker processes of one worker each instead of one process with
    *     {@code --instances W}
    * @param gatewayArgs more arguments of every gateway
@@ -79,7 +85,7 @@ public final class ScaleBenchmark {
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
-      boolean processPerWorker, List<String> gatewayArgs, NodeLauncher nodes, Path logDir, Path svgDir) {
+      int phasedStepMs, boolean processPerWorker, List<String> gatewayArgs, NodeLauncher nodes, Path logDir, Path svgDir) {
 
     public Options {
       workers = positive("workers", workers);
@@ -100,6 +106,8 @@ public final class ScaleBenchmark {
       check(slowItlMs >= 1 && slowItlMs <= 10_000, "slow-itl-ms must be between 1 and 10000, got " + slowItlMs);
       check(fastItlMs >= 1 && fastItlMs <= 10_000, "fast-itl-ms must be between 1 and 10000, got " + fastItlMs);
       check(openRate >= 1 && openRate <= 100_000, "open-rate must be between 1 and 100000, got " + openRate);
+      check(phasedStepMs >= 0 && (phasedStepMs == 0 || phasedStepMs < slowItlMs),
+          "phased-step-ms must be 0 or between 1 and slow-itl-ms - 1, got " + phasedStepMs);
       gatewayArgs = List.copyOf(gatewayArgs);
     }
 
@@ -123,22 +131,63 @@ public final class ScaleBenchmark {
   /**
    * One point's figures (NaN where not measured).
    *
+   * @param itlMs each stream's interval between tokens
+   * @param stepMs the workers' decode step: {@code itlMs} when every stream's token comes in the same
+   *     step, less when streams are paced out of phase
+   * @param gatewayGc the gateways' stop-the-world GC pauses in the window (all gateways together)
+   * @param workerGc the worker processes' pauses in the window
+   * @param clientGc this client's pauses in the window: a pause anywhere on the path delays every
+   *     token that falls into it, so the added ITL's tail is read against these
    * @param problem why the point is missing or incomplete, or null
    */
-  public record Row(boolean tls, int gateways, int workers, int streams, int itlMs, boolean fast, long tokens,
+  public record Row(boolean tls, int gateways, int workers, int streams, int itlMs, boolean fast, int stepMs, long tokens,
       double seconds, double cpuPerKiloToken, double heapPerStreamBytes, double dispatchP50Ms, double dispatchP99Ms,
       long dispatched, double addedItlP50Ms, double addedItlP99Ms, double busBytesPerToken, double busMessagesPerToken,
       double hzOpsPerStream, double hzOpsPerSecond, double joinMs, double statusPerSecond, double statusBytesPerSecond,
-      double gatewayCpuPercent, double workerCpuPercent, double clientCpuPercent, int failed, String problem) {
+      double gatewayCpuPercent, double workerCpuPercent, double clientCpuPercent, GcPauses gatewayGc,
+      GcPauses workerGc, GcPauses clientGc, int failed, String problem) {
 
     double tokensPerSecond() {
       return tokens / seconds;
     }
 
-    static Row missing(boolean tls, int g, int w, int n, int itlMs, boolean fast, double joinMs, String problem) {
+    static Row missing(boolean tls, int g, int w, int n, int itlMs, boolean fast, int stepMs, double joinMs,
+        String problem) {
       double nan = Double.NaN;
-      return new Row(tls, g, w, n, itlMs, fast, 0, nan, nan, nan, nan, nan, 0, nan, nan, nan, nan, nan, nan, joinMs,
-          nan, nan, nan, nan, nan, 0, problem);
+      return new Row(tls, g, w, n, itlMs, fast, stepMs, 0, nan, nan, nan, nan, nan, 0, nan, nan, nan, nan, nan, nan, joinMs,
+          nan, nan, nan, nan, nan, GcPauses.NONE, GcPauses.NONE, GcPauses.NONE, 0, problem);
+    }
+  }
+
+  /** Stop-the-world GC pauses over a window: how many, and their total. */
+  public record GcPauses(long count, double totalMs) {
+    static final GcPauses NONE = new GcPauses(0, Double.NaN);
+
+    double meanMs() {
+      return count == 0 ? 0 : totalMs / count;
+    }
+
+    /** From the {@code jvm_gc_pause_seconds} timers of two scrapes (Micrometer's, of every node). */
+    static GcPauses between(PrometheusText before, PrometheusText after) {
+      return new GcPauses(Math.round(delta(before, after, "jvm_gc_pause_seconds_count")),
+          delta(before, after, "jvm_gc_pause_seconds_sum") * 1000);
+    }
+
+    GcPauses minus(GcPauses other) {
+      return new GcPauses(count - other.count, totalMs - other.totalMs);
+    }
+
+    /** This JVM's collections so far, concurrent cycles left out (they do not stop the application). */
+    static GcPauses ofThisJvm() {
+      long count = 0;
+      long ms = 0;
+      for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+        if (!gc.getName().contains("Concurrent") && gc.getCollectionCount() > 0) {
+          count += gc.getCollectionCount();
+          ms += gc.getCollectionTime();
+        }
+      }
+      return new GcPauses(count, ms);
     }
   }
 
@@ -179,6 +228,7 @@ public final class ScaleBenchmark {
 
   /** One cluster, and each stream count on it in turn. */
   private void cluster(boolean tls, int g, int w, List<Integer> counts, int itlMs, boolean fast) {
+    int stepMs = !fast && options.phasedStepMs() > 0 ? options.phasedStepMs() : itlMs;
     int most = counts.stream().mapToInt(Integer::intValue).max().orElseThrow();
     int tokens = maxTokens(itlMs, most);
     int slots = (most + w - 1) / w + PROBE_SLOTS;
@@ -189,7 +239,7 @@ public final class ScaleBenchmark {
       // A step takes a token of every running stream and whole prompts: room for all, so that a step of
       // 1 s admits every stream that arrived during it (the default batch of 512 would make new streams
       // wait for steps, and running ones share them).
-      List<String> a = new ArrayList<>(List.of("--model", "simulated", "--sim-itl-ms", Integer.toString(itlMs),
+      List<String> a = new ArrayList<>(List.of("--model", "simulated", "--sim-itl-ms", Integer.toString(stepMs),
           "--slots", Integer.toString(slots), "--ctx", Integer.toString(ctx),
           "--batch", Integer.toString(slots * BATCH_PER_SLOT), "--ops-port",
           Integer.toString(opsPorts[i])));
@@ -210,7 +260,7 @@ public final class ScaleBenchmark {
           tls);
     } catch (Exception e) {
       for (int n : counts) {
-        emit(Row.missing(tls, g, w, n, itlMs, fast, Double.NaN, "cluster did not start: " + e.getMessage()));
+        emit(Row.missing(tls, g, w, n, itlMs, fast, stepMs, Double.NaN, "cluster did not start: " + e.getMessage()));
       }
       return;
     }
@@ -218,14 +268,14 @@ public final class ScaleBenchmark {
       String skip = null;
       for (int n : counts) {
         if (skip != null) {
-          emit(Row.missing(tls, g, w, n, itlMs, fast, cluster.joinMillis(), "skipped: " + skip));
+          emit(Row.missing(tls, g, w, n, itlMs, fast, stepMs, cluster.joinMillis(), "skipped: " + skip));
           continue;
         }
         Row row;
         try {
-          row = new Point(cluster, opsPorts, tls, g, w, n, itlMs, fast, tokens).measure();
+          row = new Point(cluster, opsPorts, tls, g, w, n, itlMs, fast, stepMs, tokens).measure();
         } catch (Exception e) {
-          row = Row.missing(tls, g, w, n, itlMs, fast, cluster.joinMillis(), e.getMessage());
+          row = Row.missing(tls, g, w, n, itlMs, fast, stepMs, cluster.joinMillis(), e.getMessage());
         }
         emit(row);
         if (row.problem() != null && Double.isNaN(row.cpuPerKiloToken())) {
@@ -260,10 +310,12 @@ public final class ScaleBenchmark {
     private final int n;
     private final int itlMs;
     private final boolean fast;
+    private final int stepMs;
     private final int tokens;
 
     Point(LocalCluster cluster, int[] opsPorts, boolean tls, int g, int w, int n, int itlMs, boolean fast,
-        int tokens) {
+        int stepMs, int tokens) {
+      this.stepMs = stepMs;
       this.cluster = cluster;
       this.opsPorts = opsPorts;
       this.tls = tls;
@@ -284,7 +336,12 @@ public final class ScaleBenchmark {
       PrometheusText gw0 = scrapeGateways();
       PrometheusText all0 = gw0.plus(scrapeWorkers());
       // No deadline: a slow stream outlives any default timeout_ms; it ends when the client closes it.
-      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", tokens).put("timeout_ms", 0).encode();
+      JsonObject request = new JsonObject().put("prompt", PROMPT).put("max_tokens", tokens).put("timeout_ms", 0);
+      if (stepMs < itlMs) {
+        // Paced from the sampling of its last token: the next comes one step after the delay.
+        request.put("stream_delay_ms", itlMs - stepMs);
+      }
+      String body = request.encode();
       try (ScaleLoad load = new ScaleLoad(n)) {
         load.open(ports, n, body, options.openRate());
         long openDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + n / options.openRate());
@@ -292,7 +349,7 @@ public final class ScaleBenchmark {
           Thread.sleep(50); // polling the client's counters: the streams open on its event loops
         }
         if (load.started() < n) {
-          return Row.missing(tls, g, w, n, itlMs, fast, cluster.joinMillis(), load.started() + " of " + n
+          return Row.missing(tls, g, w, n, itlMs, fast, stepMs, cluster.joinMillis(), load.started() + " of " + n
               + " streams got a first token within " + (60 + n / options.openRate()) + " s, " + load.failed()
               + " failed" + problems(load) + (alive() ? "" : "; a node exited"));
         }
@@ -300,6 +357,7 @@ public final class ScaleBenchmark {
         // Every stream past its second token: the window holds only steady gaps.
         Thread.sleep(2L * itlMs + 200);
         Cpu cpu0 = cpu();
+        GcPauses client0 = GcPauses.ofThisJvm();
         PrometheusText w0 = scrapeGateways();
         PrometheusText first0 = PrometheusText.scrape(ports.getFirst());
         PrometheusText hz0 = w0.plus(scrapeWorkers());
@@ -312,6 +370,7 @@ public final class ScaleBenchmark {
         }
         long t1 = System.nanoTime();
         Cpu cpu1 = cpu();
+        GcPauses clientGc = GcPauses.ofThisJvm().minus(client0);
         PrometheusText w1 = scrapeGateways();
         PrometheusText first1 = PrometheusText.scrape(ports.getFirst());
         PrometheusText hz1 = w1.plus(scrapeWorkers());
@@ -321,13 +380,13 @@ public final class ScaleBenchmark {
         int endedEarly = load.ended();
         load.close();
         return row(load, t0, t1, cpu0, cpu1, gw0, all0, all1, w0, w1, first0, first1, hz0, hz1, heapWith,
-            failedInWindow, endedEarly);
+            clientGc, failedInWindow, endedEarly);
       }
     }
 
     private Row row(ScaleLoad load, long t0, long t1, Cpu cpu0, Cpu cpu1, PrometheusText gw0, PrometheusText all0,
         PrometheusText all1, PrometheusText w0, PrometheusText w1, PrometheusText first0, PrometheusText first1,
-        PrometheusText hz0, PrometheusText hz1, double heapWith, int failed, int ended) {
+        PrometheusText hz0, PrometheusText hz1, double heapWith, GcPauses clientGc, int failed, int ended) {
       double seconds = (t1 - t0) / 1e9;
       long received = 0;
       List<Double> added = new ArrayList<>();
@@ -351,7 +410,7 @@ public final class ScaleBenchmark {
       if (failed > 0 || ended > 0) {
         problem = failed + " streams failed, " + ended + " ended before the window's end" + problems(load);
       }
-      return new Row(tls, g, w, n, itlMs, fast, received, seconds,
+      return new Row(tls, g, w, n, itlMs, fast, stepMs, received, seconds,
           (cpu1.gateways - cpu0.gateways) / received * 1000,
           (heapWith - heapBefore) / n,
           dispatch.percentile(50) * 1000, dispatch.percentile(99) * 1000, (long) dispatch.count(),
@@ -363,7 +422,8 @@ public final class ScaleBenchmark {
           delta(first0, first1, "tokenbus_worker_announcements_total") / seconds,
           delta(first0, first1, "tokenbus_worker_announcement_bytes_total") / seconds,
           100 * (cpu1.gateways - cpu0.gateways) / seconds / g, 100 * (cpu1.workers - cpu0.workers) / seconds,
-          100 * (cpu1.client - cpu0.client) / seconds, failed, problem);
+          100 * (cpu1.client - cpu0.client) / seconds, GcPauses.between(w0, w1),
+          GcPauses.between(hz0, hz1).minus(GcPauses.between(w0, w1)), clientGc, failed, problem);
     }
 
     /** A few streams to their end first: lazily made pools and classes are then in the heap's baseline. */
@@ -476,20 +536,27 @@ public final class ScaleBenchmark {
   static String header() {
     return "| bus | G | W | N | ITL ms | tok/s | gw CPU s/1k tok | gw heap/stream KB | dispatch p50/p99 ms"
         + " | added ITL p50/p99 ms | bus B/tok | bus msg/tok | HZ ops/stream | HZ ops/s | join s | status/s"
-        + " | status KB/s | gw CPU % | worker CPU % | client CPU % | failed |\n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        + " | status KB/s | gw CPU % | worker CPU % | client CPU % | GC pauses gw / worker / client (n x mean ms)"
+        + " | failed |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
   }
 
   static String format(Row r) {
-    return String.format(Locale.ROOT, "| %s | %d | %d | %s%d | %d | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s"
-            + " | %s | %s | %s | %s | %s | %s | %s | %d |",
-        r.tls() ? "TLS" : "plain", r.gateways(), r.workers(), r.fast() ? "fast " : "", r.streams(), r.itlMs(),
+    return String.format(Locale.ROOT, "| %s | %d | %d | %s%d | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s"
+            + " | %s | %s | %s | %s | %s | %s | %s | %s | %d |",
+        r.tls() ? "TLS" : "plain", r.gateways(), r.workers(), r.fast() ? "fast " : "", r.streams(),
+        r.itlMs() + (r.stepMs() < r.itlMs() ? " (paced, step " + r.stepMs() + ")" : ""),
         f(r.tokensPerSecond(), 0), f(r.cpuPerKiloToken(), 3), f(r.heapPerStreamBytes() / 1024, 1),
         f(r.dispatchP50Ms(), 2), f(r.dispatchP99Ms(), 2), f(r.addedItlP50Ms(), 2), f(r.addedItlP99Ms(), 2),
         f(r.busBytesPerToken(), 0), f(r.busMessagesPerToken(), 2), f(r.hzOpsPerStream(), 2),
         f(r.hzOpsPerSecond(), 0), f(r.joinMs() / 1000, 1), f(r.statusPerSecond(), 1),
         f(r.statusBytesPerSecond() / 1024, 1), f(r.gatewayCpuPercent(), 0), f(r.workerCpuPercent(), 0),
-        f(r.clientCpuPercent(), 0), r.failed());
+        f(r.clientCpuPercent(), 0), gc(r.gatewayGc()) + " / " + gc(r.workerGc()) + " / " + gc(r.clientGc()),
+        r.failed());
+  }
+
+  private static String gc(GcPauses p) {
+    return Double.isFinite(p.totalMs()) ? p.count() + " x " + f(p.meanMs(), 0) : "-";
   }
 
   private static String f(double v, int decimals) {

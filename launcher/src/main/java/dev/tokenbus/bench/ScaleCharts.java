@@ -57,6 +57,6 @@ final class ScaleCharts {
   }
 
   private static String bus(ScaleBenchmark.Row r) {
-    return r.tls() ? "TLS" : "plain";
+    return (r.tls() ? "TLS" : "plain") + (r.stepMs() < r.itlMs() ? " paced" : "");
   }
 }

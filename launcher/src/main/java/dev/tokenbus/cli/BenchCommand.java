@@ -474,6 +474,12 @@ final class BenchCommand implements Runnable {
         description = "Streams opened a second (default: ${DEFAULT-VALUE}).")
     int openRate;
 
+    @Option(names = "--phased-step-ms", defaultValue = "0",
+        description = "0: the slow streams' workers step once per --slow-itl-ms, every stream's token in the same"
+            + " step (a batch in phase); above 0: they step every N ms and each stream is paced to --slow-itl-ms by"
+            + " its own stream_delay_ms from its own start, out of phase with the others (default: ${DEFAULT-VALUE}).")
+    int phasedStepMs;
+
     @Option(names = "--process-per-worker",
         description = "W worker processes of one worker each instead of one process with --instances W.")
     boolean processPerWorker;
@@ -518,7 +524,7 @@ final class BenchCommand implements Runnable {
       }
       new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
           withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
-          processPerWorker, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
+          phasedStepMs, processPerWorker, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
           System.out).run();
       return 0;
     }

@@ -33,7 +33,7 @@ class ScaleBenchmarkTest {
   void aTinyPointReportsEveryFigureFromWhatTheNodesAndTheClientSaw() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(), List.of(true), 3,
-        ITL_MS, 20, 1000, false, List.of(), NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
+        ITL_MS, 20, 1000, 0, false, List.of(), NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
         dir.resolve("svg"));
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
@@ -60,6 +60,11 @@ class ScaleBenchmarkTest {
     assertThat(r.joinMs()).isPositive();
     assertThat(r.statusPerSecond()).as("the worker announces itself").isPositive();
     assertThat(r.statusBytesPerSecond()).isGreaterThan(r.statusPerSecond() * 10);
+    // GC pauses are counted from each JVM's own figures (none may have paused in 3 s: counts, not sizes).
+    assertThat(r.gatewayGc().count()).isNotNegative();
+    assertThat(r.gatewayGc().totalMs()).isFinite().isNotNegative();
+    assertThat(r.workerGc().totalMs()).isFinite().isNotNegative();
+    assertThat(r.clientGc().totalMs()).isFinite().isNotNegative();
     assertThat(out).contains(ScaleBenchmark.header()).contains("| TLS | 1 | 1 | " + STREAMS + " | " + ITL_MS + " |");
     assertThat(Files.readString(dir.resolve("svg/heap-per-stream-vs-streams.svg"))).startsWith("<svg")
         .contains("TLS G=1 W=1");
