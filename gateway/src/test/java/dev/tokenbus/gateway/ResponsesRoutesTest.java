@@ -150,17 +150,7 @@ class ResponsesRoutesTest {
     HttpResponse<String> r = send(0, KEY, "POST", "/v1/responses", greeting().put("stream", true));
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
-    List<JsonObject> events = new ArrayList<>();
-    String pendingType = null;
-    for (String line : r.body().split("\n")) {
-      if (line.startsWith("event: ")) {
-        pendingType = line.substring(7);
-      } else if (line.startsWith("data: ")) {
-        JsonObject e = new JsonObject(line.substring(6));
-        assertThat(e.getString("type")).isEqualTo(pendingType);
-        events.add(e);
-      }
-    }
+    List<JsonObject> events = events(r.body());
     List<String> types = events.stream().map(e -> e.getString("type")).toList();
     assertThat(types.subList(0, 4)).containsExactly("response.created", "response.in_progress",
         "response.output_item.added", "response.content_part.added");

@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * held by a {@link Run}, the generation's {@link ClientLink} (letting go of it is the cancel: a
  * queued request leaves the queue, a running one is cancelled on its worker within a decode step)
  * and its {@link EventChannel}. A log is kept {@link #KEEP_MS} after its response ended, at most
- * {@link #MAX_ENDED} ended ones (the oldest go first). Used on the gateway's event loop.
+ * {@link #MAX_ENDED} ended ones holding {@link #MAX_ENDED_BYTES} together (the oldest go first).
+ * Used on the gateway's event loop.
  */
 final class BackgroundRuns implements EventBatch.Reader {
 
@@ -41,10 +42,14 @@ final class BackgroundRuns implements EventBatch.Reader {
   /** Most logs of ended responses kept. */
   static final int MAX_ENDED = 256;
 
+  /** Most characters of events the logs of ended responses keep together (each running one keeps up to {@link EventLog#MAX_BYTES}). */
+  static final long MAX_ENDED_BYTES = 64L * 1024 * 1024;
+
   private final Vertx vertx;
   private final Map<String, Run> runs = new HashMap<>();
   private final LinkedHashMap<String, Run> logs = new LinkedHashMap<>();
   private int ended;
+  private long endedBytes;
 
   BackgroundRuns(Vertx vertx) {
     this.vertx = vertx;
@@ -58,12 +63,14 @@ final class BackgroundRuns implements EventBatch.Reader {
     run.over.future().onComplete(ar -> {
       runs.remove(sid, run);
       ended++;
-      vertx.setTimer(KEEP_MS, t -> forget(sid, run));
+      endedBytes += run.log.bytes();
+      run.keepTimer = vertx.setTimer(KEEP_MS, t -> forget(sid, run));
       Iterator<Map.Entry<String, Run>> oldest = logs.entrySet().iterator();
-      while (ended > MAX_ENDED && oldest.hasNext()) {
-        if (oldest.next().getValue().log.ended()) {
+      while ((ended > MAX_ENDED || endedBytes > MAX_ENDED_BYTES) && oldest.hasNext()) {
+        Run r = oldest.next().getValue();
+        if (r.log.ended()) {
           oldest.remove();
-          ended--;
+          dropped(r);
         }
       }
     });
@@ -72,8 +79,15 @@ final class BackgroundRuns implements EventBatch.Reader {
 
   private void forget(String sid, Run run) {
     if (logs.remove(sid, run)) {
-      ended--;
+      dropped(run);
     }
+  }
+
+  /** An ended run's log is no longer kept. */
+  private void dropped(Run run) {
+    ended--;
+    endedBytes -= run.log.bytes();
+    vertx.cancelTimer(run.keepTimer);
   }
 
   /** Cancels {@code owner}'s run under stream id {@code sid}; completes once its last state is stored. */
@@ -114,6 +128,7 @@ final class BackgroundRuns implements EventBatch.Reader {
     private final Promise<Void> over = Promise.promise();
     private String abandoned;
     private Consumer<String> onAbandoned;
+    private long keepTimer = -1;
 
     private Run(EventLog log, ResponseRun response, ResponsesRequest request, StreamOwner owner) {
       this.log = log;

@@ -47,6 +47,11 @@ final class EventLog {
     this.maxBytes = maxBytes;
   }
 
+  /** Characters of events kept (about their bytes: the events are JSON, mostly ASCII). */
+  long bytes() {
+    return bytes;
+  }
+
   /** Appends the next event, as {@link ResponseEvents.Sink}. */
   Future<Void> append(String type, JsonObject event) {
     if (ended) {
@@ -85,10 +90,11 @@ final class EventLog {
   /**
    * The events after {@code after}, at most {@link EventBatch#MAX_BYTES} of them (at least one): at
    * once when there are some or the log ended, else as soon as one comes or, with none, after
-   * {@code waitMs}. Refused when events after {@code after} were dropped already.
+   * {@code waitMs}. Refused when events after {@code after} were dropped already, and when
+   * {@code after} is past the last event so far (no client can have seen it).
    */
   Future<EventBatch> read(long after, long waitMs) {
-    if (after + 1 < next() || ended || after + 1 < first) {
+    if (after + 1 != next() || ended) {
       return now(after);
     }
     Promise<Void> woken = Promise.promise();
@@ -102,6 +108,10 @@ final class EventLog {
   }
 
   private Future<EventBatch> now(long after) {
+    if (after >= next()) {
+      return Future.failedFuture(new RequestValidationException("starting_after", "starting_after " + after
+          + " is past the last event of response " + responseId + " so far (" + (next() - 1) + ")"));
+    }
     if (after + 1 < first) {
       return Future.failedFuture(new RequestValidationException("starting_after", "the events of response "
           + responseId + " up to " + (first - 1) + " are no longer kept (a response keeps its last "

@@ -14,7 +14,7 @@ import io.vertx.ext.web.RoutingContext;
  * wherever the response runs (this gateway or another: {@link Dispatcher#readEventsWherever}),
  * one batch at a time: the next is asked for once the client's connection took the last, so a
  * client that does not read holds one batch on this gateway and nothing on the other. A client
- * that goes away stops the reads and nothing else: the response goes on, as a background response
+ * that goes away ends its channel and stops the reads, and nothing else: the response goes on, as a background response
  * does. A refusal before the first event is an HTTP error; one after it (the events asked for were
  * dropped) is the API's {@code error} event, and the stream ends.
  */
@@ -42,12 +42,15 @@ final class LoggedEventsRelay {
         return;
       }
       relay.sse = generations.sse(ctx);
+      // A client that leaves ends the channel (its keep-alive timer) at once, even while the relay waits.
+      ctx.response().closeHandler(v -> relay.sse.close());
       relay.write(ar.result());
     });
   }
 
   private void write(EventBatch batch) {
     if (sse.isClosed()) {
+      sse.close();
       return;
     }
     for (int i = 0; i < batch.events().size(); i++) {
@@ -65,6 +68,7 @@ final class LoggedEventsRelay {
 
   private void next() {
     if (sse.isClosed()) {
+      sse.close();
       return;
     }
     dispatcher.readEventsWherever(sid, owner, after).onComplete(ar -> {

@@ -71,9 +71,19 @@ class EventLogTest {
     assertThat(tail.events()).hasSize(1);
     assertThat(seq(tail, 0)).isEqualTo(9);
     assertThat(tail.ended()).isTrue();
-    EventBatch past = onLoop(() -> log.read(9, 1000));
-    assertThat(past.events()).isEmpty();
-    assertThat(past.ended()).isTrue();
+    EventBatch all = onLoop(() -> log.read(9, 1000));
+    assertThat(all.events()).as("the client has every event").isEmpty();
+    assertThat(all.ended()).isTrue();
+    // Past the last event: no client can have seen it.
+    for (long after : new long[] {10, 1_000_000}) {
+      try {
+        onLoop(() -> log.read(after, 1000));
+        throw new AssertionError("a read after event " + after + " of 10 was answered");
+      } catch (RequestValidationException e) {
+        assertThat(e.param()).isEqualTo("starting_after");
+        assertThat(e.getMessage()).contains("past the last event");
+      }
+    }
   }
 
   @Test
