@@ -6,7 +6,6 @@ import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
-import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.TokensFrame;
 import io.vertx.core.Context;
@@ -14,7 +13,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageProducer;
 import io.vertx.core.streams.WriteStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,8 +40,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * result to report, so it ends the stream with ERROR {@code protocol_error}: a gateway must not
  * mistake a producer that lost track of its generation for a complete one. Call {@code finish}.
  *
- * <p><b>Failure.</b> Frames go through one {@link MessageProducer}, whose write fails with
- * {@code ReplyException(NO_HANDLERS)} once the gateway endpoint is gone. The first such failure
+ * <p><b>Failure.</b> Frames go through a {@link FrameBatcher} (with the frames of the context's
+ * other streams to the same endpoint), whose send fails with {@code ReplyException(NO_HANDLERS)}
+ * once the gateway endpoint is gone. The first such failure
  * goes to the {@link #exceptionHandler} (once) and the stream stops sending. A gateway that hangs
  * without leaving shows up as {@link #creditsStalledSinceNanos()} growing; the worker decides when
  * that is too long.
@@ -56,7 +55,7 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
 
   private final Context context;
   private final String streamId;
-  private final MessageProducer<Frame> sender;
+  private final FrameBatcher sender;
   // TokenData, or the terminal Frame (END/ERROR) as the last element.
   private final Queue<Object> queued = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean flushScheduled = new AtomicBoolean();
@@ -88,22 +87,28 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
     this(context, bus, target, streamId, window, 0);
   }
 
+  /** A stream with a batcher of its own (see the next constructor for {@code coalesceMs}). */
+  public CreditedWriteStream(Context context, EventBus bus, String target, String streamId, int window,
+      long coalesceMs) {
+    this(context, new FrameBatcher(context, bus, target), streamId, window, coalesceMs);
+  }
+
   /**
+   * @param out the batcher towards the gateway endpoint (OPEN's {@code replyTo}), shared by the
+   *     streams of {@code context} that go there, so that one decode step's tokens leave together
    * @param coalesceMs tokens written less than this long after the previous TOKENS frame wait for
    *     the rest of it and leave together in the next frame: at thousands of tokens per second this
    *     cuts messages, wake-ups and syscalls several-fold for at most that much added latency; a
    *     model slower than one token per {@code coalesceMs} is not delayed at all. 0 sends at once.
    */
-  public CreditedWriteStream(Context context, EventBus bus, String target, String streamId, int window,
-      long coalesceMs) {
+  public CreditedWriteStream(Context context, FrameBatcher out, String streamId, int window, long coalesceMs) {
     if (window < 1) {
       throw new IllegalArgumentException("window must be at least 1, got " + window);
     }
     this.context = Objects.requireNonNull(context, "context");
     this.streamId = streamId;
     this.credits = new AtomicInteger(window);
-    FrameCodec.register(bus);
-    this.sender = bus.sender(target, FrameCodec.options());
+    this.sender = Objects.requireNonNull(out, "out");
     this.lastSendNanos = System.nanoTime();
     this.coalesceNanos = coalesceMs * 1_000_000L;
     this.coalesceMs = coalesceMs;
@@ -324,7 +329,7 @@ public final class CreditedWriteStream implements WriteStream<TokenData> {
   private Future<Void> send(Frame frame) {
     lastSendNanos = System.nanoTime();
     framesSent.incrementAndGet();
-    Future<Void> written = sender.write(frame);
+    Future<Void> written = sender.send(frame);
     written.onFailure(this::sendFailed);
     return written;
   }

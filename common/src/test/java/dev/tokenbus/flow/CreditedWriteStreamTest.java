@@ -10,6 +10,7 @@ import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameBatch;
 import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.TokensFrame;
@@ -52,7 +53,7 @@ class CreditedWriteStreamTest {
     workerContext = vertx.getOrCreateContext();
     gatewayContext = vertx.getOrCreateContext();
     FrameCodec.register(vertx.eventBus());
-    OnContext.future(gatewayContext, () -> vertx.eventBus().<Frame>consumer(target, m -> received.add(m.body()))
+    OnContext.future(gatewayContext, () -> vertx.eventBus().<Object>consumer(target, m -> FrameBatch.forEach(m.body(), received::add))
         .completion()).await();
   }
 

@@ -5,6 +5,7 @@ import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.ErrorFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameBatch;
 import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.TokensFrame;
@@ -56,7 +57,7 @@ final class FlowHarness {
       h.stream = new TokenStream(h.gateway, h.streamId, window,
           n -> h.bus.send(h.workerAddress, new CreditFrame(h.streamId, n), FrameCodec.options()),
           reason -> h.bus.send(h.workerAddress, new CancelFrame(h.streamId, reason), FrameCodec.options()));
-      return h.bus.<Frame>consumer(h.gatewayAddress, h::atGateway).completion();
+      return h.bus.<Object>consumer(h.gatewayAddress, m -> FrameBatch.forEach(m.body(), h::atGateway)).completion();
     });
     Future<Void> workerUp = OnContext.future(h.worker, () -> {
       h.producer = new CreditedWriteStream(h.worker, h.bus, h.gatewayAddress, h.streamId, window);
@@ -66,8 +67,7 @@ final class FlowHarness {
     return h;
   }
 
-  private void atGateway(Message<Frame> msg) {
-    Frame f = msg.body();
+  private void atGateway(Frame f) {
     atGateway.add(f);
     switch (f) {
       case TokensFrame t -> stream.onTokens(t);

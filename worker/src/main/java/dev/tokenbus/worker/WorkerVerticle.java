@@ -8,6 +8,7 @@ import dev.tokenbus.engine.Embedder;
 import dev.tokenbus.engine.Engine;
 import dev.tokenbus.engine.EngineStats;
 import dev.tokenbus.flow.CreditedWriteStream;
+import dev.tokenbus.flow.FrameBatcher;
 import dev.tokenbus.metrics.TokenbusMetrics;
 import dev.tokenbus.protocol.Addresses;
 import dev.tokenbus.protocol.PrefixHashes;
@@ -76,6 +77,8 @@ public final class WorkerVerticle extends VerticleBase {
   private long lastHeartbeatNanos;
   /** Where worker heartbeats go: one sender per gateway with streams here, and how many it sent since. */
   private final Map<String, Heartbeats> heartbeats = new HashMap<>();
+  /** The frames of this worker's streams, one batcher per gateway endpoint: a decode step's tokens leave together. */
+  private final Map<String, FrameBatcher> batchers = new HashMap<>();
 
   private static final class Heartbeats {
     final MessageProducer<Frame> sender;
@@ -169,8 +172,8 @@ public final class WorkerVerticle extends VerticleBase {
       return;
     }
     parked.superseded(open.request().id());
-    CreditedWriteStream out = new CreditedWriteStream(context, bus, open.replyTo(), sid, open.window(),
-        options.coalesceMs());
+    FrameBatcher toGateway = batchers.computeIfAbsent(open.replyTo(), g -> new FrameBatcher(context, bus, g));
+    CreditedWriteStream out = new CreditedWriteStream(context, toGateway, sid, open.window(), options.coalesceMs());
     boolean cached = prefixCache && open.request().config().cachePrompt();
     // A resumed stream's earlier text is not known here: only its request is summarised.
     boolean keepReply = cached && open.resume().isEmpty();
@@ -295,6 +298,7 @@ public final class WorkerVerticle extends VerticleBase {
       // One worker heartbeat per gateway with streams here, however many: their liveness at once.
       lastHeartbeatNanos = now;
       heartbeats.keySet().retainAll(gateways);
+      batchers.keySet().retainAll(gateways); // a stream keeps its own: this only stops sharing an unused one
       for (String gateway : gateways) {
         Heartbeats h = heartbeats.computeIfAbsent(gateway, g -> new Heartbeats(bus.sender(g, FrameCodec.options())));
         h.sender.write(HeartbeatFrame.ofWorker(endpoint, ++h.sent)).onFailure(e -> gatewayUnreachable(gateway, e));
@@ -305,6 +309,7 @@ public final class WorkerVerticle extends VerticleBase {
   /** A gateway's endpoint is gone (NO_HANDLERS): its streams are parked or cancelled, as when a token's send fails. */
   private void gatewayUnreachable(String gateway, Throwable e) {
     heartbeats.remove(gateway);
+    batchers.remove(gateway);
     for (WorkerStream s : new ArrayList<>(streams.values())) {
       if (!s.isParked() && gateway.equals(s.open.replyTo())) {
         gatewayGone(s, "gateway unreachable (" + e.getMessage() + ")");

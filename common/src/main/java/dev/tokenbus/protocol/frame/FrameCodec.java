@@ -5,6 +5,7 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageCodec;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.WeakHashMap;
 
@@ -26,13 +27,18 @@ public final class FrameCodec implements MessageCodec<Frame, Frame> {
   private static final Set<EventBus> REGISTERED = Collections.synchronizedSet(
       Collections.newSetFromMap(new WeakHashMap<>()));
 
-  /** Registers the codec on {@code bus} unless it already is; safe to call from every verticle. */
+  /**
+   * Registers this codec and {@link FrameBatchCodec} on {@code bus} unless they already are; safe to
+   * call from every verticle.
+   */
   public static void register(EventBus bus) {
     if (REGISTERED.add(bus)) {
-      try {
-        bus.registerCodec(INSTANCE);
-      } catch (IllegalStateException alreadyRegistered) {
-        // Someone registered a FrameCodec directly; it is the same codec, so that is fine.
+      for (MessageCodec<?, ?> codec : List.of(INSTANCE, FrameBatchCodec.INSTANCE)) {
+        try {
+          bus.registerCodec(codec);
+        } catch (IllegalStateException alreadyRegistered) {
+          // Someone registered it directly; it is the same codec, so that is fine.
+        }
       }
     }
   }

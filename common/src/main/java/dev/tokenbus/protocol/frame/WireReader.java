@@ -14,9 +14,28 @@ final class WireReader {
   private final int limit;
 
   WireReader(byte[] bytes) {
+    this(bytes, 0, bytes.length);
+  }
+
+  /** Reads {@code bytes[offset, offset + length)}, and nothing past it. */
+  WireReader(byte[] bytes, int offset, int length) {
     this.bytes = bytes;
-    this.pos = 0;
-    this.limit = bytes.length;
+    this.pos = offset;
+    this.limit = offset + length;
+  }
+
+  /**
+   * The next {@code length} bytes as a reader of their own, which reads nothing past them; this
+   * reader goes on after them.
+   */
+  WireReader slice(int length, String what) {
+    if (length < 0) {
+      throw new MalformedFrameException(what + " of " + Integer.toUnsignedString(length) + " bytes at offset " + pos);
+    }
+    need(length, what);
+    WireReader slice = new WireReader(bytes, pos, length);
+    pos += length;
+    return slice;
   }
 
   int remaining() {

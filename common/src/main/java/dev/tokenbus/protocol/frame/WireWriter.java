@@ -25,6 +25,19 @@ final class WireWriter {
     return size;
   }
 
+  /** Forgets what was written, keeping the array. */
+  void reset() {
+    size = 0;
+  }
+
+  /** {@code other}'s bytes behind a varint of their count. */
+  void writeSized(WireWriter other) {
+    writeVarInt(other.size);
+    ensure(other.size);
+    System.arraycopy(other.bytes, 0, bytes, size, other.size);
+    size += other.size;
+  }
+
   void writeByte(int b) {
     ensure(1);
     bytes[size++] = (byte) b;

@@ -7,6 +7,7 @@ import dev.tokenbus.protocol.RequestValidationException;
 import dev.tokenbus.protocol.WorkerStatus;
 import dev.tokenbus.protocol.frame.CreditFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameBatch;
 import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.Handover;
 import dev.tokenbus.protocol.frame.OpenFrame;
@@ -61,7 +62,8 @@ final class EventBusWorkerLink implements WorkerLink {
   public Future<Void> start(Inbox inbox) {
     Context context = vertx.getOrCreateContext();
     FrameCodec.register(bus);
-    MessageConsumer<Frame> frames = bus.consumer(endpoint, m -> inbox.frame(m.body()));
+    // A worker sends its streams' frames here in batches (a decode step's tokens at once), heartbeats alone.
+    MessageConsumer<Object> frames = bus.consumer(endpoint, m -> FrameBatch.forEach(m.body(), inbox::frame));
     MessageConsumer<Object> status = bus.consumer(Addresses.WORKER_STATUS, m -> {
       WorkerStatus s;
       try {

@@ -173,21 +173,34 @@ final class Failover {
     long forgotten = now - TimeUnit.SECONDS.toNanos(InactivityLimits.WINDOW_S);
     workerHeard.values().removeIf(t -> t - forgotten < 0); // workers gone long since
     long grace = TimeUnit.MILLISECONDS.toNanos(DEADLINE_GRACE_MS);
-    for (Route r : table.snapshot()) {
+    // Each worker's limit, worked out once a sweep; a worker whose heartbeat came within it vouches for
+    // all its streams, so that with thousands of streams most cost one lookup here, and nothing is copied.
+    Map<String, Long> limitOf = new java.util.HashMap<>();
+    table.forEachListed(r -> {
       TokenStream s = r.stream;
-      if (s.isFinished() || r.moving || s.workerEndpoint() == null) {
-        continue; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
+      String worker = s.workerEndpoint();
+      if (s.isFinished() || r.moving || worker == null) {
+        return; // a first leg being opened has no worker to be unresponsive yet: its OPEN times out on its own
       }
-      long limit = limits.limitNanos(s.workerEndpoint(), now);
-      if (now - lastHeard(s) > limit) {
-        move(s, StreamErrorType.WORKER_UNRESPONSIVE, "no token or heartbeat from worker " + s.workerEndpoint() + " for "
+      Long limit = limitOf.get(worker);
+      if (limit == null) {
+        long l = limits.limitNanos(worker, now);
+        Long beat = workerHeard.get(worker);
+        limit = beat != null && now - beat <= l ? VOUCHED : l;
+        limitOf.put(worker, limit);
+      }
+      if (limit != VOUCHED && now - s.lastActivityNanos() > limit) {
+        move(s, StreamErrorType.WORKER_UNRESPONSIVE, "no token or heartbeat from worker " + worker + " for "
             + TimeUnit.NANOSECONDS.toMillis(limit) + " ms");
       } else if (now - (r.deadlineNanos + grace) > 0) {
         // The worker should have ended it with finish_reason timeout; end it here and cancel there.
         s.fail(StreamErrorType.TIMEOUT, "timeout_ms elapsed and the worker did not end the stream");
       }
-    }
+    });
   }
+
+  /** In a sweep: the worker's last heartbeat is within its limit, so each of its streams was heard in time. */
+  private static final long VOUCHED = -1;
 
   /** Moves every stream of a cluster member that left. */
   void nodeLeft(String node) {

@@ -137,6 +137,18 @@ final class StreamTable {
     return routes.values().stream().filter(r -> r.listed && r.owner.equals(owner)).map(r -> r.stream).toList();
   }
 
+  /**
+   * Hands {@code action} each listed stream's record, without copying the table: {@code action} may
+   * end, move or add streams as it goes (a record added meanwhile may or may not be visited).
+   */
+  void forEachListed(java.util.function.Consumer<Route> action) {
+    for (Route r : routes.values()) {
+      if (r.listed) {
+        action.accept(r);
+      }
+    }
+  }
+
   /** The listed streams with their records (a copy), to go through while streams end. */
   List<Route> snapshot() {
     return routes.values().stream().filter(r -> r.listed).toList();

@@ -14,6 +14,7 @@ import dev.tokenbus.protocol.TokenData;
 import dev.tokenbus.protocol.frame.AcceptFrame;
 import dev.tokenbus.protocol.frame.EndFrame;
 import dev.tokenbus.protocol.frame.Frame;
+import dev.tokenbus.protocol.frame.FrameBatch;
 import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.TokensFrame;
@@ -200,12 +201,12 @@ class WorkerParkedStreamTest {
       HandGateway h = new HandGateway(cluster.startNode());
       EventBus bus = h.node.vertx().eventBus();
       FrameCodec.register(bus);
-      bus.<Frame>consumer(h.endpoint, h::onFrame).completion().await(10, TimeUnit.SECONDS);
+      bus.<Object>consumer(h.endpoint, m -> FrameBatch.forEach(m.body(), h::onFrame)).completion().await(10, TimeUnit.SECONDS);
       return h;
     }
 
-    private void onFrame(Message<Frame> m) {
-      switch (m.body()) {
+    private void onFrame(Frame f) {
+      switch (f) {
         case TokensFrame t -> tokens.addAll(t.tokens());
         case EndFrame e -> end = e;
         default -> { }
