@@ -88,7 +88,7 @@ public final class ClusterNode {
    * a few tens of microseconds each on the first token's path, more on a busy machine. The decode
    * thread, Hazelcast's threads and the worker pool are apart from it.
    */
-  static final int EVENT_LOOPS = 1;
+  public static final int EVENT_LOOPS = 1;
 
   /**
    * Joins (or forms) the cluster, or for {@link ClusterOptions#standalone()} starts a node of its own

@@ -36,6 +36,26 @@ public record NodeLauncher(List<String> command) {
     return new NodeLauncher(cmd);
   }
 
+  /**
+   * The same {@code java}, flags and jar or class path, running {@code main} instead of the node's
+   * main class: a helper process of a benchmark (a jar's classes are on its class path too).
+   *
+   * @throws IllegalStateException when this launcher was made by neither {@link #jar} nor {@link #classPath}
+   */
+  public NodeLauncher running(Class<?> main) {
+    int n = command.size();
+    List<String> cmd = new ArrayList<>(command);
+    if (n >= 2 && command.get(n - 2).equals("-jar")) {
+      cmd.set(n - 2, "-cp");
+      cmd.add(main.getName());
+    } else if (n >= 3 && command.get(n - 3).equals("-cp")) {
+      cmd.set(n - 1, main.getName());
+    } else {
+      throw new IllegalStateException("not a jar's or a class path's command: " + command);
+    }
+    return new NodeLauncher(cmd);
+  }
+
   /** Starts a node with {@code args}; its output goes to {@code log}, or nowhere when that is null. */
   public Process start(List<String> args, Path log) throws IOException {
     return start(args, log, java.util.Map.of());

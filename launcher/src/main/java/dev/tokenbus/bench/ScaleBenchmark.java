@@ -40,6 +40,13 @@ import java.util.function.IntFunction;
  * on workers stepping every few ms, out of phase with the others (the step adds up to its length). Fast streams measure
  * throughput. A point the machine cannot hold (streams not all open in time, a node that dies) is
  * reported as such, and larger N on that cluster are skipped. Every wait has a timeout.
+ *
+ * <p>With {@link Floor}, each slow N is also measured against the floor: an {@link SseFloorServer}
+ * process in the gateway's place (the same wire format, no bus, no worker, no dispatch), with the same
+ * client, warm-up, settling and window, its tokens in phase or, with {@code phasedStepMs}, each stream
+ * paced from its own start. Its added ITL is what this machine and client add by themselves. Its row
+ * has no dispatch probes, bus, Hazelcast or status figures; the server's CPU, heap and GC pauses stand
+ * in the gateway's columns.
  */
 public final class ScaleBenchmark {
 
@@ -79,13 +86,15 @@ public final class ScaleBenchmark {
    *     {@code stream_delay_ms} from its own start, out of phase with the others (independent clients)
    * @param processPerWorker W worker processes of one worker each instead of one process with
    *     {@code --instances W}
+   * @param floor whether the floor is measured too (at each slow N), or alone
    * @param gatewayArgs more arguments of every gateway
    * @param logDir where the nodes' logs go, or null
    * @param svgDir where the cost curves go, or null for none
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
-      int phasedStepMs, boolean processPerWorker, List<String> gatewayArgs, NodeLauncher nodes, Path logDir, Path svgDir) {
+      int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs, NodeLauncher nodes, Path logDir,
+      Path svgDir) {
 
     public Options {
       workers = positive("workers", workers);
@@ -108,6 +117,7 @@ public final class ScaleBenchmark {
       check(openRate >= 1 && openRate <= 100_000, "open-rate must be between 1 and 100000, got " + openRate);
       check(phasedStepMs >= 0 && (phasedStepMs == 0 || phasedStepMs < slowItlMs),
           "phased-step-ms must be 0 or between 1 and slow-itl-ms - 1, got " + phasedStepMs);
+      check(floor == Floor.OFF || !streams.isEmpty(), "the floor is measured on slow streams: give streams");
       gatewayArgs = List.copyOf(gatewayArgs);
     }
 
@@ -128,24 +138,37 @@ public final class ScaleBenchmark {
     }
   }
 
+  /** Whether the floor ({@link SseFloorServer}) is measured, at each slow stream count. */
+  public enum Floor {
+    /** The clusters only. */
+    OFF,
+    /** The floor's rows first, then the clusters'. */
+    ALSO,
+    /** The floor's rows only: no cluster is started. */
+    ONLY
+  }
+
   /**
    * One point's figures (NaN where not measured).
    *
+   * @param floor a row of the floor server: {@code gateways} 1 and {@code workers} 0, the server's
+   *     figures in the gateway's columns ({@code tls} means nothing there)
    * @param itlMs each stream's interval between tokens
    * @param stepMs the workers' decode step: {@code itlMs} when every stream's token comes in the same
-   *     step, less when streams are paced out of phase
+   *     step, less when streams are paced out of phase; 0 for the floor's streams paced each on a timer
+   *     of its own
    * @param gatewayGc the gateways' stop-the-world GC pauses in the window (all gateways together)
    * @param workerGc the worker processes' pauses in the window
    * @param clientGc this client's pauses in the window: a pause anywhere on the path delays every
    *     token that falls into it, so the added ITL's tail is read against these
    * @param problem why the point is missing or incomplete, or null
    */
-  public record Row(boolean tls, int gateways, int workers, int streams, int itlMs, boolean fast, int stepMs, long tokens,
-      double seconds, double cpuPerKiloToken, double heapPerStreamBytes, double dispatchP50Ms, double dispatchP99Ms,
-      long dispatched, double addedItlP50Ms, double addedItlP99Ms, double busBytesPerToken, double busMessagesPerToken,
-      double hzOpsPerStream, double hzOpsPerSecond, double joinMs, double statusPerSecond, double statusBytesPerSecond,
-      double gatewayCpuPercent, double workerCpuPercent, double clientCpuPercent, GcPauses gatewayGc,
-      GcPauses workerGc, GcPauses clientGc, int failed, String problem) {
+  public record Row(boolean tls, boolean floor, int gateways, int workers, int streams, int itlMs, boolean fast,
+      int stepMs, long tokens, double seconds, double cpuPerKiloToken, double heapPerStreamBytes, double dispatchP50Ms,
+      double dispatchP99Ms, long dispatched, double addedItlP50Ms, double addedItlP99Ms, double busBytesPerToken,
+      double busMessagesPerToken, double hzOpsPerStream, double hzOpsPerSecond, double joinMs, double statusPerSecond,
+      double statusBytesPerSecond, double gatewayCpuPercent, double workerCpuPercent, double clientCpuPercent,
+      GcPauses gatewayGc, GcPauses workerGc, GcPauses clientGc, int failed, String problem) {
 
     double tokensPerSecond() {
       return tokens / seconds;
@@ -153,9 +176,19 @@ public final class ScaleBenchmark {
 
     static Row missing(boolean tls, int g, int w, int n, int itlMs, boolean fast, int stepMs, double joinMs,
         String problem) {
+      return missing(tls, false, g, w, n, itlMs, fast, stepMs, joinMs, problem);
+    }
+
+    /** The floor's point at {@code n} streams, missing. */
+    static Row floorMissing(int n, int itlMs, int stepMs, String problem) {
+      return missing(false, true, 1, 0, n, itlMs, false, stepMs, Double.NaN, problem);
+    }
+
+    private static Row missing(boolean tls, boolean floor, int g, int w, int n, int itlMs, boolean fast, int stepMs,
+        double joinMs, String problem) {
       double nan = Double.NaN;
-      return new Row(tls, g, w, n, itlMs, fast, stepMs, 0, nan, nan, nan, nan, nan, 0, nan, nan, nan, nan, nan, nan, joinMs,
-          nan, nan, nan, nan, nan, GcPauses.NONE, GcPauses.NONE, GcPauses.NONE, 0, problem);
+      return new Row(tls, floor, g, w, n, itlMs, fast, stepMs, 0, nan, nan, nan, nan, nan, 0, nan, nan, nan, nan, nan,
+          nan, joinMs, nan, nan, nan, nan, nan, GcPauses.NONE, GcPauses.NONE, GcPauses.NONE, 0, problem);
     }
   }
 
@@ -206,7 +239,10 @@ public final class ScaleBenchmark {
         + " at %d ms a token, fast at %d ms; %d streams opened a second%n%n", Runtime.getRuntime().availableProcessors(),
         options.windowSeconds(), options.slowItlMs(), options.fastItlMs(), options.openRate());
     out.println(header());
-    for (boolean tls : options.tls()) {
+    if (options.floor() != Floor.OFF) {
+      floor();
+    }
+    for (boolean tls : options.floor() == Floor.ONLY ? List.<Boolean>of() : options.tls()) {
       for (int g : options.gateways()) {
         for (int w : options.workers()) {
           if (!options.streams().isEmpty()) {
@@ -285,6 +321,51 @@ public final class ScaleBenchmark {
     }
   }
 
+  /**
+   * The floor server, and each slow stream count against it in turn: in phase (one timer for all
+   * streams, as a worker's step), or each stream paced from its own start when the clusters' slow
+   * streams are paced out of phase.
+   */
+  private void floor() {
+    int itlMs = options.slowItlMs();
+    boolean phased = options.phasedStepMs() > 0;
+    int stepMs = phased ? 0 : itlMs;
+    int tokens = maxTokens(itlMs, options.streams().stream().mapToInt(Integer::intValue).max().orElseThrow());
+    FloorProcess server;
+    try {
+      Path log = options.logDir() == null ? null : Files.createDirectories(options.logDir()
+          .resolve(phased ? "floor-paced" : "floor")).resolve("floor.log");
+      server = FloorProcess.start(options.nodes(), phased ? SseFloorServer.Pacing.PHASED
+          : SseFloorServer.Pacing.IN_PHASE, itlMs, log);
+    } catch (Exception e) {
+      for (int n : options.streams()) {
+        emit(Row.floorMissing(n, itlMs, stepMs, "the floor server did not start: " + e.getMessage()));
+      }
+      return;
+    }
+    try (server) {
+      String skip = null;
+      for (int n : options.streams()) {
+        if (skip != null) {
+          emit(Row.floorMissing(n, itlMs, stepMs, "skipped: " + skip));
+          continue;
+        }
+        Row row;
+        try {
+          row = new FloorPoint(server, n, itlMs, stepMs, tokens).measure();
+        } catch (Exception e) {
+          row = Row.floorMissing(n, itlMs, stepMs, e.getMessage());
+        }
+        emit(row);
+        if (row.problem() != null && Double.isNaN(row.cpuPerKiloToken())) {
+          skip = "N=" + n + " could not be held";
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // stopping the server was cut short: it is killed on exit
+    }
+  }
+
   /** Tokens per stream: enough to outlast the opening, the settling and the window. */
   private int maxTokens(int itlMs, int streams) {
     double seconds = (double) streams / options.openRate() + options.windowSeconds() + 30 + 4.0 * itlMs / 1000;
@@ -330,7 +411,7 @@ public final class ScaleBenchmark {
     Row measure() throws Exception {
       List<Integer> ports = cluster.ports();
       awaitQuiet();
-      warmUp(ports);
+      warmUp(ports, n);
       awaitQuiet();
       gc();
       PrometheusText gw0 = scrapeGateways();
@@ -343,15 +424,9 @@ public final class ScaleBenchmark {
       }
       String body = request.encode();
       try (ScaleLoad load = new ScaleLoad(n)) {
-        load.open(ports, n, body, options.openRate());
-        long openDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + n / options.openRate());
-        while (load.started() + load.failed() < n && System.nanoTime() < openDeadline && alive()) {
-          Thread.sleep(50); // polling the client's counters: the streams open on its event loops
-        }
-        if (load.started() < n) {
-          return Row.missing(tls, g, w, n, itlMs, fast, stepMs, cluster.joinMillis(), load.started() + " of " + n
-              + " streams got a first token within " + (60 + n / options.openRate()) + " s, " + load.failed()
-              + " failed" + problems(load) + (alive() ? "" : "; a node exited"));
+        String unopened = openAll(load, ports, n, body, this::alive, "a node exited");
+        if (unopened != null) {
+          return Row.missing(tls, g, w, n, itlMs, fast, stepMs, cluster.joinMillis(), unopened);
         }
         PrometheusText all1 = scrapeGateways().plus(scrapeWorkers());
         // Every stream past its second token: the window holds only steady gaps.
@@ -388,18 +463,8 @@ public final class ScaleBenchmark {
         PrometheusText all1, PrometheusText w0, PrometheusText w1, PrometheusText first0, PrometheusText first1,
         PrometheusText hz0, PrometheusText hz1, double heapWith, GcPauses clientGc, int failed, int ended) {
       double seconds = (t1 - t0) / 1e9;
-      long received = 0;
-      List<Double> added = new ArrayList<>();
-      for (long[] a : load.arrivals()) {
-        for (int i = 0; i < a.length; i++) {
-          if (a[i] >= t0 && a[i] <= t1) {
-            received++;
-            if (i > 0 && a[i - 1] >= t0) {
-              added.add((a[i] - a[i - 1]) / 1e6 - itlMs);
-            }
-          }
-        }
-      }
+      Gaps gaps = Gaps.of(load.arrivals(), t0, t1, itlMs);
+      long received = gaps.received();
       var dispatch = w1.buckets("tokenbus_dispatch_latency_seconds")
           .minus(w0.buckets("tokenbus_dispatch_latency_seconds"));
       double heapBefore = gw0.sum("jvm_memory_used_bytes", "area=\"heap\"");
@@ -410,11 +475,11 @@ public final class ScaleBenchmark {
       if (failed > 0 || ended > 0) {
         problem = failed + " streams failed, " + ended + " ended before the window's end" + problems(load);
       }
-      return new Row(tls, g, w, n, itlMs, fast, stepMs, received, seconds,
+      return new Row(tls, false, g, w, n, itlMs, fast, stepMs, received, seconds,
           (cpu1.gateways - cpu0.gateways) / received * 1000,
           (heapWith - heapBefore) / n,
           dispatch.percentile(50) * 1000, dispatch.percentile(99) * 1000, (long) dispatch.count(),
-          Percentiles.of(added, 50), Percentiles.of(added, 99),
+          Percentiles.of(gaps.added(), 50), Percentiles.of(gaps.added(), 99),
           bytes / received, messages / received,
           delta(all0, all1, "tokenbus_hazelcast_operations_total") / n,
           delta(hz0, hz1, "tokenbus_hazelcast_operations_total") / seconds,
@@ -424,23 +489,6 @@ public final class ScaleBenchmark {
           100 * (cpu1.gateways - cpu0.gateways) / seconds / g, 100 * (cpu1.workers - cpu0.workers) / seconds,
           100 * (cpu1.client - cpu0.client) / seconds, GcPauses.between(w0, w1),
           GcPauses.between(hz0, hz1).minus(GcPauses.between(w0, w1)), clientGc, failed, problem);
-    }
-
-    /** A few streams to their end first: lazily made pools and classes are then in the heap's baseline. */
-    private void warmUp(List<Integer> ports) throws Exception {
-      int count = Math.min(n, 50);
-      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 2).encode();
-      try (ScaleLoad load = new ScaleLoad(count)) {
-        load.open(ports, count, body, options.openRate());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (load.ended() < count && System.nanoTime() < deadline) {
-          Thread.sleep(20); // polling the client's counters
-        }
-        if (load.failed() > 0 || load.ended() < count) {
-          throw new IllegalStateException("warm-up: " + load.ended() + " of " + count + " streams ended, "
-              + load.failed() + " failed" + problems(load));
-        }
-      }
     }
 
     /** Waits until no gateway holds a stream and no worker runs one. */
@@ -466,12 +514,10 @@ public final class ScaleBenchmark {
       return true;
     }
 
-    /** A full GC in each gateway, twice (what survives the first may be freed by the second). */
+    /** A full GC in each gateway. */
     private void gc() throws Exception {
       for (int i = 0; i < cluster.ports().size(); i++) {
-        for (int k = 0; k < 2; k++) {
-          jcmd(cluster.gateway(i).pid(), "GC.run");
-        }
+        fullGc(cluster.gateway(i).pid());
       }
     }
 
@@ -502,6 +548,156 @@ public final class ScaleBenchmark {
         workers += cpuSeconds(cluster.worker(i).toHandle());
       }
       return new Cpu(gateways, workers, cpuSeconds(ProcessHandle.current()));
+    }
+  }
+
+  /** One point on the floor server: {@link Point}'s sequence, without the cluster's figures and probes. */
+  private final class FloorPoint {
+    private final FloorProcess server;
+    private final int n;
+    private final int itlMs;
+    private final int stepMs;
+    private final int tokens;
+
+    FloorPoint(FloorProcess server, int n, int itlMs, int stepMs, int tokens) {
+      this.server = server;
+      this.n = n;
+      this.itlMs = itlMs;
+      this.stepMs = stepMs;
+      this.tokens = tokens;
+    }
+
+    Row measure() throws Exception {
+      List<Integer> ports = List.of(server.port());
+      awaitQuiet();
+      warmUp(ports, n);
+      awaitQuiet();
+      fullGc(server.process().pid());
+      PrometheusText before = PrometheusText.scrape(server.port());
+      // The server paces the streams itself (in phase, or each from its own start): no stream_delay_ms.
+      String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", tokens).put("timeout_ms", 0).encode();
+      try (ScaleLoad load = new ScaleLoad(n)) {
+        String unopened = openAll(load, ports, n, body, this::alive, "the floor server exited");
+        if (unopened != null) {
+          return Row.floorMissing(n, itlMs, stepMs, unopened);
+        }
+        // Every stream past its second token: the window holds only steady gaps.
+        Thread.sleep(2L * itlMs + 200);
+        ProcessHandle handle = server.process().toHandle();
+        double server0 = cpuSeconds(handle);
+        double client0 = cpuSeconds(ProcessHandle.current());
+        GcPauses clientGc0 = GcPauses.ofThisJvm();
+        PrometheusText w0 = PrometheusText.scrape(server.port());
+        long t0 = System.nanoTime();
+        Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
+        long t1 = System.nanoTime();
+        double server1 = cpuSeconds(handle);
+        double client1 = cpuSeconds(ProcessHandle.current());
+        GcPauses clientGc = GcPauses.ofThisJvm().minus(clientGc0);
+        PrometheusText w1 = PrometheusText.scrape(server.port());
+        fullGc(server.process().pid());
+        double heapWith = PrometheusText.scrape(server.port()).sum("jvm_memory_used_bytes", "area=\"heap\"");
+        int failed = load.failed();
+        int ended = load.ended();
+        load.close();
+        double seconds = (t1 - t0) / 1e9;
+        Gaps gaps = Gaps.of(load.arrivals(), t0, t1, itlMs);
+        long skipped = Math.round(delta(w0, w1, "tokenbus_floor_skipped_writes_total"));
+        List<String> problem = new ArrayList<>();
+        if (failed > 0 || ended > 0) {
+          problem.add(failed + " streams failed, " + ended + " ended before the window's end" + problems(load));
+        }
+        if (skipped > 0) {
+          problem.add(skipped + " token writes put off a tick by a full write queue");
+        }
+        double nan = Double.NaN;
+        return new Row(false, true, 1, 0, n, itlMs, false, stepMs, gaps.received(), seconds,
+            (server1 - server0) / gaps.received() * 1000,
+            (heapWith - before.sum("jvm_memory_used_bytes", "area=\"heap\"")) / n, nan, nan, 0,
+            Percentiles.of(gaps.added(), 50), Percentiles.of(gaps.added(), 99), nan, nan, nan, nan, nan, nan, nan,
+            100 * (server1 - server0) / seconds, nan, 100 * (client1 - client0) / seconds, GcPauses.between(w0, w1),
+            GcPauses.NONE, clientGc, failed, problem.isEmpty() ? null : String.join("; ", problem));
+      }
+    }
+
+    /** Waits until the server holds no stream. */
+    private void awaitQuiet() throws Exception {
+      GatewayStatus.await(server.port(), s -> s.getInteger("streams", -1) == 0, "no stream left", QUIET_TIMEOUT,
+          () -> alive() ? null : "the floor server exited");
+    }
+
+    private boolean alive() {
+      return server.process().isAlive();
+    }
+  }
+
+  /** A few streams to their end first: lazily made pools and classes are then in the heap's baseline. */
+  private void warmUp(List<Integer> ports, int n) throws Exception {
+    int count = Math.min(n, 50);
+    String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 2).encode();
+    try (ScaleLoad load = new ScaleLoad(count)) {
+      load.open(ports, count, body, options.openRate());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (load.ended() < count && System.nanoTime() < deadline) {
+        Thread.sleep(20); // polling the client's counters
+      }
+      if (load.failed() > 0 || load.ended() < count) {
+        throw new IllegalStateException("warm-up: " + load.ended() + " of " + count + " streams ended, "
+            + load.failed() + " failed" + problems(load));
+      }
+    }
+  }
+
+  /**
+   * Opens {@code n} streams with {@code body} at the open rate and waits until each got its first
+   * token or failed, for a while that grows with {@code n}, and not past the servers' end.
+   *
+   * @param alive whether the servers still run
+   * @param dead what to add to the problem when they do not
+   * @return null when every stream got its first token, else why the point cannot be measured
+   */
+  private String openAll(ScaleLoad load, List<Integer> ports, int n, String body,
+      java.util.function.BooleanSupplier alive, String dead) throws InterruptedException {
+    load.open(ports, n, body, options.openRate());
+    long openDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + n / options.openRate());
+    while (load.started() + load.failed() < n && System.nanoTime() < openDeadline && alive.getAsBoolean()) {
+      Thread.sleep(50); // polling the client's counters: the streams open on its event loops
+    }
+    if (load.started() < n) {
+      return load.started() + " of " + n + " streams got a first token within " + (60 + n / options.openRate())
+          + " s, " + load.failed() + " failed" + problems(load) + (alive.getAsBoolean() ? "" : "; " + dead);
+    }
+    return null;
+  }
+
+  /**
+   * The tokens of a window at the client: how many arrived in it, and each gap between two of a
+   * stream's tokens both in it minus the ITL (ms).
+   */
+  private record Gaps(long received, List<Double> added) {
+
+    /** @param arrivals each stream's token arrivals ({@link ScaleLoad#arrivals}) */
+    static Gaps of(List<long[]> arrivals, long t0, long t1, int itlMs) {
+      long received = 0;
+      List<Double> added = new ArrayList<>();
+      for (long[] a : arrivals) {
+        for (int i = 0; i < a.length; i++) {
+          if (a[i] >= t0 && a[i] <= t1) {
+            received++;
+            if (i > 0 && a[i - 1] >= t0) {
+              added.add((a[i] - a[i - 1]) / 1e6 - itlMs);
+            }
+          }
+        }
+      }
+      return new Gaps(received, added);
+    }
+  }
+
+  /** A full GC in process {@code pid}, twice (what survives the first may be freed by the second). */
+  private static void fullGc(long pid) throws IOException, InterruptedException {
+    for (int k = 0; k < 2; k++) {
+      jcmd(pid, "GC.run");
     }
   }
 
@@ -544,8 +740,9 @@ public final class ScaleBenchmark {
   static String format(Row r) {
     return String.format(Locale.ROOT, "| %s | %d | %d | %s%d | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s"
             + " | %s | %s | %s | %s | %s | %s | %s | %s | %d |",
-        r.tls() ? "TLS" : "plain", r.gateways(), r.workers(), r.fast() ? "fast " : "", r.streams(),
-        r.itlMs() + (r.stepMs() < r.itlMs() ? " (paced, step " + r.stepMs() + ")" : ""),
+        r.floor() ? "floor" : r.tls() ? "TLS" : "plain", r.gateways(), r.workers(), r.fast() ? "fast " : "",
+        r.streams(), r.itlMs() + (r.stepMs() == 0 ? " (paced)"
+            : r.stepMs() < r.itlMs() ? " (paced, step " + r.stepMs() + ")" : ""),
         f(r.tokensPerSecond(), 0), f(r.cpuPerKiloToken(), 3), f(r.heapPerStreamBytes() / 1024, 1),
         f(r.dispatchP50Ms(), 2), f(r.dispatchP99Ms(), 2), f(r.addedItlP50Ms(), 2), f(r.addedItlP99Ms(), 2),
         f(r.busBytesPerToken(), 0), f(r.busMessagesPerToken(), 2), f(r.hzOpsPerStream(), 2),

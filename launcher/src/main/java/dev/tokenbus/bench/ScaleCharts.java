@@ -11,7 +11,9 @@ import java.util.function.ToDoubleFunction;
 /**
  * {@code bench scale}'s cost curves as SVG files: gateway CPU per 1,000 tokens, heap per stream,
  * added ITL p99 and dispatch p99, each against W (a line per bus mode, G and N) and against N (a
- * line per bus mode, G and W). Slow-stream points only: the fast ones measure throughput.
+ * line per bus mode, G and W). Slow-stream points only: the fast ones measure throughput. The floor's
+ * points ({@link SseFloorServer}) are a line of their own against N, and none against W (they have no
+ * workers).
  */
 final class ScaleCharts {
 
@@ -34,10 +36,10 @@ final class ScaleCharts {
     List<ScaleBenchmark.Row> slow = rows.stream().filter(r -> !r.fast()).toList();
     List<Path> written = new ArrayList<>();
     for (Metric m : METRICS) {
-      written.addAll(chart(slow, dir, m, "vs-workers", "workers (W)", ScaleBenchmark.Row::workers,
-          r -> bus(r) + " G=" + r.gateways() + " N=" + r.streams()));
+      written.addAll(chart(slow.stream().filter(r -> !r.floor()).toList(), dir, m, "vs-workers", "workers (W)",
+          ScaleBenchmark.Row::workers, r -> bus(r) + " G=" + r.gateways() + " N=" + r.streams()));
       written.addAll(chart(slow, dir, m, "vs-streams", "open streams (N)", ScaleBenchmark.Row::streams,
-          r -> bus(r) + " G=" + r.gateways() + " W=" + r.workers()));
+          r -> r.floor() ? bus(r) : bus(r) + " G=" + r.gateways() + " W=" + r.workers()));
     }
     return written;
   }
@@ -57,6 +59,6 @@ final class ScaleCharts {
   }
 
   private static String bus(ScaleBenchmark.Row r) {
-    return (r.tls() ? "TLS" : "plain") + (r.stepMs() < r.itlMs() ? " paced" : "");
+    return (r.floor() ? "floor" : r.tls() ? "TLS" : "plain") + (r.stepMs() < r.itlMs() ? " paced" : "");
   }
 }

@@ -438,7 +438,11 @@ final class BenchCommand implements Runnable {
               + " workers' join time, status announcements and their bytes per second at one gateway, and the CPU"
               + " share of gateways, worker process and client.",
           "Slow streams get one token a second (--slow-itl-ms 1000); fast streams (--fast-streams) measure"
-              + " throughput. A point the machine cannot hold is reported, not waited for."})
+              + " throughput. A point the machine cannot hold is reported, not waited for.",
+          "--floor also measures each slow N against the floor: a minimal SSE server process in the gateway's"
+              + " place (the gateway's /v1/generate events, no bus, no worker, no dispatch), with the same client,"
+              + " window and pacing; its row (bus 'floor', G 1, W 0) shows what this machine and client add by"
+              + " themselves."})
   static final class Scale implements Callable<Integer> {
 
     @picocli.CommandLine.Spec
@@ -479,6 +483,14 @@ final class BenchCommand implements Runnable {
             + " step (a batch in phase); above 0: they step every N ms and each stream is paced to --slow-itl-ms by"
             + " its own stream_delay_ms from its own start, out of phase with the others (default: ${DEFAULT-VALUE}).")
     int phasedStepMs;
+
+    @Option(names = "--floor",
+        description = "Also measure each slow N against the floor server (first, as rows with bus 'floor'): in phase,"
+            + " or each stream paced from its own start with --phased-step-ms.")
+    boolean floor;
+
+    @Option(names = "--floor-only", description = "Measure the floor rows only: no cluster is started.")
+    boolean floorOnly;
 
     @Option(names = "--process-per-worker",
         description = "W worker processes of one worker each instead of one process with --instances W.")
@@ -522,9 +534,11 @@ final class BenchCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
             "--resume-grace-ms must be 0 or more, got " + resumeGraceMs);
       }
+      var floorRows = floorOnly ? dev.tokenbus.bench.ScaleBenchmark.Floor.ONLY
+          : floor ? dev.tokenbus.bench.ScaleBenchmark.Floor.ALSO : dev.tokenbus.bench.ScaleBenchmark.Floor.OFF;
       new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
           withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
-          phasedStepMs, processPerWorker, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
+          phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
           System.out).run();
       return 0;
     }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * process, 20 streams over TLS for a 3 s window. Every figure of the row comes from what the nodes
  * and the client saw: the gateway's dispatch histogram counted exactly the probe streams opened
  * during the window (not the 20 streams' nor the warm-up's), the client received tokens at every stream, the worker announced itself to the
- * gateway, and the charts were written.
+ * gateway, and the charts were written. With {@code Floor.ONLY}, the floor server alone: no cluster,
+ * one row whose figures are the server's and the client's, and none of a cluster's.
  */
 @Tag("cluster")
 class ScaleBenchmarkTest {
@@ -33,7 +34,7 @@ class ScaleBenchmarkTest {
   void aTinyPointReportsEveryFigureFromWhatTheNodesAndTheClientSaw() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(), List.of(true), 3,
-        ITL_MS, 20, 1000, 0, false, List.of(), NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
+        ITL_MS, 20, 1000, 0, false, ScaleBenchmark.Floor.OFF, List.of(), NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
         dir.resolve("svg"));
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
@@ -68,5 +69,32 @@ class ScaleBenchmarkTest {
     assertThat(out).contains(ScaleBenchmark.header()).contains("| TLS | 1 | 1 | " + STREAMS + " | " + ITL_MS + " |");
     assertThat(Files.readString(dir.resolve("svg/heap-per-stream-vs-streams.svg"))).startsWith("<svg")
         .contains("TLS G=1 W=1");
+  }
+
+  @Test
+  void theFloorAloneIsMeasuredWithTheSameClientAndNoCluster() throws Exception {
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(16), List.of(true), 2,
+        ITL_MS, 20, 1000, 0, false, ScaleBenchmark.Floor.ONLY, List.of(), NodeLauncher.classPath(TokenbusCommand.class),
+        dir.resolve("logs"), null);
+    List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
+        .run();
+    String out = printed.toString(StandardCharsets.UTF_8);
+
+    assertThat(rows).as("one floor row, no cluster's and no fast row").hasSize(1);
+    ScaleBenchmark.Row r = rows.getFirst();
+    assertThat(r.floor()).isTrue();
+    assertThat(r.problem()).as(out).isNull();
+    // 20 streams at 100 ms over a 2 s window: about 400 tokens, every one of them read by the client.
+    assertThat(r.tokens()).as(out).isBetween(STREAMS * 2000L / ITL_MS * 8 / 10, STREAMS * 2000L / ITL_MS * 12 / 10);
+    assertThat(r.addedItlP50Ms()).isFinite().isGreaterThan(-ITL_MS);
+    assertThat(r.addedItlP99Ms()).isGreaterThanOrEqualTo(r.addedItlP50Ms());
+    assertThat(r.gatewayCpuPercent()).as("the server's CPU").isPositive();
+    assertThat(r.gatewayGc().totalMs()).as("the server's GC pauses").isFinite().isNotNegative();
+    assertThat(r.heapPerStreamBytes()).isFinite();
+    assertThat(r.dispatchP50Ms()).as("no dispatch").isNaN();
+    assertThat(r.workerGc().totalMs()).as("no worker").isNaN();
+    assertThat(Files.exists(dir.resolve("logs"))).isTrue();
+    assertThat(out).contains("| floor | 1 | 0 | " + STREAMS + " | " + ITL_MS + " |");
   }
 }
