@@ -33,6 +33,7 @@ final class SimulatedLoop implements Runnable {
   private static final class Running {
     final Sequence s;
     long hash;
+    boolean ended;
 
     Running(Sequence s) {
       this.s = s;
@@ -60,6 +61,10 @@ final class SimulatedLoop implements Runnable {
   private int lastRunning;
   private int lastPaused;
   private int promptRotation;
+  /** Kept as sequences change, so that a step walks the active sequences once: the sum of their positions. */
+  private long positions;
+  /** ... and how many of them still have prompt tokens to prefill. */
+  private int prompting;
 
   SimulatedLoop(SimulatedVocabulary vocabulary, SimulatedEngine.Config config, Queue<Sequence> incoming,
       Runnable releaseSlot) {
@@ -114,41 +119,68 @@ final class SimulatedLoop implements Runnable {
     }
   }
 
+  /**
+   * One step. Its cost must not grow with the sequences that only wait (a benchmark runs thousands
+   * of paced streams on simulated workers that share a machine with the gateway it measures), so
+   * the active sequences are walked once: cancels, deadlines, pacing and room in one pass, and the
+   * figures that statistics need are kept up to date as sequences change rather than summed again.
+   */
   private void step() {
     admit();
     long now = System.nanoTime();
-    applyCancelsAndDeadlines(now);
     long wakeAt = now + MAX_IDLE_NANOS;
     int room = batch;
     List<Running> generating = new ArrayList<>();
     int paused = 0;
-    for (Running r : active) {
+    for (int i = 0; i < active.size(); i++) {
+      Running r = active.get(i);
       Sequence s = r.s;
+      if (s.cancelRequested()) {
+        end(r, FinishReason.CANCELLED, null);
+        i--; // end() took it out of the list
+        continue;
+      }
+      if (now - s.deadlineNanos >= 0) {
+        emitSafely(r, () -> s.emitEnd(FinishReason.TIMEOUT));
+        end(r, FinishReason.TIMEOUT, null);
+        if (r.ended) {
+          i--;
+        }
+        continue;
+      }
       wakeAt = Math.min(wakeAt, s.deadlineNanos);
       if (!s.promptComplete()) {
         continue;
       }
       if (s.sink().writeQueueFull()) {
-        s.state(GenerationState.PAUSED);
+        setState(s, GenerationState.PAUSED);
         paused++;
       } else if (now - s.notBeforeNanos < 0) {
-        s.state(GenerationState.PAUSED); // stream_delay_ms pacing
+        setState(s, GenerationState.PAUSED); // stream_delay_ms pacing
         wakeAt = Math.min(wakeAt, s.notBeforeNanos);
       } else if (room > 0) {
-        s.state(GenerationState.GENERATING);
+        setState(s, GenerationState.GENERATING);
         generating.add(r);
         room--;
       }
     }
     // Prompts fill the rest of the batch, a chunk each, starting with a different one every step.
     int promptTokens = 0;
+    List<Running> prefilling = List.of();
     int n = active.size();
-    for (int k = 0; k < n && room > 0; k++) {
-      Sequence s = active.get((promptRotation + k) % n).s;
+    int left = prompting;
+    for (int k = 0; k < n && room > 0 && left > 0; k++) {
+      Running r = active.get((promptRotation + k) % n);
+      Sequence s = r.s;
       if (!s.promptComplete()) {
+        left--;
         s.promptInStep = s.prefillTake(room);
         room -= s.promptInStep;
         promptTokens += s.promptInStep;
+        if (prefilling.isEmpty()) {
+          prefilling = new ArrayList<>();
+        }
+        prefilling.add(r);
       }
     }
     promptRotation = n == 0 ? 0 : (promptRotation + 1) % n;
@@ -162,12 +194,19 @@ final class SimulatedLoop implements Runnable {
     publishStats(generating.size() + promptTokens);
     long duration = (generating.isEmpty() ? 0 : itlNanos) + Math.round(promptTokens * prefillNanosPerToken);
     long end = now + duration;
-    for (long left = duration; left > 0; left = end - System.nanoTime()) {
-      LockSupport.parkNanos(this, left); // a cancel waits for the step's end, as in a real decode step
+    for (long rest = duration; rest > 0; rest = end - System.nanoTime()) {
+      LockSupport.parkNanos(this, rest); // a cancel waits for the step's end, as in a real decode step
     }
     steps++;
-    advance(generating);
+    advance(prefilling, generating);
     publishStats(0);
+  }
+
+  /** Sets a sequence's state only when it changes: it is read by other threads, and most steps change nothing. */
+  private static void setState(Sequence s, GenerationState state) {
+    if (s.state() != state) {
+      s.state(state);
+    }
   }
 
   private void admit() {
@@ -187,43 +226,39 @@ final class SimulatedLoop implements Runnable {
       s.reusedTokens = reused;
       s.cachedTokens = Math.min(reused, s.promptTokens());
       s.state(GenerationState.PROMPT);
+      positions += reused;
+      if (!s.promptComplete()) {
+        prompting++;
+      }
       Running r = new Running(s);
       r.hash = hashOf(prompt, s.config().temperature() > 0 && s.config().topK() != 1 ? s.seed() : 0);
       active.add(r);
     }
   }
 
-  private void applyCancelsAndDeadlines(long now) {
-    for (int i = active.size() - 1; i >= 0; i--) {
-      Sequence s = active.get(i).s;
-      if (s.cancelRequested()) {
-        end(active.get(i), FinishReason.CANCELLED, null);
-      } else if (now - s.deadlineNanos >= 0) {
-        emitSafely(active.get(i), () -> s.emitEnd(FinishReason.TIMEOUT));
-        end(active.get(i), FinishReason.TIMEOUT, null);
-      }
-    }
-  }
-
-  private void advance(List<Running> generating) {
-    for (Running r : active.toArray(new Running[0])) {
+  private void advance(List<Running> prefilling, List<Running> generating) {
+    for (Running r : prefilling) {
       Sequence s = r.s;
-      if (s.promptInStep > 0) {
-        cache.decoded(s.seqId, s.prompt(), s.promptDone, s.promptInStep);
-        s.promptDone += s.promptInStep;
-        s.position += s.promptInStep;
-        s.promptInStep = 0;
-        if (s.promptComplete()) {
-          s.state(GenerationState.GENERATING);
-          sample(r);
-        }
+      if (r.ended || s.promptInStep == 0) {
+        continue;
+      }
+      cache.decoded(s.seqId, s.prompt(), s.promptDone, s.promptInStep);
+      s.promptDone += s.promptInStep;
+      s.position += s.promptInStep;
+      positions += s.promptInStep;
+      s.promptInStep = 0;
+      if (s.promptComplete()) {
+        prompting--;
+        s.state(GenerationState.GENERATING);
+        sample(r);
       }
     }
     for (Running r : generating) {
       Sequence s = r.s;
-      if (active.contains(r)) {
+      if (!r.ended) {
         cache.decoded(s.seqId, s.position, s.lastToken);
         s.position++;
+        positions++;
         sample(r);
       }
     }
@@ -272,7 +307,12 @@ final class SimulatedLoop implements Runnable {
 
   private void end(Running r, FinishReason reason, String error) {
     Sequence s = r.s;
-    if (active.remove(r)) {
+    if (!r.ended && active.remove(r)) {
+      r.ended = true;
+      positions -= s.position;
+      if (!s.promptComplete()) {
+        prompting--;
+      }
       boolean keep = cache.enabled() && reason != FinishReason.ERROR && s.config().cachePrompt();
       cache.release(s.seqId, keep);
       releaseSlot.run();
@@ -305,17 +345,9 @@ final class SimulatedLoop implements Runnable {
   }
 
   private void publishStats(int stepTokens) {
-    int prompt = 0;
-    int used = 0;
-    for (Running r : active) {
-      used += r.s.position;
-      if (!r.s.promptComplete()) {
-        prompt++;
-      }
-    }
-    stats = new EngineStats(slots, active.size() + incoming.size(), prompt, lastRunning, lastPaused, used,
-        (int) cache.cachedTokens(), slots * contextPerSequence, steps, tokensGenerated, stepTokens, cache.queries(),
-        cache.hits());
+    stats = new EngineStats(slots, active.size() + incoming.size(), prompting, lastRunning, lastPaused,
+        (int) positions, (int) cache.cachedTokens(), slots * contextPerSequence, steps, tokensGenerated, stepTokens,
+        cache.queries(), cache.hits());
   }
 
   /** The hash of {@code tokens} after {@code seed}: what the next token is drawn from. */

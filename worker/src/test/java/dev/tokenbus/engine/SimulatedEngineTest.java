@@ -158,6 +158,28 @@ class SimulatedEngineTest {
   }
 
   @Test
+  void itsStatisticsFollowItsSequencesThroughPrefillPacingAndEnd() {
+    // 40 prompt tokens a second, 4 a step: a prompt of about ten tokens takes a few steps to prefill.
+    SimulatedEngine e = SimulatedEngine.start(new SimulatedEngine.Config(4, 256, 4, 5, 40, false));
+    engines.add(e);
+    RecordingSink paced = new RecordingSink();
+    Generation g = e.submit(request("a paced stream that waits between its tokens", greedy(6).withStreamDelayMs(150)),
+        List.of(), paced);
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.stats().prompt() == 1);
+    int promptTokens = g.promptTokens();
+    await().atMost(Duration.ofSeconds(20)).until(() -> paced.tokens().size() >= 2);
+    EngineStats running = e.stats();
+    assertThat(running.prompt()).isZero();
+    assertThat(running.active()).isEqualTo(1);
+    // Its cells: the prompt and the tokens fed back so far (the latest is fed back at the next step).
+    assertThat(running.kvCellsUsed()).isBetween(promptTokens, promptTokens + paced.tokens().size());
+    assertThat(paced.await().finishReason()).isEqualTo(FinishReason.LENGTH);
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.stats().active() == 0);
+    assertThat(e.stats().kvCellsUsed()).isZero();
+    assertThat(e.stats().prompt()).isZero();
+  }
+
+  @Test
   void refusesWhatItCannotSimulateWithAClearError() {
     SimulatedEngine e = engine(1, 0);
     assertThatThrownBy(() -> e.submit(request("json", greedy(4).withGrammar("root ::= \"a\"")), List.of(),
