@@ -168,7 +168,8 @@ public final class ScaleBenchmark {
       double dispatchP99Ms, long dispatched, double addedItlP50Ms, double addedItlP99Ms, double busBytesPerToken,
       double busMessagesPerToken, double hzOpsPerStream, double hzOpsPerSecond, double joinMs, double statusPerSecond,
       double statusBytesPerSecond, double gatewayCpuPercent, double workerCpuPercent, double clientCpuPercent,
-      GcPauses gatewayGc, GcPauses workerGc, GcPauses clientGc, int failed, String problem) {
+      GcPauses gatewayGc, GcPauses workerGc, GcPauses clientGc, double gatewayLoopWaitMsPerSecond, int failed,
+      String problem) {
 
     double tokensPerSecond() {
       return tokens / seconds;
@@ -188,7 +189,7 @@ public final class ScaleBenchmark {
         double joinMs, String problem) {
       double nan = Double.NaN;
       return new Row(tls, floor, g, w, n, itlMs, fast, stepMs, 0, nan, nan, nan, nan, nan, 0, nan, nan, nan, nan, nan,
-          nan, joinMs, nan, nan, nan, nan, nan, GcPauses.NONE, GcPauses.NONE, GcPauses.NONE, 0, problem);
+          nan, joinMs, nan, nan, nan, nan, nan, GcPauses.NONE, GcPauses.NONE, GcPauses.NONE, nan, 0, problem);
     }
   }
 
@@ -432,6 +433,7 @@ public final class ScaleBenchmark {
         // Every stream past its second token: the window holds only steady gaps.
         Thread.sleep(2L * itlMs + 200);
         Cpu cpu0 = cpu();
+        RunQueueWait.Sample loop0 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
         GcPauses client0 = GcPauses.ofThisJvm();
         PrometheusText w0 = scrapeGateways();
         PrometheusText first0 = PrometheusText.scrape(ports.getFirst());
@@ -445,6 +447,7 @@ public final class ScaleBenchmark {
         }
         long t1 = System.nanoTime();
         Cpu cpu1 = cpu();
+        RunQueueWait.Sample loop1 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
         GcPauses clientGc = GcPauses.ofThisJvm().minus(client0);
         PrometheusText w1 = scrapeGateways();
         PrometheusText first1 = PrometheusText.scrape(ports.getFirst());
@@ -455,13 +458,14 @@ public final class ScaleBenchmark {
         int endedEarly = load.ended();
         load.close();
         return row(load, t0, t1, cpu0, cpu1, gw0, all0, all1, w0, w1, first0, first1, hz0, hz1, heapWith,
-            clientGc, failedInWindow, endedEarly);
+            clientGc, RunQueueWait.busiestLoopMsPerSecond(loop0, loop1, (t1 - t0) / 1e9), failedInWindow, endedEarly);
       }
     }
 
     private Row row(ScaleLoad load, long t0, long t1, Cpu cpu0, Cpu cpu1, PrometheusText gw0, PrometheusText all0,
         PrometheusText all1, PrometheusText w0, PrometheusText w1, PrometheusText first0, PrometheusText first1,
-        PrometheusText hz0, PrometheusText hz1, double heapWith, GcPauses clientGc, int failed, int ended) {
+        PrometheusText hz0, PrometheusText hz1, double heapWith, GcPauses clientGc, double loopWait, int failed,
+        int ended) {
       double seconds = (t1 - t0) / 1e9;
       Gaps gaps = Gaps.of(load.arrivals(), t0, t1, itlMs);
       long received = gaps.received();
@@ -488,7 +492,7 @@ public final class ScaleBenchmark {
           delta(first0, first1, "tokenbus_worker_announcement_bytes_total") / seconds,
           100 * (cpu1.gateways - cpu0.gateways) / seconds / g, 100 * (cpu1.workers - cpu0.workers) / seconds,
           100 * (cpu1.client - cpu0.client) / seconds, GcPauses.between(w0, w1),
-          GcPauses.between(hz0, hz1).minus(GcPauses.between(w0, w1)), clientGc, failed, problem);
+          GcPauses.between(hz0, hz1).minus(GcPauses.between(w0, w1)), clientGc, loopWait, failed, problem);
     }
 
     /** Waits until no gateway holds a stream and no worker runs one. */
@@ -585,6 +589,7 @@ public final class ScaleBenchmark {
         Thread.sleep(2L * itlMs + 200);
         ProcessHandle handle = server.process().toHandle();
         double server0 = cpuSeconds(handle);
+        RunQueueWait.Sample loop0 = RunQueueWait.Sample.of(handle.pid());
         double client0 = cpuSeconds(ProcessHandle.current());
         GcPauses clientGc0 = GcPauses.ofThisJvm();
         PrometheusText w0 = PrometheusText.scrape(server.port());
@@ -592,6 +597,7 @@ public final class ScaleBenchmark {
         Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
         long t1 = System.nanoTime();
         double server1 = cpuSeconds(handle);
+        RunQueueWait.Sample loop1 = RunQueueWait.Sample.of(handle.pid());
         double client1 = cpuSeconds(ProcessHandle.current());
         GcPauses clientGc = GcPauses.ofThisJvm().minus(clientGc0);
         PrometheusText w1 = PrometheusText.scrape(server.port());
@@ -616,7 +622,8 @@ public final class ScaleBenchmark {
             (heapWith - before.sum("jvm_memory_used_bytes", "area=\"heap\"")) / n, nan, nan, 0,
             Percentiles.of(gaps.added(), 50), Percentiles.of(gaps.added(), 99), nan, nan, nan, nan, nan, nan, nan,
             100 * (server1 - server0) / seconds, nan, 100 * (client1 - client0) / seconds, GcPauses.between(w0, w1),
-            GcPauses.NONE, clientGc, failed, problem.isEmpty() ? null : String.join("; ", problem));
+            GcPauses.NONE, clientGc, RunQueueWait.busiestLoopMsPerSecond(loop0, loop1, seconds), failed,
+            problem.isEmpty() ? null : String.join("; ", problem));
       }
     }
 
@@ -733,13 +740,13 @@ public final class ScaleBenchmark {
     return "| bus | G | W | N | ITL ms | tok/s | gw CPU s/1k tok | gw heap/stream KB | dispatch p50/p99 ms"
         + " | added ITL p50/p99 ms | bus B/tok | bus msg/tok | HZ ops/stream | HZ ops/s | join s | status/s"
         + " | status KB/s | gw CPU % | worker CPU % | client CPU % | GC pauses gw / worker / client (n x mean ms)"
-        + " | failed |\n"
-        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
+        + " | gw loop run-queue ms/s | failed |\n"
+        + "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|";
   }
 
   static String format(Row r) {
     return String.format(Locale.ROOT, "| %s | %d | %d | %s%d | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s"
-            + " | %s | %s | %s | %s | %s | %s | %s | %s | %d |",
+            + " | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |",
         r.floor() ? "floor" : r.tls() ? "TLS" : "plain", r.gateways(), r.workers(), r.fast() ? "fast " : "",
         r.streams(), r.itlMs() + (r.stepMs() == 0 ? " (paced)"
             : r.stepMs() < r.itlMs() ? " (paced, step " + r.stepMs() + ")" : ""),
@@ -749,7 +756,7 @@ public final class ScaleBenchmark {
         f(r.hzOpsPerSecond(), 0), f(r.joinMs() / 1000, 1), f(r.statusPerSecond(), 1),
         f(r.statusBytesPerSecond() / 1024, 1), f(r.gatewayCpuPercent(), 0), f(r.workerCpuPercent(), 0),
         f(r.clientCpuPercent(), 0), gc(r.gatewayGc()) + " / " + gc(r.workerGc()) + " / " + gc(r.clientGc()),
-        r.failed());
+        f(r.gatewayLoopWaitMsPerSecond(), 1), r.failed());
   }
 
   private static String gc(GcPauses p) {

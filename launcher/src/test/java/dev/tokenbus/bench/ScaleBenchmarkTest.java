@@ -30,6 +30,9 @@ class ScaleBenchmarkTest {
   @TempDir
   Path dir;
 
+  /** Whether this kernel reports threads' run-queue waits (Linux with schedstats). */
+  private static final boolean SCHEDSTATS = Files.exists(java.nio.file.Path.of("/proc/self/schedstat"));
+
   @Test
   void aTinyPointReportsEveryFigureFromWhatTheNodesAndTheClientSaw() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
@@ -66,6 +69,9 @@ class ScaleBenchmarkTest {
     assertThat(r.gatewayGc().totalMs()).isFinite().isNotNegative();
     assertThat(r.workerGc().totalMs()).isFinite().isNotNegative();
     assertThat(r.clientGc().totalMs()).isFinite().isNotNegative();
+    if (SCHEDSTATS) {
+      assertThat(r.gatewayLoopWaitMsPerSecond()).as("the relay loop's run-queue wait").isFinite().isNotNegative();
+    }
     assertThat(out).contains(ScaleBenchmark.header()).contains("| TLS | 1 | 1 | " + STREAMS + " | " + ITL_MS + " |");
     assertThat(Files.readString(dir.resolve("svg/heap-per-stream-vs-streams.svg"))).startsWith("<svg")
         .contains("TLS G=1 W=1");
@@ -91,6 +97,9 @@ class ScaleBenchmarkTest {
     assertThat(r.addedItlP99Ms()).isGreaterThanOrEqualTo(r.addedItlP50Ms());
     assertThat(r.gatewayCpuPercent()).as("the server's CPU").isPositive();
     assertThat(r.gatewayGc().totalMs()).as("the server's GC pauses").isFinite().isNotNegative();
+    if (SCHEDSTATS) {
+      assertThat(r.gatewayLoopWaitMsPerSecond()).as("the server loop's run-queue wait").isFinite().isNotNegative();
+    }
     assertThat(r.heapPerStreamBytes()).isFinite();
     assertThat(r.dispatchP50Ms()).as("no dispatch").isNaN();
     assertThat(r.workerGc().totalMs()).as("no worker").isNaN();
