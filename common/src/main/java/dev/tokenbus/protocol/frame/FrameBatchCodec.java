@@ -54,24 +54,12 @@ public final class FrameBatchCodec implements MessageCodec<FrameBatch, FrameBatc
       FrameEncoder.encode(frame, one);
       out.writeSized(one);
     }
-    buffer.appendInt(out.size());
-    buffer.appendBytes(out.array(), 0, out.size());
+    FrameCodec.appendLengthPrefixed(buffer, out);
   }
 
   @Override
   public FrameBatch decodeFromWire(int pos, Buffer buffer) {
-    if (pos < 0 || buffer.length() - pos < Integer.BYTES) {
-      throw new MalformedFrameException("truncated frame batch: no length prefix at offset " + pos + " of "
-          + buffer.length());
-    }
-    int length = buffer.getInt(pos);
-    int available = buffer.length() - pos - Integer.BYTES;
-    if (length < 1 || length > available) {
-      throw new MalformedFrameException("frame batch length " + length + " does not fit the " + available
-          + " bytes after its prefix");
-    }
-    int start = pos + Integer.BYTES;
-    WireReader in = new WireReader(buffer.getBytes(start, start + length));
+    WireReader in = FrameCodec.lengthPrefixed(pos, buffer, "frame batch");
     int count = in.readCount(MIN_FRAME_BYTES, "frame");
     if (count == 0) {
       throw new MalformedFrameException("a frame batch holds at least one frame");

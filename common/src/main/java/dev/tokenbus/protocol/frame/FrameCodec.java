@@ -64,24 +64,39 @@ public final class FrameCodec implements MessageCodec<Frame, Frame> {
   public void encodeToWire(Buffer buffer, Frame frame) {
     WireWriter writer = new WireWriter(64);
     FrameEncoder.encode(frame, writer);
-    buffer.appendInt(writer.size());
-    buffer.appendBytes(writer.array(), 0, writer.size());
+    appendLengthPrefixed(buffer, writer);
   }
 
   @Override
   public Frame decodeFromWire(int pos, Buffer buffer) {
+    return FrameDecoder.decode(lengthPrefixed(pos, buffer, "frame"));
+  }
+
+  /** Appends what {@code writer} holds behind an int of its length: how both frame codecs put a message on the wire. */
+  static void appendLengthPrefixed(Buffer buffer, WireWriter writer) {
+    buffer.appendInt(writer.size());
+    buffer.appendBytes(writer.array(), 0, writer.size());
+  }
+
+  /**
+   * A reader of the body that {@link #appendLengthPrefixed} wrote at {@code pos}, once its length is
+   * checked against the bytes there.
+   *
+   * @param what the message's name in errors, e.g. {@code frame}
+   */
+  static WireReader lengthPrefixed(int pos, Buffer buffer, String what) {
     if (pos < 0 || buffer.length() - pos < Integer.BYTES) {
-      throw new MalformedFrameException("truncated frame: no length prefix at offset " + pos + " of "
+      throw new MalformedFrameException("truncated " + what + ": no length prefix at offset " + pos + " of "
           + buffer.length());
     }
     int length = buffer.getInt(pos);
     int available = buffer.length() - pos - Integer.BYTES;
     if (length < 1 || length > available) {
-      throw new MalformedFrameException("frame length " + length + " does not fit the " + available
+      throw new MalformedFrameException(what + " length " + length + " does not fit the " + available
           + " bytes after its prefix");
     }
     int start = pos + Integer.BYTES;
-    return FrameDecoder.decode(new WireReader(buffer.getBytes(start, start + length)));
+    return new WireReader(buffer.getBytes(start, start + length));
   }
 
   /** Local delivery: frames are immutable records, so the receiver can have the same object. */
