@@ -201,9 +201,10 @@ class EmbeddingsRoutesTest {
   @Test
   void generationKeepsStreamingWhileEmbeddingsAreComputed() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    // Greedy: a sampled end of text could end the stream before the first embedding request.
+    // Greedy: a sampled end of text could end the stream before the first embedding request. Paced at 5 ms a
+    // token: unpaced, the tiny model's 240 tokens can all arrive (in a few batched messages) before it is sent.
     String body = new JsonObject().put("prompt", "Once upon a time").put("max_tokens", CONTEXT - 16)
-        .put("temperature", 0).put("stream", true).encode();
+        .put("temperature", 0).put("stream_delay_ms", 5).put("stream", true).encode();
     AtomicInteger streamed = new AtomicInteger();
     CompletableFuture<HttpResponse<Stream<String>>> response = http.sendAsync(HttpRequest.newBuilder(
         cluster.uri("/v1/completions")).header("Content-Type", "application/json")
