@@ -2,6 +2,7 @@ package dev.tokenbus.bench;
 
 import dev.tokenbus.cluster.ClusterNode;
 import dev.tokenbus.gateway.api.generate.TokenJson;
+import dev.tokenbus.gateway.serve.SseChannel;
 import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.GenerationResult;
 import dev.tokenbus.protocol.Timings;
@@ -279,12 +280,9 @@ public final class SseFloorServer extends VerticleBase implements AutoCloseable 
     }
   }
 
-  /** One SSE event as a gateway writes it: {@code id:} when not null, {@code event:}, one {@code data:} line. */
+  /** One SSE event as a gateway writes it (the gateway's own framing). */
   private static void event(StringBuilder out, String name, String id, JsonObject payload) {
-    if (id != null) {
-      out.append("id: ").append(id).append('\n');
-    }
-    out.append("event: ").append(name).append('\n').append("data: ").append(payload.encode()).append("\n\n");
+    SseChannel.appendEvent(out, name, id, payload.encode());
   }
 
   private String metrics() {

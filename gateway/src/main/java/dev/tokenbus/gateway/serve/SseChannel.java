@@ -62,12 +62,19 @@ public final class SseChannel {
    * {@link JsonObject#encode()} writes it: one line).
    */
   public Future<Void> event(String event, String id, String encodedPayload) {
-    StringBuilder sb = new StringBuilder(32 + event.length() + encodedPayload.length());
+    return write(appendEvent(new StringBuilder(32 + event.length() + encodedPayload.length()), event, id,
+        encodedPayload).toString());
+  }
+
+  /**
+   * Appends one SSE event as this channel writes it: {@code id:} when not null, {@code event:}, one
+   * {@code data:} line ({@code encodedPayload} holds no newline), a blank line. Returns {@code out}.
+   */
+  public static StringBuilder appendEvent(StringBuilder out, String event, String id, String encodedPayload) {
     if (id != null) {
-      sb.append("id: ").append(id).append('\n');
+      out.append("id: ").append(id).append('\n');
     }
-    sb.append("event: ").append(event).append('\n').append("data: ").append(encodedPayload).append("\n\n");
-    return write(sb.toString());
+    return out.append("event: ").append(event).append('\n').append("data: ").append(encodedPayload).append("\n\n");
   }
 
   /** True once the client closed the connection or the response ended. */
