@@ -139,7 +139,7 @@ public final class SimulatedEngine implements Engine {
     admission.reserveSlot();
     Long requested = request.config().seed();
     long seed = requested != null ? requested : ThreadLocalRandom.current().nextLong(0, 1L << 31);
-    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, null, q -> loop.wake());
+    Sequence s = new Sequence(request, tokens, prompt.length, sink, seed, null, loop::cancelled);
     for (int t : resume) {
       s.replayText(t, vocabulary.piece(t));
     }

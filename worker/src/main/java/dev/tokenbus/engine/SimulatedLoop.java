@@ -4,8 +4,12 @@ import dev.tokenbus.protocol.FinishReason;
 import dev.tokenbus.protocol.TopLogprob;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -29,11 +33,13 @@ final class SimulatedLoop implements Runnable {
   /** The chosen token's log-probability; each alternative reported after it is one nat less likely. */
   private static final double LOGPROB = Math.log(0.5);
 
-  /** A sequence with the hash of the tokens it holds. */
+  /** A sequence with the hash of the tokens it holds, and where the scheduler keeps it. */
   private static final class Running {
     final Sequence s;
     long hash;
     boolean ended;
+    /** In {@link #paced}: waiting out its {@code stream_delay_ms}. */
+    boolean paced;
 
     Running(Sequence s) {
       this.s = s;
@@ -49,8 +55,27 @@ final class SimulatedLoop implements Runnable {
   private final Queue<Sequence> incoming;
   private final Runnable releaseSlot;
   private final PrefixCache cache;
-  private final List<Running> active = new ArrayList<>();
   private final AtomicBoolean signal = new AtomicBoolean();
+  /** Sequences whose cancel was asked for since the last step, from any thread. */
+  private final Queue<Sequence> cancels = new ConcurrentLinkedQueue<>();
+
+  // Decode-thread state. Every admitted sequence is in {@link #all}, and in one of {@link #prompts},
+  // {@link #ready}, {@link #blocked} or {@link #paced}; ended ones leave the lists when next walked.
+  private final Map<Sequence, Running> all = new IdentityHashMap<>();
+  /** Sequences with prompt tokens still to prefill, in admission order. */
+  private final List<Running> prompts = new ArrayList<>();
+  /** Sequences that may take a token now, the longest waiting first. */
+  private List<Running> ready = new ArrayList<>();
+  private List<Running> readyNext = new ArrayList<>();
+  /** Sequences whose sink was full: paused until it has room. */
+  private List<Running> blocked = new ArrayList<>();
+  private List<Running> blockedNext = new ArrayList<>();
+  /** Sequences paced by {@code stream_delay_ms}, the soonest due first. */
+  private final PriorityQueue<Running> paced =
+      new PriorityQueue<>((a, b) -> Long.signum(a.s.notBeforeNanos - b.s.notBeforeNanos));
+  /** Sequences with a timeout, the soonest deadline first. */
+  private final PriorityQueue<Running> deadlines =
+      new PriorityQueue<>((a, b) -> Long.signum(a.s.deadlineNanos - b.s.deadlineNanos));
 
   private volatile Thread thread;
   private volatile boolean stopping;
@@ -61,10 +86,8 @@ final class SimulatedLoop implements Runnable {
   private int lastRunning;
   private int lastPaused;
   private int promptRotation;
-  /** Kept as sequences change, so that a step walks the active sequences once: the sum of their positions. */
+  /** Kept as sequences change, so that no step sums them again: the sum of the sequences' positions. */
   private long positions;
-  /** ... and how many of them still have prompt tokens to prefill. */
-  private int prompting;
 
   SimulatedLoop(SimulatedVocabulary vocabulary, SimulatedEngine.Config config, Queue<Sequence> incoming,
       Runnable releaseSlot) {
@@ -88,13 +111,19 @@ final class SimulatedLoop implements Runnable {
     return failure;
   }
 
-  /** Wakes the loop: new work, a cancel, or a sink with room again. Any thread. */
+  /** Wakes the loop: new work, or a sink with room again. Any thread. */
   void wake() {
     signal.set(true);
     Thread t = thread;
     if (t != null) {
       LockSupport.unpark(t);
     }
+  }
+
+  /** A sequence's cancel was asked for: it ends before the next step. Any thread. */
+  void cancelled(Sequence s) {
+    cancels.add(s);
+    wake();
   }
 
   void stop() {
@@ -120,74 +149,88 @@ final class SimulatedLoop implements Runnable {
   }
 
   /**
-   * One step. Its cost must not grow with the sequences that only wait (a benchmark runs thousands
-   * of paced streams on simulated workers that share a machine with the gateway it measures), so
-   * the active sequences are walked once: cancels, deadlines, pacing and room in one pass, and the
-   * figures that statistics need are kept up to date as sequences change rather than summed again.
+   * One step. Its cost grows with the sequences it serves, not with those that only wait (a
+   * benchmark runs thousands of paced streams on simulated workers that share a machine with the
+   * gateway it measures): cancels arrive on a queue, deadlines and pacing are kept in time order,
+   * and only the ready, the blocked and the prompting sequences are walked.
    */
   private void step() {
     admit();
     long now = System.nanoTime();
-    long wakeAt = now + MAX_IDLE_NANOS;
-    int room = batch;
-    List<Running> generating = new ArrayList<>();
-    int paused = 0;
-    for (int i = 0; i < active.size(); i++) {
-      Running r = active.get(i);
-      Sequence s = r.s;
-      if (s.cancelRequested()) {
+    for (Sequence c; (c = cancels.poll()) != null; ) {
+      Running r = all.get(c);
+      if (r != null) {
         end(r, FinishReason.CANCELLED, null);
-        i--; // end() took it out of the list
-        continue;
       }
-      if (now - s.deadlineNanos >= 0) {
-        emitSafely(r, () -> s.emitEnd(FinishReason.TIMEOUT));
-        end(r, FinishReason.TIMEOUT, null);
-        if (r.ended) {
-          i--;
-        }
-        continue;
+    }
+    for (Running r; (r = deadlines.peek()) != null && now - r.s.deadlineNanos >= 0; ) {
+      Sequence s = r.s;
+      emitSafely(r, () -> s.emitEnd(FinishReason.TIMEOUT));
+      end(r, FinishReason.TIMEOUT, null);
+    }
+    for (Running r; (r = paced.peek()) != null && now - r.s.notBeforeNanos >= 0; ) {
+      paced.poll();
+      r.paced = false;
+      ready.add(r);
+    }
+    for (Running r : blocked) {
+      if (!r.ended) {
+        (r.s.sink().writeQueueFull() ? blockedNext : ready).add(r);
       }
-      wakeAt = Math.min(wakeAt, s.deadlineNanos);
-      if (!s.promptComplete()) {
+    }
+    blocked.clear();
+    int room = batch;
+    List<Running> generating = new ArrayList<>(Math.min(batch, ready.size()));
+    for (Running r : ready) {
+      Sequence s = r.s;
+      if (r.ended) {
         continue;
       }
       if (s.sink().writeQueueFull()) {
         setState(s, GenerationState.PAUSED);
-        paused++;
-      } else if (now - s.notBeforeNanos < 0) {
-        setState(s, GenerationState.PAUSED); // stream_delay_ms pacing
-        wakeAt = Math.min(wakeAt, s.notBeforeNanos);
+        blockedNext.add(r);
       } else if (room > 0) {
         setState(s, GenerationState.GENERATING);
         generating.add(r);
         room--;
+      } else {
+        readyNext.add(r); // no room in this step's batch: first in the next
       }
     }
+    ready.clear();
+    List<Running> swap = ready;
+    ready = readyNext;
+    readyNext = swap;
+    swap = blocked;
+    blocked = blockedNext;
+    blockedNext = swap;
     // Prompts fill the rest of the batch, a chunk each, starting with a different one every step.
     int promptTokens = 0;
     List<Running> prefilling = List.of();
-    int n = active.size();
-    int left = prompting;
-    for (int k = 0; k < n && room > 0 && left > 0; k++) {
-      Running r = active.get((promptRotation + k) % n);
+    int n = prompts.size();
+    for (int k = 0; k < n && room > 0; k++) {
+      Running r = prompts.get((promptRotation + k) % n);
       Sequence s = r.s;
-      if (!s.promptComplete()) {
-        left--;
-        s.promptInStep = s.prefillTake(room);
-        room -= s.promptInStep;
-        promptTokens += s.promptInStep;
-        if (prefilling.isEmpty()) {
-          prefilling = new ArrayList<>();
-        }
-        prefilling.add(r);
+      s.promptInStep = s.prefillTake(room);
+      room -= s.promptInStep;
+      promptTokens += s.promptInStep;
+      if (prefilling.isEmpty()) {
+        prefilling = new ArrayList<>();
       }
+      prefilling.add(r);
     }
     promptRotation = n == 0 ? 0 : (promptRotation + 1) % n;
     lastRunning = generating.size();
-    lastPaused = paused;
+    lastPaused = blocked.size();
     if (generating.isEmpty() && promptTokens == 0) {
       publishStats(0);
+      long wakeAt = now + MAX_IDLE_NANOS;
+      if (!paced.isEmpty()) {
+        wakeAt = earlier(wakeAt, paced.peek().s.notBeforeNanos);
+      }
+      if (!deadlines.isEmpty()) {
+        wakeAt = earlier(wakeAt, deadlines.peek().s.deadlineNanos);
+      }
       awaitWork(wakeAt - System.nanoTime());
       return;
     }
@@ -200,6 +243,10 @@ final class SimulatedLoop implements Runnable {
     steps++;
     advance(prefilling, generating);
     publishStats(0);
+  }
+
+  private static long earlier(long a, long b) {
+    return a - b <= 0 ? a : b;
   }
 
   /** Sets a sequence's state only when it changes: it is read by other threads, and most steps change nothing. */
@@ -227,16 +274,18 @@ final class SimulatedLoop implements Runnable {
       s.cachedTokens = Math.min(reused, s.promptTokens());
       s.state(GenerationState.PROMPT);
       positions += reused;
-      if (!s.promptComplete()) {
-        prompting++;
-      }
       Running r = new Running(s);
       r.hash = hashOf(prompt, s.config().temperature() > 0 && s.config().topK() != 1 ? s.seed() : 0);
-      active.add(r);
+      all.put(s, r);
+      if (s.config().hasTimeout()) {
+        deadlines.add(r);
+      }
+      prompts.add(r); // the cache gives at most all but the last prompt token: one is always left to decode
     }
   }
 
   private void advance(List<Running> prefilling, List<Running> generating) {
+    boolean prefilled = false;
     for (Running r : prefilling) {
       Sequence s = r.s;
       if (r.ended || s.promptInStep == 0) {
@@ -248,10 +297,13 @@ final class SimulatedLoop implements Runnable {
       positions += s.promptInStep;
       s.promptInStep = 0;
       if (s.promptComplete()) {
-        prompting--;
+        prefilled = true;
         s.state(GenerationState.GENERATING);
         sample(r);
       }
+    }
+    if (prefilled) {
+      prompts.removeIf(r -> r.s.promptComplete());
     }
     for (Running r : generating) {
       Sequence s = r.s;
@@ -289,6 +341,11 @@ final class SimulatedLoop implements Runnable {
       long delay = s.config().streamDelayMs();
       if (delay > 0) {
         s.notBeforeNanos = System.nanoTime() + delay * 1_000_000L;
+        s.state(GenerationState.PAUSED); // stream_delay_ms pacing
+        r.paced = true;
+        paced.add(r);
+      } else {
+        ready.add(r);
       }
     }
   }
@@ -307,11 +364,17 @@ final class SimulatedLoop implements Runnable {
 
   private void end(Running r, FinishReason reason, String error) {
     Sequence s = r.s;
-    if (!r.ended && active.remove(r)) {
+    if (!r.ended && all.remove(s) != null) {
       r.ended = true;
       positions -= s.position;
       if (!s.promptComplete()) {
-        prompting--;
+        prompts.remove(r);
+      }
+      if (r.paced) {
+        paced.remove(r);
+      }
+      if (s.config().hasTimeout()) {
+        deadlines.remove(r);
       }
       boolean keep = cache.enabled() && reason != FinishReason.ERROR && s.config().cachePrompt();
       cache.release(s.seqId, keep);
@@ -326,7 +389,7 @@ final class SimulatedLoop implements Runnable {
   }
 
   private void endAll(FinishReason reason, String error) {
-    for (Running r : active.toArray(new Running[0])) {
+    for (Running r : all.values().toArray(new Running[0])) {
       end(r, reason, error);
     }
     Sequence s;
@@ -345,7 +408,7 @@ final class SimulatedLoop implements Runnable {
   }
 
   private void publishStats(int stepTokens) {
-    stats = new EngineStats(slots, active.size() + incoming.size(), prompting, lastRunning, lastPaused,
+    stats = new EngineStats(slots, all.size() + incoming.size(), prompts.size(), lastRunning, lastPaused,
         (int) positions, (int) cache.cachedTokens(), slots * contextPerSequence, steps, tokensGenerated, stepTokens,
         cache.queries(), cache.hits());
   }

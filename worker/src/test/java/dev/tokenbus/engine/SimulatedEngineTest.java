@@ -132,6 +132,32 @@ class SimulatedEngineTest {
   }
 
   @Test
+  void aSequenceWaitingOutItsPacingStillEndsAtOnceOnCancelOrDeadline() {
+    SimulatedEngine e = engine(4, 1);
+    // Paced a minute apart: each waits in time order, not walked, yet a cancel or a deadline ends it now.
+    RecordingSink cancelled = new RecordingSink();
+    Generation g = e.submit(request("paced then cancelled", greedy(10).withStreamDelayMs(60_000)), List.of(),
+        cancelled);
+    RecordingSink timedOut = new RecordingSink();
+    e.submit(request("paced then timed out", greedy(10).withStreamDelayMs(60_000).withTimeoutMs(300)), List.of(),
+        timedOut);
+    long start = System.nanoTime();
+    RecordingSink paced = run(e, request("paced 30 ms apart", greedy(5).withStreamDelayMs(30)), List.of());
+    RecordingSink free = run(e, request("not paced", greedy(8)), List.of());
+    assertThat(paced.await().finishReason()).isEqualTo(FinishReason.LENGTH);
+    assertThat(paced.tokens()).hasSize(5);
+    assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(4 * 30_000_000L);
+    assertThat(free.tokens()).hasSize(8);
+    await().atMost(Duration.ofSeconds(10)).until(() -> cancelled.tokens().size() == 1);
+    g.cancel();
+    assertThat(cancelled.await(Duration.ofSeconds(10)).finishReason()).isEqualTo(FinishReason.CANCELLED);
+    assertThat(timedOut.await(Duration.ofSeconds(10)).finishReason()).isEqualTo(FinishReason.TIMEOUT);
+    assertThat(timedOut.tokens()).hasSize(2); // its first token, then the final one the deadline sends
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.stats().active() == 0);
+    assertThat(e.stats().kvCellsUsed()).isZero();
+  }
+
+  @Test
   void aPromptSharingACachedPrefixTakesItFromTheCache() {
     SimulatedEngine e = engine(2, 0);
     String prompt = "a long shared system prompt ".repeat(4);
