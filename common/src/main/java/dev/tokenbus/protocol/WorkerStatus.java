@@ -7,7 +7,8 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * What a worker announces about itself, periodically and whenever its load changes.
+ * What a worker announces about itself: once a second, and soon after anything dispatch reads changes
+ * (see {@link #newsSince}).
  *
  * @param workerId the worker's endpoint address, which is also its id
  * @param nodeId the cluster node it runs on
@@ -75,6 +76,24 @@ public record WorkerStatus(String workerId, String nodeId, String model, int slo
   /** The same status with {@code n} more active sequences (a gateway's view after it sent work). */
   public WorkerStatus withActive(int n) {
     return new WorkerStatus(workerId, nodeId, model, slots, active + n, running, paused, prompt, kvUsed, kvTotal,
+        contextPerSequence, draining, sequence, prefixBlocks, stateFormat, simulated, embeddingSize);
+  }
+
+  /**
+   * Whether this status tells gateways something {@code earlier} did not: anything dispatch reads
+   * (slots, active, draining, the prefix blocks, the state format...) changed, or one of the load
+   * figures it only reports ({@code running}, {@code paused}, {@code prompt}, {@code kvUsed}) became
+   * or stopped being zero. Their other changes ride with the next announcement; a worker whose
+   * sequences advance every step would otherwise announce at every check.
+   */
+  public boolean newsSince(WorkerStatus earlier) {
+    return earlier == null || !equals(earlier.withSequence(sequence).withLoad(running, paused, prompt, kvUsed))
+        || (running == 0) != (earlier.running == 0) || (paused == 0) != (earlier.paused == 0)
+        || (prompt == 0) != (earlier.prompt == 0) || (kvUsed == 0) != (earlier.kvUsed == 0);
+  }
+
+  private WorkerStatus withLoad(int running, int paused, int prompt, int kvUsed) {
+    return new WorkerStatus(workerId, nodeId, model, slots, active, running, paused, prompt, kvUsed, kvTotal,
         contextPerSequence, draining, sequence, prefixBlocks, stateFormat, simulated, embeddingSize);
   }
 

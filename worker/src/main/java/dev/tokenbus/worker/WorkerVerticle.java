@@ -53,8 +53,9 @@ public final class WorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
   private static final long SWEEP_MS = 100;
   /**
-   * The longest gap between two announcements of a worker whose status does not change (changes
-   * are announced within {@link WorkerOptions#announceMs}); gateways forget a worker after 3 s.
+   * The longest gap between two announcements of a worker whose status has no news (news is
+   * announced within {@link WorkerOptions#announceMs}; see {@link WorkerStatus#newsSince}); gateways
+   * forget a worker after 3 s.
    */
   static final long HEARTBEAT_MS = 1000;
 
@@ -358,12 +359,13 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   /**
-   * Announces when the status changed since the last announcement, or when the last one is
-   * {@link #HEARTBEAT_MS} old: an idle worker costs every gateway one announcement a second.
+   * Announces when the status has news since the last announcement ({@link WorkerStatus#newsSince}),
+   * or when the last one is {@link #HEARTBEAT_MS} old: a worker costs every gateway one announcement
+   * a second, plus its changes of what dispatch reads, however often its sequences step.
    */
   private void announceIfChanged() {
     WorkerStatus s = status(announceSequence + 1);
-    if (lastAnnounced != null && s.withSequence(lastAnnounced.sequence()).equals(lastAnnounced)
+    if (!s.newsSince(lastAnnounced)
         && System.nanoTime() - lastAnnouncedNanos < TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MS)) {
       return;
     }
