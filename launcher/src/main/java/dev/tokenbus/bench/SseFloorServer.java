@@ -258,13 +258,13 @@ public final class SseFloorServer extends VerticleBase implements AutoCloseable 
       lastNanos = now;
       next++;
       if (!last) {
-        response.write(text.toString());
+        response.write(SseChannel.utf8(text));
         return;
       }
       double generationMs = (now - firstNanos) / 1e6;
       event(text, "done", null, TokenJson.done(new GenerationResult(FinishReason.LENGTH, new Usage(0, maxTokens),
           new Timings(0, 0, generationMs, 0, maxTokens), null, 0), 0));
-      response.end(text.toString());
+      response.end(SseChannel.utf8(text));
       finish();
     }
 
@@ -280,9 +280,9 @@ public final class SseFloorServer extends VerticleBase implements AutoCloseable 
     }
   }
 
-  /** One SSE event as a gateway writes it (the gateway's own framing). */
+  /** One SSE event as a gateway writes it (the gateway's own framing and JSON encoding). */
   private static void event(StringBuilder out, String name, String id, JsonObject payload) {
-    SseChannel.appendEvent(out, name, id, payload.encode());
+    SseChannel.appendEvent(out, name, id, payload);
   }
 
   private String metrics() {

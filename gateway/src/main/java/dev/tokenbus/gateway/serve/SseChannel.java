@@ -1,9 +1,14 @@
 package dev.tokenbus.gateway.serve;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -51,10 +56,16 @@ public final class SseChannel {
     });
   }
 
-  /** Sends one event: {@code id:} (when not null), {@code event:} and one {@code data:} line. */
+  /**
+   * Sends one event: {@code id:} (when not null), {@code event:} and one {@code data:} line, the
+   * payload encoded straight into what the channel gathers.
+   */
   public Future<Void> event(String event, String id, JsonObject payload) {
-    // JSON from encode() has no raw newlines, so one data line is always enough.
-    return event(event, id, payload.encode());
+    if (!open()) {
+      return gone();
+    }
+    appendEvent(gathered, event, id, payload);
+    return gatheredMore();
   }
 
   /**
@@ -62,19 +73,42 @@ public final class SseChannel {
    * {@link JsonObject#encode()} writes it: one line).
    */
   public Future<Void> event(String event, String id, String encodedPayload) {
-    return write(appendEvent(new StringBuilder(32 + event.length() + encodedPayload.length()), event, id,
-        encodedPayload).toString());
+    if (!open()) {
+      return gone();
+    }
+    appendHead(gathered, event, id).append(encodedPayload).append("\n\n");
+    return gatheredMore();
   }
 
   /**
    * Appends one SSE event as this channel writes it: {@code id:} when not null, {@code event:}, one
-   * {@code data:} line ({@code encodedPayload} holds no newline), a blank line. Returns {@code out}.
+   * {@code data:} line (JSON from {@link JsonText} has no raw newline), a blank line. Returns {@code out}.
    */
-  public static StringBuilder appendEvent(StringBuilder out, String event, String id, String encodedPayload) {
+  public static StringBuilder appendEvent(StringBuilder out, String event, String id, JsonObject payload) {
+    return JsonText.append(appendHead(out, event, id), payload).append("\n\n");
+  }
+
+  private static StringBuilder appendHead(StringBuilder out, String event, String id) {
     if (id != null) {
       out.append("id: ").append(id).append('\n');
     }
-    return out.append("event: ").append(event).append('\n').append("data: ").append(encodedPayload).append("\n\n");
+    return out.append("event: ").append(event).append('\n').append("data: ");
+  }
+
+  /**
+   * Text as the UTF-8 bytes a response writes, encoded once into the buffer that goes out. Text
+   * with surrogates is encoded by the JDK, which writes a lone one as {@code ?} and goes on, where
+   * Netty's encoder would also garble the character after it.
+   */
+  public static Buffer utf8(CharSequence text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (Character.isSurrogate(text.charAt(i))) {
+        return Buffer.buffer(text.toString());
+      }
+    }
+    ByteBuf bytes = Unpooled.buffer(text.length());
+    ByteBufUtil.writeUtf8(bytes, text);
+    return BufferInternal.buffer(bytes);
   }
 
   /** True once the client closed the connection or the response ended. */
@@ -82,12 +116,22 @@ public final class SseChannel {
     return response.ended() || response.closed();
   }
 
-  /**
-   * Sends one event that has only a data line, as OpenAI's streams do ({@code data: [DONE]}
-   * included). {@code data} must hold no newline.
-   */
+  /** Sends one event that has only a data line, as OpenAI's streams do: the payload as one line of JSON. */
+  public Future<Void> data(JsonObject payload) {
+    if (!open()) {
+      return gone();
+    }
+    JsonText.append(gathered.append("data: "), payload).append("\n\n");
+    return gatheredMore();
+  }
+
+  /** As {@link #data(JsonObject)}, with text that holds no newline ({@code [DONE]}, say). */
   public Future<Void> data(String data) {
-    return write("data: " + data + "\n\n");
+    if (!open()) {
+      return gone();
+    }
+    gathered.append("data: ").append(data).append("\n\n");
+    return gatheredMore();
   }
 
   /**
@@ -95,11 +139,24 @@ public final class SseChannel {
    * as one chunk when the burst is over: one syscall instead of one per token.
    */
   private Future<Void> write(String text) {
-    if (response.ended() || response.closed()) {
-      return Future.failedFuture("the client has gone");
+    if (!open()) {
+      return gone();
     }
-    lastWriteNanos = System.nanoTime();
     gathered.append(text);
+    return gatheredMore();
+  }
+
+  private boolean open() {
+    return !response.ended() && !response.closed();
+  }
+
+  private static Future<Void> gone() {
+    return Future.failedFuture("the client has gone");
+  }
+
+  /** What was just appended to {@link #gathered} goes out at the end of the burst, or now past the limit. */
+  private Future<Void> gatheredMore() {
+    lastWriteNanos = System.nanoTime();
     if (gathered.length() >= GATHER_LIMIT) {
       return flush();
     }
@@ -116,11 +173,12 @@ public final class SseChannel {
       gathered.setLength(0);
       return Future.succeededFuture();
     }
-    String chunk = gathered.toString();
+    boolean traced = dev.tokenbus.trace.FirstTokenTrace.ENABLED
+        && (gathered.indexOf("event: token") >= 0 || gathered.indexOf("\"delta\":{\"content\"") >= 0);
+    Buffer chunk = utf8(gathered);
     gathered.setLength(0);
     Future<Void> written = response.write(chunk);
-    if (dev.tokenbus.trace.FirstTokenTrace.ENABLED
-        && (chunk.contains("event: token") || chunk.contains("\"delta\":{\"content\""))) {
+    if (traced) {
       dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.SSE_WRITE);
     }
     return written;

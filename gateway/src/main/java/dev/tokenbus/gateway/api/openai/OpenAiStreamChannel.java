@@ -26,7 +26,7 @@ final class OpenAiStreamChannel extends SseEventChannel {
     this.includeUsage = includeUsage;
     JsonObject opening = envelope.shape().openingChoice();
     if (opening != null) {
-      sse.data(envelope.chunk(opening, includeUsage).encode());
+      sse.data(envelope.chunk(opening, includeUsage));
     }
   }
 
@@ -40,20 +40,20 @@ final class OpenAiStreamChannel extends SseEventChannel {
           return Future.succeededFuture(); // held back by the shape (a tool call being written)
         }
         finishSent |= finish != null;
-        return sse.data(envelope.chunk(choice, includeUsage).encode());
+        return sse.data(envelope.chunk(choice, includeUsage));
       }
       case StreamEvent.Done d -> {
         if (!finishSent) {
           sse.data(envelope.chunk(envelope.shape().finishChoice(Envelope.finishReason(
-              d.result().finishReason())), includeUsage).encode());
+              d.result().finishReason())), includeUsage));
         }
         if (includeUsage) {
-          sse.data(envelope.usageChunk(Envelope.usage(d.result())).encode());
+          sse.data(envelope.usageChunk(Envelope.usage(d.result())));
         }
         return sse.data("[DONE]");
       }
       case StreamEvent.Failed f -> {
-        sse.data(new JsonObject().put("error", ApiError.ofStream(f.type(), f.message()).body()).encode());
+        sse.data(new JsonObject().put("error", ApiError.ofStream(f.type(), f.message()).body()));
         return sse.data("[DONE]");
       }
     }
