@@ -57,13 +57,16 @@ public final class ScaleBenchmark {
   private static final String PROMPT = "Once upon a time";
   /** Batch tokens per slot: one generated token and a short prompt's. */
   private static final int BATCH_PER_SLOT = 16;
-  /** Short streams opened a second during the window, whose dispatch latency is measured. */
-  static final int PROBES_PER_SECOND = 5;
+  /**
+   * Short streams opened a second during the window, whose dispatch latency is measured: 200 in a
+   * 10 s window, so that the p99 is not simply the slowest of a few dozen.
+   */
+  static final int PROBES_PER_SECOND = 20;
   /**
    * Slots per worker beyond its share of the N streams, for the probes: each holds one for up to two
-   * steps (admitted at a step's start, its token at the next one's end), 10 at once at 1 s a step.
+   * steps (admitted at a step's start, its token at the next one's end), 40 at once at 1 s a step.
    */
-  private static final int PROBE_SLOTS = 16;
+  private static final int PROBE_SLOTS = 48;
   private static final int PROMPT_MARGIN = 64;
   private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(120);
   private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");

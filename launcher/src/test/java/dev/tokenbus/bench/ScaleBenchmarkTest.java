@@ -47,9 +47,9 @@ class ScaleBenchmarkTest {
     ScaleBenchmark.Row r = rows.getFirst();
     assertThat(r.problem()).as(out).isNull();
     assertThat(r.failed()).isZero();
-    // The probes opened during the window, one every 200 ms from its start: the last one is accepted before its end.
+    // The probes opened during the window, one every 50 ms from its start: all but the last few are accepted before its end.
     assertThat(r.dispatched()).as("the gateway's histogram counted each probe opened in the window, once")
-        .isBetween(ScaleBenchmark.PROBES_PER_SECOND * 3L - 1, ScaleBenchmark.PROBES_PER_SECOND * 3L);
+        .isBetween(ScaleBenchmark.PROBES_PER_SECOND * 3L - 3, ScaleBenchmark.PROBES_PER_SECOND * 3L);
     assertThat(r.dispatchP50Ms()).isPositive();
     assertThat(r.dispatchP99Ms()).isGreaterThanOrEqualTo(r.dispatchP50Ms());
     assertThat(r.tokens()).as(out).isPositive();

@@ -101,13 +101,17 @@ public final class SseChannel {
    * Netty's encoder would also garble the character after it.
    */
   public static Buffer utf8(CharSequence text) {
+    int length = 0;
     for (int i = 0; i < text.length(); i++) {
-      if (Character.isSurrogate(text.charAt(i))) {
+      char c = text.charAt(i);
+      if (Character.isSurrogate(c)) {
         return Buffer.buffer(text.toString());
       }
+      length += c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
     }
-    ByteBuf bytes = Unpooled.buffer(text.length());
-    ByteBufUtil.writeUtf8(bytes, text);
+    // Exactly its length: Netty's writeUtf8 alone would first make room for 3 bytes a character.
+    ByteBuf bytes = Unpooled.buffer(length, length);
+    ByteBufUtil.reserveAndWriteUtf8(bytes, text, length);
     return BufferInternal.buffer(bytes);
   }
 
