@@ -40,7 +40,12 @@ final class InactivityLimits {
 
   /** A frame from {@code worker} closed a gap of {@code gapNanos}, at {@code now}. */
   void gap(String worker, long gapNanos, long now) {
-    workers.computeIfAbsent(worker, w -> new Longest(now)).add(gapNanos, now);
+    Longest longest = workers.get(worker); // not computeIfAbsent: its lambda, capturing now, was garbage per token
+    if (longest == null) {
+      longest = new Longest(now);
+      workers.put(worker, longest);
+    }
+    longest.add(gapNanos, now);
   }
 
   /** The inactivity limit for {@code worker}'s streams at {@code now}, in nanoseconds. */
