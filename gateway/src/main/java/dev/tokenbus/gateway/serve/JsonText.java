@@ -1,5 +1,6 @@
 package dev.tokenbus.gateway.serve;
 
+import dev.tokenbus.protocol.JsonStrings;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,8 +16,6 @@ import java.util.Map;
  * value (an {@code Instant}, a {@code byte[]}, a {@code BigDecimal}...) is written by Vert.x's codec.
  */
 public final class JsonText {
-
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   private JsonText() {}
 
@@ -79,28 +78,7 @@ public final class JsonText {
     out.append(']');
   }
 
-  /** A JSON string: quotes, backslashes and control characters escaped as Jackson escapes them. */
-  static void string(StringBuilder out, String s) {
-    out.append('"');
-    int start = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c >= 0x20 && c != '"' && c != '\\') {
-        continue;
-      }
-      out.append(s, start, i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        case '\b' -> out.append("\\b");
-        case '\f' -> out.append("\\f");
-        default -> out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
-      }
-      start = i + 1;
-    }
-    out.append(s, start, s.length()).append('"');
+  private static void string(StringBuilder out, String s) {
+    JsonStrings.append(out, s, true);
   }
 }
