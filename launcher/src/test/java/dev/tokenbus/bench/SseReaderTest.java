@@ -32,6 +32,25 @@ class SseReaderTest {
     assertThatThrownBy(() -> sse.accept(body, 0, body.length, 1)).hasMessageContaining("stream failed");
   }
 
+  @Test
+  void aReaderThatNeedsNoDataCountsTheSameTokensAndHandsDataOnlyWhenAsked() {
+    byte[] body = ("id: 0\nevent:  token \r\ndata: {\"text\":\"a\"}\n\n: a comment\nid: 1\nevent: token\ndata: not json\n\n"
+        + "event: tokens\ndata: {}\n\nevent: done\ndata: {\"usage\":{\"completion_tokens\":2}}\n\n")
+        .getBytes(StandardCharsets.UTF_8);
+    int[] runs = {0};
+    SseReader counting = new SseReader(SseLoad.Dialect.TOKENBUS, 0, () -> runs[0]++);
+    java.util.List<String> data = new java.util.ArrayList<>();
+    SseReader reading = new SseReader(SseLoad.Dialect.TOKENBUS, 0, data::add);
+    for (int i = 0; i < body.length; i++) { // a byte at a time
+      counting.accept(body, i, 1, i);
+      reading.accept(body, i, 1, i);
+    }
+    assertThat(counting.tokens()).isEqualTo(2).isEqualTo(runs[0]);
+    assertThat(counting.stream(0, -1).arrivalNanos()).containsExactly(reading.stream(0, -1).arrivalNanos());
+    assertThat(counting.stream(0, -1).completionTokens()).isEqualTo(2);
+    assertThat(data).containsExactly("{\"text\":\"a\"}", "not json");
+  }
+
   private static int indexOf(byte[] bytes, byte b) {
     for (int i = 0; i < bytes.length; i++) {
       if (bytes[i] == b) {
