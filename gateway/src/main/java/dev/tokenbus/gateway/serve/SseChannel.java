@@ -50,7 +50,7 @@ public final class SseChannel {
     response.writeHead();
     long keepAliveNanos = keepAliveMs * 1_000_000L;
     this.keepAliveTimer = vertx.setPeriodic(Math.max(1, keepAliveMs / 2), id -> {
-      if (!response.ended() && !response.closed() && System.nanoTime() - lastWriteNanos >= keepAliveNanos) {
+      if (!isClosed() && System.nanoTime() - lastWriteNanos >= keepAliveNanos) {
         write(keepAlive);
       }
     });
@@ -61,7 +61,7 @@ public final class SseChannel {
    * payload encoded straight into what the channel gathers.
    */
   public Future<Void> event(String event, String id, JsonObject payload) {
-    if (!open()) {
+    if (isClosed()) {
       return gone();
     }
     appendEvent(gathered, event, id, payload);
@@ -73,7 +73,7 @@ public final class SseChannel {
    * {@link JsonObject#encode()} writes it: one line).
    */
   public Future<Void> event(String event, String id, String encodedPayload) {
-    if (!open()) {
+    if (isClosed()) {
       return gone();
     }
     appendHead(gathered, event, id).append(encodedPayload).append("\n\n");
@@ -122,7 +122,7 @@ public final class SseChannel {
 
   /** Sends one event that has only a data line, as OpenAI's streams do: the payload as one line of JSON. */
   public Future<Void> data(JsonObject payload) {
-    if (!open()) {
+    if (isClosed()) {
       return gone();
     }
     JsonText.append(gathered.append("data: "), payload).append("\n\n");
@@ -131,7 +131,7 @@ public final class SseChannel {
 
   /** As {@link #data(JsonObject)}, with text that holds no newline ({@code [DONE]}, say). */
   public Future<Void> data(String data) {
-    if (!open()) {
+    if (isClosed()) {
       return gone();
     }
     gathered.append("data: ").append(data).append("\n\n");
@@ -143,15 +143,11 @@ public final class SseChannel {
    * as one chunk when the burst is over: one syscall instead of one per token.
    */
   private Future<Void> write(String text) {
-    if (!open()) {
+    if (isClosed()) {
       return gone();
     }
     gathered.append(text);
     return gatheredMore();
-  }
-
-  private boolean open() {
-    return !response.ended() && !response.closed();
   }
 
   private static Future<Void> gone() {
@@ -173,7 +169,7 @@ public final class SseChannel {
 
   private Future<Void> flush() {
     flushScheduled = false;
-    if (gathered.isEmpty() || response.ended() || response.closed()) {
+    if (gathered.isEmpty() || isClosed()) {
       gathered.setLength(0);
       return Future.succeededFuture();
     }
@@ -201,7 +197,7 @@ public final class SseChannel {
   /** Ends the response with what is gathered; stops the keep-alive. */
   public void close() {
     vertx.cancelTimer(keepAliveTimer);
-    if (!response.ended() && !response.closed()) {
+    if (!isClosed()) {
       String rest = gathered.toString();
       gathered.setLength(0);
       response.end(rest);
