@@ -175,8 +175,14 @@ class ChatPageBrowserTest {
         .containsPattern("logprob -?\\d+\\.\\d{3} \\(p [0-9.]+%\\)")
         .contains("alternatives:");
     assertThat(token.getDomAttribute("title").lines().filter(l -> l.startsWith("  "))).hasSize(3);
+    // The details go into #token-info as its text; compared as the DOM holds it (getText would
+    // compare Selenium's rendering of it), and the token is brought into the log's view first.
+    driver.executeScript("arguments[0].scrollIntoView({block: 'center'})", token);
     new Actions(driver).moveToElement(token).perform();
-    wait.until(d -> d.findElement(By.id("token-info")).getText().equals(token.getDomAttribute("title")));
+    WebElement info = driver.findElement(By.id("token-info"));
+    new WebDriverWait(driver, Duration.ofSeconds(30)).withMessage(() -> hoverDiagnosis(token, info))
+        .until(d -> token.getDomAttribute("title").equals(info.getDomProperty("textContent")));
+    assertThat(info.isDisplayed()).isTrue();
 
     screenshot("chat.png");
   }
@@ -369,6 +375,21 @@ class ChatPageBrowserTest {
     Counter c = cluster.gatewayNode.metrics().registry().find("tokenbus_request_errors").tag("type", "cancelled")
         .counter();
     return c == null ? 0 : c.count();
+  }
+
+  /** What the page showed when a hover did not fill #token-info: kept for a failure's message. */
+  private static String hoverDiagnosis(WebElement token, WebElement info) {
+    Object atPoint = driver.executeScript("const r = arguments[0].getBoundingClientRect();"
+        + "const e = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+        + "return JSON.stringify({rect: [r.left, r.top, r.width, r.height], text: arguments[0].textContent,"
+        + " atPoint: e ? e.outerHTML.slice(0, 200) : null})", token);
+    try {
+      screenshot("chat-hover-failed.png");
+    } catch (Exception e) {
+      // the message below is the diagnosis; a screenshot is extra
+    }
+    return "hovering the token did not show its details: token " + atPoint + ", #token-info "
+        + JsonObject.of("text", info.getDomProperty("textContent")).encode();
   }
 
   private static void screenshot(String name) throws Exception {
