@@ -54,6 +54,12 @@ public final class ScaleBenchmark {
   static final int SLOW_CONTEXT = 512;
   /** Streams opened per second per point (connections to the gateways). */
   public static final int DEFAULT_OPEN_RATE = 500;
+
+  /** The one-token warm-up requests go at least this many a second. */
+  static final int WARM_UP_RATE = 2_000;
+
+  /** {@link Options#warmUpRequests}' default: enough for the JIT's second tier (C2) on the request path. */
+  public static final int DEFAULT_WARM_UP_REQUESTS = 10_000;
   private static final String PROMPT = "Once upon a time";
   /** Batch tokens per slot: one generated token and a short prompt's. */
   private static final int BATCH_PER_SLOT = 16;
@@ -83,6 +89,9 @@ public final class ScaleBenchmark {
    * @param slowItlMs the slow workers' decode step
    * @param fastItlMs the fast workers' decode step
    * @param openRate streams opened a second
+   * @param warmUpRequests one-token requests sent through each cluster (and the floor server)
+   *     before it is measured, so that the window sees the JIT-compiled code a running gateway
+   *     has, not the first thousand requests' interpreted and lightly compiled code
    * @param phasedStepMs 0: the slow streams' workers step once per {@code slowItlMs}, every stream's
    *     token in the same step (a real engine's batch, all in phase); above 0: they step every
    *     {@code phasedStepMs} and each stream is paced to {@code slowItlMs} by its own
@@ -96,7 +105,7 @@ public final class ScaleBenchmark {
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
-      int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs, NodeLauncher nodes, Path logDir,
+      int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs, NodeLauncher nodes, Path logDir,
       Path svgDir) {
 
     public Options {
@@ -118,6 +127,8 @@ public final class ScaleBenchmark {
       check(slowItlMs >= 1 && slowItlMs <= 10_000, "slow-itl-ms must be between 1 and 10000, got " + slowItlMs);
       check(fastItlMs >= 1 && fastItlMs <= 10_000, "fast-itl-ms must be between 1 and 10000, got " + fastItlMs);
       check(openRate >= 1 && openRate <= 100_000, "open-rate must be between 1 and 100000, got " + openRate);
+      check(warmUpRequests >= 0 && warmUpRequests <= 1_000_000,
+          "warm-up-requests must be between 0 and 1000000, got " + warmUpRequests);
       check(phasedStepMs >= 0 && (phasedStepMs == 0 || phasedStepMs < slowItlMs),
           "phased-step-ms must be 0 or between 1 and slow-itl-ms - 1, got " + phasedStepMs);
       check(floor == Floor.OFF || !streams.isEmpty(), "the floor is measured on slow streams: give streams");
@@ -641,18 +652,30 @@ public final class ScaleBenchmark {
     }
   }
 
-  /** A few streams to their end first: lazily made pools and classes are then in the heap's baseline. */
+  /**
+   * A few streams to their end first, so that lazily made pools and classes are in the heap's
+   * baseline; then {@link Options#warmUpRequests} one-token requests, so that the request, dispatch
+   * and relay paths run JIT-compiled in the window as they do in a gateway that has been up a while.
+   */
   private void warmUp(List<Integer> ports, int n) throws Exception {
-    int count = Math.min(n, 50);
     String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 2).encode();
-    try (ScaleLoad load = new ScaleLoad(count)) {
-      load.open(ports, count, body, options.openRate());
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    runToEnd(ports, Math.min(n, 50), body, options.openRate(), "warm-up");
+    if (options.warmUpRequests() > 0) {
+      String one = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).encode();
+      runToEnd(ports, options.warmUpRequests(), one, Math.max(options.openRate(), WARM_UP_RATE), "JIT warm-up");
+    }
+  }
+
+  /** Sends {@code count} requests at {@code perSecond} and waits until each has ended, none failed. */
+  private void runToEnd(List<Integer> ports, int count, String body, int perSecond, String what) throws Exception {
+    try (ScaleLoad load = new ScaleLoad(Math.min(count, 1_000))) {
+      load.open(ports, count, body, perSecond);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + count / perSecond);
       while (load.ended() < count && System.nanoTime() < deadline) {
         Thread.sleep(20); // polling the client's counters
       }
       if (load.failed() > 0 || load.ended() < count) {
-        throw new IllegalStateException("warm-up: " + load.ended() + " of " + count + " streams ended, "
+        throw new IllegalStateException(what + ": " + load.ended() + " of " + count + " streams ended, "
             + load.failed() + " failed" + problems(load));
       }
     }

@@ -478,6 +478,12 @@ final class BenchCommand implements Runnable {
         description = "Streams opened a second (default: ${DEFAULT-VALUE}).")
     int openRate;
 
+    @Option(names = "--warm-up-requests", defaultValue = "" + dev.tokenbus.bench.ScaleBenchmark.DEFAULT_WARM_UP_REQUESTS,
+        description = "One-token requests sent through each cluster (and the floor server) before it is measured, so"
+            + " that the window sees JIT-compiled code, as a gateway that has been up a while runs; 0 for none"
+            + " (default: ${DEFAULT-VALUE}).")
+    int warmUpRequests;
+
     @Option(names = "--phased-step-ms", defaultValue = "0",
         description = "0: the slow streams' workers step once per --slow-itl-ms, every stream's token in the same"
             + " step (a batch in phase); above 0: they step every N ms and each stream is paced to --slow-itl-ms by"
@@ -538,7 +544,7 @@ final class BenchCommand implements Runnable {
           : floor ? dev.tokenbus.bench.ScaleBenchmark.Floor.ALSO : dev.tokenbus.bench.ScaleBenchmark.Floor.OFF;
       new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
           withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
-          phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
+          warmUpRequests, phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
           System.out).run();
       return 0;
     }
