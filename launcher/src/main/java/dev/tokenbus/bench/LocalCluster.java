@@ -61,7 +61,7 @@ public final class LocalCluster implements AutoCloseable {
    */
   public static LocalCluster start(NodeLauncher launcher, int workers, List<String> workerArgs,
       List<String> gatewayArgs, Path logDir, boolean tls) throws Exception {
-    return start(launcher, 1, workers, workers, i -> workerArgs, gatewayArgs, logDir, tls, false);
+    return start(launcher, launcher, 1, workers, workers, i -> workerArgs, gatewayArgs, logDir, tls, false);
   }
 
   /**
@@ -72,20 +72,23 @@ public final class LocalCluster implements AutoCloseable {
    * @param workerArgs arguments of worker process i (from 0)
    * @param logDir where each node's output goes ({@code gateway-N.log}, {@code worker-N.log}), or null
    */
-  public static LocalCluster startStaged(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
-      java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls) throws Exception {
-    return start(launcher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir, tls, true);
+  public static LocalCluster startStaged(NodeLauncher gatewayLauncher, NodeLauncher workerLauncher, int gateways,
+      int workerProcesses, int workers, java.util.function.IntFunction<List<String>> workerArgs,
+      List<String> gatewayArgs, Path logDir, boolean tls) throws Exception {
+    return start(gatewayLauncher, workerLauncher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir,
+        tls, true);
   }
 
   /**
    * Starts the nodes; again, on other ports, when a node could not bind a port picked free (another
    * process, or a port the OS gave a node's event bus meanwhile, took it before the node bound it).
    */
-  private static LocalCluster start(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
-      java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
+  private static LocalCluster start(NodeLauncher gatewayLauncher, NodeLauncher workerLauncher, int gateways,
+      int workerProcesses, int workers, java.util.function.IntFunction<List<String>> workerArgs,
+      List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
     for (int attempt = 1; ; attempt++) {
       try {
-        return startOnce(launcher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir, tls, staged);
+        return startOnce(gatewayLauncher, workerLauncher, gateways, workerProcesses, workers, workerArgs, gatewayArgs, logDir, tls, staged);
       } catch (IllegalStateException e) {
         if (attempt == PORT_ATTEMPTS || e.getMessage() == null || !e.getMessage().contains(PORT_TAKEN)) {
           throw e;
@@ -94,8 +97,9 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  private static LocalCluster startOnce(NodeLauncher launcher, int gateways, int workerProcesses, int workers,
-      java.util.function.IntFunction<List<String>> workerArgs, List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
+  private static LocalCluster startOnce(NodeLauncher gatewayLauncher, NodeLauncher workerLauncher, int gateways,
+      int workerProcesses, int workers, java.util.function.IntFunction<List<String>> workerArgs,
+      List<String> gatewayArgs, Path logDir, boolean tls, boolean staged) throws Exception {
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < gateways; i++) {
       ports.add(freePort());
@@ -110,14 +114,14 @@ public final class LocalCluster implements AutoCloseable {
       ClusterCredentials.create(credentials);
       List<String> cluster = List.of("--cluster-name", name, "--cluster-port", Integer.toString(freePort()),
           "--cluster-credentials", credentials.toString(), "--cluster-tls", Boolean.toString(tls));
-      c.launcher = launcher;
+      c.launcher = workerLauncher;
       c.clusterArgs = cluster;
       c.logDir = logDir;
       for (int i = 0; i < gateways; i++) {
         List<String> gw = new ArrayList<>(List.of("gateway", "--http-port", Integer.toString(ports.get(i))));
         gw.addAll(cluster);
         gw.addAll(gatewayArgs);
-        c.spawn(launcher, gw, logDir, gateways == 1 ? "gateway.log" : "gateway-" + (i + 1) + ".log");
+        c.spawn(gatewayLauncher, gw, logDir, gateways == 1 ? "gateway.log" : "gateway-" + (i + 1) + ".log");
       }
       if (staged) {
         for (int port : ports) {
@@ -129,7 +133,7 @@ public final class LocalCluster implements AutoCloseable {
         List<String> w = new ArrayList<>(List.of("worker"));
         w.addAll(cluster);
         w.addAll(workerArgs.apply(i - 1));
-        c.spawn(launcher, w, logDir, "worker-" + i + ".log");
+        c.spawn(workerLauncher, w, logDir, "worker-" + i + ".log");
       }
       for (int port : ports) {
         GatewayStatus.awaitWorkers(port, workers, START_TIMEOUT, c::exited);

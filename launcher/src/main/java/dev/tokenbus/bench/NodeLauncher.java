@@ -56,6 +56,31 @@ public record NodeLauncher(List<String> command) {
     return new NodeLauncher(cmd);
   }
 
+  /**
+   * The same launcher with {@code flags} after this one's JVM flags. When they choose a garbage
+   * collector ({@code -XX:+Use...GC}), the one this launcher chose, if any, is dropped: the JVM
+   * refuses two.
+   */
+  public NodeLauncher withJvmFlags(List<String> flags) {
+    if (flags.isEmpty()) {
+      return this;
+    }
+    int main = command.indexOf("-jar") >= 0 ? command.indexOf("-jar") : command.indexOf("-cp");
+    if (main < 0) {
+      throw new IllegalStateException("not a jar's or a class path's command: " + command);
+    }
+    boolean choosesGc = flags.stream().anyMatch(NodeLauncher::choosesGc);
+    List<String> cmd = new ArrayList<>(command.subList(0, main).stream()
+        .filter(f -> !(choosesGc && choosesGc(f))).toList());
+    cmd.addAll(flags);
+    cmd.addAll(command.subList(main, command.size()));
+    return new NodeLauncher(cmd);
+  }
+
+  private static boolean choosesGc(String flag) {
+    return flag.startsWith("-XX:+Use") && flag.endsWith("GC");
+  }
+
   /** Starts a node with {@code args}; its output goes to {@code log}, or nowhere when that is null. */
   public Process start(List<String> args, Path log) throws IOException {
     return start(args, log, java.util.Map.of());

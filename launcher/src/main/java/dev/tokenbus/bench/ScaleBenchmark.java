@@ -58,6 +58,9 @@ public final class ScaleBenchmark {
   /** The one-token warm-up requests go at least this many a second. */
   static final int WARM_UP_RATE = 2_000;
 
+  /** The most one-token warm-up requests in flight at once. */
+  static final int WARM_UP_IN_FLIGHT = 1_000;
+
   /** {@link Options#warmUpRequests}' default: enough for the JIT's second tier (C2) on the request path. */
   public static final int DEFAULT_WARM_UP_REQUESTS = 10_000;
   private static final String PROMPT = "Once upon a time";
@@ -100,12 +103,18 @@ public final class ScaleBenchmark {
    *     {@code --instances W}
    * @param floor whether the floor is measured too (at each slow N), or alone
    * @param gatewayArgs more arguments of every gateway
+   * @param gatewayJvmFlags JVM flags of the gateways' and the floor server's processes after this
+   *     process's (a collector named here replaces this process's): a gateway's settings tried
+   *     under the same load and client
+   * @param workerJvmFlags the same for the simulated workers' processes
    * @param logDir where the nodes' logs go, or null
    * @param svgDir where the cost curves go, or null for none
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
-      int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs, NodeLauncher nodes, Path logDir,
+      int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs, List<String> gatewayJvmFlags,
+      List<String> workerJvmFlags,
+      NodeLauncher nodes, Path logDir,
       Path svgDir) {
 
     public Options {
@@ -133,6 +142,8 @@ public final class ScaleBenchmark {
           "phased-step-ms must be 0 or between 1 and slow-itl-ms - 1, got " + phasedStepMs);
       check(floor == Floor.OFF || !streams.isEmpty(), "the floor is measured on slow streams: give streams");
       gatewayArgs = List.copyOf(gatewayArgs);
+      gatewayJvmFlags = List.copyOf(gatewayJvmFlags);
+      workerJvmFlags = List.copyOf(workerJvmFlags);
     }
 
     private static List<Integer> positive(String what, List<Integer> values) {
@@ -307,7 +318,9 @@ public final class ScaleBenchmark {
       Path logs = options.logDir() == null ? null
           : Files.createDirectories(options.logDir().resolve((tls ? "tls" : "plain") + "-g" + g + "-w" + w
               + (fast ? "-fast" : "-slow")));
-      cluster = LocalCluster.startStaged(options.nodes(), g, processes, w, workerArgs, options.gatewayArgs(), logs,
+      cluster = LocalCluster.startStaged(options.nodes().withJvmFlags(options.gatewayJvmFlags()),
+          options.nodes().withJvmFlags(options.workerJvmFlags()), g,
+          processes, w, workerArgs, options.gatewayArgs(), logs,
           tls);
     } catch (Exception e) {
       for (int n : counts) {
@@ -350,7 +363,7 @@ public final class ScaleBenchmark {
     try {
       Path log = options.logDir() == null ? null : Files.createDirectories(options.logDir()
           .resolve(phased ? "floor-paced" : "floor")).resolve("floor.log");
-      server = FloorProcess.start(options.nodes(), phased ? SseFloorServer.Pacing.PHASED
+      server = FloorProcess.start(options.nodes().withJvmFlags(options.gatewayJvmFlags()), phased ? SseFloorServer.Pacing.PHASED
           : SseFloorServer.Pacing.IN_PHASE, itlMs, log);
     } catch (Exception e) {
       for (int n : options.streams()) {
@@ -426,7 +439,7 @@ public final class ScaleBenchmark {
     Row measure() throws Exception {
       List<Integer> ports = cluster.ports();
       awaitQuiet();
-      warmUp(ports, n);
+      warmUp(ports, n, n + PROBE_SLOTS * w); // every worker has room for its share of n and the probes
       awaitQuiet();
       gc();
       PrometheusText gw0 = scrapeGateways();
@@ -588,7 +601,7 @@ public final class ScaleBenchmark {
     Row measure() throws Exception {
       List<Integer> ports = List.of(server.port());
       awaitQuiet();
-      warmUp(ports, n);
+      warmUp(ports, n, n + PROBE_SLOTS);
       awaitQuiet();
       fullGc(server.process().pid());
       PrometheusText before = PrometheusText.scrape(server.port());
@@ -656,21 +669,29 @@ public final class ScaleBenchmark {
    * A few streams to their end first, so that lazily made pools and classes are in the heap's
    * baseline; then {@link Options#warmUpRequests} one-token requests, so that the request, dispatch
    * and relay paths run JIT-compiled in the window as they do in a gateway that has been up a while.
+   *
+   * @param slots how many requests the workers take at once: the one-token requests in flight stay
+   *     within it (beyond, they would be refused with 429 once the workers' queues are full)
    */
-  private void warmUp(List<Integer> ports, int n) throws Exception {
+  private void warmUp(List<Integer> ports, int n, int slots) throws Exception {
     String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 2).encode();
-    runToEnd(ports, Math.min(n, 50), body, options.openRate(), "warm-up");
+    runToEnd(ports, Math.min(n, 50), body, options.openRate(), 50, "warm-up");
     if (options.warmUpRequests() > 0) {
       String one = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).encode();
-      runToEnd(ports, options.warmUpRequests(), one, Math.max(options.openRate(), WARM_UP_RATE), "JIT warm-up");
+      runToEnd(ports, options.warmUpRequests(), one, Math.max(options.openRate(), WARM_UP_RATE),
+          Math.min(slots, WARM_UP_IN_FLIGHT), "JIT warm-up");
     }
   }
 
-  /** Sends {@code count} requests at {@code perSecond} and waits until each has ended, none failed. */
-  private void runToEnd(List<Integer> ports, int count, String body, int perSecond, String what) throws Exception {
-    try (ScaleLoad load = new ScaleLoad(Math.min(count, 1_000))) {
+  /**
+   * Sends {@code count} requests at {@code perSecond}, at most {@code inFlight} at once (the rest wait
+   * in the client), and waits until each has ended, none failed.
+   */
+  private void runToEnd(List<Integer> ports, int count, String body, int perSecond, int inFlight, String what)
+      throws Exception {
+    try (ScaleLoad load = new ScaleLoad(Math.max(1, inFlight / ports.size()))) {
       load.open(ports, count, body, perSecond);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + count / perSecond);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + count / Math.min(perSecond, inFlight));
       while (load.ended() < count && System.nanoTime() < deadline) {
         Thread.sleep(20); // polling the client's counters
       }

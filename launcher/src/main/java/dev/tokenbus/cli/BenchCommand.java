@@ -498,6 +498,15 @@ final class BenchCommand implements Runnable {
     @Option(names = "--floor-only", description = "Measure the floor rows only: no cluster is started.")
     boolean floorOnly;
 
+    @Option(names = "--gateway-jvm-flags", paramLabel = "FLAGS", defaultValue = "",
+        description = "JVM flags of the gateways' and the floor server's processes after this process's,"
+            + " space-separated (a collector named here replaces this process's), e.g. -XX:+UseZGC.")
+    String gatewayJvmFlags;
+
+    @Option(names = "--worker-jvm-flags", paramLabel = "FLAGS", defaultValue = "",
+        description = "The same for the simulated workers' processes.")
+    String workerJvmFlags;
+
     @Option(names = "--process-per-worker",
         description = "W worker processes of one worker each instead of one process with --instances W.")
     boolean processPerWorker;
@@ -544,9 +553,14 @@ final class BenchCommand implements Runnable {
           : floor ? dev.tokenbus.bench.ScaleBenchmark.Floor.ALSO : dev.tokenbus.bench.ScaleBenchmark.Floor.OFF;
       new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
           withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
-          warmUpRequests, phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)), nodeLauncher(), logs, svg),
+          warmUpRequests, phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)),
+          flags(gatewayJvmFlags), flags(workerJvmFlags), nodeLauncher(), logs, svg),
           System.out).run();
       return 0;
+    }
+
+    private static List<String> flags(String spaceSeparated) {
+      return spaceSeparated.isBlank() ? List.of() : List.of(spaceSeparated.trim().split("\\s+"));
     }
 
     private static List<Integer> withoutZero(List<Integer> counts) {

@@ -37,7 +37,8 @@ class ScaleBenchmarkTest {
   void aTinyPointReportsEveryFigureFromWhatTheNodesAndTheClientSaw() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(), List.of(true), 3,
-        ITL_MS, 20, 1000, 200, 0, false, ScaleBenchmark.Floor.OFF, List.of(), NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
+        ITL_MS, 20, 1000, 200, 0, false, ScaleBenchmark.Floor.OFF, List.of(), List.of(),
+        List.of("-XX:+UseSerialGC") /* the workers start with flags of their own */, NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
         dir.resolve("svg"));
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
@@ -81,7 +82,7 @@ class ScaleBenchmarkTest {
   void theFloorAloneIsMeasuredWithTheSameClientAndNoCluster() throws Exception {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(16), List.of(true), 2,
-        ITL_MS, 20, 1000, 0, 0, false, ScaleBenchmark.Floor.ONLY, List.of(), NodeLauncher.classPath(TokenbusCommand.class),
+        ITL_MS, 20, 1000, 0, 0, false, ScaleBenchmark.Floor.ONLY, List.of(), List.of(), List.of(), NodeLauncher.classPath(TokenbusCommand.class),
         dir.resolve("logs"), null);
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
