@@ -457,28 +457,42 @@ public final class ScaleBenchmark {
           return Row.missing(tls, g, w, n, itlMs, fast, stepMs, cluster.joinMillis(), unopened);
         }
         PrometheusText all1 = scrapeGateways().plus(scrapeWorkers());
-        // Every stream past its second token: the window holds only steady gaps.
-        Thread.sleep(2L * itlMs + 200);
-        Cpu cpu0 = cpu();
-        RunQueueWait.Sample loop0 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
-        GcPauses client0 = GcPauses.ofThisJvm();
-        PrometheusText w0 = scrapeGateways();
-        PrometheusText first0 = PrometheusText.scrape(ports.getFirst());
-        PrometheusText hz0 = w0.plus(scrapeWorkers());
-        long t0 = System.nanoTime();
+        // The probes' client (an event loop, a pool) is made before the window and closed after it, as
+        // nothing of the floor's window makes one: its garbage would be a collection of this JVM's in it.
         int probeCount = PROBES_PER_SECOND * options.windowSeconds();
         String probe = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).put("timeout_ms", 0).encode();
+        long t0;
+        long t1;
+        Cpu cpu0;
+        Cpu cpu1;
+        RunQueueWait.Sample loop0;
+        RunQueueWait.Sample loop1;
+        GcPauses clientGc;
+        PrometheusText w0;
+        PrometheusText w1;
+        PrometheusText first0;
+        PrometheusText first1;
+        PrometheusText hz0;
+        PrometheusText hz1;
         try (ScaleLoad probes = new ScaleLoad(probeCount)) {
+          settle(itlMs);
+          cpu0 = cpu();
+          loop0 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
+          GcPauses client0 = GcPauses.ofThisJvm();
+          w0 = scrapeGateways();
+          first0 = PrometheusText.scrape(ports.getFirst());
+          hz0 = w0.plus(scrapeWorkers());
+          t0 = System.nanoTime();
           probes.open(ports, probeCount, probe, PROBES_PER_SECOND);
           Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
+          t1 = System.nanoTime();
+          cpu1 = cpu();
+          loop1 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
+          clientGc = GcPauses.ofThisJvm().minus(client0);
+          w1 = scrapeGateways();
+          first1 = PrometheusText.scrape(ports.getFirst());
+          hz1 = w1.plus(scrapeWorkers());
         }
-        long t1 = System.nanoTime();
-        Cpu cpu1 = cpu();
-        RunQueueWait.Sample loop1 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
-        GcPauses clientGc = GcPauses.ofThisJvm().minus(client0);
-        PrometheusText w1 = scrapeGateways();
-        PrometheusText first1 = PrometheusText.scrape(ports.getFirst());
-        PrometheusText hz1 = w1.plus(scrapeWorkers());
         gc();
         double heapWith = scrapeGateways().sum("jvm_memory_used_bytes", "area=\"heap\"");
         int failedInWindow = load.failed();
@@ -612,8 +626,7 @@ public final class ScaleBenchmark {
         if (unopened != null) {
           return Row.floorMissing(n, itlMs, stepMs, unopened);
         }
-        // Every stream past its second token: the window holds only steady gaps.
-        Thread.sleep(2L * itlMs + 200);
+        settle(itlMs);
         ProcessHandle handle = server.process().toHandle();
         double server0 = cpuSeconds(handle);
         RunQueueWait.Sample loop0 = RunQueueWait.Sample.of(handle.pid());
@@ -663,6 +676,16 @@ public final class ScaleBenchmark {
     private boolean alive() {
       return server.process().isAlive();
     }
+  }
+
+  /**
+   * Before a window, the floor's and a cluster's alike: this JVM (the client) collects its garbage
+   * so far, then every stream gets past its second token, so that the window holds only steady gaps
+   * and starts with the client's young generation empty.
+   */
+  private static void settle(int itlMs) throws InterruptedException {
+    System.gc();
+    Thread.sleep(2L * itlMs + 200);
   }
 
   /**
