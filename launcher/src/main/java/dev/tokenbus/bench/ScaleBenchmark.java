@@ -112,10 +112,8 @@ public final class ScaleBenchmark {
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
-      int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs, List<String> gatewayJvmFlags,
-      List<String> workerJvmFlags,
-      NodeLauncher nodes, Path logDir,
-      Path svgDir) {
+      int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs,
+      List<String> gatewayJvmFlags, List<String> workerJvmFlags, NodeLauncher nodes, Path logDir, Path svgDir) {
 
     public Options {
       workers = positive("workers", workers);
@@ -319,9 +317,8 @@ public final class ScaleBenchmark {
           : Files.createDirectories(options.logDir().resolve((tls ? "tls" : "plain") + "-g" + g + "-w" + w
               + (fast ? "-fast" : "-slow")));
       cluster = LocalCluster.startStaged(options.nodes().withJvmFlags(options.gatewayJvmFlags()),
-          options.nodes().withJvmFlags(options.workerJvmFlags()), g,
-          processes, w, workerArgs, options.gatewayArgs(), logs,
-          tls);
+          options.nodes().withJvmFlags(options.workerJvmFlags()), g, processes, w, workerArgs, options.gatewayArgs(),
+          logs, tls);
     } catch (Exception e) {
       for (int n : counts) {
         emit(Row.missing(tls, g, w, n, itlMs, fast, stepMs, Double.NaN, "cluster did not start: " + e.getMessage()));
@@ -363,8 +360,8 @@ public final class ScaleBenchmark {
     try {
       Path log = options.logDir() == null ? null : Files.createDirectories(options.logDir()
           .resolve(phased ? "floor-paced" : "floor")).resolve("floor.log");
-      server = FloorProcess.start(options.nodes().withJvmFlags(options.gatewayJvmFlags()), phased ? SseFloorServer.Pacing.PHASED
-          : SseFloorServer.Pacing.IN_PHASE, itlMs, log);
+      server = FloorProcess.start(options.nodes().withJvmFlags(options.gatewayJvmFlags()),
+          phased ? SseFloorServer.Pacing.PHASED : SseFloorServer.Pacing.IN_PHASE, itlMs, log);
     } catch (Exception e) {
       for (int n : options.streams()) {
         emit(Row.floorMissing(n, itlMs, stepMs, "the floor server did not start: " + e.getMessage()));
@@ -463,44 +460,41 @@ public final class ScaleBenchmark {
         String probe = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).put("timeout_ms", 0).encode();
         long t0;
         long t1;
-        Cpu cpu0;
-        Cpu cpu1;
-        RunQueueWait.Sample loop0;
-        RunQueueWait.Sample loop1;
-        GcPauses clientGc;
-        PrometheusText w0;
-        PrometheusText w1;
-        PrometheusText first0;
-        PrometheusText first1;
-        PrometheusText hz0;
-        PrometheusText hz1;
+        Sample before;
+        Sample after;
         try (ScaleLoad probes = new ScaleLoad(probeCount)) {
           settle(itlMs);
-          cpu0 = cpu();
-          loop0 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
-          GcPauses client0 = GcPauses.ofThisJvm();
-          w0 = scrapeGateways();
-          first0 = PrometheusText.scrape(ports.getFirst());
-          hz0 = w0.plus(scrapeWorkers());
+          before = sample(ports);
           t0 = System.nanoTime();
           probes.open(ports, probeCount, probe, PROBES_PER_SECOND);
           Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
           t1 = System.nanoTime();
-          cpu1 = cpu();
-          loop1 = RunQueueWait.Sample.of(cluster.gateway(0).pid());
-          clientGc = GcPauses.ofThisJvm().minus(client0);
-          w1 = scrapeGateways();
-          first1 = PrometheusText.scrape(ports.getFirst());
-          hz1 = w1.plus(scrapeWorkers());
+          after = sample(ports);
         }
         gc();
         double heapWith = scrapeGateways().sum("jvm_memory_used_bytes", "area=\"heap\"");
         int failedInWindow = load.failed();
         int endedEarly = load.ended();
         load.close();
-        return row(load, t0, t1, cpu0, cpu1, gw0, all0, all1, w0, w1, first0, first1, hz0, hz1, heapWith,
-            clientGc, RunQueueWait.busiestLoopMsPerSecond(loop0, loop1, (t1 - t0) / 1e9), failedInWindow, endedEarly);
+        return row(load, t0, t1, before.cpu(), after.cpu(), gw0, all0, all1, before.gateways(), after.gateways(),
+            before.first(), after.first(), before.nodes(), after.nodes(), heapWith,
+            after.clientGc().minus(before.clientGc()),
+            RunQueueWait.busiestLoopMsPerSecond(before.loop(), after.loop(), (t1 - t0) / 1e9), failedInWindow,
+            endedEarly);
       }
+    }
+
+    /** What a window's figures are differences of, taken at its start and at its end. */
+    private record Sample(Cpu cpu, RunQueueWait.Sample loop, GcPauses clientGc, PrometheusText gateways,
+        PrometheusText first, PrometheusText nodes) {}
+
+    private Sample sample(List<Integer> ports) throws Exception {
+      Cpu cpu = cpu();
+      RunQueueWait.Sample loop = RunQueueWait.Sample.of(cluster.gateway(0).pid());
+      GcPauses clientGc = GcPauses.ofThisJvm();
+      PrometheusText gateways = scrapeGateways();
+      return new Sample(cpu, loop, clientGc, gateways, PrometheusText.scrape(ports.getFirst()),
+          gateways.plus(scrapeWorkers()));
     }
 
     private Row row(ScaleLoad load, long t0, long t1, Cpu cpu0, Cpu cpu1, PrometheusText gw0, PrometheusText all0,
