@@ -61,6 +61,10 @@ public final class ScaleBenchmark {
   /** The most one-token warm-up requests in flight at once. */
   static final int WARM_UP_IN_FLIGHT = 1_000;
 
+  /** The clusters and floor servers already JIT-warmed: each N after the first on one finds it warm. */
+  private final java.util.Set<AutoCloseable> jitWarm = java.util.Collections.newSetFromMap(
+      new java.util.IdentityHashMap<>());
+
   /** {@link Options#warmUpRequests}' default: enough for the JIT's second tier (C2) on the request path. */
   public static final int DEFAULT_WARM_UP_REQUESTS = 10_000;
   private static final String PROMPT = "Once upon a time";
@@ -436,7 +440,7 @@ public final class ScaleBenchmark {
     Row measure() throws Exception {
       List<Integer> ports = cluster.ports();
       awaitQuiet();
-      warmUp(ports, n, n + PROBE_SLOTS * w); // every worker has room for its share of n and the probes
+      warmUp(cluster, ports, n, n + PROBE_SLOTS * w); // every worker has room for its share of n and the probes
       awaitQuiet();
       gc();
       PrometheusText gw0 = scrapeGateways();
@@ -609,7 +613,7 @@ public final class ScaleBenchmark {
     Row measure() throws Exception {
       List<Integer> ports = List.of(server.port());
       awaitQuiet();
-      warmUp(ports, n, n + PROBE_SLOTS);
+      warmUp(server, ports, n, n + PROBE_SLOTS);
       awaitQuiet();
       fullGc(server.process().pid());
       PrometheusText before = PrometheusText.scrape(server.port());
@@ -687,16 +691,18 @@ public final class ScaleBenchmark {
    * baseline; then {@link Options#warmUpRequests} one-token requests, so that the request, dispatch
    * and relay paths run JIT-compiled in the window as they do in a gateway that has been up a while.
    *
-   * @param slots how many requests the workers take at once: the one-token requests in flight stay
-   *     within it (beyond, they would be refused with 429 once the workers' queues are full)
+   * @param servers the cluster or floor server measured: the JIT warm-up is done once for each
+   * @param slots how many requests the workers take at once: at most half as many one-token requests
+   *     are in flight, as a worker frees a slot a little after its client has seen the stream end (with
+   *     as many as the slots, some were refused with 429 once the workers' queues filled)
    */
-  private void warmUp(List<Integer> ports, int n, int slots) throws Exception {
+  private void warmUp(AutoCloseable servers, List<Integer> ports, int n, int slots) throws Exception {
     String body = new JsonObject().put("prompt", PROMPT).put("max_tokens", 2).encode();
     runToEnd(ports, Math.min(n, 50), body, options.openRate(), 50, "warm-up");
-    if (options.warmUpRequests() > 0) {
+    if (options.warmUpRequests() > 0 && jitWarm.add(servers)) {
       String one = new JsonObject().put("prompt", PROMPT).put("max_tokens", 1).encode();
       runToEnd(ports, options.warmUpRequests(), one, Math.max(options.openRate(), WARM_UP_RATE),
-          Math.min(slots, WARM_UP_IN_FLIGHT), "JIT warm-up");
+          Math.max(1, Math.min(slots / 2, WARM_UP_IN_FLIGHT)), "JIT warm-up");
     }
   }
 
