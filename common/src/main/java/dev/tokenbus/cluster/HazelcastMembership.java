@@ -10,8 +10,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
@@ -199,26 +201,50 @@ final class HazelcastMembership implements ClusterMembership, MembershipListener
    * A merge after a partition: this node's cluster found the larger one again and joins it (Hazelcast
    * gives this node a new member UUID; its Vert.x node id stays); vertx-hazelcast then announces
    * this node's subscriptions and node information again, and the members of that cluster join.
+   * Hazelcast tells of no member that left while this node was cut off and is not in the cluster it
+   * merged into: once merged, every member this node knew and Hazelcast no longer lists has left.
    */
   private void lifecycle(LifecycleEvent event) {
     switch (event.getState()) {
       case MERGING -> LOG.info("cluster partition healed: merging into the cluster found again");
-      case MERGED -> LOG.info("cluster partition healed: rejoined the cluster ({} members)",
-          manager.getHazelcastInstance().getCluster().getMembers().size());
+      case MERGED -> {
+        LOG.info("cluster partition healed: rejoined the cluster ({} members)",
+            manager.getHazelcastInstance().getCluster().getMembers().size());
+        forgetGone();
+      }
       case MERGE_FAILED -> LOG.warn("cluster partition: the merge into the cluster found again failed; this node"
           + " stays in a cluster of its own until the next attempt");
       default -> { }
     }
   }
 
+  /** Those of {@link #members} that Hazelcast no longer lists leave, as if it had said so. */
+  private void forgetGone() {
+    Set<String> listed = new HashSet<>();
+    for (com.hazelcast.cluster.Member m : manager.getHazelcastInstance().getCluster().getMembers()) {
+      listed.add(m.getAttribute(NODE_ID_ATTRIBUTE));
+    }
+    for (String nodeId : List.copyOf(members.keySet())) {
+      if (!listed.contains(nodeId)) {
+        left(nodeId, "cluster member gone while this node was cut off", null, listed.size());
+      }
+    }
+  }
+
   @Override
   public void memberRemoved(MembershipEvent event) {
-    String nodeId = event.getMember().getAttribute(NODE_ID_ATTRIBUTE);
+    left(event.getMember().getAttribute(NODE_ID_ATTRIBUTE), "cluster member left",
+        event.getMember().getAddress().toString(), event.getMembers().size());
+  }
+
+  private void left(String nodeId, String what, String address, int remaining) {
     ClusterMembership.Member m = nodeId == null ? null : members.remove(nodeId);
+    if (m == null && address == null) {
+      return; // already gone
+    }
     String role = m == null ? null : m.role();
     boolean lastOfRole = role != null && members.values().stream().noneMatch(o -> role.equals(o.role()));
-    LOG.info("cluster member left: {} ({} members){}",
-        m != null ? m.describe() : event.getMember().getAddress() + " node " + nodeId, event.getMembers().size(),
+    LOG.info("{}: {} ({} members){}", what, m != null ? m.describe() : address + " node " + nodeId, remaining,
         lastOfRole ? "; no " + role + " is left in this node's cluster" : "");
     if (nodeId == null) {
       return;

@@ -2,8 +2,11 @@ package dev.tokenbus.cluster;
 
 import com.hazelcast.cluster.MembershipAdapter;
 import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.core.LifecycleEvent.LifecycleState;
 import io.vertx.core.Context;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.spi.cluster.NodeInfo;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
@@ -16,6 +19,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -24,22 +28,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Puts this node's event-bus subscriptions back in the cluster's directory when someone else
- * removed them. Hazelcast's membership is not authenticated: any process that reaches a cluster
- * port and knows the cluster name can remove entries of {@code __vertx.subs}, after which every
- * other node finds no handler at this node's addresses (NO_HANDLERS) although this node still
- * listens there; Vert.x does not put them back by itself.
+ * Puts this node's entries back in the cluster's directory when someone else removed them: its
+ * event-bus subscriptions ({@code __vertx.subs}) and its event-bus host and port
+ * ({@code __vertx.nodeInfo}). Hazelcast's membership is not authenticated: any process that reaches
+ * a cluster port and knows the cluster name can remove entries of {@code __vertx.subs}, after which
+ * every other node finds no handler at this node's addresses (NO_HANDLERS) although this node still
+ * listens there; Vert.x does not put them back by itself. The node's {@code __vertx.nodeInfo} entry
+ * goes the same way after a split-brain merge: the members of the other side remove it when they see
+ * this node leave, and a member slow to handle that removal does so after this node, merged, put it
+ * back; a node that joins then cannot connect to this one ("Not a member of the cluster") until the
+ * entry is back. vertx-hazelcast puts it back only when this node sees a member leave.
  *
- * <p>A removal of an entry that names this node, or of an entry of unknown value, and a clear of
- * the whole map, are looked at {@value #DELAY_MS} ms later (a burst of removals is one repair): what
- * this node still has registered at those addresses and the directory lacks is put back, and
- * nothing else (idempotent; a registration the node removed itself is not put back). Every
- * {@value #AUDIT_MS} ms all of the node's addresses are compared too, for removals Hazelcast tells
- * nobody about ({@code MultiMap.delete}). Repairs are logged with their count, at most one line
- * every {@value #REPORT_MS} ms: as an INFO when members left the cluster shortly before (within
- * {@value #LOSS_MS} ms: entries whose partition and its backup were both on members that left are
- * lost with them, as when a partition cuts this node off from the others), else as a WARN (someone
- * removed them).
+ * <p>A removal of an entry that names this node, or of an entry of unknown value, of the node's
+ * {@code __vertx.nodeInfo} entry, and a clear of either map, are looked at {@value #DELAY_MS} ms
+ * later (a burst of removals is one repair): what this node still has registered at those addresses
+ * and the directory lacks is put back, and nothing else (idempotent; a registration the node removed
+ * itself is not put back), and so is the node's {@code __vertx.nodeInfo} entry when it is missing
+ * (through the cluster manager's own {@code setNodeInfo}). Every {@value #AUDIT_MS} ms all of them
+ * are compared too, for removals Hazelcast tells nobody about ({@code MultiMap.delete}). Repairs are
+ * logged with their count, at most one line every {@value #REPORT_MS} ms: as an INFO while this node
+ * merges after a partition, or when members left the cluster or the node merged shortly before
+ * (within {@value #LOSS_MS} ms): entries whose partition and its backup were both on members that
+ * left are lost with them, and the other side of a healed partition removes this node's entries as
+ * it catches up. Else as a WARN: someone removed them.
  */
 public final class SubscriptionRepair {
 
@@ -53,15 +64,19 @@ public final class SubscriptionRepair {
   private final Context context;
   private final String nodeId;
   private final VertxSubscriptions subs; // null: vertx-hazelcast's internals differ, nothing is repaired
+  private final HazelcastClusterManager manager;
   private final BooleanSupplier joined;
   private final Set<String> suspects = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean everything = new AtomicBoolean();
+  private final AtomicBoolean nodeInfoSuspect = new AtomicBoolean();
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final AtomicLong checks = new AtomicLong();
   private final AtomicLong repaired = new AtomicLong();
   private final UUID listener;
+  private final UUID nodeInfoListener;
   private final long auditTimer;
   private volatile long membersLostNanos;
+  private volatile boolean merging;
   private volatile boolean paused;
   private volatile boolean closed;
   // Touched by checks only, which run one at a time.
@@ -69,13 +84,15 @@ public final class SubscriptionRepair {
   private int unreportedRounds;
   private long lastReportNanos;
 
-  private SubscriptionRepair(Vertx vertx, String nodeId, VertxSubscriptions subs, BooleanSupplier joined) {
+  private SubscriptionRepair(Vertx vertx, HazelcastClusterManager manager, VertxSubscriptions subs) {
     this.vertx = vertx;
     this.context = vertx.getOrCreateContext();
-    this.nodeId = nodeId;
+    this.nodeId = manager.getNodeId();
     this.subs = subs;
-    this.joined = joined;
+    this.manager = manager;
+    this.joined = manager::isActive;
     this.listener = subs == null ? null : subs.watch(nodeId, this::suspect, this::suspectEverything);
+    this.nodeInfoListener = subs == null ? null : subs.watchNodeInfo(nodeId, this::suspectNodeInfo);
     this.auditTimer = subs == null ? -1 : vertx.setPeriodic(AUDIT_MS, id -> suspectEverything());
     this.lastReportNanos = System.nanoTime() - REPORT_MS * 1_000_000L;
     this.membersLostNanos = System.nanoTime() - LOSS_MS * 1_000_000L;
@@ -87,13 +104,23 @@ public final class SubscriptionRepair {
    * ({@link #active()} is false).
    */
   static SubscriptionRepair start(Vertx vertx, HazelcastClusterManager manager) {
-    SubscriptionRepair repair = new SubscriptionRepair(vertx, manager.getNodeId(), VertxSubscriptions.open(manager),
-        manager::isActive);
+    SubscriptionRepair repair = new SubscriptionRepair(vertx, manager, VertxSubscriptions.open(manager));
     if (repair.subs != null) {
       manager.getHazelcastInstance().getCluster().addMembershipListener(new MembershipAdapter() {
         @Override
         public void memberRemoved(MembershipEvent event) {
           repair.membersLostNanos = System.nanoTime();
+        }
+      });
+      manager.getHazelcastInstance().getLifecycleService().addLifecycleListener(event -> {
+        // The other side removes this node's entries as it catches up, during the merge and shortly after.
+        switch (event.getState()) {
+          case MERGING -> repair.merging = true;
+          case MERGED, MERGE_FAILED -> {
+            repair.merging = false;
+            repair.membersLostNanos = System.nanoTime();
+          }
+          default -> { }
         }
       });
     }
@@ -110,7 +137,7 @@ public final class SubscriptionRepair {
     return checks.get();
   }
 
-  /** Subscriptions put back so far. */
+  /** Entries put back so far: subscriptions, and the node's event-bus host and port. */
   public long repaired() {
     return repaired.get();
   }
@@ -145,6 +172,7 @@ public final class SubscriptionRepair {
       }
       try {
         subs.unwatch(listener);
+        subs.unwatchNodeInfo(nodeInfoListener);
       } catch (RuntimeException e) {
         LOG.debug("subscription watch not removed: {}", e.toString());
       }
@@ -158,6 +186,11 @@ public final class SubscriptionRepair {
 
   private void suspectEverything() {
     everything.set(true);
+    schedule();
+  }
+
+  private void suspectNodeInfo() {
+    nodeInfoSuspect.set(true);
     schedule();
   }
 
@@ -187,15 +220,44 @@ public final class SubscriptionRepair {
       return;
     }
     boolean all = everything.getAndSet(false);
+    boolean nodeInfo = nodeInfoSuspect.getAndSet(false) || all;
     Set<String> addresses = new HashSet<>(suspects);
     suspects.removeAll(addresses);
     Map<String, List<RegistrationInfo>> registered = subs.registered();
     Map<String, List<RegistrationInfo>> missing = missing(registered, all ? registered.keySet() : addresses,
         subs::published);
     int n = missing.isEmpty() ? 0 : subs.putBack(missing);
+    if (nodeInfo && putBackNodeInfo()) {
+      n++;
+    }
     checks.incrementAndGet();
     repaired.addAndGet(n);
     report(n);
+  }
+
+  /**
+   * Puts the node's event-bus host and port back in {@code __vertx.nodeInfo} when the entry is
+   * missing, through the cluster manager (which writes the same value on its own occasions, so a
+   * race with it is harmless); nothing before the node published it first.
+   */
+  private boolean putBackNodeInfo() {
+    NodeInfo info = manager.getNodeInfo();
+    if (info == null || subs.nodeInfoPublished(nodeId)) {
+      return false;
+    }
+    Promise<Void> put = Promise.promise();
+    manager.setNodeInfo(info, put);
+    try {
+      put.future().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (Exception e) {
+      LOG.debug("node info not put back: {}", e.toString());
+      suspectNodeInfo(); // looked at again shortly
+      return false;
+    }
   }
 
   /**
@@ -231,14 +293,15 @@ public final class SubscriptionRepair {
     }
     long now = System.nanoTime();
     if (unreported > 0 && now - lastReportNanos >= REPORT_MS * 1_000_000L) {
-      if (now - membersLostNanos < LOSS_MS * 1_000_000L) {
-        LOG.info("{} event-bus subscriptions of this node were lost from the cluster directory ({}) with the members"
-            + " that left the cluster, and are announced again", unreported, VertxSubscriptions.MAP);
+      if (merging || now - membersLostNanos < LOSS_MS * 1_000_000L) {
+        LOG.info("{} entries of this node (event-bus subscriptions, its event-bus address) were lost from the cluster"
+            + " directory ({}, {}) with the members that left the cluster or in a partition's merge, and are announced again", unreported,
+            VertxSubscriptions.MAP, VertxSubscriptions.NODE_INFO_MAP);
       } else {
-        LOG.warn("{} event-bus subscriptions of this node had been removed from the cluster directory ({}) by"
-            + " another Hazelcast member or client and are announced again ({} repairs); if this repeats, a process"
-            + " that is not a tokenbus node reaches the cluster port", unreported, VertxSubscriptions.MAP,
-            unreportedRounds);
+        LOG.warn("{} entries of this node (event-bus subscriptions, its event-bus address) had been removed from the"
+            + " cluster directory ({}, {}) by another Hazelcast member or client and are announced again ({} repairs);"
+            + " if this repeats, a process that is not a tokenbus node reaches the cluster port", unreported, VertxSubscriptions.MAP,
+            VertxSubscriptions.NODE_INFO_MAP, unreportedRounds);
       }
       unreported = 0;
       unreportedRounds = 0;

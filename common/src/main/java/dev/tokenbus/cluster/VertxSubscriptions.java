@@ -3,7 +3,10 @@ package dev.tokenbus.cluster;
 import com.hazelcast.core.EntryAdapter;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.map.MapEvent;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.MapClearedListener;
 import com.hazelcast.multimap.MultiMap;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
@@ -23,10 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's entries in vertx-hazelcast's directory of event-bus subscriptions, the Hazelcast
- * MultiMap {@value #MAP} (address → {@link RegistrationInfo} of each node listening there): what the
- * node has registered, what the directory holds, and a way to put back what went missing. The only
- * class of tokenbus that reaches into vertx-hazelcast's internals.
+ * This node's entries in vertx-hazelcast's directory: its event-bus subscriptions in the Hazelcast
+ * MultiMap {@value #MAP} (address → {@link RegistrationInfo} of each node listening there), what the
+ * node has registered, what the directory holds, and a way to put back what went missing; and its
+ * entry in the map {@value #NODE_INFO_MAP} (node id → event-bus host and port, without which no
+ * other node can connect to it: "Not a member of the cluster"). The only class of tokenbus that
+ * reaches into vertx-hazelcast's internals.
  *
  * <p>Why: vertx-hazelcast keeps a node's own registrations in a private field of its private
  * {@code SubsMapHelper} ({@code ownSubs}) and puts them back in the map only after a split-brain
@@ -42,18 +47,22 @@ final class VertxSubscriptions {
 
   /** vertx-hazelcast's subscription directory. */
   static final String MAP = "__vertx.subs";
+  /** vertx-hazelcast's map of each node's event-bus host and port. */
+  static final String NODE_INFO_MAP = "__vertx.nodeInfo";
   static final String CHECKED_VERSION = "5.1.5";
 
   private static final Logger LOG = LoggerFactory.getLogger(VertxSubscriptions.class);
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 
   private final MultiMap<String, HazelcastRegistrationInfo> map;
+  private final IMap<String, Object> nodeInfos;
   private final Map<String, Set<RegistrationInfo>> own;
   private final ReadWriteLock lock;
 
-  private VertxSubscriptions(MultiMap<String, HazelcastRegistrationInfo> map, Map<String, Set<RegistrationInfo>> own,
-      ReadWriteLock lock) {
+  private VertxSubscriptions(MultiMap<String, HazelcastRegistrationInfo> map, IMap<String, Object> nodeInfos,
+      Map<String, Set<RegistrationInfo>> own, ReadWriteLock lock) {
     this.map = map;
+    this.nodeInfos = nodeInfos;
     this.own = own;
     this.lock = lock;
   }
@@ -69,7 +78,7 @@ final class VertxSubscriptions {
       Map<String, Set<RegistrationInfo>> own = (Map<String, Set<RegistrationInfo>>) field(helper, "ownSubs");
       ReadWriteLock lock = (ReadWriteLock) field(helper, "republishLock");
       HazelcastInstance hz = ((HazelcastClusterManager) manager).getHazelcastInstance();
-      return new VertxSubscriptions(hz.getMultiMap(MAP), own, lock);
+      return new VertxSubscriptions(hz.getMultiMap(MAP), hz.getMap(NODE_INFO_MAP), own, lock);
     } catch (ReflectiveOperationException | RuntimeException e) {
       if (WARNED.compareAndSet(false, true)) {
         LOG.warn("cannot watch this node's event-bus subscriptions: vertx-hazelcast's internals are not those of"
@@ -119,6 +128,38 @@ final class VertxSubscriptions {
 
   void unwatch(UUID listener) {
     map.removeEntryListener(listener);
+  }
+
+  /**
+   * Listens, on Hazelcast's event threads, for the removal of node {@code nodeId}'s entry in
+   * {@value #NODE_INFO_MAP} and for clears of that map: {@code removed} runs for either.
+   *
+   * @return the listener's id, for {@link #unwatchNodeInfo}
+   */
+  UUID watchNodeInfo(String nodeId, Runnable removed) {
+    return nodeInfos.addEntryListener(new NodeInfoListener(removed), nodeId, false);
+  }
+
+  void unwatchNodeInfo(UUID listener) {
+    nodeInfos.removeEntryListener(listener);
+  }
+
+  /** Whether {@value #NODE_INFO_MAP} holds node {@code nodeId}'s entry. */
+  boolean nodeInfoPublished(String nodeId) {
+    return nodeInfos.containsKey(nodeId);
+  }
+
+  private record NodeInfoListener(Runnable removed)
+      implements EntryRemovedListener<String, Object>, MapClearedListener {
+    @Override
+    public void entryRemoved(EntryEvent<String, Object> event) {
+      removed.run();
+    }
+
+    @Override
+    public void mapCleared(MapEvent event) {
+      removed.run();
+    }
   }
 
   /** A copy of what this node has registered now (not the local-only registrations, which never enter the map). */

@@ -5,11 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.multimap.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.spi.cluster.RegistrationInfo;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import io.vertx.spi.cluster.hazelcast.impl.HazelcastNodeInfo;
 import io.vertx.spi.cluster.hazelcast.impl.HazelcastRegistrationInfo;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +33,8 @@ class SubscriptionRepairTest {
   private static ClusterNode node;
   /** The node's own Hazelcast member: a removal through it reaches every member's listeners like any other. */
   private static MultiMap<String, Object> directory;
+  /** vertx-hazelcast's map of node id → event-bus host and port, through the same member. */
+  private static IMap<String, Object> nodeInfos;
 
   @BeforeAll
   static void start() throws Exception {
@@ -39,6 +43,7 @@ class SubscriptionRepairTest {
     HazelcastInstance hz = Hazelcast.getAllHazelcastInstances().stream()
         .filter(h -> h.getConfig().getClusterName().equals(name)).findFirst().orElseThrow();
     directory = hz.getMultiMap(VertxSubscriptions.MAP);
+    nodeInfos = hz.getMap(VertxSubscriptions.NODE_INFO_MAP);
     assertThat(node.subscriptions().active()).isTrue();
   }
 
@@ -99,6 +104,40 @@ class SubscriptionRepairTest {
 
     await().atMost(Duration.ofSeconds(5)).until(() -> published("repair.cleared.a") && published("repair.cleared.b")
         && published(ping));
+  }
+
+  /**
+   * After a partition heals, a member of the other side that handles this node's departure late
+   * removes its event-bus address after it merged and put it back; a node that joins then found no
+   * address for it ("Not a member of the cluster") and never reached it (a lab run's worker, for 30 s).
+   */
+  @Test
+  void aRemovedEventBusAddressIsPutBackWithinAFewSeconds() throws Exception {
+    String nodeId = node.membership().nodeId();
+    Object card = nodeInfos.get(nodeId);
+    assertThat(card).isNotNull();
+    long before = node.subscriptions().repaired();
+
+    nodeInfos.remove(nodeId);
+    assertThat(nodeInfos.containsKey(nodeId)).isFalse();
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodeInfos.containsKey(nodeId));
+    assertThat(((HazelcastNodeInfo) nodeInfos.get(nodeId)).unwrap()).isEqualTo(((HazelcastNodeInfo) card).unwrap());
+    assertThat(node.subscriptions().repaired()).isGreaterThan(before);
+  }
+
+  @Test
+  void anEventBusAddressRemovedWhileNotWatchedIsPutBackWhenAllIsCompared() throws Exception {
+    String nodeId = node.membership().nodeId();
+    node.subscriptions().pause();
+    try {
+      nodeInfos.remove(nodeId);
+      assertThat(nodeInfos.containsKey(nodeId)).isFalse();
+    } finally {
+      node.subscriptions().resume(); // compares everything, as the audit does
+    }
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> nodeInfos.containsKey(nodeId));
   }
 
   @Test
