@@ -76,6 +76,37 @@ class TokenStreamTest {
     assertThat(stream.tokensDelivered()).isEqualTo(3);
   }
 
+  /**
+   * A consumer that keeps up gets a frame's tokens during the intake itself, none buffered; one that
+   * pauses within a frame gets the rest, in order, when it fetches again.
+   */
+  @Test
+  void aFlowingConsumerGetsAFramesTokensDuringTheIntakeAndAPauseWithinOneBuffersTheRest() {
+    TokenStream stream = newStream(8);
+    on(() -> consume(stream));
+
+    assertThat(OnContext.call(context, () -> {
+      stream.onTokens(tokens(0, 3));
+      return List.of(received.size(), stream.bufferedTokens());
+    })).containsExactly(3, 0);
+
+    on(() -> stream.handler(t -> {
+      received.add(t);
+      if (t.index() == 4) {
+        stream.pause();
+      }
+    }));
+    assertThat(OnContext.call(context, () -> {
+      stream.onTokens(tokens(3, 4));
+      return List.of(received.size(), stream.bufferedTokens());
+    })).containsExactly(5, 2);
+
+    on(() -> stream.resume());
+    assertThat(indices(received)).isEqualTo(zeroTo(7));
+    assertThat(stream.tokensDelivered()).isEqualTo(7);
+    assertThat(credits.stream().mapToInt(Integer::intValue).sum()).isEqualTo(4); // batches of 4 for 7 taken
+  }
+
   @Test
   void grantsCreditsAsTokensAreTakenInBatchesOfHalfTheWindow() {
     TokenStream four = newStream(4);
