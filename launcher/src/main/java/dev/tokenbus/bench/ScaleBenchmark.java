@@ -113,11 +113,13 @@ public final class ScaleBenchmark {
    * @param workerJvmFlags the same for the simulated workers' processes
    * @param logDir where the nodes' logs go, or null
    * @param svgDir where the cost curves go, or null for none
+   * @param profiler samples each gateway (and the floor server) over each window, or null for none
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
       int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs,
-      List<String> gatewayJvmFlags, List<String> workerJvmFlags, NodeLauncher nodes, Path logDir, Path svgDir) {
+      List<String> gatewayJvmFlags, List<String> workerJvmFlags, NodeLauncher nodes, Path logDir, Path svgDir,
+      WindowProfiler profiler) {
 
     public Options {
       workers = positive("workers", workers);
@@ -437,6 +439,26 @@ public final class ScaleBenchmark {
       this.tokens = tokens;
     }
 
+    /**
+     * Starts or stops the profiler in every gateway: started before the settling, so that loading it
+     * (a jcmd process) is over before the window starts; stopped just after it.
+     */
+    private void profile(boolean start) throws IOException, InterruptedException {
+      if (options.profiler() == null) {
+        return;
+      }
+      for (int i = 0; i < g; i++) {
+        long pid = cluster.gateway(i).pid();
+        if (start) {
+          options.profiler().start(pid);
+        } else {
+          String name = String.format(Locale.ROOT, "%s-G%d-W%d-N%s%d-gw%d", tls ? "tls" : "plain", g, w,
+              fast ? "fast" : "", n, i + 1);
+          System.err.println("profile: " + options.profiler().stop(pid, name).get(0)); // the table stays whole on stdout
+        }
+      }
+    }
+
     Row measure() throws Exception {
       List<Integer> ports = cluster.ports();
       awaitQuiet();
@@ -467,6 +489,7 @@ public final class ScaleBenchmark {
         Sample before;
         Sample after;
         try (ScaleLoad probes = new ScaleLoad(probeCount)) {
+          profile(true);
           settle(itlMs);
           before = sample(ports);
           t0 = System.nanoTime();
@@ -474,6 +497,7 @@ public final class ScaleBenchmark {
           Thread.sleep(TimeUnit.SECONDS.toMillis(options.windowSeconds())); // the measuring window itself
           t1 = System.nanoTime();
           after = sample(ports);
+          profile(false);
         }
         gc();
         double heapWith = scrapeGateways().sum("jvm_memory_used_bytes", "area=\"heap\"");
@@ -624,6 +648,9 @@ public final class ScaleBenchmark {
         if (unopened != null) {
           return Row.floorMissing(n, itlMs, stepMs, unopened);
         }
+        if (options.profiler() != null) {
+          options.profiler().start(server.process().pid());
+        }
         settle(itlMs);
         ProcessHandle handle = server.process().toHandle();
         double server0 = cpuSeconds(handle);
@@ -639,6 +666,10 @@ public final class ScaleBenchmark {
         double client1 = cpuSeconds(ProcessHandle.current());
         GcPauses clientGc = GcPauses.ofThisJvm().minus(clientGc0);
         PrometheusText w1 = PrometheusText.scrape(server.port());
+        if (options.profiler() != null) {
+          System.err.println("profile: " + options.profiler().stop(server.process().pid(),
+              String.format(Locale.ROOT, "floor-N%d", n)).get(0));
+        }
         fullGc(server.process().pid());
         double heapWith = PrometheusText.scrape(server.port()).sum("jvm_memory_used_bytes", "area=\"heap\"");
         int failed = load.failed();

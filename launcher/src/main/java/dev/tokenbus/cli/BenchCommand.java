@@ -522,6 +522,21 @@ final class BenchCommand implements Runnable {
     @Option(names = "--logs", paramLabel = "DIR", description = "Keep the nodes' logs here, a directory per cluster.")
     java.nio.file.Path logs;
 
+    @Option(names = "--profile", paramLabel = "DIR",
+        description = "Sample each gateway (and the floor server) with async-profiler over each window, from just"
+            + " before its settling: an HTML flame graph and collapsed stacks per gateway and point, written here.")
+    java.nio.file.Path profile;
+
+    @Option(names = "--profile-event", defaultValue = "cpu",
+        description = "What --profile samples: cpu, wall (every thread, running or not), alloc, lock or itimer"
+            + " (default: ${DEFAULT-VALUE}).")
+    String profileEvent;
+
+    @Option(names = "--async-profiler", paramLabel = "PATH",
+        description = "async-profiler's libasyncProfiler.so for --profile (default: taken from the local Maven"
+            + " repository's tools.profiler:async-profiler jar for linux-x64).")
+    java.nio.file.Path asyncProfiler;
+
     @Option(names = "--quick",
         description = "A run of a couple of minutes: W 1,8, G 1, N 100,1000, fast 16, TLS on, a 10 s window"
             + " (options given explicitly still apply).")
@@ -549,12 +564,18 @@ final class BenchCommand implements Runnable {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
             "--resume-grace-ms must be 0 or more, got " + resumeGraceMs);
       }
+      dev.tokenbus.bench.WindowProfiler profiler;
+      try {
+        profiler = profile == null ? null : dev.tokenbus.bench.WindowProfiler.of(asyncProfiler, profile, profileEvent);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
       var floorRows = floorOnly ? dev.tokenbus.bench.ScaleBenchmark.Floor.ONLY
           : floor ? dev.tokenbus.bench.ScaleBenchmark.Floor.ALSO : dev.tokenbus.bench.ScaleBenchmark.Floor.OFF;
       new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
           withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
           warmUpRequests, phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)),
-          flags(gatewayJvmFlags), flags(workerJvmFlags), nodeLauncher(), logs, svg),
+          flags(gatewayJvmFlags), flags(workerJvmFlags), nodeLauncher(), logs, svg, profiler),
           System.out).run();
       return 0;
     }

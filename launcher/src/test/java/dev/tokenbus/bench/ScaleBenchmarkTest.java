@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and the client saw: the gateway's dispatch histogram counted exactly the probe streams opened
  * during the window (not the 20 streams' nor the warm-up's), the client received tokens at every stream, the worker announced itself to the
  * gateway, and the charts were written. With {@code Floor.ONLY}, the floor server alone: no cluster,
- * one row whose figures are the server's and the client's, and none of a cluster's.
+ * one row whose figures are the server's and the client's, and none of a cluster's; sampled by
+ * async-profiler over its window (on Linux x86-64, with the test dependency's library).
  */
 @Tag("cluster")
 class ScaleBenchmarkTest {
@@ -30,6 +31,10 @@ class ScaleBenchmarkTest {
   @TempDir
   Path dir;
 
+  /** Where the test dependency's async-profiler runs: its linux-x64 library, on Linux x86-64. */
+  private static final boolean PROFILABLE = System.getProperty("os.name").equals("Linux")
+      && System.getProperty("os.arch").equals("amd64");
+
   /** Whether this kernel reports threads' run-queue waits (Linux with schedstats). */
   private static final boolean SCHEDSTATS = Files.exists(java.nio.file.Path.of("/proc/self/schedstat"));
 
@@ -39,7 +44,7 @@ class ScaleBenchmarkTest {
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(), List.of(true), 3,
         ITL_MS, 20, 1000, 200, 0, false, ScaleBenchmark.Floor.OFF, List.of(), List.of(),
         List.of("-XX:+UseSerialGC") /* the workers start with flags of their own */, NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
-        dir.resolve("svg"));
+        dir.resolve("svg"), null);
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
     String out = printed.toString(StandardCharsets.UTF_8);
@@ -83,7 +88,7 @@ class ScaleBenchmarkTest {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(16), List.of(true), 2,
         ITL_MS, 20, 1000, 0, 0, false, ScaleBenchmark.Floor.ONLY, List.of(), List.of(), List.of(), NodeLauncher.classPath(TokenbusCommand.class),
-        dir.resolve("logs"), null);
+        dir.resolve("logs"), null, PROFILABLE ? WindowProfiler.of(null, dir.resolve("profiles"), "wall") : null);
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
     String out = printed.toString(StandardCharsets.UTF_8);
@@ -106,5 +111,12 @@ class ScaleBenchmarkTest {
     assertThat(r.workerGc().totalMs()).as("no worker").isNaN();
     assertThat(Files.exists(dir.resolve("logs"))).isTrue();
     assertThat(out).contains("| floor | 1 | 0 | " + STREAMS + " | " + ITL_MS + " |");
+    if (PROFILABLE) {
+      // Sampled over the window in the server's process: its event loop, as a thread of its own.
+      Path collapsed = dir.resolve("profiles").resolve("floor-N" + STREAMS + ".wall.collapsed");
+      assertThat(Files.readString(collapsed)).contains("[vert.x-eventloop-thread-");
+      assertThat(Files.readString(dir.resolve("profiles").resolve("floor-N" + STREAMS + ".wall.html")))
+          .contains("<html");
+    }
   }
 }
