@@ -176,6 +176,11 @@ public final class Dispatcher {
     return Failover.MOVE_REASONS;
   }
 
+  /** How many liveness sweeps went through the stream table (most of a steady cluster's do not). */
+  long livenessScans() {
+    return failover.scans();
+  }
+
   /** Streams moved to another worker for {@code reason} (one of {@link #moveReasons()}) since the start; any thread. */
   public long moves(StreamErrorType reason) {
     return failover.moves(reason);
@@ -534,6 +539,7 @@ public final class Dispatcher {
               dispatched.accept(System.nanoTime() - w.sinceNanos());
             }
             stream.setWorker(accept.workerEndpoint(), accept.workerNode());
+            failover.accepted(accept.workerEndpoint(), w.deadlineNanos());
             stream.setPromptTokens(accept.promptTokens());
             if (stream.isFinished()) {
               // Cancelled while a move was being opened: the new leg's worker must stop too.
