@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -72,6 +73,32 @@ class ConnectionTimeoutsTest {
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
       System.out.printf("dripped headers: closed after %d ms (header timeout %d ms)%n", ms, HEADERS_MS);
       assertThat(ms).isGreaterThanOrEqualTo(HEADERS_MS);
+    }
+  }
+
+  /**
+   * The checks go round the connections a share at a time, and a connection closed for its timeout
+   * hands its place in the round to another: every one of many silent connections is closed, none
+   * before its time.
+   */
+  @Test
+  void everyOneOfManySilentConnectionsIsClosedInItsTurn() throws Exception {
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 60; i++) {
+        sockets.add(connect());
+      }
+      for (Socket s : sockets) {
+        assertThat(readToClose(s)).isEmpty();
+      }
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      System.out.printf("60 silent connections: all closed after %d ms (header timeout %d ms)%n", ms, HEADERS_MS);
+      assertThat(ms).isGreaterThanOrEqualTo(HEADERS_MS);
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
     }
   }
 
