@@ -454,7 +454,7 @@ public final class ScaleBenchmark {
         } else {
           String name = String.format(Locale.ROOT, "%s-G%d-W%d-N%s%d-gw%d", tls ? "tls" : "plain", g, w,
               fast ? "fast" : "", n, i + 1);
-          System.err.println("profile: " + options.profiler().stop(pid, name).get(0)); // the table stays whole on stdout
+          report(options.profiler().stop(pid, name)); // on stderr: the table stays whole on stdout
         }
       }
     }
@@ -667,8 +667,7 @@ public final class ScaleBenchmark {
         GcPauses clientGc = GcPauses.ofThisJvm().minus(clientGc0);
         PrometheusText w1 = PrometheusText.scrape(server.port());
         if (options.profiler() != null) {
-          System.err.println("profile: " + options.profiler().stop(server.process().pid(),
-              String.format(Locale.ROOT, "floor-N%d", n)).get(0));
+          report(options.profiler().stop(server.process().pid(), String.format(Locale.ROOT, "floor-N%d", n)));
         }
         fullGc(server.process().pid());
         double heapWith = PrometheusText.scrape(server.port()).sum("jvm_memory_used_bytes", "area=\"heap\"");
@@ -800,6 +799,11 @@ public final class ScaleBenchmark {
       }
       return new Gaps(received, added);
     }
+  }
+
+  /** Names a profile's flame graph and says where its samples went, on stderr (the table stays whole on stdout). */
+  private static void report(List<Path> profile) throws IOException {
+    System.err.println("profile " + profile.get(0) + ": " + WindowProfiler.Summary.of(profile.get(1)).line());
   }
 
   /** A full GC in process {@code pid}, twice (what survives the first may be freed by the second). */

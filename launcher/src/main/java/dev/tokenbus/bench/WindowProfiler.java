@@ -6,7 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -106,7 +109,7 @@ public final class WindowProfiler {
   /**
    * Stops sampling process {@code pid} and writes {@code name}.html and {@code name}.collapsed.
    *
-   * @return the two files
+   * @return the two files: the flame graph, then the collapsed stacks
    */
   List<Path> stop(long pid, String name) throws IOException, InterruptedException {
     String safe = name.replaceAll("[^A-Za-z0-9._-]", "_");
@@ -115,6 +118,86 @@ public final class WindowProfiler {
     agent(pid, "dump,collapsed,file=" + collapsed);
     agent(pid, "stop,flamegraph,file=" + html);
     return List.of(html, collapsed);
+  }
+
+  /**
+   * Where a profile's samples went, in shares of all of them: the threads by what they are (event
+   * loops, JIT compilers, the collector's threads, Hazelcast's, the rest), and the event loops'
+   * samples by what their stacks were doing (socket writes, TLS, socket reads, waiting in
+   * {@code epoll_wait}, the rest: Java work), read from collapsed stacks ({@code [thread tid=N];frame;...;frame count}).
+   */
+  record Summary(long samples, Map<String, Long> threads, Map<String, Long> eventLoop) {
+
+    static Summary of(Path collapsed) throws IOException {
+      Map<String, Long> threads = new LinkedHashMap<>();
+      Map<String, Long> loop = new LinkedHashMap<>();
+      for (String group : List.of("event loop", "JIT", "GC", "Hazelcast", "other")) {
+        threads.put(group, 0L);
+      }
+      for (String part : List.of("socket write", "TLS", "socket read", "epoll_wait", "Java and other")) {
+        loop.put(part, 0L);
+      }
+      long total = 0;
+      try (Stream<String> lines = Files.lines(collapsed)) {
+        for (String line : (Iterable<String>) lines::iterator) {
+          int space = line.lastIndexOf(' ');
+          if (space < 0) {
+            continue;
+          }
+          long n = Long.parseLong(line.substring(space + 1).strip());
+          String stack = line.substring(0, space);
+          String thread = stack.substring(0, Math.max(0, stack.indexOf(';')));
+          total += n;
+          String group = thread.contains("eventloop") ? "event loop"
+              : thread.contains("CompilerThre") ? "JIT"
+              : thread.startsWith("[G1 ") || thread.startsWith("[GC ") || thread.startsWith("[ZGC")
+                  || thread.startsWith("[VM Thread") ? "GC"
+              : thread.startsWith("[hz.") ? "Hazelcast" : "other";
+          threads.merge(group, n, Long::sum);
+          if (group.equals("event loop")) {
+            loop.merge(loopPart(stack), n, Long::sum);
+          }
+        }
+      }
+      return new Summary(total, threads, loop);
+    }
+
+    private static String loopPart(String stack) {
+      if (stack.contains("SslHandler") || stack.contains("netty_tcnative") || stack.contains("OpenSsl")) {
+        return "TLS";
+      }
+      if (stack.contains("writev") || stack.contains("doWrite") || stack.contains("sendto")) {
+        return "socket write";
+      }
+      if (stack.contains("epoll_wait")) {
+        return "epoll_wait";
+      }
+      if (stack.contains("doReadBytes") || stack.contains("readv") || stack.contains("recvfrom")) {
+        return "socket read";
+      }
+      return "Java and other";
+    }
+
+    /** One line: each share in percent of all samples, the event loop's parts in brackets. */
+    String line() {
+      StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "%,d samples:", samples));
+      threads.forEach((group, n) -> {
+        out.append(String.format(Locale.ROOT, " %s %.1f%%", group, percent(n)));
+        if (group.equals("event loop")) {
+          StringBuilder parts = new StringBuilder();
+          eventLoop.forEach((part, m) -> parts.append(parts.isEmpty() ? "" : ", ")
+              .append(String.format(Locale.ROOT, "%s %.1f%%", part, percent(m))));
+          out.append(" (").append(parts).append(')');
+        }
+        out.append(',');
+      });
+      out.setLength(out.length() - 1);
+      return out.toString();
+    }
+
+    private double percent(long n) {
+      return samples == 0 ? 0 : 100.0 * n / samples;
+    }
   }
 
   private void agent(long pid, String arguments) throws IOException, InterruptedException {
