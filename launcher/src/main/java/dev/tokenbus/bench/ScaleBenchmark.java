@@ -82,7 +82,7 @@ public final class ScaleBenchmark {
   private static final int PROBE_SLOTS = 48;
   private static final int PROMPT_MARGIN = 64;
   private static final Duration QUIET_TIMEOUT = Duration.ofSeconds(120);
-  private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+  static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
 
   /**
    * What to measure.

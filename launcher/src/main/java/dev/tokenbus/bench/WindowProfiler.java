@@ -32,7 +32,6 @@ public final class WindowProfiler {
   static final String MISSING = "async-profiler is not in the local Maven repository (the launcher's tests fetch"
       + " it: ./mvnw -pl launcher test-compile), and no --async-profiler PATH (libasyncProfiler.so) was given";
   private static final java.util.regex.Pattern RETURN_CODE = java.util.regex.Pattern.compile("return code: (?!0\\b)");
-  private static final Path JCMD = Path.of(System.getProperty("java.home"), "bin", "jcmd");
   private static final Path MAVEN_JARS = Path.of(System.getProperty("user.home"), ".m2", "repository", "tools",
       "profiler", "async-profiler");
 
@@ -202,8 +201,8 @@ public final class WindowProfiler {
 
   private void agent(long pid, String arguments) throws IOException, InterruptedException {
     // Quoted: jcmd would read "start,event=cpu" as its own key=value argument, not the agent's.
-    Process p = new ProcessBuilder(JCMD.toString(), Long.toString(pid), "JVMTI.agent_load", library.toString(),
-        '"' + arguments + '"').redirectErrorStream(true).start();
+    Process p = new ProcessBuilder(ScaleBenchmark.JCMD.toString(), Long.toString(pid), "JVMTI.agent_load",
+        library.toString(), '"' + arguments + '"').redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(60, TimeUnit.SECONDS)) {
       p.destroyForcibly();

@@ -198,15 +198,20 @@ class FailoverUnitTest {
     assertThat(h.failure(s.result())).hasMessage("stopping; the stream cannot move: it moved 3 times already");
   }
 
-  @Test
-  void aStreamPastItsDeadlineFailsWithTimeout() throws Exception {
+  /** A stream with timeout_ms 2000 on worker a, the only one. */
+  private TokenStream streamOnAWithTwoSeconds() throws Exception {
     h.announce("a", "m", 4, 0);
-    TokenStream s = DispatchHarness.result(h.on(() -> {
+    return DispatchHarness.result(h.on(() -> {
       var f = h.dispatcher.generate(DispatchHarness.request("s1",
           StreamConfig.defaults().toBuilder().bufferSize(4).timeoutMs(2000).build()), null, OWNER);
       h.link.lastOpen().accept();
       return f;
     }));
+  }
+
+  @Test
+  void aStreamPastItsDeadlineFailsWithTimeout() throws Exception {
+    TokenStream s = streamOnAWithTwoSeconds();
     h.sweepAfter(2000 + Failover.DEADLINE_GRACE_MS / 2);
     assertThat(s.isFinished()).as("the worker has a grace period to end it itself").isFalse();
     h.sweepAfter(2000 + Failover.DEADLINE_GRACE_MS + 500);
@@ -216,13 +221,7 @@ class FailoverUnitTest {
 
   @Test
   void aStreamPastItsDeadlineFailsWithTimeoutThoughItsWorkerIsVouchedFor() throws Exception {
-    h.announce("a", "m", 4, 0);
-    TokenStream s = DispatchHarness.result(h.on(() -> {
-      var f = h.dispatcher.generate(DispatchHarness.request("s1",
-          StreamConfig.defaults().toBuilder().bufferSize(4).timeoutMs(2000).build()), null, OWNER);
-      h.link.lastOpen().accept();
-      return f;
-    }));
+    TokenStream s = streamOnAWithTwoSeconds();
     h.run(() -> h.link.frame(HeartbeatFrame.ofWorker("a", 1)));
     h.sweepAfter(0);
     long walks = h.on(() -> h.dispatcher.livenessScans());
