@@ -73,6 +73,7 @@ public final class ConnectionTimeouts {
   private final List<Tracked> ring = new ArrayList<>();
   private int cursor;
   private final int slices;
+  private long ticks;
   private final java.util.Set<Socket> sockets = new java.util.HashSet<>();
   private final long timer;
   private final Vertx vertx;
@@ -144,7 +145,10 @@ public final class ConnectionTimeouts {
     sockets.remove(socket);
   }
 
-  /** One tick: the next share of the connections; at the end of a round, the WebSockets. */
+  /**
+   * One tick: the next share of the connections; once a round ({@code slices} ticks), the WebSockets,
+   * whether or not any HTTP connection is left in the round (upgraded ones leave it).
+   */
   private void sweep() {
     long now = clock.getAsLong();
     int share = (ring.size() + slices - 1) / slices;
@@ -157,8 +161,7 @@ public final class ConnectionTimeouts {
         cursor++; // else it was closed, and the last one took its slot: that one is next
       }
     }
-    if (cursor >= ring.size()) {
-      cursor = 0;
+    if (++ticks % slices == 0) {
       sweepSockets(now);
     }
   }
