@@ -1,5 +1,6 @@
 /**
- * {@link dev.tokenbus.trace.FirstTokenTrace}: timestamps of a request's first token at each stage of its
- * path, for measuring where time to first token goes.
+ * Debugging aids, off unless a system property turns them on: {@link dev.tokenbus.trace.FirstTokenTrace}
+ * (timestamps of a request's first token at each stage of its path, in one JVM) and
+ * {@link dev.tokenbus.trace.DispatchTrace} (each dispatch's hops, stamped by the gateway and the worker).
  */
 package dev.tokenbus.trace;

@@ -114,12 +114,15 @@ public final class ScaleBenchmark {
    * @param logDir where the nodes' logs go, or null
    * @param svgDir where the cost curves go, or null for none
    * @param profiler samples each gateway (and the floor server) over each window, or null for none
+   * @param dispatchTrace where the gateways and workers stamp each dispatch's hops
+   *     ({@link dev.tokenbus.trace.DispatchTrace}), split after each window ({@link DispatchSplit}),
+   *     or null for none
    */
   public record Options(List<Integer> workers, List<Integer> gateways, List<Integer> streams,
       List<Integer> fastStreams, List<Boolean> tls, int windowSeconds, int slowItlMs, int fastItlMs, int openRate,
       int warmUpRequests, int phasedStepMs, boolean processPerWorker, Floor floor, List<String> gatewayArgs,
       List<String> gatewayJvmFlags, List<String> workerJvmFlags, NodeLauncher nodes, Path logDir, Path svgDir,
-      WindowProfiler profiler) {
+      WindowProfiler profiler, Path dispatchTrace) {
 
     public Options {
       workers = positive("workers", workers);
@@ -146,8 +149,17 @@ public final class ScaleBenchmark {
           "phased-step-ms must be 0 or between 1 and slow-itl-ms - 1, got " + phasedStepMs);
       check(floor == Floor.OFF || !streams.isEmpty(), "the floor is measured on slow streams: give streams");
       gatewayArgs = List.copyOf(gatewayArgs);
-      gatewayJvmFlags = List.copyOf(gatewayJvmFlags);
-      workerJvmFlags = List.copyOf(workerJvmFlags);
+      gatewayJvmFlags = withTrace(gatewayJvmFlags, dispatchTrace);
+      workerJvmFlags = withTrace(workerJvmFlags, dispatchTrace);
+    }
+
+    private static List<String> withTrace(List<String> flags, Path dispatchTrace) {
+      if (dispatchTrace == null) {
+        return List.copyOf(flags);
+      }
+      List<String> out = new ArrayList<>(flags);
+      out.add("-D" + dev.tokenbus.trace.DispatchTrace.PROPERTY + "=" + dispatchTrace.toAbsolutePath());
+      return List.copyOf(out);
     }
 
     private static List<Integer> positive(String what, List<Integer> values) {
@@ -498,6 +510,10 @@ public final class ScaleBenchmark {
           t1 = System.nanoTime();
           after = sample(ports);
           profile(false);
+        }
+        if (options.dispatchTrace() != null) {
+          System.err.println(String.format(Locale.ROOT, "dispatch split %s-G%d-W%d-N%s%d: ", tls ? "tls" : "plain", g,
+              w, fast ? "fast" : "", n) + DispatchSplit.read(options.dispatchTrace(), t0, t1).line());
         }
         gc();
         double heapWith = scrapeGateways().sum("jvm_memory_used_bytes", "area=\"heap\"");

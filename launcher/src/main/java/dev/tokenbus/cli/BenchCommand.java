@@ -537,6 +537,11 @@ final class BenchCommand implements Runnable {
             + " repository's tools.profiler:async-profiler jar for linux-x64).")
     java.nio.file.Path asyncProfiler;
 
+    @Option(names = "--trace-dispatch", paramLabel = "DIR",
+        description = "Stamp each dispatch's hops in the gateways and workers (lines written here), and print after"
+            + " each window where its dispatches spent their time: the gateway, the bus there, the worker, the bus back.")
+    java.nio.file.Path traceDispatch;
+
     @Option(names = "--quick",
         description = "A run of a couple of minutes: W 1,8, G 1, N 100,1000, fast 16, TLS on, a 10 s window"
             + " (options given explicitly still apply).")
@@ -575,7 +580,7 @@ final class BenchCommand implements Runnable {
       new dev.tokenbus.bench.ScaleBenchmark(new dev.tokenbus.bench.ScaleBenchmark.Options(workers, gateways,
           withoutZero(streams), withoutZero(fastStreams), modes, windowSeconds, slowItlMs, fastItlMs, openRate,
           warmUpRequests, phasedStepMs, processPerWorker, floorRows, List.of("--resume-grace-ms", Long.toString(resumeGraceMs)),
-          flags(gatewayJvmFlags), flags(workerJvmFlags), nodeLauncher(), logs, svg, profiler),
+          flags(gatewayJvmFlags), flags(workerJvmFlags), nodeLauncher(), logs, svg, profiler, traceDispatch),
           System.out).run();
       return 0;
     }

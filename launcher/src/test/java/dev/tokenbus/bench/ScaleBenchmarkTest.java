@@ -44,10 +44,21 @@ class ScaleBenchmarkTest {
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(), List.of(true), 3,
         ITL_MS, 20, 1000, 200, 0, false, ScaleBenchmark.Floor.OFF, List.of(), List.of(),
         List.of("-XX:+UseSerialGC") /* the workers start with flags of their own */, NodeLauncher.classPath(TokenbusCommand.class), dir.resolve("logs"),
-        dir.resolve("svg"), null);
+        dir.resolve("svg"), null, dir.resolve("dispatch"));
+    long started = System.nanoTime();
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
     String out = printed.toString(StandardCharsets.UTF_8);
+    // Every dispatch of the run (warm-up, streams, probes) stamped by the gateway and by the worker.
+    DispatchSplit split = DispatchSplit.read(dir.resolve("dispatch"), started, System.nanoTime());
+    assertThat(split.dispatches()).as(split.line()).isGreaterThanOrEqualTo(STREAMS);
+    assertThat(split.unmatched()).as(split.line()).isZero();
+    for (DispatchSplit.Hop hop : List.of(split.gateway(), split.there(), split.worker(), split.back())) {
+      assertThat(hop.p50Ms()).as(split.line()).isGreaterThanOrEqualTo(0);
+      assertThat(hop.maxMs()).as(split.line()).isLessThanOrEqualTo(split.total().maxMs());
+    }
+    assertThat(split.there().p50Ms()).as("a bus leg takes time: " + split.line()).isPositive();
+    assertThat(split.back().p50Ms()).as("a bus leg takes time: " + split.line()).isPositive();
 
     assertThat(rows).hasSize(1);
     ScaleBenchmark.Row r = rows.getFirst();
@@ -88,7 +99,7 @@ class ScaleBenchmarkTest {
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     var options = new ScaleBenchmark.Options(List.of(1), List.of(1), List.of(STREAMS), List.of(16), List.of(true), 2,
         ITL_MS, 20, 1000, 0, 0, false, ScaleBenchmark.Floor.ONLY, List.of(), List.of(), List.of(), NodeLauncher.classPath(TokenbusCommand.class),
-        dir.resolve("logs"), null, PROFILABLE ? WindowProfiler.of(null, dir.resolve("profiles"), "wall") : null);
+        dir.resolve("logs"), null, PROFILABLE ? WindowProfiler.of(null, dir.resolve("profiles"), "wall") : null, null);
     List<ScaleBenchmark.Row> rows = new ScaleBenchmark(options, new PrintStream(printed, true, StandardCharsets.UTF_8))
         .run();
     String out = printed.toString(StandardCharsets.UTF_8);

@@ -23,6 +23,7 @@ import dev.tokenbus.protocol.frame.FrameCodec;
 import dev.tokenbus.protocol.frame.HeartbeatFrame;
 import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
+import dev.tokenbus.trace.DispatchTrace;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.EventBus;
@@ -160,6 +161,7 @@ public final class WorkerVerticle extends VerticleBase {
   }
 
   private void open(Message<Frame> msg, OpenFrame open) {
+    long receivedNanos = DispatchTrace.ENABLED ? System.nanoTime() : 0;
     dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.WORKER_OPEN);
     String sid = open.streamId();
     if (stopping) {
@@ -195,6 +197,7 @@ public final class WorkerVerticle extends VerticleBase {
       if (ar.succeeded()) {
         stream.attach(ar.result());
 
+        DispatchTrace.worker(sid, receivedNanos, System.nanoTime());
         msg.reply(new AcceptFrame(sid, endpoint, membership.nodeId(), ar.result().promptTokens()),
             FrameCodec.options());
       } else {

@@ -18,6 +18,7 @@ import dev.tokenbus.protocol.frame.OpenFrame;
 import dev.tokenbus.protocol.frame.RefuseFrame;
 import dev.tokenbus.protocol.frame.StreamClaim;
 import dev.tokenbus.protocol.frame.TokensFrame;
+import dev.tokenbus.trace.DispatchTrace;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -530,11 +531,13 @@ public final class Dispatcher {
     // Counted as taken from now on, not from its ACCEPT, so that a burst sent before any answer
     // spreads over the workers; the worker's next announcement replaces the guess either way.
     registry.reserved(worker.workerId());
+    long sentNanos = DispatchTrace.ENABLED ? System.nanoTime() : 0;
     link.open(worker.workerId(), open, options.openTimeoutMs()).onComplete(ar -> {
       if (ar.succeeded()) {
         switch (ar.result()) {
           case AcceptFrame accept -> {
             dev.tokenbus.trace.FirstTokenTrace.mark(dev.tokenbus.trace.FirstTokenTrace.Stage.ACCEPTED);
+            DispatchTrace.gateway(open.streamId(), w.sinceNanos(), sentNanos, System.nanoTime());
             if (!w.isMove()) {
               dispatched.accept(System.nanoTime() - w.sinceNanos());
             }
